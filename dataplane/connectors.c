@@ -1,0 +1,18 @@
+/* connectors.c — the built-in connectors, registered once at start-up. */
+#include "sink.h"
+#include "source.h"
+
+extern const struct sl_source_ops sl_source_socket_ops;
+extern const struct sl_source_ops sl_source_gen_ops;
+extern const struct sl_sink_ops sl_sink_console_ops;
+
+void sl_sources_register_builtin(void)
+{
+	sl_source_register(&sl_source_socket_ops);
+	sl_source_register(&sl_source_gen_ops);
+}
+
+void sl_sinks_register_builtin(void)
+{
+	sl_sink_register(&sl_sink_console_ops);
+}

@@ -1,0 +1,166 @@
+/*
+ * plan_types.h — the physical plan of one streaming query, as the planner
+ * (control/plan.c) hands it to the cores. Read-only once the query starts;
+ * shared by every thread.
+ *
+ * Data flow of a plan:
+ *
+ *   source chunk (schema = source columns)
+ *     -> ops[0] -> ops[1] -> ...            stateless, on ingest cores
+ *     -> if has_agg:  keys[] and aggs[].arg evaluated on the pipeline output,
+ *                     routed by key hash to the shard's aggregator core;
+ *                     the aggregate chunk is [keys..., aggs...]
+ *        else:        the pipeline output itself
+ *     -> having (on the aggregate chunk, aggregates only)
+ *     -> out[] projected                    the sink's columns
+ *     -> order[] / limit                    (complete mode on the control thread)
+ *     -> sink
+ *
+ * Column references in each expression index the chunk the expression runs
+ * on: ops[i] on the output of ops[i-1]; keys and agg args on the pipeline
+ * output; having and out on the aggregate chunk (or the pipeline output when
+ * there is no aggregation).
+ */
+#ifndef SL_PLAN_TYPES_H
+#define SL_PLAN_TYPES_H
+
+#include "expr.h"
+
+#define SL_NAME_MAX 128
+
+/* key = value options of WITH (...), in the order written. */
+struct sl_option {
+	char *key;   /* lower case */
+	char *value; /* as written, quotes removed */
+	uint32_t line, column;
+};
+
+struct sl_options {
+	uint32_t n;
+	struct sl_option *v;
+};
+
+struct sl_column_def {
+	char name[SL_NAME_MAX];
+	enum sl_type type;
+	enum sl_type elem_type;
+};
+
+struct sl_schema {
+	uint32_t ncols;
+	struct sl_column_def *cols;
+};
+
+enum sl_op_kind {
+	SL_OP_FILTER,  /* keep rows where pred is true (null = false) */
+	SL_OP_PROJECT, /* output columns = exprs[] */
+	SL_OP_EXPLODE, /* output = input columns + one column: each element of
+			* gen (an ARRAY) on its own row, the input row repeated;
+			* rows whose array is null or empty vanish (explode,
+			* not explode_outer) */
+};
+
+struct sl_op {
+	enum sl_op_kind kind;
+	struct sl_expr *pred;   /* FILTER */
+	uint32_t nexprs;        /* PROJECT */
+	struct sl_expr **exprs; /* PROJECT */
+	struct sl_expr *gen;    /* EXPLODE */
+	struct sl_schema out;   /* the schema after this op */
+};
+
+enum sl_agg_fn {
+	SL_AGG_COUNT_STAR,
+	SL_AGG_COUNT,  /* non-null values of arg */
+	SL_AGG_SUM,    /* INT/BIGINT -> BIGINT, DOUBLE -> DOUBLE; null when no non-null value */
+	SL_AGG_MIN,
+	SL_AGG_MAX,
+	SL_AGG_AVG,    /* -> DOUBLE */
+};
+
+struct sl_agg_spec {
+	enum sl_agg_fn fn;
+	struct sl_expr *arg; /* NULL for count(*) */
+	enum sl_type type;   /* result type */
+	char name[SL_NAME_MAX];
+};
+
+enum sl_output_mode {
+	SL_OUTPUT_APPEND,
+	SL_OUTPUT_UPDATE,
+	SL_OUTPUT_COMPLETE,
+};
+
+enum sl_trigger_kind {
+	SL_TRIGGER_DEFAULT,       /* next epoch as soon as the last is done */
+	SL_TRIGGER_INTERVAL,      /* every interval_us */
+	SL_TRIGGER_AVAILABLE_NOW, /* what is there, then stop */
+};
+
+struct sl_order_key {
+	uint32_t col;     /* index into out[] */
+	bool desc;
+	bool nulls_first; /* Spark: ASC -> NULLS FIRST, DESC -> NULLS LAST */
+};
+
+struct sl_source_spec {
+	char name[SL_NAME_MAX];
+	char connector[SL_NAME_MAX];
+	struct sl_schema schema;
+	struct sl_options options;
+	uint32_t line, column; /* of CREATE SOURCE */
+};
+
+struct sl_sink_spec {
+	char name[SL_NAME_MAX];
+	char connector[SL_NAME_MAX];
+	enum sl_output_mode mode;
+	enum sl_trigger_kind trigger;
+	uint64_t trigger_interval_us;
+	uint32_t num_rows; /* console: rows shown, default 20 */
+	uint32_t truncate; /* console: 0 = off, default 20 */
+	struct sl_options options;
+	uint32_t line, column;
+};
+
+/* Engine settings: SET statements, then command-line flags over them. */
+struct sl_settings {
+	uint32_t n_ingest;
+	int ingest_cores[64]; /* cpu ids; -1 = not pinned */
+	uint32_t n_agg;
+	int agg_cores[64];
+	uint32_t shards;          /* 0 = n_agg */
+	uint64_t max_line_length; /* bytes, default 1 MiB */
+	uint32_t ring_slots;      /* per ingest->aggregator ring, power of two */
+	uint32_t blocks_per_core; /* record blocks in each ingest core's pool */
+};
+
+struct sl_plan {
+	struct sl_source_spec source;
+
+	uint32_t nops;
+	struct sl_op *ops;
+	struct sl_schema pipeline_out; /* schema after the last op */
+
+	bool has_agg;
+	uint32_t nkeys;
+	struct sl_expr **keys;
+	struct sl_schema key_schema;
+	uint32_t naggs;
+	struct sl_agg_spec *aggs;
+
+	struct sl_expr *having; /* NULL: none */
+	uint32_t nout;
+	struct sl_expr **out;
+	struct sl_schema out_schema; /* the sink's columns */
+
+	uint32_t norder;
+	struct sl_order_key *order;
+	int64_t limit; /* -1: none */
+
+	struct sl_sink_spec sink;
+	struct sl_settings settings;
+	char *text; /* the statements this plan came from */
+};
+
+#endif

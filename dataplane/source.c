@@ -1,0 +1,155 @@
+/*
+ * source.c — the registry of source connectors and the option parsers every
+ * connector shares. Registration happens on the control thread before any
+ * core starts; lookups are read-only afterwards.
+ */
+#include "source.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SL_MAX_CONNECTORS 32
+
+static const struct sl_source_ops *registry[SL_MAX_CONNECTORS];
+static uint32_t nregistered;
+
+void sl_source_register(const struct sl_source_ops *ops)
+{
+	for (uint32_t i = 0; i < nregistered; i++)
+		if (strcmp(registry[i]->name, ops->name) == 0)
+			return;
+	if (nregistered < SL_MAX_CONNECTORS)
+		registry[nregistered++] = ops;
+}
+
+const struct sl_source_ops *sl_source_lookup(const char *name)
+{
+	for (uint32_t i = 0; i < nregistered; i++)
+		if (strcasecmp(registry[i]->name, name) == 0)
+			return registry[i];
+	return NULL;
+}
+
+void sl_source_names(char *buf, size_t len)
+{
+	size_t used = 0;
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < nregistered && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", registry[i]->name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+const struct sl_option *sl_options_find(const struct sl_options *o, const char *key)
+{
+	/* the last one written wins, as in Spark's option() chains */
+	for (uint32_t i = o->n; i-- > 0;)
+		if (strcasecmp(o->v[i].key, key) == 0)
+			return &o->v[i];
+	return NULL;
+}
+
+int sl_option_bool(const struct sl_option *opt, bool *out, char *err, size_t errlen)
+{
+	if (strcasecmp(opt->value, "true") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcasecmp(opt->value, "false") == 0) {
+		*out = false;
+		return 0;
+	}
+	snprintf(err, errlen, "line %u, column %u: option '%s' must be true or false, not '%s'",
+		 opt->line, opt->column, opt->key, opt->value);
+	return -EINVAL;
+}
+
+int sl_option_u64(const struct sl_option *opt, uint64_t min, uint64_t max, uint64_t *out,
+		  char *err, size_t errlen)
+{
+	const char *s = opt->value;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*s == '\0' || *s == '-' || isspace((unsigned char)*s) || *end != '\0' || errno != 0 ||
+	    v < min || v > max) {
+		snprintf(err, errlen,
+			 "line %u, column %u: option '%s' must be a whole number from %" PRIu64
+			 " to %" PRIu64 ", not '%s'",
+			 opt->line, opt->column, opt->key, min, max, opt->value);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+struct unit {
+	const char *name;
+	uint64_t us;
+};
+
+static const struct unit units[] = {
+	{"microseconds", 1},      {"microsecond", 1},       {"us", 1},
+	{"milliseconds", 1000},   {"millisecond", 1000},    {"ms", 1000},
+	{"seconds", 1000000},     {"second", 1000000},      {"secs", 1000000},
+	{"sec", 1000000},         {"s", 1000000},           {"minutes", 60000000ULL},
+	{"minute", 60000000ULL},  {"mins", 60000000ULL},    {"min", 60000000ULL},
+	{"hours", 3600000000ULL}, {"hour", 3600000000ULL},  {"h", 3600000000ULL},
+	{"days", 86400000000ULL}, {"day", 86400000000ULL},  {"weeks", 604800000000ULL},
+	{"week", 604800000000ULL},
+};
+
+int sl_parse_interval(const char *s, uint64_t *us_out)
+{
+	uint64_t total = 0;
+	int parts = 0;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (strncasecmp(s, "interval", 8) == 0 && (s[8] == '\0' || isspace((unsigned char)s[8])))
+		s += 8;
+	for (;;) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s == '\0')
+			break;
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(s, &end, 10);
+		if (errno != 0)
+			return -EINVAL;
+		s = end;
+		while (isspace((unsigned char)*s))
+			s++;
+		const char *w = s;
+		while (isalpha((unsigned char)*s))
+			s++;
+		size_t wl = (size_t)(s - w);
+		const struct unit *u = NULL;
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strlen(units[i].name) == wl && strncasecmp(units[i].name, w, wl) == 0) {
+				u = &units[i];
+				break;
+			}
+		if (u == NULL)
+			return -EINVAL;
+		if (n > UINT64_MAX / u->us || total > UINT64_MAX - n * u->us)
+			return -ERANGE;
+		total += n * u->us;
+		parts++;
+	}
+	if (parts == 0)
+		return -EINVAL;
+	*us_out = total;
+	return 0;
+}

@@ -1,0 +1,104 @@
+/*
+ * source.h — how a source connector plugs into the ingest cores.
+ *
+ * A connector is one table of operations, registered by name. The engine
+ * calls open() once on the control thread before the cores start, then
+ * run() once on every ingest thread (index 0 .. n_ingest-1), concurrently;
+ * each run() owns its part of the input (a connection, a set of files, a
+ * generator's share) and returns when its part is finished or when
+ * sl_ingest_should_stop() says so. close() runs on the control thread after
+ * every run() has returned.
+ *
+ * Inside run(), a source parses records into the batch that
+ * sl_ingest_batch() hands out (its columns are the source's schema, storage
+ * for SL_INGEST_BATCH_ROWS rows) and calls sl_ingest_commit() when the batch
+ * is full or when it has nothing more for now. Strings in the batch may point
+ * into the source's own buffers: commit() copies what it keeps, so the
+ * buffers may be reused as soon as commit() returns.
+ *
+ * Epochs are cut between commits: commit() and poll() are where an ingest
+ * core notices that the control thread asked for a cut and emits its
+ * barriers. A source that waits for input must also wait on
+ * sl_ingest_wake_fd() (an eventfd; readable when the control thread wants
+ * attention) and call sl_ingest_poll() when it fires, so that a quiet input
+ * never delays an epoch.
+ */
+#ifndef SL_SOURCE_H
+#define SL_SOURCE_H
+
+#include "plan_types.h"
+
+#define SL_INGEST_BATCH_ROWS 1024
+
+struct sl_ingest; /* one per ingest thread; opaque to sources */
+struct sl_source; /* a connector's own state, shared by its run() calls */
+
+/* Per-source counters, summed over ingest threads for --stats and progress.
+ * Each ingest thread updates only its own copy. */
+struct sl_source_stats {
+	uint64_t rows;            /* records handed to the engine */
+	uint64_t bytes;           /* bytes read from the input */
+	uint64_t malformed;       /* records dropped as malformed (too long, unparsable) */
+	uint64_t connections;     /* connections accepted or opened */
+};
+
+struct sl_source_ops {
+	const char *name;
+	/* Check options and schema at plan time, before anything starts; on
+	 * error write "line L, column C: what is wrong; what to do" to err and
+	 * return -EINVAL. May be NULL. */
+	int (*validate)(const struct sl_source_spec *spec, char *err, size_t errlen);
+	/* Set up shared state for n_ingest threads (e.g. open a listening
+	 * socket, connect). Returns NULL and fills err on failure. */
+	struct sl_source *(*open)(const struct sl_source_spec *spec, const struct sl_settings *set,
+				  uint32_t n_ingest, char *err, size_t errlen);
+	/* Ingest thread idx's loop: returns 0 when its part of the input is
+	 * finished (EOF) or a stop was asked, -errno on a fatal error (with
+	 * the message set by sl_ingest_fail()). */
+	int (*run)(struct sl_source *src, struct sl_ingest *in, uint32_t idx);
+	void (*close)(struct sl_source *src);
+};
+
+/* Registry: connectors register at start-up; lookup by name. */
+void sl_source_register(const struct sl_source_ops *ops);
+const struct sl_source_ops *sl_source_lookup(const char *name);
+/* Names of every registered connector, comma separated, for error messages. */
+void sl_source_names(char *buf, size_t len);
+/* Called once by the engine; registers the built-in connectors. */
+void sl_sources_register_builtin(void);
+
+/* --- what run() may call on its ingest thread --- */
+
+/* The batch to fill: schema columns with room for SL_INGEST_BATCH_ROWS rows,
+ * nrows as filled so far. */
+struct sl_chunk *sl_ingest_batch(struct sl_ingest *in);
+/* Run the query's stateless part on the batch and route the rows; the batch
+ * is empty again afterwards. May block while rings are full (backpressure).
+ * Returns 0, or -ECANCELED when the engine is stopping (run() should return). */
+int sl_ingest_commit(struct sl_ingest *in);
+/* Handle a pending epoch cut or stop. Returns 0, or -ECANCELED as above. */
+int sl_ingest_poll(struct sl_ingest *in);
+bool sl_ingest_should_stop(const struct sl_ingest *in);
+int sl_ingest_wake_fd(const struct sl_ingest *in);
+/* Consume the eventfd's counter after it fired (then call sl_ingest_poll). */
+void sl_ingest_wake_ack(struct sl_ingest *in);
+struct sl_source_stats *sl_ingest_stats(struct sl_ingest *in);
+uint32_t sl_ingest_index(const struct sl_ingest *in);
+/* Record why run() fails; the engine prints it and exits 1. */
+void sl_ingest_fail(struct sl_ingest *in, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Say something to the user on stderr (connection events, retries). */
+void sl_ingest_log(struct sl_ingest *in, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Options helpers for connectors (case-insensitive keys). */
+const struct sl_option *sl_options_find(const struct sl_options *o, const char *key);
+/* Parse helpers: 0 or -EINVAL with "line L, column C: ..." in err. */
+int sl_option_bool(const struct sl_option *opt, bool *out, char *err, size_t errlen);
+int sl_option_u64(const struct sl_option *opt, uint64_t min, uint64_t max, uint64_t *out,
+		  char *err, size_t errlen);
+/* Interval strings as Spark writes them: "1 second", "100 milliseconds",
+ * "10 minutes", "2 hours", "1 day", "500 ms"; also "interval 10 minutes". */
+int sl_parse_interval(const char *s, uint64_t *us_out);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * types.h — the value model every layer shares: SQL types, strings as
+ * (pointer, length), typed column vectors and chunks of rows.
+ *
+ * Invariants:
+ *  - A vector's storage is chosen by its type, never by its values:
+ *      BOOLEAN                  -> v.b   (uint8_t, 0 or 1)
+ *      INT, BIGINT, TIMESTAMP   -> v.i64 (INT values stay within int32 range)
+ *      DOUBLE                   -> v.f64
+ *      STRING                   -> v.str (bytes are not NUL-terminated and may
+ *                                  hold NUL or invalid UTF-8: they pass as bytes)
+ *      ARRAY (of elem_type)     -> v.arr: row i holds elements
+ *                                  elem[arr[i].off .. arr[i].off + arr[i].len)
+ *      NULL (the type of a bare NULL literal) -> no storage, every row null
+ *  - nulls == NULL means no row is null; otherwise nulls[i] != 0 marks row i.
+ *    A null row's value slot holds garbage and must not be read.
+ *  - TIMESTAMP is microseconds since the Unix epoch, UTC.
+ *  - A chunk does not own its vectors' memory: whoever built it does (a
+ *    record block, a per-core scratch arena, a result batch).
+ */
+#ifndef SL_TYPES_H
+#define SL_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum sl_type {
+	SL_TYPE_NULL = 0,
+	SL_TYPE_BOOLEAN,
+	SL_TYPE_INT,
+	SL_TYPE_BIGINT,
+	SL_TYPE_DOUBLE,
+	SL_TYPE_STRING,
+	SL_TYPE_TIMESTAMP,
+	SL_TYPE_ARRAY,
+	SL_TYPE__COUNT
+};
+
+/* Spark's name of a type as it prints in errors and EXPLAIN ("STRING"). */
+const char *sl_type_name(enum sl_type t);
+
+static inline bool sl_type_is_integer(enum sl_type t)
+{
+	return t == SL_TYPE_INT || t == SL_TYPE_BIGINT;
+}
+
+static inline bool sl_type_is_numeric(enum sl_type t)
+{
+	return sl_type_is_integer(t) || t == SL_TYPE_DOUBLE;
+}
+
+struct sl_str {
+	const char *ptr;
+	uint32_t len;
+};
+
+/* One row's slice of an array vector's element vector. */
+struct sl_span {
+	uint32_t off;
+	uint32_t len;
+};
+
+struct sl_vec {
+	enum sl_type type;
+	enum sl_type elem_type; /* ARRAY only */
+	uint8_t *nulls;         /* NULL: no nulls */
+	union {
+		uint8_t *b;
+		int64_t *i64;
+		double *f64;
+		struct sl_str *str;
+		struct sl_span *arr;
+	} v;
+	struct sl_vec *elem; /* ARRAY only: the flattened elements */
+};
+
+static inline bool sl_vec_is_null(const struct sl_vec *v, uint32_t row)
+{
+	return v->type == SL_TYPE_NULL || (v->nulls != NULL && v->nulls[row] != 0);
+}
+
+/* A view of n rows in ncols columns. */
+struct sl_chunk {
+	uint32_t nrows;
+	uint32_t ncols;
+	struct sl_vec *cols;
+};
+
+/* One scalar value, for literals, keys and results handled one at a time. */
+struct sl_value {
+	enum sl_type type;
+	bool is_null;
+	union {
+		bool b;
+		int64_t i64;
+		double f64;
+		struct sl_str str;
+	} v;
+};
+
+#endif
