@@ -1,0 +1,629 @@
+/*
+ * engine.c — one query's cores and its micro-batch loop (see engine.h).
+ *
+ * Topology (DESIGN.md section 4), made once at start:
+ *   ingest i --data[i][d]--> consumer d --ret[i][d]--> ingest i   (blocks come back)
+ *   aggregator d --results[d]--> control                           (epoch results)
+ * where the consumers are the aggregator cores, or the control thread alone
+ * when the query has no aggregation.
+ *
+ * The control thread's loop is a small state machine:
+ *   IDLE      no epoch being finished; at each trigger, if new rows arrived,
+ *             cut the epoch (raise ctl.cut, wake the ingest cores) -> CUTTING
+ *   CUTTING   wait for every consumer's part of the epoch; merge; order and
+ *             limit; write the sink -> IDLE
+ * Ingest goes on with the next epoch while one is being finished, so the
+ * number of epochs in flight is at most two.
+ *
+ * Stopping: a stop request (signal) asks the sources to return; when every
+ * ingest core has drained, a last epoch takes what they had, and then the
+ * cores are shut down. available_now does the same once the sources have
+ * reached the end of their input. A failure anywhere raises ctl.abort.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aggregator.h"
+#include "batch.h"
+#include "block.h"
+#include "ingest.h"
+#include "pipeline.h"
+#include "sink.h"
+#include "source.h"
+
+#define RESULT_SLOTS 8
+
+struct engine {
+	struct sl_plan *plan;
+	const struct sl_engine_opts *opts;
+	const struct sl_source_ops *src_ops;
+	const struct sl_sink_ops *sink_ops;
+	struct sl_source *src;
+	struct sl_sink *sink;
+
+	uint32_t nin, ndest; /* ingest cores; consumers (aggregators, or 1: us) */
+	bool stateless;
+	struct sl_ring **data; /* [nin * ndest] */
+	struct sl_ring **ret;  /* [nin * ndest] */
+	struct sl_ring **results; /* [ndest] aggregation only */
+	uint32_t *shard_dest;
+	struct sl_ingest **ingest;
+	struct sl_aggregator **agg;
+	pthread_t *ingest_tid, *agg_tid;
+	uint32_t ingest_started, agg_started;
+	struct sl_epoch_ctl ctl;
+
+	/* the epoch being finished */
+	uint64_t epoch;          /* next epoch to cut */
+	bool cutting;
+	uint32_t ngot;           /* consumers whose part of the epoch arrived */
+	uint8_t *got;            /* [nin] stateless: ring at barrier / [ndest] results in */
+	uint8_t *ended;          /* [nin] stateless: END seen */
+	struct sl_batch *pending; /* rows of the epoch being assembled */
+	uint64_t rows_done;      /* source rows of every finished epoch */
+	uint64_t limit_left;     /* append-mode LIMIT across batches */
+
+	struct sl_engine_stats st;
+	char error[640];
+	bool failed;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nap(long ns)
+{
+	struct timespec ts = {0, ns};
+	nanosleep(&ts, NULL);
+}
+
+static void fail(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct engine *e, const char *fmt, ...)
+{
+	if (e->failed)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->error, sizeof(e->error), fmt, ap);
+	va_end(ap);
+	e->failed = true;
+	atomic_store(&e->ctl.abort, 1);
+	atomic_store(&e->ctl.stop_sources, 1);
+	for (uint32_t i = 0; i < e->ingest_started; i++)
+		sl_ingest_wake(e->ingest[i]);
+}
+
+static uint32_t next_pow2(uint32_t v)
+{
+	uint32_t p = 2;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/* Check that the configured CPUs exist for this process. */
+static int check_cores(struct engine *e)
+{
+	const struct sl_settings *s = &e->plan->settings;
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 0; /* cannot tell: pinning will say */
+	const struct {
+		const char *what;
+		uint32_t n;
+		const int *cpus;
+	} lists[] = {{"ingest_cores", s->n_ingest, s->ingest_cores}, {"agg_cores", s->n_agg, s->agg_cores}};
+	for (size_t l = 0; l < 2; l++)
+		for (uint32_t i = 0; i < lists[l].n; i++) {
+			int c = lists[l].cpus[i];
+			if (c >= 0 && (c >= CPU_SETSIZE || !CPU_ISSET(c, &set))) {
+				fail(e, "%s names CPU %d, which this process cannot use (it may use %d CPUs); "
+					"set %s to CPUs that exist, e.g. --%s 0",
+				     lists[l].what, c, CPU_COUNT(&set), lists[l].what,
+				     l == 0 ? "ingest-cores" : "agg-cores");
+				return -EINVAL;
+			}
+		}
+	return 0;
+}
+
+static int setup(struct engine *e)
+{
+	struct sl_plan *plan = e->plan;
+	const struct sl_settings *set = &plan->settings;
+	char err[512];
+
+	e->src_ops = sl_source_lookup(plan->source.connector);
+	e->sink_ops = sl_sink_lookup(plan->sink.connector);
+	if (e->src_ops == NULL || e->sink_ops == NULL) {
+		fail(e, "connector '%s' is not built in",
+		     e->src_ops == NULL ? plan->source.connector : plan->sink.connector);
+		return -ENOENT;
+	}
+	if (check_cores(e) < 0)
+		return -EINVAL;
+	if (sl_plan_prepare(plan, err, sizeof(err)) < 0) {
+		fail(e, "%s", err);
+		return -EINVAL;
+	}
+
+	e->stateless = !plan->has_agg;
+	e->nin = set->n_ingest ? set->n_ingest : 1;
+	e->ndest = e->stateless ? 1 : (set->n_agg ? set->n_agg : 1);
+	uint32_t slots = set->ring_slots ? next_pow2(set->ring_slots) : 32;
+	/* every consumer may hold a full ring, and each has an open block */
+	uint32_t blocks = set->blocks_per_core ? set->blocks_per_core : e->ndest * (slots + 2) + 2;
+	uint32_t ret_slots = next_pow2(blocks + 1);
+	uint32_t links = e->nin * e->ndest;
+
+	e->data = calloc(links, sizeof(*e->data));
+	e->ret = calloc(links, sizeof(*e->ret));
+	e->ingest = calloc(e->nin, sizeof(*e->ingest));
+	e->ingest_tid = calloc(e->nin, sizeof(*e->ingest_tid));
+	e->got = calloc(e->nin > e->ndest ? e->nin : e->ndest, 1);
+	e->ended = calloc(e->nin, 1);
+	if (!e->data || !e->ret || !e->ingest || !e->ingest_tid || !e->got || !e->ended)
+		goto err_nomem;
+	for (uint32_t l = 0; l < links; l++) {
+		e->data[l] = sl_ring_create(slots);
+		e->ret[l] = sl_ring_create(ret_slots);
+		if (e->data[l] == NULL || e->ret[l] == NULL)
+			goto err_nomem;
+	}
+	if (!e->stateless) {
+		uint32_t shards = set->shards ? set->shards : e->ndest;
+		plan->settings.shards = shards;
+		e->results = calloc(e->ndest, sizeof(*e->results));
+		e->agg = calloc(e->ndest, sizeof(*e->agg));
+		e->agg_tid = calloc(e->ndest, sizeof(*e->agg_tid));
+		e->shard_dest = calloc(shards, sizeof(*e->shard_dest));
+		if (!e->results || !e->agg || !e->agg_tid || !e->shard_dest)
+			goto err_nomem;
+		for (uint32_t s = 0; s < shards; s++)
+			e->shard_dest[s] = s % e->ndest;
+		for (uint32_t d = 0; d < e->ndest; d++) {
+			e->results[d] = sl_ring_create(RESULT_SLOTS);
+			if (e->results[d] == NULL)
+				goto err_nomem;
+			struct sl_ring *in[e->nin ? e->nin : 1], *back[e->nin ? e->nin : 1];
+			for (uint32_t i = 0; i < e->nin; i++) {
+				in[i] = e->data[i * e->ndest + d];
+				back[i] = e->ret[i * e->ndest + d];
+			}
+			struct sl_aggregator_config ac = {
+				.plan = plan, .idx = d, .n_agg = e->ndest,
+				.cpu = d < set->n_agg ? set->agg_cores[d] : -1,
+				.nin = e->nin, .in = in, .ret = back, .results = e->results[d],
+				.ctl = &e->ctl};
+			e->agg[d] = sl_aggregator_create(&ac, err, sizeof(err));
+			if (e->agg[d] == NULL) {
+				fail(e, "%s", err);
+				return -ENOMEM;
+			}
+		}
+	} else {
+		e->pending = sl_batch_create(&plan->out_schema);
+		if (e->pending == NULL)
+			goto err_nomem;
+	}
+
+	e->sink = e->sink_ops->open(&plan->sink, &plan->out_schema, e->opts->out, err, sizeof(err));
+	if (e->sink == NULL) {
+		fail(e, "%s", err);
+		return -EINVAL;
+	}
+	e->src = e->src_ops->open(&plan->source, set, e->nin, err, sizeof(err));
+	if (e->src == NULL) {
+		fail(e, "%s", err);
+		return -EIO;
+	}
+	for (uint32_t i = 0; i < e->nin; i++) {
+		struct sl_ingest_config ic = {
+			.plan = plan, .idx = i, .cpu = i < set->n_ingest ? set->ingest_cores[i] : -1,
+			.ndest = e->ndest, .out = &e->data[i * e->ndest], .ret = &e->ret[i * e->ndest],
+			.shard_dest = e->shard_dest, .blocks = blocks, .ctl = &e->ctl,
+			.ops = e->src_ops, .src = e->src};
+		e->ingest[i] = sl_ingest_create(&ic, err, sizeof(err));
+		if (e->ingest[i] == NULL) {
+			fail(e, "%s", err);
+			return -ENOMEM;
+		}
+	}
+	e->limit_left = plan->limit >= 0 ? (uint64_t)plan->limit : UINT64_MAX;
+	return 0;
+
+err_nomem:
+	fail(e, "out of memory setting up the query's cores and rings");
+	return -ENOMEM;
+}
+
+static int start_threads(struct engine *e)
+{
+	for (uint32_t d = 0; !e->stateless && d < e->ndest; d++) {
+		int rc = pthread_create(&e->agg_tid[d], NULL, sl_aggregator_thread, e->agg[d]);
+		if (rc != 0) {
+			fail(e, "cannot start aggregator thread %u: %s", d, strerror(rc));
+			return -rc;
+		}
+		e->agg_started++;
+	}
+	for (uint32_t i = 0; i < e->nin; i++) {
+		int rc = pthread_create(&e->ingest_tid[i], NULL, sl_ingest_thread, e->ingest[i]);
+		if (rc != 0) {
+			fail(e, "cannot start ingest thread %u: %s", i, strerror(rc));
+			return -rc;
+		}
+		e->ingest_started++;
+	}
+	return 0;
+}
+
+static uint64_t rows_published(struct engine *e)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < e->nin; i++)
+		n += sl_ingest_rows_published(e->ingest[i]);
+	return n;
+}
+
+static bool all_drained(struct engine *e)
+{
+	for (uint32_t i = 0; i < e->nin; i++)
+		if (!sl_ingest_drained(e->ingest[i]))
+			return false;
+	return true;
+}
+
+static void check_ingest_failures(struct engine *e)
+{
+	for (uint32_t i = 0; i < e->nin; i++)
+		if (sl_ingest_failed(e->ingest[i])) {
+			fail(e, "source '%s' (ingest core %u): %s", e->plan->source.name, i,
+			     sl_ingest_error(e->ingest[i]));
+			return;
+		}
+}
+
+static void cut(struct engine *e)
+{
+	/* release: everything about epoch e is settled before cores see the cut */
+	atomic_store_explicit(&e->ctl.cut, e->epoch + 1, memory_order_release);
+	for (uint32_t i = 0; i < e->nin; i++)
+		sl_ingest_wake(e->ingest[i]);
+	e->cutting = true;
+	e->ngot = 0;
+	memset(e->got, 0, e->nin > e->ndest ? e->nin : e->ndest);
+}
+
+/* Stateless queries: take rows from the ingest cores into the pending batch,
+ * each ring up to its barrier for the epoch being cut. */
+static bool pump_rows(struct engine *e)
+{
+	bool progress = false;
+	struct sl_ring_item it;
+	for (uint32_t i = 0; i < e->nin; i++) {
+		if (e->got[i] || e->ended[i])
+			continue;
+		struct sl_ring *r = e->data[i];
+		for (int k = 0; k < 64 && sl_ring_pop_burst(r, &it, 1) == 1; k++) {
+			progress = true;
+			enum sl_msg_kind kind = sl_msg_kind_of(it.tag);
+			if (kind == SL_MSG_BARRIER) {
+				e->got[i] = 1;
+				e->ngot++;
+				break;
+			}
+			if (kind == SL_MSG_END) {
+				e->ended[i] = 1;
+				break;
+			}
+			struct sl_block *b = it.ptr;
+			struct sl_chunk c = {.nrows = b->nrows, .ncols = b->ncols, .cols = b->cols};
+			if (sl_batch_append_chunk(e->pending, &c) < 0)
+				fail(e, "out of memory collecting the rows of batch %" PRIu64, e->epoch);
+			if (b->oversized) {
+				sl_block_destroy(b);
+			} else {
+				struct sl_ring_item back = {b, 0};
+				sl_ring_push_burst(e->ret[i], &back, 1);
+			}
+		}
+	}
+	return progress;
+}
+
+/* Aggregation: collect each aggregator's result for the epoch being cut. */
+static bool pump_results(struct engine *e)
+{
+	bool progress = false;
+	for (uint32_t d = 0; d < e->ndest; d++) {
+		struct sl_ring_item it;
+		if (e->got[d] || sl_ring_pop_burst(e->results[d], &it, 1) == 0)
+			continue;
+		progress = true;
+		struct sl_epoch_result *res = it.ptr;
+		if (res->error < 0) {
+			fail(e, "aggregator core %u could not finish batch %" PRIu64 ": %s", d,
+			     e->epoch, strerror(-res->error));
+		} else if (e->pending == NULL) {
+			e->pending = res->rows;
+			res->rows = NULL;
+		} else if (sl_batch_append_batch(e->pending, res->rows) < 0) {
+			fail(e, "out of memory merging the results of batch %" PRIu64, e->epoch);
+		}
+		if (d == 0) {
+			e->st.state_rows = 0;
+			e->st.state_memory = 0;
+		}
+		e->st.state_rows += res->state_rows;
+		e->st.state_memory += res->memory_bytes;
+		sl_epoch_result_free(res);
+		e->got[d] = 1;
+		e->ngot++;
+	}
+	return progress;
+}
+
+static bool epoch_complete(struct engine *e)
+{
+	if (e->stateless) {
+		uint32_t done = 0;
+		for (uint32_t i = 0; i < e->nin; i++)
+			done += e->got[i] || e->ended[i];
+		return done == e->nin;
+	}
+	return e->ngot == e->ndest;
+}
+
+static void finish_epoch(struct engine *e)
+{
+	struct sl_plan *plan = e->plan;
+	struct sl_batch *b = e->pending;
+	if (b == NULL) {
+		b = sl_batch_create(&plan->out_schema);
+		if (b == NULL) {
+			fail(e, "out of memory");
+			return;
+		}
+	}
+	if (plan->norder > 0 && sl_batch_sort(b, plan->order, plan->norder) < 0) {
+		fail(e, "out of memory sorting batch %" PRIu64, e->epoch);
+		return;
+	}
+	if (plan->limit >= 0) {
+		if (plan->sink.mode == SL_OUTPUT_COMPLETE) {
+			if (b->nrows > (uint64_t)plan->limit)
+				sl_batch_truncate(b, (uint32_t)plan->limit);
+		} else {
+			if (b->nrows > e->limit_left)
+				sl_batch_truncate(b, (uint32_t)e->limit_left);
+			e->limit_left -= b->nrows;
+		}
+	}
+	int rc = e->sink_ops->write(e->sink, e->epoch, b);
+	if (rc < 0)
+		fail(e, "sink '%s' could not write batch %" PRIu64 ": %s", plan->sink.name, e->epoch,
+		     strerror(-rc));
+	e->st.batches++;
+	e->st.output_rows += b->nrows;
+	if (e->stateless) {
+		sl_batch_clear(b);
+	} else {
+		sl_batch_destroy(b);
+		e->pending = NULL;
+	}
+	uint64_t through = 0;
+	for (uint32_t i = 0; i < e->nin; i++)
+		through += sl_ingest_rows_at_barrier(e->ingest[i]);
+	e->rows_done = through;
+	e->epoch++;
+	e->cutting = false;
+}
+
+static void shutdown_cores(struct engine *e)
+{
+	/* release: the last cut is visible before shutdown */
+	atomic_store_explicit(&e->ctl.shutdown, 1, memory_order_release);
+	atomic_store(&e->ctl.stop_sources, 1);
+	for (uint32_t i = 0; i < e->ingest_started; i++)
+		sl_ingest_wake(e->ingest[i]);
+	if (e->stateless && !e->failed) {
+		/* take what is left until every ingest core has said END */
+		unsigned ended;
+		do {
+			memset(e->got, 0, e->nin);
+			pump_rows(e);
+			ended = 0;
+			for (uint32_t i = 0; i < e->nin; i++)
+				ended += e->ended[i];
+			if (ended < e->ingest_started)
+				nap(50000);
+		} while (ended < e->ingest_started);
+	}
+	for (uint32_t i = 0; i < e->ingest_started; i++)
+		pthread_join(e->ingest_tid[i], NULL);
+	for (uint32_t d = 0; d < e->agg_started; d++)
+		pthread_join(e->agg_tid[d], NULL);
+	for (uint32_t d = 0; e->results != NULL && d < e->ndest; d++) {
+		struct sl_ring_item it;
+		while (e->results[d] != NULL && sl_ring_pop_burst(e->results[d], &it, 1) == 1)
+			sl_epoch_result_free(it.ptr);
+	}
+}
+
+static void run_loop(struct engine *e)
+{
+	const struct sl_sink_spec *sink = &e->plan->sink;
+	volatile sig_atomic_t *stop = e->opts->stop;
+	double t0 = now_s();
+	double next_trigger = t0;
+	double interval = (double)sink->trigger_interval_us / 1e6;
+	bool stopping = false, final = false;
+
+	while (!e->failed) {
+		bool progress = false;
+		if (e->stateless)
+			progress |= pump_rows(e);
+		if (e->cutting) {
+			if (!e->stateless)
+				progress |= pump_results(e);
+			if (!e->failed && epoch_complete(e)) {
+				finish_epoch(e);
+				progress = true;
+				if (final)
+					break;
+			}
+		}
+		check_ingest_failures(e);
+		if (e->failed)
+			break;
+		if (stop != NULL && *stop >= 2) {
+			fail(e, "stopped at once by a second interrupt");
+			break;
+		}
+		if (!stopping && stop != NULL && *stop) {
+			stopping = true;
+			atomic_store(&e->ctl.stop_sources, 1);
+			for (uint32_t i = 0; i < e->nin; i++)
+				sl_ingest_wake(e->ingest[i]);
+		}
+		if (!e->cutting) {
+			bool drained = all_drained(e);
+			bool fresh = rows_published(e) > e->rows_done;
+			bool at_end = stopping ? drained
+					       : (sink->trigger == SL_TRIGGER_AVAILABLE_NOW && drained);
+			double now = now_s();
+			if (at_end) {
+				if (!fresh)
+					break;
+				final = true;
+				cut(e);
+			} else if (sink->trigger == SL_TRIGGER_AVAILABLE_NOW || stopping) {
+				/* wait for the end of the input */
+			} else if (sink->trigger == SL_TRIGGER_INTERVAL) {
+				if (now >= next_trigger) {
+					if (fresh)
+						cut(e);
+					/* the next multiple of the interval, as Spark's ProcessingTime */
+					double k = (double)(uint64_t)((now - t0) / interval) + 1;
+					next_trigger = t0 + k * interval;
+				}
+			} else if (fresh) {
+				cut(e);
+			}
+			progress |= e->cutting;
+		}
+		if (!progress)
+			nap(e->cutting ? 20000 : 100000);
+	}
+	e->st.elapsed_s = now_s() - t0;
+}
+
+static void print_stats(struct engine *e)
+{
+	FILE *f = e->opts->log;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	const struct sl_engine_stats *s = &e->st;
+	fprintf(f, "stat query %s\n", e->plan->sink.name);
+	fprintf(f, "stat rows_in %" PRIu64 "\n", s->rows_in);
+	fprintf(f, "stat bytes_in %" PRIu64 "\n", s->bytes_in);
+	fprintf(f, "stat rows_malformed %" PRIu64 "\n", s->rows_malformed);
+	fprintf(f, "stat connections %" PRIu64 "\n", s->connections);
+	fprintf(f, "stat batches %" PRIu64 "\n", s->batches);
+	fprintf(f, "stat output_rows %" PRIu64 "\n", s->output_rows);
+	fprintf(f, "stat state_rows %" PRIu64 "\n", s->state_rows);
+	fprintf(f, "stat state_memory_bytes %" PRIu64 "\n", s->state_memory);
+	fprintf(f, "stat elapsed_s %.6f\n", s->elapsed_s);
+	fprintf(f, "stat rows_per_s %.1f\n", s->elapsed_s > 0 ? (double)s->rows_in / s->elapsed_s : 0.0);
+	fprintf(f, "stat peak_rss_kb %ld\n", ru.ru_maxrss);
+	fflush(f);
+}
+
+static void teardown(struct engine *e)
+{
+	uint32_t links = e->nin * e->ndest;
+	for (uint32_t i = 0; e->ingest != NULL && i < e->nin; i++) {
+		if (e->ingest[i] == NULL)
+			continue;
+		struct sl_source_stats s;
+		sl_ingest_read_stats(e->ingest[i], &s);
+		e->st.rows_in += s.rows;
+		e->st.bytes_in += s.bytes;
+		e->st.rows_malformed += s.malformed;
+		e->st.connections += s.connections;
+	}
+	/* blocks still in rings: the pools own them, except oversized ones */
+	for (uint32_t l = 0; e->data != NULL && l < links; l++) {
+		struct sl_ring_item it;
+		while (e->data[l] != NULL && sl_ring_pop_burst(e->data[l], &it, 1) == 1)
+			if (sl_msg_kind_of(it.tag) == SL_MSG_DATA && ((struct sl_block *)it.ptr)->oversized)
+				sl_block_destroy(it.ptr);
+	}
+	for (uint32_t i = 0; e->ingest != NULL && i < e->nin; i++)
+		sl_ingest_destroy(e->ingest[i]);
+	for (uint32_t d = 0; e->agg != NULL && d < e->ndest; d++)
+		sl_aggregator_destroy(e->agg[d]);
+	if (e->src != NULL)
+		e->src_ops->close(e->src);
+	if (e->sink != NULL)
+		e->sink_ops->close(e->sink);
+	for (uint32_t l = 0; l < links; l++) {
+		if (e->data != NULL)
+			sl_ring_destroy(e->data[l]);
+		if (e->ret != NULL)
+			sl_ring_destroy(e->ret[l]);
+	}
+	for (uint32_t d = 0; e->results != NULL && d < e->ndest; d++)
+		sl_ring_destroy(e->results[d]);
+	sl_batch_destroy(e->pending);
+	free(e->data);
+	free(e->ret);
+	free(e->results);
+	free(e->shard_dest);
+	free(e->ingest);
+	free(e->agg);
+	free(e->ingest_tid);
+	free(e->agg_tid);
+	free(e->got);
+	free(e->ended);
+	sl_plan_release(e->plan);
+}
+
+int sl_engine_run(struct sl_plan *plan, const struct sl_engine_opts *opts,
+		  struct sl_engine_stats *stats_out)
+{
+	struct engine e = {.plan = plan, .opts = opts};
+	atomic_init(&e.ctl.cut, 0);
+	atomic_init(&e.ctl.stop_sources, 0);
+	atomic_init(&e.ctl.shutdown, 0);
+	atomic_init(&e.ctl.abort, 0);
+
+	if (setup(&e) == 0 && start_threads(&e) == 0)
+		run_loop(&e);
+	shutdown_cores(&e);
+	teardown(&e);
+	if (opts->stats)
+		print_stats(&e);
+	if (stats_out != NULL)
+		*stats_out = e.st;
+	if (e.failed) {
+		fprintf(opts->log, "sluice: error: query '%s': %s\n", plan->sink.name, e.error);
+		fflush(opts->log);
+		return 1;
+	}
+	return 0;
+}

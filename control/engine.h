@@ -1,0 +1,44 @@
+/*
+ * engine.h — runs one streaming query: starts its ingest and aggregator
+ * cores, drives the micro-batch loop on the calling (control) thread, writes
+ * each epoch to the sink, and stops cleanly.
+ */
+#ifndef SL_ENGINE_H
+#define SL_ENGINE_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "plan_types.h"
+
+struct sl_engine_opts {
+	FILE *out;              /* where the sink writes (console) */
+	FILE *log;              /* messages and --stats */
+	bool stats;             /* print "stat NAME VALUE" lines at the end */
+	/* Raised (by a signal handler or another thread) to ask for a clean
+	 * stop: sources stop, the last epoch is finished and written. Raised
+	 * a second time (value >= 2): leave at once. May be NULL. */
+	volatile sig_atomic_t *stop;
+};
+
+/* What a finished run counted, summed over cores. */
+struct sl_engine_stats {
+	uint64_t rows_in;
+	uint64_t bytes_in;
+	uint64_t rows_malformed;
+	uint64_t connections;
+	uint64_t batches;
+	uint64_t output_rows;
+	uint64_t state_rows;
+	uint64_t state_memory;
+	double elapsed_s;
+};
+
+/* Runs the query to its end. Returns the process exit status: 0 for a clean
+ * stop, 1 when the query failed at run time (the reason is printed on
+ * opts->log as "sluice: error: query 'NAME': ..."). */
+int sl_engine_run(struct sl_plan *plan, const struct sl_engine_opts *opts,
+		  struct sl_engine_stats *stats_out);
+
+#endif

@@ -1,0 +1,545 @@
+/*
+ * ingest.c — the ingest core: runs a source, the query's stateless part,
+ * and routes rows to their consumers in record blocks (see ingest.h).
+ *
+ * Everything in struct sl_ingest belongs to its ingest thread, except the
+ * fields marked "shared", which the control thread reads. After start-up
+ * nothing here allocates: the batch, the evaluation scratch, the blocks and
+ * the scratch for keys were all made by sl_ingest_create() (the scratch
+ * arena grows while the core warms up, then stays).
+ *
+ * Epoch cuts: the control thread raises ctl->cut and writes our eventfd.
+ * Between two commits we compare our epoch with cut; for each epoch below
+ * it we ship the open blocks and a barrier to every consumer. The rows of a
+ * batch committed before we saw the cut belong to the old epoch.
+ */
+#include "ingest.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "expr.h"
+#include "key.h"
+#include "pipeline.h"
+
+struct sl_ingest {
+	/* read-only after create */
+	struct sl_ingest_config cfg;
+	const struct sl_plan *plan;
+	uint32_t nshards;
+	uint32_t ntypes;
+	enum sl_type types[SL_BLOCK_MAX_COLS];
+	uint32_t nargcols;             /* aggregates with an argument */
+	int wake_fd;
+
+	/* the source's batch */
+	struct sl_chunk batch;
+	struct sl_vec batch_cols[SL_BLOCK_MAX_COLS];
+	void *batch_mem;
+
+	struct sl_eval_ctx *ctx;
+
+	/* blocks: the pool, the free stack, one open block per consumer */
+	struct sl_block **pool;
+	uint32_t npool;
+	struct sl_block **free_stack;
+	uint32_t nfree;
+	struct sl_block **open;
+
+	uint64_t epoch; /* the epoch rows are ingested into now */
+	uint64_t rows;  /* rows committed */
+	struct sl_source_stats stats;
+
+	/* shared: read by the control thread */
+	alignas(SL_CACHE_LINE) _Atomic uint64_t pub_rows;
+	_Atomic int drained;
+	_Atomic int failed;
+	char error[512];
+};
+
+static size_t value_bytes(enum sl_type t)
+{
+	return t == SL_TYPE_STRING ? sizeof(struct sl_str) : t == SL_TYPE_BOOLEAN ? 1 : 8;
+}
+
+uint32_t sl_ingest_block_types(const struct sl_plan *plan, enum sl_type *types)
+{
+	uint32_t n = 0;
+	if (plan->has_agg) {
+		types[n++] = SL_TYPE_STRING; /* encoded key */
+		for (uint32_t j = 0; j < plan->naggs; j++)
+			if (plan->aggs[j].arg != NULL && n < SL_BLOCK_MAX_COLS)
+				types[n++] = plan->aggs[j].arg->type;
+	} else {
+		for (uint32_t c = 0; c < plan->out_schema.ncols && n < SL_BLOCK_MAX_COLS; c++)
+			types[n++] = plan->out_schema.cols[c].type;
+	}
+	return n;
+}
+
+struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err, size_t errlen)
+{
+	struct sl_ingest *in = aligned_alloc(SL_CACHE_LINE, (sizeof(*in) + SL_CACHE_LINE - 1) &
+							      ~(size_t)(SL_CACHE_LINE - 1));
+	if (in == NULL)
+		goto err_alloc;
+	memset(in, 0, sizeof(*in));
+	in->cfg = *cfg;
+	in->plan = cfg->plan;
+	in->wake_fd = -1;
+	in->nshards = cfg->plan->settings.shards;
+
+	const struct sl_plan *plan = cfg->plan;
+	uint32_t want = plan->has_agg ? 1 : plan->out_schema.ncols;
+	for (uint32_t j = 0; plan->has_agg && j < plan->naggs; j++)
+		if (plan->aggs[j].arg != NULL)
+			want++;
+	if (want > SL_BLOCK_MAX_COLS || plan->source.schema.ncols > SL_BLOCK_MAX_COLS) {
+		snprintf(err, errlen, "the query has %u columns to ship per row; at most %d are supported",
+			 want, SL_BLOCK_MAX_COLS);
+		goto err_cfg;
+	}
+	in->ntypes = sl_ingest_block_types(plan, in->types);
+	in->nargcols = plan->has_agg ? in->ntypes - 1 : 0;
+
+	in->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (in->wake_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto err_cfg;
+	}
+
+	/* the source batch: the source schema's columns */
+	const struct sl_schema *ss = &plan->source.schema;
+	size_t per_row = 0;
+	for (uint32_t c = 0; c < ss->ncols; c++)
+		per_row += value_bytes(ss->cols[c].type) + 1;
+	in->batch_mem = malloc(per_row * SL_INGEST_BATCH_ROWS + 64);
+	if (in->batch_mem == NULL)
+		goto err_nomem;
+	char *p = in->batch_mem;
+	for (uint32_t c = 0; c < ss->ncols; c++) {
+		struct sl_vec *v = &in->batch_cols[c];
+		v->type = ss->cols[c].type;
+		v->v.i64 = (int64_t *)p;
+		p += value_bytes(v->type) * SL_INGEST_BATCH_ROWS;
+		v->nulls = (uint8_t *)p;
+		memset(v->nulls, 0, SL_INGEST_BATCH_ROWS);
+		p += SL_INGEST_BATCH_ROWS;
+	}
+	in->batch.cols = in->batch_cols;
+	in->batch.ncols = ss->ncols;
+	in->batch.nrows = 0;
+
+	in->ctx = sl_eval_ctx_create();
+	if (in->ctx == NULL)
+		goto err_nomem;
+
+	in->npool = cfg->blocks;
+	in->pool = calloc(in->npool, sizeof(*in->pool));
+	in->free_stack = calloc(in->npool, sizeof(*in->free_stack));
+	in->open = calloc(cfg->ndest, sizeof(*in->open));
+	if (in->pool == NULL || in->free_stack == NULL || in->open == NULL)
+		goto err_nomem;
+	for (uint32_t i = 0; i < in->npool; i++) {
+		in->pool[i] = sl_block_create(in->ntypes, in->types, SL_BLOCK_ROWS, SL_BLOCK_HEAP);
+		if (in->pool[i] == NULL)
+			goto err_nomem;
+		in->free_stack[in->nfree++] = in->pool[i];
+	}
+	return in;
+
+err_nomem:
+	snprintf(err, errlen, "out of memory setting up ingest core %u", cfg->idx);
+err_cfg:
+	sl_ingest_destroy(in);
+	return NULL;
+err_alloc:
+	snprintf(err, errlen, "out of memory setting up ingest core %u", cfg->idx);
+	return NULL;
+}
+
+void sl_ingest_destroy(struct sl_ingest *in)
+{
+	if (in == NULL)
+		return;
+	for (uint32_t i = 0; in->pool != NULL && i < in->npool; i++)
+		sl_block_destroy(in->pool[i]);
+	free(in->pool);
+	free(in->free_stack);
+	free(in->open);
+	sl_eval_ctx_destroy(in->ctx);
+	free(in->batch_mem);
+	if (in->wake_fd >= 0)
+		close(in->wake_fd);
+	free(in);
+}
+
+/* --- waiting --- */
+
+static bool aborted(const struct sl_ingest *in)
+{
+	return atomic_load_explicit(&in->cfg.ctl->abort, memory_order_relaxed) != 0;
+}
+
+/* Spin briefly, then yield, then sleep: a waiting core leaves the CPU to the
+ * others on small machines, where ingest and aggregation may share a core. */
+static void backoff(unsigned *spins)
+{
+	unsigned s = (*spins)++;
+	if (s < 64) {
+		__builtin_ia32_pause();
+	} else if (s < 96) {
+		sched_yield();
+	} else {
+		struct timespec ts = {0, s < 200 ? 20000 : 200000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* --- blocks --- */
+
+static void reclaim(struct sl_ingest *in)
+{
+	struct sl_ring_item items[32];
+	for (uint32_t d = 0; d < in->cfg.ndest; d++) {
+		uint32_t n;
+		while ((n = sl_ring_pop_burst(in->cfg.ret[d], items, 32)) > 0)
+			for (uint32_t i = 0; i < n; i++) {
+				struct sl_block *b = items[i].ptr;
+				sl_block_reset(b);
+				in->free_stack[in->nfree++] = b;
+			}
+	}
+}
+
+/* A free block; waits for one to come back (backpressure). NULL on abort. */
+static struct sl_block *take_block(struct sl_ingest *in)
+{
+	unsigned spins = 0;
+	while (in->nfree == 0) {
+		reclaim(in);
+		if (in->nfree > 0)
+			break;
+		if (aborted(in))
+			return NULL;
+		backoff(&spins);
+	}
+	return in->free_stack[--in->nfree];
+}
+
+/* Push one item to consumer d, waiting while its ring is full. */
+static int push(struct sl_ingest *in, uint32_t d, void *ptr, uint64_t tag)
+{
+	struct sl_ring_item item = {ptr, tag};
+	unsigned spins = 0;
+	while (sl_ring_push_burst(in->cfg.out[d], &item, 1) == 0) {
+		if (aborted(in))
+			return -ECANCELED;
+		backoff(&spins);
+	}
+	return 0;
+}
+
+static int ship(struct sl_ingest *in, uint32_t d)
+{
+	struct sl_block *b = in->open[d];
+	if (b == NULL || b->nrows == 0)
+		return 0;
+	in->open[d] = NULL;
+	return push(in, d, b, sl_msg_tag(SL_MSG_DATA, 0));
+}
+
+static int append(struct sl_ingest *in, uint32_t d, const struct sl_vec *cols, uint32_t row,
+		  uint64_t hash)
+{
+	for (;;) {
+		if (in->open[d] == NULL) {
+			in->open[d] = take_block(in);
+			if (in->open[d] == NULL)
+				return -ECANCELED;
+		}
+		if (sl_block_append_row(in->open[d], cols, row, hash) == 0)
+			return 0;
+		if (in->open[d]->nrows > 0) {
+			int rc = ship(in, d);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		/* an empty block is too small for this row: give it one of its own */
+		size_t need = sl_block_row_bytes(cols, in->ntypes, row);
+		struct sl_block *big = sl_block_create(in->ntypes, in->types, 1, (uint32_t)need);
+		if (big == NULL) {
+			sl_ingest_fail(in, "out of memory for a row of %zu bytes", need);
+			return -ENOMEM;
+		}
+		big->oversized = true;
+		sl_block_append_row(big, cols, row, hash);
+		return push(in, d, big, sl_msg_tag(SL_MSG_DATA, 0));
+	}
+}
+
+/* --- epochs --- */
+
+/* Ship the open blocks and a barrier to every consumer for each epoch below cut. */
+static int close_epochs(struct sl_ingest *in, uint64_t cut)
+{
+	while (in->epoch < cut) {
+		for (uint32_t d = 0; d < in->cfg.ndest; d++) {
+			int rc = ship(in, d);
+			if (rc == 0)
+				rc = push(in, d, NULL, sl_msg_tag(SL_MSG_BARRIER, in->epoch));
+			if (rc < 0)
+				return rc;
+		}
+		/* release: pairs with the control thread's acquire after the epoch completes */
+		atomic_store_explicit(&in->rows_at_barrier, in->rows, memory_order_release);
+		in->epoch++;
+	}
+	return 0;
+}
+
+int sl_ingest_poll(struct sl_ingest *in)
+{
+	struct sl_epoch_ctl *ctl = in->cfg.ctl;
+	if (aborted(in))
+		return -ECANCELED;
+	/* acquire: pairs with the control thread's release store of cut */
+	int rc = close_epochs(in, atomic_load_explicit(&ctl->cut, memory_order_acquire));
+	if (rc < 0)
+		return rc;
+	if (atomic_load_explicit(&ctl->stop_sources, memory_order_relaxed))
+		return -ECANCELED;
+	return 0;
+}
+
+/* --- routing --- */
+
+static int route_agg(struct sl_ingest *in, const struct sl_chunk *c)
+{
+	const struct sl_plan *plan = in->plan;
+	uint32_t n = c->nrows;
+	struct sl_vec cols[SL_BLOCK_MAX_COLS];
+	struct sl_vec keys[SL_BLOCK_MAX_COLS];
+
+	for (uint32_t k = 0; k < plan->nkeys; k++) {
+		int rc = sl_expr_eval(plan->keys[k], c, in->ctx, &keys[k]);
+		if (rc < 0)
+			return rc;
+	}
+	uint32_t a = 1;
+	for (uint32_t j = 0; j < plan->naggs; j++) {
+		if (plan->aggs[j].arg == NULL)
+			continue;
+		int rc = sl_expr_eval(plan->aggs[j].arg, c, in->ctx, &cols[a++]);
+		if (rc < 0)
+			return rc;
+	}
+
+	/* encode and hash every row's key */
+	struct sl_str *kstr = sl_eval_ctx_alloc(in->ctx, (size_t)n * sizeof(*kstr));
+	uint64_t *hash = sl_eval_ctx_alloc(in->ctx, (size_t)n * sizeof(*hash));
+	if (kstr == NULL || hash == NULL)
+		return -ENOMEM;
+	int rc = sl_key_encode_burst(keys, plan->nkeys, n, in->ctx, kstr, hash);
+	if (rc < 0)
+		return rc;
+	cols[0] = (struct sl_vec){.type = SL_TYPE_STRING, .v.str = kstr};
+
+	for (uint32_t r = 0; r < n; r++) {
+		uint32_t d = in->cfg.shard_dest[sl_key_shard(hash[r], in->nshards)];
+		rc = append(in, d, cols, r, hash[r]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int route_rows(struct sl_ingest *in, const struct sl_chunk *c)
+{
+	const struct sl_plan *plan = in->plan;
+	struct sl_vec cols[SL_BLOCK_MAX_COLS];
+	for (uint32_t k = 0; k < plan->nout; k++) {
+		int rc = sl_expr_eval(plan->out[k], c, in->ctx, &cols[k]);
+		if (rc < 0)
+			return rc;
+	}
+	for (uint32_t r = 0; r < c->nrows; r++) {
+		int rc = append(in, 0, cols, r, 0);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int sl_ingest_commit(struct sl_ingest *in)
+{
+	uint32_t n = in->batch.nrows;
+	if (n > 0) {
+		struct sl_chunk out;
+		int rc = sl_pipeline_run(in->plan->ops, in->plan->nops, &in->batch, in->ctx, &out);
+		if (rc == 0 && out.nrows > 0)
+			rc = in->plan->has_agg ? route_agg(in, &out) : route_rows(in, &out);
+		sl_eval_ctx_reset(in->ctx);
+		in->batch.nrows = 0;
+		in->rows += n;
+		/* release: the rows' blocks are on their way before we say so */
+		atomic_store_explicit(&in->pub_rows, in->rows, memory_order_release);
+		if (rc == -ECANCELED)
+			return rc;
+		if (rc < 0) {
+			if (!atomic_load(&in->failed))
+				sl_ingest_fail(in, "evaluating the query failed: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	return sl_ingest_poll(in);
+}
+
+/* --- the thread --- */
+
+static void drain_wake(struct sl_ingest *in)
+{
+	uint64_t v;
+	ssize_t r = read(in->wake_fd, &v, sizeof(v));
+	(void)r; /* EAGAIN when nothing was pending: fine */
+}
+
+void *sl_ingest_thread(void *arg)
+{
+	struct sl_ingest *in = arg;
+	if (in->cfg.cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(in->cfg.cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	char name[16];
+	snprintf(name, sizeof(name), "sl-ingest-%u", in->cfg.idx);
+	pthread_setname_np(pthread_self(), name);
+
+	int rc = in->cfg.ops->run(in->cfg.src, in, in->cfg.idx);
+	if (rc < 0 && rc != -ECANCELED && !atomic_load(&in->failed))
+		sl_ingest_fail(in, "source stopped: %s", strerror(-rc));
+	atomic_store_explicit(&in->drained, 1, memory_order_release);
+
+	/* Input is over: answer cuts with empty epochs until shutdown. */
+	struct sl_epoch_ctl *ctl = in->cfg.ctl;
+	while (!aborted(in)) {
+		/* acquire: see every cut the control thread made before shutdown */
+		int down = atomic_load_explicit(&ctl->shutdown, memory_order_acquire);
+		if (close_epochs(in, atomic_load_explicit(&ctl->cut, memory_order_acquire)) < 0)
+			break;
+		if (down)
+			break;
+		struct pollfd pfd = {.fd = in->wake_fd, .events = POLLIN};
+		poll(&pfd, 1, 50);
+		drain_wake(in);
+	}
+	if (!aborted(in))
+		for (uint32_t d = 0; d < in->cfg.ndest; d++)
+			if (ship(in, d) < 0 || push(in, d, NULL, sl_msg_tag(SL_MSG_END, 0)) < 0)
+				break;
+	return NULL;
+}
+
+void sl_ingest_wake(struct sl_ingest *in)
+{
+	uint64_t one = 1;
+	ssize_t r = write(in->wake_fd, &one, sizeof(one));
+	(void)r; /* a full counter still wakes the reader */
+}
+
+/* --- what sources call --- */
+
+struct sl_chunk *sl_ingest_batch(struct sl_ingest *in)
+{
+	return &in->batch;
+}
+
+bool sl_ingest_should_stop(const struct sl_ingest *in)
+{
+	return aborted(in) || atomic_load_explicit(&in->cfg.ctl->stop_sources, memory_order_relaxed);
+}
+
+int sl_ingest_wake_fd(const struct sl_ingest *in)
+{
+	return in->wake_fd;
+}
+
+void sl_ingest_wake_ack(struct sl_ingest *in)
+{
+	drain_wake(in);
+}
+
+struct sl_source_stats *sl_ingest_stats(struct sl_ingest *in)
+{
+	return &in->stats;
+}
+
+uint32_t sl_ingest_index(const struct sl_ingest *in)
+{
+	return in->cfg.idx;
+}
+
+void sl_ingest_fail(struct sl_ingest *in, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(in->error, sizeof(in->error), fmt, ap);
+	va_end(ap);
+	/* release: the message is written before anyone sees failed */
+	atomic_store_explicit(&in->failed, 1, memory_order_release);
+}
+
+void sl_ingest_log(struct sl_ingest *in, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sluice: source '%s': %s\n", in->plan->source.name, msg);
+}
+
+/* --- what the control thread reads --- */
+
+uint64_t sl_ingest_rows_published(const struct sl_ingest *in)
+{
+	return atomic_load_explicit(&in->pub_rows, memory_order_acquire);
+}
+
+uint64_t sl_ingest_rows_at_barrier(const struct sl_ingest *in)
+{
+	return atomic_load_explicit(&in->rows_at_barrier, memory_order_acquire);
+}
+
+bool sl_ingest_drained(const struct sl_ingest *in)
+{
+	return atomic_load_explicit(&in->drained, memory_order_acquire) != 0;
+}
+
+bool sl_ingest_failed(const struct sl_ingest *in)
+{
+	return atomic_load_explicit(&in->failed, memory_order_acquire) != 0;
+}
+
+const char *sl_ingest_error(const struct sl_ingest *in)
+{
+	return in->error;
+}
+
+void sl_ingest_read_stats(const struct sl_ingest *in, struct sl_source_stats *out)
+{
+	*out = in->stats;
+	out->rows = in->rows;
+}

@@ -1,0 +1,54 @@
+/*
+ * ingest.h — an ingest core, as the engine (control/engine.c) sets it up and
+ * watches it. Sources see only the calls in source.h.
+ *
+ * An ingest core runs its source's run(), then keeps answering epoch cuts
+ * (with empty epochs) until the engine shuts down, then sends END to every
+ * consumer. It routes the rows of each committed batch:
+ *   - aggregation: keys encoded and hashed, rows to the aggregator that owns
+ *     the key's shard, as [key bytes, agg args...] with the hash per row;
+ *   - no aggregation: the query's output columns, to the control thread.
+ */
+#ifndef SL_INGEST_H
+#define SL_INGEST_H
+
+#include "block.h"
+#include "plan_types.h"
+#include "source.h"
+
+struct sl_ingest_config {
+	const struct sl_plan *plan;
+	uint32_t idx;
+	int cpu;                     /* -1: not pinned */
+	uint32_t ndest;              /* consumers: aggregators, or 1 (the control thread) */
+	struct sl_ring **out;        /* [ndest] this core -> consumer d */
+	struct sl_ring **ret;        /* [ndest] consumer d -> this core, blocks coming back */
+	const uint32_t *shard_dest;  /* [plan->settings.shards] consumer owning each shard; NULL without aggregation */
+	uint32_t blocks;             /* blocks in this core's pool */
+	struct sl_epoch_ctl *ctl;
+	const struct sl_source_ops *ops;
+	struct sl_source *src;
+};
+
+/* The column types of the blocks an ingest core ships for this plan. */
+uint32_t sl_ingest_block_types(const struct sl_plan *plan, enum sl_type *types);
+
+struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err, size_t errlen);
+void sl_ingest_destroy(struct sl_ingest *in);
+/* The thread body; returns NULL. */
+void *sl_ingest_thread(void *in);
+/* Wake the core (after a cut, a stop or shutdown). Any thread. */
+void sl_ingest_wake(struct sl_ingest *in);
+
+/* Read by the control thread. */
+uint64_t sl_ingest_rows_published(const struct sl_ingest *in); /* source rows committed so far */
+/* Rows committed before the last barrier this core sent: after epoch e is
+ * complete everywhere, the rows of epochs 0..e. */
+uint64_t sl_ingest_rows_at_barrier(const struct sl_ingest *in);
+bool sl_ingest_drained(const struct sl_ingest *in);    /* run() has returned */
+bool sl_ingest_failed(const struct sl_ingest *in);
+const char *sl_ingest_error(const struct sl_ingest *in); /* valid once failed */
+/* Counters; exact once the thread has been joined. */
+void sl_ingest_read_stats(const struct sl_ingest *in, struct sl_source_stats *out);
+
+#endif

@@ -1,0 +1,431 @@
+/*
+ * aggregator.c — the aggregator core's loop (see aggregator.h).
+ *
+ * Everything in struct sl_aggregator belongs to its thread; the control
+ * thread only receives the struct sl_epoch_result each epoch produces and,
+ * after joining the thread, may read the counters.
+ *
+ * Per epoch: blocks are folded into the shards' hash tables as they come;
+ * at the epoch's end the rows of the output mode (every group for complete,
+ * the groups the epoch touched for update) are decoded, run through HAVING
+ * and the select list, and handed over as one batch. The result is built
+ * with malloc (once per epoch, not per record).
+ */
+#include "aggregator.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aggregate.h"
+#include "expr.h"
+#include "key.h"
+#include "pipeline.h"
+#include "shard.h"
+
+struct sl_aggregator {
+	struct sl_aggregator_config cfg;
+	const struct sl_plan *plan;
+	uint32_t nshards;
+	struct sl_agg_layout *layout;
+
+	uint32_t nlocal;            /* shards this core owns: idx, idx + n_agg, ... */
+	struct sl_shard **shards;   /* [nlocal]; local index = shard / n_agg */
+
+	uint64_t epoch;             /* the epoch being folded in */
+	uint8_t *at_barrier;        /* [nin] ring i delivered barrier(epoch) */
+	uint32_t nat_barrier;
+	uint8_t *ended;             /* [nin] ring i delivered END */
+	uint32_t nended;
+
+	struct sl_eval_ctx *ctx;
+	struct sl_op post[2];       /* HAVING, then the select list */
+	uint32_t npost;
+	struct sl_schema agg_schema; /* [keys..., aggs...] */
+
+	void **states;              /* [SL_BLOCK_ROWS] scratch */
+	uint8_t *is_new;            /* [SL_BLOCK_ROWS] scratch */
+	struct sl_vec *args;        /* [naggs] per block */
+};
+
+void sl_epoch_result_free(struct sl_epoch_result *r)
+{
+	if (r == NULL)
+		return;
+	sl_batch_destroy(r->rows);
+	free(r);
+}
+
+struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cfg, char *err,
+					   size_t errlen)
+{
+	struct sl_aggregator *a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		goto err_nomem;
+	a->cfg = *cfg;
+	a->plan = cfg->plan;
+	a->nshards = cfg->plan->settings.shards;
+	const struct sl_plan *plan = cfg->plan;
+
+	a->layout = sl_agg_layout_create(plan->aggs, plan->naggs);
+	if (a->layout == NULL)
+		goto err_nomem;
+	for (uint32_t s = cfg->idx; s < a->nshards; s += cfg->n_agg)
+		a->nlocal++;
+	a->shards = calloc(a->nlocal ? a->nlocal : 1, sizeof(*a->shards));
+	if (a->shards == NULL)
+		goto err_nomem;
+	for (uint32_t l = 0; l < a->nlocal; l++) {
+		a->shards[l] = sl_shard_create(sl_agg_state_size(a->layout), 1024);
+		if (a->shards[l] == NULL)
+			goto err_nomem;
+		sl_shard_begin_epoch(a->shards[l], 0);
+	}
+	a->at_barrier = calloc(cfg->nin, 1);
+	a->ended = calloc(cfg->nin, 1);
+	a->states = calloc(SL_BLOCK_ROWS, sizeof(*a->states));
+	a->is_new = calloc(SL_BLOCK_ROWS, 1);
+	a->args = calloc(plan->naggs ? plan->naggs : 1, sizeof(*a->args));
+	a->ctx = sl_eval_ctx_create();
+	if (a->at_barrier == NULL || a->ended == NULL || a->states == NULL || a->is_new == NULL ||
+	    a->args == NULL || a->ctx == NULL)
+		goto err_nomem;
+
+	/* the aggregate chunk's schema: keys, then aggregates */
+	a->agg_schema.ncols = plan->nkeys + plan->naggs;
+	a->agg_schema.cols = calloc(a->agg_schema.ncols ? a->agg_schema.ncols : 1,
+				    sizeof(*a->agg_schema.cols));
+	if (a->agg_schema.cols == NULL)
+		goto err_nomem;
+	for (uint32_t k = 0; k < plan->nkeys; k++)
+		a->agg_schema.cols[k] = plan->key_schema.cols[k];
+	for (uint32_t j = 0; j < plan->naggs; j++) {
+		struct sl_column_def *c = &a->agg_schema.cols[plan->nkeys + j];
+		snprintf(c->name, sizeof(c->name), "%s", plan->aggs[j].name);
+		c->type = plan->aggs[j].type;
+	}
+	if (plan->having != NULL)
+		a->post[a->npost++] = (struct sl_op){.kind = SL_OP_FILTER, .pred = plan->having};
+	a->post[a->npost++] = (struct sl_op){
+		.kind = SL_OP_PROJECT, .nexprs = plan->nout, .exprs = plan->out, .out = plan->out_schema};
+	return a;
+
+err_nomem:
+	snprintf(err, errlen, "out of memory setting up aggregator core %u", cfg->idx);
+	sl_aggregator_destroy(a);
+	return NULL;
+}
+
+void sl_aggregator_destroy(struct sl_aggregator *a)
+{
+	if (a == NULL)
+		return;
+	for (uint32_t l = 0; a->shards != NULL && l < a->nlocal; l++)
+		sl_shard_destroy(a->shards[l]);
+	free(a->shards);
+	sl_agg_layout_destroy(a->layout);
+	free(a->at_barrier);
+	free(a->ended);
+	free(a->states);
+	free(a->is_new);
+	free(a->args);
+	free(a->agg_schema.cols);
+	sl_eval_ctx_destroy(a->ctx);
+	free(a);
+}
+
+static bool aborted(const struct sl_aggregator *a)
+{
+	return atomic_load_explicit(&a->cfg.ctl->abort, memory_order_relaxed) != 0;
+}
+
+static void backoff(unsigned *spins)
+{
+	unsigned s = (*spins)++;
+	if (s < 64) {
+		__builtin_ia32_pause();
+	} else if (s < 96) {
+		sched_yield();
+	} else {
+		struct timespec ts = {0, s < 200 ? 20000 : 200000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Fold one block into the shards. */
+static int fold(struct sl_aggregator *a, const struct sl_block *b)
+{
+	const struct sl_plan *plan = a->plan;
+	uint32_t n = b->nrows;
+	const struct sl_str *keys = b->cols[0].v.str;
+	uint32_t col = 1;
+	for (uint32_t j = 0; j < plan->naggs; j++) {
+		if (plan->aggs[j].arg != NULL) {
+			a->args[j] = b->cols[col++];
+		} else {
+			a->args[j] = (struct sl_vec){.type = SL_TYPE_NULL};
+		}
+	}
+
+	if (a->nlocal == 1) {
+		struct sl_shard *sh = a->shards[0];
+		uint32_t done = sl_shard_upsert_burst(sh, b->hash, keys, n, a->states, a->is_new);
+		if (done < n)
+			return -ENOMEM;
+		for (uint32_t r = 0; r < n; r++)
+			if (a->is_new[r])
+				sl_agg_init_state(a->layout, a->states[r]);
+		sl_agg_update(a->layout, a->states, n, a->args, sh);
+		return 0;
+	}
+	/* several shards on this core: rows one at a time, each to its shard */
+	for (uint32_t r = 0; r < n; r++) {
+		uint32_t s = sl_key_shard(b->hash[r], a->nshards);
+		struct sl_shard *sh = a->shards[s / a->cfg.n_agg];
+		bool is_new;
+		void *st = sl_shard_upsert(sh, b->hash[r], keys[r].ptr, keys[r].len, &is_new);
+		if (st == NULL)
+			return -ENOMEM;
+		if (is_new)
+			sl_agg_init_state(a->layout, st);
+		struct sl_vec row_args[SL_BLOCK_MAX_COLS];
+		for (uint32_t j = 0; j < plan->naggs; j++)
+			row_args[j] = a->args[j];
+		/* a one-row view of the argument vectors at row r */
+		for (uint32_t j = 0; j < plan->naggs; j++) {
+			struct sl_vec *v = &row_args[j];
+			if (v->type == SL_TYPE_NULL)
+				continue;
+			if (v->nulls != NULL)
+				v->nulls += r;
+			switch (v->type) {
+			case SL_TYPE_STRING:
+				v->v.str += r;
+				break;
+			case SL_TYPE_BOOLEAN:
+				v->v.b += r;
+				break;
+			case SL_TYPE_DOUBLE:
+				v->v.f64 += r;
+				break;
+			default:
+				v->v.i64 += r;
+				break;
+			}
+		}
+		sl_agg_update(a->layout, &st, 1, row_args, sh);
+	}
+	return 0;
+}
+
+/* Output rows of a shard's entries, a chunk at a time, into the batch. */
+struct emitter {
+	struct sl_aggregator *a;
+	struct sl_batch *out;
+	struct sl_vec *cols; /* [nkeys + naggs], SL_BLOCK_ROWS rows each */
+	uint32_t n;
+	int rc;
+};
+
+static int emitter_flush(struct emitter *e)
+{
+	struct sl_aggregator *a = e->a;
+	if (e->n == 0)
+		return 0;
+	struct sl_chunk in = {.nrows = e->n, .ncols = a->agg_schema.ncols, .cols = e->cols};
+	struct sl_chunk res;
+	int rc = sl_pipeline_run(a->post, a->npost, &in, a->ctx, &res);
+	if (rc == 0)
+		rc = sl_batch_append_chunk(e->out, &res);
+	e->n = 0;
+	return rc;
+}
+
+static int emitter_begin(struct emitter *e)
+{
+	struct sl_aggregator *a = e->a;
+	uint32_t nc = a->agg_schema.ncols;
+	sl_eval_ctx_reset(a->ctx);
+	e->cols = sl_eval_ctx_alloc(a->ctx, (nc ? nc : 1) * sizeof(*e->cols));
+	if (e->cols == NULL)
+		return -ENOMEM;
+	for (uint32_t c = 0; c < nc; c++) {
+		struct sl_vec *v = &e->cols[c];
+		memset(v, 0, sizeof(*v));
+		v->type = a->agg_schema.cols[c].type;
+		v->nulls = sl_eval_ctx_alloc(a->ctx, SL_BLOCK_ROWS);
+		v->v.i64 = sl_eval_ctx_alloc(a->ctx, SL_BLOCK_ROWS * sizeof(struct sl_str));
+		if (v->nulls == NULL || v->v.i64 == NULL)
+			return -ENOMEM;
+		memset(v->nulls, 0, SL_BLOCK_ROWS);
+	}
+	e->n = 0;
+	return 0;
+}
+
+static int emit_entry(struct emitter *e, const void *key, uint32_t klen, const void *state)
+{
+	struct sl_aggregator *a = e->a;
+	const struct sl_plan *plan = a->plan;
+	int rc = sl_key_decode(key, klen, &plan->key_schema, e->cols, e->n);
+	if (rc < 0)
+		return rc;
+	for (uint32_t j = 0; j < plan->naggs; j++)
+		sl_agg_result(a->layout, state, j, &e->cols[plan->nkeys + j], e->n);
+	if (++e->n == SL_BLOCK_ROWS) {
+		rc = emitter_flush(e);
+		if (rc == 0)
+			rc = emitter_begin(e);
+	}
+	return rc;
+}
+
+static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
+{
+	struct sl_epoch_result *res = calloc(1, sizeof(*res));
+	if (res == NULL)
+		return NULL;
+	res->epoch = a->epoch;
+	res->rows = sl_batch_create(&a->plan->out_schema);
+	if (res->rows == NULL) {
+		free(res);
+		return NULL;
+	}
+	bool all = a->plan->sink.mode == SL_OUTPUT_COMPLETE;
+	struct emitter e = {.a = a, .out = res->rows};
+	int rc = emitter_begin(&e);
+	for (uint32_t l = 0; rc == 0 && l < a->nlocal; l++) {
+		struct sl_shard *sh = a->shards[l];
+		struct sl_shard_iter it;
+		const void *key;
+		uint32_t klen;
+		void *state;
+		if (all)
+			sl_shard_iter_init(sh, &it);
+		else
+			sl_shard_touched_init(sh, &it);
+		while (rc == 0 && (all ? sl_shard_iter_next(&it, &key, &klen, &state)
+				       : sl_shard_touched_next(&it, &key, &klen, &state)))
+			rc = emit_entry(&e, key, klen, state);
+		res->updated_rows += sl_shard_touched_count(sh);
+		res->state_rows += sl_shard_count(sh);
+		res->memory_bytes += sl_shard_memory(sh);
+	}
+	if (rc == 0)
+		rc = emitter_flush(&e);
+	sl_eval_ctx_reset(a->ctx);
+	res->error = rc;
+	a->epoch++;
+	for (uint32_t l = 0; l < a->nlocal; l++)
+		sl_shard_begin_epoch(a->shards[l], a->epoch);
+	return res;
+}
+
+static int give_back(struct sl_aggregator *a, uint32_t i, struct sl_block *b)
+{
+	if (b->oversized) {
+		sl_block_destroy(b);
+		return 0;
+	}
+	struct sl_ring_item item = {b, 0};
+	/* the return ring holds the producer's whole pool: it cannot be full */
+	return sl_ring_push_burst(a->cfg.ret[i], &item, 1) == 1 ? 0 : -ENOSPC;
+}
+
+static int publish(struct sl_aggregator *a, struct sl_epoch_result *res)
+{
+	struct sl_ring_item item = {res, 0};
+	unsigned spins = 0;
+	while (sl_ring_push_burst(a->cfg.results, &item, 1) == 0) {
+		if (aborted(a))
+			return -ECANCELED;
+		backoff(&spins);
+	}
+	return 0;
+}
+
+void *sl_aggregator_thread(void *arg)
+{
+	struct sl_aggregator *a = arg;
+	const struct sl_aggregator_config *cfg = &a->cfg;
+	if (cfg->cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cfg->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	char name[16];
+	snprintf(name, sizeof(name), "sl-agg-%u", cfg->idx);
+	pthread_setname_np(pthread_self(), name);
+
+	unsigned spins = 0;
+	struct sl_ring_item items[16];
+	while (!aborted(a)) {
+		bool progress = false;
+		for (uint32_t i = 0; i < cfg->nin; i++) {
+			if (a->at_barrier[i] || a->ended[i])
+				continue;
+			uint32_t n = 0;
+			/* take items up to (and including) the first barrier */
+			while (n < 16 && sl_ring_peek(cfg->in[i], &items[n]) &&
+			       sl_ring_pop_burst(cfg->in[i], &items[n], 1) == 1) {
+				enum sl_msg_kind k = sl_msg_kind_of(items[n].tag);
+				n++;
+				if (k != SL_MSG_DATA)
+					break;
+			}
+			for (uint32_t m = 0; m < n; m++) {
+				progress = true;
+				switch (sl_msg_kind_of(items[m].tag)) {
+				case SL_MSG_DATA: {
+					struct sl_block *b = items[m].ptr;
+					int rc = fold(a, b);
+					if (give_back(a, i, b) < 0 || rc < 0) {
+						struct sl_epoch_result *res = calloc(1, sizeof(*res));
+						if (res != NULL) {
+							res->epoch = a->epoch;
+							res->error = rc < 0 ? rc : -ENOSPC;
+							publish(a, res);
+						}
+						return NULL;
+					}
+					break;
+				}
+				case SL_MSG_BARRIER:
+					a->at_barrier[i] = 1;
+					a->nat_barrier++;
+					break;
+				case SL_MSG_END:
+					a->ended[i] = 1;
+					a->nended++;
+					break;
+				}
+			}
+		}
+		if (a->nat_barrier > 0 && a->nat_barrier + a->nended == cfg->nin) {
+			struct sl_epoch_result *res = finish_epoch(a);
+			if (res == NULL || publish(a, res) < 0) {
+				sl_epoch_result_free(res);
+				return NULL;
+			}
+			memset(a->at_barrier, 0, cfg->nin);
+			a->nat_barrier = 0;
+			progress = true;
+		}
+		if (a->nended == cfg->nin)
+			break;
+		if (progress) {
+			spins = 0;
+		} else {
+			/* idle: let a pending table growth advance */
+			for (uint32_t l = 0; l < a->nlocal; l++)
+				sl_shard_step(a->shards[l], 64);
+			backoff(&spins);
+		}
+	}
+	return NULL;
+}

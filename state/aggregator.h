@@ -1,0 +1,50 @@
+/*
+ * aggregator.h — an aggregator core: owns a set of shards (shard s belongs
+ * to aggregator s % n_agg), consumes the record blocks every ingest core
+ * routes to it, and at each epoch's end hands the control thread the rows
+ * the output mode asks for.
+ *
+ * Barrier alignment: when barrier(e) arrives on the ring from ingest core i,
+ * the aggregator stops reading that ring until barrier(e) has arrived from
+ * every ingest core; then epoch e is complete in its shards, it emits e's
+ * result and reads on. Rings whose barrier has not come yet are read all
+ * along, which keeps every ingest core moving (no deadlock: an ingest core
+ * only waits for blocks that a ring not yet at its barrier will give back).
+ */
+#ifndef SL_AGGREGATOR_H
+#define SL_AGGREGATOR_H
+
+#include "batch.h"
+#include "block.h"
+#include "plan_types.h"
+
+/* One epoch's output from one aggregator; freed by the control thread. */
+struct sl_epoch_result {
+	uint64_t epoch;
+	struct sl_batch *rows;    /* the output mode's rows, projected to the sink's columns */
+	uint64_t state_rows;      /* groups held after the epoch */
+	uint64_t updated_rows;    /* groups the epoch changed */
+	uint64_t memory_bytes;    /* state memory */
+	int error;                /* 0, or -errno: the epoch could not be finished */
+};
+
+void sl_epoch_result_free(struct sl_epoch_result *r);
+
+struct sl_aggregator_config {
+	const struct sl_plan *plan;
+	uint32_t idx;
+	uint32_t n_agg;
+	int cpu;
+	uint32_t nin;              /* ingest cores */
+	struct sl_ring **in;       /* [nin] ingest i -> this core */
+	struct sl_ring **ret;      /* [nin] this core -> ingest i (blocks back) */
+	struct sl_ring *results;   /* this core -> control thread: struct sl_epoch_result * */
+	struct sl_epoch_ctl *ctl;  /* abort flag */
+};
+
+struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cfg, char *err,
+					   size_t errlen);
+void sl_aggregator_destroy(struct sl_aggregator *a);
+void *sl_aggregator_thread(void *a);
+
+#endif

@@ -1,0 +1,83 @@
+/* test_block.c — record block layout, row appends, heap limits. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "block.h"
+
+Test(block, appends_rows_of_every_type_and_copies_strings)
+{
+	enum sl_type types[] = {SL_TYPE_STRING, SL_TYPE_BIGINT, SL_TYPE_DOUBLE, SL_TYPE_BOOLEAN};
+	struct sl_block *b = sl_block_create(4, types, 16, 64);
+	cr_assert_not_null(b);
+	char word[] = "hello";
+	struct sl_str s[2] = {{word, 5}, {NULL, 0}};
+	int64_t i64[2] = {42, 7};
+	double f64[2] = {1.5, 2.5};
+	uint8_t bo[2] = {1, 0};
+	uint8_t nulls[2] = {0, 1};
+	struct sl_vec src[4] = {
+		{.type = SL_TYPE_STRING, .nulls = nulls, .v.str = s},
+		{.type = SL_TYPE_BIGINT, .v.i64 = i64},
+		{.type = SL_TYPE_DOUBLE, .v.f64 = f64},
+		{.type = SL_TYPE_BOOLEAN, .v.b = bo},
+	};
+	cr_assert_eq(sl_block_append_row(b, src, 0, 99), 0);
+	cr_assert_eq(sl_block_append_row(b, src, 1, 98), 0);
+	word[0] = 'j'; /* the block holds its own copy */
+	cr_expect_eq(b->nrows, 2);
+	cr_expect_eq(b->cols[0].v.str[0].len, 5);
+	cr_expect_eq(memcmp(b->cols[0].v.str[0].ptr, "hello", 5), 0);
+	cr_expect(sl_vec_is_null(&b->cols[0], 1));
+	cr_expect_eq(b->cols[1].v.i64[1], 7);
+	cr_expect_eq(b->cols[2].v.f64[0], 1.5);
+	cr_expect_eq(b->cols[3].v.b[0], 1);
+	cr_expect_eq(b->hash[0], 99);
+	cr_expect_eq(b->hash[1], 98);
+	sl_block_reset(b);
+	cr_expect_eq(b->nrows, 0);
+	cr_expect_eq(b->heap_used, 0);
+	sl_block_destroy(b);
+	sl_block_destroy(NULL);
+}
+
+Test(block, says_full_when_rows_or_heap_run_out)
+{
+	enum sl_type types[] = {SL_TYPE_STRING};
+	struct sl_block *b = sl_block_create(1, types, SL_BLOCK_ROWS, 10);
+	struct sl_str s = {"abcdef", 6};
+	struct sl_vec src = {.type = SL_TYPE_STRING, .v.str = &s};
+	cr_assert_eq(sl_block_append_row(b, &src, 0, 0), 0);
+	cr_expect_eq(sl_block_append_row(b, &src, 0, 0), -ENOSPC, "heap has 4 bytes left");
+	cr_expect_eq(b->nrows, 1, "a refused row leaves nothing behind");
+	cr_expect_eq(sl_block_row_bytes(&src, 1, 0), 6);
+	sl_block_destroy(b);
+
+	enum sl_type it[] = {SL_TYPE_INT};
+	b = sl_block_create(1, it, SL_BLOCK_ROWS, 0);
+	int64_t v = 1;
+	struct sl_vec iv = {.type = SL_TYPE_INT, .v.i64 = &v};
+	for (int i = 0; i < SL_BLOCK_ROWS; i++)
+		cr_assert_eq(sl_block_append_row(b, &iv, 0, 0), 0);
+	cr_expect_eq(sl_block_append_row(b, &iv, 0, 0), -ENOSPC);
+	sl_block_destroy(b);
+}
+
+Test(block, refuses_arrays_and_too_many_columns)
+{
+	enum sl_type types[SL_BLOCK_MAX_COLS + 1];
+	for (int i = 0; i <= SL_BLOCK_MAX_COLS; i++)
+		types[i] = SL_TYPE_INT;
+	cr_expect_null(sl_block_create(SL_BLOCK_MAX_COLS + 1, types, 4, 0));
+	enum sl_type arr[] = {SL_TYPE_ARRAY};
+	cr_expect_null(sl_block_create(1, arr, 4, 0));
+}
+
+Test(block, message_tags_round_trip)
+{
+	uint64_t t = sl_msg_tag(SL_MSG_BARRIER, 123456789);
+	cr_expect_eq(sl_msg_kind_of(t), SL_MSG_BARRIER);
+	cr_expect_eq(sl_msg_epoch(t), 123456789);
+	cr_expect_eq(sl_msg_kind_of(sl_msg_tag(SL_MSG_DATA, 0)), SL_MSG_DATA);
+	cr_expect_eq(sl_msg_kind_of(sl_msg_tag(SL_MSG_END, 0)), SL_MSG_END);
+}
