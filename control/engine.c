@@ -26,6 +26,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -198,7 +199,13 @@ static int setup(struct engine *e)
 			e->results[d] = sl_ring_create(RESULT_SLOTS);
 			if (e->results[d] == NULL)
 				goto err_nomem;
-			struct sl_ring *in[e->nin ? e->nin : 1], *back[e->nin ? e->nin : 1];
+			struct sl_ring **in = calloc(e->nin, sizeof(*in));
+			struct sl_ring **back = calloc(e->nin, sizeof(*back));
+			if (in == NULL || back == NULL) {
+				free(in);
+				free(back);
+				goto err_nomem;
+			}
 			for (uint32_t i = 0; i < e->nin; i++) {
 				in[i] = e->data[i * e->ndest + d];
 				back[i] = e->ret[i * e->ndest + d];
@@ -209,6 +216,8 @@ static int setup(struct engine *e)
 				.nin = e->nin, .in = in, .ret = back, .results = e->results[d],
 				.ctl = &e->ctl};
 			e->agg[d] = sl_aggregator_create(&ac, err, sizeof(err));
+			free(in);
+			free(back);
 			if (e->agg[d] == NULL) {
 				fail(e, "%s", err);
 				return -ENOMEM;

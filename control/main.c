@@ -128,11 +128,19 @@ static char *read_file(const char *path)
 static int apply_flags(const struct cli *c, struct sl_settings *s)
 {
 	char err[256];
-	if (c->ingest_cores != NULL &&
-	    sl_settings_set(s, "ingest_cores", c->ingest_cores, err, sizeof(err)) < 0)
-		return die_usage("--ingest-cores: %s", err);
-	if (c->agg_cores != NULL && sl_settings_set(s, "agg_cores", c->agg_cores, err, sizeof(err)) < 0)
-		return die_usage("--agg-cores: %s", err);
+	uint32_t n;
+	if (c->ingest_cores != NULL) {
+		if (sl_cpu_list_parse(c->ingest_cores, s->ingest_cores, 64, &n, err, sizeof(err)) < 0)
+			return die_usage("--ingest-cores: %s", err);
+		s->n_ingest = n;
+	}
+	if (c->agg_cores != NULL) {
+		if (sl_cpu_list_parse(c->agg_cores, s->agg_cores, 64, &n, err, sizeof(err)) < 0)
+			return die_usage("--agg-cores: %s", err);
+		s->n_agg = n;
+		if (c->shards == 0 && s->shards < n)
+			s->shards = n; /* shards follow the aggregator count unless set */
+	}
 	if (c->shards > 0)
 		s->shards = (uint32_t)c->shards;
 	return 0;
@@ -305,7 +313,7 @@ int main(int argc, char **argv)
 			} else if (strcmp(a, "--words") == 0) {
 				c.gen.words = u;
 			} else if (strcmp(a, "--words-per-line") == 0) {
-				c.gen.words_per_line = u;
+				c.gen.words_per_line = u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
 			} else if (strcmp(a, "--rows") == 0) {
 				c.gen.rows = u;
 			} else if (strcmp(a, "--bytes") == 0) {
@@ -331,10 +339,18 @@ int main(int argc, char **argv)
 	if (strcmp(c.cmd, "demo") == 0)
 		return cmd_run(&c, demo_sql, "demo");
 	if (strcmp(c.cmd, "gen-text") == 0) {
-		char err[256];
-		if (sl_gen_params_check(&c.gen, err, sizeof(err)) < 0)
-			return die_usage("%s", err);
-		return sl_gen_write_text(&c.gen, stdout) < 0 ? 1 : 0;
+		if (c.gen.words < 1 || c.gen.words > SL_GEN_MAX_WORDS)
+			return die_usage("--words must be from 1 to 16777216%s", "");
+		if (c.gen.words_per_line < 1 || c.gen.words_per_line > SL_GEN_MAX_WORDS_PER_LINE)
+			return die_usage("--words-per-line must be from 1 to 1000%s", "");
+		if (c.gen.rows == 0 && c.gen.bytes == 0)
+			return die_usage("gen-text needs --rows N or --bytes SIZE (the text must end)%s", "");
+		int wrc = sl_gen_write_text(&c.gen, stdout);
+		if (wrc < 0) {
+			fprintf(stderr, "sluice: error: gen-text: %s\n", strerror(-wrc));
+			return 1;
+		}
+		return 0;
 	}
 	if (strcmp(c.cmd, "run") != 0 && strcmp(c.cmd, "explain") != 0)
 		return die_usage("unknown command '%s' (commands: run, demo, explain, gen-text)", c.cmd);

@@ -61,6 +61,7 @@ struct sl_ingest {
 
 	/* shared: read by the control thread */
 	alignas(SL_CACHE_LINE) _Atomic uint64_t pub_rows;
+	_Atomic uint64_t rows_at_barrier;
 	_Atomic int drained;
 	_Atomic int failed;
 	char error[512];
@@ -345,19 +346,36 @@ static int route_agg(struct sl_ingest *in, const struct sl_chunk *c)
 			return rc;
 	}
 
-	/* encode and hash every row's key */
+	/* encode and hash every row's key, into scratch that grows if needed */
 	struct sl_str *kstr = sl_eval_ctx_alloc(in->ctx, (size_t)n * sizeof(*kstr));
 	uint64_t *hash = sl_eval_ctx_alloc(in->ctx, (size_t)n * sizeof(*hash));
 	if (kstr == NULL || hash == NULL)
 		return -ENOMEM;
-	int rc = sl_key_encode_burst(keys, plan->nkeys, n, in->ctx, kstr, hash);
-	if (rc < 0)
-		return rc;
+	for (uint32_t done = 0; done < n;) {
+		size_t cap = (size_t)(n - done) * 32 + 256;
+		uint8_t *buf = sl_eval_ctx_alloc(in->ctx, cap);
+		if (buf == NULL)
+			return -ENOMEM;
+		uint32_t k = sl_key_encode_burst(keys, plan->nkeys, done, n - done, buf, cap,
+						 kstr + done, hash + done);
+		if (k == 0) {
+			/* one key larger than the scratch: give it exactly what it needs */
+			size_t need = sl_key_encode(keys, plan->nkeys, done, NULL, 0);
+			buf = sl_eval_ctx_alloc(in->ctx, need);
+			if (buf == NULL)
+				return -ENOMEM;
+			k = sl_key_encode_burst(keys, plan->nkeys, done, 1, buf, need, kstr + done,
+						hash + done);
+			if (k == 0)
+				return -EINVAL;
+		}
+		done += k;
+	}
 	cols[0] = (struct sl_vec){.type = SL_TYPE_STRING, .v.str = kstr};
 
 	for (uint32_t r = 0; r < n; r++) {
 		uint32_t d = in->cfg.shard_dest[sl_key_shard(hash[r], in->nshards)];
-		rc = append(in, d, cols, r, hash[r]);
+		int rc = append(in, d, cols, r, hash[r]);
 		if (rc < 0)
 			return rc;
 	}

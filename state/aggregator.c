@@ -67,6 +67,13 @@ struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cf
 	if (a == NULL)
 		goto err_nomem;
 	a->cfg = *cfg;
+	/* keep our own copies of the ring lists: the caller's may be temporary */
+	a->cfg.in = calloc(cfg->nin ? cfg->nin : 1, sizeof(*a->cfg.in));
+	a->cfg.ret = calloc(cfg->nin ? cfg->nin : 1, sizeof(*a->cfg.ret));
+	if (a->cfg.in == NULL || a->cfg.ret == NULL)
+		goto err_nomem;
+	memcpy(a->cfg.in, cfg->in, cfg->nin * sizeof(*a->cfg.in));
+	memcpy(a->cfg.ret, cfg->ret, cfg->nin * sizeof(*a->cfg.ret));
 	a->plan = cfg->plan;
 	a->nshards = cfg->plan->settings.shards;
 	const struct sl_plan *plan = cfg->plan;
@@ -135,6 +142,8 @@ void sl_aggregator_destroy(struct sl_aggregator *a)
 	free(a->args);
 	free(a->agg_schema.cols);
 	sl_eval_ctx_destroy(a->ctx);
+	free(a->cfg.in);
+	free(a->cfg.ret);
 	free(a);
 }
 
@@ -301,16 +310,13 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 	for (uint32_t l = 0; rc == 0 && l < a->nlocal; l++) {
 		struct sl_shard *sh = a->shards[l];
 		struct sl_shard_iter it;
-		const void *key;
-		uint32_t klen;
-		void *state;
+		struct sl_shard_entry ent;
 		if (all)
-			sl_shard_iter_init(sh, &it);
+			sl_shard_iter_init(&it, sh);
 		else
-			sl_shard_touched_init(sh, &it);
-		while (rc == 0 && (all ? sl_shard_iter_next(&it, &key, &klen, &state)
-				       : sl_shard_touched_next(&it, &key, &klen, &state)))
-			rc = emit_entry(&e, key, klen, state);
+			sl_shard_touched_init(&it, sh);
+		while (rc == 0 && (all ? sl_shard_iter_next(&it, &ent) : sl_shard_touched_next(&it, &ent)))
+			rc = emit_entry(&e, ent.key, ent.klen, ent.state);
 		res->updated_rows += sl_shard_touched_count(sh);
 		res->state_rows += sl_shard_count(sh);
 		res->memory_bytes += sl_shard_memory(sh);
@@ -371,8 +377,7 @@ void *sl_aggregator_thread(void *arg)
 				continue;
 			uint32_t n = 0;
 			/* take items up to (and including) the first barrier */
-			while (n < 16 && sl_ring_peek(cfg->in[i], &items[n]) &&
-			       sl_ring_pop_burst(cfg->in[i], &items[n], 1) == 1) {
+			while (n < 16 && sl_ring_pop_burst(cfg->in[i], &items[n], 1) == 1) {
 				enum sl_msg_kind k = sl_msg_kind_of(items[n].tag);
 				n++;
 				if (k != SL_MSG_DATA)

@@ -1,0 +1,3481 @@
+/*
+ * plan.c — the planner: resolves names and types in a parsed script and
+ * lowers each CREATE SINK into a struct sl_plan (plan_types.h); also
+ * settings (SET), sources (CREATE SOURCE) and EXPLAIN text.
+ *
+ * Lowering, for one query (and recursively for derived tables):
+ *   FROM source                 -> the plan's source; its schema is the first chunk
+ *   FROM (query) alias          -> the inner query's ops, then the outer's
+ *   LATERAL VIEW explode(e) t c -> SL_OP_EXPLODE (adds column c)
+ *   WHERE e                     -> SL_OP_FILTER
+ *   explode(e) in a select list -> SL_OP_EXPLODE, then the select list
+ *   select list                 -> SL_OP_PROJECT in a derived table (unless it is
+ *                                  the identity), plan.out at the top
+ *   GROUP BY / aggregates       -> plan.keys and plan.aggs over the pipeline
+ *                                  output; select list and HAVING rewritten over
+ *                                  the aggregate chunk [keys..., aggs...]
+ *   a query over an aggregated derived table
+ *                               -> its WHERE joins HAVING and its select list is
+ *                                  composed into plan.out (nothing runs after the
+ *                                  aggregate but HAVING and the projection)
+ *
+ * Invariants of every tree this file hands out (what the evaluator trusts):
+ *  - every node's type is resolved; arguments have the types expr.h lists for
+ *    the function, through CAST nodes inserted here (Spark's implicit casts:
+ *    INT < BIGINT < DOUBLE widening; a string compared with another type is
+ *    cast to that type (PromoteStrings); a string in arithmetic is cast to
+ *    DOUBLE; string functions cast their arguments to STRING; `/` works in
+ *    DOUBLE);
+ *  - a NULL literal that must have a type gets it directly (no CAST node);
+ *  - LIKE, RLIKE and split patterns are STRING literals.
+ *
+ * Output names follow Spark: the alias, else the column's name, else Spark's
+ * pretty SQL text of the expression (sl_ast_pretty).
+ *
+ * Runs on the control thread at plan time; allocates freely.
+ */
+#include "plan.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sink.h"
+#include "source.h"
+#include "sql_parse.h"
+
+/* ------------------------------------------------------------- settings */
+
+void sl_settings_default(struct sl_settings *s, unsigned ncpu)
+{
+	memset(s, 0, sizeof(*s));
+	if (ncpu == 0)
+		ncpu = 1;
+	if (ncpu == 1) {
+		s->n_ingest = 1;
+		s->ingest_cores[0] = 0;
+		s->n_agg = 1;
+		s->agg_cores[0] = 0;
+	} else {
+		uint32_t ni = ncpu / 2;
+		uint32_t na = ncpu - ni;
+		if (ni > 64)
+			ni = 64;
+		if (na > 64)
+			na = 64;
+		s->n_ingest = ni;
+		for (uint32_t i = 0; i < ni; i++)
+			s->ingest_cores[i] = (int)i;
+		s->n_agg = na;
+		for (uint32_t i = 0; i < na; i++)
+			s->agg_cores[i] = (int)(ncpu / 2 + i);
+	}
+	s->shards = 0;
+	s->max_line_length = 1u << 20;
+	s->ring_slots = 256;
+	s->blocks_per_core = 0;
+}
+
+#define SL_MAX_CPU_ID 1023
+
+static const char *skip_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+static bool parse_cpu_id(const char **sp, long *out)
+{
+	const char *s = skip_ws(*sp);
+	if (*s < '0' || *s > '9')
+		return false;
+	long v = 0;
+	while (*s >= '0' && *s <= '9') {
+		v = v * 10 + (*s - '0');
+		if (v > SL_MAX_CPU_ID + 1)
+			v = SL_MAX_CPU_ID + 1; /* saturate; reported below */
+		s++;
+	}
+	*sp = skip_ws(s);
+	*out = v;
+	return true;
+}
+
+int sl_cpu_list_parse(const char *s, int *cpus, uint32_t max, uint32_t *n, char *msg,
+		      size_t msglen)
+{
+	uint32_t count = 0;
+	const char *p = s;
+	for (;;) {
+		long lo, hi;
+		if (!parse_cpu_id(&p, &lo)) {
+			snprintf(msg, msglen,
+				 "a CPU list is CPU numbers and ranges such as '0', '0-3' or "
+				 "'0,2,4-5', not '%s'",
+				 s);
+			return -EINVAL;
+		}
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			if (!parse_cpu_id(&p, &hi)) {
+				snprintf(msg, msglen,
+					 "a CPU list is CPU numbers and ranges such as '0', '0-3' "
+					 "or '0,2,4-5', not '%s'",
+					 s);
+				return -EINVAL;
+			}
+		}
+		if (lo > SL_MAX_CPU_ID || hi > SL_MAX_CPU_ID) {
+			snprintf(msg, msglen, "CPU numbers go from 0 to %d, not '%s'", SL_MAX_CPU_ID, s);
+			return -EINVAL;
+		}
+		if (hi < lo) {
+			snprintf(msg, msglen, "CPU range %ld-%ld runs backwards", lo, hi);
+			return -EINVAL;
+		}
+		for (long c = lo; c <= hi; c++) {
+			for (uint32_t k = 0; k < count; k++) {
+				if (cpus[k] == (int)c) {
+					snprintf(msg, msglen, "CPU %ld is listed twice in '%s'", c, s);
+					return -EINVAL;
+				}
+			}
+			if (count == max) {
+				snprintf(msg, msglen, "at most %u CPUs may be listed, '%s' has more", max, s);
+				return -EINVAL;
+			}
+			cpus[count++] = (int)c;
+		}
+		if (*p == '\0')
+			break;
+		if (*p != ',') {
+			snprintf(msg, msglen,
+				 "a CPU list is CPU numbers and ranges such as '0', '0-3' or "
+				 "'0,2,4-5', not '%s'",
+				 s);
+			return -EINVAL;
+		}
+		p++;
+	}
+	*n = count;
+	return 0;
+}
+
+void sl_cpu_list_format(const int *cpus, uint32_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < n && used < len;) {
+		uint32_t j = i;
+		while (j + 1 < n && cpus[j] >= 0 && cpus[j + 1] == cpus[j] + 1)
+			j++;
+		int w;
+		const char *sep = i ? "," : "";
+		if (cpus[i] < 0)
+			w = snprintf(buf + used, len - used, "%sunpinned", sep);
+		else if (j == i)
+			w = snprintf(buf + used, len - used, "%s%d", sep, cpus[i]);
+		else
+			w = snprintf(buf + used, len - used, "%s%d-%d", sep, cpus[i], cpus[j]);
+		if (w < 0)
+			return;
+		used += (size_t)w;
+		i = j + 1;
+	}
+}
+
+/* -------------------------------------------------------- compiler state */
+
+struct source_def {
+	struct sl_source_spec spec; /* owned */
+	uint32_t name_line, name_column;
+};
+
+struct sink_name {
+	char name[SL_NAME_MAX];
+	uint32_t line, column;
+};
+
+struct compiler {
+	const char *text;
+	struct sl_script *script;
+	struct sl_settings settings; /* base + SETs so far */
+	struct source_def *sources;
+	uint32_t nsources;
+	struct sink_name *sinks;
+	uint32_t nsinks;
+	struct sl_program *prog;
+	char *err;
+	size_t errlen;
+	int rc; /* first error wins */
+};
+
+__attribute__((format(printf, 4, 5))) static void *cerr(struct compiler *c, uint32_t line,
+						       uint32_t column, const char *fmt, ...)
+{
+	if (c->rc != 0)
+		return NULL;
+	c->rc = -EINVAL;
+	int n = snprintf(c->err, c->errlen, "line %u, column %u: ", line, column);
+	if (n >= 0 && (size_t)n < c->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return NULL;
+}
+
+static void *coom(struct compiler *c)
+{
+	if (c->rc == 0) {
+		c->rc = -ENOMEM;
+		snprintf(c->err, c->errlen, "out of memory while planning");
+	}
+	return NULL;
+}
+
+/* A message from elsewhere (a connector's validate) that already carries
+ * its position. */
+static void *cerr_raw(struct compiler *c, const char *msg)
+{
+	if (c->rc != 0)
+		return NULL;
+	c->rc = -EINVAL;
+	if (c->err != msg)
+		snprintf(c->err, c->errlen, "%s", msg);
+	return NULL;
+}
+
+/* Copy a name into a fixed SL_NAME_MAX field, cut at a UTF-8 boundary. */
+static void name_copy(char *dst, const char *src, size_t n)
+{
+	if (n > SL_NAME_MAX - 1) {
+		n = SL_NAME_MAX - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static char *xstrdup(struct compiler *c, const char *s)
+{
+	char *d = strdup(s);
+	if (d == NULL)
+		coom(c);
+	return d;
+}
+
+/* Spark's pretty text of an AST into a fixed buffer (messages, names). */
+static void pretty(const struct sl_ast *a, char *buf, size_t len)
+{
+	struct sl_strbuf sb;
+	sl_strbuf_init(&sb);
+	if (sl_ast_pretty(a, &sb) == 0 && sb.ptr != NULL)
+		snprintf(buf, len, "%.*s", (int)(sb.len > len ? len : sb.len), sb.ptr);
+	else
+		snprintf(buf, len, "?");
+	sl_strbuf_free(&sb);
+}
+
+static void pretty_name(const struct sl_ast *a, char name[SL_NAME_MAX])
+{
+	struct sl_strbuf sb;
+	sl_strbuf_init(&sb);
+	if (sl_ast_pretty(a, &sb) == 0 && sb.ptr != NULL)
+		name_copy(name, sb.ptr, strnlen(sb.ptr, sb.len));
+	else
+		name[0] = '\0';
+	sl_strbuf_free(&sb);
+}
+
+/* "ARRAY<STRING>" or the scalar type's name. */
+static const char *type_text(enum sl_type t, enum sl_type elem, char *buf, size_t len)
+{
+	if (t == SL_TYPE_ARRAY) {
+		snprintf(buf, len, "ARRAY<%s>", sl_type_name(elem));
+		return buf;
+	}
+	return sl_type_name(t);
+}
+
+static const char *etype(const struct sl_expr *e, char *buf, size_t len)
+{
+	return type_text(e->type, e->elem_type, buf, len);
+}
+
+/* ------------------------------------------------------- schema/options */
+
+static void schema_free(struct sl_schema *s)
+{
+	free(s->cols);
+	s->cols = NULL;
+	s->ncols = 0;
+}
+
+static int schema_copy(struct sl_schema *dst, const struct sl_schema *src)
+{
+	dst->ncols = src->ncols;
+	dst->cols = NULL;
+	if (src->ncols == 0)
+		return 0;
+	dst->cols = malloc(src->ncols * sizeof(*dst->cols));
+	if (dst->cols == NULL) {
+		dst->ncols = 0;
+		return -ENOMEM;
+	}
+	memcpy(dst->cols, src->cols, src->ncols * sizeof(*dst->cols));
+	return 0;
+}
+
+static void options_free(struct sl_options *o)
+{
+	for (uint32_t i = 0; i < o->n; i++) {
+		free(o->v[i].key);
+		free(o->v[i].value);
+	}
+	free(o->v);
+	o->v = NULL;
+	o->n = 0;
+}
+
+static int options_copy(struct sl_options *dst, const struct sl_options *src)
+{
+	dst->n = 0;
+	dst->v = NULL;
+	if (src->n == 0)
+		return 0;
+	dst->v = calloc(src->n, sizeof(*dst->v));
+	if (dst->v == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < src->n; i++) {
+		dst->v[i] = src->v[i];
+		dst->v[i].key = strdup(src->v[i].key);
+		dst->v[i].value = strdup(src->v[i].value);
+		dst->n = i + 1;
+		if (dst->v[i].key == NULL || dst->v[i].value == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int options_add(struct sl_options *o, const struct sl_ast_option *a)
+{
+	struct sl_option *nv = realloc(o->v, (o->n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	o->v = nv;
+	struct sl_option *opt = &o->v[o->n];
+	opt->key = strdup(a->key);
+	opt->value = strdup(a->value);
+	opt->line = a->line;
+	opt->column = a->column;
+	o->n++;
+	if (opt->key == NULL || opt->value == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The last occurrence of key in a statement's WITH list, as
+ * sl_options_find does: later options override earlier ones. */
+static const struct sl_ast_option *stmt_option(const struct sl_stmt *s, const char *key)
+{
+	for (uint32_t i = s->noptions; i-- > 0;)
+		if (strcmp(s->options[i].key, key) == 0)
+			return &s->options[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------ typed trees */
+
+static void x_free(struct sl_expr *e)
+{
+	if (e != NULL)
+		sl_expr_free(e);
+}
+
+static struct sl_expr *x_alloc(struct compiler *c, enum sl_expr_kind kind, enum sl_type type,
+			       uint32_t line, uint32_t column)
+{
+	struct sl_expr *e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return coom(c);
+	e->kind = kind;
+	e->type = type;
+	e->line = line;
+	e->column = column;
+	return e;
+}
+
+static struct sl_expr *x_lit(struct compiler *c, const struct sl_value *v, uint32_t line,
+			     uint32_t column)
+{
+	struct sl_expr *e = x_alloc(c, SL_EXPR_LITERAL, v->type, line, column);
+	if (e == NULL)
+		return NULL;
+	e->lit = *v;
+	if (v->type == SL_TYPE_STRING && !v->is_null) {
+		/* the tree owns its literal bytes (sl_expr_free frees them) */
+		char *b = malloc(v->v.str.len + 1);
+		if (b == NULL) {
+			free(e);
+			return coom(c);
+		}
+		memcpy(b, v->v.str.ptr, v->v.str.len);
+		b[v->v.str.len] = '\0';
+		e->lit.v.str.ptr = b;
+	}
+	return e;
+}
+
+static struct sl_expr *x_null(struct compiler *c, enum sl_type type, uint32_t line, uint32_t column)
+{
+	struct sl_value v = {.type = type, .is_null = true};
+	struct sl_expr *e = x_lit(c, &v, line, column);
+	if (e != NULL && type == SL_TYPE_ARRAY)
+		e->elem_type = SL_TYPE_STRING;
+	return e;
+}
+
+static struct sl_expr *x_col(struct compiler *c, uint32_t idx, enum sl_type type, enum sl_type elem,
+			     uint32_t line, uint32_t column)
+{
+	struct sl_expr *e = x_alloc(c, SL_EXPR_COLUMN, type, line, column);
+	if (e == NULL)
+		return NULL;
+	e->col = idx;
+	e->elem_type = elem;
+	return e;
+}
+
+/* A call node owning args[0..n); any NULL arg (an earlier error) or an
+ * allocation failure frees them all. */
+static struct sl_expr *x_call(struct compiler *c, enum sl_fn fn, enum sl_type type, uint32_t line,
+			      uint32_t column, uint32_t n, struct sl_expr **args)
+{
+	bool ok = true;
+	for (uint32_t i = 0; i < n; i++)
+		ok = ok && args[i] != NULL;
+	struct sl_expr *e = ok ? x_alloc(c, SL_EXPR_CALL, type, line, column) : NULL;
+	struct sl_expr **v = e != NULL && n > 0 ? malloc(n * sizeof(*v)) : NULL;
+	if (e == NULL || (n > 0 && v == NULL)) {
+		if (e != NULL)
+			coom(c);
+		free(e);
+		for (uint32_t i = 0; i < n; i++)
+			x_free(args[i]);
+		return NULL;
+	}
+	memcpy(v, args, n * sizeof(*v));
+	e->fn = fn;
+	e->nargs = n;
+	e->args = v;
+	return e;
+}
+
+static struct sl_expr *x_call1(struct compiler *c, enum sl_fn fn, enum sl_type type,
+			       const struct sl_ast *at, struct sl_expr *a)
+{
+	struct sl_expr *args[1] = {a};
+	return x_call(c, fn, type, at->line, at->column, 1, args);
+}
+
+static struct sl_expr *x_call2(struct compiler *c, enum sl_fn fn, enum sl_type type,
+			       const struct sl_ast *at, struct sl_expr *a, struct sl_expr *b)
+{
+	struct sl_expr *args[2] = {a, b};
+	return x_call(c, fn, type, at->line, at->column, 2, args);
+}
+
+static struct sl_expr *x_call3(struct compiler *c, enum sl_fn fn, enum sl_type type,
+			       const struct sl_ast *at, struct sl_expr *a, struct sl_expr *b,
+			       struct sl_expr *d)
+{
+	struct sl_expr *args[3] = {a, b, d};
+	return x_call(c, fn, type, at->line, at->column, 3, args);
+}
+
+static struct sl_expr *x_copy(struct compiler *c, const struct sl_expr *e)
+{
+	struct sl_expr *d;
+	if (e->kind == SL_EXPR_LITERAL) {
+		d = x_lit(c, &e->lit, e->line, e->column);
+		if (d != NULL)
+			d->elem_type = e->elem_type;
+		return d;
+	}
+	d = x_alloc(c, e->kind, e->type, e->line, e->column);
+	if (d == NULL)
+		return NULL;
+	d->elem_type = e->elem_type;
+	d->fn = e->fn;
+	d->col = e->col;
+	if (e->nargs > 0) {
+		d->args = calloc(e->nargs, sizeof(*d->args));
+		if (d->args == NULL) {
+			free(d);
+			return coom(c);
+		}
+		d->nargs = e->nargs;
+		for (uint32_t i = 0; i < e->nargs; i++) {
+			d->args[i] = x_copy(c, e->args[i]);
+			if (d->args[i] == NULL) {
+				sl_expr_free(d);
+				return NULL;
+			}
+		}
+	}
+	return d;
+}
+
+/* A copy of e with every column i replaced by a copy of repl[i]: composes
+ * a query over an aggregated derived table into the aggregate's chunk. */
+static struct sl_expr *x_subst(struct compiler *c, const struct sl_expr *e,
+			       struct sl_expr *const *repl)
+{
+	if (e->kind == SL_EXPR_COLUMN)
+		return x_copy(c, repl[e->col]);
+	if (e->kind == SL_EXPR_LITERAL)
+		return x_copy(c, e);
+	struct sl_expr **args = calloc(e->nargs ? e->nargs : 1, sizeof(*args));
+	if (args == NULL)
+		return coom(c);
+	for (uint32_t i = 0; i < e->nargs; i++)
+		args[i] = x_subst(c, e->args[i], repl);
+	struct sl_expr *d = x_call(c, e->fn, e->type, e->line, e->column, e->nargs, args);
+	if (d != NULL)
+		d->elem_type = e->elem_type;
+	free(args);
+	return d;
+}
+
+static bool value_equal(const struct sl_value *a, const struct sl_value *b)
+{
+	if (a->type != b->type || a->is_null != b->is_null)
+		return false;
+	if (a->is_null)
+		return true;
+	switch (a->type) {
+	case SL_TYPE_BOOLEAN: return a->v.b == b->v.b;
+	case SL_TYPE_DOUBLE: return memcmp(&a->v.f64, &b->v.f64, sizeof(double)) == 0;
+	case SL_TYPE_STRING:
+		return a->v.str.len == b->v.str.len &&
+		       memcmp(a->v.str.ptr, b->v.str.ptr, a->v.str.len) == 0;
+	case SL_TYPE_NULL: return true;
+	default: return a->v.i64 == b->v.i64;
+	}
+}
+
+/* Structural equality of typed trees (Spark's semanticEquals, minus
+ * commutativity): how select items find their GROUP BY key. */
+static bool x_equal(const struct sl_expr *a, const struct sl_expr *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (a->kind != b->kind || a->type != b->type || a->nargs != b->nargs)
+		return false;
+	if (a->type == SL_TYPE_ARRAY && a->elem_type != b->elem_type)
+		return false;
+	switch (a->kind) {
+	case SL_EXPR_LITERAL: return value_equal(&a->lit, &b->lit);
+	case SL_EXPR_COLUMN: return a->col == b->col;
+	case SL_EXPR_CALL:
+		if (a->fn != b->fn)
+			return false;
+		for (uint32_t i = 0; i < a->nargs; i++)
+			if (!x_equal(a->args[i], b->args[i]))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+static bool x_has_column(const struct sl_expr *e)
+{
+	if (e->kind == SL_EXPR_COLUMN)
+		return true;
+	for (uint32_t i = 0; i < e->nargs; i++)
+		if (x_has_column(e->args[i]))
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ types */
+
+static bool is_scalar(enum sl_type t)
+{
+	return t != SL_TYPE_ARRAY;
+}
+
+static enum sl_type wider_numeric(enum sl_type a, enum sl_type b)
+{
+	if (a == SL_TYPE_DOUBLE || b == SL_TYPE_DOUBLE)
+		return SL_TYPE_DOUBLE;
+	if (a == SL_TYPE_BIGINT || b == SL_TYPE_BIGINT)
+		return SL_TYPE_BIGINT;
+	return SL_TYPE_INT;
+}
+
+/* Spark's findWiderTypeForTwo with string promotion: the type that both
+ * branches of IF/CASE/COALESCE/IN become. */
+static bool wider_type(enum sl_type a, enum sl_type b, enum sl_type *out)
+{
+	if (a == b) {
+		*out = a;
+		return true;
+	}
+	if (a == SL_TYPE_NULL || b == SL_TYPE_NULL) {
+		*out = a == SL_TYPE_NULL ? b : a;
+		return true;
+	}
+	if (sl_type_is_numeric(a) && sl_type_is_numeric(b)) {
+		*out = wider_numeric(a, b);
+		return true;
+	}
+	if ((a == SL_TYPE_STRING && is_scalar(b)) || (b == SL_TYPE_STRING && is_scalar(a))) {
+		*out = SL_TYPE_STRING;
+		return true;
+	}
+	return false;
+}
+
+/* Spark's findCommonTypeForBinaryComparison (non-ANSI): numbers widen; a
+ * string meets any other scalar type as that type. */
+static bool cmp_type(enum sl_type a, enum sl_type b, enum sl_type *out)
+{
+	if (a == SL_TYPE_ARRAY || b == SL_TYPE_ARRAY)
+		return false;
+	if (a == b) {
+		*out = a;
+		return true;
+	}
+	if (a == SL_TYPE_NULL || b == SL_TYPE_NULL) {
+		*out = a == SL_TYPE_NULL ? b : a;
+		return true;
+	}
+	if (sl_type_is_numeric(a) && sl_type_is_numeric(b)) {
+		*out = wider_numeric(a, b);
+		return true;
+	}
+	if (a == SL_TYPE_STRING) {
+		*out = b;
+		return true;
+	}
+	if (b == SL_TYPE_STRING) {
+		*out = a;
+		return true;
+	}
+	return false;
+}
+
+/* Convert a literal in place where the result is certain: numbers widen
+ * exactly, and numbers and booleans print as Spark casts them to STRING.
+ * Other casts (from strings, to timestamps) stay CAST nodes for the
+ * evaluator. False when not folded (or on ENOMEM, with c->rc set). */
+static bool fold_literal(struct compiler *c, struct sl_expr *e, enum sl_type t)
+{
+	struct sl_value *v = &e->lit;
+	if (sl_type_is_integer(v->type) && (t == SL_TYPE_BIGINT || t == SL_TYPE_DOUBLE)) {
+		if (t == SL_TYPE_DOUBLE)
+			v->v.f64 = (double)v->v.i64;
+	} else if (v->type == SL_TYPE_STRING || t != SL_TYPE_STRING ||
+		   (!sl_type_is_numeric(v->type) && v->type != SL_TYPE_BOOLEAN)) {
+		return false;
+	} else {
+		char buf[SL_FORMAT_MAX];
+		if (v->type == SL_TYPE_BOOLEAN)
+			snprintf(buf, sizeof(buf), "%s", v->v.b ? "true" : "false");
+		else if (v->type == SL_TYPE_DOUBLE)
+			sl_format_double(v->v.f64, buf, sizeof(buf));
+		else
+			sl_format_i64(v->v.i64, buf, sizeof(buf));
+		char *s = strdup(buf);
+		if (s == NULL) {
+			coom(c);
+			return false;
+		}
+		v->v.str.ptr = s;
+		v->v.str.len = (uint32_t)strlen(s);
+	}
+	v->type = t;
+	e->type = t;
+	return true;
+}
+
+/* e as type t: unchanged, a typed NULL literal, or under a CAST node.
+ * Frees e on failure. */
+static struct sl_expr *to_type(struct compiler *c, struct sl_expr *e, enum sl_type t)
+{
+	if (e == NULL)
+		return NULL;
+	if (e->type == t)
+		return e;
+	if (e->type == SL_TYPE_NULL && e->kind != SL_EXPR_LITERAL) {
+		/* always null and free of side effects: a typed NULL says it
+		 * without asking the evaluator to cast a VOID vector */
+		struct sl_expr *n = x_null(c, t, e->line, e->column);
+		x_free(e);
+		return n;
+	}
+	if (e->kind == SL_EXPR_LITERAL && e->lit.is_null) {
+		e->type = t;
+		e->lit.type = t;
+		if (t == SL_TYPE_ARRAY)
+			e->elem_type = SL_TYPE_STRING;
+		return e;
+	}
+	if (e->kind == SL_EXPR_LITERAL && fold_literal(c, e, t))
+		return e;
+	if (c->rc != 0) {
+		x_free(e);
+		return NULL;
+	}
+	return x_call1(c, SL_FN_CAST, t, &(struct sl_ast){.line = e->line, .column = e->column}, e);
+}
+
+/* ------------------------------------------------------- scope (columns) */
+
+struct pcol {
+	char name[SL_NAME_MAX];
+	char qual[SL_NAME_MAX]; /* "" when the column has no qualifier */
+	enum sl_type type, elem_type;
+	bool hidden; /* explode's output in a select list: not nameable */
+};
+
+/* The columns a query's clauses see. When post_agg, the rows are a
+ * finished aggregate: column i is agg_exprs[i] over the aggregate chunk. */
+struct rel {
+	uint32_t ncols;
+	struct pcol *cols;
+	bool post_agg;
+	struct sl_expr **agg_exprs; /* post_agg: [ncols], owned */
+};
+
+static void rel_free(struct rel *r)
+{
+	if (r->agg_exprs != NULL)
+		for (uint32_t i = 0; i < r->ncols; i++)
+			x_free(r->agg_exprs[i]);
+	free(r->agg_exprs);
+	free(r->cols);
+	memset(r, 0, sizeof(*r));
+}
+
+static struct pcol *rel_add(struct compiler *c, struct rel *r)
+{
+	struct pcol *nv = realloc(r->cols, (r->ncols + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return coom(c);
+	r->cols = nv;
+	struct pcol *p = &r->cols[r->ncols++];
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+static void rel_names(const struct rel *r, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < r->ncols && used < len; i++) {
+		if (r->cols[i].hidden)
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", r->cols[i].name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* 0 and *idx, -ENOENT (unknown) or -EEXIST (ambiguous). */
+static int rel_find(const struct rel *r, const char *qual, const char *name, uint32_t *idx)
+{
+	int found = 0;
+	for (uint32_t i = 0; i < r->ncols; i++) {
+		const struct pcol *p = &r->cols[i];
+		if (p->hidden || strcasecmp(p->name, name) != 0)
+			continue;
+		if (qual != NULL && strcasecmp(p->qual, qual) != 0)
+			continue;
+		if (found++ == 0)
+			*idx = i;
+	}
+	if (found == 0)
+		return -ENOENT;
+	return found == 1 ? 0 : -EEXIST;
+}
+
+static bool rel_has_qual(const struct rel *r, const char *qual)
+{
+	for (uint32_t i = 0; i < r->ncols; i++)
+		if (strcasecmp(r->cols[i].qual, qual) == 0)
+			return true;
+	return false;
+}
+
+static int rel_to_schema(const struct rel *r, struct sl_schema *s)
+{
+	s->ncols = r->ncols;
+	s->cols = r->ncols ? calloc(r->ncols, sizeof(*s->cols)) : NULL;
+	if (r->ncols && s->cols == NULL) {
+		s->ncols = 0;
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < r->ncols; i++) {
+		memcpy(s->cols[i].name, r->cols[i].name, SL_NAME_MAX);
+		s->cols[i].type = r->cols[i].type;
+		s->cols[i].elem_type = r->cols[i].elem_type;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------- expression building */
+
+struct planner {
+	struct compiler *c;
+	struct sl_plan *plan;
+};
+
+enum bmode {
+	MODE_PLAIN, /* over the scope's columns */
+	MODE_AGG,   /* over the aggregate chunk: keys and aggregates only */
+};
+
+struct bctx {
+	struct planner *pl;
+	const struct rel *rel;
+	enum bmode mode;
+	const char *clause;        /* where we are, for "not allowed in ..." */
+	bool in_agg;               /* inside an aggregate's argument */
+	const struct sl_ast *item; /* the select item being built, if any */
+	/* MODE_AGG, HAVING: select aliases resolve before input columns */
+	uint32_t nalias;
+	const char *const *alias_names;
+	struct sl_expr *const *alias_exprs;
+};
+
+static struct sl_expr *build(struct bctx *b, const struct sl_ast *a);
+
+static bool is_agg_name(const char *n)
+{
+	return strcmp(n, "count") == 0 || strcmp(n, "sum") == 0 || strcmp(n, "min") == 0 ||
+	       strcmp(n, "max") == 0 || strcmp(n, "avg") == 0 || strcmp(n, "mean") == 0;
+}
+
+static bool is_gen_call(const struct sl_ast *a)
+{
+	return a->kind == SL_AST_CALL && strcmp(a->name, "explode") == 0;
+}
+
+static bool ast_contains_agg(const struct sl_ast *a)
+{
+	if (a->kind == SL_AST_CALL && is_agg_name(a->name))
+		return true;
+	for (uint32_t i = 0; i < a->nargs; i++)
+		if (ast_contains_agg(a->args[i]))
+			return true;
+	return false;
+}
+
+static const struct sl_ast *ast_find_agg(const struct sl_ast *a)
+{
+	if (a->kind == SL_AST_CALL && is_agg_name(a->name))
+		return a;
+	for (uint32_t i = 0; i < a->nargs; i++) {
+		const struct sl_ast *f = ast_find_agg(a->args[i]);
+		if (f != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+static const struct sl_ast *ast_find_gen(const struct sl_ast *a)
+{
+	if (is_gen_call(a))
+		return a;
+	for (uint32_t i = 0; i < a->nargs; i++) {
+		const struct sl_ast *f = ast_find_gen(a->args[i]);
+		if (f != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+/* The functions sluice knows, for lookups and "did you mean". */
+static const char *const known_fns[] = {
+	"avg",   "char_length", "character_length", "coalesce", "concat", "count", "explode",
+	"if",    "lcase",       "length",           "lower",    "max",    "mean",  "min",
+	"size",  "split",       "substr",           "substring", "sum",   "trim",  "ucase",
+	"upper",
+};
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 40 || lb > 40)
+		return 99;
+	size_t d[41][41];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t m = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < m)
+				m = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < m)
+				m = d[i - 1][j - 1] + cost;
+			d[i][j] = m;
+		}
+	}
+	return d[la][lb];
+}
+
+static void *unknown_function(struct bctx *b, const struct sl_ast *a)
+{
+	char near[256] = "", all[512] = "";
+	size_t nu = 0, au = 0;
+	for (size_t i = 0; i < sizeof(known_fns) / sizeof(known_fns[0]); i++) {
+		int w = snprintf(all + au, sizeof(all) - au, "%s%s", au ? ", " : "", known_fns[i]);
+		if (w > 0 && (size_t)w < sizeof(all) - au)
+			au += (size_t)w;
+		if (edit_distance(a->name, known_fns[i]) <= 2) {
+			w = snprintf(near + nu, sizeof(near) - nu, "%s%s", nu ? ", " : "", known_fns[i]);
+			if (w > 0 && (size_t)w < sizeof(near) - nu)
+				nu += (size_t)w;
+		}
+	}
+	if (nu > 0)
+		return cerr(b->pl->c, a->line, a->column, "unknown function '%s'; did you mean %s?",
+			    a->name, near);
+	return cerr(b->pl->c, a->line, a->column, "unknown function '%s' (functions: %s)", a->name,
+		    all);
+}
+
+static void *nargs_error(struct bctx *b, const struct sl_ast *a, const char *expect)
+{
+	return cerr(b->pl->c, a->line, a->column, "%s expects %s, got %u", a->name, expect, a->nargs);
+}
+
+/* Column reference in MODE_PLAIN. */
+static struct sl_expr *build_column(struct bctx *b, const struct sl_ast *a)
+{
+	struct compiler *c = b->pl->c;
+	uint32_t idx = 0;
+	if (a->bound) {
+		idx = a->bound_index;
+	} else {
+		int rc = rel_find(b->rel, a->qualifier, a->name, &idx);
+		if (rc == -EEXIST)
+			return cerr(c, a->line, a->column,
+				    "column '%s' is ambiguous: more than one input column has that "
+				    "name; qualify it as table.%s",
+				    a->name, a->name);
+		if (rc < 0) {
+			char names[512];
+			rel_names(b->rel, names, sizeof(names));
+			if (a->qualifier != NULL && !rel_has_qual(b->rel, a->qualifier))
+				return cerr(c, a->line, a->column,
+					    "unknown table or alias '%s' in '%s.%s' (columns: %s)",
+					    a->qualifier, a->qualifier, a->name, names);
+			if (a->qualifier != NULL)
+				return cerr(c, a->line, a->column,
+					    "unknown column '%s.%s' (columns: %s)", a->qualifier,
+					    a->name, names);
+			return cerr(c, a->line, a->column, "unknown column '%s' (columns: %s)", a->name,
+				    names);
+		}
+	}
+	const struct pcol *p = &b->rel->cols[idx];
+	return x_col(c, idx, p->type, p->elem_type, a->line, a->column);
+}
+
+/* An argument that must be BOOLEAN (AND, OR, NOT, IF, WHEN). */
+static struct sl_expr *bool_arg(struct bctx *b, const struct sl_ast *at, const struct sl_ast *arg,
+				uint32_t pos)
+{
+	struct sl_expr *e = build(b, arg);
+	if (e == NULL)
+		return NULL;
+	if (e->type == SL_TYPE_BOOLEAN || e->type == SL_TYPE_NULL)
+		return to_type(b->pl->c, e, SL_TYPE_BOOLEAN);
+	char whole[200], part[200], tb[64];
+	pretty(at, whole, sizeof(whole));
+	pretty(arg, part, sizeof(part));
+	cerr(b->pl->c, arg->line, arg->column,
+	     "cannot resolve '%s' due to data type mismatch: argument %u requires BOOLEAN type, "
+	     "however, '%s' is of %s type",
+	     whole, pos, part, etype(e, tb, sizeof(tb)));
+	x_free(e);
+	return NULL;
+}
+
+/* An argument that a string function takes as STRING: scalars are cast. */
+static struct sl_expr *string_arg(struct bctx *b, const struct sl_ast *fn, const struct sl_ast *arg)
+{
+	struct sl_expr *e = build(b, arg);
+	if (e == NULL)
+		return NULL;
+	if (e->type == SL_TYPE_ARRAY) {
+		char tb[64];
+		cerr(b->pl->c, arg->line, arg->column, "%s expects STRING arguments, got %s",
+		     fn->kind == SL_AST_CALL ? fn->name : sl_ast_op_name(fn->op),
+		     etype(e, tb, sizeof(tb)));
+		x_free(e);
+		return NULL;
+	}
+	return to_type(b->pl->c, e, SL_TYPE_STRING);
+}
+
+/* An INT argument (substr positions, split's limit). */
+static struct sl_expr *int_arg(struct bctx *b, const struct sl_ast *fn, const struct sl_ast *arg)
+{
+	struct sl_expr *e = build(b, arg);
+	if (e == NULL)
+		return NULL;
+	if (!sl_type_is_numeric(e->type) && e->type != SL_TYPE_STRING && e->type != SL_TYPE_NULL) {
+		char tb[64];
+		cerr(b->pl->c, arg->line, arg->column, "%s expects an INT argument here, got %s",
+		     fn->name, etype(e, tb, sizeof(tb)));
+		x_free(e);
+		return NULL;
+	}
+	return to_type(b->pl->c, e, SL_TYPE_INT);
+}
+
+/* A constant string argument (LIKE/RLIKE patterns, split's regex). */
+static struct sl_expr *pattern_arg(struct bctx *b, const char *what, const struct sl_ast *arg)
+{
+	if (arg->kind != SL_AST_LITERAL || arg->lit.type != SL_TYPE_STRING)
+		return cerr(b->pl->c, arg->line, arg->column,
+			    "the pattern of %s must be a constant string such as '\\\\s+'", what);
+	return x_lit(b->pl->c, &arg->lit, arg->line, arg->column);
+}
+
+static void *type_mismatch(struct bctx *b, const struct sl_ast *a, const struct sl_expr *l,
+			   const struct sl_expr *r)
+{
+	char whole[200], t1[64], t2[64];
+	pretty(a, whole, sizeof(whole));
+	return cerr(b->pl->c, a->line, a->column,
+		    "cannot resolve '%s' due to data type mismatch: the left and right operands of "
+		    "the binary operator have incompatible types (%s and %s)",
+		    whole, etype(l, t1, sizeof(t1)), etype(r, t2, sizeof(t2)));
+}
+
+static struct sl_expr *build_compare(struct bctx *b, const struct sl_ast *at, enum sl_fn fn,
+				     struct sl_expr *l, struct sl_expr *r)
+{
+	struct compiler *c = b->pl->c;
+	enum sl_type t;
+	if (l == NULL || r == NULL) {
+		x_free(l);
+		x_free(r);
+		return NULL;
+	}
+	if (!cmp_type(l->type, r->type, &t)) {
+		type_mismatch(b, at, l, r);
+		x_free(l);
+		x_free(r);
+		return NULL;
+	}
+	if (t == SL_TYPE_NULL)
+		t = SL_TYPE_STRING; /* NULL = NULL: any one type gives null */
+	l = to_type(c, l, t);
+	r = to_type(c, r, t);
+	return x_call2(c, fn, SL_TYPE_BOOLEAN, at, l, r);
+}
+
+static struct sl_expr *build_arith(struct bctx *b, const struct sl_ast *a, enum sl_fn fn)
+{
+	struct compiler *c = b->pl->c;
+	struct sl_expr *l = build(b, a->args[0]);
+	struct sl_expr *r = l ? build(b, a->args[1]) : NULL;
+	if (l == NULL || r == NULL) {
+		x_free(l);
+		x_free(r);
+		return NULL;
+	}
+	/* PromoteStrings: a string operand of arithmetic becomes DOUBLE; a
+	 * NULL takes the other side's type */
+	if (l->type == SL_TYPE_STRING)
+		l = to_type(c, l, SL_TYPE_DOUBLE);
+	if (r != NULL && r->type == SL_TYPE_STRING)
+		r = to_type(c, r, SL_TYPE_DOUBLE);
+	if (l == NULL || r == NULL) {
+		x_free(l);
+		x_free(r);
+		return NULL;
+	}
+	if (l->type == SL_TYPE_NULL && r->type == SL_TYPE_NULL) {
+		l = to_type(c, l, SL_TYPE_DOUBLE);
+		r = to_type(c, r, SL_TYPE_DOUBLE);
+	} else if (l->type == SL_TYPE_NULL) {
+		l = to_type(c, l, r->type);
+	} else if (r->type == SL_TYPE_NULL) {
+		r = to_type(c, r, l->type);
+	}
+	if (l == NULL || r == NULL) {
+		x_free(l);
+		x_free(r);
+		return NULL;
+	}
+	if (!sl_type_is_numeric(l->type) || !sl_type_is_numeric(r->type)) {
+		type_mismatch(b, a, l, r);
+		x_free(l);
+		x_free(r);
+		return NULL;
+	}
+	enum sl_type t = fn == SL_FN_DIV ? SL_TYPE_DOUBLE : wider_numeric(l->type, r->type);
+	l = to_type(c, l, t);
+	r = to_type(c, r, t);
+	return x_call2(c, fn, t, a, l, r);
+}
+
+static void *unify_error(struct bctx *b, const struct sl_ast *at, struct sl_expr *const *v,
+			 uint32_t n)
+{
+	char whole[200], types[256];
+	size_t used = 0;
+	pretty(at, whole, sizeof(whole));
+	types[0] = '\0';
+	for (uint32_t k = 0; k < n && used < sizeof(types); k++) {
+		char tb[64];
+		int w = snprintf(types + used, sizeof(types) - used, "%s%s", k ? ", " : "",
+				 etype(v[k], tb, sizeof(tb)));
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	return cerr(b->pl->c, at->line, at->column,
+		    "cannot resolve '%s' due to data type mismatch: the values must all have one "
+		    "type, but they are %s",
+		    whole, types);
+}
+
+/* Cast every expression of v[0..n) to the wider type of all of them. */
+static bool unify(struct bctx *b, const struct sl_ast *at, struct sl_expr **v, uint32_t n,
+		  enum sl_type *out)
+{
+	enum sl_type t = SL_TYPE_NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		enum sl_type w;
+		if (!wider_type(t, v[i]->type, &w)) {
+			unify_error(b, at, v, n);
+			return false;
+		}
+		t = w;
+	}
+	if (t == SL_TYPE_ARRAY) {
+		/* the evaluator chooses between scalar values only */
+		char whole[200];
+		pretty(at, whole, sizeof(whole));
+		cerr(b->pl->c, at->line, at->column,
+		     "cannot resolve '%s': choosing between ARRAY values is not supported; explode "
+		     "the arrays first",
+		     whole);
+		return false;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		v[i] = to_type(b->pl->c, v[i], t);
+		if (v[i] == NULL)
+			return false;
+	}
+	*out = t;
+	return true;
+}
+
+static void free_all(struct sl_expr **v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		x_free(v[i]);
+		v[i] = NULL;
+	}
+}
+
+static struct sl_expr *build_op(struct bctx *b, const struct sl_ast *a)
+{
+	struct compiler *c = b->pl->c;
+	switch (a->op) {
+	case SL_AOP_AND:
+	case SL_AOP_OR: {
+		struct sl_expr *l = bool_arg(b, a, a->args[0], 1);
+		struct sl_expr *r = l ? bool_arg(b, a, a->args[1], 2) : NULL;
+		return x_call2(c, a->op == SL_AOP_AND ? SL_FN_AND : SL_FN_OR, SL_TYPE_BOOLEAN, a, l,
+			       r);
+	}
+	case SL_AOP_NOT:
+		return x_call1(c, SL_FN_NOT, SL_TYPE_BOOLEAN, a, bool_arg(b, a, a->args[0], 1));
+	case SL_AOP_EQ:
+	case SL_AOP_NE:
+	case SL_AOP_LT:
+	case SL_AOP_LE:
+	case SL_AOP_GT:
+	case SL_AOP_GE: {
+		static const enum sl_fn fns[] = {
+			[SL_AOP_EQ] = SL_FN_EQ, [SL_AOP_NE] = SL_FN_NE, [SL_AOP_LT] = SL_FN_LT,
+			[SL_AOP_LE] = SL_FN_LE, [SL_AOP_GT] = SL_FN_GT, [SL_AOP_GE] = SL_FN_GE,
+		};
+		struct sl_expr *l = build(b, a->args[0]);
+		struct sl_expr *r = l ? build(b, a->args[1]) : NULL;
+		return build_compare(b, a, fns[a->op], l, r);
+	}
+	case SL_AOP_ADD: return build_arith(b, a, SL_FN_ADD);
+	case SL_AOP_SUB: return build_arith(b, a, SL_FN_SUB);
+	case SL_AOP_MUL: return build_arith(b, a, SL_FN_MUL);
+	case SL_AOP_DIV: return build_arith(b, a, SL_FN_DIV);
+	case SL_AOP_MOD: return build_arith(b, a, SL_FN_MOD);
+	case SL_AOP_NEG: {
+		struct sl_expr *e = build(b, a->args[0]);
+		if (e == NULL)
+			return NULL;
+		if (e->type == SL_TYPE_STRING || e->type == SL_TYPE_NULL)
+			e = to_type(c, e, SL_TYPE_DOUBLE);
+		if (e == NULL)
+			return NULL;
+		if (!sl_type_is_numeric(e->type)) {
+			char whole[200], tb[64];
+			pretty(a, whole, sizeof(whole));
+			cerr(c, a->line, a->column,
+			     "cannot resolve '%s' due to data type mismatch: unary minus needs a "
+			     "number, not %s",
+			     whole, etype(e, tb, sizeof(tb)));
+			x_free(e);
+			return NULL;
+		}
+		return x_call1(c, SL_FN_NEG, e->type, a, e);
+	}
+	case SL_AOP_CONCAT: {
+		struct sl_expr *l = string_arg(b, a, a->args[0]);
+		struct sl_expr *r = l ? string_arg(b, a, a->args[1]) : NULL;
+		return x_call2(c, SL_FN_CONCAT, SL_TYPE_STRING, a, l, r);
+	}
+	case SL_AOP_IS_NULL:
+	case SL_AOP_IS_NOT_NULL:
+		return x_call1(c, a->op == SL_AOP_IS_NULL ? SL_FN_IS_NULL : SL_FN_IS_NOT_NULL,
+			       SL_TYPE_BOOLEAN, a, build(b, a->args[0]));
+	case SL_AOP_LIKE:
+	case SL_AOP_NOT_LIKE:
+	case SL_AOP_RLIKE:
+	case SL_AOP_NOT_RLIKE: {
+		bool like = a->op == SL_AOP_LIKE || a->op == SL_AOP_NOT_LIKE;
+		struct sl_expr *v = string_arg(b, a, a->args[0]);
+		struct sl_expr *p = v ? pattern_arg(b, like ? "LIKE" : "RLIKE", a->args[1]) : NULL;
+		struct sl_expr *e = x_call2(c, like ? SL_FN_LIKE : SL_FN_RLIKE, SL_TYPE_BOOLEAN, a, v, p);
+		if (a->op == SL_AOP_NOT_LIKE || a->op == SL_AOP_NOT_RLIKE)
+			e = e ? x_call1(c, SL_FN_NOT, SL_TYPE_BOOLEAN, a, e) : NULL;
+		return e;
+	}
+	case SL_AOP_BETWEEN:
+	case SL_AOP_NOT_BETWEEN: {
+		/* v >= lo AND v <= hi, as Spark 3 rewrites it */
+		struct sl_expr *v = build(b, a->args[0]);
+		struct sl_expr *v2 = v ? x_copy(c, v) : NULL;
+		struct sl_expr *lo = v2 ? build(b, a->args[1]) : NULL;
+		struct sl_expr *hi = lo ? build(b, a->args[2]) : NULL;
+		if (hi == NULL) {
+			x_free(v);
+			x_free(v2);
+			x_free(lo);
+			return NULL;
+		}
+		struct sl_expr *ge = build_compare(b, a, SL_FN_GE, v, lo);
+		struct sl_expr *le = ge ? build_compare(b, a, SL_FN_LE, v2, hi) : (x_free(v2), x_free(hi), NULL);
+		struct sl_expr *e = x_call2(c, SL_FN_AND, SL_TYPE_BOOLEAN, a, ge, le);
+		if (a->op == SL_AOP_NOT_BETWEEN)
+			e = e ? x_call1(c, SL_FN_NOT, SL_TYPE_BOOLEAN, a, e) : NULL;
+		return e;
+	}
+	case SL_AOP_IN:
+	case SL_AOP_NOT_IN: {
+		/* v IN (x, y) is (v = x) OR (v = y): the same three-valued
+		 * result, with one type for all as Spark's InConversion */
+		uint32_t n = a->nargs;
+		struct sl_expr **v = calloc(n, sizeof(*v));
+		if (v == NULL)
+			return coom(c);
+		struct sl_expr *e = NULL;
+		enum sl_type t;
+		for (uint32_t i = 0; i < n; i++) {
+			v[i] = build(b, a->args[i]);
+			if (v[i] == NULL)
+				goto in_out;
+			if (v[i]->type == SL_TYPE_ARRAY) {
+				char tb[64];
+				cerr(c, a->args[i]->line, a->args[i]->column,
+				     "IN compares scalar values, not %s", etype(v[i], tb, sizeof(tb)));
+				goto in_out;
+			}
+		}
+		if (!unify(b, a, v, n, &t))
+			goto in_out;
+		for (uint32_t i = 1; i < n; i++) {
+			struct sl_expr *lhs = i + 1 < n ? x_copy(c, v[0]) : v[0];
+			if (i + 1 == n)
+				v[0] = NULL;
+			struct sl_expr *eq = x_call2(c, SL_FN_EQ, SL_TYPE_BOOLEAN, a, lhs, v[i]);
+			v[i] = NULL;
+			if (eq == NULL)
+				goto in_out;
+			if (e == NULL) {
+				e = eq;
+			} else {
+				e = x_call2(c, SL_FN_OR, SL_TYPE_BOOLEAN, a, e, eq);
+				if (e == NULL)
+					goto in_out;
+			}
+		}
+		if (a->op == SL_AOP_NOT_IN)
+			e = x_call1(c, SL_FN_NOT, SL_TYPE_BOOLEAN, a, e);
+		free_all(v, n);
+		free(v);
+		return e;
+	in_out:
+		x_free(e);
+		free_all(v, n);
+		free(v);
+		return NULL;
+	}
+	}
+	return cerr(c, a->line, a->column, "unsupported operator");
+}
+
+static struct sl_expr *build_case(struct bctx *b, const struct sl_ast *a)
+{
+	struct compiler *c = b->pl->c;
+	uint32_t pairs = (a->nargs - (a->has_else ? 1 : 0)) / 2;
+	uint32_t nval = pairs + 1;
+	struct sl_expr **conds = calloc(pairs, sizeof(*conds));
+	struct sl_expr **vals = calloc(nval, sizeof(*vals));
+	struct sl_expr *e = NULL;
+	enum sl_type t;
+	if (conds == NULL || vals == NULL) {
+		coom(c);
+		goto out;
+	}
+	for (uint32_t i = 0; i < pairs; i++) {
+		conds[i] = bool_arg(b, a, a->args[2 * i], 2 * i + 1);
+		if (conds[i] == NULL)
+			goto out;
+		vals[i] = build(b, a->args[2 * i + 1]);
+		if (vals[i] == NULL)
+			goto out;
+	}
+	vals[pairs] = a->has_else ? build(b, a->args[a->nargs - 1])
+				  : x_null(c, SL_TYPE_NULL, a->line, a->column);
+	if (vals[pairs] == NULL)
+		goto out;
+	if (!unify(b, a, vals, nval, &t))
+		goto out;
+	/* CASE WHEN c1 THEN v1 WHEN c2 THEN v2 ELSE e END
+	 *   = IF(c1, v1, IF(c2, v2, e)) */
+	e = vals[pairs];
+	vals[pairs] = NULL;
+	for (uint32_t i = pairs; i-- > 0;) {
+		enum sl_type et = e->type;
+		e = x_call3(c, SL_FN_IF, et, a, conds[i], vals[i], e);
+		conds[i] = vals[i] = NULL;
+		if (e == NULL)
+			goto out;
+		if (et == SL_TYPE_ARRAY)
+			e->elem_type = e->args[1]->elem_type;
+	}
+out:
+	if (conds != NULL)
+		free_all(conds, pairs);
+	if (vals != NULL)
+		free_all(vals, nval);
+	free(conds);
+	free(vals);
+	return e;
+}
+
+static struct sl_expr *build_cast(struct bctx *b, const struct sl_ast *a)
+{
+	struct sl_expr *e = build(b, a->args[0]);
+	if (e == NULL)
+		return NULL;
+	if (e->type == SL_TYPE_ARRAY) {
+		char tb[64];
+		cerr(b->pl->c, a->line, a->column, "cannot cast %s to %s", etype(e, tb, sizeof(tb)),
+		     sl_type_name(a->cast_type));
+		x_free(e);
+		return NULL;
+	}
+	return to_type(b->pl->c, e, a->cast_type);
+}
+
+/* An aggregate where none may be (MODE_PLAIN): WHERE, GROUP BY, inside
+ * another aggregate. */
+static void *agg_not_allowed(struct bctx *b, const struct sl_ast *a)
+{
+	struct compiler *c = b->pl->c;
+	char agg[200];
+	pretty(a, agg, sizeof(agg));
+	if (b->in_agg)
+		return cerr(c, a->line, a->column,
+			    "It is not allowed to use an aggregate function in the argument of another "
+			    "aggregate function. Please use the inner aggregate function in a "
+			    "sub-query.");
+	if (b->clause != NULL && strcmp(b->clause, "WHERE") == 0)
+		return cerr(c, a->line, a->column,
+			    "Aggregate/Window/Generate expressions are not valid in where clause of the "
+			    "query; found %s",
+			    agg);
+	return cerr(c, a->line, a->column, "aggregate functions are not allowed in %s, but found %s",
+		    b->clause ? b->clause : "this place", agg);
+}
+
+static struct sl_expr *build_call(struct bctx *b, const struct sl_ast *a)
+{
+	struct compiler *c = b->pl->c;
+	const char *n = a->name;
+	if (is_agg_name(n))
+		return agg_not_allowed(b, a);
+	for (uint32_t i = 0; i < a->nargs; i++)
+		if (a->args[i]->kind == SL_AST_STAR)
+			return cerr(c, a->args[i]->line, a->args[i]->column,
+				    "'*' is only allowed as count(*), not in %s(...)", n);
+	if (a->distinct)
+		return cerr(c, a->line, a->column, "DISTINCT is only meaningful in an aggregate, not in %s",
+			    n);
+
+	if (strcmp(n, "lower") == 0 || strcmp(n, "lcase") == 0 || strcmp(n, "upper") == 0 ||
+	    strcmp(n, "ucase") == 0 || strcmp(n, "trim") == 0 || strcmp(n, "length") == 0 ||
+	    strcmp(n, "char_length") == 0 || strcmp(n, "character_length") == 0) {
+		if (a->nargs != 1)
+			return nargs_error(b, a, "1 argument");
+		enum sl_fn fn = SL_FN_LENGTH;
+		enum sl_type t = SL_TYPE_INT;
+		if (n[0] == 'l' && n[1] != 'e') {
+			fn = SL_FN_LOWER; /* lower, lcase */
+			t = SL_TYPE_STRING;
+		} else if (n[0] == 'u') {
+			fn = SL_FN_UPPER;
+			t = SL_TYPE_STRING;
+		} else if (n[0] == 't') {
+			fn = SL_FN_TRIM;
+			t = SL_TYPE_STRING;
+		}
+		return x_call1(c, fn, t, a, string_arg(b, a, a->args[0]));
+	}
+	if (strcmp(n, "substr") == 0 || strcmp(n, "substring") == 0) {
+		if (a->nargs != 2 && a->nargs != 3)
+			return nargs_error(b, a, "2 or 3 arguments");
+		struct sl_expr *args[3] = {NULL, NULL, NULL};
+		args[0] = string_arg(b, a, a->args[0]);
+		for (uint32_t i = 1; i < a->nargs && args[i - 1] != NULL; i++)
+			args[i] = int_arg(b, a, a->args[i]);
+		return x_call(c, SL_FN_SUBSTR, SL_TYPE_STRING, a->line, a->column, a->nargs, args);
+	}
+	if (strcmp(n, "concat") == 0) {
+		if (a->nargs < 1)
+			return nargs_error(b, a, "at least 1 argument");
+		struct sl_expr **args = calloc(a->nargs, sizeof(*args));
+		if (args == NULL)
+			return coom(c);
+		for (uint32_t i = 0; i < a->nargs; i++) {
+			args[i] = string_arg(b, a, a->args[i]);
+			if (args[i] == NULL)
+				break;
+		}
+		struct sl_expr *e = x_call(c, SL_FN_CONCAT, SL_TYPE_STRING, a->line, a->column, a->nargs,
+					   args);
+		free(args);
+		return e;
+	}
+	if (strcmp(n, "split") == 0) {
+		if (a->nargs != 2 && a->nargs != 3)
+			return nargs_error(b, a, "2 or 3 arguments");
+		struct sl_expr *args[3] = {NULL, NULL, NULL};
+		args[0] = string_arg(b, a, a->args[0]);
+		if (args[0] != NULL)
+			args[1] = pattern_arg(b, "split", a->args[1]);
+		if (a->nargs == 3 && args[1] != NULL)
+			args[2] = int_arg(b, a, a->args[2]);
+		struct sl_expr *e = x_call(c, SL_FN_SPLIT, SL_TYPE_ARRAY, a->line, a->column, a->nargs,
+					   args);
+		if (e != NULL)
+			e->elem_type = SL_TYPE_STRING;
+		return e;
+	}
+	if (strcmp(n, "size") == 0) {
+		if (a->nargs != 1)
+			return nargs_error(b, a, "1 argument");
+		struct sl_expr *e = build(b, a->args[0]);
+		if (e == NULL)
+			return NULL;
+		if (e->type == SL_TYPE_NULL) {
+			e = to_type(c, e, SL_TYPE_ARRAY);
+		} else if (e->type != SL_TYPE_ARRAY) {
+			char whole[200], tb[64];
+			pretty(a, whole, sizeof(whole));
+			cerr(c, a->line, a->column,
+			     "cannot resolve '%s' due to data type mismatch: argument 1 requires an "
+			     "ARRAY, however, it is of %s type",
+			     whole, etype(e, tb, sizeof(tb)));
+			x_free(e);
+			return NULL;
+		}
+		return x_call1(c, SL_FN_SIZE, SL_TYPE_INT, a, e);
+	}
+	if (strcmp(n, "coalesce") == 0) {
+		if (a->nargs < 1)
+			return nargs_error(b, a, "at least 1 argument");
+		struct sl_expr **args = calloc(a->nargs, sizeof(*args));
+		if (args == NULL)
+			return coom(c);
+		struct sl_expr *e = NULL;
+		enum sl_type t;
+		uint32_t i;
+		for (i = 0; i < a->nargs; i++) {
+			args[i] = build(b, a->args[i]);
+			if (args[i] == NULL)
+				break;
+		}
+		if (i == a->nargs && unify(b, a, args, a->nargs, &t)) {
+			e = x_call(c, SL_FN_COALESCE, t, a->line, a->column, a->nargs, args);
+			if (e != NULL && t == SL_TYPE_ARRAY)
+				e->elem_type = e->args[0]->elem_type;
+		} else {
+			free_all(args, a->nargs);
+		}
+		free(args);
+		return e;
+	}
+	if (strcmp(n, "if") == 0) {
+		if (a->nargs != 3)
+			return nargs_error(b, a, "3 arguments");
+		struct sl_expr *v[2] = {NULL, NULL};
+		enum sl_type t;
+		struct sl_expr *cond = bool_arg(b, a, a->args[0], 1);
+		if (cond == NULL)
+			return NULL;
+		v[0] = build(b, a->args[1]);
+		v[1] = v[0] ? build(b, a->args[2]) : NULL;
+		if (v[1] == NULL || !unify(b, a, v, 2, &t)) {
+			x_free(cond);
+			free_all(v, 2);
+			return NULL;
+		}
+		enum sl_type elem = v[0]->elem_type;
+		struct sl_expr *e = x_call3(c, SL_FN_IF, t, a, cond, v[0], v[1]);
+		if (e != NULL && t == SL_TYPE_ARRAY)
+			e->elem_type = elem;
+		return e;
+	}
+	if (is_gen_call(a)) {
+		char gen[200];
+		if (b->item != NULL) {
+			char whole[200];
+			pretty(b->item, whole, sizeof(whole));
+			return cerr(c, a->line, a->column,
+				    "Generators are not supported when it's nested in expressions, but "
+				    "got: %s",
+				    whole);
+		}
+		pretty(a, gen, sizeof(gen));
+		return cerr(c, a->line, a->column,
+			    "Generators are not supported outside the SELECT clause, but got: %s", gen);
+	}
+	return unknown_function(b, a);
+}
+
+/* MODE_PLAIN: the expression over the scope's columns. */
+static struct sl_expr *build_node(struct bctx *b, const struct sl_ast *a)
+{
+	struct compiler *c = b->pl->c;
+	switch (a->kind) {
+	case SL_AST_LITERAL: return x_lit(c, &a->lit, a->line, a->column);
+	case SL_AST_COLUMN: return build_column(b, a);
+	case SL_AST_STAR:
+		return cerr(c, a->line, a->column, "'*' is only allowed in a select list or count(*)");
+	case SL_AST_OP: return build_op(b, a);
+	case SL_AST_CALL: return build_call(b, a);
+	case SL_AST_CAST: return build_cast(b, a);
+	case SL_AST_CASE: return build_case(b, a);
+	}
+	return cerr(c, a->line, a->column, "unsupported expression");
+}
+
+static struct sl_expr *build_agg_call(struct bctx *b, const struct sl_ast *a);
+
+static struct sl_expr *build(struct bctx *b, const struct sl_ast *a)
+{
+	if (b->pl->c->rc != 0)
+		return NULL;
+	if (b->mode == MODE_PLAIN)
+		return build_node(b, a);
+
+	/* MODE_AGG: over [keys..., aggs...] */
+	struct compiler *c = b->pl->c;
+	struct sl_plan *plan = b->pl->plan;
+	if (a->kind == SL_AST_CALL && is_agg_name(a->name))
+		return build_agg_call(b, a);
+	if (a->kind == SL_AST_COLUMN && a->qualifier == NULL && !a->bound) {
+		for (uint32_t i = 0; i < b->nalias; i++)
+			if (b->alias_names[i] != NULL && strcasecmp(b->alias_names[i], a->name) == 0)
+				return x_copy(c, b->alias_exprs[i]);
+	}
+	if (!ast_contains_agg(a)) {
+		/* the whole expression may be a group key; an inner node may
+		 * name a select alias (HAVING), so for an interior node a
+		 * failure here only means "not a key": the rewrite below
+		 * reports the precise error */
+		struct bctx pb = *b;
+		pb.mode = MODE_PLAIN;
+		bool leaf = a->nargs == 0;
+		char save[1024];
+		if (!leaf)
+			snprintf(save, sizeof(save), "%s", c->err);
+		struct sl_expr *t = build_node(&pb, a);
+		if (t == NULL && (leaf || c->rc != -EINVAL))
+			return NULL;
+		if (t == NULL) {
+			c->rc = 0;
+			snprintf(c->err, c->errlen, "%s", save);
+			return build_node(b, a);
+		}
+		for (uint32_t i = 0; i < plan->nkeys; i++) {
+			if (x_equal(t, plan->keys[i])) {
+				x_free(t);
+				return x_col(c, i, plan->keys[i]->type, plan->keys[i]->elem_type, a->line,
+					     a->column);
+			}
+		}
+		if (!x_has_column(t))
+			return t; /* a constant */
+		x_free(t);
+		if (a->kind == SL_AST_COLUMN) {
+			char name[200];
+			pretty(a, name, sizeof(name));
+			return cerr(c, a->line, a->column,
+				    "expression '%s' is neither present in the group by, nor is it an "
+				    "aggregate function. Add to group by or wrap in an aggregate "
+				    "function",
+				    name);
+		}
+	}
+	/* the node over its children, each rewritten the same way */
+	return build_node(b, a);
+}
+
+static struct sl_expr *build_agg_call(struct bctx *b, const struct sl_ast *a)
+{
+	struct compiler *c = b->pl->c;
+	struct sl_plan *plan = b->pl->plan;
+	if (b->in_agg)
+		return cerr(c, a->line, a->column,
+			    "It is not allowed to use an aggregate function in the argument of another "
+			    "aggregate function. Please use the inner aggregate function in a "
+			    "sub-query.");
+	if (a->distinct)
+		return cerr(c, a->line, a->column,
+			    "Distinct aggregations are not supported on streaming DataFrames/Datasets. "
+			    "Consider using approx_count_distinct() instead.");
+	if (a->nargs != 1)
+		return nargs_error(b, a, "1 argument");
+	struct sl_agg_spec spec;
+	memset(&spec, 0, sizeof(spec));
+	const struct sl_ast *arg = a->args[0];
+	const char *n = a->name;
+	if (strcmp(n, "count") == 0) {
+		spec.fn = SL_AGG_COUNT;
+		spec.type = SL_TYPE_BIGINT;
+		/* count(*) and count(<non-null literal>) count rows */
+		if (arg->kind == SL_AST_STAR ||
+		    (arg->kind == SL_AST_LITERAL && arg->lit.type != SL_TYPE_NULL))
+			spec.fn = SL_AGG_COUNT_STAR;
+	} else if (arg->kind == SL_AST_STAR) {
+		return cerr(c, arg->line, arg->column, "'*' is only allowed as count(*), not in %s(...)",
+			    n);
+	} else if (strcmp(n, "sum") == 0) {
+		spec.fn = SL_AGG_SUM;
+	} else if (strcmp(n, "min") == 0) {
+		spec.fn = SL_AGG_MIN;
+	} else if (strcmp(n, "max") == 0) {
+		spec.fn = SL_AGG_MAX;
+	} else {
+		spec.fn = SL_AGG_AVG; /* avg, mean */
+	}
+	if (spec.fn != SL_AGG_COUNT_STAR) {
+		const struct sl_ast *g = ast_find_gen(arg);
+		if (g != NULL) {
+			char gen[200];
+			pretty(g, gen, sizeof(gen));
+			return cerr(c, g->line, g->column,
+				    "Generators are not supported inside an aggregate function, but "
+				    "got: %s",
+				    gen);
+		}
+		struct bctx ab = *b;
+		ab.mode = MODE_PLAIN;
+		ab.in_agg = true;
+		ab.item = NULL;
+		struct sl_expr *e = build_node(&ab, arg);
+		if (e == NULL)
+			return NULL;
+		char tb[64];
+		switch (spec.fn) {
+		case SL_AGG_COUNT:
+			if (e->type == SL_TYPE_NULL)
+				e = to_type(c, e, SL_TYPE_INT);
+			break;
+		case SL_AGG_SUM:
+		case SL_AGG_AVG:
+			/* Spark casts a string to DOUBLE for sum and avg */
+			if (e->type == SL_TYPE_STRING || e->type == SL_TYPE_NULL)
+				e = to_type(c, e, SL_TYPE_DOUBLE);
+			if (e != NULL && !sl_type_is_numeric(e->type)) {
+				char whole[200];
+				pretty(a, whole, sizeof(whole));
+				cerr(c, a->line, a->column,
+				     "cannot resolve '%s' due to data type mismatch: function %s "
+				     "requires numeric types, not %s",
+				     whole, n, etype(e, tb, sizeof(tb)));
+				x_free(e);
+				return NULL;
+			}
+			if (e != NULL)
+				spec.type = spec.fn == SL_AGG_AVG || e->type == SL_TYPE_DOUBLE
+						    ? SL_TYPE_DOUBLE
+						    : SL_TYPE_BIGINT;
+			break;
+		default: /* min, max */
+			if (e->type == SL_TYPE_NULL)
+				e = to_type(c, e, SL_TYPE_INT);
+			if (e != NULL && e->type == SL_TYPE_ARRAY) {
+				cerr(c, a->line, a->column, "%s of an %s is not supported", n,
+				     etype(e, tb, sizeof(tb)));
+				x_free(e);
+				return NULL;
+			}
+			if (e != NULL)
+				spec.type = e->type;
+			break;
+		}
+		if (e == NULL)
+			return NULL;
+		spec.arg = e;
+	}
+	pretty_name(a, spec.name);
+	/* the same aggregate twice is computed once */
+	for (uint32_t j = 0; j < plan->naggs; j++) {
+		if (plan->aggs[j].fn == spec.fn && x_equal(plan->aggs[j].arg, spec.arg)) {
+			x_free(spec.arg);
+			return x_col(c, plan->nkeys + j, plan->aggs[j].type, SL_TYPE_NULL, a->line,
+				     a->column);
+		}
+	}
+	struct sl_agg_spec *nv = realloc(plan->aggs, (plan->naggs + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		x_free(spec.arg);
+		return coom(c);
+	}
+	plan->aggs = nv;
+	plan->aggs[plan->naggs++] = spec;
+	return x_col(c, plan->nkeys + plan->naggs - 1, spec.type, SL_TYPE_NULL, a->line, a->column);
+}
+
+/* ------------------------------------------------------------- lowering */
+
+static struct sl_op *add_op(struct planner *pl, enum sl_op_kind kind)
+{
+	struct sl_plan *plan = pl->plan;
+	struct sl_op *nv = realloc(plan->ops, (plan->nops + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return coom(pl->c);
+	plan->ops = nv;
+	struct sl_op *op = &plan->ops[plan->nops++];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	return op;
+}
+
+/* A select-list entry after `*` expansion. */
+struct item {
+	const struct sl_ast *ast;
+	char name[SL_NAME_MAX];
+	const char *alias;
+	bool is_gen;
+};
+
+static int expand_items(struct planner *pl, const struct sl_query *q, const struct rel *rel,
+			struct item **out, uint32_t *nout)
+{
+	struct compiler *c = pl->c;
+	uint32_t n = 0, cap = q->nitems + rel->ncols * 2 + 4;
+	struct item *v = calloc(cap, sizeof(*v));
+	if (v == NULL) {
+		coom(c);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < q->nitems; i++) {
+		const struct sl_select_item *si = &q->items[i];
+		const struct sl_ast *a = si->expr;
+		if (a->kind == SL_AST_STAR) {
+			if (a->qualifier != NULL && !rel_has_qual(rel, a->qualifier)) {
+				char names[512];
+				rel_names(rel, names, sizeof(names));
+				cerr(c, a->line, a->column,
+				     "unknown table or alias '%s' in '%s.*' (columns: %s)", a->qualifier,
+				     a->qualifier, names);
+				goto err;
+			}
+			for (uint32_t k = 0; k < rel->ncols; k++) {
+				const struct pcol *p = &rel->cols[k];
+				if (p->hidden || (a->qualifier && strcasecmp(p->qual, a->qualifier) != 0))
+					continue;
+				if (n == cap) {
+					cap *= 2;
+					struct item *nv = realloc(v, cap * sizeof(*v));
+					if (nv == NULL) {
+						coom(c);
+						goto err;
+					}
+					v = nv;
+				}
+				struct sl_ast *col = sl_ast_alloc(c->script->arena, sizeof(*col));
+				if (col == NULL) {
+					coom(c);
+					goto err;
+				}
+				col->kind = SL_AST_COLUMN;
+				col->line = a->line;
+				col->column = a->column;
+				col->name = p->name;
+				col->bound = true;
+				col->bound_index = k;
+				memset(&v[n], 0, sizeof(v[n]));
+				v[n].ast = col;
+				memcpy(v[n].name, p->name, SL_NAME_MAX);
+				n++;
+			}
+			continue;
+		}
+		if (n == cap) {
+			cap *= 2;
+			struct item *nv = realloc(v, cap * sizeof(*v));
+			if (nv == NULL) {
+				coom(c);
+				goto err;
+			}
+			v = nv;
+		}
+		struct item *it = &v[n++];
+		memset(it, 0, sizeof(*it));
+		it->ast = a;
+		it->alias = si->alias;
+		it->is_gen = is_gen_call(a);
+		uint32_t idx;
+		if (si->alias != NULL)
+			name_copy(it->name, si->alias, strlen(si->alias));
+		else if (it->is_gen)
+			strcpy(it->name, "col"); /* Spark's default for explode */
+		else if (a->kind == SL_AST_COLUMN && rel_find(rel, a->qualifier, a->name, &idx) == 0)
+			memcpy(it->name, rel->cols[idx].name, SL_NAME_MAX);
+		else
+			pretty_name(a, it->name);
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+err:
+	free(v);
+	return c->rc;
+}
+
+static int lower_query(struct planner *pl, const struct sl_query *q, bool top, struct rel *out);
+
+static const struct source_def *find_source(const struct compiler *c, const char *name)
+{
+	for (uint32_t i = 0; i < c->nsources; i++)
+		if (strcasecmp(c->sources[i].spec.name, name) == 0)
+			return &c->sources[i];
+	return NULL;
+}
+
+static int lower_from(struct planner *pl, const struct sl_query *q, struct rel *rel)
+{
+	struct compiler *c = pl->c;
+	const struct sl_from *f = &q->from;
+	if (f->source != NULL) {
+		const struct source_def *sd = find_source(c, f->source);
+		if (sd == NULL) {
+			char names[512];
+			size_t used = 0;
+			names[0] = '\0';
+			for (uint32_t i = 0; i < c->nsources && used < sizeof(names); i++) {
+				int w = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+						 c->sources[i].spec.name);
+				if (w < 0)
+					break;
+				used += (size_t)w;
+			}
+			if (c->nsources == 0)
+				cerr(c, f->line, f->column,
+				     "unknown source '%s' (no source is defined yet: CREATE SOURCE "
+				     "comes before the query that reads it)",
+				     f->source);
+			else
+				cerr(c, f->line, f->column, "unknown source '%s' (sources: %s)", f->source,
+				     names);
+			return c->rc;
+		}
+		/* no joins: the one source a plan reads */
+		struct sl_source_spec *dst = &pl->plan->source;
+		*dst = sd->spec;
+		dst->schema.cols = NULL;
+		dst->options.v = NULL;
+		dst->options.n = 0;
+		if (schema_copy(&dst->schema, &sd->spec.schema) < 0 ||
+		    options_copy(&dst->options, &sd->spec.options) < 0) {
+			coom(c);
+			return c->rc;
+		}
+		const char *qual = f->alias ? f->alias : sd->spec.name;
+		for (uint32_t i = 0; i < sd->spec.schema.ncols; i++) {
+			struct pcol *p = rel_add(c, rel);
+			if (p == NULL)
+				return c->rc;
+			memcpy(p->name, sd->spec.schema.cols[i].name, SL_NAME_MAX);
+			name_copy(p->qual, qual, strlen(qual));
+			p->type = sd->spec.schema.cols[i].type;
+			p->elem_type = sd->spec.schema.cols[i].elem_type;
+		}
+		return 0;
+	}
+	int rc = lower_query(pl, f->query, false, rel);
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < rel->ncols; i++) {
+		if (f->alias != NULL)
+			name_copy(rel->cols[i].qual, f->alias, strlen(f->alias));
+		else
+			rel->cols[i].qual[0] = '\0';
+	}
+	return 0;
+}
+
+static int lower_lateral(struct planner *pl, const struct sl_lateral *lv, struct rel *rel)
+{
+	struct compiler *c = pl->c;
+	const struct sl_ast *g = lv->gen;
+	if (!is_gen_call(g))
+		return cerr(c, g->line, g->column,
+			    "LATERAL VIEW takes explode(...), not %s(...)", g->name),
+		       c->rc;
+	if (rel->post_agg)
+		return cerr(c, lv->line, lv->column,
+			    "LATERAL VIEW over an aggregated derived table is not supported"),
+		       c->rc;
+	if (g->nargs != 1)
+		return cerr(c, g->line, g->column, "explode expects 1 argument, got %u", g->nargs),
+		       c->rc;
+	struct bctx b = {.pl = pl, .rel = rel, .mode = MODE_PLAIN, .clause = "LATERAL VIEW"};
+	struct sl_expr *e = build(&b, g->args[0]);
+	if (e == NULL)
+		return c->rc;
+	if (e->type != SL_TYPE_ARRAY) {
+		char whole[200], tb[64];
+		pretty(g, whole, sizeof(whole));
+		cerr(c, g->line, g->column,
+		     "cannot resolve '%s' due to data type mismatch: input to function explode should "
+		     "be array or map type, not %s",
+		     whole, etype(e, tb, sizeof(tb)));
+		x_free(e);
+		return c->rc;
+	}
+	struct sl_op *op = add_op(pl, SL_OP_EXPLODE);
+	if (op == NULL) {
+		x_free(e);
+		return c->rc;
+	}
+	op->gen = e;
+	struct pcol *p = rel_add(c, rel);
+	if (p == NULL)
+		return c->rc;
+	const char *name = lv->col ? lv->col : "col";
+	name_copy(p->name, name, strlen(name));
+	name_copy(p->qual, lv->table, strlen(lv->table));
+	p->type = e->elem_type;
+	p->elem_type = SL_TYPE_NULL;
+	if (rel_to_schema(rel, &op->out) < 0)
+		return coom(c), c->rc;
+	return 0;
+}
+
+static int lower_where(struct planner *pl, const struct sl_query *q, struct rel *rel)
+{
+	struct compiler *c = pl->c;
+	const struct sl_ast *w = q->where;
+	const struct sl_ast *g = ast_find_gen(w);
+	if (g != NULL) {
+		char gen[200];
+		pretty(g, gen, sizeof(gen));
+		return cerr(c, g->line, g->column,
+			    "Generators are not supported outside the SELECT clause, but got: %s", gen),
+		       c->rc;
+	}
+	struct bctx b = {.pl = pl, .rel = rel, .mode = MODE_PLAIN, .clause = "WHERE"};
+	struct sl_expr *e = build(&b, w);
+	if (e == NULL)
+		return c->rc;
+	if (e->type == SL_TYPE_NULL)
+		e = to_type(c, e, SL_TYPE_BOOLEAN);
+	if (e != NULL && e->type != SL_TYPE_BOOLEAN) {
+		char whole[200], tb[64];
+		pretty(w, whole, sizeof(whole));
+		cerr(c, w->line, w->column,
+		     "filter expression '%s' of type %s is not a boolean: WHERE needs a condition",
+		     whole, etype(e, tb, sizeof(tb)));
+		x_free(e);
+		return c->rc;
+	}
+	if (e == NULL)
+		return c->rc;
+	if (rel->post_agg) {
+		/* over a finished aggregate: the condition joins HAVING */
+		struct sl_expr *s = x_subst(c, e, rel->agg_exprs);
+		x_free(e);
+		if (s == NULL)
+			return c->rc;
+		struct sl_plan *plan = pl->plan;
+		if (plan->having != NULL) {
+			struct sl_ast at = {.line = w->line, .column = w->column};
+			s = x_call2(c, SL_FN_AND, SL_TYPE_BOOLEAN, &at, plan->having, s);
+			plan->having = NULL;
+			if (s == NULL)
+				return c->rc;
+		}
+		plan->having = s;
+		return 0;
+	}
+	struct sl_op *op = add_op(pl, SL_OP_FILTER);
+	if (op == NULL) {
+		x_free(e);
+		return c->rc;
+	}
+	op->pred = e;
+	if (rel_to_schema(rel, &op->out) < 0)
+		return coom(c), c->rc;
+	return 0;
+}
+
+static bool query_has_agg(const struct sl_query *q)
+{
+	if (q->ngroup > 0 || q->having != NULL)
+		return true;
+	for (uint32_t i = 0; i < q->nitems; i++)
+		if (ast_contains_agg(q->items[i].expr))
+			return true;
+	return false;
+}
+
+static int add_key(struct planner *pl, struct sl_expr *e, const char *name)
+{
+	struct sl_plan *plan = pl->plan;
+	for (uint32_t i = 0; i < plan->nkeys; i++) {
+		if (x_equal(plan->keys[i], e)) {
+			x_free(e);
+			return 0;
+		}
+	}
+	struct sl_expr **nk = realloc(plan->keys, (plan->nkeys + 1) * sizeof(*nk));
+	struct sl_column_def *nc =
+		realloc(plan->key_schema.cols, (plan->key_schema.ncols + 1) * sizeof(*nc));
+	if (nk != NULL)
+		plan->keys = nk;
+	if (nc != NULL)
+		plan->key_schema.cols = nc;
+	if (nk == NULL || nc == NULL) {
+		x_free(e);
+		coom(pl->c);
+		return -ENOMEM;
+	}
+	plan->keys[plan->nkeys++] = e;
+	struct sl_column_def *cd = &plan->key_schema.cols[plan->key_schema.ncols++];
+	memset(cd, 0, sizeof(*cd));
+	name_copy(cd->name, name, strlen(name));
+	cd->type = e->type;
+	cd->elem_type = e->elem_type;
+	return 0;
+}
+
+static bool ordinal_of(const struct sl_ast *a, int64_t *k)
+{
+	if (a->kind != SL_AST_LITERAL || (a->lit.type != SL_TYPE_INT && a->lit.type != SL_TYPE_BIGINT))
+		return false;
+	*k = a->lit.v.i64;
+	return true;
+}
+
+static int lower_group_by(struct planner *pl, const struct sl_query *q, const struct rel *rel,
+			  const struct item *items, uint32_t nitems)
+{
+	struct compiler *c = pl->c;
+	for (uint32_t gi = 0; gi < q->ngroup; gi++) {
+		const struct sl_ast *g = q->group[gi];
+		const struct sl_ast *src = g;
+		char name[SL_NAME_MAX];
+		int64_t k;
+		name[0] = '\0';
+		uint32_t idx;
+		if (ordinal_of(g, &k)) {
+			/* GROUP BY 1: the first select item, as Spark's
+			 * groupByOrdinal */
+			if (k < 1 || k > (int64_t)nitems)
+				return cerr(c, g->line, g->column,
+					    "GROUP BY position %" PRId64
+					    " is not in select list (valid range is [1, %u])",
+					    k, nitems),
+				       c->rc;
+			src = items[k - 1].ast;
+			if (ast_contains_agg(src))
+				return cerr(c, g->line, g->column,
+					    "GROUP BY position %" PRId64
+					    " is an aggregate function, and aggregate functions are not "
+					    "allowed in GROUP BY",
+					    k),
+				       c->rc;
+			memcpy(name, items[k - 1].name, SL_NAME_MAX);
+		} else if (g->kind == SL_AST_COLUMN && g->qualifier == NULL &&
+			   rel_find(rel, NULL, g->name, &idx) == -ENOENT) {
+			/* GROUP BY alias, when no input column has the name
+			 * (Spark's groupByAliases) */
+			for (uint32_t i = 0; i < nitems; i++) {
+				if (items[i].alias != NULL && strcasecmp(items[i].alias, g->name) == 0) {
+					src = items[i].ast;
+					memcpy(name, items[i].name, SL_NAME_MAX);
+					break;
+				}
+			}
+		}
+		if (is_gen_call(src) || ast_find_gen(src) != NULL) {
+			const struct sl_ast *gen = ast_find_gen(src);
+			char t[200];
+			pretty(gen, t, sizeof(t));
+			return cerr(c, g->line, g->column,
+				    "Generators are not supported outside the SELECT clause, but got: "
+				    "%s",
+				    t),
+			       c->rc;
+		}
+		const struct sl_ast *agg = ast_find_agg(src);
+		if (agg != NULL) {
+			char t[200];
+			pretty(agg, t, sizeof(t));
+			return cerr(c, g->line, g->column,
+				    "aggregate functions are not allowed in GROUP BY, but found %s", t),
+			       c->rc;
+		}
+		struct bctx b = {.pl = pl, .rel = rel, .mode = MODE_PLAIN, .clause = "GROUP BY"};
+		struct sl_expr *e = build(&b, src);
+		if (e == NULL)
+			return c->rc;
+		if (e->type == SL_TYPE_ARRAY) {
+			char whole[200], tb[64];
+			pretty(src, whole, sizeof(whole));
+			cerr(c, g->line, g->column,
+			     "cannot group by '%s' of type %s: group keys must be scalar values; "
+			     "explode the array first",
+			     whole, etype(e, tb, sizeof(tb)));
+			x_free(e);
+			return c->rc;
+		}
+		if (e->type == SL_TYPE_NULL)
+			e = to_type(c, e, SL_TYPE_STRING);
+		if (e == NULL)
+			return c->rc;
+		if (name[0] == '\0') {
+			if (e->kind == SL_EXPR_COLUMN)
+				memcpy(name, rel->cols[e->col].name, SL_NAME_MAX);
+			else
+				pretty_name(src, name);
+		}
+		if (add_key(pl, e, name) < 0)
+			return c->rc;
+	}
+	return 0;
+}
+
+static void set_out(struct sl_plan *plan, struct sl_expr **outs, const struct item *items,
+		    uint32_t n, struct compiler *c)
+{
+	plan->out = outs;
+	plan->nout = n;
+	plan->out_schema.ncols = n;
+	plan->out_schema.cols = n ? calloc(n, sizeof(*plan->out_schema.cols)) : NULL;
+	if (n && plan->out_schema.cols == NULL) {
+		plan->out_schema.ncols = 0;
+		coom(c);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(plan->out_schema.cols[i].name, items[i].name, SL_NAME_MAX);
+		plan->out_schema.cols[i].type = outs[i]->type;
+		plan->out_schema.cols[i].elem_type = outs[i]->elem_type;
+	}
+}
+
+/* The result of a (derived) query as the scope of the query around it. */
+static int result_rel(struct compiler *c, struct sl_expr **outs, const struct item *items,
+		      uint32_t n, bool post_agg, struct rel *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->cols = n ? calloc(n, sizeof(*out->cols)) : NULL;
+	if (n && out->cols == NULL) {
+		coom(c);
+		return c->rc;
+	}
+	out->ncols = n;
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(out->cols[i].name, items[i].name, SL_NAME_MAX);
+		out->cols[i].type = outs[i]->type;
+		out->cols[i].elem_type = outs[i]->elem_type;
+	}
+	out->post_agg = post_agg;
+	if (post_agg)
+		out->agg_exprs = outs;
+	return 0;
+}
+
+static void free_exprs(struct sl_expr **v, uint32_t n)
+{
+	if (v == NULL)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		x_free(v[i]);
+	free(v);
+}
+
+/* ORDER BY at the top: each key names an output column. */
+static int lower_order(struct planner *pl, const struct sl_query *q, const struct rel *rel,
+		       bool agg_here, const struct item *items, uint32_t nitems)
+{
+	struct compiler *c = pl->c;
+	struct sl_plan *plan = pl->plan;
+	plan->order = calloc(q->norder, sizeof(*plan->order));
+	if (plan->order == NULL)
+		return coom(c), c->rc;
+	for (uint32_t oi = 0; oi < q->norder; oi++) {
+		const struct sl_order_item *o = &q->order[oi];
+		const struct sl_ast *a = o->expr;
+		int64_t k;
+		int found = -1;
+		if (ordinal_of(a, &k)) {
+			if (k < 1 || k > (int64_t)plan->nout)
+				return cerr(c, a->line, a->column,
+					    "ORDER BY position %" PRId64
+					    " is not in select list (valid range is [1, %u])",
+					    k, plan->nout),
+				       c->rc;
+			found = (int)(k - 1);
+		} else if (a->kind == SL_AST_COLUMN && a->qualifier == NULL) {
+			uint32_t matches = 0;
+			for (uint32_t i = 0; i < nitems; i++) {
+				if (strcasecmp(items[i].name, a->name) == 0) {
+					if (matches++ == 0)
+						found = (int)i;
+				}
+			}
+			if (matches > 1)
+				return cerr(c, a->line, a->column,
+					    "ORDER BY '%s' is ambiguous: %u output columns have that name",
+					    a->name, matches),
+				       c->rc;
+		}
+		if (found < 0) {
+			/* an expression equal to an output expression */
+			uint32_t naggs = plan->naggs;
+			struct bctx b = {.pl = pl, .rel = rel, .mode = agg_here ? MODE_AGG : MODE_PLAIN,
+					 .clause = "ORDER BY"};
+			char save[1024];
+			snprintf(save, sizeof(save), "%s", c->err);
+			struct sl_expr *e = build(&b, a);
+			if (e != NULL && rel->post_agg) {
+				struct sl_expr *s = x_subst(c, e, rel->agg_exprs);
+				x_free(e);
+				e = s;
+			}
+			for (uint32_t i = 0; e != NULL && i < plan->nout; i++) {
+				if (x_equal(e, plan->out[i])) {
+					found = (int)i;
+					break;
+				}
+			}
+			x_free(e);
+			/* aggregates only the ORDER BY asked for are not kept */
+			while (plan->naggs > naggs)
+				x_free(plan->aggs[--plan->naggs].arg);
+			if (c->rc == -EINVAL) {
+				c->rc = 0;
+				snprintf(c->err, c->errlen, "%s", save);
+			}
+			if (c->rc != 0)
+				return c->rc;
+		}
+		if (found < 0) {
+			char whole[200], names[512];
+			size_t used = 0;
+			pretty(a, whole, sizeof(whole));
+			names[0] = '\0';
+			for (uint32_t i = 0; i < nitems && used < sizeof(names); i++) {
+				int w = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+						 items[i].name);
+				if (w < 0)
+					break;
+				used += (size_t)w;
+			}
+			return cerr(c, a->line, a->column,
+				    "ORDER BY must name an output column (by name, position or the same "
+				    "expression): '%s' is not in the select list (columns: %s)",
+				    whole, names),
+			       c->rc;
+		}
+		plan->order[oi].col = (uint32_t)found;
+		plan->order[oi].desc = o->desc;
+		plan->order[oi].nulls_first = o->nulls_first;
+		plan->norder = oi + 1;
+	}
+	return 0;
+}
+
+static int lower_query(struct planner *pl, const struct sl_query *q, bool top, struct rel *out)
+{
+	struct compiler *c = pl->c;
+	struct sl_plan *plan = pl->plan;
+	struct rel rel = {0};
+	struct item *items = NULL;
+	uint32_t nitems = 0;
+	struct sl_expr **outs = NULL;
+	bool agg_here = false;
+	int rc;
+
+	if (q->distinct) {
+		cerr(c, q->distinct_line, q->distinct_column,
+		     "SELECT DISTINCT is not supported; GROUP BY the columns instead");
+		goto err;
+	}
+	if (!top && q->norder > 0) {
+		cerr(c, q->order_line, q->order_column,
+		     "Sorting is not supported on streaming DataFrames/Datasets, unless it is on "
+		     "aggregated DataFrame/Dataset in Complete output mode");
+		goto err;
+	}
+	if (!top && q->has_limit) {
+		cerr(c, q->limit_line, q->limit_column,
+		     "LIMIT is only supported on the outermost query");
+		goto err;
+	}
+	if ((rc = lower_from(pl, q, &rel)) < 0)
+		goto err;
+	for (uint32_t i = 0; i < q->nlaterals; i++)
+		if ((rc = lower_lateral(pl, &q->laterals[i], &rel)) < 0)
+			goto err;
+	if (q->where != NULL && (rc = lower_where(pl, q, &rel)) < 0)
+		goto err;
+	if (expand_items(pl, q, &rel, &items, &nitems) < 0)
+		goto err;
+	outs = calloc(nitems ? nitems : 1, sizeof(*outs));
+	if (outs == NULL) {
+		coom(c);
+		goto err;
+	}
+
+	agg_here = query_has_agg(q);
+	if (agg_here) {
+		if (rel.post_agg || plan->has_agg) {
+			uint32_t line = q->group_line, column = q->group_column;
+			const struct sl_ast *agg = NULL;
+			for (uint32_t i = 0; i < q->nitems && agg == NULL; i++)
+				agg = ast_find_agg(q->items[i].expr);
+			if (q->ngroup == 0 && agg != NULL) {
+				line = agg->line;
+				column = agg->column;
+			} else if (q->ngroup == 0) {
+				line = q->having_line;
+				column = q->having_column;
+			}
+			cerr(c, line, column,
+			     "Multiple streaming aggregations are not supported with streaming "
+			     "DataFrames/Datasets");
+			goto err;
+		}
+		for (uint32_t i = 0; i < nitems; i++) {
+			if (items[i].is_gen) {
+				cerr(c, items[i].ast->line, items[i].ast->column,
+				     "explode in the select list of an aggregation is not supported: "
+				     "explode in a derived table and aggregate over it, as in SELECT "
+				     "word, count(*) FROM (SELECT explode(...) AS word FROM ...) GROUP "
+				     "BY word");
+				goto err;
+			}
+		}
+		plan->has_agg = true;
+		if (lower_group_by(pl, q, &rel, items, nitems) < 0)
+			goto err;
+		for (uint32_t i = 0; i < nitems; i++) {
+			struct bctx b = {.pl = pl, .rel = &rel, .mode = MODE_AGG, .clause = "SELECT",
+					 .item = items[i].ast};
+			const struct sl_ast *g = ast_find_gen(items[i].ast);
+			if (g != NULL) {
+				char whole[200];
+				pretty(items[i].ast, whole, sizeof(whole));
+				cerr(c, g->line, g->column,
+				     "Generators are not supported when it's nested in expressions, but "
+				     "got: %s",
+				     whole);
+				goto err;
+			}
+			outs[i] = build(&b, items[i].ast);
+			if (outs[i] == NULL)
+				goto err;
+		}
+		if (q->having != NULL) {
+			const char **an = calloc(nitems ? nitems : 1, sizeof(*an));
+			if (an == NULL) {
+				coom(c);
+				goto err;
+			}
+			for (uint32_t i = 0; i < nitems; i++)
+				an[i] = items[i].alias;
+			struct bctx b = {.pl = pl, .rel = &rel, .mode = MODE_AGG, .clause = "HAVING",
+					 .nalias = nitems, .alias_names = an, .alias_exprs = outs};
+			const struct sl_ast *g = ast_find_gen(q->having);
+			struct sl_expr *h = NULL;
+			if (g != NULL) {
+				char gen[200];
+				pretty(g, gen, sizeof(gen));
+				cerr(c, g->line, g->column,
+				     "Generators are not supported outside the SELECT clause, but got: %s",
+				     gen);
+			} else {
+				h = build(&b, q->having);
+			}
+			free(an);
+			if (h != NULL && h->type == SL_TYPE_NULL)
+				h = to_type(c, h, SL_TYPE_BOOLEAN);
+			if (h != NULL && h->type != SL_TYPE_BOOLEAN) {
+				char whole[200], tb[64];
+				pretty(q->having, whole, sizeof(whole));
+				cerr(c, q->having->line, q->having->column,
+				     "HAVING condition '%s' of type %s is not a boolean", whole,
+				     etype(h, tb, sizeof(tb)));
+				x_free(h);
+				h = NULL;
+			}
+			if (h == NULL)
+				goto err;
+			plan->having = h;
+		}
+	} else {
+		/* stateless: at most one explode, at the top of an item */
+		uint32_t ngen = 0;
+		char gens[600];
+		size_t used = 0;
+		gens[0] = '\0';
+		for (uint32_t i = 0; i < nitems; i++) {
+			const struct sl_ast *a = items[i].ast;
+			if (!items[i].is_gen) {
+				const struct sl_ast *g = ast_find_gen(a);
+				if (g != NULL) {
+					char whole[200];
+					pretty(a, whole, sizeof(whole));
+					cerr(c, g->line, g->column,
+					     "Generators are not supported when it's nested in "
+					     "expressions, but got: %s",
+					     whole);
+					goto err;
+				}
+				continue;
+			}
+			char t[200];
+			pretty(a, t, sizeof(t));
+			int w = snprintf(gens + used, sizeof(gens) - used, "%s%s", ngen ? ", " : "", t);
+			if (w > 0 && (size_t)w < sizeof(gens) - used)
+				used += (size_t)w;
+			ngen++;
+		}
+		if (ngen > 1) {
+			cerr(c, q->line, q->column,
+			     "Only one generator allowed per select clause but found %u: %s", ngen,
+			     gens);
+			goto err;
+		}
+		for (uint32_t i = 0; i < nitems; i++) {
+			if (!items[i].is_gen)
+				continue;
+			const struct sl_ast *g = items[i].ast;
+			if (rel.post_agg) {
+				cerr(c, g->line, g->column,
+				     "explode over an aggregated derived table is not supported");
+				goto err;
+			}
+			if (g->nargs != 1) {
+				cerr(c, g->line, g->column, "explode expects 1 argument, got %u",
+				     g->nargs);
+				goto err;
+			}
+			if (lower_lateral(pl,
+					  &(struct sl_lateral){.gen = (struct sl_ast *)g, .table = "", .col = items[i].name,
+							       .line = g->line, .column = g->column},
+					  &rel) < 0)
+				goto err;
+			/* the exploded column is the select item; nothing else may
+			 * name it */
+			rel.cols[rel.ncols - 1].hidden = true;
+			struct sl_ast *col = sl_ast_alloc(c->script->arena, sizeof(*col));
+			if (col == NULL) {
+				coom(c);
+				goto err;
+			}
+			col->kind = SL_AST_COLUMN;
+			col->line = g->line;
+			col->column = g->column;
+			col->name = "col";
+			col->bound = true;
+			col->bound_index = rel.ncols - 1;
+			items[i].ast = col;
+		}
+		for (uint32_t i = 0; i < nitems; i++) {
+			struct bctx b = {.pl = pl, .rel = &rel, .mode = MODE_PLAIN, .clause = "SELECT",
+					 .item = items[i].ast};
+			outs[i] = build(&b, items[i].ast);
+			if (outs[i] == NULL)
+				goto err;
+			if (rel.post_agg) {
+				struct sl_expr *s = x_subst(c, outs[i], rel.agg_exprs);
+				x_free(outs[i]);
+				outs[i] = s;
+				if (s == NULL)
+					goto err;
+			}
+		}
+	}
+
+	if (top) {
+		set_out(plan, outs, items, nitems, c);
+		outs = NULL;
+		if (c->rc != 0)
+			goto err;
+		if (q->norder > 0 && lower_order(pl, q, &rel, agg_here, items, nitems) < 0)
+			goto err;
+		plan->limit = q->has_limit ? q->limit : -1;
+		memset(out, 0, sizeof(*out));
+	} else if (agg_here || rel.post_agg) {
+		if (result_rel(c, outs, items, nitems, true, out) < 0)
+			goto err;
+		outs = NULL;
+	} else {
+		bool identity = nitems == rel.ncols;
+		for (uint32_t i = 0; identity && i < nitems; i++)
+			identity = outs[i]->kind == SL_EXPR_COLUMN && outs[i]->col == i &&
+				   strcmp(items[i].name, rel.cols[i].name) == 0;
+		if (result_rel(c, outs, items, nitems, false, out) < 0)
+			goto err;
+		if (identity) {
+			free_exprs(outs, nitems);
+		} else {
+			struct sl_op *op = add_op(pl, SL_OP_PROJECT);
+			if (op == NULL) {
+				rel_free(out);
+				goto err;
+			}
+			op->nexprs = nitems;
+			op->exprs = outs;
+			if (rel_to_schema(out, &op->out) < 0) {
+				outs = NULL;
+				rel_free(out);
+				coom(c);
+				goto err;
+			}
+		}
+		outs = NULL;
+	}
+	free(items);
+	rel_free(&rel);
+	return 0;
+err:
+	free_exprs(outs, nitems);
+	free(items);
+	rel_free(&rel);
+	return c->rc != 0 ? c->rc : -EINVAL;
+}
+
+/* ----------------------------------------------------------- statements */
+
+static int apply_set(struct compiler *c, const struct sl_stmt *s)
+{
+	struct sl_settings *st = &c->settings;
+	const char *k = s->name;
+	const char *v = s->value;
+	struct sl_option opt = {.key = (char *)k, .value = (char *)v, .line = s->value_line,
+				.column = s->value_column};
+	uint64_t n;
+	char msg[512];
+	if (strcmp(k, "shards") == 0 || strcmp(k, "spark.sql.shuffle.partitions") == 0) {
+		if (sl_option_u64(&opt, 1, 4096, &n, c->err, c->errlen) < 0)
+			return cerr_raw(c, c->err), c->rc;
+		st->shards = (uint32_t)n;
+		return 0;
+	}
+	if (strcmp(k, "max_line_length") == 0) {
+		if (sl_option_u64(&opt, 1, 1u << 30, &n, c->err, c->errlen) < 0)
+			return cerr_raw(c, c->err), c->rc;
+		st->max_line_length = n;
+		return 0;
+	}
+	if (strcmp(k, "ring_slots") == 0) {
+		if (sl_option_u64(&opt, 2, 65536, &n, c->err, c->errlen) < 0)
+			return cerr_raw(c, c->err), c->rc;
+		if ((n & (n - 1)) != 0)
+			return cerr(c, s->value_line, s->value_column,
+				    "ring_slots must be a power of two (2, 4, ..., 65536), not %s", v),
+			       c->rc;
+		st->ring_slots = (uint32_t)n;
+		return 0;
+	}
+	if (strcmp(k, "ingest_cores") == 0 || strcmp(k, "agg_cores") == 0) {
+		bool ingest = k[0] == 'i';
+		int cpus[64];
+		uint32_t ncpu = 0;
+		if (sl_cpu_list_parse(v, cpus, 64, &ncpu, msg, sizeof(msg)) < 0)
+			return cerr(c, s->value_line, s->value_column, "%s: %s", k, msg), c->rc;
+		if (ingest) {
+			st->n_ingest = ncpu;
+			memcpy(st->ingest_cores, cpus, ncpu * sizeof(int));
+		} else {
+			st->n_agg = ncpu;
+			memcpy(st->agg_cores, cpus, ncpu * sizeof(int));
+		}
+		return 0;
+	}
+	return cerr(c, s->name_line, s->name_column,
+		    "unknown setting '%s' (settings: shards, spark.sql.shuffle.partitions, "
+		    "ingest_cores, agg_cores, max_line_length, ring_slots)",
+		    k),
+	       c->rc;
+}
+
+static int compile_source(struct compiler *c, const struct sl_stmt *s)
+{
+	const struct source_def *prev = find_source(c, s->name);
+	if (prev != NULL)
+		return cerr(c, s->name_line, s->name_column,
+			    "source '%s' is already defined at line %u, column %u", s->name,
+			    prev->name_line, prev->name_column),
+		       c->rc;
+	struct source_def sd;
+	memset(&sd, 0, sizeof(sd));
+	name_copy(sd.spec.name, s->name, strlen(s->name));
+	sd.spec.line = s->line;
+	sd.spec.column = s->column;
+	sd.name_line = s->name_line;
+	sd.name_column = s->name_column;
+	uint32_t ncols = s->has_columns ? s->ncols : 1;
+	sd.spec.schema.cols = calloc(ncols, sizeof(*sd.spec.schema.cols));
+	if (sd.spec.schema.cols == NULL)
+		return coom(c), c->rc;
+	sd.spec.schema.ncols = ncols;
+	if (!s->has_columns) {
+		strcpy(sd.spec.schema.cols[0].name, "value");
+		sd.spec.schema.cols[0].type = SL_TYPE_STRING;
+	}
+	for (uint32_t i = 0; s->has_columns && i < s->ncols; i++) {
+		for (uint32_t j = 0; j < i; j++) {
+			if (strcasecmp(s->cols[j].name, s->cols[i].name) == 0) {
+				cerr(c, s->cols[i].line, s->cols[i].column,
+				     "column '%s' is defined twice in source '%s'", s->cols[i].name,
+				     s->name);
+				goto err;
+			}
+		}
+		name_copy(sd.spec.schema.cols[i].name, s->cols[i].name, strlen(s->cols[i].name));
+		sd.spec.schema.cols[i].type = s->cols[i].type;
+	}
+	const struct sl_ast_option *conn = stmt_option(s, "connector");
+	char names[512];
+	sl_source_names(names, sizeof(names));
+	if (conn == NULL) {
+		cerr(c, s->with_line, s->with_column,
+		     "source '%s' needs a connector: add connector = '...' to WITH (...) "
+		     "(connectors: %s)",
+		     s->name, names);
+		goto err;
+	}
+	const struct sl_source_ops *ops = sl_source_lookup(conn->value);
+	if (ops == NULL) {
+		cerr(c, conn->value_line, conn->value_column,
+		     "unknown source connector '%s' (connectors: %s)", conn->value, names);
+		goto err;
+	}
+	name_copy(sd.spec.connector, ops->name, strlen(ops->name));
+	for (uint32_t i = 0; i < s->noptions; i++) {
+		if (strcmp(s->options[i].key, "connector") == 0)
+			continue;
+		if (options_add(&sd.spec.options, &s->options[i]) < 0) {
+			coom(c);
+			goto err;
+		}
+	}
+	if (ops->validate != NULL && ops->validate(&sd.spec, c->err, c->errlen) < 0) {
+		cerr_raw(c, c->err);
+		goto err;
+	}
+	struct source_def *nv = realloc(c->sources, (c->nsources + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		coom(c);
+		goto err;
+	}
+	c->sources = nv;
+	c->sources[c->nsources++] = sd;
+	return 0;
+err:
+	schema_free(&sd.spec.schema);
+	options_free(&sd.spec.options);
+	return c->rc;
+}
+
+static const char *mode_word(enum sl_output_mode m)
+{
+	switch (m) {
+	case SL_OUTPUT_APPEND: return "Append";
+	case SL_OUTPUT_UPDATE: return "Update";
+	case SL_OUTPUT_COMPLETE: return "Complete";
+	}
+	return "?";
+}
+
+/* The generic sink keys: connector, output_mode, trigger, num_rows,
+ * truncate; the rest go to spec.options for the connector. */
+static int sink_options(struct compiler *c, const struct sl_stmt *s, struct sl_sink_spec *spec,
+			const struct sl_sink_ops **ops_out)
+{
+	char names[512];
+	sl_sink_names(names, sizeof(names));
+	const struct sl_ast_option *conn = stmt_option(s, "connector");
+	if (conn == NULL)
+		return cerr(c, s->with_line, s->with_column,
+			    "sink '%s' needs a connector: add connector = '...' to WITH (...) "
+			    "(connectors: %s)",
+			    s->name, names),
+		       c->rc;
+	const struct sl_sink_ops *ops = sl_sink_lookup(conn->value);
+	if (ops == NULL)
+		return cerr(c, conn->value_line, conn->value_column,
+			    "unknown sink connector '%s' (connectors: %s)", conn->value, names),
+		       c->rc;
+	*ops_out = ops;
+	name_copy(spec->connector, ops->name, strlen(ops->name));
+
+	const struct sl_ast_option *o = stmt_option(s, "output_mode");
+	spec->mode = SL_OUTPUT_APPEND; /* Spark's default */
+	if (o != NULL) {
+		if (strcasecmp(o->value, "append") == 0)
+			spec->mode = SL_OUTPUT_APPEND;
+		else if (strcasecmp(o->value, "update") == 0)
+			spec->mode = SL_OUTPUT_UPDATE;
+		else if (strcasecmp(o->value, "complete") == 0)
+			spec->mode = SL_OUTPUT_COMPLETE;
+		else
+			return cerr(c, o->value_line, o->value_column,
+				    "Unknown output mode %s. Accepted output modes are 'append', "
+				    "'complete', 'update'",
+				    o->value),
+			       c->rc;
+	}
+	o = stmt_option(s, "trigger");
+	spec->trigger = SL_TRIGGER_DEFAULT;
+	if (o != NULL) {
+		uint64_t us = 0;
+		if (strcasecmp(o->value, "available_now") == 0 ||
+		    strcasecmp(o->value, "availableNow") == 0 || strcasecmp(o->value, "once") == 0) {
+			spec->trigger = SL_TRIGGER_AVAILABLE_NOW;
+		} else if (sl_parse_interval(o->value, &us) == 0 && us > 0) {
+			spec->trigger = SL_TRIGGER_INTERVAL;
+			spec->trigger_interval_us = us;
+		} else {
+			return cerr(c, o->value_line, o->value_column,
+				    "trigger must be a positive interval such as '1 second' or '500 "
+				    "milliseconds', or 'available_now', not '%s'",
+				    o->value),
+			       c->rc;
+		}
+	}
+	spec->num_rows = 20;
+	o = stmt_option(s, "num_rows");
+	if (o != NULL) {
+		struct sl_option opt = {.key = (char *)o->key, .value = (char *)o->value,
+					.line = o->value_line, .column = o->value_column};
+		uint64_t n;
+		if (sl_option_u64(&opt, 1, INT32_MAX, &n, c->err, c->errlen) < 0)
+			return cerr_raw(c, c->err), c->rc;
+		spec->num_rows = (uint32_t)n;
+	}
+	spec->truncate = 20;
+	o = stmt_option(s, "truncate");
+	if (o != NULL) {
+		if (strcasecmp(o->value, "true") == 0) {
+			spec->truncate = 20;
+		} else if (strcasecmp(o->value, "false") == 0) {
+			spec->truncate = 0;
+		} else {
+			struct sl_option opt = {.key = (char *)o->key, .value = (char *)o->value,
+						.line = o->value_line, .column = o->value_column};
+			uint64_t n;
+			if (sl_option_u64(&opt, 0, INT32_MAX, &n, c->err, c->errlen) < 0) {
+				cerr(c, o->value_line, o->value_column,
+				     "option 'truncate' must be true, false or a whole number of "
+				     "characters, not '%s'",
+				     o->value);
+				return c->rc;
+			}
+			spec->truncate = (uint32_t)n;
+		}
+	}
+	static const char *const generic[] = {"connector", "output_mode", "trigger", "num_rows",
+					      "truncate"};
+	for (uint32_t i = 0; i < s->noptions; i++) {
+		bool skip = false;
+		for (size_t k = 0; k < sizeof(generic) / sizeof(generic[0]); k++)
+			skip = skip || strcmp(s->options[i].key, generic[k]) == 0;
+		if (!skip && options_add(&spec->options, &s->options[i]) < 0)
+			return coom(c), c->rc;
+	}
+	return 0;
+}
+
+static bool sink_supports(const struct sl_sink_ops *ops, enum sl_output_mode m)
+{
+	switch (m) {
+	case SL_OUTPUT_APPEND: return ops->supports_append;
+	case SL_OUTPUT_UPDATE: return ops->supports_update;
+	case SL_OUTPUT_COMPLETE: return ops->supports_complete;
+	}
+	return false;
+}
+
+/* Spark's UnsupportedOperationChecker, for what sluice can express. */
+static int check_modes(struct compiler *c, const struct sl_stmt *s, const struct sl_plan *plan,
+		       const struct sl_sink_ops *ops)
+{
+	const struct sl_ast_option *o = stmt_option(s, "output_mode");
+	uint32_t line = o ? o->value_line : s->line, column = o ? o->value_column : s->column;
+	const struct sl_query *q = s->query;
+	enum sl_output_mode m = plan->sink.mode;
+	if (!plan->has_agg && m == SL_OUTPUT_COMPLETE)
+		return cerr(c, line, column,
+			    "Complete output mode not supported when there are no streaming "
+			    "aggregations on streaming DataFrames/Datasets"),
+		       c->rc;
+	if (plan->has_agg && m == SL_OUTPUT_APPEND)
+		return cerr(c, line, column,
+			    "Append output mode not supported when there are streaming aggregations "
+			    "on streaming DataFrames/DataSets without watermark"),
+		       c->rc;
+	if (plan->norder > 0 && !(plan->has_agg && m == SL_OUTPUT_COMPLETE))
+		return cerr(c, q->order_line, q->order_column,
+			    "Sorting is not supported on streaming DataFrames/Datasets, unless it is "
+			    "on aggregated DataFrame/Dataset in Complete output mode"),
+		       c->rc;
+	if (plan->limit >= 0 && m == SL_OUTPUT_UPDATE)
+		return cerr(c, q->limit_line, q->limit_column,
+			    "Limits are not supported on streaming DataFrames/Datasets in Update "
+			    "output mode"),
+		       c->rc;
+	if (!sink_supports(ops, m))
+		return cerr(c, line, column, "Data source %s does not support %s output mode",
+			    ops->name, mode_word(m)),
+		       c->rc;
+	return 0;
+}
+
+static int schema_of_last_op(struct sl_plan *plan)
+{
+	const struct sl_schema *s = plan->nops ? &plan->ops[plan->nops - 1].out : &plan->source.schema;
+	return schema_copy(&plan->pipeline_out, s);
+}
+
+static int push_ptr(void ***arr, uint32_t *n, void *p)
+{
+	void **nv = realloc(*arr, (*n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	nv[(*n)++] = p;
+	*arr = nv;
+	return 0;
+}
+
+static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
+{
+	bool explain_select = s->kind == SL_STMT_SELECT;
+	if (!explain_select && !s->explain) {
+		for (uint32_t i = 0; i < c->nsinks; i++)
+			if (strcasecmp(c->sinks[i].name, s->name) == 0)
+				return cerr(c, s->name_line, s->name_column,
+					    "sink '%s' is already defined at line %u, column %u",
+					    s->name, c->sinks[i].line, c->sinks[i].column),
+				       c->rc;
+	}
+	struct sl_plan *plan = calloc(1, sizeof(*plan));
+	if (plan == NULL)
+		return coom(c), c->rc;
+	plan->limit = -1;
+	struct planner pl = {.c = c, .plan = plan};
+	const struct sl_sink_ops *ops = NULL;
+	struct sl_sink_spec *spec = &plan->sink;
+	spec->line = s->line;
+	spec->column = s->column;
+	if (explain_select) {
+		/* as if sunk to the console in append mode; the output-mode
+		 * rules are not checked, EXPLAIN only shows the plan */
+		strcpy(spec->connector, "console");
+		spec->mode = SL_OUTPUT_APPEND;
+		spec->trigger = SL_TRIGGER_DEFAULT;
+		spec->num_rows = 20;
+		spec->truncate = 20;
+	} else {
+		name_copy(spec->name, s->name, strlen(s->name));
+		if (sink_options(c, s, spec, &ops) < 0)
+			goto err;
+	}
+	struct rel top = {0};
+	if (lower_query(&pl, s->query, true, &top) < 0)
+		goto err;
+	if (schema_of_last_op(plan) < 0) {
+		coom(c);
+		goto err;
+	}
+	plan->settings = c->settings;
+	if (plan->settings.shards == 0)
+		plan->settings.shards = plan->settings.n_agg;
+	plan->text = xstrdup(c, c->text);
+	if (plan->text == NULL)
+		goto err;
+	if (!explain_select) {
+		if (check_modes(c, s, plan, ops) < 0)
+			goto err;
+		if (ops->validate != NULL && ops->validate(spec, c->err, c->errlen) < 0) {
+			cerr_raw(c, c->err);
+			goto err;
+		}
+	}
+	if (s->explain) {
+		char *text = sl_plan_explain(plan);
+		if (text == NULL || push_ptr((void ***)&c->prog->explains, &c->prog->nexplains, text) < 0) {
+			free(text);
+			coom(c);
+			goto err;
+		}
+		sl_plan_free(plan);
+		return 0;
+	}
+	struct sink_name *nv = realloc(c->sinks, (c->nsinks + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		coom(c);
+		goto err;
+	}
+	c->sinks = nv;
+	name_copy(c->sinks[c->nsinks].name, s->name, strlen(s->name));
+	c->sinks[c->nsinks].line = s->name_line;
+	c->sinks[c->nsinks].column = s->name_column;
+	c->nsinks++;
+	if (push_ptr((void ***)&c->prog->plans, &c->prog->nplans, plan) < 0) {
+		coom(c);
+		goto err;
+	}
+	return 0;
+err:
+	sl_plan_free(plan);
+	return c->rc != 0 ? c->rc : -EINVAL;
+}
+
+int sl_sql_compile(const char *text, const struct sl_settings *base, struct sl_program **out,
+		   char *err, size_t errlen)
+{
+	char scratch[1024];
+	if (err == NULL || errlen == 0) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	struct compiler c = {.text = text, .settings = *base, .err = err, .errlen = errlen};
+	int rc;
+	err[0] = '\0';
+	*out = NULL;
+	rc = sl_sql_parse(text, &c.script, err, errlen);
+	if (rc < 0)
+		return rc;
+	c.prog = calloc(1, sizeof(*c.prog));
+	if (c.prog == NULL) {
+		coom(&c);
+		goto done;
+	}
+	for (uint32_t i = 0; i < c.script->nstmts && c.rc == 0; i++) {
+		const struct sl_stmt *s = c.script->stmts[i];
+		switch (s->kind) {
+		case SL_STMT_SET: apply_set(&c, s); break;
+		case SL_STMT_CREATE_SOURCE: compile_source(&c, s); break;
+		case SL_STMT_CREATE_SINK:
+		case SL_STMT_SELECT: compile_query_stmt(&c, s); break;
+		}
+	}
+done:
+	for (uint32_t i = 0; i < c.nsources; i++) {
+		schema_free(&c.sources[i].spec.schema);
+		options_free(&c.sources[i].spec.options);
+	}
+	free(c.sources);
+	free(c.sinks);
+	sl_script_free(c.script);
+	if (c.rc != 0) {
+		sl_program_free(c.prog);
+		return c.rc;
+	}
+	*out = c.prog;
+	return 0;
+}
+
+void sl_program_free(struct sl_program *p)
+{
+	if (p == NULL)
+		return;
+	for (uint32_t i = 0; i < p->nplans; i++)
+		sl_plan_free(p->plans[i]);
+	free(p->plans);
+	for (uint32_t i = 0; i < p->nexplains; i++)
+		free(p->explains[i]);
+	free(p->explains);
+	free(p);
+}
+
+void sl_plan_free(struct sl_plan *p)
+{
+	if (p == NULL)
+		return;
+	schema_free(&p->source.schema);
+	options_free(&p->source.options);
+	for (uint32_t i = 0; i < p->nops; i++) {
+		struct sl_op *op = &p->ops[i];
+		x_free(op->pred);
+		x_free(op->gen);
+		free_exprs(op->exprs, op->nexprs);
+		schema_free(&op->out);
+	}
+	free(p->ops);
+	schema_free(&p->pipeline_out);
+	free_exprs(p->keys, p->nkeys);
+	schema_free(&p->key_schema);
+	for (uint32_t i = 0; i < p->naggs; i++)
+		x_free(p->aggs[i].arg);
+	free(p->aggs);
+	x_free(p->having);
+	free_exprs(p->out, p->nout);
+	schema_free(&p->out_schema);
+	free(p->order);
+	options_free(&p->sink.options);
+	free(p->text);
+	free(p);
+}
+
+/* ---------------------------------------------------------------- EXPLAIN */
+
+static int text_args(const struct sl_expr *e, uint32_t from, const struct sl_schema *in,
+		     struct sl_strbuf *out)
+{
+	int rc = 0;
+	for (uint32_t i = from; i < e->nargs; i++) {
+		if (i > from)
+			rc |= sl_strbuf_puts(out, ", ");
+		rc |= sl_expr_text(e->args[i], in, out);
+	}
+	return rc;
+}
+
+static int text_binary(const struct sl_expr *e, const char *op, const struct sl_schema *in,
+		       struct sl_strbuf *out)
+{
+	int rc = sl_strbuf_putc(out, '(');
+	rc |= sl_expr_text(e->args[0], in, out);
+	rc |= sl_strbuf_putc(out, ' ');
+	rc |= sl_strbuf_puts(out, op);
+	rc |= sl_strbuf_putc(out, ' ');
+	rc |= sl_expr_text(e->args[1], in, out);
+	return rc | sl_strbuf_putc(out, ')');
+}
+
+static int text_fn(const struct sl_expr *e, const char *name, const struct sl_schema *in,
+		   struct sl_strbuf *out)
+{
+	int rc = sl_strbuf_puts(out, name);
+	rc |= sl_strbuf_putc(out, '(');
+	rc |= text_args(e, 0, in, out);
+	if (e->fn == SL_FN_SPLIT && e->nargs == 2)
+		rc |= sl_strbuf_puts(out, ", -1");
+	return rc | sl_strbuf_putc(out, ')');
+}
+
+int sl_expr_text(const struct sl_expr *e, const struct sl_schema *in, struct sl_strbuf *out)
+{
+	char buf[SL_FORMAT_MAX];
+	int rc = 0;
+	switch (e->kind) {
+	case SL_EXPR_LITERAL:
+		if (e->lit.is_null)
+			return sl_strbuf_puts(out, "NULL");
+		switch (e->lit.type) {
+		case SL_TYPE_BOOLEAN: return sl_strbuf_puts(out, e->lit.v.b ? "true" : "false");
+		case SL_TYPE_STRING: return sl_strbuf_append(out, e->lit.v.str.ptr, e->lit.v.str.len);
+		case SL_TYPE_DOUBLE:
+			sl_format_double(e->lit.v.f64, buf, sizeof(buf));
+			return sl_strbuf_puts(out, buf);
+		default:
+			sl_format_i64(e->lit.v.i64, buf, sizeof(buf));
+			return sl_strbuf_puts(out, buf);
+		}
+	case SL_EXPR_COLUMN:
+		if (in != NULL && e->col < in->ncols)
+			return sl_strbuf_puts(out, in->cols[e->col].name);
+		snprintf(buf, sizeof(buf), "#%u", e->col);
+		return sl_strbuf_puts(out, buf);
+	case SL_EXPR_CALL:
+		break;
+	}
+	switch (e->fn) {
+	case SL_FN_AND: return text_binary(e, "AND", in, out);
+	case SL_FN_OR: return text_binary(e, "OR", in, out);
+	case SL_FN_EQ: return text_binary(e, "=", in, out);
+	case SL_FN_LT: return text_binary(e, "<", in, out);
+	case SL_FN_LE: return text_binary(e, "<=", in, out);
+	case SL_FN_GT: return text_binary(e, ">", in, out);
+	case SL_FN_GE: return text_binary(e, ">=", in, out);
+	case SL_FN_ADD: return text_binary(e, "+", in, out);
+	case SL_FN_SUB: return text_binary(e, "-", in, out);
+	case SL_FN_MUL: return text_binary(e, "*", in, out);
+	case SL_FN_DIV: return text_binary(e, "/", in, out);
+	case SL_FN_MOD: return text_binary(e, "%", in, out);
+	case SL_FN_NE:
+		rc |= sl_strbuf_puts(out, "(NOT ");
+		rc |= text_binary(e, "=", in, out);
+		return rc | sl_strbuf_putc(out, ')');
+	case SL_FN_NOT:
+		rc |= sl_strbuf_puts(out, "(NOT ");
+		rc |= sl_expr_text(e->args[0], in, out);
+		return rc | sl_strbuf_putc(out, ')');
+	case SL_FN_NEG:
+		rc |= sl_strbuf_puts(out, "(- ");
+		rc |= sl_expr_text(e->args[0], in, out);
+		return rc | sl_strbuf_putc(out, ')');
+	case SL_FN_IS_NULL:
+	case SL_FN_IS_NOT_NULL:
+		rc |= sl_strbuf_putc(out, '(');
+		rc |= sl_expr_text(e->args[0], in, out);
+		return rc | sl_strbuf_puts(out, e->fn == SL_FN_IS_NULL ? " IS NULL)" : " IS NOT NULL)");
+	case SL_FN_LIKE:
+		rc |= sl_expr_text(e->args[0], in, out);
+		rc |= sl_strbuf_puts(out, " LIKE ");
+		return rc | sl_expr_text(e->args[1], in, out);
+	case SL_FN_RLIKE: return text_fn(e, "RLIKE", in, out);
+	case SL_FN_LOWER: return text_fn(e, "lower", in, out);
+	case SL_FN_UPPER: return text_fn(e, "upper", in, out);
+	case SL_FN_LENGTH: return text_fn(e, "length", in, out);
+	case SL_FN_SUBSTR: return text_fn(e, "substr", in, out);
+	case SL_FN_CONCAT: return text_fn(e, "concat", in, out);
+	case SL_FN_TRIM: return text_fn(e, "trim", in, out);
+	case SL_FN_SPLIT: return text_fn(e, "split", in, out);
+	case SL_FN_SIZE: return text_fn(e, "size", in, out);
+	case SL_FN_COALESCE: return text_fn(e, "coalesce", in, out);
+	case SL_FN_CAST:
+		rc |= sl_strbuf_puts(out, "CAST(");
+		rc |= sl_expr_text(e->args[0], in, out);
+		rc |= sl_strbuf_puts(out, " AS ");
+		rc |= sl_strbuf_puts(out, sl_type_name(e->type));
+		return rc | sl_strbuf_putc(out, ')');
+	case SL_FN_IF:
+		rc |= sl_strbuf_puts(out, "(IF(");
+		rc |= text_args(e, 0, in, out);
+		return rc | sl_strbuf_puts(out, "))");
+	case SL_FN__COUNT: break;
+	}
+	return sl_strbuf_puts(out, "?");
+}
+
+static void interval_text(uint64_t us, char *buf, size_t len)
+{
+	static const struct {
+		const char *unit;
+		uint64_t us;
+	} units[] = {
+		{"day", 86400000000ULL}, {"hour", 3600000000ULL}, {"minute", 60000000ULL},
+		{"second", 1000000ULL},  {"millisecond", 1000ULL}, {"microsecond", 1ULL},
+	};
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (us % units[i].us == 0) {
+			uint64_t n = us / units[i].us;
+			snprintf(buf, len, "%" PRIu64 " %s%s", n, units[i].unit, n == 1 ? "" : "s");
+			return;
+		}
+	}
+	snprintf(buf, len, "%" PRIu64 " microseconds", us);
+}
+
+/* "ingest core 0", "agg cores 1-3" */
+static void cores_text(const char *what, const int *cpus, uint32_t n, char *buf, size_t len)
+{
+	char list[256];
+	sl_cpu_list_format(cpus, n, list, sizeof(list));
+	snprintf(buf, len, "%s core%s %s", what, n == 1 ? "" : "s", list);
+}
+
+struct explain {
+	struct sl_strbuf sb;
+	uint32_t depth;
+	int rc;
+};
+
+/* Start the next line of the tree, one level deeper than the last. */
+static void ex_line(struct explain *x)
+{
+	if (x->depth > 0) {
+		x->rc |= sl_strbuf_fill(&x->sb, ' ', (x->depth - 1) * 3);
+		x->rc |= sl_strbuf_puts(&x->sb, "+- ");
+	}
+	x->depth++;
+}
+
+static void ex_puts(struct explain *x, const char *s)
+{
+	x->rc |= sl_strbuf_puts(&x->sb, s);
+}
+
+static void ex_expr(struct explain *x, const struct sl_expr *e, const struct sl_schema *in)
+{
+	x->rc |= sl_expr_text(e, in, &x->sb);
+}
+
+/* e, then " AS name" when the name is not what the expression reads as. */
+static void ex_named(struct explain *x, const struct sl_expr *e, const struct sl_schema *in,
+		     const char *name)
+{
+	struct sl_strbuf t;
+	sl_strbuf_init(&t);
+	x->rc |= sl_expr_text(e, in, &t);
+	x->rc |= sl_strbuf_append(&x->sb, t.ptr ? t.ptr : "", t.len);
+	if (t.ptr == NULL || strlen(name) != t.len || memcmp(name, t.ptr, t.len) != 0) {
+		ex_puts(x, " AS ");
+		ex_puts(x, name);
+	}
+	sl_strbuf_free(&t);
+}
+
+static void ex_where(struct explain *x, const char *where)
+{
+	ex_puts(x, "  [");
+	ex_puts(x, where);
+	ex_puts(x, "]\n");
+}
+
+static bool out_is_identity(const struct sl_plan *p, const struct sl_schema *in)
+{
+	if (p->nout != in->ncols)
+		return false;
+	for (uint32_t i = 0; i < p->nout; i++)
+		if (p->out[i]->kind != SL_EXPR_COLUMN || p->out[i]->col != i ||
+		    strcmp(p->out_schema.cols[i].name, in->cols[i].name) != 0)
+			return false;
+	return true;
+}
+
+char *sl_plan_explain(const struct sl_plan *p)
+{
+	struct explain x = {.depth = 0};
+	sl_strbuf_init(&x.sb);
+	char ingest[300], agg[300], buf[700];
+	cores_text("ingest", p->settings.ingest_cores, p->settings.n_ingest, ingest, sizeof(ingest));
+	cores_text("agg", p->settings.agg_cores, p->settings.n_agg, agg, sizeof(agg));
+	uint32_t shards = p->settings.shards ? p->settings.shards : p->settings.n_agg;
+
+	/* the schema of the aggregate chunk: [keys..., aggs...] */
+	struct sl_schema aggs_in = {0};
+	if (p->has_agg) {
+		aggs_in.ncols = p->nkeys + p->naggs;
+		aggs_in.cols = calloc(aggs_in.ncols ? aggs_in.ncols : 1, sizeof(*aggs_in.cols));
+		if (aggs_in.cols == NULL)
+			return NULL;
+		for (uint32_t i = 0; i < p->nkeys; i++)
+			aggs_in.cols[i] = p->key_schema.cols[i];
+		for (uint32_t i = 0; i < p->naggs; i++) {
+			memcpy(aggs_in.cols[p->nkeys + i].name, p->aggs[i].name, SL_NAME_MAX);
+			aggs_in.cols[p->nkeys + i].type = p->aggs[i].type;
+		}
+	}
+	const struct sl_schema *out_in = p->has_agg ? &aggs_in : &p->pipeline_out;
+
+	ex_puts(&x, "== Physical Plan ==\n");
+	/* sink */
+	ex_line(&x);
+	ex_puts(&x, "Sink");
+	if (p->sink.name[0] != '\0') {
+		ex_puts(&x, " ");
+		ex_puts(&x, p->sink.name);
+	}
+	ex_puts(&x, ": ");
+	ex_puts(&x, p->sink.connector);
+	ex_puts(&x, ", output mode ");
+	ex_puts(&x, p->sink.mode == SL_OUTPUT_APPEND   ? "append"
+		    : p->sink.mode == SL_OUTPUT_UPDATE ? "update"
+						       : "complete");
+	switch (p->sink.trigger) {
+	case SL_TRIGGER_DEFAULT: ex_puts(&x, ", trigger default (each batch when the last is done)"); break;
+	case SL_TRIGGER_AVAILABLE_NOW: ex_puts(&x, ", trigger available now"); break;
+	case SL_TRIGGER_INTERVAL:
+		interval_text(p->sink.trigger_interval_us, buf, sizeof(buf));
+		ex_puts(&x, ", trigger every ");
+		ex_puts(&x, buf);
+		break;
+	}
+	if (strcasecmp(p->sink.connector, "console") == 0) {
+		snprintf(buf, sizeof(buf), ", num_rows=%u, truncate=%u", p->sink.num_rows,
+			 p->sink.truncate);
+		ex_puts(&x, buf);
+	}
+	for (uint32_t i = 0; i < p->sink.options.n; i++) {
+		snprintf(buf, sizeof(buf), ", %s='%s'", p->sink.options.v[i].key,
+			 p->sink.options.v[i].value);
+		ex_puts(&x, buf);
+	}
+	ex_where(&x, "control thread");
+
+	if (p->limit >= 0) {
+		ex_line(&x);
+		snprintf(buf, sizeof(buf), "Limit %" PRId64, p->limit);
+		ex_puts(&x, buf);
+		ex_where(&x, "control thread");
+	}
+	if (p->norder > 0) {
+		ex_line(&x);
+		ex_puts(&x, "Sort [");
+		for (uint32_t i = 0; i < p->norder; i++) {
+			const struct sl_order_key *k = &p->order[i];
+			snprintf(buf, sizeof(buf), "%s%s %s NULLS %s", i ? ", " : "",
+				 p->out_schema.cols[k->col].name, k->desc ? "DESC" : "ASC",
+				 k->nulls_first ? "FIRST" : "LAST");
+			ex_puts(&x, buf);
+		}
+		ex_puts(&x, "]");
+		ex_where(&x, "control thread");
+	}
+	if (!out_is_identity(p, out_in)) {
+		ex_line(&x);
+		ex_puts(&x, "Project [");
+		for (uint32_t i = 0; i < p->nout; i++) {
+			if (i)
+				ex_puts(&x, ", ");
+			ex_named(&x, p->out[i], out_in, p->out_schema.cols[i].name);
+		}
+		ex_puts(&x, "]");
+		ex_where(&x, p->has_agg ? agg : ingest);
+	}
+	if (p->having != NULL) {
+		ex_line(&x);
+		ex_puts(&x, "Filter ");
+		ex_expr(&x, p->having, out_in);
+		ex_where(&x, agg);
+	}
+	if (p->has_agg) {
+		ex_line(&x);
+		ex_puts(&x, "Aggregate keys=[");
+		for (uint32_t i = 0; i < p->nkeys; i++) {
+			if (i)
+				ex_puts(&x, ", ");
+			ex_named(&x, p->keys[i], &p->pipeline_out, p->key_schema.cols[i].name);
+		}
+		ex_puts(&x, "], functions=[");
+		for (uint32_t i = 0; i < p->naggs; i++) {
+			if (i)
+				ex_puts(&x, ", ");
+			ex_puts(&x, p->aggs[i].name);
+		}
+		snprintf(buf, sizeof(buf), "], state: a hash table per shard, %u shard%s", shards,
+			 shards == 1 ? "" : "s");
+		ex_puts(&x, buf);
+		ex_where(&x, agg);
+
+		ex_line(&x);
+		if (p->nkeys == 0) {
+			ex_puts(&x, "Exchange SinglePartition");
+		} else {
+			ex_puts(&x, "Exchange hashpartitioning(");
+			for (uint32_t i = 0; i < p->nkeys; i++) {
+				ex_puts(&x, p->key_schema.cols[i].name);
+				ex_puts(&x, ", ");
+			}
+			snprintf(buf, sizeof(buf), "%u)", shards);
+			ex_puts(&x, buf);
+		}
+		snprintf(buf, sizeof(buf), "%s -> %s", ingest, agg);
+		ex_where(&x, buf);
+	}
+	for (uint32_t i = p->nops; i-- > 0;) {
+		const struct sl_op *op = &p->ops[i];
+		const struct sl_schema *in = i ? &p->ops[i - 1].out : &p->source.schema;
+		ex_line(&x);
+		switch (op->kind) {
+		case SL_OP_FILTER:
+			ex_puts(&x, "Filter ");
+			ex_expr(&x, op->pred, in);
+			break;
+		case SL_OP_PROJECT:
+			ex_puts(&x, "Project [");
+			for (uint32_t k = 0; k < op->nexprs; k++) {
+				if (k)
+					ex_puts(&x, ", ");
+				ex_named(&x, op->exprs[k], in, op->out.cols[k].name);
+			}
+			ex_puts(&x, "]");
+			break;
+		case SL_OP_EXPLODE:
+			ex_puts(&x, "Explode explode(");
+			ex_expr(&x, op->gen, in);
+			ex_puts(&x, ") AS ");
+			ex_puts(&x, op->out.cols[op->out.ncols - 1].name);
+			break;
+		}
+		ex_where(&x, ingest);
+	}
+	ex_line(&x);
+	ex_puts(&x, "Source ");
+	ex_puts(&x, p->source.name);
+	ex_puts(&x, ": ");
+	ex_puts(&x, p->source.connector);
+	for (uint32_t i = 0; i < p->source.options.n; i++) {
+		snprintf(buf, sizeof(buf), ", %s='%s'", p->source.options.v[i].key,
+			 p->source.options.v[i].value);
+		ex_puts(&x, buf);
+	}
+	ex_puts(&x, ", schema=(");
+	for (uint32_t i = 0; i < p->source.schema.ncols; i++) {
+		snprintf(buf, sizeof(buf), "%s%s %s", i ? ", " : "", p->source.schema.cols[i].name,
+			 sl_type_name(p->source.schema.cols[i].type));
+		ex_puts(&x, buf);
+	}
+	ex_puts(&x, ")");
+	ex_where(&x, ingest);
+
+	free(aggs_in.cols);
+	if (x.rc != 0 || x.sb.ptr == NULL) {
+		sl_strbuf_free(&x.sb);
+		return NULL;
+	}
+	return x.sb.ptr; /* the strbuf's NUL-terminated memory is the result */
+}

@@ -1,0 +1,30 @@
+/*
+ * sql_parse.h — parse a sluice SQL script into the syntax tree of sql_ast.h.
+ *
+ * Syntax only: names are not resolved and types not checked (plan.c does
+ * that), so a parsed script may still be refused by the planner. Every error
+ * is "line L, column C: message" pointing at the offending token.
+ */
+#ifndef SL_SQL_PARSE_H
+#define SL_SQL_PARSE_H
+
+#include <stddef.h>
+
+#include "format.h"
+#include "sql_ast.h"
+
+/* Parse all statements of text. 0 with *out set (free with
+ * sl_script_free), -EINVAL with the message in err, or -ENOMEM. */
+int sl_sql_parse(const char *text, struct sl_script **out, char *err, size_t errlen);
+void sl_script_free(struct sl_script *s);
+
+/* Spark's pretty SQL text of an expression, the text Spark uses to name an
+ * unaliased column: `count(1)` for count(*), `(a + b)`, `lower(word)`,
+ * `split(value,  , -1)` (string literals bare, split's default limit and
+ * substr's default length spelled out). Appended to out; 0 or -ENOMEM. */
+int sl_ast_pretty(const struct sl_ast *e, struct sl_strbuf *out);
+
+/* Canonical upper-case name of an operator ("AND", "=", "LIKE"). */
+const char *sl_ast_op_name(enum sl_ast_op op);
+
+#endif

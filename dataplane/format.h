@@ -1,0 +1,69 @@
+/*
+ * format.h — values as Spark prints them: doubles as Java's
+ * Double.toString, timestamps as Spark's UTC display, and the text of one
+ * show() cell for any type.
+ *
+ * The fixed-buffer formatters (sl_format_double, sl_format_timestamp,
+ * sl_format_i64) never allocate and may run on the hot path (CAST to
+ * STRING). Like snprintf they return the length the text needs; when that
+ * is >= len the text was cut (and still NUL-terminated when len > 0).
+ * SL_FORMAT_MAX bytes are always enough for any of them.
+ *
+ * struct sl_strbuf is a growable byte string for the control thread (the
+ * console sink); it mallocs as it grows, so it stays off the hot path.
+ */
+#ifndef SL_FORMAT_H
+#define SL_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "types.h"
+
+/* Longest text of a double, timestamp or integer, with its NUL. */
+#define SL_FORMAT_MAX 40
+
+/* Java's Double.toString (JDK 19+ shortest round-trip digits): "1.0", "0.1",
+ * "1234567.0", "1.0E7", "1.234E-5", "4.9E-324", "NaN", "Infinity",
+ * "-Infinity", "-0.0". Plain notation for 1e-3 <= |v| < 1e7. */
+size_t sl_format_double(double v, char *buf, size_t len);
+
+/* A TIMESTAMP (microseconds since the epoch) in UTC as Spark displays it:
+ * "2024-01-01 10:00:00", a fraction only when non-zero and without trailing
+ * zeros ("...:00.5"); proleptic Gregorian years, "-0001" and "+10000"
+ * outside 0000..9999 as java.time prints them. */
+size_t sl_format_timestamp(int64_t us, char *buf, size_t len);
+
+/* A decimal integer ("-42"). */
+size_t sl_format_i64(int64_t v, char *buf, size_t len);
+
+/* A growable string. Owned by whoever declared it; one thread at a time.
+ * ptr is NUL-terminated whenever cap > 0 (the NUL is not counted in len);
+ * ptr may hold NUL bytes of its own (strings are bytes). */
+struct sl_strbuf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+};
+
+void sl_strbuf_init(struct sl_strbuf *sb);
+/* Frees the memory; the buffer is empty and usable again afterwards. */
+void sl_strbuf_free(struct sl_strbuf *sb);
+/* Empties the buffer, keeping its memory. */
+void sl_strbuf_reset(struct sl_strbuf *sb);
+/* Room for extra more bytes (and the NUL); 0 or -ENOMEM. */
+int sl_strbuf_reserve(struct sl_strbuf *sb, size_t extra);
+/* 0 or -ENOMEM; on failure the buffer is unchanged. */
+int sl_strbuf_append(struct sl_strbuf *sb, const char *s, size_t n);
+int sl_strbuf_puts(struct sl_strbuf *sb, const char *s);
+int sl_strbuf_putc(struct sl_strbuf *sb, char c);
+/* n copies of c. */
+int sl_strbuf_fill(struct sl_strbuf *sb, char c, size_t n);
+
+/* Spark's show() text of row `row` of v, appended to out: "null" for a null,
+ * "true"/"false", integers, doubles and timestamps as above, strings as
+ * their bytes, arrays as "[a, b, null]" (nested arrays likewise).
+ * 0 or -ENOMEM (out may then hold part of the cell). */
+int sl_format_cell(const struct sl_vec *v, uint32_t row, struct sl_strbuf *out);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * lines.c — the line splitter (see lines.h for the contract).
+ *
+ * Buffer layout, offsets from buf:
+ *
+ *     0 ........ start ........ scan ........ end ........ cap
+ *     consumed   | unfinished line | unscanned |  free room
+ *                 (no '\n' in [start, scan))
+ *
+ * States:
+ *  - normal: [start, end) is the beginning of the current line and whatever
+ *    followed it in the last receive;
+ *  - skipping: the current line is already counted as malformed; bytes are
+ *    dropped up to and including its '\n' (start == scan == end in between);
+ *  - eof set: no more bytes will come; a non-empty tail is the last line.
+ */
+#include "lines.h"
+
+#include "plan_types.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct sl_lines {
+	char *buf;         /* owned; cap bytes */
+	size_t cap;        /* max_line + 1 + space */
+	size_t space;      /* receive room promised after a drain */
+	size_t start;      /* first byte of the current line */
+	size_t scan;       /* where the search for '\n' resumes */
+	size_t end;        /* end of received bytes */
+	uint64_t max_line; /* longest accepted line, '\r' excluded */
+	uint64_t malformed;
+	bool skipping;
+	bool eof;
+};
+
+size_t sl_lines_buffer_bytes(uint64_t max_line, size_t space)
+{
+	return (size_t)max_line + 1 + space;
+}
+
+struct sl_lines *sl_lines_create(uint64_t max_line, size_t space)
+{
+	if (max_line > (uint64_t)UINT32_MAX - 1 || space == 0 ||
+	    space > SIZE_MAX / 2 - (size_t)max_line) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct sl_lines *l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return NULL;
+	l->cap = sl_lines_buffer_bytes(max_line, space);
+	l->buf = malloc(l->cap);
+	if (l->buf == NULL)
+		goto err_free;
+	l->space = space;
+	l->max_line = max_line;
+	return l;
+
+err_free:
+	free(l);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void sl_lines_destroy(struct sl_lines *l)
+{
+	if (l == NULL)
+		return;
+	free(l->buf);
+	free(l);
+}
+
+size_t sl_lines_space(struct sl_lines *l, char **ptr)
+{
+	if (l->start == l->end) {
+		l->start = l->scan = l->end = 0;
+	} else if (l->cap - l->end < l->space && l->start > 0) {
+		/* the tail is at most max_line + 1 bytes once drained: a short
+		 * move, and it restores at least `space` bytes of room */
+		size_t n = l->end - l->start;
+		memmove(l->buf, l->buf + l->start, n);
+		l->scan -= l->start;
+		l->end = n;
+		l->start = 0;
+	}
+	*ptr = l->buf + l->end;
+	return l->cap - l->end;
+}
+
+void sl_lines_produced(struct sl_lines *l, size_t n)
+{
+	if (n > l->cap - l->end)
+		n = l->cap - l->end;
+	l->end += n;
+}
+
+size_t sl_lines_feed(struct sl_lines *l, const void *data, size_t n)
+{
+	char *p;
+	size_t room = sl_lines_space(l, &p);
+	if (n > room)
+		n = room;
+	memcpy(p, data, n);
+	sl_lines_produced(l, n);
+	return n;
+}
+
+void sl_lines_eof(struct sl_lines *l)
+{
+	l->eof = true;
+}
+
+void sl_lines_reset(struct sl_lines *l)
+{
+	l->start = l->scan = l->end = 0;
+	l->skipping = false;
+	l->eof = false;
+}
+
+/* Hand out [start, start + len) with one trailing '\r' removed, or count it
+ * as malformed. Returns 1 when a line was written to *out. */
+static uint32_t emit(struct sl_lines *l, size_t len, struct sl_str *out)
+{
+	if (len > 0 && l->buf[l->start + len - 1] == '\r')
+		len--;
+	if (len > l->max_line) {
+		l->malformed++;
+		return 0;
+	}
+	out->ptr = l->buf + l->start;
+	out->len = (uint32_t)len;
+	return 1;
+}
+
+uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t max)
+{
+	uint32_t n = 0;
+	while (n < max) {
+		const char *nl = memchr(l->buf + l->scan, '\n', l->end - l->scan);
+		if (l->skipping) {
+			if (nl == NULL) {
+				l->start = l->scan = l->end;
+				return n;
+			}
+			l->skipping = false;
+			l->start = l->scan = (size_t)(nl - l->buf) + 1;
+			continue;
+		}
+		if (nl != NULL) {
+			size_t at = (size_t)(nl - l->buf);
+			n += emit(l, at - l->start, &out[n]);
+			l->start = l->scan = at + 1;
+			continue;
+		}
+		l->scan = l->end;
+		size_t tail = l->end - l->start;
+		if (l->eof) {
+			if (tail > 0) {
+				n += emit(l, tail, &out[n]);
+				l->start = l->scan = l->end;
+			}
+			return n;
+		}
+		if (tail > l->max_line + 1) {
+			/* longer than any line plus its '\r': malformed whatever
+			 * follows, so drop it now rather than buffer it */
+			l->malformed++;
+			l->skipping = true;
+			l->start = l->scan = l->end;
+		}
+		return n;
+	}
+	return n;
+}
+
+int sl_lines_next(struct sl_lines *l, struct sl_str *line)
+{
+	return (int)sl_lines_next_burst(l, line, 1);
+}
+
+uint64_t sl_lines_malformed(const struct sl_lines *l)
+{
+	return l->malformed;
+}
+
+size_t sl_lines_buffered(const struct sl_lines *l)
+{
+	return l->end - l->start;
+}
+
+int sl_lines_check_schema(const struct sl_source_spec *spec, char *err, size_t errlen)
+{
+	const struct sl_schema *s = &spec->schema;
+	if (s->ncols == 0 || (s->ncols == 1 && s->cols[0].type == SL_TYPE_STRING &&
+			      strcasecmp(s->cols[0].name, "value") == 0))
+		return 0;
+	char decl[256];
+	size_t used = 0;
+	decl[0] = '\0';
+	for (uint32_t i = 0; i < s->ncols && used < sizeof(decl); i++) {
+		int n = snprintf(decl + used, sizeof(decl) - used, "%s%s %s", i ? ", " : "",
+				 s->cols[i].name, sl_type_name(s->cols[i].type));
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	snprintf(err, errlen,
+		 "line %u, column %u: source '%s' (connector '%s') has the fixed schema (value STRING), "
+		 "not (%s); declare it as CREATE SOURCE %s (value STRING) or leave the columns out",
+		 spec->line, spec->column, spec->name, spec->connector, decl, spec->name);
+	return -EINVAL;
+}

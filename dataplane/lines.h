@@ -1,0 +1,93 @@
+/*
+ * lines.h — the line splitter shared by the text sources (socket now, file
+ * later): bytes go in as they arrive, complete lines come out as
+ * (pointer, length) views into the splitter's own buffer.
+ *
+ * A line ends at '\n'; one '\r' just before it is removed. NUL bytes and
+ * invalid UTF-8 pass through as bytes. A line longer than max_line bytes
+ * (after the '\r' is removed) is malformed: it is counted, skipped up to its
+ * '\n', and never buffered whole. At end of input a final line without '\n'
+ * is still a line (Spark's socket source reads with BufferedReader.readLine,
+ * which does the same).
+ *
+ * Zero copy: a source receives straight into the buffer,
+ *
+ *     char *p; size_t room = sl_lines_space(l, &p);
+ *     n = recv(fd, p, room, 0);
+ *     sl_lines_produced(l, n);
+ *     while ((k = sl_lines_next_burst(l, out, max)) > 0) ... use out[0..k) ...
+ *
+ * and the lines point into that buffer. They stay valid until the next call
+ * to sl_lines_space(), sl_lines_feed() or sl_lines_reset(), which may move the
+ * unfinished tail to the front of the buffer.
+ *
+ * Invariants:
+ *  - The buffer is one fixed allocation of max_line + 1 + space bytes; no
+ *    allocation happens after sl_lines_create().
+ *  - After sl_lines_next_burst() has returned 0, at most max_line + 1 bytes
+ *    are kept (an unfinished line that may still end in "\r\n"); anything
+ *    longer is already known to be malformed and is dropped as it arrives.
+ *    So once every line has been taken, sl_lines_space() offers at least
+ *    `space` bytes.
+ *  - Not thread-safe: one splitter belongs to one connection or file on one
+ *    ingest thread.
+ */
+#ifndef SL_LINES_H
+#define SL_LINES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "types.h"
+
+/* Receive room the text sources ask for: large reads, few system calls. */
+#define SL_LINES_DEFAULT_SPACE ((size_t)256 * 1024)
+
+struct sl_lines;
+
+/* A splitter for lines of at most max_line bytes (max_line <= UINT32_MAX - 1,
+ * as sl_str lengths are 32-bit) that offers at least `space` (> 0) bytes of
+ * receive room once drained. NULL with errno EINVAL or ENOMEM. */
+struct sl_lines *sl_lines_create(uint64_t max_line, size_t space);
+void sl_lines_destroy(struct sl_lines *l);
+
+/* Bytes of memory the buffer of such a splitter takes: the bound per
+ * connection or open file. */
+size_t sl_lines_buffer_bytes(uint64_t max_line, size_t space);
+
+/* Where the next bytes may be written: returns the room and sets *ptr.
+ * Compacts first (invalidating lines handed out before). Room is at least
+ * `space` once every complete line has been taken, 0 only if the caller
+ * let complete lines pile up. */
+size_t sl_lines_space(struct sl_lines *l, char **ptr);
+/* n bytes (n <= the room last returned) were written at that pointer. */
+void sl_lines_produced(struct sl_lines *l, size_t n);
+/* Copy from data as much as fits; returns how many bytes were taken. For
+ * callers that cannot receive in place; take lines between calls. */
+size_t sl_lines_feed(struct sl_lines *l, const void *data, size_t n);
+/* No more input: the unfinished tail, if any, becomes the last line. */
+void sl_lines_eof(struct sl_lines *l);
+/* Forget buffered bytes and the end-of-input mark (a new connection).
+ * Counters are kept. */
+void sl_lines_reset(struct sl_lines *l);
+
+/* Up to max complete lines into out[]; returns how many. 0: nothing more
+ * until more bytes (or sl_lines_eof) arrive. Over-long lines met on the way
+ * are counted and skipped. */
+uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t max);
+/* One line: 1 and *line set, or 0 as above. */
+int sl_lines_next(struct sl_lines *l, struct sl_str *line);
+
+/* Over-long lines dropped so far. */
+uint64_t sl_lines_malformed(const struct sl_lines *l);
+/* Bytes held that are not yet part of a returned line. */
+size_t sl_lines_buffered(const struct sl_lines *l);
+
+/* The schema check every line source shares: the columns must be exactly
+ * (value STRING), or none at all (then the planner gives the source that
+ * schema). 0, or -EINVAL with "line L, column C: ..." (the position of
+ * CREATE SOURCE) in err. */
+struct sl_source_spec;
+int sl_lines_check_schema(const struct sl_source_spec *spec, char *err, size_t errlen);
+
+#endif

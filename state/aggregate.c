@@ -1,0 +1,458 @@
+/*
+ * aggregate.c — layouts, updates, merges and results of the aggregate
+ * functions (state layout and semantics in aggregate.h).
+ *
+ * sl_agg_update runs one aggregate at a time over all rows, with the switch
+ * on function and type outside the row loop.
+ */
+#include "aggregate.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shard.h"
+
+/* A MIN/MAX of STRING's state. */
+struct sl_agg_str {
+	char *ptr;    /* arena block, or NULL */
+	uint32_t len; /* of the value */
+	uint32_t cap; /* usable bytes of the block; 0: no block */
+};
+
+_Static_assert(sizeof(struct sl_agg_str) == 16, "string state is 16 bytes");
+
+/* Spark's result type of fn over arg, or SL_TYPE__COUNT when it has none. */
+static enum sl_type result_type(enum sl_agg_fn fn, enum sl_type arg)
+{
+	switch (fn) {
+	case SL_AGG_COUNT_STAR:
+	case SL_AGG_COUNT:
+		return SL_TYPE_BIGINT;
+	case SL_AGG_SUM:
+		if (sl_type_is_integer(arg))
+			return SL_TYPE_BIGINT;
+		return arg == SL_TYPE_DOUBLE || arg == SL_TYPE_NULL ? SL_TYPE_DOUBLE : SL_TYPE__COUNT;
+	case SL_AGG_AVG:
+		return sl_type_is_numeric(arg) || arg == SL_TYPE_NULL ? SL_TYPE_DOUBLE
+								       : SL_TYPE__COUNT;
+	case SL_AGG_MIN:
+	case SL_AGG_MAX:
+		return arg == SL_TYPE_ARRAY || (unsigned)arg >= SL_TYPE__COUNT ? SL_TYPE__COUNT
+									       : arg;
+	}
+	return SL_TYPE__COUNT;
+}
+
+static uint32_t value_size(enum sl_agg_fn fn, enum sl_type arg)
+{
+	switch (fn) {
+	case SL_AGG_AVG:
+		return 16;
+	case SL_AGG_MIN:
+	case SL_AGG_MAX:
+		if (arg == SL_TYPE_NULL)
+			return 0;
+		return arg == SL_TYPE_STRING ? 16 : 8;
+	default:
+		return 8;
+	}
+}
+
+struct sl_agg_layout *sl_agg_layout_create(const struct sl_agg_spec *aggs, uint32_t naggs)
+{
+	struct sl_agg_layout *l = calloc(1, sizeof(*l));
+	uint32_t nseen = 0, off;
+	if (l == NULL)
+		goto err;
+	l->naggs = naggs;
+	l->slots = calloc(naggs ? naggs : 1, sizeof(*l->slots));
+	if (l->slots == NULL)
+		goto err_layout;
+	for (uint32_t j = 0; j < naggs; j++) {
+		struct sl_agg_slot *sl = &l->slots[j];
+		sl->fn = aggs[j].fn;
+		if (sl->fn == SL_AGG_COUNT_STAR)
+			sl->arg_type = SL_TYPE_NULL;
+		else if (aggs[j].arg != NULL)
+			sl->arg_type = aggs[j].arg->type;
+		else
+			goto err_inval;
+		sl->result_type = result_type(sl->fn, sl->arg_type);
+		if (sl->result_type == SL_TYPE__COUNT || sl->result_type != aggs[j].type)
+			goto err_inval;
+		if (sl->fn == SL_AGG_SUM || sl->fn == SL_AGG_MIN || sl->fn == SL_AGG_MAX)
+			sl->seen_bit = nseen++;
+		else
+			sl->seen_bit = UINT32_MAX;
+	}
+	off = (nseen + 63) / 64 * 8;
+	for (uint32_t j = 0; j < naggs; j++) {
+		l->slots[j].off = off;
+		off += value_size(l->slots[j].fn, l->slots[j].arg_type);
+	}
+	l->state_size = off;
+	return l;
+
+err_inval:
+	free(l->slots);
+	free(l);
+	errno = EINVAL;
+	return NULL;
+err_layout:
+	free(l);
+err:
+	errno = ENOMEM;
+	return NULL;
+}
+
+void sl_agg_layout_destroy(struct sl_agg_layout *l)
+{
+	if (l == NULL)
+		return;
+	free(l->slots);
+	free(l);
+}
+
+void sl_agg_init_state(const struct sl_agg_layout *l, void *state)
+{
+	memset(state, 0, l->state_size);
+}
+
+/* ---- state access ---- */
+
+static inline void *at(void *state, uint32_t off)
+{
+	return (uint8_t *)state + off;
+}
+
+static inline const void *cat(const void *state, uint32_t off)
+{
+	return (const uint8_t *)state + off;
+}
+
+static inline bool seen(const void *state, uint32_t bit)
+{
+	return (((const uint64_t *)state)[bit >> 6] >> (bit & 63)) & 1;
+}
+
+static inline void set_seen(void *state, uint32_t bit)
+{
+	((uint64_t *)state)[bit >> 6] |= UINT64_C(1) << (bit & 63);
+}
+
+/* Spark's double ordering: NaN above everything, -0.0 == 0.0. */
+static inline bool dbl_less(double a, double b)
+{
+	if (a != a)
+		return false;
+	if (b != b)
+		return true;
+	return a < b;
+}
+
+static inline int str_cmp(const char *a, uint32_t alen, const char *b, uint32_t blen)
+{
+	uint32_t n = alen < blen ? alen : blen;
+	int c = n ? memcmp(a, b, n) : 0; /* memcmp compares unsigned bytes */
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* Keeps a copy of v[0..len) in the string state, reusing its block when the
+ * value fits. */
+static int str_set(struct sl_agg_str *st, const char *v, uint32_t len, struct sl_shard *arena)
+{
+	if (len > st->cap) {
+		if (arena == NULL)
+			return -EINVAL;
+		char *p = sl_shard_alloc(arena, len);
+		if (p == NULL)
+			return -ENOMEM;
+		if (st->cap)
+			sl_shard_free(arena, st->ptr, st->cap);
+		st->ptr = p;
+		st->cap = (uint32_t)sl_shard_alloc_usable(len);
+	}
+	if (len)
+		memcpy(st->ptr, v, len);
+	st->len = len;
+	return 0;
+}
+
+/* ---- update ---- */
+
+static int update_minmax(const struct sl_agg_slot *sl, void **states, uint32_t n,
+			 const struct sl_vec *a, struct sl_shard *arena)
+{
+	const uint8_t *nulls = a->nulls;
+	bool is_min = sl->fn == SL_AGG_MIN;
+	uint32_t off = sl->off, bit = sl->seen_bit;
+
+	switch (sl->arg_type) {
+	case SL_TYPE_NULL:
+		return 0;
+	case SL_TYPE_BOOLEAN:
+		for (uint32_t i = 0; i < n; i++) {
+			if (nulls && nulls[i])
+				continue;
+			int64_t *v = at(states[i], off), x = a->v.b[i] != 0;
+			if (!seen(states[i], bit) || (is_min ? x < *v : x > *v)) {
+				*v = x;
+				set_seen(states[i], bit);
+			}
+		}
+		return 0;
+	case SL_TYPE_INT:
+	case SL_TYPE_BIGINT:
+	case SL_TYPE_TIMESTAMP:
+		for (uint32_t i = 0; i < n; i++) {
+			if (nulls && nulls[i])
+				continue;
+			int64_t *v = at(states[i], off), x = a->v.i64[i];
+			if (!seen(states[i], bit) || (is_min ? x < *v : x > *v)) {
+				*v = x;
+				set_seen(states[i], bit);
+			}
+		}
+		return 0;
+	case SL_TYPE_DOUBLE:
+		for (uint32_t i = 0; i < n; i++) {
+			if (nulls && nulls[i])
+				continue;
+			double *v = at(states[i], off), x = a->v.f64[i];
+			if (!seen(states[i], bit) || (is_min ? dbl_less(x, *v) : dbl_less(*v, x))) {
+				*v = x;
+				set_seen(states[i], bit);
+			}
+		}
+		return 0;
+	case SL_TYPE_STRING:
+		for (uint32_t i = 0; i < n; i++) {
+			if (nulls && nulls[i])
+				continue;
+			struct sl_agg_str *v = at(states[i], off);
+			const struct sl_str *x = &a->v.str[i];
+			if (seen(states[i], bit)) {
+				int c = str_cmp(x->ptr, x->len, v->ptr, v->len);
+				if (is_min ? c >= 0 : c <= 0)
+					continue;
+			}
+			int rc = str_set(v, x->ptr, x->len, arena);
+			if (rc < 0)
+				return rc;
+			set_seen(states[i], bit);
+		}
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int sl_agg_update(const struct sl_agg_layout *l, void **states, uint32_t n,
+		  const struct sl_vec *args, struct sl_shard *arena_owner)
+{
+	for (uint32_t j = 0; j < l->naggs; j++) {
+		const struct sl_agg_slot *sl = &l->slots[j];
+		const struct sl_vec *a = sl->fn == SL_AGG_COUNT_STAR ? NULL : &args[j];
+		const uint8_t *nulls = a ? a->nulls : NULL;
+		uint32_t off = sl->off, bit = sl->seen_bit;
+
+		if (a != NULL && a->type == SL_TYPE_NULL && sl->fn != SL_AGG_COUNT_STAR)
+			continue; /* every input null: nothing changes */
+		switch (sl->fn) {
+		case SL_AGG_COUNT_STAR:
+			for (uint32_t i = 0; i < n; i++)
+				(*(int64_t *)at(states[i], off))++;
+			break;
+		case SL_AGG_COUNT:
+			for (uint32_t i = 0; i < n; i++)
+				*(int64_t *)at(states[i], off) += !(nulls && nulls[i]);
+			break;
+		case SL_AGG_SUM:
+			if (sl->result_type == SL_TYPE_BIGINT) {
+				for (uint32_t i = 0; i < n; i++) {
+					if (nulls && nulls[i])
+						continue;
+					uint64_t *v = at(states[i], off);
+					*v += (uint64_t)a->v.i64[i]; /* wraps, as non-ANSI Spark */
+					set_seen(states[i], bit);
+				}
+			} else {
+				for (uint32_t i = 0; i < n; i++) {
+					if (nulls && nulls[i])
+						continue;
+					*(double *)at(states[i], off) += a->v.f64[i];
+					set_seen(states[i], bit);
+				}
+			}
+			break;
+		case SL_AGG_AVG: {
+			bool dbl = a->type == SL_TYPE_DOUBLE;
+			for (uint32_t i = 0; i < n; i++) {
+				if (nulls && nulls[i])
+					continue;
+				double *sum = at(states[i], off);
+				int64_t *cnt = at(states[i], off + 8);
+				*sum += dbl ? a->v.f64[i] : (double)a->v.i64[i];
+				(*cnt)++;
+			}
+			break;
+		}
+		case SL_AGG_MIN:
+		case SL_AGG_MAX: {
+			int rc = update_minmax(sl, states, n, a, arena_owner);
+			if (rc < 0)
+				return rc;
+			break;
+		}
+		}
+	}
+	return 0;
+}
+
+/* ---- merge ---- */
+
+int sl_agg_merge(const struct sl_agg_layout *l, void *dst, const void *src,
+		 struct sl_shard *arena_owner)
+{
+	for (uint32_t j = 0; j < l->naggs; j++) {
+		const struct sl_agg_slot *sl = &l->slots[j];
+		uint32_t off = sl->off, bit = sl->seen_bit;
+		switch (sl->fn) {
+		case SL_AGG_COUNT_STAR:
+		case SL_AGG_COUNT:
+			*(int64_t *)at(dst, off) += *(const int64_t *)cat(src, off);
+			break;
+		case SL_AGG_SUM:
+			if (!seen(src, bit))
+				break;
+			if (sl->result_type == SL_TYPE_BIGINT)
+				*(uint64_t *)at(dst, off) += *(const uint64_t *)cat(src, off);
+			else
+				*(double *)at(dst, off) += *(const double *)cat(src, off);
+			set_seen(dst, bit);
+			break;
+		case SL_AGG_AVG:
+			*(double *)at(dst, off) += *(const double *)cat(src, off);
+			*(int64_t *)at(dst, off + 8) += *(const int64_t *)cat(src, off + 8);
+			break;
+		case SL_AGG_MIN:
+		case SL_AGG_MAX: {
+			bool is_min = sl->fn == SL_AGG_MIN, take;
+			if (sl->arg_type == SL_TYPE_NULL || !seen(src, bit))
+				break;
+			take = !seen(dst, bit);
+			if (sl->arg_type == SL_TYPE_STRING) {
+				struct sl_agg_str *d = at(dst, off);
+				const struct sl_agg_str *s = cat(src, off);
+				if (!take) {
+					int c = str_cmp(s->ptr, s->len, d->ptr, d->len);
+					take = is_min ? c < 0 : c > 0;
+				}
+				if (take) {
+					int rc = str_set(d, s->ptr, s->len, arena_owner);
+					if (rc < 0)
+						return rc;
+				}
+			} else if (sl->arg_type == SL_TYPE_DOUBLE) {
+				double *d = at(dst, off), s = *(const double *)cat(src, off);
+				take = take || (is_min ? dbl_less(s, *d) : dbl_less(*d, s));
+				if (take)
+					*d = s;
+			} else {
+				int64_t *d = at(dst, off), s = *(const int64_t *)cat(src, off);
+				take = take || (is_min ? s < *d : s > *d);
+				if (take)
+					*d = s;
+			}
+			set_seen(dst, bit);
+			break;
+		}
+		}
+	}
+	return 0;
+}
+
+/* ---- results ---- */
+
+int sl_agg_result(const struct sl_agg_layout *l, const void *state, uint32_t j,
+		  struct sl_vec *out, uint32_t row)
+{
+	const struct sl_agg_slot *sl = &l->slots[j];
+	uint32_t off = sl->off;
+	bool is_null;
+
+	switch (sl->fn) {
+	case SL_AGG_COUNT_STAR:
+	case SL_AGG_COUNT:
+		is_null = false;
+		break;
+	case SL_AGG_AVG:
+		is_null = *(const int64_t *)cat(state, off + 8) == 0;
+		break;
+	default:
+		is_null = !seen(state, sl->seen_bit);
+		break;
+	}
+	if (is_null) {
+		if (sl->result_type == SL_TYPE_NULL)
+			return 0; /* a NULL-typed vector is null everywhere */
+		if (out->nulls == NULL)
+			return -EINVAL;
+		out->nulls[row] = 1;
+		return 0;
+	}
+	if (out->nulls)
+		out->nulls[row] = 0;
+
+	switch (sl->fn) {
+	case SL_AGG_COUNT_STAR:
+	case SL_AGG_COUNT:
+		out->v.i64[row] = *(const int64_t *)cat(state, off);
+		return 0;
+	case SL_AGG_AVG:
+		out->v.f64[row] = *(const double *)cat(state, off) /
+				  (double)*(const int64_t *)cat(state, off + 8);
+		return 0;
+	default:
+		break;
+	}
+	switch (sl->result_type) {
+	case SL_TYPE_BOOLEAN:
+		out->v.b[row] = (uint8_t)*(const int64_t *)cat(state, off);
+		return 0;
+	case SL_TYPE_INT:
+	case SL_TYPE_BIGINT:
+	case SL_TYPE_TIMESTAMP:
+		out->v.i64[row] = *(const int64_t *)cat(state, off);
+		return 0;
+	case SL_TYPE_DOUBLE:
+		out->v.f64[row] = *(const double *)cat(state, off);
+		return 0;
+	case SL_TYPE_STRING: {
+		const struct sl_agg_str *s = cat(state, off);
+		out->v.str[row].ptr = s->ptr ? s->ptr : "";
+		out->v.str[row].len = s->len;
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+void sl_agg_release_state(const struct sl_agg_layout *l, void *state,
+			  struct sl_shard *arena_owner)
+{
+	for (uint32_t j = 0; j < l->naggs; j++) {
+		const struct sl_agg_slot *sl = &l->slots[j];
+		if ((sl->fn == SL_AGG_MIN || sl->fn == SL_AGG_MAX) &&
+		    sl->arg_type == SL_TYPE_STRING) {
+			struct sl_agg_str *s = at(state, sl->off);
+			if (s->cap)
+				sl_shard_free(arena_owner, s->ptr, s->cap);
+		}
+	}
+	memset(state, 0, l->state_size);
+}

@@ -1,0 +1,101 @@
+/*
+ * aggregate.h — the aggregate functions of a query (count, sum, avg, min,
+ * max) over per-group states that live in shard entries (state/shard.h).
+ *
+ * A layout, made once per query from the plan's sl_agg_spec list and then
+ * read-only (shared by every aggregator core), places each aggregate's
+ * partial state at a fixed offset of the group's state. The all-zero state
+ * is every aggregate's initial state, so a shard's freshly zeroed entry
+ * needs no further set-up.
+ *
+ * State layout (every offset a multiple of 8):
+ *
+ *   offset  bytes  field
+ *   0       8*W    "seen" bits, one per SUM/MIN/MAX: a non-null input arrived
+ *                  (W = ceil(number of such aggregates / 64))
+ *   then, for each aggregate in order:
+ *           8      COUNT_STAR, COUNT: int64 count
+ *           8      SUM of INT/BIGINT: int64 (wraps as Spark's non-ANSI mode);
+ *                  SUM of DOUBLE or NULL: double
+ *           16     AVG: double sum, int64 count of non-null inputs
+ *           8      MIN/MAX of BOOLEAN, INT, BIGINT, TIMESTAMP: int64;
+ *                  of DOUBLE: double
+ *           16     MIN/MAX of STRING: pointer into the shard's arena, uint32
+ *                  length, uint32 block size (0: no block)
+ *           0      MIN/MAX of NULL (always NULL)
+ *
+ * Semantics (Spark SQL, non-ANSI): count(*) counts rows, count(x) non-null
+ * x; sum of INT/BIGINT is BIGINT, of DOUBLE is DOUBLE, NULL when no non-null
+ * input; avg is DOUBLE (inputs as doubles), NULL when none; min/max order
+ * booleans false < true, doubles with NaN above everything and -0.0 equal
+ * to 0.0, strings by unsigned bytes then length; NULL when no input.
+ */
+#ifndef SL_AGGREGATE_H
+#define SL_AGGREGATE_H
+
+#include <stdint.h>
+
+#include "plan_types.h"
+
+struct sl_shard;
+
+/* One aggregate's place in the state. */
+struct sl_agg_slot {
+	enum sl_agg_fn fn;
+	enum sl_type arg_type;    /* SL_TYPE_NULL for count(*) */
+	enum sl_type result_type; /* Spark's, checked against the spec's */
+	uint32_t off;             /* bytes from the start of the state */
+	uint32_t seen_bit;        /* SUM/MIN/MAX: bit in the seen bitmap */
+};
+
+/* Made by sl_agg_layout_create, owned by whoever made it; read-only after. */
+struct sl_agg_layout {
+	uint32_t naggs;
+	uint32_t state_size; /* bytes, a multiple of 8 */
+	struct sl_agg_slot *slots;
+};
+
+/* The layout for aggs[0..naggs) (each spec's arg->type is its argument
+ * type; arg is NULL for count(*)). NULL + errno: EINVAL when an argument
+ * type does not fit the function (sum of STRING, min of ARRAY, ...) or the
+ * spec's result type is not Spark's; ENOMEM. */
+struct sl_agg_layout *sl_agg_layout_create(const struct sl_agg_spec *aggs, uint32_t naggs);
+void sl_agg_layout_destroy(struct sl_agg_layout *l);
+
+/* Bytes of one group's state: the shard's state_size. */
+static inline uint32_t sl_agg_state_size(const struct sl_agg_layout *l)
+{
+	return l->state_size;
+}
+
+/* Sets a state to the initial state (all zero bytes). */
+void sl_agg_init_state(const struct sl_agg_layout *l, void *state);
+
+/* Folds row i of the argument vectors into states[i], for i < n; args[j] is
+ * aggregate j's argument (not read for count(*)). The same state may appear
+ * in several rows. String min/max copy a new value into arena_owner's arena
+ * (sl_shard_alloc) and free the block they replace. 0, or -ENOMEM (rows up
+ * to the failing one are folded), or -EINVAL when a string must be kept and
+ * arena_owner is NULL. */
+int sl_agg_update(const struct sl_agg_layout *l, void **states, uint32_t n,
+		  const struct sl_vec *args, struct sl_shard *arena_owner);
+
+/* Folds the partial state src into dst (same layout); strings are copied
+ * into arena_owner's arena. 0, -ENOMEM or -EINVAL as sl_agg_update. */
+int sl_agg_merge(const struct sl_agg_layout *l, void *dst, const void *src,
+		 struct sl_shard *arena_owner);
+
+/* Writes aggregate j's final value into row `row` of out (whose type is
+ * slots[j].result_type). A NULL result sets out->nulls[row], which must
+ * then exist (-EINVAL otherwise); a value clears it when there is a null
+ * map. A string result points into the state's arena block: valid until the
+ * state next changes. */
+int sl_agg_result(const struct sl_agg_layout *l, const void *state, uint32_t j,
+		  struct sl_vec *out, uint32_t row);
+
+/* Frees the arena blocks a state holds (before its entry is removed); the
+ * state is left initial. */
+void sl_agg_release_state(const struct sl_agg_layout *l, void *state,
+			  struct sl_shard *arena_owner);
+
+#endif

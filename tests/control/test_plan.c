@@ -1,0 +1,1296 @@
+/*
+ * test_plan.c — the planner: the seed query's plan, Spark's implicit casts,
+ * output names, aggregation rewriting, ORDER BY / LIMIT, SET, sink and
+ * source options, every output-mode rule, semantic errors with their exact
+ * "line L, column C: ..." messages, and EXPLAIN text.
+ *
+ * Connectors here are test fakes registered in the suite's init, so that
+ * the planner is tested without the real ones. Trees are freed by the
+ * evaluator's sl_expr_free (dataplane/expr.c), whose contract the planner
+ * follows: it owns every node, argument array and STRING literal's bytes.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "sink.h"
+#include "source.h"
+
+/* ------------------------------------------------------------- fixtures */
+
+static int strict_validate(const struct sl_source_spec *spec, char *err, size_t errlen)
+{
+	if (sl_options_find(&spec->options, "path") == NULL) {
+		snprintf(err, errlen, "line %u, column %u: source '%s' needs a path", spec->line,
+			 spec->column, spec->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int console_validate(const struct sl_sink_spec *spec, char *err, size_t errlen)
+{
+	if (spec->options.n > 0) {
+		snprintf(err, errlen,
+			 "line %u, column %u: unknown option '%s' for the console sink (options: "
+			 "num_rows, truncate)",
+			 spec->options.v[0].line, spec->options.v[0].column, spec->options.v[0].key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct sl_source_ops fake_socket = {.name = "socket"};
+static const struct sl_source_ops fake_strict = {.name = "strict", .validate = strict_validate};
+static const struct sl_sink_ops fake_console = {.name = "console",
+						.supports_append = true,
+						.supports_update = true,
+						.supports_complete = true,
+						.validate = console_validate};
+static const struct sl_sink_ops fake_file = {.name = "file", .supports_append = true};
+
+static void register_fakes(void)
+{
+	sl_source_register(&fake_socket);
+	sl_source_register(&fake_strict);
+	sl_sink_register(&fake_console);
+	sl_sink_register(&fake_file);
+}
+
+TestSuite(plan, .init = register_fakes);
+
+static struct sl_settings two_cpus(void)
+{
+	struct sl_settings s;
+	sl_settings_default(&s, 2);
+	return s;
+}
+
+static struct sl_program *compile_ok(const char *text)
+{
+	struct sl_settings s = two_cpus();
+	struct sl_program *p = NULL;
+	char err[1024] = "";
+	int rc = sl_sql_compile(text, &s, &p, err, sizeof(err));
+	cr_assert_eq(rc, 0, "compile failed: %s\n%s", err, text);
+	cr_assert(p != NULL);
+	return p;
+}
+
+static void compile_err(const char *text, const char *want, const char *what)
+{
+	struct sl_settings s = two_cpus();
+	struct sl_program *p = (struct sl_program *)1;
+	char err[1024] = "";
+	int rc = sl_sql_compile(text, &s, &p, err, sizeof(err));
+	cr_expect_eq(rc, -EINVAL, "%s: expected an error\n%s", what, text);
+	cr_expect(p == NULL, "%s: no program on error", what);
+	cr_expect_str_eq(err, want, "%s\n%s\n got: %s\nwant: %s", what, text, err, want);
+}
+
+/* A typed tree as a compact string: #i columns, typed literals, fn(args). */
+static const char *fn_name(enum sl_fn f)
+{
+	static const char *const names[SL_FN__COUNT] = {
+		[SL_FN_AND] = "and",       [SL_FN_OR] = "or",         [SL_FN_NOT] = "not",
+		[SL_FN_EQ] = "eq",         [SL_FN_NE] = "ne",         [SL_FN_LT] = "lt",
+		[SL_FN_LE] = "le",         [SL_FN_GT] = "gt",         [SL_FN_GE] = "ge",
+		[SL_FN_IS_NULL] = "is_null", [SL_FN_IS_NOT_NULL] = "is_not_null",
+		[SL_FN_ADD] = "add",       [SL_FN_SUB] = "sub",       [SL_FN_MUL] = "mul",
+		[SL_FN_DIV] = "div",       [SL_FN_MOD] = "mod",       [SL_FN_NEG] = "neg",
+		[SL_FN_LIKE] = "like",     [SL_FN_RLIKE] = "rlike",   [SL_FN_LOWER] = "lower",
+		[SL_FN_UPPER] = "upper",   [SL_FN_LENGTH] = "length", [SL_FN_SUBSTR] = "substr",
+		[SL_FN_CONCAT] = "concat", [SL_FN_TRIM] = "trim",     [SL_FN_SPLIT] = "split",
+		[SL_FN_SIZE] = "size",     [SL_FN_CAST] = "cast",     [SL_FN_COALESCE] = "coalesce",
+		[SL_FN_IF] = "if",
+	};
+	return names[f];
+}
+
+static void dump_into(const struct sl_expr *e, char *buf, size_t len, size_t *used)
+{
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		int n_ = snprintf(buf + *used, len - *used, __VA_ARGS__);                           \
+		if (n_ > 0)                                                                        \
+			*used += (size_t)n_ < len - *used ? (size_t)n_ : len - *used - 1;             \
+	} while (0)
+	switch (e->kind) {
+	case SL_EXPR_COLUMN: PUT("#%u", e->col); return;
+	case SL_EXPR_LITERAL:
+		if (e->lit.is_null) {
+			PUT("null:%s", sl_type_name(e->type));
+			return;
+		}
+		switch (e->lit.type) {
+		case SL_TYPE_INT: PUT("%lldi", (long long)e->lit.v.i64); return;
+		case SL_TYPE_BIGINT: PUT("%lldL", (long long)e->lit.v.i64); return;
+		case SL_TYPE_DOUBLE: PUT("%gd", e->lit.v.f64); return;
+		case SL_TYPE_BOOLEAN: PUT("%s", e->lit.v.b ? "true" : "false"); return;
+		case SL_TYPE_STRING: PUT("'%.*s'", (int)e->lit.v.str.len, e->lit.v.str.ptr); return;
+		default: PUT("?lit"); return;
+		}
+	case SL_EXPR_CALL:
+		if (e->fn == SL_FN_CAST)
+			PUT("cast<%s>(", sl_type_name(e->type));
+		else
+			PUT("%s(", fn_name(e->fn));
+		for (uint32_t i = 0; i < e->nargs; i++) {
+			if (i)
+				PUT(",");
+			dump_into(e->args[i], buf, len, used);
+		}
+		PUT(")");
+		return;
+	}
+#undef PUT
+}
+
+static const char *dump(const struct sl_expr *e, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	dump_into(e, buf, len, &used);
+	return buf;
+}
+
+/* Every check that the evaluator relies on, over the whole tree. */
+static void check_typed(const struct sl_expr *e)
+{
+	cr_assert(e->type != SL_TYPE__COUNT);
+	for (uint32_t i = 0; i < e->nargs; i++)
+		check_typed(e->args[i]);
+	if (e->kind != SL_EXPR_CALL)
+		return;
+	switch (e->fn) {
+	case SL_FN_EQ:
+	case SL_FN_NE:
+	case SL_FN_LT:
+	case SL_FN_LE:
+	case SL_FN_GT:
+	case SL_FN_GE:
+		cr_expect_eq(e->args[0]->type, e->args[1]->type, "comparison args share a type");
+		cr_expect_eq(e->type, SL_TYPE_BOOLEAN);
+		break;
+	case SL_FN_ADD:
+	case SL_FN_SUB:
+	case SL_FN_MUL:
+	case SL_FN_MOD:
+		cr_expect_eq(e->args[0]->type, e->type);
+		cr_expect_eq(e->args[1]->type, e->type);
+		break;
+	case SL_FN_DIV:
+		cr_expect_eq(e->type, SL_TYPE_DOUBLE);
+		cr_expect_eq(e->args[0]->type, SL_TYPE_DOUBLE);
+		cr_expect_eq(e->args[1]->type, SL_TYPE_DOUBLE);
+		break;
+	case SL_FN_AND:
+	case SL_FN_OR:
+	case SL_FN_NOT:
+	case SL_FN_IF:
+		cr_expect_eq(e->args[0]->type, SL_TYPE_BOOLEAN);
+		break;
+	case SL_FN_LOWER:
+	case SL_FN_UPPER:
+	case SL_FN_LENGTH:
+	case SL_FN_TRIM:
+	case SL_FN_CONCAT:
+	case SL_FN_LIKE:
+	case SL_FN_RLIKE:
+	case SL_FN_SPLIT:
+	case SL_FN_SUBSTR:
+		cr_expect_eq(e->args[0]->type, SL_TYPE_STRING);
+		break;
+	default: break;
+	}
+}
+
+/* The schema's column names joined by '|'. */
+static const char *names_of(const struct sl_schema *s, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < s->ncols; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? "|" : "", s->cols[i].name);
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+#define LINES "CREATE SOURCE lines (value STRING) WITH (connector = 'socket', host = 'localhost', port = 9994);\n"
+#define NUMS "CREATE SOURCE nums (i INT, l BIGINT, d DOUBLE, s STRING, b BOOLEAN, ts TIMESTAMP) WITH (connector = 'socket', port = 1);\n"
+#define WORDS "(SELECT explode(split(value, ' ')) AS word FROM lines)"
+
+static const char seed_sql[] =
+	"CREATE SOURCE lines (value STRING)\n"
+	"  WITH (connector = 'socket', host = 'localhost', port = 9994);\n"
+	"\n"
+	"CREATE SINK word_counts\n"
+	"  WITH (connector = 'console', output_mode = 'complete', trigger = '1 second')\n"
+	"AS SELECT word, count(*) AS count\n"
+	"   FROM (SELECT explode(split(value, ' ')) AS word FROM lines)\n"
+	"   GROUP BY word;\n";
+
+/* ------------------------------------------------------------ the seed */
+
+Test(plan, seed_word_count)
+{
+	char b[512];
+	struct sl_program *prog = compile_ok(seed_sql);
+	cr_assert_eq(prog->nplans, 1);
+	cr_expect_eq(prog->nexplains, 0);
+	const struct sl_plan *p = prog->plans[0];
+
+	cr_expect_str_eq(p->source.name, "lines");
+	cr_expect_str_eq(p->source.connector, "socket");
+	cr_assert_eq(p->source.schema.ncols, 1);
+	cr_expect_str_eq(p->source.schema.cols[0].name, "value");
+	cr_expect_eq(p->source.schema.cols[0].type, SL_TYPE_STRING);
+	cr_assert_eq(p->source.options.n, 2, "connector is not passed on");
+	cr_expect_str_eq(p->source.options.v[0].key, "host");
+	cr_expect_str_eq(p->source.options.v[0].value, "localhost");
+	cr_expect_str_eq(p->source.options.v[1].key, "port");
+	cr_expect_str_eq(p->source.options.v[1].value, "9994");
+	cr_expect_eq(p->source.options.v[1].line, 2);
+	cr_expect_eq(p->source.line, 1);
+
+	cr_assert_eq(p->nops, 2);
+	cr_expect_eq(p->ops[0].kind, SL_OP_EXPLODE);
+	cr_expect_str_eq(dump(p->ops[0].gen, b, sizeof(b)), "split(#0,' ')");
+	cr_expect_eq(p->ops[0].gen->type, SL_TYPE_ARRAY);
+	cr_expect_eq(p->ops[0].gen->elem_type, SL_TYPE_STRING);
+	cr_expect_str_eq(names_of(&p->ops[0].out, b, sizeof(b)), "value|word");
+	cr_expect_eq(p->ops[0].out.cols[1].type, SL_TYPE_STRING);
+	cr_expect_eq(p->ops[1].kind, SL_OP_PROJECT);
+	cr_assert_eq(p->ops[1].nexprs, 1);
+	cr_expect_str_eq(dump(p->ops[1].exprs[0], b, sizeof(b)), "#1");
+	cr_expect_str_eq(names_of(&p->ops[1].out, b, sizeof(b)), "word");
+	cr_expect_str_eq(names_of(&p->pipeline_out, b, sizeof(b)), "word");
+
+	cr_expect(p->has_agg);
+	cr_assert_eq(p->nkeys, 1);
+	cr_expect_str_eq(dump(p->keys[0], b, sizeof(b)), "#0");
+	cr_expect_str_eq(names_of(&p->key_schema, b, sizeof(b)), "word");
+	cr_expect_eq(p->key_schema.cols[0].type, SL_TYPE_STRING);
+	cr_assert_eq(p->naggs, 1);
+	cr_expect_eq(p->aggs[0].fn, SL_AGG_COUNT_STAR);
+	cr_expect(p->aggs[0].arg == NULL);
+	cr_expect_eq(p->aggs[0].type, SL_TYPE_BIGINT);
+	cr_expect_str_eq(p->aggs[0].name, "count(1)");
+	cr_expect(p->having == NULL);
+	cr_assert_eq(p->nout, 2);
+	cr_expect_str_eq(dump(p->out[0], b, sizeof(b)), "#0");
+	cr_expect_str_eq(dump(p->out[1], b, sizeof(b)), "#1");
+	cr_expect_str_eq(names_of(&p->out_schema, b, sizeof(b)), "word|count");
+	cr_expect_eq(p->out_schema.cols[0].type, SL_TYPE_STRING);
+	cr_expect_eq(p->out_schema.cols[1].type, SL_TYPE_BIGINT);
+	cr_expect_eq(p->norder, 0);
+	cr_expect_eq(p->limit, -1);
+
+	cr_expect_str_eq(p->sink.name, "word_counts");
+	cr_expect_str_eq(p->sink.connector, "console");
+	cr_expect_eq(p->sink.mode, SL_OUTPUT_COMPLETE);
+	cr_expect_eq(p->sink.trigger, SL_TRIGGER_INTERVAL);
+	cr_expect_eq(p->sink.trigger_interval_us, 1000000);
+	cr_expect_eq(p->sink.num_rows, 20);
+	cr_expect_eq(p->sink.truncate, 20);
+	cr_expect_eq(p->sink.options.n, 0, "generic keys are not passed to the connector");
+	cr_expect_eq(p->sink.line, 4);
+
+	cr_expect_eq(p->settings.n_ingest, 1);
+	cr_expect_eq(p->settings.ingest_cores[0], 0);
+	cr_expect_eq(p->settings.n_agg, 1);
+	cr_expect_eq(p->settings.agg_cores[0], 1);
+	cr_expect_eq(p->settings.shards, 1, "shards 0 resolves to the number of agg cores");
+	cr_expect_str_eq(p->text, seed_sql);
+	sl_program_free(prog);
+}
+
+static const char seed_explain[] =
+	"== Physical Plan ==\n"
+	"Sink word_counts: console, output mode complete, trigger every 1 second, num_rows=20, "
+	"truncate=20  [control thread]\n"
+	"+- Project [word, count(1) AS count]  [agg core 1]\n"
+	"   +- Aggregate keys=[word], functions=[count(1)], state: a hash table per shard, 1 shard  "
+	"[agg core 1]\n"
+	"      +- Exchange hashpartitioning(word, 1)  [ingest core 0 -> agg core 1]\n"
+	"         +- Project [word]  [ingest core 0]\n"
+	"            +- Explode explode(split(value,  , -1)) AS word  [ingest core 0]\n"
+	"               +- Source lines: socket, host='localhost', port='9994', schema=(value "
+	"STRING)  [ingest core 0]\n";
+
+Test(plan, seed_explain_text)
+{
+	struct sl_program *prog = compile_ok(seed_sql);
+	char *text = sl_plan_explain(prog->plans[0]);
+	cr_assert(text != NULL);
+	cr_expect_str_eq(text, seed_explain);
+	free(text);
+	sl_program_free(prog);
+}
+
+Test(plan, explain_statement_gives_text_not_a_plan)
+{
+	char sql[2048];
+	/* the same sink under EXPLAIN: text, no plan, and the sink name stays
+	 * free for a real CREATE SINK */
+	snprintf(sql, sizeof(sql), "%sEXPLAIN %s%s", LINES, strstr(seed_sql, "CREATE SINK"),
+		 strstr(seed_sql, "CREATE SINK"));
+	struct sl_program *prog = compile_ok(sql);
+	cr_expect_eq(prog->nplans, 1);
+	cr_assert_eq(prog->nexplains, 1);
+	cr_expect_str_eq(prog->explains[0], seed_explain);
+	sl_program_free(prog);
+}
+
+Test(plan, explain_with_settings_cores_and_shards)
+{
+	struct sl_program *prog = compile_ok(
+		"SET ingest_cores = '0-1'; SET agg_cores = 2,4; SET shards = 8;\n" LINES
+		"EXPLAIN CREATE SINK top WITH (connector = 'console', output_mode = 'complete', "
+		"trigger = 'available_now', num_rows = 5, truncate = false)\n"
+		"AS SELECT upper(word) AS w, count(*) AS n, sum(length(word)) FROM " WORDS "\n"
+		"WHERE word <> '' GROUP BY upper(word) HAVING n > 1 ORDER BY n DESC LIMIT 3;\n"
+		"EXPLAIN SELECT value, length(value) / 2 AS half FROM lines WHERE value LIKE 'a%' "
+		"LIMIT 4;\n"
+		"EXPLAIN SELECT count(*) FROM lines;");
+	cr_assert_eq(prog->nexplains, 3);
+	cr_expect_str_eq(
+		prog->explains[0],
+		"== Physical Plan ==\n"
+		"Sink top: console, output mode complete, trigger available now, num_rows=5, truncate=0  "
+		"[control thread]\n"
+		"+- Limit 3  [control thread]\n"
+		"   +- Sort [n DESC NULLS LAST]  [control thread]\n"
+		"      +- Project [upper(word) AS w, count(1) AS n, sum(length(word))]  [agg cores 2,4]\n"
+		"         +- Filter (count(1) > 1)  [agg cores 2,4]\n"
+		"            +- Aggregate keys=[upper(word)], functions=[count(1), sum(length(word))], "
+		"state: a hash table per shard, 8 shards  [agg cores 2,4]\n"
+		"               +- Exchange hashpartitioning(upper(word), 8)  [ingest cores 0-1 -> agg "
+		"cores 2,4]\n"
+		"                  +- Filter (NOT (word = ))  [ingest cores 0-1]\n"
+		"                     +- Project [word]  [ingest cores 0-1]\n"
+		"                        +- Explode explode(split(value,  , -1)) AS word  [ingest cores "
+		"0-1]\n"
+		"                           +- Source lines: socket, host='localhost', port='9994', "
+		"schema=(value STRING)  [ingest cores 0-1]\n");
+	cr_expect_str_eq(prog->explains[1],
+			 "== Physical Plan ==\n"
+			 "Sink: console, output mode append, trigger default (each batch when the "
+			 "last is done), num_rows=20, truncate=20  [control thread]\n"
+			 "+- Limit 4  [control thread]\n"
+			 "   +- Project [value, (CAST(length(value) AS DOUBLE) / 2.0) AS half]  "
+			 "[ingest cores 0-1]\n"
+			 "      +- Filter value LIKE a%  [ingest cores 0-1]\n"
+			 "         +- Source lines: socket, host='localhost', port='9994', "
+			 "schema=(value STRING)  [ingest cores 0-1]\n");
+	cr_expect_str_eq(prog->explains[2],
+			 "== Physical Plan ==\n"
+			 "Sink: console, output mode append, trigger default (each batch when the "
+			 "last is done), num_rows=20, truncate=20  [control thread]\n"
+			 "+- Aggregate keys=[], functions=[count(1)], state: a hash table per shard, "
+			 "8 shards  [agg cores 2,4]\n"
+			 "   +- Exchange SinglePartition  [ingest cores 0-1 -> agg cores 2,4]\n"
+			 "      +- Source lines: socket, host='localhost', port='9994', schema=(value "
+			 "STRING)  [ingest cores 0-1]\n");
+	sl_program_free(prog);
+}
+
+/* --------------------------------------------------------- output names */
+
+struct names_case {
+	const char *sink_and_query; /* after the sources */
+	const char *names;
+};
+
+static const struct names_case names_cases[] = {
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT value, lower(value), length(value) + 1, "
+	 "value AS v, split(value, ' '), CAST(value AS INT) FROM lines",
+	 "value|lower(value)|(length(value) + 1)|v|split(value,  , -1)|CAST(value AS INT)"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT VALUE, lines.value FROM lines",
+	 "value|value"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT t.Value FROM lines AS t", "value"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT explode(split(value, ' ')) FROM lines",
+	 "col"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT value, explode(split(value, ' ')) AS w "
+	 "FROM lines",
+	 "value|w"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT *, upper(value) FROM lines",
+	 "value|upper(value)"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT 1 + 2, 'a', true, NULL, -i, i % 2 FROM "
+	 "nums",
+	 "(1 + 2)|a|true|NULL|(- i)|(i % 2)"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT s LIKE 'a%', s IS NULL, "
+	 "if(b, 1, 2), coalesce(s, 'x'), i BETWEEN 1 AND 2, s || 'x' FROM nums",
+	 "s LIKE a%|(s IS NULL)|(IF(b, 1, 2))|coalesce(s, x)|((i >= 1) AND (i <= 2))|concat(s, x)"},
+	{"CREATE SINK o WITH (connector = 'console', output_mode = 'update') AS SELECT word, count(*), "
+	 "count(1), count(word), sum(length(word)), avg(length(word)), mean(length(word)), "
+	 "min(word), max(word) FROM " WORDS " GROUP BY word",
+	 "word|count(1)|count(1)|count(word)|sum(length(word))|avg(length(word))|mean(length(word))|"
+	 "min(word)|max(word)"},
+	{"CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS SELECT count(*) AS "
+	 "n, sum(l) / count(*) FROM nums",
+	 "n|(sum(l) / count(1))"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT w FROM lines LATERAL VIEW "
+	 "explode(split(value, ' ')) t AS w",
+	 "w"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT * FROM lines LATERAL VIEW "
+	 "explode(split(value, ' ')) t",
+	 "value|col"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT CASE WHEN i > 0 THEN 'p' ELSE 'n' END, "
+	 "substr(s, 2), upper(s) u FROM nums",
+	 "CASE WHEN (i > 0) THEN p ELSE n END|substr(s, 2, 2147483647)|u"},
+};
+
+Test(plan, output_names_follow_spark)
+{
+	for (size_t i = 0; i < sizeof(names_cases) / sizeof(names_cases[0]); i++) {
+		char sql[2048], b[1024];
+		snprintf(sql, sizeof(sql), LINES NUMS "%s;", names_cases[i].sink_and_query);
+		struct sl_program *prog = compile_ok(sql);
+		cr_assert_eq(prog->nplans, 1);
+		const struct sl_plan *p = prog->plans[0];
+		cr_expect_str_eq(names_of(&p->out_schema, b, sizeof(b)), names_cases[i].names,
+				 "case %zu", i);
+		cr_expect_eq(p->nout, p->out_schema.ncols);
+		for (uint32_t k = 0; k < p->nout; k++) {
+			check_typed(p->out[k]);
+			cr_expect_eq(p->out[k]->type, p->out_schema.cols[k].type, "case %zu col %u", i, k);
+		}
+		sl_program_free(prog);
+	}
+}
+
+/* -------------------------------------------------------- implicit casts */
+
+struct cast_case {
+	const char *expr;
+	const char *tree;
+	enum sl_type type;
+};
+
+static const struct cast_case cast_cases[] = {
+	{"i + l", "add(cast<BIGINT>(#0),#1)", SL_TYPE_BIGINT},
+	{"i + d", "add(cast<DOUBLE>(#0),#2)", SL_TYPE_DOUBLE},
+	{"i + 1", "add(#0,1i)", SL_TYPE_INT},
+	{"l - 1", "sub(#1,1L)", SL_TYPE_BIGINT},
+	{"1.5 * i", "mul(1.5d,cast<DOUBLE>(#0))", SL_TYPE_DOUBLE},
+	{"d = 1", "eq(#2,1d)", SL_TYPE_BOOLEAN},
+	{"i / 2", "div(cast<DOUBLE>(#0),2d)", SL_TYPE_DOUBLE},
+	{"d / d", "div(#2,#2)", SL_TYPE_DOUBLE},
+	{"i % 2", "mod(#0,2i)", SL_TYPE_INT},
+	{"l % i", "mod(#1,cast<BIGINT>(#0))", SL_TYPE_BIGINT},
+	{"s + 1", "add(cast<DOUBLE>(#3),1d)", SL_TYPE_DOUBLE},
+	{"i + NULL", "add(#0,null:INT)", SL_TYPE_INT},
+	{"-i", "neg(#0)", SL_TYPE_INT},
+	{"-s", "neg(cast<DOUBLE>(#3))", SL_TYPE_DOUBLE},
+	{"s = 1", "eq(cast<INT>(#3),1i)", SL_TYPE_BOOLEAN},
+	{"s = l", "eq(cast<BIGINT>(#3),#1)", SL_TYPE_BOOLEAN},
+	{"s < d", "lt(cast<DOUBLE>(#3),#2)", SL_TYPE_BOOLEAN},
+	{"s = b", "eq(cast<BOOLEAN>(#3),#4)", SL_TYPE_BOOLEAN},
+	{"ts > '2024-01-01'", "gt(#5,cast<TIMESTAMP>('2024-01-01'))", SL_TYPE_BOOLEAN},
+	{"i = 1.5", "eq(cast<DOUBLE>(#0),1.5d)", SL_TYPE_BOOLEAN},
+	{"i <= l", "le(cast<BIGINT>(#0),#1)", SL_TYPE_BOOLEAN},
+	{"i = NULL", "eq(#0,null:INT)", SL_TYPE_BOOLEAN},
+	{"s <> 'a'", "ne(#3,'a')", SL_TYPE_BOOLEAN},
+	{"s != 'a'", "ne(#3,'a')", SL_TYPE_BOOLEAN},
+	{"s == 'a'", "eq(#3,'a')", SL_TYPE_BOOLEAN},
+	{"lower(i)", "lower(cast<STRING>(#0))", SL_TYPE_STRING},
+	{"lcase(s)", "lower(#3)", SL_TYPE_STRING},
+	{"ucase(s)", "upper(#3)", SL_TYPE_STRING},
+	{"trim(s)", "trim(#3)", SL_TYPE_STRING},
+	{"length(d)", "length(cast<STRING>(#2))", SL_TYPE_INT},
+	{"char_length(s) + character_length(s)", "add(length(#3),length(#3))", SL_TYPE_INT},
+	{"concat(s, i, 'x')", "concat(#3,cast<STRING>(#0),'x')", SL_TYPE_STRING},
+	{"s || 1", "concat(#3,'1')", SL_TYPE_STRING},
+	{"s || 1.5D", "concat(#3,'1.5')", SL_TYPE_STRING},
+	{"concat(b, NULL)", "concat(cast<STRING>(#4),null:STRING)", SL_TYPE_STRING},
+	{"substr(s, l, 2)", "substr(#3,cast<INT>(#1),2i)", SL_TYPE_STRING},
+	{"substring(s, '2')", "substr(#3,cast<INT>('2'))", SL_TYPE_STRING},
+	{"substr(s, 1.5)", "substr(#3,cast<INT>(1.5d))", SL_TYPE_STRING},
+	{"split(s, ',')", "split(#3,',')", SL_TYPE_ARRAY},
+	{"split(i, ',', 2L)", "split(cast<STRING>(#0),',',cast<INT>(2L))", SL_TYPE_ARRAY},
+	{"size(split(s, ','))", "size(split(#3,','))", SL_TYPE_INT},
+	{"size(NULL)", "size(null:ARRAY)", SL_TYPE_INT},
+	{"coalesce(i, l, NULL)", "coalesce(cast<BIGINT>(#0),#1,null:BIGINT)", SL_TYPE_BIGINT},
+	{"coalesce(i, s)", "coalesce(cast<STRING>(#0),#3)", SL_TYPE_STRING},
+	{"coalesce(s)", "coalesce(#3)", SL_TYPE_STRING},
+	{"if(b, i, d)", "if(#4,cast<DOUBLE>(#0),#2)", SL_TYPE_DOUBLE},
+	{"if(NULL, 1, 2)", "if(null:BOOLEAN,1i,2i)", SL_TYPE_INT},
+	{"if(b, 'x', NULL)", "if(#4,'x',null:STRING)", SL_TYPE_STRING},
+	{"CASE WHEN b THEN 'x' WHEN i > 1 THEN 'y' END", "if(#4,'x',if(gt(#0,1i),'y',null:STRING))",
+	 SL_TYPE_STRING},
+	{"CASE i WHEN 1 THEN d ELSE 0 END", "if(eq(#0,1i),#2,0d)", SL_TYPE_DOUBLE},
+	{"s LIKE 'a%'", "like(#3,'a%')", SL_TYPE_BOOLEAN},
+	{"i LIKE '1%'", "like(cast<STRING>(#0),'1%')", SL_TYPE_BOOLEAN},
+	{"s NOT LIKE 'a\\_b'", "not(like(#3,'a\\_b'))", SL_TYPE_BOOLEAN},
+	{"s RLIKE '^x+'", "rlike(#3,'^x+')", SL_TYPE_BOOLEAN},
+	{"s NOT REGEXP 'x'", "not(rlike(#3,'x'))", SL_TYPE_BOOLEAN},
+	{"i BETWEEN 1 AND l", "and(ge(#0,1i),le(cast<BIGINT>(#0),#1))", SL_TYPE_BOOLEAN},
+	{"i NOT BETWEEN 1 AND 2", "not(and(ge(#0,1i),le(#0,2i)))", SL_TYPE_BOOLEAN},
+	{"i IN (1, 2L)", "or(eq(cast<BIGINT>(#0),1L),eq(cast<BIGINT>(#0),2L))", SL_TYPE_BOOLEAN},
+	{"s IN ('a', 1)", "or(eq(#3,'a'),eq(#3,'1'))", SL_TYPE_BOOLEAN},
+	{"i NOT IN (3)", "not(eq(#0,3i))", SL_TYPE_BOOLEAN},
+	{"s IS NULL", "is_null(#3)", SL_TYPE_BOOLEAN},
+	{"split(s, ' ') IS NOT NULL", "is_not_null(split(#3,' '))", SL_TYPE_BOOLEAN},
+	{"NOT b AND i > 0 OR s <> 'a'", "or(and(not(#4),gt(#0,0i)),ne(#3,'a'))", SL_TYPE_BOOLEAN},
+	{"b AND NULL", "and(#4,null:BOOLEAN)", SL_TYPE_BOOLEAN},
+	{"CAST(s AS INT)", "cast<INT>(#3)", SL_TYPE_INT},
+	{"CAST(i AS INT)", "#0", SL_TYPE_INT},
+	{"CAST(1 AS STRING)", "'1'", SL_TYPE_STRING},
+	{"CAST(true AS STRING)", "'true'", SL_TYPE_STRING},
+	{"CAST(d AS TIMESTAMP)", "cast<TIMESTAMP>(#2)", SL_TYPE_TIMESTAMP},
+	{"CAST(NULL AS DOUBLE)", "null:DOUBLE", SL_TYPE_DOUBLE},
+	{"CAST('1' AS LONG)", "cast<BIGINT>('1')", SL_TYPE_BIGINT},
+	{"2147483648 + i", "add(2147483648L,cast<BIGINT>(#0))", SL_TYPE_BIGINT},
+	{"NULL = NULL", "eq(null:STRING,null:STRING)", SL_TYPE_BOOLEAN},
+	{"coalesce(NULL, NULL) + 1", "add(null:INT,1i)", SL_TYPE_INT},
+	{"NULL + NULL", "add(null:DOUBLE,null:DOUBLE)", SL_TYPE_DOUBLE},
+};
+
+Test(plan, implicit_casts_as_spark)
+{
+	for (size_t i = 0; i < sizeof(cast_cases) / sizeof(cast_cases[0]); i++) {
+		char sql[1024], b[512];
+		snprintf(sql, sizeof(sql),
+			 NUMS "CREATE SINK o WITH (connector = 'console') AS SELECT %s FROM nums;",
+			 cast_cases[i].expr);
+		struct sl_program *prog = compile_ok(sql);
+		const struct sl_plan *p = prog->plans[0];
+		cr_assert_eq(p->nout, 1);
+		check_typed(p->out[0]);
+		cr_expect_str_eq(dump(p->out[0], b, sizeof(b)), cast_cases[i].tree, "case %zu: %s", i,
+				 cast_cases[i].expr);
+		cr_expect_eq(p->out[0]->type, cast_cases[i].type, "case %zu: %s", i, cast_cases[i].expr);
+		cr_expect_eq(p->nops, 0, "a top-level select list is plan.out, not an op");
+		sl_program_free(prog);
+	}
+}
+
+/* --------------------------------------------------------- aggregation */
+
+Test(plan, group_by_alias_ordinal_and_expression)
+{
+	static const char *const groups[] = {"lower(value)", "w", "1"};
+	for (size_t i = 0; i < 3; i++) {
+		char sql[1024], b[512];
+		snprintf(sql, sizeof(sql),
+			 LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'update') AS "
+			       "SELECT lower(value) AS w, upper(lower(value)), count(*) FROM lines "
+			       "GROUP BY %s;",
+			 groups[i]);
+		struct sl_program *prog = compile_ok(sql);
+		const struct sl_plan *p = prog->plans[0];
+		cr_assert_eq(p->nkeys, 1, "group %s", groups[i]);
+		cr_expect_str_eq(dump(p->keys[0], b, sizeof(b)), "lower(#0)");
+		cr_assert_eq(p->nout, 3);
+		cr_expect_str_eq(dump(p->out[0], b, sizeof(b)), "#0", "the key is reused");
+		cr_expect_str_eq(dump(p->out[1], b, sizeof(b)), "upper(#0)");
+		cr_expect_str_eq(dump(p->out[2], b, sizeof(b)), "#1");
+		cr_expect_str_eq(names_of(&p->out_schema, b, sizeof(b)),
+				 "w|upper(lower(value))|count(1)");
+		sl_program_free(prog);
+	}
+}
+
+Test(plan, aggregates_types_dedupe_and_having)
+{
+	char b[512];
+	struct sl_program *prog = compile_ok(
+		NUMS "CREATE SINK o WITH (connector = 'console', output_mode = 'update') AS\n"
+		     "SELECT s, count(*) AS n, count(1), sum(i), sum(d), sum(s), avg(i), min(s), max(ts), "
+		     "count(l)\n"
+		     "FROM nums GROUP BY s, s HAVING n > 1 AND max(l) < 10;");
+	const struct sl_plan *p = prog->plans[0];
+	cr_expect_eq(p->nkeys, 1, "a repeated key is one key");
+	static const struct {
+		enum sl_agg_fn fn;
+		enum sl_type type;
+		const char *arg;
+		const char *name;
+	} want[] = {
+		{SL_AGG_COUNT_STAR, SL_TYPE_BIGINT, NULL, "count(1)"},
+		{SL_AGG_SUM, SL_TYPE_BIGINT, "#0", "sum(i)"},
+		{SL_AGG_SUM, SL_TYPE_DOUBLE, "#2", "sum(d)"},
+		{SL_AGG_SUM, SL_TYPE_DOUBLE, "cast<DOUBLE>(#3)", "sum(s)"},
+		{SL_AGG_AVG, SL_TYPE_DOUBLE, "#0", "avg(i)"},
+		{SL_AGG_MIN, SL_TYPE_STRING, "#3", "min(s)"},
+		{SL_AGG_MAX, SL_TYPE_TIMESTAMP, "#5", "max(ts)"},
+		{SL_AGG_COUNT, SL_TYPE_BIGINT, "#1", "count(l)"},
+		{SL_AGG_MAX, SL_TYPE_BIGINT, "#1", "max(l)"},
+	};
+	cr_assert_eq(p->naggs, sizeof(want) / sizeof(want[0]), "count(*) and count(1) are one");
+	for (uint32_t i = 0; i < p->naggs; i++) {
+		cr_expect_eq(p->aggs[i].fn, want[i].fn, "agg %u", i);
+		cr_expect_eq(p->aggs[i].type, want[i].type, "agg %u", i);
+		cr_expect_str_eq(p->aggs[i].name, want[i].name, "agg %u", i);
+		if (want[i].arg == NULL)
+			cr_expect(p->aggs[i].arg == NULL);
+		else
+			cr_expect_str_eq(dump(p->aggs[i].arg, b, sizeof(b)), want[i].arg, "agg %u", i);
+	}
+	cr_assert_eq(p->nout, 10);
+	cr_expect_str_eq(dump(p->out[1], b, sizeof(b)), "#1");
+	cr_expect_str_eq(dump(p->out[2], b, sizeof(b)), "#1");
+	cr_expect_str_eq(dump(p->out[9], b, sizeof(b)), "#8");
+	/* HAVING's n is the select alias; max(l) is computed only for HAVING */
+	cr_expect_str_eq(dump(p->having, b, sizeof(b)), "and(gt(#1,1L),lt(#9,10L))");
+	sl_program_free(prog);
+}
+
+Test(plan, global_aggregate_has_no_keys)
+{
+	struct sl_program *prog = compile_ok(
+		LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS "
+		      "SELECT count(*), max(length(value)) + 1 FROM lines;");
+	const struct sl_plan *p = prog->plans[0];
+	char b[256];
+	cr_expect(p->has_agg);
+	cr_expect_eq(p->nkeys, 0);
+	cr_expect_eq(p->naggs, 2);
+	cr_expect_str_eq(dump(p->out[1], b, sizeof(b)), "add(#1,1i)");
+	sl_program_free(prog);
+}
+
+Test(plan, query_over_an_aggregated_derived_table_is_composed)
+{
+	char b[512];
+	struct sl_program *prog = compile_ok(
+		LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'update') AS\n"
+		      "SELECT word, n * 2 AS n2 FROM (SELECT word, count(*) AS n FROM " WORDS
+		      " GROUP BY word HAVING count(*) > 0) c WHERE c.n > 1;");
+	const struct sl_plan *p = prog->plans[0];
+	cr_expect(p->has_agg);
+	cr_expect_eq(p->nops, 2);
+	cr_assert_eq(p->nout, 2);
+	cr_expect_str_eq(dump(p->out[0], b, sizeof(b)), "#0");
+	cr_expect_str_eq(dump(p->out[1], b, sizeof(b)), "mul(#1,2L)");
+	cr_expect_str_eq(dump(p->having, b, sizeof(b)), "and(gt(#1,0L),gt(#1,1L))");
+	cr_expect_str_eq(names_of(&p->out_schema, b, sizeof(b)), "word|n2");
+	sl_program_free(prog);
+}
+
+/* ------------------------------------------------------ stateless shapes */
+
+Test(plan, stateless_shapes)
+{
+	char b[512];
+	struct sl_program *prog = compile_ok(
+		LINES "CREATE SINK a WITH (connector = 'console') AS SELECT * FROM (SELECT * FROM lines);\n"
+		      "CREATE SINK b WITH (connector = 'console') AS SELECT v FROM (SELECT value AS v "
+		      "FROM lines);\n"
+		      "CREATE SINK c WITH (connector = 'console') AS SELECT w FROM lines LATERAL VIEW "
+		      "explode(split(value, ' ')) t AS w WHERE w <> '';\n"
+		      "CREATE SINK d WITH (connector = 'console') AS SELECT explode(split(value, ' ')) "
+		      "AS word FROM lines WHERE length(value) > 0;\n"
+		      "CREATE SINK e WITH (connector = 'console') AS SELECT x.value FROM (SELECT value, "
+		      "length(value) AS n FROM lines) x WHERE n > 2;");
+	cr_assert_eq(prog->nplans, 5);
+	const struct sl_plan *p = prog->plans[0];
+	cr_expect_eq(p->nops, 0, "identity projects are skipped");
+	cr_expect(!p->has_agg);
+	cr_expect_str_eq(dump(p->out[0], b, sizeof(b)), "#0");
+
+	p = prog->plans[1];
+	cr_assert_eq(p->nops, 1, "a renaming project stays");
+	cr_expect_eq(p->ops[0].kind, SL_OP_PROJECT);
+	cr_expect_str_eq(names_of(&p->pipeline_out, b, sizeof(b)), "v");
+
+	p = prog->plans[2];
+	cr_assert_eq(p->nops, 2);
+	cr_expect_eq(p->ops[0].kind, SL_OP_EXPLODE);
+	cr_expect_eq(p->ops[1].kind, SL_OP_FILTER);
+	cr_expect_str_eq(dump(p->ops[1].pred, b, sizeof(b)), "ne(#1,'')");
+	cr_expect_str_eq(names_of(&p->ops[1].out, b, sizeof(b)), "value|w");
+	cr_expect_str_eq(dump(p->out[0], b, sizeof(b)), "#1");
+
+	p = prog->plans[3];
+	cr_assert_eq(p->nops, 2, "WHERE runs before the select list's explode");
+	cr_expect_eq(p->ops[0].kind, SL_OP_FILTER);
+	cr_expect_eq(p->ops[1].kind, SL_OP_EXPLODE);
+	cr_expect_str_eq(dump(p->out[0], b, sizeof(b)), "#1");
+	cr_expect_str_eq(names_of(&p->out_schema, b, sizeof(b)), "word");
+
+	p = prog->plans[4];
+	cr_assert_eq(p->nops, 2);
+	cr_expect_eq(p->ops[0].kind, SL_OP_PROJECT);
+	cr_expect_eq(p->ops[1].kind, SL_OP_FILTER);
+	cr_expect_str_eq(dump(p->ops[1].pred, b, sizeof(b)), "gt(#1,2i)");
+	sl_program_free(prog);
+}
+
+Test(plan, order_by_keys)
+{
+	struct sl_program *prog = compile_ok(
+		LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS\n"
+		      "SELECT word, count(*) AS n FROM " WORDS " GROUP BY word\n"
+		      "ORDER BY n DESC, 1, count(*) NULLS FIRST, WORD DESC NULLS FIRST LIMIT 7;\n"
+		      "CREATE SINK p WITH (connector = 'console') AS SELECT value FROM lines LIMIT 0;");
+	const struct sl_plan *p = prog->plans[0];
+	cr_assert_eq(p->norder, 4);
+	cr_expect(p->order[0].col == 1 && p->order[0].desc && !p->order[0].nulls_first);
+	cr_expect(p->order[1].col == 0 && !p->order[1].desc && p->order[1].nulls_first);
+	cr_expect(p->order[2].col == 1 && !p->order[2].desc && p->order[2].nulls_first);
+	cr_expect(p->order[3].col == 0 && p->order[3].desc && p->order[3].nulls_first);
+	cr_expect_eq(p->limit, 7);
+	cr_expect_eq(p->naggs, 1, "ORDER BY adds no aggregates");
+	cr_expect_eq(prog->plans[1]->limit, 0, "LIMIT in append mode without aggregation");
+	cr_expect_eq(prog->plans[1]->norder, 0);
+	sl_program_free(prog);
+}
+
+/* ------------------------------------------------- settings and options */
+
+Test(plan, settings_default)
+{
+	struct sl_settings s;
+	sl_settings_default(&s, 1);
+	cr_expect(s.n_ingest == 1 && s.ingest_cores[0] == 0 && s.n_agg == 1 && s.agg_cores[0] == 0);
+	cr_expect_eq(s.shards, 0);
+	cr_expect_eq(s.max_line_length, 1u << 20);
+	cr_expect_eq(s.ring_slots, 256);
+	cr_expect_eq(s.blocks_per_core, 0);
+	sl_settings_default(&s, 2);
+	cr_expect(s.n_ingest == 1 && s.ingest_cores[0] == 0 && s.n_agg == 1 && s.agg_cores[0] == 1);
+	sl_settings_default(&s, 3);
+	cr_expect(s.n_ingest == 1 && s.n_agg == 2 && s.agg_cores[0] == 1 && s.agg_cores[1] == 2);
+	sl_settings_default(&s, 8);
+	cr_expect(s.n_ingest == 4 && s.ingest_cores[3] == 3 && s.n_agg == 4 && s.agg_cores[0] == 4);
+	sl_settings_default(&s, 200);
+	cr_expect(s.n_ingest == 64 && s.n_agg == 64 && s.agg_cores[0] == 100);
+}
+
+Test(plan, set_applies_to_following_sinks)
+{
+	struct sl_program *prog = compile_ok(
+		"SET shards = 8;\n" LINES
+		"CREATE SINK a WITH (connector = 'console') AS SELECT value FROM lines;\n"
+		"SET spark.sql.shuffle.partitions = 3; SET ingest_cores = 0-1; SET agg_cores = '2,4-5';\n"
+		"SET max_line_length = 4096; SET ring_slots = 1024;\n"
+		"CREATE SINK b WITH (connector = 'console') AS SELECT value FROM lines;\n"
+		"SET shards = '16';\n");
+	cr_assert_eq(prog->nplans, 2);
+	const struct sl_settings *a = &prog->plans[0]->settings;
+	const struct sl_settings *b = &prog->plans[1]->settings;
+	cr_expect_eq(a->shards, 8);
+	cr_expect_eq(a->n_ingest, 1);
+	cr_expect_eq(a->ring_slots, 256);
+	cr_expect_eq(b->shards, 3);
+	cr_expect(b->n_ingest == 2 && b->ingest_cores[0] == 0 && b->ingest_cores[1] == 1);
+	cr_expect(b->n_agg == 3 && b->agg_cores[0] == 2 && b->agg_cores[1] == 4 && b->agg_cores[2] == 5);
+	cr_expect_eq(b->max_line_length, 4096);
+	cr_expect_eq(b->ring_slots, 1024);
+	sl_program_free(prog);
+}
+
+Test(plan, shards_default_to_agg_cores)
+{
+	struct sl_settings s;
+	sl_settings_default(&s, 8);
+	struct sl_program *prog = NULL;
+	char err[512];
+	cr_assert_eq(sl_sql_compile(LINES "CREATE SINK a WITH (connector = 'console') AS SELECT value "
+					  "FROM lines;",
+				    &s, &prog, err, sizeof(err)),
+		     0, "%s", err);
+	cr_expect_eq(prog->plans[0]->settings.shards, 4);
+	sl_program_free(prog);
+}
+
+Test(plan, sink_options)
+{
+	struct sl_program *prog = compile_ok(
+		LINES "CREATE SINK a WITH (connector = 'console', trigger = 'availableNow', num_rows = 3, "
+		      "truncate = 'false') AS SELECT value FROM lines;\n"
+		      "CREATE SINK b WITH (connector = 'CONSOLE', trigger = 'once', truncate = 7) AS "
+		      "SELECT value FROM lines;\n"
+		      "CREATE SINK c WITH (connector = 'console', trigger = '100 ms', truncate = TRUE, "
+		      "output_mode = 'UPDATE') AS SELECT value FROM lines;\n"
+		      "CREATE SINK d WITH (connector = 'file', path = 'out/', format = csv) AS SELECT "
+		      "value FROM lines;\n");
+	cr_assert_eq(prog->nplans, 4);
+	const struct sl_sink_spec *a = &prog->plans[0]->sink, *b = &prog->plans[1]->sink;
+	const struct sl_sink_spec *c = &prog->plans[2]->sink, *d = &prog->plans[3]->sink;
+	cr_expect_eq(a->trigger, SL_TRIGGER_AVAILABLE_NOW);
+	cr_expect_eq(a->num_rows, 3);
+	cr_expect_eq(a->truncate, 0);
+	cr_expect_eq(a->mode, SL_OUTPUT_APPEND, "append is Spark's default");
+	cr_expect_str_eq(b->connector, "console", "the registered name");
+	cr_expect_eq(b->trigger, SL_TRIGGER_AVAILABLE_NOW);
+	cr_expect_eq(b->truncate, 7);
+	cr_expect_eq(c->trigger, SL_TRIGGER_INTERVAL);
+	cr_expect_eq(c->trigger_interval_us, 100000);
+	cr_expect_eq(c->truncate, 20);
+	cr_expect_eq(c->mode, SL_OUTPUT_UPDATE);
+	cr_expect_eq(d->trigger, SL_TRIGGER_DEFAULT);
+	cr_assert_eq(d->options.n, 2, "connector-specific keys only");
+	cr_expect_str_eq(d->options.v[0].key, "path");
+	cr_expect_str_eq(d->options.v[0].value, "out/");
+	cr_expect_str_eq(d->options.v[1].value, "csv");
+	sl_program_free(prog);
+}
+
+Test(plan, program_without_sinks)
+{
+	struct sl_program *prog = compile_ok("SET shards = 2;\n" LINES "-- nothing runs\n");
+	cr_expect_eq(prog->nplans, 0);
+	cr_expect_eq(prog->nexplains, 0);
+	sl_program_free(prog);
+	prog = compile_ok("");
+	cr_expect_eq(prog->nplans, 0);
+	sl_program_free(prog);
+}
+
+Test(plan, source_without_columns_has_value_string)
+{
+	struct sl_program *prog = compile_ok(
+		"CREATE SOURCE raw WITH (connector = 'strict', path = '/tmp/x');\n"
+		"CREATE SINK o WITH (connector = 'console') AS SELECT upper(value) FROM raw;");
+	const struct sl_plan *p = prog->plans[0];
+	cr_assert_eq(p->source.schema.ncols, 1);
+	cr_expect_str_eq(p->source.schema.cols[0].name, "value");
+	cr_expect_eq(p->source.schema.cols[0].type, SL_TYPE_STRING);
+	cr_expect_str_eq(p->source.connector, "strict");
+	sl_program_free(prog);
+}
+
+Test(plan, cpu_lists)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} ok[] = {
+		{"0", "0"}, {"0-3", "0-3"}, {"0,2,4-5", "0,2,4-5"}, {" 1 , 3 - 4 ", "1,3-4"},
+		{"7,6", "7,6"}, {"1023", "1023"},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int cpus[64];
+		uint32_t n = 0;
+		char msg[256], back[256];
+		cr_assert_eq(sl_cpu_list_parse(ok[i].in, cpus, 64, &n, msg, sizeof(msg)), 0, "%s: %s",
+			     ok[i].in, msg);
+		sl_cpu_list_format(cpus, n, back, sizeof(back));
+		cr_expect_str_eq(back, ok[i].out);
+	}
+	static const struct {
+		const char *in;
+		uint32_t max;
+		const char *msg;
+	} bad[] = {
+		{"", 64, "a CPU list is CPU numbers and ranges such as '0', '0-3' or '0,2,4-5', not ''"},
+		{"a", 64, "a CPU list is CPU numbers and ranges such as '0', '0-3' or '0,2,4-5', not 'a'"},
+		{"1,", 64, "a CPU list is CPU numbers and ranges such as '0', '0-3' or '0,2,4-5', not '1,'"},
+		{"3-1", 64, "CPU range 3-1 runs backwards"},
+		{"1,1", 64, "CPU 1 is listed twice in '1,1'"},
+		{"1024", 64, "CPU numbers go from 0 to 1023, not '1024'"},
+		{"0-4", 4, "at most 4 CPUs may be listed, '0-4' has more"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int cpus[64];
+		uint32_t n = 0;
+		char msg[256] = "";
+		cr_expect_eq(sl_cpu_list_parse(bad[i].in, cpus, bad[i].max, &n, msg, sizeof(msg)),
+			     -EINVAL);
+		cr_expect_str_eq(msg, bad[i].msg);
+	}
+	int unpinned[2] = {-1, 3};
+	char out[64];
+	sl_cpu_list_format(unpinned, 2, out, sizeof(out));
+	cr_expect_str_eq(out, "unpinned,3");
+}
+
+/* -------------------------------------------------------------- errors */
+
+struct err_case {
+	const char *sql;
+	const char *msg;
+};
+
+/* Expression errors: the select list starts at line 3, column 11. */
+#define EXPR_PRE NUMS "CREATE SINK o WITH (connector = 'console')\nAS SELECT "
+
+static const struct err_case expr_errors[] = {
+	{EXPR_PRE "b + 1 FROM nums",
+	 "line 3, column 13: cannot resolve '(b + 1)' due to data type mismatch: the left and right "
+	 "operands of the binary operator have incompatible types (BOOLEAN and INT)"},
+	{EXPR_PRE "ts - 1 FROM nums",
+	 "line 3, column 14: cannot resolve '(ts - 1)' due to data type mismatch: the left and right "
+	 "operands of the binary operator have incompatible types (TIMESTAMP and INT)"},
+	{EXPR_PRE "b < i FROM nums",
+	 "line 3, column 13: cannot resolve '(b < i)' due to data type mismatch: the left and right "
+	 "operands of the binary operator have incompatible types (BOOLEAN and INT)"},
+	{EXPR_PRE "split(s, ',') = s FROM nums",
+	 "line 3, column 25: cannot resolve '(split(s, ,, -1) = s)' due to data type mismatch: the left "
+	 "and right operands of the binary operator have incompatible types (ARRAY<STRING> and "
+	 "STRING)"},
+	{EXPR_PRE "i AND b FROM nums",
+	 "line 3, column 11: cannot resolve '(i AND b)' due to data type mismatch: argument 1 requires "
+	 "BOOLEAN type, however, 'i' is of INT type"},
+	{EXPR_PRE "NOT s FROM nums",
+	 "line 3, column 15: cannot resolve '(NOT s)' due to data type mismatch: argument 1 requires "
+	 "BOOLEAN type, however, 's' is of STRING type"},
+	{EXPR_PRE "-b FROM nums",
+	 "line 3, column 11: cannot resolve '(- b)' due to data type mismatch: unary minus needs a "
+	 "number, not BOOLEAN"},
+	{EXPR_PRE "split(s) FROM nums", "line 3, column 11: split expects 2 or 3 arguments, got 1"},
+	{EXPR_PRE "split(s, ',', 1, 2) FROM nums",
+	 "line 3, column 11: split expects 2 or 3 arguments, got 4"},
+	{EXPR_PRE "split(s, s) FROM nums",
+	 "line 3, column 20: the pattern of split must be a constant string such as '\\\\s+'"},
+	{EXPR_PRE "s RLIKE s FROM nums",
+	 "line 3, column 19: the pattern of RLIKE must be a constant string such as '\\\\s+'"},
+	{EXPR_PRE "s LIKE 1 FROM nums",
+	 "line 3, column 18: the pattern of LIKE must be a constant string such as '\\\\s+'"},
+	{EXPR_PRE "lower(s, s) FROM nums", "line 3, column 11: lower expects 1 argument, got 2"},
+	{EXPR_PRE "if(b, 1) FROM nums", "line 3, column 11: if expects 3 arguments, got 2"},
+	{EXPR_PRE "substr(s) FROM nums", "line 3, column 11: substr expects 2 or 3 arguments, got 1"},
+	{EXPR_PRE "substr(s, b) FROM nums",
+	 "line 3, column 21: substr expects an INT argument here, got BOOLEAN"},
+	{EXPR_PRE "lowr(s) FROM nums", "line 3, column 11: unknown function 'lowr'; did you mean lower?"},
+	{EXPR_PRE "frobnicate(s) FROM nums",
+	 "line 3, column 11: unknown function 'frobnicate' (functions: avg, char_length, "
+	 "character_length, coalesce, concat, count, explode, if, lcase, length, lower, max, mean, min, "
+	 "size, split, substr, substring, sum, trim, ucase, upper)"},
+	{EXPR_PRE "wrd FROM nums",
+	 "line 3, column 11: unknown column 'wrd' (columns: i, l, d, s, b, ts)"},
+	{EXPR_PRE "x.i FROM nums",
+	 "line 3, column 11: unknown table or alias 'x' in 'x.i' (columns: i, l, d, s, b, ts)"},
+	{EXPR_PRE "nums.q FROM nums",
+	 "line 3, column 11: unknown column 'nums.q' (columns: i, l, d, s, b, ts)"},
+	{EXPR_PRE "nums.i FROM nums n",
+	 "line 3, column 11: unknown table or alias 'nums' in 'nums.i' (columns: i, l, d, s, b, ts)"},
+	{EXPR_PRE "x.* FROM nums",
+	 "line 3, column 11: unknown table or alias 'x' in 'x.*' (columns: i, l, d, s, b, ts)"},
+	{EXPR_PRE "size(s) FROM nums",
+	 "line 3, column 11: cannot resolve 'size(s)' due to data type mismatch: argument 1 requires an "
+	 "ARRAY, however, it is of STRING type"},
+	{EXPR_PRE "lower(split(s, ',')) FROM nums",
+	 "line 3, column 17: lower expects STRING arguments, got ARRAY<STRING>"},
+	{EXPR_PRE "if(i, 1, 2) FROM nums",
+	 "line 3, column 14: cannot resolve '(IF(i, 1, 2))' due to data type mismatch: argument 1 "
+	 "requires BOOLEAN type, however, 'i' is of INT type"},
+	{EXPR_PRE "coalesce(b, i) FROM nums",
+	 "line 3, column 11: cannot resolve 'coalesce(b, i)' due to data type mismatch: the values must "
+	 "all have one type, but they are BOOLEAN, INT"},
+	{EXPR_PRE "CASE WHEN b THEN b ELSE 1 END FROM nums",
+	 "line 3, column 11: cannot resolve 'CASE WHEN b THEN b ELSE 1 END' due to data type mismatch: "
+	 "the values must all have one type, but they are BOOLEAN, INT"},
+	{EXPR_PRE "if(b, split(s, ','), NULL) FROM nums",
+	 "line 3, column 11: cannot resolve '(IF(b, split(s, ,, -1), NULL))': choosing between ARRAY "
+	 "values is not supported; explode the arrays first"},
+	{EXPR_PRE "coalesce(split(s, ','), split(s, ';')) FROM nums",
+	 "line 3, column 11: cannot resolve 'coalesce(split(s, ,, -1), split(s, ;, -1))': choosing "
+	 "between ARRAY values is not supported; explode the arrays first"},
+	{EXPR_PRE "CAST(split(s, ',') AS STRING) FROM nums",
+	 "line 3, column 11: cannot cast ARRAY<STRING> to STRING"},
+	{EXPR_PRE "lower(*) FROM nums",
+	 "line 3, column 17: '*' is only allowed as count(*), not in lower(...)"},
+	{EXPR_PRE "i IN (split(s, ',')) FROM nums",
+	 "line 3, column 17: IN compares scalar values, not ARRAY<STRING>"},
+	{EXPR_PRE "explode(s) FROM nums",
+	 "line 3, column 11: cannot resolve 'explode(s)' due to data type mismatch: input to function "
+	 "explode should be array or map type, not STRING"},
+	{EXPR_PRE "explode(s, s) FROM nums", "line 3, column 11: explode expects 1 argument, got 2"},
+	{EXPR_PRE "lower(explode(split(s, ','))) FROM nums",
+	 "line 3, column 17: Generators are not supported when it's nested in expressions, but got: "
+	 "lower(explode(split(s, ,, -1)))"},
+	{EXPR_PRE "explode(split(s, ',')), explode(split(s, ';')) FROM nums",
+	 "line 3, column 4: Only one generator allowed per select clause but found 2: "
+	 "explode(split(s, ,, -1)), explode(split(s, ;, -1))"},
+	{EXPR_PRE "i FROM nums WHERE i",
+	 "line 3, column 29: filter expression 'i' of type INT is not a boolean: WHERE needs a "
+	 "condition"},
+	{EXPR_PRE "i FROM nums WHERE count(*) > 1",
+	 "line 3, column 29: Aggregate/Window/Generate expressions are not valid in where clause of "
+	 "the query; found count(1)"},
+	{EXPR_PRE "i FROM nums WHERE explode(split(s, ',')) = 'a'",
+	 "line 3, column 29: Generators are not supported outside the SELECT clause, but got: "
+	 "explode(split(s, ,, -1))"},
+	{EXPR_PRE "i FROM nums LATERAL VIEW posexplode(s) t",
+	 "line 3, column 36: LATERAL VIEW takes explode(...), not posexplode(...)"},
+	{EXPR_PRE "i FROM nums LATERAL VIEW explode(s) t",
+	 "line 3, column 36: cannot resolve 'explode(s)' due to data type mismatch: input to function "
+	 "explode should be array or map type, not STRING"},
+	{EXPR_PRE "DISTINCT i FROM nums",
+	 "line 3, column 11: SELECT DISTINCT is not supported; GROUP BY the columns instead"},
+	{EXPR_PRE "i FROM nosuch", "line 3, column 18: unknown source 'nosuch' (sources: nums)"},
+	{EXPR_PRE "i FROM (SELECT i FROM nums ORDER BY i)",
+	 "line 3, column 38: Sorting is not supported on streaming DataFrames/Datasets, unless it is "
+	 "on aggregated DataFrame/Dataset in Complete output mode"},
+	{EXPR_PRE "i FROM (SELECT i FROM nums LIMIT 1)",
+	 "line 3, column 38: LIMIT is only supported on the outermost query"},
+	{EXPR_PRE "v FROM (SELECT i AS v, i AS v FROM nums)",
+	 "line 3, column 11: column 'v' is ambiguous: more than one input column has that name; "
+	 "qualify it as table.v"},
+};
+
+Test(plan, expression_errors)
+{
+	for (size_t i = 0; i < sizeof(expr_errors) / sizeof(expr_errors[0]); i++) {
+		char what[32];
+		snprintf(what, sizeof(what), "case %zu", i);
+		compile_err(expr_errors[i].sql, expr_errors[i].msg, what);
+	}
+}
+
+/* Aggregation errors: update mode, so that only the aggregation is wrong. */
+#define AGG_PRE NUMS "CREATE SINK o WITH (connector = 'console', output_mode = 'update')\nAS SELECT "
+
+static const struct err_case agg_errors[] = {
+	{AGG_PRE "s, count(*) FROM nums GROUP BY i",
+	 "line 3, column 11: expression 's' is neither present in the group by, nor is it an aggregate "
+	 "function. Add to group by or wrap in an aggregate function"},
+	{AGG_PRE "lower(s), count(*) FROM nums GROUP BY i",
+	 "line 3, column 17: expression 's' is neither present in the group by, nor is it an "
+	 "aggregate function. Add to group by or wrap in an aggregate function"},
+	{AGG_PRE "*, count(*) FROM nums GROUP BY i",
+	 "line 3, column 11: expression 'l' is neither present in the group by, nor is it an "
+	 "aggregate function. Add to group by or wrap in an aggregate function"},
+	{AGG_PRE "count(DISTINCT s) FROM nums",
+	 "line 3, column 11: Distinct aggregations are not supported on streaming "
+	 "DataFrames/Datasets. Consider using approx_count_distinct() instead."},
+	{AGG_PRE "sum(count(*)) FROM nums",
+	 "line 3, column 15: It is not allowed to use an aggregate function in the argument of another "
+	 "aggregate function. Please use the inner aggregate function in a sub-query."},
+	{AGG_PRE "sum(*) FROM nums", "line 3, column 15: '*' is only allowed as count(*), not in sum(...)"},
+	{AGG_PRE "sum(b) FROM nums",
+	 "line 3, column 11: cannot resolve 'sum(b)' due to data type mismatch: function sum requires "
+	 "numeric types, not BOOLEAN"},
+	{AGG_PRE "avg(ts) FROM nums",
+	 "line 3, column 11: cannot resolve 'avg(ts)' due to data type mismatch: function avg requires "
+	 "numeric types, not TIMESTAMP"},
+	{AGG_PRE "max(split(s, ',')) FROM nums",
+	 "line 3, column 11: max of an ARRAY<STRING> is not supported"},
+	{AGG_PRE "count(i, l) FROM nums", "line 3, column 11: count expects 1 argument, got 2"},
+	{AGG_PRE "count(*) FROM nums GROUP BY 3",
+	 "line 3, column 39: GROUP BY position 3 is not in select list (valid range is [1, 1])"},
+	{AGG_PRE "count(*) FROM nums GROUP BY 1",
+	 "line 3, column 39: GROUP BY position 1 is an aggregate function, and aggregate functions are "
+	 "not allowed in GROUP BY"},
+	{AGG_PRE "i FROM nums GROUP BY count(*)",
+	 "line 3, column 32: aggregate functions are not allowed in GROUP BY, but found count(1)"},
+	{AGG_PRE "count(*) AS n FROM nums GROUP BY n",
+	 "line 3, column 44: aggregate functions are not allowed in GROUP BY, but found count(1)"},
+	{AGG_PRE "i FROM nums GROUP BY split(s, ',')",
+	 "line 3, column 32: cannot group by 'split(s, ,, -1)' of type ARRAY<STRING>: group keys must "
+	 "be scalar values; explode the array first"},
+	{AGG_PRE "i, count(*) FROM nums GROUP BY i HAVING i",
+	 "line 3, column 51: HAVING condition 'i' of type INT is not a boolean"},
+	{AGG_PRE "i FROM nums GROUP BY i HAVING s = 'a'",
+	 "line 3, column 41: expression 's' is neither present in the group by, nor is it an aggregate "
+	 "function. Add to group by or wrap in an aggregate function"},
+	{AGG_PRE "n FROM (SELECT i, count(*) AS n FROM nums GROUP BY i) GROUP BY n",
+	 "line 3, column 65: Multiple streaming aggregations are not supported with streaming "
+	 "DataFrames/Datasets"},
+	{AGG_PRE "count(*) FROM (SELECT i, count(*) AS n FROM nums GROUP BY i)",
+	 "line 3, column 11: Multiple streaming aggregations are not supported with streaming "
+	 "DataFrames/Datasets"},
+	{AGG_PRE "explode(split(s, ',')), count(*) FROM nums",
+	 "line 3, column 11: explode in the select list of an aggregation is not supported: explode in "
+	 "a derived table and aggregate over it, as in SELECT word, count(*) FROM (SELECT explode(...) "
+	 "AS word FROM ...) GROUP BY word"},
+	{AGG_PRE "sum(size(explode(split(s, ',')))) FROM nums",
+	 "line 3, column 20: Generators are not supported when it's nested in expressions, but got: "
+	 "sum(size(explode(split(s, ,, -1))))"},
+	{AGG_PRE "x FROM (SELECT i AS x, count(*) AS n FROM nums GROUP BY i) LATERAL VIEW "
+		 "explode(split('a', 'b')) t",
+	 "line 3, column 70: LATERAL VIEW over an aggregated derived table is not supported"},
+};
+
+Test(plan, aggregation_errors)
+{
+	for (size_t i = 0; i < sizeof(agg_errors) / sizeof(agg_errors[0]); i++) {
+		char what[32];
+		snprintf(what, sizeof(what), "case %zu", i);
+		compile_err(agg_errors[i].sql, agg_errors[i].msg, what);
+	}
+}
+
+static const struct err_case order_errors[] = {
+	{LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'complete')\n"
+	       "AS SELECT word, count(*) AS n FROM " WORDS " GROUP BY word ORDER BY lower(word)",
+	 "line 3, column 114: ORDER BY must name an output column (by name, position or the same "
+	 "expression): 'lower(word)' is not in the select list (columns: word, n)"},
+	{LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'complete')\n"
+	       "AS SELECT word, count(*) AS n FROM " WORDS " GROUP BY word ORDER BY 5",
+	 "line 3, column 114: ORDER BY position 5 is not in select list (valid range is [1, 2])"},
+	{LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'complete')\n"
+	       "AS SELECT word AS n, count(*) AS n FROM " WORDS " GROUP BY word ORDER BY n",
+	 "line 3, column 119: ORDER BY 'n' is ambiguous: 2 output columns have that name"},
+	{LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'complete')\n"
+	       "AS SELECT word, count(*) AS n FROM " WORDS " GROUP BY word ORDER BY sum(length(word))",
+	 "line 3, column 114: ORDER BY must name an output column (by name, position or the same "
+	 "expression): 'sum(length(word))' is not in the select list (columns: word, n)"},
+};
+
+Test(plan, order_by_errors)
+{
+	for (size_t i = 0; i < sizeof(order_errors) / sizeof(order_errors[0]); i++) {
+		char what[32];
+		snprintf(what, sizeof(what), "case %zu", i);
+		compile_err(order_errors[i].sql, order_errors[i].msg, what);
+	}
+}
+
+/* Every output-mode rule, with Spark's words. */
+static const struct err_case mode_errors[] = {
+	{LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'complete')\n"
+	       "AS SELECT value FROM lines",
+	 "line 2, column 58: Complete output mode not supported when there are no streaming "
+	 "aggregations on streaming DataFrames/Datasets"},
+	{LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'append')\n"
+	       "AS SELECT value, count(*) FROM lines GROUP BY value",
+	 "line 2, column 58: Append output mode not supported when there are streaming aggregations on "
+	 "streaming DataFrames/DataSets without watermark"},
+	{LINES "\nCREATE SINK o WITH (connector = 'console')\n"
+	       "AS SELECT count(*) FROM lines",
+	 "line 3, column 1: Append output mode not supported when there are streaming aggregations on "
+	 "streaming DataFrames/DataSets without watermark"},
+	{LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'update')\n"
+	       "AS SELECT value, count(*) AS n FROM lines GROUP BY value ORDER BY n",
+	 "line 3, column 58: Sorting is not supported on streaming DataFrames/Datasets, unless it is on "
+	 "aggregated DataFrame/Dataset in Complete output mode"},
+	{LINES "CREATE SINK o WITH (connector = 'console')\n"
+	       "AS SELECT value FROM lines ORDER BY value",
+	 "line 3, column 28: Sorting is not supported on streaming DataFrames/Datasets, unless it is on "
+	 "aggregated DataFrame/Dataset in Complete output mode"},
+	{LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'update')\n"
+	       "AS SELECT value, count(*) AS n FROM lines GROUP BY value LIMIT 5",
+	 "line 3, column 58: Limits are not supported on streaming DataFrames/Datasets in Update "
+	 "output mode"},
+	{LINES "CREATE SINK o WITH (connector = 'file', output_mode = 'update')\n"
+	       "AS SELECT value, count(*) FROM lines GROUP BY value",
+	 "line 2, column 55: Data source file does not support Update output mode"},
+	{LINES "CREATE SINK o WITH (connector = 'file', output_mode = 'Complete')\n"
+	       "AS SELECT value, count(*) FROM lines GROUP BY value",
+	 "line 2, column 55: Data source file does not support Complete output mode"},
+	{LINES "CREATE SINK o WITH (connector = 'console', output_mode = 'sometimes')\n"
+	       "AS SELECT value FROM lines",
+	 "line 2, column 58: Unknown output mode sometimes. Accepted output modes are 'append', "
+	 "'complete', 'update'"},
+};
+
+Test(plan, output_mode_rules)
+{
+	for (size_t i = 0; i < sizeof(mode_errors) / sizeof(mode_errors[0]); i++) {
+		char what[32];
+		snprintf(what, sizeof(what), "case %zu", i);
+		compile_err(mode_errors[i].sql, mode_errors[i].msg, what);
+	}
+	/* and what the rules allow */
+	struct sl_program *prog = compile_ok(
+		LINES "CREATE SINK a WITH (connector = 'console', output_mode = 'complete') AS SELECT "
+		      "value, count(*) AS n FROM lines GROUP BY value ORDER BY n DESC LIMIT 3;\n"
+		      "CREATE SINK b WITH (connector = 'console', output_mode = 'update') AS SELECT "
+		      "value, count(*) FROM lines GROUP BY value;\n"
+		      "CREATE SINK c WITH (connector = 'file') AS SELECT value FROM lines LIMIT 10;\n"
+		      "EXPLAIN SELECT value, count(*) FROM lines GROUP BY value ORDER BY 2;");
+	cr_expect_eq(prog->nplans, 3);
+	cr_expect_eq(prog->nexplains, 1, "EXPLAIN SELECT shows the plan whatever the mode rules");
+	sl_program_free(prog);
+}
+
+static const struct err_case stmt_errors[] = {
+	{"SET shard = 4", "line 1, column 5: unknown setting 'shard' (settings: shards, "
+			  "spark.sql.shuffle.partitions, ingest_cores, agg_cores, max_line_length, "
+			  "ring_slots)"},
+	{"SET shards = 0", "line 1, column 14: option 'shards' must be a whole number from 1 to 4096, "
+			   "not '0'"},
+	{"SET spark.sql.shuffle.partitions = 5000",
+	 "line 1, column 36: option 'spark.sql.shuffle.partitions' must be a whole number from 1 to "
+	 "4096, not '5000'"},
+	{"SET ring_slots = 100", "line 1, column 18: ring_slots must be a power of two (2, 4, ..., "
+				 "65536), not 100"},
+	{"SET ring_slots = 1", "line 1, column 18: option 'ring_slots' must be a whole number from 2 to "
+			       "65536, not '1'"},
+	{"SET max_line_length = 2000000000",
+	 "line 1, column 23: option 'max_line_length' must be a whole number from 1 to 1073741824, not "
+	 "'2000000000'"},
+	{"SET ingest_cores = 3-1", "line 1, column 20: ingest_cores: CPU range 3-1 runs backwards"},
+	{"SET agg_cores = 'x'", "line 1, column 17: agg_cores: a CPU list is CPU numbers and ranges such "
+				"as '0', '0-3' or '0,2,4-5', not 'x'"},
+	{"CREATE SOURCE s WITH (host = 'a')",
+	 "line 1, column 17: source 's' needs a connector: add connector = '...' to WITH (...) "
+	 "(connectors: socket, strict)"},
+	{"CREATE SOURCE s WITH (connector = 'sockt')",
+	 "line 1, column 35: unknown source connector 'sockt' (connectors: socket, strict)"},
+	{"CREATE SOURCE s (a INT, A STRING) WITH (connector = 'socket')",
+	 "line 1, column 25: column 'A' is defined twice in source 's'"},
+	{"CREATE SOURCE s WITH (connector = 'strict')", "line 1, column 1: source 's' needs a path"},
+	{LINES "CREATE SOURCE Lines WITH (connector = 'socket')",
+	 "line 2, column 15: source 'Lines' is already defined at line 1, column 15"},
+	{LINES "CREATE SINK o WITH (output_mode = 'update') AS SELECT value FROM lines",
+	 "line 2, column 15: sink 'o' needs a connector: add connector = '...' to WITH (...) "
+	 "(connectors: console, file)"},
+	{LINES "CREATE SINK o WITH (connector = 'kafka') AS SELECT value FROM lines",
+	 "line 2, column 33: unknown sink connector 'kafka' (connectors: console, file)"},
+	{LINES "CREATE SINK o WITH (connector = 'console', colour = 'red') AS SELECT value FROM lines",
+	 "line 2, column 44: unknown option 'colour' for the console sink (options: num_rows, "
+	 "truncate)"},
+	{LINES "CREATE SINK o WITH (connector = 'console') AS SELECT value FROM lines;\n"
+	       "CREATE SINK O WITH (connector = 'console') AS SELECT value FROM lines",
+	 "line 3, column 13: sink 'O' is already defined at line 2, column 13"},
+	{LINES "CREATE SINK o WITH (connector = 'console', trigger = 'soon') AS SELECT value FROM lines",
+	 "line 2, column 54: trigger must be a positive interval such as '1 second' or '500 "
+	 "milliseconds', or 'available_now', not 'soon'"},
+	{LINES "CREATE SINK o WITH (connector = 'console', trigger = '0 seconds') AS SELECT value FROM "
+	       "lines",
+	 "line 2, column 54: trigger must be a positive interval such as '1 second' or '500 "
+	 "milliseconds', or 'available_now', not '0 seconds'"},
+	{LINES "CREATE SINK o WITH (connector = 'console', num_rows = 0) AS SELECT value FROM lines",
+	 "line 2, column 55: option 'num_rows' must be a whole number from 1 to 2147483647, not '0'"},
+	{LINES "CREATE SINK o WITH (connector = 'console', truncate = 'maybe') AS SELECT value FROM "
+	       "lines",
+	 "line 2, column 55: option 'truncate' must be true, false or a whole number of characters, "
+	 "not 'maybe'"},
+	{"CREATE SINK o WITH (connector = 'console') AS SELECT value FROM lines;\n" LINES,
+	 "line 1, column 65: unknown source 'lines' (no source is defined yet: CREATE SOURCE comes "
+	 "before the query that reads it)"},
+};
+
+Test(plan, statement_errors)
+{
+	for (size_t i = 0; i < sizeof(stmt_errors) / sizeof(stmt_errors[0]); i++) {
+		char what[32];
+		snprintf(what, sizeof(what), "case %zu", i);
+		compile_err(stmt_errors[i].sql, stmt_errors[i].msg, what);
+	}
+}
+
+Test(plan, syntax_errors_come_through)
+{
+	compile_err("CREATE SORCE x WITH (connector = 'socket')",
+		    "line 1, column 8: expected SOURCE, SINK or TABLE after CREATE, found 'SORCE'",
+		    "parse error");
+	compile_err(LINES "\n\nCREATE SINK o WITH (connector = 'console') AS SELECT wrd FROM lines",
+		    "line 4, column 54: unknown column 'wrd' (columns: value)", "the DESIGN example");
+}
+
+Test(plan, expr_text_of_every_function)
+{
+	struct sl_program *prog = compile_ok(
+		NUMS "EXPLAIN SELECT trim(s), size(split(s, ',', 2)), coalesce(i, 1), if(b, s, 'x'), "
+		     "substr(s, 1, 2), s RLIKE 'a', s IS NOT NULL, -d, i <> 1, l * 2, i - 1 FROM nums "
+		     "WHERE s IS NULL OR NOT b;");
+	cr_assert_eq(prog->nexplains, 1);
+	cr_expect_str_eq(prog->explains[0],
+			 "== Physical Plan ==\n"
+			 "Sink: console, output mode append, trigger default (each batch when the "
+			 "last is done), num_rows=20, truncate=20  [control thread]\n"
+			 "+- Project [trim(s), size(split(s, ,, 2)), coalesce(i, 1), (IF(b, s, x)), "
+			 "substr(s, 1, 2), RLIKE(s, a), (s IS NOT NULL), (- d), (NOT (i = 1)), (l * 2), "
+			 "(i - 1)]  [ingest core 0]\n"
+			 "   +- Filter ((s IS NULL) OR (NOT b))  [ingest core 0]\n"
+			 "      +- Source nums: socket, port='1', schema=(i INT, l BIGINT, d DOUBLE, "
+			 "s STRING, b BOOLEAN, ts TIMESTAMP)  [ingest core 0]\n");
+	struct sl_strbuf sb;
+	sl_strbuf_init(&sb);
+	struct sl_expr col = {.kind = SL_EXPR_COLUMN, .type = SL_TYPE_INT, .col = 9};
+	cr_expect_eq(sl_expr_text(&col, NULL, &sb), 0);
+	cr_expect_str_eq(sb.ptr, "#9", "a column outside the schema");
+	sl_strbuf_free(&sb);
+	sl_program_free(prog);
+}

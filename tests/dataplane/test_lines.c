@@ -1,0 +1,338 @@
+/*
+ * test_lines.c — the line splitter: boundaries, "\r\n", empty and final
+ * lines, over-long lines, NUL bytes, and a byte-at-a-time feed against a
+ * one-shot feed on random text.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lines.h"
+
+/* What a splitter produced: copies of its lines. */
+struct collected {
+	size_t n, cap;
+	char **s;
+	uint32_t *len;
+};
+
+static void collect(struct collected *c, struct sl_str line)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->s = realloc(c->s, c->cap * sizeof(*c->s));
+		c->len = realloc(c->len, c->cap * sizeof(*c->len));
+		cr_assert(c->s != NULL && c->len != NULL);
+	}
+	c->s[c->n] = malloc(line.len + 1);
+	cr_assert(c->s[c->n] != NULL);
+	memcpy(c->s[c->n], line.ptr, line.len);
+	c->s[c->n][line.len] = '\0';
+	c->len[c->n] = line.len;
+	c->n++;
+}
+
+static void collected_free(struct collected *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->s[i]);
+	free(c->s);
+	free(c->len);
+	memset(c, 0, sizeof(*c));
+}
+
+static void drain(struct sl_lines *l, struct collected *c)
+{
+	struct sl_str out[3];
+	uint32_t k;
+	while ((k = sl_lines_next_burst(l, out, 3)) > 0)
+		for (uint32_t i = 0; i < k; i++)
+			collect(c, out[i]);
+}
+
+/* Feed data in pieces of `piece` bytes (copying), draining between pieces;
+ * then end of input if `eof`. */
+static void run_pieces(struct sl_lines *l, const char *data, size_t n, size_t piece, bool eof,
+		       struct collected *c)
+{
+	size_t off = 0;
+	while (off < n) {
+		size_t want = n - off < piece ? n - off : piece;
+		size_t took = sl_lines_feed(l, data + off, want);
+		cr_assert(took > 0, "no room after a drain");
+		off += took;
+		drain(l, c);
+	}
+	if (eof) {
+		sl_lines_eof(l);
+		drain(l, c);
+	}
+}
+
+static void expect_lines(const struct collected *c, const char *const *want, size_t nwant)
+{
+	cr_assert_eq(c->n, nwant, "got %zu lines, want %zu", c->n, nwant);
+	for (size_t i = 0; i < nwant; i++) {
+		cr_assert_eq(c->len[i], strlen(want[i]), "line %zu: length %u, want %zu", i,
+			     c->len[i], strlen(want[i]));
+		cr_assert(memcmp(c->s[i], want[i], c->len[i]) == 0, "line %zu: '%s', want '%s'",
+			  i, c->s[i], want[i]);
+	}
+}
+
+struct split_case {
+	const char *name;
+	const char *input;
+	size_t piece;
+	bool eof;
+	uint64_t max_line;
+	const char *want[8];
+	size_t nwant;
+	uint64_t malformed;
+};
+
+static const struct split_case split_cases[] = {
+	{"simple", "a\nbb\nccc\n", 64, true, 100, {"a", "bb", "ccc"}, 3, 0},
+	{"across pieces", "hello\nworld\nxy\n", 3, true, 100, {"hello", "world", "xy"}, 3, 0},
+	{"one byte pieces", "hello\nworld\n", 1, true, 100, {"hello", "world"}, 2, 0},
+	{"crlf", "a\r\nb\r\n", 64, true, 100, {"a", "b"}, 2, 0},
+	{"crlf split between pieces", "ab\r\ncd\r\n", 3, true, 100, {"ab", "cd"}, 2, 0},
+	{"only one cr removed", "a\r\r\nb\n", 64, true, 100, {"a\r", "b"}, 2, 0},
+	{"cr inside a line kept", "a\rb\n", 64, true, 100, {"a\rb"}, 1, 0},
+	{"empty lines", "\n\na\n\n", 64, true, 100, {"", "", "a", ""}, 4, 0},
+	{"empty crlf line", "\r\n", 64, true, 100, {""}, 1, 0},
+	{"no final newline, eof", "x\ny", 64, true, 100, {"x", "y"}, 2, 0},
+	{"no final newline, no eof", "x\ny", 64, false, 100, {"x"}, 1, 0},
+	{"final cr at eof removed", "x\nz\r", 64, true, 100, {"x", "z"}, 2, 0},
+	{"nothing after final newline", "x\n", 64, true, 100, {"x"}, 1, 0},
+	{"empty input", "", 64, true, 100, {""}, 0, 0},
+	{"exactly max", "abcd\n", 64, true, 4, {"abcd"}, 1, 0},
+	{"exactly max with crlf", "abcd\r\n", 2, true, 4, {"abcd"}, 1, 0},
+	{"max + 1", "abcde\nok\n", 64, true, 4, {"ok"}, 1, 1},
+	{"over-long in the middle", "ab\nabcdefghijk\ncd\n", 64, true, 4, {"ab", "cd"}, 2, 1},
+	{"over-long across pieces", "ab\nabcdefghijklmnop\ncd\n", 2, true, 4, {"ab", "cd"}, 2, 1},
+	{"two over-long in a row", "abcdefgh\nijklmnop\nq\n", 3, true, 4, {"q"}, 1, 2},
+	{"over-long at the end, no newline", "ab\nabcdefghij", 64, true, 4, {"ab"}, 1, 1},
+	{"over-long at the end, pieces", "ab\nabcdefghij", 1, true, 4, {"ab"}, 1, 1},
+	{"over-long last line with newline", "ab\nabcdefghij\n", 4, true, 4, {"ab"}, 1, 1},
+	{"max_line 0 keeps empty lines", "\na\n\r\n", 64, true, 0, {"", ""}, 2, 1},
+};
+
+Test(lines, split_table)
+{
+	for (size_t i = 0; i < sizeof(split_cases) / sizeof(split_cases[0]); i++) {
+		const struct split_case *tc = &split_cases[i];
+		struct sl_lines *l = sl_lines_create(tc->max_line, 16);
+		cr_assert(l != NULL, "%s", tc->name);
+		struct collected c = {0};
+		run_pieces(l, tc->input, strlen(tc->input), tc->piece, tc->eof, &c);
+		cr_assert_eq(c.n, tc->nwant, "%s: got %zu lines, want %zu", tc->name, c.n,
+			     tc->nwant);
+		for (size_t j = 0; j < tc->nwant; j++)
+			cr_assert(c.len[j] == strlen(tc->want[j]) &&
+					  memcmp(c.s[j], tc->want[j], c.len[j]) == 0,
+				  "%s: line %zu is '%s', want '%s'", tc->name, j, c.s[j],
+				  tc->want[j]);
+		cr_assert_eq(sl_lines_malformed(l), tc->malformed, "%s: malformed %llu, want %llu",
+			     tc->name, (unsigned long long)sl_lines_malformed(l),
+			     (unsigned long long)tc->malformed);
+		collected_free(&c);
+		sl_lines_destroy(l);
+	}
+}
+
+Test(lines, nul_bytes_and_invalid_utf8_pass_as_bytes)
+{
+	static const char in[] = "a\0b\n\xff\xfe\xc3\n\0\n";
+	struct sl_lines *l = sl_lines_create(100, 64);
+	struct collected c = {0};
+	run_pieces(l, in, sizeof(in) - 1, 2, true, &c);
+	cr_assert_eq(c.n, 3);
+	cr_assert_eq(c.len[0], 3);
+	cr_assert(memcmp(c.s[0], "a\0b", 3) == 0);
+	cr_assert_eq(c.len[1], 3);
+	cr_assert(memcmp(c.s[1], "\xff\xfe\xc3", 3) == 0);
+	cr_assert_eq(c.len[2], 1);
+	cr_assert_eq(c.s[2][0], '\0');
+	collected_free(&c);
+	sl_lines_destroy(l);
+}
+
+Test(lines, over_long_line_is_never_buffered_whole)
+{
+	const uint64_t max = 8;
+	struct sl_lines *l = sl_lines_create(max, 16);
+	struct collected c = {0};
+	char x[10];
+	memset(x, 'x', sizeof(x));
+	cr_assert_eq(sl_lines_feed(l, "ok\n", 3), 3);
+	drain(l, &c);
+	for (int i = 0; i < 1000; i++) {
+		cr_assert_eq(sl_lines_feed(l, x, sizeof(x)), sizeof(x), "stalled at piece %d", i);
+		drain(l, &c);
+		cr_assert_leq(sl_lines_buffered(l), max + 1, "piece %d: %zu bytes held", i,
+			      sl_lines_buffered(l));
+	}
+	cr_assert_eq(sl_lines_feed(l, "\r\nyes\n", 6), 6);
+	drain(l, &c);
+	const char *want[] = {"ok", "yes"};
+	expect_lines(&c, want, 2);
+	cr_assert_eq(sl_lines_malformed(l), 1);
+	collected_free(&c);
+	sl_lines_destroy(l);
+}
+
+Test(lines, zero_copy_receive_in_place)
+{
+	struct sl_lines *l = sl_lines_create(32, 64);
+	char *p;
+	size_t room = sl_lines_space(l, &p);
+	cr_assert_geq(room, 64);
+	memcpy(p, "one\ntwo\nthr", 11);
+	sl_lines_produced(l, 11);
+	struct sl_str out[4];
+	cr_assert_eq(sl_lines_next_burst(l, out, 4), 2);
+	/* the lines are views of the bytes received, not copies */
+	cr_assert_eq(out[0].ptr, p);
+	cr_assert_eq(out[1].ptr, p + 4);
+	cr_assert_eq(sl_lines_buffered(l), 3);
+	char *q;
+	room = sl_lines_space(l, &q);
+	cr_assert_geq(room, 64, "room after a drain is at least the promised space");
+	memcpy(q, "ee\n", 3);
+	sl_lines_produced(l, 3);
+	cr_assert_eq(sl_lines_next(l, &out[0]), 1);
+	cr_assert_eq(out[0].len, 5);
+	cr_assert(memcmp(out[0].ptr, "three", 5) == 0);
+	cr_assert_eq(sl_lines_next(l, &out[0]), 0);
+	sl_lines_destroy(l);
+}
+
+Test(lines, room_is_restored_after_every_drain)
+{
+	const uint64_t max = 100;
+	const size_t space = 50;
+	struct sl_lines *l = sl_lines_create(max, space);
+	struct collected c = {0};
+	uint32_t want_len[60];
+	for (int round = 0; round < 60; round++) {
+		/* a line of 0..max bytes then "\r\n", written in pieces as
+		 * large as the room offered, so tails of every size up to
+		 * max + 1 are left behind */
+		size_t len = (size_t)(round * 37) % (size_t)(max + 1);
+		want_len[round] = (uint32_t)len;
+		size_t todo = len + 2;
+		while (todo > 0) {
+			char *p;
+			size_t room = sl_lines_space(l, &p);
+			cr_assert_geq(room, space, "round %d: room %zu", round, room);
+			size_t k = todo < room ? todo : room;
+			for (size_t i = 0; i < k; i++) {
+				size_t pos = len + 2 - todo + i;
+				p[i] = pos < len ? (char)('a' + round % 26) : pos == len ? '\r' : '\n';
+			}
+			sl_lines_produced(l, k);
+			todo -= k;
+			drain(l, &c);
+			cr_assert_leq(sl_lines_buffered(l), max + 1);
+		}
+	}
+	cr_assert_eq(c.n, 60);
+	for (size_t i = 0; i < c.n; i++)
+		cr_assert_eq(c.len[i], want_len[i], "line %zu", i);
+	cr_assert_eq(sl_lines_malformed(l), 0);
+	cr_assert_eq(sl_lines_buffer_bytes(max, space), max + 1 + space);
+	collected_free(&c);
+	sl_lines_destroy(l);
+}
+
+Test(lines, burst_respects_max)
+{
+	struct sl_lines *l = sl_lines_create(10, 64);
+	sl_lines_feed(l, "a\nb\nc\nd\n", 8);
+	struct sl_str out[4];
+	cr_assert_eq(sl_lines_next_burst(l, out, 3), 3);
+	cr_assert_eq(sl_lines_next_burst(l, out, 3), 1);
+	cr_assert_eq(out[0].ptr[0], 'd');
+	cr_assert_eq(sl_lines_next_burst(l, out, 3), 0);
+	sl_lines_destroy(l);
+}
+
+Test(lines, reset_forgets_the_tail_and_eof)
+{
+	struct sl_lines *l = sl_lines_create(4, 64);
+	struct collected c = {0};
+	run_pieces(l, "abcdefgh", 8, 8, false, &c); /* over-long, skipping */
+	sl_lines_reset(l);
+	run_pieces(l, "ab", 2, 2, true, &c);
+	sl_lines_reset(l);
+	run_pieces(l, "cd\n", 3, 3, false, &c);
+	const char *want[] = {"ab", "cd"};
+	expect_lines(&c, want, 2);
+	cr_assert_eq(sl_lines_malformed(l), 1);
+	collected_free(&c);
+	sl_lines_destroy(l);
+}
+
+Test(lines, create_rejects_bad_sizes)
+{
+	errno = 0;
+	cr_assert_null(sl_lines_create((uint64_t)UINT32_MAX, 64));
+	cr_assert_eq(errno, EINVAL);
+	errno = 0;
+	cr_assert_null(sl_lines_create(10, 0));
+	cr_assert_eq(errno, EINVAL);
+	sl_lines_destroy(NULL);
+}
+
+/* xorshift64*: reproducible random text */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+static void compare_feeds(uint64_t seed, uint64_t max_line, size_t space)
+{
+	const size_t n = 20000;
+	char *text = malloc(n);
+	cr_assert(text != NULL);
+	uint64_t s = seed;
+	static const char alphabet[] = {'a', 'b', ' ', '\r', '\0', (char)0xff, '\n'};
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = rnd(&s);
+		/* lines of varied length: mostly short, some over max_line */
+		if (r % 23 == 0)
+			text[i] = '\n';
+		else
+			text[i] = alphabet[(r >> 8) % (sizeof(alphabet) - 1)];
+	}
+	struct sl_lines *one = sl_lines_create(max_line, space);
+	struct sl_lines *big = sl_lines_create(max_line, space);
+	struct collected a = {0}, b = {0};
+	run_pieces(one, text, n, 1, true, &a);
+	run_pieces(big, text, n, n, true, &b);
+	cr_assert_gt(a.n, 100);
+	cr_assert_eq(a.n, b.n, "seed %llu: %zu lines vs %zu", (unsigned long long)seed, a.n, b.n);
+	for (size_t i = 0; i < a.n; i++) {
+		cr_assert_eq(a.len[i], b.len[i], "seed %llu line %zu", (unsigned long long)seed, i);
+		cr_assert(memcmp(a.s[i], b.s[i], a.len[i]) == 0);
+		cr_assert_leq(a.len[i], max_line);
+	}
+	cr_assert_eq(sl_lines_malformed(one), sl_lines_malformed(big));
+	cr_assert_gt(sl_lines_malformed(one), 0, "the text should hold over-long lines");
+	collected_free(&a);
+	collected_free(&b);
+	sl_lines_destroy(one);
+	sl_lines_destroy(big);
+	free(text);
+}
+
+Test(lines, byte_at_a_time_equals_one_shot_on_random_text)
+{
+	for (uint64_t seed = 1; seed <= 8; seed++)
+		compare_feeds(seed * 0x9E3779B97F4A7C15ULL, 30, 1 + seed * 37);
+}

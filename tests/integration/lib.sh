@@ -1,0 +1,204 @@
+# shellcheck shell=bash
+#
+# lib.sh — helpers shared by the integration tests (sourced, not run).
+#
+# Every test runs the real `sluice` binary against real peers on 127.0.0.1.
+# Contract with meson (tests/integration/meson.build): SLUICE is the binary,
+# SRCDIR the source tree; exit 0 = pass, 1 = fail, 77 = skipped (the reason
+# is printed first). Invariants kept here:
+#   - every process a test starts is registered with it_bg / it_track and is
+#     killed by its pid when the test exits, however it exits;
+#   - every temporary file lives under $IT_TMP, removed at exit;
+#   - ports are chosen by the kernel (bind to port 0), never hard-coded, and
+#     only the loopback address is used.
+
+set -u
+set -o pipefail
+
+SLUICE=${SLUICE:-${SRCDIR:-.}/build/sluice}
+SRCDIR=${SRCDIR:-.}
+IT_NAME=$(basename "${0%.sh}")
+IT_PIDS=()
+IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-it-${IT_NAME}.XXXXXX") || exit 1
+export LC_ALL=C
+
+it_log() { printf '%s: %s\n' "$IT_NAME" "$*" >&2; }
+
+it_fail() {
+	printf '%s: FAIL: %s\n' "$IT_NAME" "$*" >&2
+	exit 1
+}
+
+it_skip() {
+	printf '%s: SKIP: %s\n' "$IT_NAME" "$*" >&2
+	exit 77
+}
+
+# Kill what we started (children of a background subshell first, so that a
+# `cat` or `nc` inside it does not outlive it), then remove the temp dir.
+it_cleanup() {
+	local pid
+	[[ -n ${IT_KEEP:-} ]] && it_log "keeping $IT_TMP"
+	# bash reports each job it sees killed ("Killed  nc ..."): not news here.
+	exec 2>/dev/null
+	for pid in "${IT_PIDS[@]}"; do
+		pkill -KILL -P "$pid"
+		kill -KILL "$pid"
+	done
+	for pid in "${IT_PIDS[@]}"; do
+		wait "$pid"
+	done
+	[[ -n ${IT_KEEP:-} ]] || rm -rf "$IT_TMP"
+}
+trap it_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+it_track() { IT_PIDS+=("$1"); }
+
+it_require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || it_skip "'$c' is not installed (tools/bootstrap installs it)"
+	done
+}
+
+it_require_sluice() {
+	[[ -x $SLUICE ]] || it_skip "no sluice binary at '$SLUICE' (build it: tools/bootstrap)"
+}
+
+# A port on 127.0.0.1 that the kernel says is free right now.
+it_free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# /proc/net/tcp holds addresses as hex; state 0A is LISTEN, 01 ESTABLISHED.
+it_port_in_state() {
+	local port=$1 state=$2 hex
+	hex=$(printf '%04X' "$port")
+	awk -v p=":$hex" -v st="$state" '
+		NR > 1 && $4 == st && (substr($2, length($2) - 4) == p || substr($3, length($3) - 4) == p) { f = 1 }
+		END { exit !f }' /proc/net/tcp
+}
+
+# Wait (up to $2 seconds, default 10) until something listens on the port.
+it_wait_listen() {
+	local port=$1 limit=${2:-10} i
+	for ((i = 0; i < limit * 20; i++)); do
+		it_port_in_state "$port" 0A && return 0
+		sleep 0.05
+	done
+	it_fail "nothing listens on 127.0.0.1:$port after ${limit}s"
+}
+
+# Wait until a connection to or from the port is established.
+it_wait_established() {
+	local port=$1 limit=${2:-10} i
+	for ((i = 0; i < limit * 20; i++)); do
+		it_port_in_state "$port" 01 && return 0
+		sleep 0.05
+	done
+	it_fail "no connection on 127.0.0.1:$port after ${limit}s"
+}
+
+# Wait for `sluice` (pid $1) to say on stderr (file $2) which port its
+# listening socket source got; prints the port.
+it_wait_sluice_port() {
+	local pid=$1 errf=$2 limit=${3:-10} i port
+	for ((i = 0; i < limit * 50; i++)); do
+		port=$(sed -n "s/^\(sluice: \)\{0,1\}socket source '[^']*': listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\2/p" "$errf" | head -n 1)
+		if [[ -n $port ]]; then
+			printf '%s\n' "$port"
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || { cat "$errf" >&2; it_fail "sluice exited before it listened"; }
+		sleep 0.02
+	done
+	cat "$errf" >&2
+	it_fail "sluice did not print its listening port within ${limit}s"
+}
+
+# The value of "stat NAME VALUE" in a --stats stderr file.
+it_stat() {
+	awk -v n="$2" '$1 == "stat" && $2 == n { v = $3 } END { if (v == "") exit 1; print v }' "$1" ||
+		it_fail "no 'stat $2' line in sluice's stderr"
+}
+
+# Word counts with Spark's split(value, ' ') semantics: a Java regex split
+# with limit -1, so "a  b" gives a, "", b; a leading or trailing space gives
+# an empty string; an empty line gives one empty string. Output: one
+# "word<TAB>count" line per word, sorted bytewise (ORDER BY word).
+it_expected_counts() {
+	awk '{
+		n = split($0, t, / /)
+		if ($0 == "") { n = 1; t[1] = "" }
+		for (i = 1; i <= n; i++) c[t[i]]++
+	}
+	END { for (w in c) printf "%s\t%d\n", w, c[w] }' "$@" | sort
+}
+
+# The rows of the last table that the console sink printed (the one after
+# the last "Batch: N" header), one "cell<TAB>cell..." line per row, cells
+# with their padding removed. Spark pads cells on the left (truncate on) or
+# on the right (truncate off); words never hold '|' or edge spaces here.
+it_last_table() {
+	awk '
+	/^Batch: [0-9]+$/ { n = 0; hdr = 0; next }
+	/^\|/ {
+		if (!hdr) { hdr = 1; next }
+		line = substr($0, 2, length($0) - 2)
+		k = split(line, f, "|")
+		out = ""
+		for (i = 1; i <= k; i++) {
+			gsub(/^ +| +$/, "", f[i])
+			out = out (i > 1 ? "\t" : "") f[i]
+		}
+		rows[++n] = out
+	}
+	END { for (i = 1; i <= n; i++) print rows[i] }' "$@"
+}
+
+# How many "Batch: N" headers a console output has.
+it_count_batches() { grep -c '^Batch: [0-9][0-9]*$' "$1"; }
+
+# Compare two files; on a difference show the first lines of the diff.
+it_same() {
+	local want=$1 got=$2 what=$3
+	if ! cmp -s "$want" "$got"; then
+		diff "$want" "$got" | head -n 20 | cat -v >&2
+		it_fail "$what differs from the expected ($(wc -l <"$want") expected lines, $(wc -l <"$got") got)"
+	fi
+}
+
+# The seed query over a socket source; $1 = the source's WITH options,
+# $2 = extra sink options.
+it_wordcount_sql() {
+	cat <<EOF
+CREATE SOURCE lines (value STRING)
+  WITH (connector = 'socket', $1);
+
+CREATE SINK word_counts
+  WITH (connector = 'console', output_mode = 'complete', $2)
+AS SELECT word, count(*) AS count
+   FROM (SELECT explode(split(value, ' ')) AS word FROM lines)
+   GROUP BY word
+   ORDER BY word;
+EOF
+}
+
+# Deterministic text without empty words: $1 lines of 1..8 words drawn from
+# $2 distinct words (seeded, so a failure can be replayed).
+it_gen_words() {
+	awk -v lines="$1" -v nwords="$2" -v seed="${3:-7}" 'BEGIN {
+		srand(seed)
+		for (l = 0; l < lines; l++) {
+			k = 1 + int(rand() * 8)
+			s = ""
+			for (j = 0; j < k; j++) s = s (j ? " " : "") "w" int(rand() * rand() * nwords)
+			print s
+		}
+	}'
+}

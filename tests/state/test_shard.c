@@ -1,0 +1,530 @@
+/* test_shard.c — the shard hash table: upserts, lookups, growth while
+ * migrating, removal, the touched list, the arena and memory per key. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "key.h"
+#include "shard.h"
+
+/* Key i as bytes: "k" and the decimal number. */
+static uint32_t key_of(uint32_t i, char *buf)
+{
+	return (uint32_t)snprintf(buf, 16, "k%u", i);
+}
+
+static void *put(struct sl_shard *s, uint32_t i, bool *is_new)
+{
+	char k[16];
+	uint32_t n = key_of(i, k);
+	return sl_shard_upsert(s, sl_key_hash(k, n), k, n, is_new);
+}
+
+static void *get(struct sl_shard *s, uint32_t i)
+{
+	char k[16];
+	uint32_t n = key_of(i, k);
+	return sl_shard_find(s, sl_key_hash(k, n), k, n);
+}
+
+static int del(struct sl_shard *s, uint32_t i)
+{
+	char k[16];
+	uint32_t n = key_of(i, k);
+	return sl_shard_remove(s, sl_key_hash(k, n), k, n);
+}
+
+Test(shard, destroy_null_is_a_no_op)
+{
+	sl_shard_destroy(NULL);
+}
+
+Test(shard, insert_and_find_a_million_keys)
+{
+	const uint32_t n = 1000000;
+	struct sl_shard *s = sl_shard_create(16, 16);
+	cr_assert_not_null(s);
+	for (uint32_t i = 0; i < n; i++) {
+		bool nw = false;
+		uint64_t *st = put(s, i, &nw);
+		cr_assert_not_null(st);
+		cr_assert(nw);
+		cr_assert_eq(st[0], 0);
+		cr_assert_eq(st[1], 0);
+		st[0] = i;
+		st[1] = ~(uint64_t)i;
+	}
+	cr_assert_eq(sl_shard_count(s), n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t *st = get(s, i);
+		cr_assert_not_null(st, "key %u", i);
+		cr_assert_eq(st[0], i);
+		cr_assert_eq(st[1], ~(uint64_t)i);
+		bool nw = true;
+		cr_assert_eq(put(s, i, &nw), st); /* same state, same place */
+		cr_assert_not(nw);
+	}
+	cr_assert_null(get(s, n));
+	cr_assert_eq(sl_shard_count(s), n);
+	sl_shard_destroy(s);
+}
+
+/* Hashes crafted so that distinct keys share the low 32 bits (the slot tag
+ * and home), or the whole hash. */
+Test(shard, keys_colliding_on_the_low_hash_bits)
+{
+	struct sl_shard *s = sl_shard_create(8, 16);
+	const uint32_t n = 200;
+	for (uint32_t i = 0; i < n; i++) {
+		char k[16];
+		uint32_t kl = key_of(i, k);
+		uint64_t h = i % 2 ? ((uint64_t)i << 32 | 0xabcd0005u) : UINT64_C(0x123400000005);
+		bool nw;
+		uint64_t *st = sl_shard_upsert(s, h, k, kl, &nw);
+		cr_assert(nw);
+		*st = i;
+	}
+	cr_assert_eq(sl_shard_count(s), n);
+	for (uint32_t i = 0; i < n; i++) {
+		char k[16];
+		uint32_t kl = key_of(i, k);
+		uint64_t h = i % 2 ? ((uint64_t)i << 32 | 0xabcd0005u) : UINT64_C(0x123400000005);
+		uint64_t *st = sl_shard_find(s, h, k, kl);
+		cr_assert_not_null(st, "key %u", i);
+		cr_assert_eq(*st, i);
+		/* other bytes under the same hash are other keys */
+		k[kl] = 'x';
+		cr_assert_null(sl_shard_find(s, h, k, kl + 1));
+		k[0] = 'j';
+		cr_assert_null(sl_shard_find(s, h, k, kl));
+	}
+	/* remove every third; the rest of the cluster stays reachable */
+	for (uint32_t i = 0; i < n; i += 3) {
+		char k[16];
+		uint32_t kl = key_of(i, k);
+		uint64_t h = i % 2 ? ((uint64_t)i << 32 | 0xabcd0005u) : UINT64_C(0x123400000005);
+		cr_assert_eq(sl_shard_remove(s, h, k, kl), 0);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		char k[16];
+		uint32_t kl = key_of(i, k);
+		uint64_t h = i % 2 ? ((uint64_t)i << 32 | 0xabcd0005u) : UINT64_C(0x123400000005);
+		uint64_t *st = sl_shard_find(s, h, k, kl);
+		if (i % 3 == 0)
+			cr_assert_null(st, "key %u", i);
+		else
+			cr_assert(st && *st == i, "key %u", i);
+	}
+	sl_shard_destroy(s);
+}
+
+/* Removal inside clusters that wrap around the end of the table: entries
+ * homed at the last slots spill into slot 0 and on. */
+Test(shard, remove_in_a_wrapping_cluster)
+{
+	struct sl_shard *s = sl_shard_create(8, 8); /* 16 slots, grows at 12 */
+	const uint32_t n = 10;
+	uint64_t hashes[10];
+	for (uint32_t i = 0; i < n; i++) {
+		bool nw;
+		hashes[i] = (uint64_t)i << 40 | (i < 6 ? 14u + (i % 2) : i % 3);
+		uint64_t *st = sl_shard_upsert(s, hashes[i], &i, sizeof(i), &nw);
+		*st = i;
+	}
+	cr_assert_not(sl_shard_migrating(s));
+	for (uint32_t r = 0; r < n; r++) {
+		cr_assert_eq(sl_shard_remove(s, hashes[r], &r, sizeof(r)), 0);
+		cr_assert_eq(sl_shard_remove(s, hashes[r], &r, sizeof(r)), -ENOENT);
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t *st = sl_shard_find(s, hashes[i], &i, sizeof(i));
+			if (i <= r)
+				cr_assert_null(st);
+			else
+				cr_assert(st && *st == i, "after removing %u, key %u", r, i);
+		}
+	}
+	cr_assert_eq(sl_shard_count(s), 0);
+	sl_shard_destroy(s);
+}
+
+Test(shard, growth_keeps_every_entry_findable_mid_migration)
+{
+	struct sl_shard *s = sl_shard_create(8, 4);
+	uint32_t n = 0, migrations = 0, checks = 0;
+	bool was = false;
+	while (n < 20000) {
+		bool nw;
+		uint64_t *st = put(s, n, &nw);
+		cr_assert(st && nw);
+		*st = n;
+		n++;
+		bool now = sl_shard_migrating(s);
+		migrations += now && !was;
+		was = now;
+		/* growth has not stopped the world: while the old table is
+		 * drained, everything is still there */
+		if (now && checks++ % 37 == 0) {
+			for (uint32_t i = 0; i < n; i++) {
+				uint64_t *f = get(s, i);
+				cr_assert(f && *f == i, "key %u of %u mid-migration", i, n);
+			}
+			cr_assert_null(get(s, n));
+		}
+	}
+	cr_assert_geq(migrations, 8);
+	cr_assert_gt(checks, 0);
+
+	/* an idle core finishes the migration with steps */
+	while (!sl_shard_migrating(s)) {
+		bool nw;
+		uint64_t *st = put(s, n, &nw);
+		*st = n;
+		n++;
+	}
+	cr_assert_gt(sl_shard_step(s, 1), 0);
+	while (sl_shard_step(s, 64) > 0)
+		;
+	cr_assert_not(sl_shard_migrating(s));
+	cr_assert_eq(sl_shard_step(s, 64), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t *f = get(s, i);
+		cr_assert(f && *f == i);
+	}
+	cr_assert_eq(sl_shard_count(s), n);
+	sl_shard_destroy(s);
+}
+
+Test(shard, remove_during_migration_and_reinsert)
+{
+	struct sl_shard *s = sl_shard_create(8, 4);
+	uint32_t n = 0;
+	/* stop right after a growth starts */
+	for (;;) {
+		bool nw;
+		uint64_t *st = put(s, n, &nw);
+		*st = n + 1;
+		n++;
+		if (n > 1000 && sl_shard_migrating(s))
+			break;
+	}
+	for (uint32_t i = 0; i < n; i += 2)
+		cr_assert_eq(del(s, i), 0, "key %u", i);
+	cr_assert_eq(sl_shard_count(s), n / 2);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t *f = get(s, i);
+		if (i % 2 == 0) {
+			cr_assert_null(f);
+			cr_assert_eq(del(s, i), -ENOENT);
+		} else {
+			cr_assert(f && *f == i + 1);
+		}
+	}
+	/* a removed key comes back new, with a zeroed state */
+	for (uint32_t i = 0; i < n; i += 2) {
+		bool nw;
+		uint64_t *st = put(s, i, &nw);
+		cr_assert(st && nw && *st == 0);
+	}
+	cr_assert_eq(sl_shard_count(s), n);
+	sl_shard_destroy(s);
+}
+
+Test(shard, iterator_sees_every_entry_once)
+{
+	for (uint32_t stop = 0; stop < 2; stop++) {
+		struct sl_shard *s = sl_shard_create(4, 4);
+		uint32_t n = 0;
+		for (;;) {
+			bool nw;
+			uint32_t *st = put(s, n, &nw);
+			*st = n;
+			n++;
+			/* once mid-migration, once not */
+			if (n > 3000 && sl_shard_migrating(s) == (stop == 0))
+				break;
+		}
+		uint8_t *seen = calloc(n, 1);
+		struct sl_shard_iter it;
+		struct sl_shard_entry e;
+		uint32_t count = 0;
+		sl_shard_iter_init(&it, s);
+		while (sl_shard_iter_next(&it, &e)) {
+			uint32_t i = *(uint32_t *)e.state;
+			char k[16];
+			uint32_t kl = key_of(i, k);
+			cr_assert_lt(i, n);
+			cr_assert_not(seen[i], "key %u twice", i);
+			seen[i] = 1;
+			cr_assert_eq(e.klen, kl);
+			cr_assert_arr_eq(e.key, k, kl);
+			cr_assert_eq(e.hash, sl_key_hash(k, kl));
+			count++;
+		}
+		cr_assert_eq(count, n);
+		free(seen);
+		sl_shard_destroy(s);
+	}
+}
+
+static uint32_t touched_list(struct sl_shard *s, uint32_t *out, uint32_t max)
+{
+	struct sl_shard_iter it;
+	struct sl_shard_entry e;
+	uint32_t n = 0;
+	sl_shard_touched_init(&it, s);
+	while (sl_shard_touched_next(&it, &e)) {
+		cr_assert_lt(n, max);
+		out[n++] = *(uint32_t *)e.state;
+	}
+	return n;
+}
+
+Test(shard, touched_list_per_epoch)
+{
+	struct sl_shard *s = sl_shard_create(4, 4);
+	uint32_t got[64];
+	bool nw;
+	/* before any epoch, nothing is tracked */
+	for (uint32_t i = 0; i < 5; i++)
+		*(uint32_t *)put(s, i, &nw) = i;
+	cr_assert_eq(touched_list(s, got, 64), 0);
+	cr_assert_eq(sl_shard_touched_count(s), 0);
+	cr_assert_eq(sl_shard_epoch(s), 0);
+
+	/* epoch 1: existing and new keys, in the order first touched, once */
+	sl_shard_begin_epoch(s, 1);
+	cr_assert_eq(sl_shard_epoch(s), 1);
+	uint32_t order1[] = {3, 7, 3, 1, 7, 8, 3};
+	for (uint32_t j = 0; j < 7; j++)
+		*(uint32_t *)put(s, order1[j], &nw) = order1[j];
+	uint32_t want1[] = {3, 7, 1, 8};
+	cr_assert_eq(touched_list(s, got, 64), 4);
+	cr_assert_arr_eq(got, want1, sizeof(want1));
+	cr_assert_eq(sl_shard_touched_count(s), 4);
+
+	/* find does not touch */
+	cr_assert_not_null(get(s, 0));
+	cr_assert_eq(sl_shard_touched_count(s), 4);
+
+	/* removing a touched entry takes it out of the list; an untouched one
+	 * does not change the list */
+	cr_assert_eq(del(s, 7), 0);
+	cr_assert_eq(del(s, 0), 0);
+	uint32_t want1b[] = {3, 1, 8};
+	cr_assert_eq(touched_list(s, got, 64), 3);
+	cr_assert_arr_eq(got, want1b, sizeof(want1b));
+	cr_assert_eq(sl_shard_touched_count(s), 3);
+	/* and it can come back within the epoch, at the end of the list */
+	*(uint32_t *)put(s, 7, &nw) = 7;
+	cr_assert(nw);
+	uint32_t want1c[] = {3, 1, 8, 7};
+	cr_assert_eq(touched_list(s, got, 64), 4);
+	cr_assert_arr_eq(got, want1c, sizeof(want1c));
+
+	/* epoch 2 starts empty */
+	sl_shard_begin_epoch(s, 2);
+	cr_assert_eq(touched_list(s, got, 64), 0);
+	*(uint32_t *)put(s, 8, &nw) = 8;
+	*(uint32_t *)put(s, 2, &nw) = 2;
+	uint32_t want2[] = {8, 2};
+	cr_assert_eq(touched_list(s, got, 64), 2);
+	cr_assert_arr_eq(got, want2, sizeof(want2));
+	cr_assert_eq(sl_shard_count(s), 6); /* 1, 2, 3, 4, 7, 8 */
+	sl_shard_destroy(s);
+}
+
+Test(shard, touched_list_across_growth)
+{
+	struct sl_shard *s = sl_shard_create(4, 4);
+	bool nw;
+	sl_shard_begin_epoch(s, 1);
+	for (uint32_t i = 0; i < 5000; i++)
+		*(uint32_t *)put(s, i, &nw) = i;
+	sl_shard_begin_epoch(s, 2);
+	for (uint32_t i = 0; i < 10000; i += 2)
+		*(uint32_t *)put(s, i, &nw) = i;
+	uint32_t *got = malloc(10000 * sizeof(*got));
+	cr_assert_eq(touched_list(s, got, 10000), 5000);
+	for (uint32_t j = 0; j < 5000; j++)
+		cr_assert_eq(got[j], 2 * j);
+	cr_assert_eq(sl_shard_touched_count(s), 5000);
+	free(got);
+	sl_shard_destroy(s);
+}
+
+Test(shard, burst_upsert_matches_single_upserts)
+{
+	struct sl_shard *s = sl_shard_create(8, 4);
+	enum { N = 4096 };
+	static char kb[N][16];
+	struct sl_str keys[N];
+	uint64_t hashes[N];
+	void *states[N];
+	uint8_t is_new[N];
+	/* keys repeat: every value of i % 1500 */
+	for (uint32_t i = 0; i < N; i++) {
+		keys[i].len = key_of(i % 1500, kb[i]);
+		keys[i].ptr = kb[i];
+		hashes[i] = sl_key_hash(kb[i], keys[i].len);
+	}
+	cr_assert_eq(sl_shard_upsert_burst(s, hashes, keys, N, states, is_new), N);
+	for (uint32_t i = 0; i < N; i++) {
+		cr_assert_eq(is_new[i], i < 1500, "row %u", i);
+		cr_assert_eq(states[i], get(s, i % 1500));
+		(*(uint64_t *)states[i])++;
+	}
+	cr_assert_eq(sl_shard_count(s), 1500);
+	cr_assert_eq(*(uint64_t *)get(s, 0), 3);    /* 0, 1500, 3000 */
+	cr_assert_eq(*(uint64_t *)get(s, 1499), 2); /* 1499, 2999 */
+	sl_shard_destroy(s);
+}
+
+Test(shard, empty_key_and_zero_state)
+{
+	struct sl_shard *s = sl_shard_create(0, 1);
+	bool nw;
+	uint64_t h = sl_key_hash(NULL, 0);
+	void *a = sl_shard_upsert(s, h, NULL, 0, &nw);
+	cr_assert(a && nw);
+	cr_assert_eq(sl_shard_upsert(s, h, NULL, 0, &nw), a);
+	cr_assert_not(nw);
+	cr_assert_eq(sl_shard_find(s, h, NULL, 0), a);
+	cr_assert_eq(sl_shard_count(s), 1);
+	sl_shard_destroy(s);
+}
+
+Test(shard, oversized_key_is_refused)
+{
+	struct sl_shard *s = sl_shard_create(8, 1);
+	char k[1] = {0};
+	bool nw;
+	errno = 0;
+	cr_assert_null(sl_shard_upsert(s, 1, k, UINT32_C(1) << 30, &nw));
+	cr_assert_eq(errno, E2BIG);
+	cr_assert_eq(sl_shard_count(s), 0);
+	sl_shard_destroy(s);
+}
+
+Test(shard, large_keys_have_chunks_of_their_own)
+{
+	struct sl_shard *s = sl_shard_create(8, 1);
+	size_t len = (size_t)3 << 20;
+	char *k = malloc(len);
+	bool nw;
+	size_t before = sl_shard_memory(s);
+	for (int v = 0; v < 3; v++) {
+		memset(k, 'a' + v, len);
+		uint64_t *st = sl_shard_upsert(s, sl_key_hash(k, len), k, (uint32_t)len, &nw);
+		cr_assert(st && nw);
+		*st = (uint64_t)v;
+	}
+	cr_assert_geq(sl_shard_memory(s), before + 3 * len);
+	for (int v = 0; v < 3; v++) {
+		memset(k, 'a' + v, len);
+		uint64_t *st = sl_shard_find(s, sl_key_hash(k, len), k, (uint32_t)len);
+		cr_assert(st && *st == (uint64_t)v);
+		cr_assert_eq(sl_shard_remove(s, sl_key_hash(k, len), k, (uint32_t)len), 0);
+	}
+	cr_assert_lt(sl_shard_memory(s), before + len);
+	/* the freed chunk slots are used again */
+	memset(k, 'z', len);
+	cr_assert_not_null(sl_shard_upsert(s, sl_key_hash(k, len), k, (uint32_t)len, &nw));
+	free(k);
+	sl_shard_destroy(s);
+}
+
+Test(shard, removed_entries_memory_is_reused)
+{
+	/* keys k0..k99999 and k100000.. have entries of one size class (40
+	 * bytes with a 16-byte state), so every round reuses the last one's */
+	struct sl_shard *s = sl_shard_create(16, 100000);
+	bool nw;
+	for (uint32_t i = 0; i < 100000; i++)
+		cr_assert_not_null(put(s, i, &nw));
+	size_t full = sl_shard_memory(s);
+	for (uint32_t round = 1; round <= 3; round++) {
+		for (uint32_t i = 0; i < 100000; i++)
+			cr_assert_eq(del(s, (round - 1) * 100000 + i), 0);
+		cr_assert_eq(sl_shard_count(s), 0);
+		for (uint32_t i = 0; i < 100000; i++)
+			cr_assert_not_null(put(s, round * 100000 + i, &nw));
+		cr_assert_eq(sl_shard_memory(s), full, "round %u", round);
+	}
+	/* with the epoch list on, a removed touched entry's memory comes back
+	 * at the next epoch */
+	sl_shard_begin_epoch(s, 1);
+	for (uint32_t i = 400000; i < 500000; i++)
+		cr_assert_not_null(put(s, i, &nw));
+	for (uint32_t i = 400000; i < 500000; i++)
+		cr_assert_eq(del(s, i), 0);
+	while (sl_shard_step(s, 1u << 20) > 0)
+		;
+	size_t m = sl_shard_memory(s);
+	sl_shard_begin_epoch(s, 2);
+	for (uint32_t i = 1400000; i < 1500000; i++)
+		cr_assert_not_null(put(s, i, &nw));
+	cr_assert_eq(sl_shard_memory(s), m);
+	sl_shard_destroy(s);
+}
+
+Test(shard, arena_blocks_for_variable_state)
+{
+	struct sl_shard *s = sl_shard_create(16, 1);
+	static const size_t sizes[] = {1, 8, 9, 100, 1024, 1025, 5000, 70000, 1 << 20,
+				       (1 << 20) + 1, 5u << 20};
+	for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
+		size_t n = sizes[j], u = sl_shard_alloc_usable(n);
+		cr_assert_geq(u, n);
+		cr_assert_leq(u, n < 8 ? 8 : n + n / 4 + 8, "usable %zu for %zu", u, n);
+		char *p = sl_shard_alloc(s, n);
+		cr_assert_not_null(p);
+		cr_assert_eq((uintptr_t)p % 8, 0);
+		memset(p, 0x5a, u);
+		sl_shard_free(s, p, n);
+		/* the freed block is what the next request of its class gets */
+		char *q = sl_shard_alloc(s, u);
+		if (n <= (1 << 20))
+			cr_assert_eq(q, p, "size %zu", n);
+		sl_shard_free(s, q, u);
+	}
+	sl_shard_free(s, NULL, 10);
+	sl_shard_destroy(s);
+}
+
+Test(shard, memory_per_key_under_64_bytes)
+{
+	/* a word-count-like shard: STRING keys (tag + 4..7 bytes), an 8-byte
+	 * count; the figure includes table slack and arena chunk tails */
+	const uint32_t n = 1000000;
+	struct sl_shard *s = sl_shard_create(8, 1024);
+	uint64_t key_bytes = 0;
+	double worst = 0;
+	uint32_t worst_at = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t k[16];
+		k[0] = SL_TYPE_STRING;
+		uint32_t kl = 1 + (uint32_t)snprintf((char *)k + 1, 15, "w%u", i);
+		bool nw;
+		cr_assert_not_null(sl_shard_upsert(s, sl_key_hash(k, kl), k, kl, &nw));
+		key_bytes += kl;
+		/* the worst point past the fixed costs of a small shard */
+		if (i + 1 >= 65536) {
+			double pk = (double)(sl_shard_memory(s) - key_bytes - 8 * (uint64_t)(i + 1)) /
+				    (i + 1);
+			if (pk > worst) {
+				worst = pk;
+				worst_at = i + 1;
+			}
+		}
+	}
+	double per_key = (double)(sl_shard_memory(s) - key_bytes - (uint64_t)n * 8) / n;
+	fprintf(stderr,
+		"shard memory: %.1f bytes per key beyond key and state at %u keys; "
+		"worst %.1f at %u keys (table mid-growth)\n",
+		per_key, n, worst, worst_at);
+	cr_assert_lt(worst, 64.0);
+	cr_assert_lt(per_key, 64.0);
+	sl_shard_destroy(s);
+}
