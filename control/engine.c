@@ -36,6 +36,7 @@
 #include "aggregator.h"
 #include "batch.h"
 #include "block.h"
+#include "combiner.h"
 #include "ingest.h"
 #include "pipeline.h"
 #include "sink.h"
@@ -244,7 +245,8 @@ static int setup(struct engine *e)
 			.plan = plan, .idx = i, .cpu = i < set->n_ingest ? set->ingest_cores[i] : -1,
 			.ndest = e->ndest, .out = &e->data[i * e->ndest], .ret = &e->ret[i * e->ndest],
 			.shard_dest = e->shard_dest, .blocks = blocks, .ctl = &e->ctl,
-			.ops = e->src_ops, .src = e->src};
+			.ops = e->src_ops, .src = e->src,
+			.combiner = set->combiner ? &sl_combiner_ops : NULL};
 		e->ingest[i] = sl_ingest_create(&ic, err, sizeof(err));
 		if (e->ingest[i] == NULL) {
 			fail(e, "%s", err);

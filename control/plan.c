@@ -44,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "combiner.h"
 #include "sink.h"
 #include "source.h"
 #include "sql_parse.h"
@@ -76,8 +77,9 @@ void sl_settings_default(struct sl_settings *s, unsigned ncpu)
 	}
 	s->shards = 0;
 	s->max_line_length = 1u << 20;
-	s->ring_slots = 256;
+	s->ring_slots = 64;
 	s->blocks_per_core = 0;
+	s->combiner = true;
 }
 
 #define SL_MAX_CPU_ID 1023
@@ -2646,6 +2648,13 @@ static int apply_set(struct compiler *c, const struct sl_stmt *s)
 		st->ring_slots = (uint32_t)n;
 		return 0;
 	}
+	if (strcmp(k, "combiner") == 0) {
+		bool on;
+		if (sl_option_bool(&opt, &on, c->err, c->errlen) < 0)
+			return cerr_raw(c, c->err), c->rc;
+		st->combiner = on;
+		return 0;
+	}
 	if (strcmp(k, "ingest_cores") == 0 || strcmp(k, "agg_cores") == 0) {
 		bool ingest = k[0] == 'i';
 		int cpus[64];
@@ -2663,7 +2672,7 @@ static int apply_set(struct compiler *c, const struct sl_stmt *s)
 	}
 	return cerr(c, s->name_line, s->name_column,
 		    "unknown setting '%s' (settings: shards, spark.sql.shuffle.partitions, "
-		    "ingest_cores, agg_cores, max_line_length, ring_slots)",
+		    "ingest_cores, agg_cores, max_line_length, ring_slots, combiner)",
 		    k),
 	       c->rc;
 }
@@ -3425,6 +3434,25 @@ char *sl_plan_explain(const struct sl_plan *p)
 		}
 		snprintf(buf, sizeof(buf), "%s -> %s", ingest, agg);
 		ex_where(&x, buf);
+
+		if (p->settings.combiner && sl_combiner_applies(p)) {
+			ex_line(&x);
+			ex_puts(&x, "PartialAggregate keys=[");
+			for (uint32_t i = 0; i < p->nkeys; i++) {
+				if (i)
+					ex_puts(&x, ", ");
+				ex_named(&x, p->keys[i], &p->pipeline_out, p->key_schema.cols[i].name);
+			}
+			ex_puts(&x, "], functions=[");
+			for (uint32_t i = 0; i < p->naggs; i++) {
+				if (i)
+					ex_puts(&x, ", ");
+				ex_puts(&x, "partial_");
+				ex_puts(&x, p->aggs[i].name);
+			}
+			ex_puts(&x, "]");
+			ex_where(&x, ingest);
+		}
 	}
 	for (uint32_t i = p->nops; i-- > 0;) {
 		const struct sl_op *op = &p->ops[i];

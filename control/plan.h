@@ -29,7 +29,7 @@ struct sl_program {
 /* Defaults for a machine with ncpu CPUs: ncpu 1 puts ingest and
  * aggregation on core 0; otherwise the first half (at least core 0) ingests
  * and the rest aggregates (at most 64 each). shards 0 (= n_agg),
- * max_line_length 1 MiB, ring_slots 256, blocks_per_core 0 (engine decides). */
+ * max_line_length 1 MiB, ring_slots 64, blocks_per_core 0 (engine decides), combiner on. */
 void sl_settings_default(struct sl_settings *s, unsigned ncpu);
 
 /* Compile text. Each plan gets a copy of base changed by the SET statements

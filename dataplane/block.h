@@ -61,6 +61,7 @@ struct sl_block {
 	uint32_t heap_used;
 	uint32_t heap_cap;
 	bool oversized; /* malloc'd for one big row: the consumer frees it */
+	bool partial;   /* [key, partial aggregate state] from a combiner */
 	uint64_t *hash; /* per row: the group key's hash (aggregation only) */
 	char *heap;
 	struct sl_vec cols[SL_BLOCK_MAX_COLS];

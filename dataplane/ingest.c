@@ -48,12 +48,22 @@ struct sl_ingest {
 
 	struct sl_eval_ctx *ctx;
 
-	/* blocks: the pool, the free stack, one open block per consumer */
+	/* blocks: the pool, the free stacks (rows; partial states), one open
+	 * block of each kind per consumer */
 	struct sl_block **pool;
 	uint32_t npool;
 	struct sl_block **free_stack;
 	uint32_t nfree;
+	struct sl_block **pfree_stack;
+	uint32_t npfree;
 	struct sl_block **open;
+	struct sl_block **popen;
+
+	/* pre-aggregation (NULL without) */
+	struct sl_combiner *comb;
+	uint32_t state_size;
+	uint64_t folded;      /* rows folded since the last drain */
+	uint64_t bypass_left; /* rows to ship uncombined: combining did not pay */
 
 	uint64_t epoch; /* the epoch rows are ingested into now */
 	uint64_t rows;  /* rows committed */
@@ -144,17 +154,34 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 	if (in->ctx == NULL)
 		goto err_nomem;
 
-	in->npool = cfg->blocks;
+	if (cfg->combiner != NULL && plan->has_agg) {
+		in->comb = cfg->combiner->create(plan); /* NULL: these aggregates ship as rows */
+		if (in->comb != NULL)
+			in->state_size = cfg->combiner->state_size(in->comb);
+	}
+	uint32_t nraw = cfg->blocks, npart = in->comb != NULL ? cfg->blocks : 0;
+	in->npool = nraw + npart;
 	in->pool = calloc(in->npool, sizeof(*in->pool));
-	in->free_stack = calloc(in->npool, sizeof(*in->free_stack));
+	in->free_stack = calloc(nraw, sizeof(*in->free_stack));
+	in->pfree_stack = calloc(npart ? npart : 1, sizeof(*in->pfree_stack));
 	in->open = calloc(cfg->ndest, sizeof(*in->open));
-	if (in->pool == NULL || in->free_stack == NULL || in->open == NULL)
+	in->popen = calloc(cfg->ndest, sizeof(*in->popen));
+	if (in->pool == NULL || in->free_stack == NULL || in->pfree_stack == NULL ||
+	    in->open == NULL || in->popen == NULL)
 		goto err_nomem;
+	static const enum sl_type partial_types[2] = {SL_TYPE_STRING, SL_TYPE_STRING};
 	for (uint32_t i = 0; i < in->npool; i++) {
-		in->pool[i] = sl_block_create(in->ntypes, in->types, SL_BLOCK_ROWS, SL_BLOCK_HEAP);
+		bool partial = i >= nraw;
+		in->pool[i] = partial ? sl_block_create(2, partial_types, SL_BLOCK_ROWS, SL_BLOCK_HEAP)
+				      : sl_block_create(in->ntypes, in->types, SL_BLOCK_ROWS,
+							SL_BLOCK_HEAP);
 		if (in->pool[i] == NULL)
 			goto err_nomem;
-		in->free_stack[in->nfree++] = in->pool[i];
+		in->pool[i]->partial = partial;
+		if (partial)
+			in->pfree_stack[in->npfree++] = in->pool[i];
+		else
+			in->free_stack[in->nfree++] = in->pool[i];
 	}
 	return in;
 
@@ -176,7 +203,11 @@ void sl_ingest_destroy(struct sl_ingest *in)
 		sl_block_destroy(in->pool[i]);
 	free(in->pool);
 	free(in->free_stack);
+	free(in->pfree_stack);
 	free(in->open);
+	free(in->popen);
+	if (in->comb != NULL)
+		in->cfg.combiner->destroy(in->comb);
 	sl_eval_ctx_destroy(in->ctx);
 	free(in->batch_mem);
 	if (in->wake_fd >= 0)
@@ -217,24 +248,29 @@ static void reclaim(struct sl_ingest *in)
 			for (uint32_t i = 0; i < n; i++) {
 				struct sl_block *b = items[i].ptr;
 				sl_block_reset(b);
-				in->free_stack[in->nfree++] = b;
+				if (b->partial)
+					in->pfree_stack[in->npfree++] = b;
+				else
+					in->free_stack[in->nfree++] = b;
 			}
 	}
 }
 
-/* A free block; waits for one to come back (backpressure). NULL on abort. */
-static struct sl_block *take_block(struct sl_ingest *in)
+/* A free block of the kind asked; waits for one to come back
+ * (backpressure). NULL on abort. */
+static struct sl_block *take_block(struct sl_ingest *in, bool partial)
 {
+	uint32_t *n = partial ? &in->npfree : &in->nfree;
 	unsigned spins = 0;
-	while (in->nfree == 0) {
+	while (*n == 0) {
 		reclaim(in);
-		if (in->nfree > 0)
+		if (*n > 0)
 			break;
 		if (aborted(in))
 			return NULL;
 		backoff(&spins);
 	}
-	return in->free_stack[--in->nfree];
+	return partial ? in->pfree_stack[--*n] : in->free_stack[--*n];
 }
 
 /* Push one item to consumer d, waiting while its ring is full. */
@@ -250,13 +286,20 @@ static int push(struct sl_ingest *in, uint32_t d, void *ptr, uint64_t tag)
 	return 0;
 }
 
-static int ship(struct sl_ingest *in, uint32_t d)
+static int ship_one(struct sl_ingest *in, uint32_t d, struct sl_block **slot)
 {
-	struct sl_block *b = in->open[d];
+	struct sl_block *b = *slot;
 	if (b == NULL || b->nrows == 0)
 		return 0;
-	in->open[d] = NULL;
+	*slot = NULL;
 	return push(in, d, b, sl_msg_tag(SL_MSG_DATA, 0));
+}
+
+/* Ship consumer d's open blocks, rows and partial states. */
+static int ship(struct sl_ingest *in, uint32_t d)
+{
+	int rc = ship_one(in, d, &in->open[d]);
+	return rc < 0 ? rc : ship_one(in, d, &in->popen[d]);
 }
 
 static int append(struct sl_ingest *in, uint32_t d, const struct sl_vec *cols, uint32_t row,
@@ -264,14 +307,14 @@ static int append(struct sl_ingest *in, uint32_t d, const struct sl_vec *cols, u
 {
 	for (;;) {
 		if (in->open[d] == NULL) {
-			in->open[d] = take_block(in);
+			in->open[d] = take_block(in, false);
 			if (in->open[d] == NULL)
 				return -ECANCELED;
 		}
 		if (sl_block_append_row(in->open[d], cols, row, hash) == 0)
 			return 0;
 		if (in->open[d]->nrows > 0) {
-			int rc = ship(in, d);
+			int rc = ship_one(in, d, &in->open[d]);
 			if (rc < 0)
 				return rc;
 			continue;
@@ -289,11 +332,74 @@ static int append(struct sl_ingest *in, uint32_t d, const struct sl_vec *cols, u
 	}
 }
 
+/* --- partial states --- */
+
+static uint32_t align8(uint32_t n)
+{
+	return (n + 7) & ~UINT32_C(7);
+}
+
+/* Append one group's partial state to consumer d's open partial block; the
+ * state is placed 8-byte aligned, so the aggregator may read it in place. */
+static int emit_partial(void *arg, const uint8_t *key, uint32_t klen, uint64_t hash,
+			const void *state)
+{
+	struct sl_ingest *in = arg;
+	uint32_t d = in->cfg.shard_dest[sl_key_shard(hash, in->nshards)];
+	size_t need = (size_t)align8(klen) + in->state_size + 8;
+	for (;;) {
+		struct sl_block *b = in->popen[d];
+		if (b == NULL) {
+			b = in->popen[d] = take_block(in, true);
+			if (b == NULL)
+				return -ECANCELED;
+		}
+		uint32_t at = align8(b->heap_used);
+		if (b->nrows < SL_BLOCK_ROWS && at <= b->heap_cap && need <= b->heap_cap - at) {
+			uint32_t r = b->nrows++;
+			char *kp = b->heap + at;
+			memcpy(kp, key, klen);
+			char *sp = b->heap + align8(at + klen);
+			memcpy(sp, state, in->state_size);
+			b->heap_used = align8(at + klen) + in->state_size;
+			b->cols[0].nulls[r] = 0;
+			b->cols[0].v.str[r] = (struct sl_str){kp, klen};
+			b->cols[1].nulls[r] = 0;
+			b->cols[1].v.str[r] = (struct sl_str){sp, in->state_size};
+			b->hash[r] = hash;
+			return 0;
+		}
+		if (b->nrows == 0) {
+			/* a key too large for a block's heap: send it as a row instead */
+			sl_ingest_fail(in, "a group key of %u bytes does not fit a record block (%d bytes)",
+				       klen, SL_BLOCK_HEAP);
+			return -E2BIG;
+		}
+		int rc = ship_one(in, d, &in->popen[d]);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* Ship every group the combiner holds. */
+static int drain_combiner(struct sl_ingest *in)
+{
+	if (in->comb == NULL || in->cfg.combiner->groups(in->comb) == 0)
+		return 0;
+	in->folded = 0;
+	return in->cfg.combiner->drain(in->comb, emit_partial, in);
+}
+
 /* --- epochs --- */
 
 /* Ship the open blocks and a barrier to every consumer for each epoch below cut. */
 static int close_epochs(struct sl_ingest *in, uint64_t cut)
 {
+	if (in->epoch < cut) {
+		int rc = drain_combiner(in);
+		if (rc < 0)
+			return rc;
+	}
 	while (in->epoch < cut) {
 		for (uint32_t d = 0; d < in->cfg.ndest; d++) {
 			int rc = ship(in, d);
@@ -337,13 +443,16 @@ static int route_agg(struct sl_ingest *in, const struct sl_chunk *c)
 		if (rc < 0)
 			return rc;
 	}
+	struct sl_vec args[SL_BLOCK_MAX_COLS]; /* per aggregate; type NULL for count(*) */
 	uint32_t a = 1;
 	for (uint32_t j = 0; j < plan->naggs; j++) {
+		args[j] = (struct sl_vec){.type = SL_TYPE_NULL};
 		if (plan->aggs[j].arg == NULL)
 			continue;
-		int rc = sl_expr_eval(plan->aggs[j].arg, c, in->ctx, &cols[a++]);
+		int rc = sl_expr_eval(plan->aggs[j].arg, c, in->ctx, &args[j]);
 		if (rc < 0)
 			return rc;
+		cols[a++] = args[j];
 	}
 
 	/* encode and hash every row's key, into scratch that grows if needed */
@@ -372,6 +481,24 @@ static int route_agg(struct sl_ingest *in, const struct sl_chunk *c)
 		done += k;
 	}
 	cols[0] = (struct sl_vec){.type = SL_TYPE_STRING, .v.str = kstr};
+
+	if (in->comb != NULL && in->bypass_left == 0) {
+		const struct sl_combiner_ops *ops = in->cfg.combiner;
+		int rc = ops->add(in->comb, kstr, hash, n, args);
+		if (rc < 0)
+			return rc;
+		in->folded += n;
+		uint64_t groups = ops->groups(in->comb);
+		if (groups >= SL_COMBINER_MAX_GROUPS) {
+			/* Most rows were new groups: combining costs more than it
+			 * saves on this input, so ship rows for a while. */
+			if (groups * 2 > in->folded)
+				in->bypass_left = 16 * (uint64_t)SL_COMBINER_MAX_GROUPS;
+			rc = drain_combiner(in);
+		}
+		return rc;
+	}
+	in->bypass_left = in->bypass_left > n ? in->bypass_left - n : 0;
 
 	for (uint32_t r = 0; r < n; r++) {
 		uint32_t d = in->cfg.shard_dest[sl_key_shard(hash[r], in->nshards)];

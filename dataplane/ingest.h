@@ -16,6 +16,32 @@
 #include "plan_types.h"
 #include "source.h"
 
+/*
+ * A combiner pre-aggregates rows on the ingest core; the state layer
+ * implements it (state/combiner.c) and the engine installs it, so that this
+ * layer needs no state/ header. Partial states ship in "partial" blocks of
+ * two columns, [key bytes, state bytes (8-byte aligned)], that aggregators
+ * merge.
+ */
+struct sl_combiner;
+typedef int (*sl_combiner_emit_fn)(void *arg, const uint8_t *key, uint32_t klen, uint64_t hash,
+				   const void *state);
+struct sl_combiner_ops {
+	/* NULL when the plan's aggregates cannot be combined */
+	struct sl_combiner *(*create)(const struct sl_plan *plan);
+	/* fold n rows; args[j] is aggregate j's argument (type NULL for count(*)) */
+	int (*add)(struct sl_combiner *c, const struct sl_str *keys, const uint64_t *hashes,
+		   uint32_t n, const struct sl_vec *args);
+	uint64_t (*groups)(const struct sl_combiner *c);
+	uint32_t (*state_size)(const struct sl_combiner *c);
+	/* emit every group's partial state, then forget them all */
+	int (*drain)(struct sl_combiner *c, sl_combiner_emit_fn emit, void *arg);
+	void (*destroy)(struct sl_combiner *c);
+};
+
+/* A combiner ships its groups when it holds this many. */
+#define SL_COMBINER_MAX_GROUPS (1u << 18)
+
 struct sl_ingest_config {
 	const struct sl_plan *plan;
 	uint32_t idx;
@@ -28,6 +54,7 @@ struct sl_ingest_config {
 	struct sl_epoch_ctl *ctl;
 	const struct sl_source_ops *ops;
 	struct sl_source *src;
+	const struct sl_combiner_ops *combiner; /* NULL: ship rows */
 };
 
 /* The column types of the blocks an ingest core ships for this plan. */

@@ -133,6 +133,7 @@ struct sl_settings {
 	uint64_t max_line_length; /* bytes, default 1 MiB */
 	uint32_t ring_slots;      /* per ingest->aggregator ring, power of two */
 	uint32_t blocks_per_core; /* record blocks in each ingest core's pool */
+	bool combiner;            /* pre-aggregate on the ingest cores (default true) */
 };
 
 struct sl_plan {

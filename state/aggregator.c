@@ -165,9 +165,42 @@ static void backoff(unsigned *spins)
 	}
 }
 
+/* Merge a block of partial states (from an ingest core's combiner). */
+static int fold_partials(struct sl_aggregator *a, const struct sl_block *b)
+{
+	uint32_t n = b->nrows;
+	const struct sl_str *keys = b->cols[0].v.str;
+	const struct sl_str *parts = b->cols[1].v.str;
+	if (a->nlocal == 1) {
+		struct sl_shard *sh = a->shards[0];
+		if (sl_shard_upsert_burst(sh, b->hash, keys, n, a->states, a->is_new) < n)
+			return -ENOMEM;
+		for (uint32_t r = 0; r < n; r++) {
+			int rc = sl_agg_merge(a->layout, a->states[r], parts[r].ptr, sh);
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	for (uint32_t r = 0; r < n; r++) {
+		uint32_t s = sl_key_shard(b->hash[r], a->nshards);
+		struct sl_shard *sh = a->shards[s / a->cfg.n_agg];
+		bool is_new;
+		void *st = sl_shard_upsert(sh, b->hash[r], keys[r].ptr, keys[r].len, &is_new);
+		if (st == NULL)
+			return -ENOMEM;
+		int rc = sl_agg_merge(a->layout, st, parts[r].ptr, sh);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Fold one block into the shards. */
 static int fold(struct sl_aggregator *a, const struct sl_block *b)
 {
+	if (b->partial)
+		return fold_partials(a, b);
 	const struct sl_plan *plan = a->plan;
 	uint32_t n = b->nrows;
 	const struct sl_str *keys = b->cols[0].v.str;
@@ -185,11 +218,7 @@ static int fold(struct sl_aggregator *a, const struct sl_block *b)
 		uint32_t done = sl_shard_upsert_burst(sh, b->hash, keys, n, a->states, a->is_new);
 		if (done < n)
 			return -ENOMEM;
-		for (uint32_t r = 0; r < n; r++)
-			if (a->is_new[r])
-				sl_agg_init_state(a->layout, a->states[r]);
-		sl_agg_update(a->layout, a->states, n, a->args, sh);
-		return 0;
+		return sl_agg_update(a->layout, a->states, n, a->args, sh);
 	}
 	/* several shards on this core: rows one at a time, each to its shard */
 	for (uint32_t r = 0; r < n; r++) {
@@ -199,8 +228,6 @@ static int fold(struct sl_aggregator *a, const struct sl_block *b)
 		void *st = sl_shard_upsert(sh, b->hash[r], keys[r].ptr, keys[r].len, &is_new);
 		if (st == NULL)
 			return -ENOMEM;
-		if (is_new)
-			sl_agg_init_state(a->layout, st);
 		struct sl_vec row_args[SL_BLOCK_MAX_COLS];
 		for (uint32_t j = 0; j < plan->naggs; j++)
 			row_args[j] = a->args[j];
@@ -226,7 +253,9 @@ static int fold(struct sl_aggregator *a, const struct sl_block *b)
 				break;
 			}
 		}
-		sl_agg_update(a->layout, &st, 1, row_args, sh);
+		int rc = sl_agg_update(a->layout, &st, 1, row_args, sh);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }

@@ -498,6 +498,47 @@ void sl_shard_destroy(struct sl_shard *s)
 	free(s);
 }
 
+void sl_shard_clear(struct sl_shard *s)
+{
+	/* Keep the current table's slots and the largest chunk (with no entry
+	 * left, any chunk up to CHUNK_MAX, which refs can address, is just room
+	 * to carve, dedicated ones too), so a
+	 * shard refilled to the same size allocates little. */
+	uint32_t keep = UINT32_MAX;
+	for (uint32_t i = 0; i < s->nchunks; i++)
+		if (s->chunks[i].base != NULL && s->chunks[i].size <= CHUNK_MAX &&
+		    (keep == UINT32_MAX || s->chunks[i].size > s->chunks[keep].size))
+			keep = i;
+	for (uint32_t i = 0; i < s->nchunks; i++)
+		if (i != keep)
+			free(s->chunks[i].base);
+	if (keep != UINT32_MAX) {
+		s->chunks[0] = s->chunks[keep];
+		s->nchunks = 1;
+		s->arena_bytes = s->chunks[0].size;
+		s->bump_idx = 0;
+		s->bump_off = 0;
+		s->bump_size = s->chunks[0].size;
+	} else {
+		s->nchunks = 0;
+		s->arena_bytes = 0;
+		s->bump_idx = 0;
+		s->bump_off = 0;
+		s->bump_size = 0;
+	}
+	s->nfree_chunks = 0;
+	memset(s->entry_free, 0, sizeof(s->entry_free));
+	memset(s->blob_free, 0, sizeof(s->blob_free));
+	free(s->old.slots);
+	memset(&s->old, 0, sizeof(s->old));
+	s->migrate_pos = 0;
+	memset(s->cur.slots, 0, (s->cur.mask + 1) * sizeof(uint64_t));
+	s->cur.used = 0;
+	s->count = 0;
+	s->thead = s->ttail = 0;
+	s->ntouched = 0;
+}
+
 /* ---- operations ---- */
 
 static inline void touch(struct sl_shard *s, uint32_t ref, struct sl_shard_entry_hdr *e)

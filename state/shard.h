@@ -56,6 +56,9 @@ int sl_shard_remove(struct sl_shard *s, uint64_t hash, const void *key, uint32_t
 
 /* Live keys. */
 uint64_t sl_shard_count(const struct sl_shard *s);
+/* Forget every entry (a combiner after it shipped its partial states). Keeps
+ * the table's size and one arena chunk, so refilling allocates little. */
+void sl_shard_clear(struct sl_shard *s);
 
 /* Bytes the shard holds from the allocator: tables, arena chunks (used or
  * not), bookkeeping. */

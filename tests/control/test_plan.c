@@ -317,9 +317,10 @@ static const char seed_explain[] =
 	"   +- Aggregate keys=[word], functions=[count(1)], state: a hash table per shard, 1 shard  "
 	"[agg core 1]\n"
 	"      +- Exchange hashpartitioning(word, 1)  [ingest core 0 -> agg core 1]\n"
-	"         +- Project [word]  [ingest core 0]\n"
-	"            +- Explode explode(split(value,  , -1)) AS word  [ingest core 0]\n"
-	"               +- Source lines: socket, host='localhost', port='9994', schema=(value "
+	"         +- PartialAggregate keys=[word], functions=[partial_count(1)]  [ingest core 0]\n"
+	"            +- Project [word]  [ingest core 0]\n"
+	"               +- Explode explode(split(value,  , -1)) AS word  [ingest core 0]\n"
+	"                  +- Source lines: socket, host='localhost', port='9994', schema=(value "
 	"STRING)  [ingest core 0]\n";
 
 Test(plan, seed_explain_text)
@@ -328,6 +329,19 @@ Test(plan, seed_explain_text)
 	char *text = sl_plan_explain(prog->plans[0]);
 	cr_assert(text != NULL);
 	cr_expect_str_eq(text, seed_explain);
+	free(text);
+	sl_program_free(prog);
+}
+
+Test(plan, set_combiner_false_ships_rows_and_explain_says_so)
+{
+	char sql[2048];
+	snprintf(sql, sizeof(sql), "SET combiner = false;\n%s", seed_sql);
+	struct sl_program *prog = compile_ok(sql);
+	cr_expect_not(prog->plans[0]->settings.combiner);
+	char *text = sl_plan_explain(prog->plans[0]);
+	cr_assert(text != NULL);
+	cr_expect_null(strstr(text, "PartialAggregate"));
 	free(text);
 	sl_program_free(prog);
 }
@@ -371,11 +385,13 @@ Test(plan, explain_with_settings_cores_and_shards)
 		"state: a hash table per shard, 8 shards  [agg cores 2,4]\n"
 		"               +- Exchange hashpartitioning(upper(word), 8)  [ingest cores 0-1 -> agg "
 		"cores 2,4]\n"
-		"                  +- Filter (NOT (word = ))  [ingest cores 0-1]\n"
-		"                     +- Project [word]  [ingest cores 0-1]\n"
-		"                        +- Explode explode(split(value,  , -1)) AS word  [ingest cores "
+		"                  +- PartialAggregate keys=[upper(word)], functions=[partial_count(1), "
+		"partial_sum(length(word))]  [ingest cores 0-1]\n"
+		"                     +- Filter (NOT (word = ))  [ingest cores 0-1]\n"
+		"                        +- Project [word]  [ingest cores 0-1]\n"
+		"                           +- Explode explode(split(value,  , -1)) AS word  [ingest cores "
 		"0-1]\n"
-		"                           +- Source lines: socket, host='localhost', port='9994', "
+		"                              +- Source lines: socket, host='localhost', port='9994', "
 		"schema=(value STRING)  [ingest cores 0-1]\n");
 	cr_expect_str_eq(prog->explains[1],
 			 "== Physical Plan ==\n"
@@ -394,7 +410,9 @@ Test(plan, explain_with_settings_cores_and_shards)
 			 "+- Aggregate keys=[], functions=[count(1)], state: a hash table per shard, "
 			 "8 shards  [agg cores 2,4]\n"
 			 "   +- Exchange SinglePartition  [ingest cores 0-1 -> agg cores 2,4]\n"
-			 "      +- Source lines: socket, host='localhost', port='9994', schema=(value "
+			 "      +- PartialAggregate keys=[], functions=[partial_count(1)]  [ingest cores "
+			 "0-1]\n"
+			 "         +- Source lines: socket, host='localhost', port='9994', schema=(value "
 			 "STRING)  [ingest cores 0-1]\n");
 	sl_program_free(prog);
 }
@@ -751,7 +769,8 @@ Test(plan, settings_default)
 	cr_expect(s.n_ingest == 1 && s.ingest_cores[0] == 0 && s.n_agg == 1 && s.agg_cores[0] == 0);
 	cr_expect_eq(s.shards, 0);
 	cr_expect_eq(s.max_line_length, 1u << 20);
-	cr_expect_eq(s.ring_slots, 256);
+	cr_expect_eq(s.ring_slots, 64);
+	cr_expect(s.combiner);
 	cr_expect_eq(s.blocks_per_core, 0);
 	sl_settings_default(&s, 2);
 	cr_expect(s.n_ingest == 1 && s.ingest_cores[0] == 0 && s.n_agg == 1 && s.agg_cores[0] == 1);
@@ -777,7 +796,7 @@ Test(plan, set_applies_to_following_sinks)
 	const struct sl_settings *b = &prog->plans[1]->settings;
 	cr_expect_eq(a->shards, 8);
 	cr_expect_eq(a->n_ingest, 1);
-	cr_expect_eq(a->ring_slots, 256);
+	cr_expect_eq(a->ring_slots, 64);
 	cr_expect_eq(b->shards, 3);
 	cr_expect(b->n_ingest == 2 && b->ingest_cores[0] == 0 && b->ingest_cores[1] == 1);
 	cr_expect(b->n_agg == 3 && b->agg_cores[0] == 2 && b->agg_cores[1] == 4 && b->agg_cores[2] == 5);
@@ -1196,7 +1215,7 @@ Test(plan, output_mode_rules)
 static const struct err_case stmt_errors[] = {
 	{"SET shard = 4", "line 1, column 5: unknown setting 'shard' (settings: shards, "
 			  "spark.sql.shuffle.partitions, ingest_cores, agg_cores, max_line_length, "
-			  "ring_slots)"},
+			  "ring_slots, combiner)"},
 	{"SET shards = 0", "line 1, column 14: option 'shards' must be a whole number from 1 to 4096, "
 			   "not '0'"},
 	{"SET spark.sql.shuffle.partitions = 5000",

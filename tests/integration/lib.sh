@@ -109,7 +109,7 @@ it_wait_established() {
 it_wait_sluice_port() {
 	local pid=$1 errf=$2 limit=${3:-10} i port
 	for ((i = 0; i < limit * 50; i++)); do
-		port=$(sed -n "s/^\(sluice: \)\{0,1\}socket source '[^']*': listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\2/p" "$errf" | head -n 1)
+		port=$(sed -n "s/^\(sluice: \)\{0,1\}socket source '[^']*': listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\2/p" "$errf" 2>/dev/null | head -n 1)
 		if [[ -n $port ]]; then
 			printf '%s\n' "$port"
 			return 0

@@ -528,3 +528,36 @@ Test(shard, memory_per_key_under_64_bytes)
 	cr_assert_lt(per_key, 64.0);
 	sl_shard_destroy(s);
 }
+
+Test(shard, clear_forgets_everything_and_refills)
+{
+	struct sl_shard *s = sl_shard_create(8, 16);
+	char key[32];
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 50000; i++) {
+			int n = snprintf(key, sizeof(key), "k%d", i);
+			bool is_new;
+			uint64_t *st = sl_shard_upsert(s, sl_key_hash(key, (size_t)n), key, (uint32_t)n, &is_new);
+			cr_assert_not_null(st);
+			cr_assert(is_new, "round %d key %d must be new after clear", round, i);
+			*st = (uint64_t)i;
+		}
+		cr_assert_eq(sl_shard_count(s), 50000);
+		for (int i = 0; i < 50000; i += 997) {
+			int n = snprintf(key, sizeof(key), "k%d", i);
+			uint64_t *st = sl_shard_find(s, sl_key_hash(key, (size_t)n), key, (uint32_t)n);
+			cr_assert_not_null(st);
+			cr_assert_eq(*st, (uint64_t)i);
+		}
+		sl_shard_clear(s);
+		cr_assert_eq(sl_shard_count(s), 0);
+		cr_assert_eq(sl_shard_touched_count(s), 0);
+		int n = snprintf(key, sizeof(key), "k%d", 5);
+		cr_assert_null(sl_shard_find(s, sl_key_hash(key, (size_t)n), key, (uint32_t)n));
+		struct sl_shard_iter it;
+		struct sl_shard_entry e;
+		sl_shard_iter_init(&it, s);
+		cr_assert_not(sl_shard_iter_next(&it, &e), "no entry survives a clear");
+	}
+	sl_shard_destroy(s);
+}
