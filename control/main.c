@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ static const char usage[] =
 	"  --shards N            state shards, Spark's spark.sql.shuffle.partitions (SET shards)\n"
 	"\n"
 	"options for gen-text:\n"
-	"  --words N  --words-per-line K  --rows N | --bytes SIZE  --seed S\n"
+	"  --words N  --words-per-line K  --rows N | --bytes SIZE (100M, 1G: powers of 1024)  --seed S\n"
 	"\n"
 	"  -h, --help     this text\n"
 	"  -V, --version  the version\n"
@@ -73,18 +74,9 @@ static int parse_u64(const char *s, uint64_t *out)
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (*s == '\0' || *s == '-' || errno != 0)
+	if (*s == '\0' || *s == '-' || errno != 0 || *end != '\0')
 		return -EINVAL;
-	uint64_t mult = 1;
-	if (*end == 'k' || *end == 'K')
-		mult = 1000, end++;
-	else if (*end == 'M')
-		mult = 1000000, end++;
-	else if (*end == 'G')
-		mult = 1000000000ULL, end++;
-	if (*end != '\0')
-		return -EINVAL;
-	*out = v * mult;
+	*out = v;
 	return 0;
 }
 
@@ -174,11 +166,37 @@ static const char demo_sql[] =
 	"   GROUP BY word\n"
 	"   ORDER BY count DESC, word;\n";
 
+/* Defaults for the CPUs this process may run on (taskset, cgroups): the
+ * planner's layout for that many CPUs, mapped onto their real ids. */
+static void default_settings(struct sl_settings *s)
+{
+	int allowed[CPU_SETSIZE];
+	unsigned n = 0;
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				allowed[n++] = c;
+	}
+	if (n == 0) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		n = ncpu > 0 ? (unsigned)ncpu : 1;
+		for (unsigned i = 0; i < n && i < CPU_SETSIZE; i++)
+			allowed[i] = (int)i;
+	}
+	sl_settings_default(s, n);
+	for (uint32_t i = 0; i < s->n_ingest; i++)
+		if (s->ingest_cores[i] >= 0 && (unsigned)s->ingest_cores[i] < n)
+			s->ingest_cores[i] = allowed[s->ingest_cores[i]];
+	for (uint32_t i = 0; i < s->n_agg; i++)
+		if (s->agg_cores[i] >= 0 && (unsigned)s->agg_cores[i] < n)
+			s->agg_cores[i] = allowed[s->agg_cores[i]];
+}
+
 static int compile(const struct cli *c, const char *text, const char *name, struct sl_program **prog)
 {
 	struct sl_settings base;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	sl_settings_default(&base, ncpu > 0 ? (unsigned)ncpu : 1);
+	default_settings(&base);
 	char err[1024];
 	if (sl_sql_compile(text, &base, prog, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sluice: error: %s: %s\n", name, err);
@@ -304,6 +322,12 @@ int main(int argc, char **argv)
 				c.agg_cores = val;
 				continue;
 			}
+			if (strcmp(a, "--bytes") == 0) {
+				if (sl_parse_size(val, &u) < 0 || u == 0)
+					return die_usage("--bytes takes a size such as 100M or 1G (powers of 1024), not '%s'", val);
+				c.gen.bytes = u;
+				continue;
+			}
 			if (parse_u64(val, &u) < 0)
 				return die_usage("a whole number is needed after the option, not '%s'", val);
 			if (strcmp(a, "--shards") == 0) {
@@ -316,8 +340,6 @@ int main(int argc, char **argv)
 				c.gen.words_per_line = u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
 			} else if (strcmp(a, "--rows") == 0) {
 				c.gen.rows = u;
-			} else if (strcmp(a, "--bytes") == 0) {
-				c.gen.bytes = u;
 			} else {
 				c.gen.seed = u;
 			}

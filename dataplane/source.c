@@ -153,3 +153,35 @@ int sl_parse_interval(const char *s, uint64_t *us_out)
 	*us_out = total;
 	return 0;
 }
+
+/* Sizes like '100M': a whole number, optional spaces, optional unit K, M,
+ * G, T (powers of 1024, with or without a trailing B or iB) or B. */
+int sl_parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *u;
+		uint64_t mul;
+	} size_units[] = {
+		{"", 1},          {"b", 1},          {"k", 1ULL << 10}, {"kb", 1ULL << 10},
+		{"kib", 1ULL << 10}, {"m", 1ULL << 20}, {"mb", 1ULL << 20}, {"mib", 1ULL << 20},
+		{"g", 1ULL << 30}, {"gb", 1ULL << 30}, {"gib", 1ULL << 30}, {"t", 1ULL << 40},
+		{"tb", 1ULL << 40}, {"tib", 1ULL << 40},
+	};
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -EINVAL;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(size_units) / sizeof(size_units[0]); i++)
+		if (strcasecmp(end, size_units[i].u) == 0) {
+			if (n > UINT64_MAX / size_units[i].mul)
+				return -EINVAL;
+			*out = n * size_units[i].mul;
+			return 0;
+		}
+	return -EINVAL;
+}

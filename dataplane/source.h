@@ -100,5 +100,9 @@ int sl_option_u64(const struct sl_option *opt, uint64_t min, uint64_t max, uint6
 /* Interval strings as Spark writes them: "1 second", "100 milliseconds",
  * "10 minutes", "2 hours", "1 day", "500 ms"; also "interval 10 minutes". */
 int sl_parse_interval(const char *s, uint64_t *us_out);
+/* Sizes: a whole number, optional spaces, optional unit B, K, M, G, T
+ * (powers of 1024, with or without a trailing B or iB): "100M", "1 GiB".
+ * 0 or -EINVAL. */
+int sl_parse_size(const char *s, uint64_t *out);
 
 #endif

@@ -239,38 +239,6 @@ static const char *const gen_keys[] = {
 };
 #define GEN_KNOWN "words, words_per_line, rows_per_second, rows, bytes, seed, pregenerate"
 
-/* Sizes like '100M': a whole number, optional spaces, optional unit K, M,
- * G, T (powers of 1024, with or without a trailing B or iB) or B. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	static const struct {
-		const char *u;
-		uint64_t mul;
-	} units[] = {
-		{"", 1},          {"b", 1},          {"k", 1ULL << 10}, {"kb", 1ULL << 10},
-		{"kib", 1ULL << 10}, {"m", 1ULL << 20}, {"mb", 1ULL << 20}, {"mib", 1ULL << 20},
-		{"g", 1ULL << 30}, {"gb", 1ULL << 30}, {"gib", 1ULL << 30}, {"t", 1ULL << 40},
-		{"tb", 1ULL << 40}, {"tib", 1ULL << 40},
-	};
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	char *end;
-	errno = 0;
-	unsigned long long n = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -EINVAL;
-	while (*end == ' ')
-		end++;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcasecmp(end, units[i].u) == 0) {
-			if (n > UINT64_MAX / units[i].mul)
-				return -EINVAL;
-			*out = n * units[i].mul;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 int sl_gen_params_parse(const struct sl_options *opts, struct sl_gen_params *p, char *err,
 			size_t errlen)
 {
@@ -316,7 +284,7 @@ int sl_gen_params_parse(const struct sl_options *opts, struct sl_gen_params *p, 
 			return -EINVAL;
 	}
 	if ((o = sl_options_find(opts, "bytes")) != NULL) {
-		if (parse_size(o->value, &p->bytes) < 0 || p->bytes == 0 || p->bytes > (1ULL << 50)) {
+		if (sl_parse_size(o->value, &p->bytes) < 0 || p->bytes == 0 || p->bytes > (1ULL << 50)) {
 			snprintf(err, errlen,
 				 "line %u, column %u: option 'bytes' must be a size from 1 to 1024T "
 				 "such as '100M' or '1G' (K, M, G, T are powers of 1024), not '%s'",

@@ -1228,3 +1228,47 @@ Test(socket, blocked_commit_stops_receives_and_bounds_memory)
 	mock_fini(&r.in);
 	sl_source_socket_ops.close(s);
 }
+
+Test(source_options, sizes_are_powers_of_1024_everywhere)
+{
+	static const struct {
+		const char *text;
+		uint64_t want;
+	} good[] = {
+		{"0", 0}, {"512", 512}, {"1K", 1024}, {"1 KiB", 1024}, {"100M", 100ULL << 20},
+		{"100mb", 100ULL << 20}, {"2G", 2ULL << 30}, {"1T", 1ULL << 40}, {"7B", 7},
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		uint64_t v = 1;
+		cr_expect_eq(sl_parse_size(good[i].text, &v), 0, "%s", good[i].text);
+		cr_expect_eq(v, good[i].want, "%s", good[i].text);
+	}
+	static const char *const bad[] = {"", "M", "-1", "1X", "1.5G", "99999999999999999999", "20000000T"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t v;
+		cr_expect_eq(sl_parse_size(bad[i], &v), -EINVAL, "'%s' must be refused", bad[i]);
+	}
+}
+
+Test(source_options, intervals_as_spark_writes_them)
+{
+	static const struct {
+		const char *text;
+		uint64_t want_us;
+	} good[] = {
+		{"1 second", 1000000},       {"100 milliseconds", 100000}, {"10 minutes", 600000000},
+		{"2 hours", 7200000000ULL},  {"1 day", 86400000000ULL},   {"500 ms", 500000},
+		{"interval 10 minutes", 600000000}, {"1 minute 30 seconds", 90000000},
+		{"0 seconds", 0},
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		uint64_t v = 1;
+		cr_expect_eq(sl_parse_interval(good[i].text, &v), 0, "%s", good[i].text);
+		cr_expect_eq(v, good[i].want_us, "%s", good[i].text);
+	}
+	static const char *const bad[] = {"", "second", "10", "10 parsecs", "-1 second"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t v;
+		cr_expect_neq(sl_parse_interval(bad[i], &v), 0, "'%s' must be refused", bad[i]);
+	}
+}

@@ -1,0 +1,1 @@
+SET shards = 0;
