@@ -364,6 +364,36 @@ static int table_init(struct sl_shard_table *t, uint64_t nslots)
 	return 0;
 }
 
+/* Whether two keys of klen bytes are equal. Group keys are mostly short
+ * (words, ids): compare them with two overlapping loads instead of a call
+ * to memcmp, which the word-count profile showed at 8% of the ingest core. */
+static inline bool key_equal(const uint8_t *a, const uint8_t *b, uint32_t klen)
+{
+	if (klen >= 8 && klen <= 16) {
+		uint64_t a0, b0, a1, b1;
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + klen - 8, 8);
+		memcpy(&b1, b + klen - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	if (klen >= 4 && klen < 8) {
+		uint32_t a0, b0, a1, b1;
+		memcpy(&a0, a, 4);
+		memcpy(&b0, b, 4);
+		memcpy(&a1, a + klen - 4, 4);
+		memcpy(&b1, b + klen - 4, 4);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	if (klen < 4) {
+		for (uint32_t i = 0; i < klen; i++)
+			if (a[i] != b[i])
+				return false;
+		return true;
+	}
+	return memcmp(a, b, klen) == 0;
+}
+
 /* The slot holding the key in t, or NULL. */
 static inline uint64_t *table_find(const struct sl_shard *s, const struct sl_shard_table *t,
 				   uint64_t hash, const void *key, uint32_t klen)
@@ -377,8 +407,7 @@ static inline uint64_t *table_find(const struct sl_shard *s, const struct sl_sha
 		if (slot_tag(slot) == tag && slot_ref(slot) != 0) {
 			const struct sl_shard_entry_hdr *e = entry_at(s, slot_ref(slot));
 			if ((e->klen_flags & KLEN_MASK) == klen &&
-			    (klen == 0 ||
-			     memcmp((const uint8_t *)e + ENTRY_HDR + s->stride, key, klen) == 0))
+			    key_equal((const uint8_t *)e + ENTRY_HDR + s->stride, key, klen))
 				return &t->slots[i];
 		}
 		i = (i + 1) & t->mask;

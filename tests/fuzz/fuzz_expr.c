@@ -263,10 +263,10 @@ static void check_split_pair(const struct rows *rw, const struct sl_chunk *piped
 }
 
 /* explode(split(value, ' ')): the words of each non-null row, in order. */
-static void check_fused(const struct rows *rw, const struct sl_chunk *piped)
+static void check_fused(const struct rows *rw, const struct sl_chunk *piped,
+			const struct sl_vec *cols)
 {
-	CHECK(piped->ncols == 1);
-	const struct sl_vec *w = &piped->cols[0];
+	const struct sl_vec *w = &cols[0];
 	uint32_t out = 0;
 	for (uint32_t r = 0; r < rw->n; r++) {
 		if (rw->nulls[r])
@@ -538,7 +538,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_split_pair(&rw, &piped, cols);
 			break;
 		case Q_SPLIT_SPACE_FUSED:
-			check_fused(&rw, &piped);
+			eval_out(plan, &piped, ctx, cols);
+			check_fused(&rw, &piped, cols);
 			break;
 		case Q_FILTER:
 			eval_out(plan, &piped, ctx, cols);

@@ -561,3 +561,32 @@ Test(shard, clear_forgets_everything_and_refills)
 	}
 	sl_shard_destroy(s);
 }
+
+/* key_equal compares short keys with overlapping loads: every byte of every
+ * length must still count. Keys share one hash, so only the comparison can
+ * tell them apart. */
+Test(shard, keys_differing_in_any_single_byte_are_distinct)
+{
+	struct sl_shard *s = sl_shard_create(8, 16);
+	uint8_t key[40];
+	for (uint32_t len = 1; len <= sizeof(key); len++) {
+		memset(key, 'a', sizeof(key));
+		bool is_new;
+		uint64_t hash = 0x1234567800000000ULL | len;
+		uint64_t *base = sl_shard_upsert(s, hash, key, len, &is_new);
+		cr_assert_not_null(base);
+		cr_assert(is_new);
+		for (uint32_t pos = 0; pos < len; pos++) {
+			key[pos] = 'b';
+			uint64_t *st = sl_shard_upsert(s, hash, key, len, &is_new);
+			cr_assert_not_null(st);
+			cr_assert(is_new, "length %u, byte %u differs: a new key", len, pos);
+			cr_assert_neq(st, base);
+			key[pos] = 'a';
+		}
+		uint64_t *again = sl_shard_upsert(s, hash, key, len, &is_new);
+		cr_assert_not(is_new, "length %u: the same bytes are the same key", len);
+		cr_assert_eq(again, base);
+	}
+	sl_shard_destroy(s);
+}
