@@ -90,27 +90,6 @@ static void arena_reset(struct sl_batch_arena *a)
 
 /* ---- vector storage ---- */
 
-static size_t value_size(enum sl_type t)
-{
-	switch (t) {
-	case SL_TYPE_BOOLEAN:
-		return sizeof(uint8_t);
-	case SL_TYPE_INT:
-	case SL_TYPE_BIGINT:
-	case SL_TYPE_TIMESTAMP:
-		return sizeof(int64_t);
-	case SL_TYPE_DOUBLE:
-		return sizeof(double);
-	case SL_TYPE_STRING:
-		return sizeof(struct sl_str);
-	case SL_TYPE_ARRAY:
-		return sizeof(struct sl_span);
-	case SL_TYPE_NULL:
-	case SL_TYPE__COUNT:
-		break;
-	}
-	return 0;
-}
 
 /* Which member of v.* holds the values; vectors of one class can be copied
  * into each other (an INT chunk column into a BIGINT batch column). */
@@ -132,7 +111,7 @@ static void vec_set_values(struct sl_vec *v, void *p)
 /* Grow v's value and null arrays to cap rows (contents kept). */
 static int vec_grow(struct sl_vec *v, uint32_t cap)
 {
-	size_t sz = value_size(v->type);
+	size_t sz = sl_type_width(v->type);
 	if (sz == 0)
 		return 0;
 	void *vals = realloc(vec_values(v), (size_t)cap * sz);
@@ -581,7 +560,7 @@ static void sort_perm(const struct sl_batch *b, const struct sl_order_key *keys,
 /* Reorder v's rows [0, n) as perm says, through scratch. */
 static void permute_vec(struct sl_vec *v, const uint32_t *perm, uint32_t n, void *scratch)
 {
-	size_t sz = value_size(v->type);
+	size_t sz = sl_type_width(v->type);
 	if (sz == 0)
 		return;
 	char *vals = vec_values(v);

@@ -5,19 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t value_bytes(enum sl_type t)
-{
-	switch (t) {
-	case SL_TYPE_STRING:
-		return sizeof(struct sl_str);
-	case SL_TYPE_BOOLEAN:
-		return 1;
-	case SL_TYPE_NULL:
-		return 0;
-	default:
-		return 8;
-	}
-}
 
 static size_t align8(size_t n)
 {
@@ -29,7 +16,7 @@ size_t sl_block_bytes(uint32_t ncols, const enum sl_type *types, uint32_t rows,
 {
 	size_t n = align8(sizeof(struct sl_block)) + align8((size_t)rows * sizeof(uint64_t));
 	for (uint32_t c = 0; c < ncols; c++)
-		n += align8((size_t)rows * value_bytes(types[c])) + align8(rows);
+		n += align8((size_t)rows * sl_type_width(types[c])) + align8(rows);
 	return n + heap_bytes;
 }
 
@@ -61,7 +48,7 @@ struct sl_block *sl_block_create(uint32_t ncols, const enum sl_type *types, uint
 		struct sl_vec *v = &b->cols[c];
 		v->type = types[c];
 		v->v.i64 = (int64_t *)p;
-		p += align8((size_t)rows * value_bytes(types[c]));
+		p += align8((size_t)rows * sl_type_width(types[c]));
 		v->nulls = (uint8_t *)p;
 		p += align8(rows);
 	}

@@ -228,27 +228,6 @@ struct hs_scratch *sl_eval_ctx_scratch(struct sl_eval_ctx *ctx,
 /* vectors                                                            */
 /* ------------------------------------------------------------------ */
 
-static size_t type_width(enum sl_type t)
-{
-	switch (t) {
-	case SL_TYPE_BOOLEAN:
-		return sizeof(uint8_t);
-	case SL_TYPE_INT:
-	case SL_TYPE_BIGINT:
-	case SL_TYPE_TIMESTAMP:
-		return sizeof(int64_t);
-	case SL_TYPE_DOUBLE:
-		return sizeof(double);
-	case SL_TYPE_STRING:
-		return sizeof(struct sl_str);
-	case SL_TYPE_ARRAY:
-		return sizeof(struct sl_span);
-	case SL_TYPE_NULL:
-	case SL_TYPE__COUNT:
-		break;
-	}
-	return 0;
-}
 
 static inline void *vec_data(const struct sl_vec *v)
 {
@@ -269,7 +248,7 @@ static int vec_alloc(struct sl_eval_ctx *ctx, struct sl_vec *out, enum sl_type t
 {
 	memset(out, 0, sizeof(*out));
 	out->type = t;
-	size_t w = type_width(t);
+	size_t w = sl_type_width(t);
 	if (w > 0) {
 		void *p = sl_eval_ctx_alloc(ctx, w * n);
 		if (p == NULL)
@@ -290,7 +269,7 @@ static int vec_all_null(struct sl_eval_ctx *ctx, struct sl_vec *out, enum sl_typ
 	int rc = vec_alloc(ctx, out, t, n);
 	if (rc < 0)
 		return rc;
-	memset(vec_data(out), 0, type_width(t) * n);
+	memset(vec_data(out), 0, sl_type_width(t) * n);
 	out->nulls = alloc_nulls(ctx, n, 1);
 	if (out->nulls == NULL)
 		return -ENOMEM;
@@ -2021,7 +2000,7 @@ static int eval_coalesce(enum sl_type t, const struct sl_vec *args, uint32_t nar
 	if (nl == NULL)
 		return -ENOMEM;
 	out->nulls = nl;
-	const size_t w = type_width(t);
+	const size_t w = sl_type_width(t);
 	memset(vec_data(out), 0, w * n);
 	for (uint32_t k = 0; k < nargs; k++) {
 		const struct sl_vec *a = &args[k];
@@ -2057,7 +2036,7 @@ static int eval_if(enum sl_type t, const struct sl_vec *c, const struct sl_vec *
 	if (nl == NULL)
 		return -ENOMEM;
 	out->nulls = nl;
-	const size_t w = type_width(t);
+	const size_t w = sl_type_width(t);
 	const bool c_null = c->type == SL_TYPE_NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		bool take_a = !c_null && !is_null_at(c, i) && c->v.b[i];

@@ -77,10 +77,6 @@ struct sl_ingest {
 	char error[512];
 };
 
-static size_t value_bytes(enum sl_type t)
-{
-	return t == SL_TYPE_STRING ? sizeof(struct sl_str) : t == SL_TYPE_BOOLEAN ? 1 : 8;
-}
 
 uint32_t sl_ingest_block_types(const struct sl_plan *plan, enum sl_type *types)
 {
@@ -132,7 +128,7 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 	const struct sl_schema *ss = &plan->source.schema;
 	size_t per_row = 0;
 	for (uint32_t c = 0; c < ss->ncols; c++)
-		per_row += value_bytes(ss->cols[c].type) + 1;
+		per_row += sl_type_width(ss->cols[c].type) + 1;
 	in->batch_mem = malloc(per_row * SL_INGEST_BATCH_ROWS + 64);
 	if (in->batch_mem == NULL)
 		goto err_nomem;
@@ -141,7 +137,7 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 		struct sl_vec *v = &in->batch_cols[c];
 		v->type = ss->cols[c].type;
 		v->v.i64 = (int64_t *)p;
-		p += value_bytes(v->type) * SL_INGEST_BATCH_ROWS;
+		p += sl_type_width(v->type) * SL_INGEST_BATCH_ROWS;
 		v->nulls = (uint8_t *)p;
 		memset(v->nulls, 0, SL_INGEST_BATCH_ROWS);
 		p += SL_INGEST_BATCH_ROWS;
@@ -222,20 +218,6 @@ static bool aborted(const struct sl_ingest *in)
 	return atomic_load_explicit(&in->cfg.ctl->abort, memory_order_relaxed) != 0;
 }
 
-/* Spin briefly, then yield, then sleep: a waiting core leaves the CPU to the
- * others on small machines, where ingest and aggregation may share a core. */
-static void backoff(unsigned *spins)
-{
-	unsigned s = (*spins)++;
-	if (s < 64) {
-		__builtin_ia32_pause();
-	} else if (s < 96) {
-		sched_yield();
-	} else {
-		struct timespec ts = {0, s < 200 ? 20000 : 200000};
-		nanosleep(&ts, NULL);
-	}
-}
 
 /* --- blocks --- */
 
@@ -268,7 +250,7 @@ static struct sl_block *take_block(struct sl_ingest *in, bool partial)
 			break;
 		if (aborted(in))
 			return NULL;
-		backoff(&spins);
+		sl_backoff(&spins);
 	}
 	return partial ? in->pfree_stack[--*n] : in->free_stack[--*n];
 }
@@ -281,7 +263,7 @@ static int push(struct sl_ingest *in, uint32_t d, void *ptr, uint64_t tag)
 	while (sl_ring_push_burst(in->cfg.out[d], &item, 1) == 0) {
 		if (aborted(in))
 			return -ECANCELED;
-		backoff(&spins);
+		sl_backoff(&spins);
 	}
 	return 0;
 }

@@ -73,25 +73,6 @@ static colmask op_needs(const struct sl_op *op, colmask live_out)
 
 /* ---- vectors ---- */
 
-static size_t width_of(enum sl_type t)
-{
-	switch (t) {
-	case SL_TYPE_BOOLEAN:
-		return sizeof(uint8_t);
-	case SL_TYPE_INT:
-	case SL_TYPE_BIGINT:
-	case SL_TYPE_TIMESTAMP:
-		return sizeof(int64_t);
-	case SL_TYPE_DOUBLE:
-		return sizeof(double);
-	case SL_TYPE_STRING:
-		return sizeof(struct sl_str);
-	case SL_TYPE_ARRAY:
-		return sizeof(struct sl_span);
-	default:
-		return 0;
-	}
-}
 
 static void dead_vec(struct sl_vec *v)
 {
@@ -105,7 +86,7 @@ static int gather(const struct sl_vec *src, const uint32_t *idx, uint32_t n,
 {
 	*out = *src; /* type, elem_type, elem (arrays keep their elements) */
 	out->nulls = NULL;
-	const size_t w = width_of(src->type);
+	const size_t w = sl_type_width(src->type);
 	if (w == 0)
 		return 0;
 	void *dst = sl_eval_ctx_alloc(ctx, w * n);
@@ -140,7 +121,7 @@ static int gather(const struct sl_vec *src, const uint32_t *idx, uint32_t n,
 static void slice(const struct sl_vec *v, uint32_t off, struct sl_vec *out)
 {
 	*out = *v;
-	const size_t w = width_of(v->type);
+	const size_t w = sl_type_width(v->type);
 	if (w > 0 && v->v.b != NULL)
 		out->v.b = v->v.b + (size_t)off * w;
 	if (v->nulls != NULL)
@@ -261,7 +242,7 @@ static int run_explode(const struct sl_op *op, colmask live_out, const struct sl
 		dead_vec(&elem);
 		elem.type = op->out.cols != NULL && op->out.ncols > n_in ? op->out.cols[n_in].type
 									    : SL_TYPE_NULL;
-		if (elem.type != SL_TYPE_NULL && width_of(elem.type) > 0) {
+		if (elem.type != SL_TYPE_NULL && sl_type_width(elem.type) > 0) {
 			/* Zero rows of the element type. */
 			elem.v.b = sl_eval_ctx_alloc(ctx, 0);
 		}

@@ -16,7 +16,9 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define SL_CACHE_LINE 64
 
@@ -97,6 +99,26 @@ static inline int sl_ring_peek(struct sl_ring *r, struct sl_ring_item *item)
 		return 0;
 	*item = r->slots[tail & r->mask];
 	return 1;
+}
+
+/* How a thread waits for a ring: spin briefly, then yield, then sleep
+ * (20 us, then 200 us), so that cores sharing a CPU on a small machine still
+ * make progress. The caller zeroes *spins whenever it made progress. */
+static inline void sl_backoff(unsigned *spins)
+{
+	unsigned s = (*spins)++;
+	if (s < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#elif defined(__aarch64__)
+		__asm__ __volatile__("yield");
+#endif
+	} else if (s < 96) {
+		sched_yield();
+	} else {
+		struct timespec ts = {0, s < 200 ? 20000 : 200000};
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* Items in the ring now, as either side may see it (approximate). */

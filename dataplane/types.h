@@ -80,6 +80,41 @@ static inline bool sl_vec_is_null(const struct sl_vec *v, uint32_t row)
 	return v->type == SL_TYPE_NULL || (v->nulls != NULL && v->nulls[row] != 0);
 }
 
+/* Bytes one value of the type takes in a vector (0 for NULL). */
+static inline size_t sl_type_width(enum sl_type t)
+{
+	switch (t) {
+	case SL_TYPE_BOOLEAN:
+		return sizeof(uint8_t);
+	case SL_TYPE_INT:
+	case SL_TYPE_BIGINT:
+	case SL_TYPE_TIMESTAMP:
+		return sizeof(int64_t);
+	case SL_TYPE_DOUBLE:
+		return sizeof(double);
+	case SL_TYPE_STRING:
+		return sizeof(struct sl_str);
+	case SL_TYPE_ARRAY:
+		return sizeof(struct sl_span);
+	case SL_TYPE_NULL:
+	case SL_TYPE__COUNT:
+		break;
+	}
+	return 0;
+}
+
+/* The vector seen from row `first` on (no copy). */
+static inline struct sl_vec sl_vec_slice(const struct sl_vec *v, uint32_t first)
+{
+	struct sl_vec out = *v;
+	if (v->type == SL_TYPE_NULL || first == 0)
+		return out;
+	if (out.nulls != NULL)
+		out.nulls += first;
+	out.v.b += first * sl_type_width(v->type);
+	return out;
+}
+
 /* A view of n rows in ncols columns. */
 struct sl_chunk {
 	uint32_t nrows;

@@ -152,48 +152,41 @@ static bool aborted(const struct sl_aggregator *a)
 	return atomic_load_explicit(&a->cfg.ctl->abort, memory_order_relaxed) != 0;
 }
 
-static void backoff(unsigned *spins)
+
+static struct sl_shard *shard_of(const struct sl_aggregator *a, uint64_t hash)
 {
-	unsigned s = (*spins)++;
-	if (s < 64) {
-		__builtin_ia32_pause();
-	} else if (s < 96) {
-		sched_yield();
-	} else {
-		struct timespec ts = {0, s < 200 ? 20000 : 200000};
-		nanosleep(&ts, NULL);
+	return a->shards[sl_key_shard(hash, a->nshards) / a->cfg.n_agg];
+}
+
+/* The state of every row's group in a->states, made where missing: one
+ * burst when this core owns a single shard, else row by row. */
+static int find_states(struct sl_aggregator *a, const struct sl_block *b)
+{
+	const struct sl_str *keys = b->cols[0].v.str;
+	uint32_t n = b->nrows;
+	if (a->nlocal == 1)
+		return sl_shard_upsert_burst(a->shards[0], b->hash, keys, n, a->states, a->is_new) < n
+			       ? -ENOMEM
+			       : 0;
+	for (uint32_t r = 0; r < n; r++) {
+		bool is_new;
+		a->states[r] = sl_shard_upsert(shard_of(a, b->hash[r]), b->hash[r], keys[r].ptr,
+					       keys[r].len, &is_new);
+		if (a->states[r] == NULL)
+			return -ENOMEM;
 	}
+	return 0;
 }
 
 /* Merge a block of partial states (from an ingest core's combiner). */
 static int fold_partials(struct sl_aggregator *a, const struct sl_block *b)
 {
-	uint32_t n = b->nrows;
-	const struct sl_str *keys = b->cols[0].v.str;
 	const struct sl_str *parts = b->cols[1].v.str;
-	if (a->nlocal == 1) {
-		struct sl_shard *sh = a->shards[0];
-		if (sl_shard_upsert_burst(sh, b->hash, keys, n, a->states, a->is_new) < n)
-			return -ENOMEM;
-		for (uint32_t r = 0; r < n; r++) {
-			int rc = sl_agg_merge(a->layout, a->states[r], parts[r].ptr, sh);
-			if (rc < 0)
-				return rc;
-		}
-		return 0;
-	}
-	for (uint32_t r = 0; r < n; r++) {
-		uint32_t s = sl_key_shard(b->hash[r], a->nshards);
-		struct sl_shard *sh = a->shards[s / a->cfg.n_agg];
-		bool is_new;
-		void *st = sl_shard_upsert(sh, b->hash[r], keys[r].ptr, keys[r].len, &is_new);
-		if (st == NULL)
-			return -ENOMEM;
-		int rc = sl_agg_merge(a->layout, st, parts[r].ptr, sh);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	int rc = find_states(a, b);
+	for (uint32_t r = 0; rc == 0 && r < b->nrows; r++)
+		rc = sl_agg_merge(a->layout, a->states[r], parts[r].ptr,
+				  a->nlocal == 1 ? a->shards[0] : shard_of(a, b->hash[r]));
+	return rc;
 }
 
 /* Fold one block into the shards. */
@@ -202,62 +195,23 @@ static int fold(struct sl_aggregator *a, const struct sl_block *b)
 	if (b->partial)
 		return fold_partials(a, b);
 	const struct sl_plan *plan = a->plan;
-	uint32_t n = b->nrows;
-	const struct sl_str *keys = b->cols[0].v.str;
 	uint32_t col = 1;
-	for (uint32_t j = 0; j < plan->naggs; j++) {
-		if (plan->aggs[j].arg != NULL) {
-			a->args[j] = b->cols[col++];
-		} else {
-			a->args[j] = (struct sl_vec){.type = SL_TYPE_NULL};
-		}
-	}
-
-	if (a->nlocal == 1) {
-		struct sl_shard *sh = a->shards[0];
-		uint32_t done = sl_shard_upsert_burst(sh, b->hash, keys, n, a->states, a->is_new);
-		if (done < n)
-			return -ENOMEM;
-		return sl_agg_update(a->layout, a->states, n, a->args, sh);
-	}
-	/* several shards on this core: rows one at a time, each to its shard */
-	for (uint32_t r = 0; r < n; r++) {
-		uint32_t s = sl_key_shard(b->hash[r], a->nshards);
-		struct sl_shard *sh = a->shards[s / a->cfg.n_agg];
-		bool is_new;
-		void *st = sl_shard_upsert(sh, b->hash[r], keys[r].ptr, keys[r].len, &is_new);
-		if (st == NULL)
-			return -ENOMEM;
+	for (uint32_t j = 0; j < plan->naggs; j++)
+		a->args[j] = plan->aggs[j].arg != NULL ? b->cols[col++]
+						       : (struct sl_vec){.type = SL_TYPE_NULL};
+	int rc = find_states(a, b);
+	if (rc < 0)
+		return rc;
+	if (a->nlocal == 1)
+		return sl_agg_update(a->layout, a->states, b->nrows, a->args, a->shards[0]);
+	/* several shards on this core: each row's strings go to its own shard */
+	for (uint32_t r = 0; rc == 0 && r < b->nrows; r++) {
 		struct sl_vec row_args[SL_BLOCK_MAX_COLS];
 		for (uint32_t j = 0; j < plan->naggs; j++)
-			row_args[j] = a->args[j];
-		/* a one-row view of the argument vectors at row r */
-		for (uint32_t j = 0; j < plan->naggs; j++) {
-			struct sl_vec *v = &row_args[j];
-			if (v->type == SL_TYPE_NULL)
-				continue;
-			if (v->nulls != NULL)
-				v->nulls += r;
-			switch (v->type) {
-			case SL_TYPE_STRING:
-				v->v.str += r;
-				break;
-			case SL_TYPE_BOOLEAN:
-				v->v.b += r;
-				break;
-			case SL_TYPE_DOUBLE:
-				v->v.f64 += r;
-				break;
-			default:
-				v->v.i64 += r;
-				break;
-			}
-		}
-		int rc = sl_agg_update(a->layout, &st, 1, row_args, sh);
-		if (rc < 0)
-			return rc;
+			row_args[j] = sl_vec_slice(&a->args[j], r);
+		rc = sl_agg_update(a->layout, &a->states[r], 1, row_args, shard_of(a, b->hash[r]));
 	}
-	return 0;
+	return rc;
 }
 
 /* Output rows of a shard's entries, a chunk at a time, into the batch. */
@@ -378,7 +332,7 @@ static int publish(struct sl_aggregator *a, struct sl_epoch_result *res)
 	while (sl_ring_push_burst(a->cfg.results, &item, 1) == 0) {
 		if (aborted(a))
 			return -ECANCELED;
-		backoff(&spins);
+		sl_backoff(&spins);
 	}
 	return 0;
 }
@@ -458,7 +412,7 @@ void *sl_aggregator_thread(void *arg)
 			/* idle: let a pending table growth advance */
 			for (uint32_t l = 0; l < a->nlocal; l++)
 				sl_shard_step(a->shards[l], 64);
-			backoff(&spins);
+			sl_backoff(&spins);
 		}
 	}
 	return NULL;

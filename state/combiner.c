@@ -71,26 +71,8 @@ static int combiner_add(struct sl_combiner *c, const struct sl_str *keys, const 
 						      c->states, c->is_new);
 		if (done < m)
 			return -ENOMEM;
-		/* the argument vectors, shifted to this slice */
-		for (uint32_t j = 0; j < naggs; j++) {
-			struct sl_vec v = args[j];
-			if (v.type != SL_TYPE_NULL && first > 0) {
-				if (v.nulls != NULL)
-					v.nulls += first;
-				switch (v.type) {
-				case SL_TYPE_BOOLEAN:
-					v.v.b += first;
-					break;
-				case SL_TYPE_DOUBLE:
-					v.v.f64 += first;
-					break;
-				default:
-					v.v.i64 += first;
-					break;
-				}
-			}
-			part[j] = v;
-		}
+		for (uint32_t j = 0; j < naggs; j++)
+			part[j] = sl_vec_slice(&args[j], first);
 		int rc = sl_agg_update(c->layout, c->states, m, part, c->table);
 		if (rc < 0)
 			return rc;
