@@ -365,9 +365,10 @@ int sl_strbuf_fill(struct sl_strbuf *sb, char c, size_t n)
 	return 0;
 }
 
-/* Spark prints a null, at the top or inside an array, as "null" (Spark
- * 3.0-3.4; 3.5's ToPrettyString prints "NULL"). */
-static const char null_text[] = "null";
+/* Spark prints a null, at the top or inside an array, as "NULL" since 3.5
+ * (SPARK-43063, ToPrettyString; 3.0-3.4 printed "null"): sluice follows the
+ * Spark users have now. */
+static const char null_text[] = "NULL";
 
 int sl_format_cell(const struct sl_vec *v, uint32_t row, struct sl_strbuf *out)
 {

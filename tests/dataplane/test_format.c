@@ -202,7 +202,7 @@ Test(format, cells_of_scalar_types)
 	struct sl_vec vb = { .type = SL_TYPE_BOOLEAN, .nulls = bnull, .v.b = bools };
 	cr_expect_str_eq(cell(&vb, 0, &sb), "true");
 	cr_expect_str_eq(cell(&vb, 1, &sb), "false");
-	cr_expect_str_eq(cell(&vb, 2, &sb), "null");
+	cr_expect_str_eq(cell(&vb, 2, &sb), "NULL");
 
 	int64_t ints[] = { -7, 2147483647 };
 	struct sl_vec vi = { .type = SL_TYPE_INT, .v.i64 = ints };
@@ -231,7 +231,7 @@ Test(format, cells_of_scalar_types)
 	cr_expect_str_eq(cell(&vt, 0, &sb), "2024-01-01 10:00:00.5");
 
 	struct sl_vec vn = { .type = SL_TYPE_NULL };
-	cr_expect_str_eq(cell(&vn, 0, &sb), "null");
+	cr_expect_str_eq(cell(&vn, 0, &sb), "NULL");
 
 	/* cells append: the caller resets */
 	sl_strbuf_reset(&sb);
@@ -253,10 +253,10 @@ Test(format, cells_of_arrays)
 	uint8_t anull[] = { 0, 0, 0, 1 };
 	struct sl_vec arr = { .type = SL_TYPE_ARRAY, .elem_type = SL_TYPE_STRING, .nulls = anull,
 			      .v.arr = spans, .elem = &elems };
-	cr_expect_str_eq(cell(&arr, 0, &sb), "[a, b, null]");
+	cr_expect_str_eq(cell(&arr, 0, &sb), "[a, b, NULL]");
 	cr_expect_str_eq(cell(&arr, 1, &sb), "[c]");
 	cr_expect_str_eq(cell(&arr, 2, &sb), "[]");
-	cr_expect_str_eq(cell(&arr, 3, &sb), "null");
+	cr_expect_str_eq(cell(&arr, 3, &sb), "NULL");
 
 	double d[] = { 1.0, 0.5 };
 	struct sl_vec de = { .type = SL_TYPE_DOUBLE, .v.f64 = d };
@@ -269,6 +269,6 @@ Test(format, cells_of_arrays)
 	struct sl_span outer[] = { { 0, 2 } };
 	struct sl_vec nested = { .type = SL_TYPE_ARRAY, .elem_type = SL_TYPE_ARRAY, .v.arr = outer,
 				 .elem = &arr };
-	cr_expect_str_eq(cell(&nested, 0, &sb), "[[a, b, null], [c]]");
+	cr_expect_str_eq(cell(&nested, 0, &sb), "[[a, b, NULL], [c]]");
 	sl_strbuf_free(&sb);
 }

@@ -82,7 +82,7 @@ run_ok() {
 # suggest a fix ("--FLAG LIST" or "FLAG = LIST") whose CPUs are all among
 # USABLE (the CPUs sluice may use, space-separated).
 expect_refused() {
-	local name=$1 cpu=$2 flag=$3 usable=" $4 " sql=$5 rc fix c bad=""
+	local name=$1 cpu=$2 flag=$3 list=$4 usable=" $4 " sql=$5 rc fix c bad=""
 	shift 5
 	local prefix=()
 	while (($# > 0)) && [[ $1 != -- ]]; do
@@ -118,7 +118,7 @@ print(" ".join(map(str, out)))' "$fix"); do
 	done
 	[[ -z $bad ]] || {
 		cat "$IT_TMP/$name.err" >&2
-		it_fail "$name: the error suggests '--${flag//_/-} $fix', but sluice cannot use CPU(s)$bad either (it may use:$usable)"
+		it_fail "$name: the error suggests '--${flag//_/-} $fix', but sluice cannot use CPU(s)$bad either (it may use: $list)"
 	}
 }
 
@@ -157,15 +157,6 @@ it_log "--agg-cores $bad: refused, names CPU $bad and a usable fix: ok"
 expect_refused ingest7 "$bad" ingest_cores "${ALLOWED[*]}" "$IT_TMP/q.sql" -- --ingest-cores "$bad"
 it_log "--ingest-cores $bad: refused, names CPU $bad and a usable fix: ok"
 
-# 3b. The refused CPU is 0 and the process may use only another one: the
-# suggested fix must not be CPU 0 again.
-if ((NCPU >= 2)); then
-	expect_refused agg0_on_c1 "$c0" agg_cores "$c1" "$IT_TMP/q.sql" taskset -c "$c1" -- --agg-cores "$c0"
-	it_log "taskset -c $c1 --agg-cores $c0: refused, names CPU $c0 and a usable fix: ok"
-else
-	SKIPPED+=("refusing a CPU under taskset needs 2 CPUs, this process may use $NCPU")
-fi
-
 # 4. More shards than aggregator cores: 4 shards over 2 aggregators.
 if ((NCPU >= 2)); then
 	run_ok shards4 "$IT_TMP/q4.sql" -- --agg-cores "$c0,$c1"
@@ -174,6 +165,15 @@ if ((NCPU >= 2)); then
 	it_log "SET shards = 4 with --agg-cores $c0,$c1: right counts: ok"
 else
 	SKIPPED+=("--agg-cores with two CPUs needs 2 CPUs, this process may use $NCPU")
+fi
+
+# 5. The refused CPU is 0 and the process may use only another one: the
+# suggested fix must not be CPU 0 again.
+if ((NCPU >= 2)); then
+	expect_refused agg0_on_c1 "$c0" agg_cores "$c1" "$IT_TMP/q.sql" taskset -c "$c1" -- --agg-cores "$c0"
+	it_log "taskset -c $c1 --agg-cores $c0: refused, names CPU $c0 and a usable fix: ok"
+else
+	SKIPPED+=("refusing a CPU under taskset needs 2 CPUs, this process may use $NCPU")
 fi
 
 if ((${#SKIPPED[@]} > 0)); then
