@@ -298,7 +298,7 @@ static bool all_drained(struct engine *e)
 	return true;
 }
 
-static void check_ingest_failures(struct engine *e)
+static void check_failures(struct engine *e)
 {
 	for (uint32_t i = 0; i < e->nin; i++)
 		if (sl_ingest_failed(e->ingest[i])) {
@@ -306,6 +306,14 @@ static void check_ingest_failures(struct engine *e)
 			     sl_ingest_error(e->ingest[i]));
 			return;
 		}
+	for (uint32_t d = 0; !e->stateless && d < e->ndest; d++) {
+		int err = sl_aggregator_error(e->agg[d]);
+		if (err < 0) {
+			fail(e, "aggregator core %u stopped in batch %" PRIu64 ": %s", d, e->epoch,
+			     strerror(-err));
+			return;
+		}
+	}
 }
 
 static void cut(struct engine *e)
@@ -498,7 +506,7 @@ static void run_loop(struct engine *e)
 					break;
 			}
 		}
-		check_ingest_failures(e);
+		check_failures(e);
 		if (e->failed)
 			break;
 		if (stop != NULL && *stop >= 2) {

@@ -321,45 +321,57 @@ static uint32_t align8(uint32_t n)
 	return (n + 7) & ~UINT32_C(7);
 }
 
-/* Append one group's partial state to consumer d's open partial block; the
- * state is placed 8-byte aligned, so the aggregator may read it in place. */
+/* Put one group's partial state into b if it fits: the key, then the state
+ * 8-byte aligned, so that the aggregator may read it in place. */
+static bool put_partial(struct sl_ingest *in, struct sl_block *b, const uint8_t *key,
+			uint32_t klen, uint64_t hash, const void *state)
+{
+	uint32_t at = align8(b->heap_used);
+	size_t need = (size_t)align8(klen) + in->state_size;
+	uint32_t rows = b->oversized ? 1 : SL_BLOCK_ROWS;
+	if (b->nrows >= rows || at > b->heap_cap || need > b->heap_cap - at)
+		return false;
+	uint32_t r = b->nrows++;
+	char *kp = b->heap + at;
+	char *sp = b->heap + align8(at + klen);
+	memcpy(kp, key, klen);
+	memcpy(sp, state, in->state_size);
+	b->heap_used = (uint32_t)(sp - b->heap) + in->state_size;
+	b->cols[0].nulls[r] = 0;
+	b->cols[0].v.str[r] = (struct sl_str){kp, klen};
+	b->cols[1].nulls[r] = 0;
+	b->cols[1].v.str[r] = (struct sl_str){sp, in->state_size};
+	b->hash[r] = hash;
+	return true;
+}
+
+/* Append one group's partial state to consumer d's open partial block. */
 static int emit_partial(void *arg, const uint8_t *key, uint32_t klen, uint64_t hash,
 			const void *state)
 {
 	struct sl_ingest *in = arg;
 	uint32_t d = in->cfg.shard_dest[sl_key_shard(hash, in->nshards)];
-	size_t need = (size_t)align8(klen) + in->state_size + 8;
 	for (;;) {
-		struct sl_block *b = in->popen[d];
-		if (b == NULL) {
-			b = in->popen[d] = take_block(in, true);
-			if (b == NULL)
-				return -ECANCELED;
-		}
-		uint32_t at = align8(b->heap_used);
-		if (b->nrows < SL_BLOCK_ROWS && at <= b->heap_cap && need <= b->heap_cap - at) {
-			uint32_t r = b->nrows++;
-			char *kp = b->heap + at;
-			memcpy(kp, key, klen);
-			char *sp = b->heap + align8(at + klen);
-			memcpy(sp, state, in->state_size);
-			b->heap_used = align8(at + klen) + in->state_size;
-			b->cols[0].nulls[r] = 0;
-			b->cols[0].v.str[r] = (struct sl_str){kp, klen};
-			b->cols[1].nulls[r] = 0;
-			b->cols[1].v.str[r] = (struct sl_str){sp, in->state_size};
-			b->hash[r] = hash;
+		if (in->popen[d] == NULL && (in->popen[d] = take_block(in, true)) == NULL)
+			return -ECANCELED;
+		if (put_partial(in, in->popen[d], key, klen, hash, state))
 			return 0;
+		if (in->popen[d]->nrows > 0) {
+			int rc = ship_one(in, d, &in->popen[d]);
+			if (rc < 0)
+				return rc;
+			continue;
 		}
-		if (b->nrows == 0) {
-			/* a key too large for a block's heap: send it as a row instead */
-			sl_ingest_fail(in, "a group key of %u bytes does not fit a record block (%d bytes)",
-				       klen, SL_BLOCK_HEAP);
-			return -E2BIG;
+		/* a key larger than an empty block's heap travels alone */
+		static const enum sl_type types[2] = {SL_TYPE_STRING, SL_TYPE_STRING};
+		struct sl_block *big = sl_block_create(2, types, 1, align8(klen) + in->state_size);
+		if (big == NULL) {
+			sl_ingest_fail(in, "out of memory for a group key of %u bytes", klen);
+			return -ENOMEM;
 		}
-		int rc = ship_one(in, d, &in->popen[d]);
-		if (rc < 0)
-			return rc;
+		big->partial = big->oversized = true;
+		put_partial(in, big, key, klen, hash, state);
+		return push(in, d, big, sl_msg_tag(SL_MSG_DATA, 0));
 	}
 }
 

@@ -50,7 +50,16 @@ struct sl_aggregator {
 	void **states;              /* [SL_BLOCK_ROWS] scratch */
 	uint8_t *is_new;            /* [SL_BLOCK_ROWS] scratch */
 	struct sl_vec *args;        /* [naggs] per block */
+
+	/* shared: read by the control thread */
+	_Atomic int failed;
+	int error;                  /* -errno, valid once failed */
 };
+
+int sl_aggregator_error(const struct sl_aggregator *a)
+{
+	return atomic_load_explicit(&a->failed, memory_order_acquire) ? a->error : 0;
+}
 
 void sl_epoch_result_free(struct sl_epoch_result *r)
 {
@@ -373,12 +382,9 @@ void *sl_aggregator_thread(void *arg)
 					struct sl_block *b = items[m].ptr;
 					int rc = fold(a, b);
 					if (give_back(a, i, b) < 0 || rc < 0) {
-						struct sl_epoch_result *res = calloc(1, sizeof(*res));
-						if (res != NULL) {
-							res->epoch = a->epoch;
-							res->error = rc < 0 ? rc : -ENOSPC;
-							publish(a, res);
-						}
+						a->error = rc < 0 ? rc : -ENOSPC;
+						/* release: error is written before failed is seen */
+						atomic_store_explicit(&a->failed, 1, memory_order_release);
 						return NULL;
 					}
 					break;
@@ -397,6 +403,10 @@ void *sl_aggregator_thread(void *arg)
 		if (a->nat_barrier > 0 && a->nat_barrier + a->nended == cfg->nin) {
 			struct sl_epoch_result *res = finish_epoch(a);
 			if (res == NULL || publish(a, res) < 0) {
+				if (res == NULL) {
+					a->error = -ENOMEM;
+					atomic_store_explicit(&a->failed, 1, memory_order_release);
+				}
 				sl_epoch_result_free(res);
 				return NULL;
 			}

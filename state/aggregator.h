@@ -46,5 +46,8 @@ struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cf
 					   size_t errlen);
 void sl_aggregator_destroy(struct sl_aggregator *a);
 void *sl_aggregator_thread(void *a);
+/* 0 while the core is well; -errno once it has stopped on a failure (it
+ * could not fold a block or build a result). Read by the control thread. */
+int sl_aggregator_error(const struct sl_aggregator *a);
 
 #endif
