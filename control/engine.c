@@ -39,6 +39,7 @@
 #include "combiner.h"
 #include "ingest.h"
 #include "pipeline.h"
+#include "plan.h"
 #include "sink.h"
 #include "source.h"
 
@@ -116,26 +117,33 @@ static uint32_t next_pow2(uint32_t v)
 	return p;
 }
 
-/* Check that the configured CPUs exist for this process. */
-static int check_cores(struct engine *e)
+int sl_engine_check_cores(const struct sl_settings *s, char *err, size_t errlen)
 {
-	const struct sl_settings *s = &e->plan->settings;
 	cpu_set_t set;
 	if (sched_getaffinity(0, sizeof(set), &set) != 0)
 		return 0; /* cannot tell: pinning will say */
+	char usable[256];
+	int ids[CPU_SETSIZE];
+	uint32_t n = 0;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			ids[n++] = c;
+	sl_cpu_list_format(ids, n, usable, sizeof(usable));
 	const struct {
-		const char *what;
+		const char *what, *flag;
 		uint32_t n;
 		const int *cpus;
-	} lists[] = {{"ingest_cores", s->n_ingest, s->ingest_cores}, {"agg_cores", s->n_agg, s->agg_cores}};
+	} lists[] = {{"ingest_cores", "--ingest-cores", s->n_ingest, s->ingest_cores},
+		     {"agg_cores", "--agg-cores", s->n_agg, s->agg_cores}};
 	for (size_t l = 0; l < 2; l++)
 		for (uint32_t i = 0; i < lists[l].n; i++) {
 			int c = lists[l].cpus[i];
 			if (c >= 0 && (c >= CPU_SETSIZE || !CPU_ISSET(c, &set))) {
-				fail(e, "%s names CPU %d, which this process cannot use (it may use %d CPUs); "
-					"set %s to CPUs that exist, e.g. --%s 0",
-				     lists[l].what, c, CPU_COUNT(&set), lists[l].what,
-				     l == 0 ? "ingest-cores" : "agg-cores");
+				snprintf(err, errlen,
+					 "%s names CPU %d, which this process cannot use (it may use CPU%s "
+					 "%s); set %s to those, e.g. %s %d",
+					 lists[l].what, c, n == 1 ? "" : "s", usable, lists[l].what,
+					 lists[l].flag, ids[0]);
 				return -EINVAL;
 			}
 		}
@@ -155,8 +163,10 @@ static int setup(struct engine *e)
 		     e->src_ops == NULL ? plan->source.connector : plan->sink.connector);
 		return -ENOENT;
 	}
-	if (check_cores(e) < 0)
+	if (sl_engine_check_cores(&plan->settings, err, sizeof(err)) < 0) {
+		fail(e, "%s", err);
 		return -EINVAL;
+	}
 	if (sl_plan_prepare(plan, err, sizeof(err)) < 0) {
 		fail(e, "%s", err);
 		return -EINVAL;

@@ -35,6 +35,11 @@ struct sl_engine_stats {
 	double elapsed_s;
 };
 
+/* Whether the cores the settings name exist for this process; -EINVAL with
+ * what to use instead in err. sl_engine_run checks it too; a caller checks
+ * first to refuse a query before starting anything. */
+int sl_engine_check_cores(const struct sl_settings *s, char *err, size_t errlen);
+
 /* Runs the query to its end. Returns the process exit status: 0 for a clean
  * stop, 1 when the query failed at run time (the reason is printed on
  * opts->log as "sluice: error: query 'NAME': ..."). */

@@ -206,6 +206,11 @@ static int compile(const struct cli *c, const char *text, const char *name, stru
 		int rc = apply_flags(c, &(*prog)->plans[i]->settings);
 		if (rc != 0)
 			return rc;
+		if (sl_engine_check_cores(&(*prog)->plans[i]->settings, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sluice: error: %s: query '%s': %s\n", name,
+				(*prog)->plans[i]->sink.name, err);
+			return 2;
+		}
 	}
 	return 0;
 }
@@ -244,10 +249,15 @@ static int cmd_run(const struct cli *c, const char *text, const char *name)
 	for (uint32_t i = 0; i < prog->nplans; i++) {
 		jobs[i] = (struct job){.plan = prog->plans[i], .cli = c};
 		const struct sl_settings *s = &prog->plans[i]->settings;
-		fprintf(stderr, "sluice: query '%s' started: source '%s' (%s), %u ingest core%s, %u aggregator core%s, %u shard%s\n",
+		char cores[128];
+		if (prog->plans[i]->has_agg)
+			snprintf(cores, sizeof(cores), "%u aggregator core%s, %u shard%s", s->n_agg,
+				 s->n_agg == 1 ? "" : "s", s->shards, s->shards == 1 ? "" : "s");
+		else
+			snprintf(cores, sizeof(cores), "no aggregation");
+		fprintf(stderr, "sluice: query '%s' started: source '%s' (%s), %u ingest core%s, %s\n",
 			prog->plans[i]->sink.name, prog->plans[i]->source.name,
-			prog->plans[i]->source.connector, s->n_ingest, s->n_ingest == 1 ? "" : "s",
-			s->n_agg, s->n_agg == 1 ? "" : "s", s->shards, s->shards == 1 ? "" : "s");
+			prog->plans[i]->source.connector, s->n_ingest, s->n_ingest == 1 ? "" : "s", cores);
 	}
 	if (prog->nplans == 1) {
 		run_job(&jobs[0]);

@@ -27,7 +27,12 @@
  *    DOUBLE; string functions cast their arguments to STRING; `/` works in
  *    DOUBLE);
  *  - a NULL literal that must have a type gets it directly (no CAST node);
- *  - LIKE, RLIKE and split patterns are STRING literals.
+ *  - LIKE, RLIKE and split patterns are STRING literals;
+ *  - no tree is deeper than SL_SQL_MAX_DEPTH (sql_parse.h), so that the
+ *    recursive walks after this one (EXPLAIN, prepare, evaluation on the
+ *    cores, free) stay within a thread's stack;
+ *  - a plan fits the engine's fixed arrays: at most SL_BLOCK_MAX_COLS source
+ *    columns, group keys, aggregates and columns shipped per row.
  *
  * Output names follow Spark: the alias, else the column's name, else Spark's
  * pretty SQL text of the expression (sl_ast_pretty).
@@ -44,6 +49,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "block.h"
 #include "combiner.h"
 #include "sink.h"
 #include "source.h"
@@ -1325,18 +1331,33 @@ static struct sl_expr *build_op(struct bctx *b, const struct sl_ast *a)
 			struct sl_expr *lhs = i + 1 < n ? x_copy(c, v[0]) : v[0];
 			if (i + 1 == n)
 				v[0] = NULL;
-			struct sl_expr *eq = x_call2(c, SL_FN_EQ, SL_TYPE_BOOLEAN, a, lhs, v[i]);
-			v[i] = NULL;
-			if (eq == NULL)
+			v[i] = x_call2(c, SL_FN_EQ, SL_TYPE_BOOLEAN, a, lhs, v[i]);
+			if (v[i] == NULL)
 				goto in_out;
-			if (e == NULL) {
-				e = eq;
-			} else {
-				e = x_call2(c, SL_FN_OR, SL_TYPE_BOOLEAN, a, e, eq);
-				if (e == NULL)
-					goto in_out;
-			}
 		}
+		/* OR the comparisons v[1..n) pairwise, round after round: a
+		 * balanced tree, as deep as log2 of the list (a list of
+		 * thousands is fine) where a chain would be as deep as the list
+		 * is long (bug in_list_chain_overflows_stack). OR is
+		 * associative in three-valued logic, so the result is the
+		 * same; up to three values the tree is the chain Spark shows. */
+		for (uint32_t m = n - 1; m > 1;) {
+			uint32_t k = 0;
+			for (uint32_t i = 0; i < m; i += 2) {
+				struct sl_expr *x = v[1 + i];
+				v[1 + i] = NULL;
+				if (i + 1 < m) {
+					x = x_call2(c, SL_FN_OR, SL_TYPE_BOOLEAN, a, x, v[2 + i]);
+					v[2 + i] = NULL;
+					if (x == NULL)
+						goto in_out;
+				}
+				v[1 + k++] = x;
+			}
+			m = k;
+		}
+		e = v[1];
+		v[1] = NULL;
 		if (a->op == SL_AOP_NOT_IN)
 			e = x_call1(c, SL_FN_NOT, SL_TYPE_BOOLEAN, a, e);
 		free_all(v, n);
@@ -1357,6 +1378,13 @@ static struct sl_expr *build_case(struct bctx *b, const struct sl_ast *a)
 	struct compiler *c = b->pl->c;
 	uint32_t pairs = (a->nargs - (a->has_else ? 1 : 0)) / 2;
 	uint32_t nval = pairs + 1;
+	/* each arm nests one IF deeper (below): refuse before building a tree
+	 * that even freeing would recurse too deep into */
+	if (pairs >= SL_SQL_MAX_DEPTH)
+		return cerr(c, a->line, a->column,
+			    "CASE has %u WHEN arms; at most %d are supported (CASE runs as nested "
+			    "IFs, one level per arm)",
+			    pairs, SL_SQL_MAX_DEPTH - 1);
 	struct sl_expr **conds = calloc(pairs, sizeof(*conds));
 	struct sl_expr **vals = calloc(nval, sizeof(*vals));
 	struct sl_expr *e = NULL;
@@ -2811,12 +2839,14 @@ static int sink_options(struct compiler *c, const struct sl_stmt *s, struct sl_s
 		if (strcasecmp(o->value, "available_now") == 0 ||
 		    strcasecmp(o->value, "availableNow") == 0 || strcasecmp(o->value, "once") == 0) {
 			spec->trigger = SL_TRIGGER_AVAILABLE_NOW;
-		} else if (sl_parse_interval(o->value, &us) == 0 && us > 0) {
-			spec->trigger = SL_TRIGGER_INTERVAL;
+		} else if (sl_parse_interval(o->value, &us) == 0) {
+			/* Spark: ProcessingTime(0) runs batches as fast as possible,
+			 * which is the default trigger */
+			spec->trigger = us > 0 ? SL_TRIGGER_INTERVAL : SL_TRIGGER_DEFAULT;
 			spec->trigger_interval_us = us;
 		} else {
 			return cerr(c, o->value_line, o->value_column,
-				    "trigger must be a positive interval such as '1 second' or '500 "
+				    "trigger must be an interval such as '1 second' or '500 "
 				    "milliseconds', or 'available_now', not '%s'",
 				    o->value),
 			       c->rc;
@@ -2916,6 +2946,95 @@ static int schema_of_last_op(struct sl_plan *plan)
 	return schema_copy(&plan->pipeline_out, s);
 }
 
+/* Levels of e, counted no further than limit + 1: the walk is never
+ * deeper than the bound it checks. */
+static uint32_t x_depth(const struct sl_expr *e, uint32_t limit)
+{
+	if (e == NULL)
+		return 0;
+	if (limit == 0)
+		return 1;
+	uint32_t d = 0;
+	for (uint32_t i = 0; i < e->nargs && d < limit; i++) {
+		uint32_t k = x_depth(e->args[i], limit - 1);
+		if (k > d)
+			d = k;
+	}
+	return d + 1;
+}
+
+static int check_depth(struct compiler *c, const struct sl_expr *e)
+{
+	if (e == NULL || x_depth(e, SL_SQL_MAX_DEPTH) <= SL_SQL_MAX_DEPTH)
+		return 0;
+	return cerr(c, e->line, e->column,
+		    "the expression is nested too deeply: more than %d levels once implicit "
+		    "casts and rewrites (BETWEEN, IN, CASE, <>) are in; split it up",
+		    SL_SQL_MAX_DEPTH),
+	       c->rc;
+}
+
+/* The plan against the bounds every later stage relies on (see the top of
+ * this file). The parser bounds the syntax tree; rewrites may deepen it,
+ * so the typed trees are measured again. The column bounds are the
+ * engine's fixed arrays: an ingest core keeps the group keys, the
+ * aggregate arguments and the shipped columns in arrays of
+ * SL_BLOCK_MAX_COLS vectors (bug group_keys_overflow_ingest_arrays). */
+static int check_plan_bounds(struct compiler *c, const struct sl_stmt *s,
+			     const struct sl_plan *plan)
+{
+	int rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < plan->nops; i++) {
+		const struct sl_op *op = &plan->ops[i];
+		rc = check_depth(c, op->pred);
+		if (rc == 0)
+			rc = check_depth(c, op->gen);
+		for (uint32_t j = 0; rc == 0 && j < op->nexprs; j++)
+			rc = check_depth(c, op->exprs[j]);
+	}
+	for (uint32_t k = 0; rc == 0 && k < plan->nkeys; k++)
+		rc = check_depth(c, plan->keys[k]);
+	for (uint32_t j = 0; rc == 0 && j < plan->naggs; j++)
+		rc = check_depth(c, plan->aggs[j].arg);
+	if (rc == 0)
+		rc = check_depth(c, plan->having);
+	for (uint32_t k = 0; rc == 0 && k < plan->nout; k++)
+		rc = check_depth(c, plan->out[k]);
+	if (rc != 0)
+		return rc;
+
+	const struct sl_query *q = s->query;
+	const uint32_t max = SL_BLOCK_MAX_COLS;
+	if (plan->source.schema.ncols > max)
+		return cerr(c, plan->source.line, plan->source.column,
+			    "source '%s' has %u columns; at most %u are supported",
+			    plan->source.name, plan->source.schema.ncols, max),
+		       c->rc;
+	if (plan->nkeys > max)
+		return cerr(c, q->group_line ? q->group_line : q->line,
+			    q->group_line ? q->group_column : q->column,
+			    "the query groups by %u keys; at most %u are supported", plan->nkeys,
+			    max),
+		       c->rc;
+	if (plan->naggs > max)
+		return cerr(c, q->line, q->column,
+			    "the query computes %u aggregates; at most %u are supported",
+			    plan->naggs, max),
+		       c->rc;
+	uint32_t shipped = plan->has_agg ? 1 : plan->nout;
+	for (uint32_t j = 0; plan->has_agg && j < plan->naggs; j++)
+		shipped += plan->aggs[j].arg != NULL;
+	if (shipped > max)
+		return cerr(c, q->line, q->column,
+			    plan->has_agg
+				    ? "the query's aggregates take %u arguments; at most %u are "
+				      "supported"
+				    : "the query selects %u columns; at most %u are supported",
+			    plan->has_agg ? shipped - 1 : shipped, plan->has_agg ? max - 1 : max),
+		       c->rc;
+	return 0;
+}
+
 static int push_ptr(void ***arr, uint32_t *n, void *p)
 {
 	void **nv = realloc(*arr, (*n + 1) * sizeof(*nv));
@@ -2966,6 +3085,8 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 		coom(c);
 		goto err;
 	}
+	if (check_plan_bounds(c, s, plan) < 0)
+		goto err;
 	plan->settings = c->settings;
 	if (plan->settings.shards == 0)
 		plan->settings.shards = plan->settings.n_agg;

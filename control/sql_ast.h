@@ -83,6 +83,8 @@ struct sl_ast {
 	bool bound;            /* COLUMN made by the planner (from a `*`): it
 				* names scope column bound_index, not a name */
 	uint32_t bound_index;
+	uint32_t depth;        /* levels from this node down to its deepest
+				* leaf (a leaf is 1); at most SL_SQL_MAX_DEPTH */
 	uint32_t nargs;
 	struct sl_ast **args;
 };

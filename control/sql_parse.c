@@ -101,7 +101,8 @@ struct parser {
 	struct sl_ast_arena *arena;
 	char *err;
 	size_t errlen;
-	int rc; /* first error: -EINVAL or -ENOMEM */
+	int rc;           /* first error: -EINVAL or -ENOMEM */
+	uint32_t nesting; /* recursive descents entered and not yet left */
 };
 
 /* Words that end an expression or a clause, so they may not stand as a bare
@@ -294,6 +295,55 @@ static const char *parse_name(struct parser *p, const char *what, bool allow_res
 
 static struct sl_ast *parse_expr(struct parser *p);
 
+/* Nesting bounds (SL_SQL_MAX_DEPTH). Two things are bounded: how deep the
+ * descent recurses (parentheses, NOT NOT ..., - - ..., derived tables,
+ * none of which need to build a deeper tree), and how deep the tree is
+ * (a + b + c + ... parses in a loop but builds a left-deep tree that every
+ * later stage recurses into). */
+static void *too_deep(struct parser *p, uint32_t line, uint32_t column)
+{
+	const struct sl_token at = {.line = line, .column = column};
+	return perr(p, &at,
+		    "the statement is nested too deeply: more than %d levels of expressions or "
+		    "derived tables; split it up (e.g. a long chain of OR or + into IN (...) or "
+		    "several columns)",
+		    SL_SQL_MAX_DEPTH);
+}
+
+/* Enter one more level of the descent; false (error set) past the bound.
+ * Each successful nest() is matched by unnest() on the way out; after an
+ * error the count no longer matters, as parsing stops. */
+static bool nest(struct parser *p)
+{
+	if (p->nesting >= SL_SQL_MAX_DEPTH) {
+		too_deep(p, peek(p)->line, peek(p)->column);
+		return false;
+	}
+	p->nesting++;
+	return true;
+}
+
+static void unnest(struct parser *p)
+{
+	p->nesting--;
+}
+
+/* Set e->depth from its arguments (all set); NULL (error set) past the
+ * bound. Every node with arguments goes through here once they are in. */
+static struct sl_ast *deepen(struct parser *p, struct sl_ast *e)
+{
+	if (e == NULL)
+		return NULL;
+	uint32_t d = 0;
+	for (uint32_t i = 0; i < e->nargs; i++)
+		if (e->args[i] != NULL && e->args[i]->depth > d)
+			d = e->args[i]->depth;
+	e->depth = d + 1;
+	if (e->depth > SL_SQL_MAX_DEPTH)
+		return too_deep(p, e->line, e->column);
+	return e;
+}
+
 static struct sl_ast *new_node(struct parser *p, enum sl_ast_kind kind, const struct sl_token *at)
 {
 	struct sl_ast *e = palloc(p, sizeof(*e));
@@ -302,6 +352,7 @@ static struct sl_ast *new_node(struct parser *p, enum sl_ast_kind kind, const st
 	e->kind = kind;
 	e->line = at->line;
 	e->column = at->column;
+	e->depth = 1;
 	return e;
 }
 
@@ -319,7 +370,7 @@ static struct sl_ast *new_op(struct parser *p, enum sl_ast_op op, const struct s
 	e->args[0] = a;
 	e->args[1] = b;
 	e->args[2] = c;
-	return e;
+	return deepen(p, e);
 }
 
 static bool parse_type(struct parser *p, enum sl_type *out)
@@ -475,7 +526,7 @@ static struct sl_ast *parse_case(struct parser *p, const struct sl_token *at)
 	}
 	if (!expect_kw(p, "END", "WHEN, ELSE or END"))
 		return NULL;
-	return e;
+	return deepen(p, e);
 }
 
 static struct sl_ast *parse_call(struct parser *p, const struct sl_token *name)
@@ -515,7 +566,7 @@ static struct sl_ast *parse_call(struct parser *p, const struct sl_token *name)
 	}
 	if (!expect(p, SL_TOK_RPAREN, "',' or ')'"))
 		return NULL;
-	return e;
+	return deepen(p, e);
 }
 
 static struct sl_ast *parse_primary(struct parser *p)
@@ -591,7 +642,7 @@ static struct sl_ast *parse_primary(struct parser *p)
 				return NULL;
 			if (!expect(p, SL_TOK_RPAREN, "')'"))
 				return NULL;
-			return e;
+			return deepen(p, e);
 		}
 		if (peek_at(p, 1)->kind == SL_TOK_LPAREN && !is_reserved(t))
 			return parse_call(p, t);
@@ -645,14 +696,21 @@ static struct sl_ast *parse_unary(struct parser *p)
 			next(p);
 			return dec_literal(p, n, true, t);
 		}
+		if (!nest(p))
+			return NULL;
 		struct sl_ast *a = parse_unary(p);
+		unnest(p);
 		if (a == NULL)
 			return NULL;
 		return new_op(p, SL_AOP_NEG, t, 1, a, NULL, NULL);
 	}
 	if (t->kind == SL_TOK_PLUS) {
 		next(p);
-		return parse_unary(p); /* Spark drops a unary plus from names too */
+		if (!nest(p))
+			return NULL;
+		struct sl_ast *a = parse_unary(p); /* Spark drops a unary plus from names too */
+		unnest(p);
+		return a;
 	}
 	return parse_primary(p);
 }
@@ -804,7 +862,7 @@ static struct sl_ast *parse_predicate(struct parser *p)
 		} while (accept(p, SL_TOK_COMMA));
 		if (!expect(p, SL_TOK_RPAREN, "',' or ')'"))
 			return NULL;
-		return e;
+		return deepen(p, e);
 	}
 	return l;
 }
@@ -814,7 +872,10 @@ static struct sl_ast *parse_not(struct parser *p)
 	const struct sl_token *t = peek(p);
 	if (sl_tok_is_kw(t, "NOT")) {
 		next(p);
+		if (!nest(p))
+			return NULL;
 		struct sl_ast *a = parse_not(p);
+		unnest(p);
 		if (a == NULL)
 			return NULL;
 		return new_op(p, SL_AOP_NOT, t, 1, a, NULL, NULL);
@@ -837,6 +898,8 @@ static struct sl_ast *parse_and(struct parser *p)
 
 static struct sl_ast *parse_expr(struct parser *p)
 {
+	if (!nest(p))
+		return NULL;
 	struct sl_ast *l = parse_and(p);
 	while (l != NULL && at_kw(p, "OR")) {
 		const struct sl_token *t = next(p);
@@ -845,6 +908,7 @@ static struct sl_ast *parse_expr(struct parser *p)
 			return NULL;
 		l = new_op(p, SL_AOP_OR, t, 2, l, r, NULL);
 	}
+	unnest(p);
 	return l;
 }
 
@@ -955,7 +1019,19 @@ static bool parse_expr_list(struct parser *p, struct sl_ast ***out, uint32_t *n)
 	return true;
 }
 
+static struct sl_query *parse_query_body(struct parser *p);
+
+/* A query, one level deeper (derived tables nest queries). */
 static struct sl_query *parse_query(struct parser *p)
+{
+	if (!nest(p))
+		return NULL;
+	struct sl_query *q = parse_query_body(p);
+	unnest(p);
+	return q;
+}
+
+static struct sl_query *parse_query_body(struct parser *p)
 {
 	const struct sl_token *sel = peek(p);
 	if (!expect_kw(p, "SELECT", "SELECT"))

@@ -13,6 +13,15 @@
 #include "format.h"
 #include "sql_ast.h"
 
+/* The deepest nesting the parser accepts: expression trees (operators,
+ * function arguments, CASE, parentheses, NOT and signs) and derived tables
+ * at most this many levels deep. The planner, EXPLAIN and the evaluator on
+ * the cores walk the trees recursively on ordinary thread stacks; this
+ * bound keeps those walks far from the end of the stack (a 1000-level
+ * tree takes well under half of an 8 MiB stack, even under ASan). SQLite's
+ * SQLITE_MAX_EXPR_DEPTH is the same number. */
+#define SL_SQL_MAX_DEPTH 1000
+
 /* Parse all statements of text. 0 with *out set (free with
  * sl_script_free), -EINVAL with the message in err, or -ENOMEM. */
 int sl_sql_parse(const char *text, struct sl_script **out, char *err, size_t errlen);

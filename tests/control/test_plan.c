@@ -333,6 +333,15 @@ Test(plan, seed_explain_text)
 	sl_program_free(prog);
 }
 
+Test(plan, zero_interval_trigger_is_the_default_trigger_as_spark)
+{
+	struct sl_program *prog = compile_ok(
+		LINES "CREATE SINK o WITH (connector = 'console', trigger = '0 seconds') AS SELECT value "
+		      "FROM lines;");
+	cr_expect_eq(prog->plans[0]->sink.trigger, SL_TRIGGER_DEFAULT);
+	sl_program_free(prog);
+}
+
 Test(plan, set_combiner_false_ships_rows_and_explain_says_so)
 {
 	char sql[2048];
@@ -1253,12 +1262,12 @@ static const struct err_case stmt_errors[] = {
 	       "CREATE SINK O WITH (connector = 'console') AS SELECT value FROM lines",
 	 "line 3, column 13: sink 'O' is already defined at line 2, column 13"},
 	{LINES "CREATE SINK o WITH (connector = 'console', trigger = 'soon') AS SELECT value FROM lines",
-	 "line 2, column 54: trigger must be a positive interval such as '1 second' or '500 "
+	 "line 2, column 54: trigger must be an interval such as '1 second' or '500 "
 	 "milliseconds', or 'available_now', not 'soon'"},
-	{LINES "CREATE SINK o WITH (connector = 'console', trigger = '0 seconds') AS SELECT value FROM "
+	{LINES "CREATE SINK o WITH (connector = 'console', trigger = '-1 seconds') AS SELECT value FROM "
 	       "lines",
-	 "line 2, column 54: trigger must be a positive interval such as '1 second' or '500 "
-	 "milliseconds', or 'available_now', not '0 seconds'"},
+	 "line 2, column 54: trigger must be an interval such as '1 second' or '500 "
+	 "milliseconds', or 'available_now', not '-1 seconds'"},
 	{LINES "CREATE SINK o WITH (connector = 'console', num_rows = 0) AS SELECT value FROM lines",
 	 "line 2, column 55: option 'num_rows' must be a whole number from 1 to 2147483647, not '0'"},
 	{LINES "CREATE SINK o WITH (connector = 'console', truncate = 'maybe') AS SELECT value FROM "

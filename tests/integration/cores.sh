@@ -78,7 +78,8 @@ run_ok() {
 }
 
 # expect_refused NAME CPU FLAG USABLE SQL [PREFIX...] -- [FLAGS...]: sluice
-# must refuse to run (exit 1 or 2), print no batch, name "CPU <CPU>" and
+# must refuse to run before starting anything (exit 2, no "started" line),
+# print no batch, name "CPU <CPU>" and
 # suggest a fix ("--FLAG LIST" or "FLAG = LIST") whose CPUs are all among
 # USABLE (the CPUs sluice may use, space-separated).
 expect_refused() {
@@ -92,10 +93,11 @@ expect_refused() {
 	shift
 	timeout 60 "${prefix[@]}" "$SLUICE" run "$sql" "$@" >"$IT_TMP/$name.out" 2>"$IT_TMP/$name.err"
 	rc=$?
-	((rc == 1 || rc == 2)) || {
+	((rc == 2)) || {
 		cat "$IT_TMP/$name.err" >&2
-		it_fail "$name: sluice exited $rc (expected 1 or 2: refused)"
+		it_fail "$name: sluice exited $rc (expected 2: refused before starting)"
 	}
+	grep -q "started" "$IT_TMP/$name.err" && it_fail "$name: sluice said a query started although it refuses its CPUs"
 	grep -q '^Batch: ' "$IT_TMP/$name.out" && it_fail "$name: sluice printed a batch although it cannot use CPU $cpu"
 	grep -q "sluice: error: .*CPU $cpu\\b" "$IT_TMP/$name.err" || {
 		cat "$IT_TMP/$name.err" >&2

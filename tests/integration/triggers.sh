@@ -9,7 +9,7 @@
 #     one or more batches, the last with the full counts of the generator's
 #     text (the same as `sluice gen-text` + awk), no batch once nothing new
 #     arrives, and the query keeps running until SIGINT, then exits 0;
-#   - trigger = '0 seconds' (and '0 milliseconds') is refused before
+#   - trigger = 'soon' (and '5 parsecs') is refused before
 #     anything starts: exit 2 and a "line L, column C" message pointing at
 #     the value.
 
@@ -99,9 +99,10 @@ grep '^Batch: ' "$IT_TMP/def.out" | awk '$2 != NR - 1 { bad = 1 } END { exit bad
 	it_fail "default trigger: batch ids are not 0, 1, 2, ..."
 it_log "default trigger: $nb batch(es), the last with the full counts, idle until SIGINT -> 0: ok"
 
-# 3. A zero interval is refused before anything starts: exit 2, no output,
-# and the error names the line and column of the value.
-for bad in '0 seconds' '0 milliseconds'; do
+# 3. A trigger that is no interval is refused before anything starts: exit
+# 2, no output, and the error names the line and column of the value. (A
+# zero interval is Spark's ProcessingTime(0): the default trigger.)
+for bad in 'soon' '5 parsecs'; do
 	query ",
         trigger = '$bad'" "" >"$IT_TMP/zero.sql"
 	# the value's position: line and 1-based column of its opening quote
@@ -115,5 +116,5 @@ for bad in '0 seconds' '0 milliseconds'; do
 		it_fail "trigger = '$bad': the error does not read 'zero.sql: $want_pos: ... trigger ...'"
 	}
 done
-it_log "trigger = '0 seconds' / '0 milliseconds': refused with exit 2 at the value's line and column: ok"
+it_log "trigger = 'soon' / '5 parsecs': refused with exit 2 at the value's line and column: ok"
 exit 0
