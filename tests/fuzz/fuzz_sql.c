@@ -242,10 +242,13 @@ static void run_plan(struct sl_plan *plan)
 	/* what sl_ingest_create and the aggregator rely on */
 	CHECK(plan->nout == plan->out_schema.ncols);
 	CHECK(plan->source.schema.ncols <= SL_BLOCK_MAX_COLS);
-	CHECK(plan->nout <= SL_BLOCK_MAX_COLS);
+	CHECK(plan->has_agg || plan->nout <= SL_BLOCK_MAX_COLS);
 	CHECK(plan->nkeys <= SL_BLOCK_MAX_COLS);
 	CHECK(plan->naggs <= SL_BLOCK_MAX_COLS);
-	CHECK(plan->nkeys + plan->naggs <= SL_BLOCK_MAX_COLS);
+	uint32_t shipped = plan->has_agg ? 1 : plan->nout;
+	for (uint32_t j = 0; plan->has_agg && j < plan->naggs; j++)
+		shipped += plan->aggs[j].arg != NULL;
+	CHECK(shipped <= SL_BLOCK_MAX_COLS);
 	CHECK(plan->settings.shards > 0);
 
 	struct sl_eval_ctx *ctx = sl_eval_ctx_create();
@@ -284,7 +287,7 @@ static void run_plan(struct sl_plan *plan)
 		}
 		/* the aggregate chunk: decoded keys, then made-up aggregate
 		 * values of each aggregate's type (one group per input row) */
-		struct sl_vec agg_cols[2 * SL_BLOCK_MAX_COLS];
+		struct sl_vec agg_cols[2 * SL_BLOCK_MAX_COLS]; /* nkeys + naggs */
 		keys_round_trip(plan, keys, n, agg_cols, ctx);
 		struct sl_eval_ctx *vals = sl_eval_ctx_create();
 		CHECK(vals != NULL);
