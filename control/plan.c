@@ -224,7 +224,16 @@ struct compiler {
 	char *err;
 	size_t errlen;
 	int rc; /* first error wins */
+	uint32_t nodes; /* typed nodes built for the current statement */
 };
+
+/* Typed expression nodes one statement may build. Rewrites copy operands
+ * (x BETWEEN a AND b uses x twice, x IN (a, b, c) three times, CASE x WHEN
+ * once per arm), so nesting them grows the tree exponentially with the
+ * text: without a bound, a few hundred bytes of SQL exhaust the memory
+ * (bug nested_between_exponential_tree). An IN list of tens of thousands
+ * of values stays well below. */
+#define SL_PLAN_MAX_NODES (1u << 18)
 
 __attribute__((format(printf, 4, 5))) static void *cerr(struct compiler *c, uint32_t line,
 						       uint32_t column, const char *fmt, ...)
@@ -414,6 +423,12 @@ static void x_free(struct sl_expr *e)
 static struct sl_expr *x_alloc(struct compiler *c, enum sl_expr_kind kind, enum sl_type type,
 			       uint32_t line, uint32_t column)
 {
+	if (++c->nodes > SL_PLAN_MAX_NODES)
+		return cerr(c, line, column,
+			    "the query is too large once its rewrites are expanded: more than %u "
+			    "expression nodes (BETWEEN, IN and CASE x WHEN repeat their first "
+			    "operand; nesting them multiplies it); simplify the expression",
+			    SL_PLAN_MAX_NODES);
 	struct sl_expr *e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return coom(c);
@@ -1376,7 +1391,8 @@ static struct sl_expr *build_op(struct bctx *b, const struct sl_ast *a)
 static struct sl_expr *build_case(struct bctx *b, const struct sl_ast *a)
 {
 	struct compiler *c = b->pl->c;
-	uint32_t pairs = (a->nargs - (a->has_else ? 1 : 0)) / 2;
+	uint32_t first = a->has_subject ? 1 : 0;
+	uint32_t pairs = (a->nargs - first - (a->has_else ? 1 : 0)) / 2;
 	uint32_t nval = pairs + 1;
 	/* each arm nests one IF deeper (below): refuse before building a tree
 	 * that even freeing would recurse too deep into */
@@ -1394,10 +1410,21 @@ static struct sl_expr *build_case(struct bctx *b, const struct sl_ast *a)
 		goto out;
 	}
 	for (uint32_t i = 0; i < pairs; i++) {
-		conds[i] = bool_arg(b, a, a->args[2 * i], 2 * i + 1);
+		const struct sl_ast *cond = a->args[first + 2 * i];
+		if (a->has_subject) {
+			/* CASE x WHEN v: the arm's test is x = v, as Spark builds it
+			 * (x built once per arm; the node bound limits nesting) */
+			struct sl_ast *pair[2] = {a->args[0], a->args[first + 2 * i]};
+			const struct sl_ast eq = {.kind = SL_AST_OP, .op = SL_AOP_EQ,
+						  .line = cond->line, .column = cond->column,
+						  .nargs = 2, .args = pair};
+			conds[i] = bool_arg(b, a, &eq, 2 * i + 1);
+		} else {
+			conds[i] = bool_arg(b, a, cond, 2 * i + 1);
+		}
 		if (conds[i] == NULL)
 			goto out;
-		vals[i] = build(b, a->args[2 * i + 1]);
+		vals[i] = build(b, a->args[first + 2 * i + 1]);
 		if (vals[i] == NULL)
 			goto out;
 	}
@@ -3060,6 +3087,7 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 	if (plan == NULL)
 		return coom(c), c->rc;
 	plan->limit = -1;
+	c->nodes = 0;
 	struct planner pl = {.c = c, .plan = plan};
 	const struct sl_sink_ops *ops = NULL;
 	struct sl_sink_spec *spec = &plan->sink;

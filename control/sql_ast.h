@@ -37,7 +37,9 @@ enum sl_ast_kind {
 	SL_AST_OP,      /* op over args */
 	SL_AST_CALL,    /* name(args); name in lower case */
 	SL_AST_CAST,    /* CAST(args[0] AS cast_type) */
-	SL_AST_CASE,    /* CASE WHEN args[0] THEN args[1] ... [ELSE args[n-1]] END */
+	SL_AST_CASE,    /* CASE WHEN args[0] THEN args[1] ... [ELSE args[n-1]] END;
+			 * with has_subject, CASE args[0] WHEN args[1] THEN
+			 * args[2] ...: each arm tests args[0] = value */
 };
 
 enum sl_ast_op {
@@ -80,6 +82,11 @@ struct sl_ast {
 	enum sl_type cast_type;/* CAST */
 	bool distinct;         /* CALL: f(DISTINCT ...) */
 	bool has_else;         /* CASE */
+	bool has_subject;      /* CASE x WHEN ...: x is args[0], held once (the
+				* planner builds x = v per arm; sharing x
+				* between arms made the tree a DAG that every
+				* walk over it visited exponentially often, bug
+				* nested_case_subject_exponential_text) */
 	bool bound;            /* COLUMN made by the planner (from a `*`): it
 				* names scope column bound_index, not a name */
 	uint32_t bound_index;

@@ -170,6 +170,33 @@ static size_t utf8_encode(uint32_t cp, char *out)
 	return 3;
 }
 
+/* Bytes from s (just after an opening quote) up to the closing quote, or
+ * to the end of the text when there is none: backslash escapes and doubled
+ * quotes skipped as lex_string and lex_qident read them (with_escapes
+ * false for back-quotes, which know no escapes). The decoded value is never
+ * longer, so it sizes the buffer: sizing it by the rest of the text made
+ * every literal keep a copy-sized buffer, O(n^2) memory and time for a
+ * script of many literals (bug string_literal_buffer_sized_by_rest_of_text). */
+static size_t quoted_span(const char *s, char quote, bool with_escapes)
+{
+	size_t i = 0;
+	for (;;) {
+		if (s[i] == '\0')
+			return i;
+		if (with_escapes && s[i] == '\\') {
+			if (s[i + 1] == '\0')
+				return i + 1;
+			i += 2;
+		} else if (s[i] == quote) {
+			if (s[i + 1] != quote)
+				return i;
+			i += 2;
+		} else {
+			i++;
+		}
+	}
+}
+
 /* A quoted string: the decoded bytes never outgrow the source text. */
 static int lex_string(struct lexer *lx)
 {
@@ -177,7 +204,7 @@ static int lex_string(struct lexer *lx)
 	uint32_t line = lx->line, column = lx->column;
 	char quote = lx->src[lx->pos];
 	advance(lx);
-	size_t cap = strlen(lx->src + lx->pos) + 1;
+	size_t cap = quoted_span(lx->src + lx->pos, quote, true) + 1;
 	char *buf = malloc(cap);
 	size_t n = 0;
 	if (buf == NULL)
@@ -262,7 +289,7 @@ static int lex_qident(struct lexer *lx)
 	size_t start = lx->pos;
 	uint32_t line = lx->line, column = lx->column;
 	advance(lx);
-	size_t cap = strlen(lx->src + lx->pos) + 1;
+	size_t cap = quoted_span(lx->src + lx->pos, '`', false) + 1;
 	char *buf = malloc(cap);
 	size_t n = 0;
 	if (buf == NULL)

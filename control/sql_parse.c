@@ -304,9 +304,9 @@ static void *too_deep(struct parser *p, uint32_t line, uint32_t column)
 {
 	const struct sl_token at = {.line = line, .column = column};
 	return perr(p, &at,
-		    "the statement is nested too deeply: more than %d levels of expressions or "
-		    "derived tables; split it up (e.g. a long chain of OR or + into IN (...) or "
-		    "several columns)",
+		    "the statement nests more than %d levels deep (operators, function calls, "
+		    "parentheses or derived tables); write a long chain of OR as IN (...), or "
+		    "split the expression up",
 		    SL_SQL_MAX_DEPTH);
 }
 
@@ -482,37 +482,33 @@ static struct sl_ast *parse_case(struct parser *p, const struct sl_token *at)
 	struct sl_ast *e = new_node(p, SL_AST_CASE, at);
 	if (e == NULL)
 		return NULL;
-	struct sl_ast *subject = NULL;
+	uint32_t cap = 0;
 	if (!at_kw(p, "WHEN")) {
-		/* CASE x WHEN v THEN r ... : each arm is x = v, as Spark builds it */
-		subject = parse_expr(p);
+		/* CASE x WHEN v THEN r ...: x once, as args[0] */
+		struct sl_ast *subject = parse_expr(p);
 		if (subject == NULL)
 			return NULL;
+		e->args = grow(p, e->args, e->nargs, &cap, sizeof(*e->args));
+		if (e->args == NULL)
+			return NULL;
+		e->args[e->nargs++] = subject;
+		e->has_subject = true;
 	}
-	uint32_t cap = 0;
 	while (at_kw(p, "WHEN")) {
-		const struct sl_token *when = next(p);
-		struct sl_ast *cond = parse_expr(p);
-		if (cond == NULL)
-			return NULL;
-		if (subject != NULL) {
-			cond = new_op(p, SL_AOP_EQ, when, 2, subject, cond, NULL);
-			if (cond == NULL)
-				return NULL;
-		}
-		if (!expect_kw(p, "THEN", "THEN"))
-			return NULL;
-		struct sl_ast *val = parse_expr(p);
-		if (val == NULL)
-			return NULL;
+		next(p);
 		for (int k = 0; k < 2; k++) {
+			if (k == 1 && !expect_kw(p, "THEN", "THEN"))
+				return NULL;
+			struct sl_ast *x = parse_expr(p);
+			if (x == NULL)
+				return NULL;
 			e->args = grow(p, e->args, e->nargs, &cap, sizeof(*e->args));
 			if (e->args == NULL)
 				return NULL;
-			e->args[e->nargs++] = k == 0 ? cond : val;
+			e->args[e->nargs++] = x;
 		}
 	}
-	if (e->nargs == 0)
+	if (e->nargs == (e->has_subject ? 1u : 0u))
 		return expected(p, "WHEN");
 	if (accept_kw(p, "ELSE")) {
 		struct sl_ast *val = parse_expr(p);
@@ -1616,6 +1612,11 @@ static int pretty_op(const struct sl_ast *e, struct sl_strbuf *out)
 int sl_ast_pretty(const struct sl_ast *e, struct sl_strbuf *out)
 {
 	int rc = 0;
+	/* past SL_AST_PRETTY_MAX bytes the rest is left out: this also bounds
+	 * the work on nested CASE x WHEN, whose arms all repeat x (bug
+	 * nested_case_subject_exponential_text) */
+	if (out->len >= SL_AST_PRETTY_MAX)
+		return 0;
 	switch (e->kind) {
 	case SL_AST_LITERAL:
 		switch (e->lit.type) {
@@ -1643,13 +1644,24 @@ int sl_ast_pretty(const struct sl_ast *e, struct sl_strbuf *out)
 		rc |= sl_strbuf_puts(out, sl_type_name(e->cast_type));
 		return rc | sl_strbuf_putc(out, ')');
 	case SL_AST_CASE: {
+		/* CASE x WHEN v is Spark's CASE WHEN (x = v) */
 		rc |= sl_strbuf_puts(out, "CASE");
-		uint32_t pairs = (e->nargs - (e->has_else ? 1 : 0)) / 2;
+		uint32_t first = e->has_subject ? 1 : 0;
+		uint32_t pairs = (e->nargs - first - (e->has_else ? 1 : 0)) / 2;
 		for (uint32_t i = 0; i < pairs; i++) {
+			struct sl_ast *cond = e->args[first + 2 * i];
 			rc |= sl_strbuf_puts(out, " WHEN ");
-			rc |= sl_ast_pretty(e->args[2 * i], out);
+			if (e->has_subject) {
+				struct sl_ast *pair[2] = {e->args[0], cond};
+				const struct sl_ast eq = {.kind = SL_AST_OP, .op = SL_AOP_EQ,
+							  .line = cond->line, .column = cond->column,
+							  .nargs = 2, .args = pair};
+				rc |= pretty_op(&eq, out);
+			} else {
+				rc |= sl_ast_pretty(cond, out);
+			}
 			rc |= sl_strbuf_puts(out, " THEN ");
-			rc |= sl_ast_pretty(e->args[2 * i + 1], out);
+			rc |= sl_ast_pretty(e->args[first + 2 * i + 1], out);
 		}
 		if (e->has_else) {
 			rc |= sl_strbuf_puts(out, " ELSE ");

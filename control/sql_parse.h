@@ -30,7 +30,10 @@ void sl_script_free(struct sl_script *s);
 /* Spark's pretty SQL text of an expression, the text Spark uses to name an
  * unaliased column: `count(1)` for count(*), `(a + b)`, `lower(word)`,
  * `split(value,  , -1)` (string literals bare, split's default limit and
- * substr's default length spelled out). Appended to out; 0 or -ENOMEM. */
+ * substr's default length spelled out). Appended to out; 0 or -ENOMEM.
+ * Only names (127 bytes) and messages use it: once out holds
+ * SL_AST_PRETTY_MAX bytes, the rest of the text is left out. */
+#define SL_AST_PRETTY_MAX 4096
 int sl_ast_pretty(const struct sl_ast *e, struct sl_strbuf *out);
 
 /* Canonical upper-case name of an operator ("AND", "=", "LIKE"). */
