@@ -672,7 +672,11 @@ uint32_t sl_shard_upsert_burst(struct sl_shard *s, const uint64_t *hashes,
 			uint64_t j = tag & s->cur.mask, slot;
 			while ((slot = s->cur.slots[j]) != 0) {
 				if (slot_tag(slot) == tag) {
-					__builtin_prefetch(ref_ptr(s, slot_ref(slot)));
+					/* the whole entry: header, key and state may
+					 * straddle two cache lines */
+					const uint8_t *e = ref_ptr(s, slot_ref(slot));
+					__builtin_prefetch(e);
+					__builtin_prefetch(e + entry_size(s, keys[i + PREFETCH_AHEAD].len) - 1);
 					break;
 				}
 				j = (j + 1) & s->cur.mask;
