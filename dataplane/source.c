@@ -13,40 +13,23 @@
 #include <string.h>
 #include <strings.h>
 
-#define SL_MAX_CONNECTORS 32
+#include "registry.h"
 
-static const struct sl_source_ops *registry[SL_MAX_CONNECTORS];
-static uint32_t nregistered;
+static struct sl_registry sources;
 
 void sl_source_register(const struct sl_source_ops *ops)
 {
-	for (uint32_t i = 0; i < nregistered; i++)
-		if (strcmp(registry[i]->name, ops->name) == 0)
-			return;
-	if (nregistered < SL_MAX_CONNECTORS)
-		registry[nregistered++] = ops;
+	sl_registry_add(&sources, ops);
 }
 
 const struct sl_source_ops *sl_source_lookup(const char *name)
 {
-	for (uint32_t i = 0; i < nregistered; i++)
-		if (strcasecmp(registry[i]->name, name) == 0)
-			return registry[i];
-	return NULL;
+	return sl_registry_find(&sources, name);
 }
 
 void sl_source_names(char *buf, size_t len)
 {
-	size_t used = 0;
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	for (uint32_t i = 0; i < nregistered && used < len; i++) {
-		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", registry[i]->name);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
+	sl_registry_names(&sources, buf, len);
 }
 
 const struct sl_option *sl_options_find(const struct sl_options *o, const char *key)

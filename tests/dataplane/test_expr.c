@@ -15,46 +15,10 @@
 #include "expr.h"
 #include "regex.h"
 
-static struct sl_eval_ctx *ctx;
+#include "expr_fixture.h"
 
-static void setup(void)
-{
-	ctx = sl_eval_ctx_create();
-	cr_assert_not_null(ctx);
-}
+TestSuite(expr, .init = fixture_setup, .fini = fixture_teardown);
 
-static void teardown(void)
-{
-	sl_eval_ctx_destroy(ctx);
-}
-
-TestSuite(expr, .init = setup, .fini = teardown);
-
-/* ---- expression builders ---- */
-
-static struct sl_expr *node(enum sl_expr_kind kind, enum sl_type type)
-{
-	struct sl_expr *e = calloc(1, sizeof(*e));
-	cr_assert_not_null(e);
-	e->kind = kind;
-	e->type = type;
-	return e;
-}
-
-static struct sl_expr *col(uint32_t c, enum sl_type t)
-{
-	struct sl_expr *e = node(SL_EXPR_COLUMN, t);
-	e->col = c;
-	return e;
-}
-
-static struct sl_expr *lit_str(const char *s)
-{
-	struct sl_expr *e = node(SL_EXPR_LITERAL, SL_TYPE_STRING);
-	e->lit.type = SL_TYPE_STRING;
-	e->lit.v.str = (struct sl_str){ strdup(s), (uint32_t)strlen(s) };
-	return e;
-}
 
 static struct sl_expr *lit_i64(enum sl_type t, int64_t v)
 {
@@ -80,27 +44,7 @@ static struct sl_expr *lit_bool(bool v)
 	return e;
 }
 
-static struct sl_expr *lit_null(enum sl_type t)
-{
-	struct sl_expr *e = node(SL_EXPR_LITERAL, t);
-	e->lit.type = t;
-	e->lit.is_null = true;
-	return e;
-}
 
-static struct sl_expr *call(enum sl_fn fn, enum sl_type t, uint32_t nargs, ...)
-{
-	struct sl_expr *e = node(SL_EXPR_CALL, t);
-	va_list ap;
-	e->fn = fn;
-	e->nargs = nargs;
-	e->args = calloc(nargs, sizeof(*e->args));
-	va_start(ap, nargs);
-	for (uint32_t i = 0; i < nargs; i++)
-		e->args[i] = va_arg(ap, struct sl_expr *);
-	va_end(ap);
-	return e;
-}
 
 /* ---- chunk builders: up to 4 columns of up to 16 rows ---- */
 
