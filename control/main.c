@@ -40,7 +40,7 @@ static const char usage[] =
 	"\n"
 	"options for run and demo:\n"
 	"  --stats               print counters (stat NAME VALUE) on stderr at the end\n"
-	"  --ingest-cores LIST   CPUs for ingest threads, e.g. 0 or 0-3 or 0,2 (SET ingest_cores)\n"
+	"  --ingest-cores LIST   CPUs for ingest threads, one thread per entry, e.g. 0 or 0-3 or 0,2 (SET ingest_cores)\n"
 	"  --agg-cores LIST      CPUs for aggregator threads (SET agg_cores)\n"
 	"  --shards N            state shards, Spark's spark.sql.shuffle.partitions (SET shards)\n"
 	"\n"

@@ -147,13 +147,10 @@ int sl_cpu_list_parse(const char *s, int *cpus, uint32_t max, uint32_t *n, char 
 			snprintf(msg, msglen, "CPU range %ld-%ld runs backwards", lo, hi);
 			return -EINVAL;
 		}
+		/* a CPU listed again gets one more thread (e.g. '0,0' or
+		 * '0-1,0-1': more threads than CPUs, for SMT or to try a wide
+		 * topology on a small machine) */
 		for (long c = lo; c <= hi; c++) {
-			for (uint32_t k = 0; k < count; k++) {
-				if (cpus[k] == (int)c) {
-					snprintf(msg, msglen, "CPU %ld is listed twice in '%s'", c, s);
-					return -EINVAL;
-				}
-			}
 			if (count == max) {
 				snprintf(msg, msglen, "at most %u CPUs may be listed, '%s' has more", max, s);
 				return -EINVAL;

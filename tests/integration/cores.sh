@@ -14,7 +14,9 @@
 #     to do; the fix it suggests must name CPUs the process may use (also
 #     checked under `taskset -c 1` with `--agg-cores 0`, needs 2 CPUs);
 #   - `SET shards = 4;` with `--agg-cores 0,1` (needs 2 CPUs): 4 shards on
-#     2 aggregator cores give the right counts.
+#     2 aggregator cores give the right counts;
+#   - sixteen threads on any machine: 8 ingest and 8 aggregator threads
+#     (the allowed CPUs listed again and again), 16 shards, right counts.
 # Cases that need more CPUs than this process may use are skipped; the
 # script then exits 77 after running the others.
 
@@ -168,6 +170,18 @@ if ((NCPU >= 2)); then
 else
 	SKIPPED+=("--agg-cores with two CPUs needs 2 CPUs, this process may use $NCPU")
 fi
+
+# 4b. Sixteen threads whatever the machine: each allowed CPU listed again
+# and again until there are 8 ingest and 8 aggregator threads, 16 shards
+# (a CPU listed twice runs two threads). The same counts as on one core.
+wide=()
+for ((i = 0; i < 8; i++)); do wide+=("${ALLOWED[i % NCPU]}"); done
+wide_list=$(IFS=,; echo "${wide[*]}")
+query "SET shards = 16;" >"$IT_TMP/q16.sql"
+run_ok sixteen "$IT_TMP/q16.sql" -- --ingest-cores "$wide_list" --agg-cores "$wide_list"
+grep -q "8 ingest cores, 8 aggregator cores, 16 shards" "$IT_TMP/sixteen.err" ||
+	{ cat "$IT_TMP/sixteen.err" >&2; it_fail "sixteen: sluice did not start 8 ingest and 8 aggregator threads with 16 shards"; }
+it_log "8 ingest + 8 aggregator threads on CPUs $wide_list, 16 shards: right counts: ok"
 
 # 5. The refused CPU is 0 and the process may use only another one: the
 # suggested fix must not be CPU 0 again.
