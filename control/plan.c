@@ -303,6 +303,11 @@ static void pretty(const struct sl_ast *a, char *buf, size_t len)
 
 static void pretty_name(const struct sl_ast *a, char name[SL_NAME_MAX])
 {
+	/* Spark's TimeWindowing names its column `window` */
+	if (a->kind == SL_AST_CALL && strcmp(a->name, "window") == 0) {
+		name_copy(name, "window", 6);
+		return;
+	}
 	struct sl_strbuf sb;
 	sl_strbuf_init(&sb);
 	if (sl_ast_pretty(a, &sb) == 0 && sb.ptr != NULL)
@@ -862,6 +867,12 @@ static int rel_to_schema(const struct rel *r, struct sl_schema *s)
 struct planner {
 	struct compiler *c;
 	struct sl_plan *plan;
+	/* a sliding window() group key: the array expression that the
+	 * pipeline explodes, and the key it became (select items that
+	 * repeat the call resolve to that key) */
+	struct sl_expr *sliding;
+	uint32_t sliding_key;
+	bool allow_sliding; /* while building GROUP BY and its select list */
 };
 
 enum bmode {
@@ -934,7 +945,7 @@ static const char *const known_fns[] = {
 	"avg",   "char_length", "character_length", "coalesce", "concat", "count", "explode",
 	"if",    "lcase",       "length",           "lower",    "max",    "mean",  "min",
 	"size",  "split",       "substr",           "substring", "sum",   "trim",  "ucase",
-	"upper",
+	"upper", "window",
 };
 
 static size_t edit_distance(const char *a, const char *b)
@@ -1001,6 +1012,18 @@ static struct sl_expr *build_column(struct bctx *b, const struct sl_ast *a)
 				    "column '%s' is ambiguous: more than one input column has that "
 				    "name; qualify it as table.%s",
 				    a->name, a->name);
+		if (rc == -ENOENT && a->qualifier != NULL &&
+		    (strcasecmp(a->name, "start") == 0 || strcasecmp(a->name, "end") == 0)) {
+			/* w.start, w.end: a field of a window column */
+			enum sl_fn fn = strcasecmp(a->name, "end") == 0 ? SL_FN_WINDOW_END
+									: SL_FN_WINDOW_START;
+			if (rel_find(b->rel, NULL, a->qualifier, &idx) == 0 &&
+				   b->rel->cols[idx].type == SL_TYPE_WINDOW) {
+				return x_call1(c, fn, SL_TYPE_TIMESTAMP, a,
+					       x_col(c, idx, SL_TYPE_WINDOW, SL_TYPE_NULL, a->line,
+						     a->column));
+			}
+		}
 		if (rc < 0) {
 			char names[512];
 			rel_names(b->rel, names, sizeof(names));
@@ -1490,6 +1513,110 @@ static void *agg_not_allowed(struct bctx *b, const struct sl_ast *a)
 		    b->clause ? b->clause : "this place", agg);
 }
 
+/* Windows a row may fall in at most, for window(ts, size, slide): Spark
+ * makes ceil(size / slide) copies of every row; beyond this bound a typo
+ * ('1 day' sliding every '1 second') would multiply the input by 86400. */
+#define SL_MAX_WINDOWS_PER_ROW 1024
+
+/* A duration argument of window(): a string literal such as '10 minutes'. */
+static bool window_duration(struct bctx *b, const struct sl_ast *fn, const struct sl_ast *arg,
+			    const char *what, bool zero_ok, int64_t *us)
+{
+	struct compiler *c = b->pl->c;
+	uint64_t v;
+	char whole[200];
+	if (arg->kind != SL_AST_LITERAL || arg->lit.type != SL_TYPE_STRING || arg->lit.is_null) {
+		pretty(fn, whole, sizeof(whole));
+		cerr(c, arg->line, arg->column,
+		     "the %s of '%s' must be a duration literal such as '10 minutes' or '1 hour'", what,
+		     whole);
+		return false;
+	}
+	char text[128];
+	snprintf(text, sizeof(text), "%.*s", (int)arg->lit.v.str.len, arg->lit.v.str.ptr);
+	if (sl_parse_interval(text, &v) < 0 || v > (uint64_t)INT64_MAX / 4) {
+		cerr(c, arg->line, arg->column,
+		     "'%s' is not a duration: write a number and a unit, such as '10 minutes', "
+		     "'30 seconds' or '1 hour'",
+		     text);
+		return false;
+	}
+	if (v == 0 && !zero_ok) {
+		cerr(c, arg->line, arg->column, "The %s (%s) must be greater than 0.", what, text);
+		return false;
+	}
+	*us = (int64_t)v;
+	return true;
+}
+
+/* window(ts, size[, slide[, start]]): Spark's time window. Tumbling
+ * (slide = size) is a WINDOW value per row; sliding is the array of every
+ * window holding ts, which only a GROUP BY key may use: the planner
+ * explodes it there (lower_group_by), as Spark's Expand does. */
+static struct sl_expr *build_window(struct bctx *b, const struct sl_ast *a)
+{
+	struct compiler *c = b->pl->c;
+	if (a->nargs < 2 || a->nargs > 4)
+		return nargs_error(b, a, "2 to 4 arguments");
+	int64_t size, slide, start = 0;
+	if (!window_duration(b, a, a->args[1], "window duration", false, &size))
+		return NULL;
+	slide = size;
+	if (a->nargs >= 3 && !window_duration(b, a, a->args[2], "slide duration", false, &slide))
+		return NULL;
+	if (a->nargs >= 4 && !window_duration(b, a, a->args[3], "start time", true, &start))
+		return NULL;
+	if (slide > size)
+		return cerr(c, a->args[2]->line, a->args[2]->column,
+			    "The slide duration (%" PRId64 " microseconds) must be less than or "
+			    "equal to the windowDuration (%" PRId64 " microseconds).",
+			    slide, size);
+	if (start >= slide)
+		return cerr(c, a->args[3]->line, a->args[3]->column,
+			    "The absolute value of start time (%" PRId64 " microseconds) must be "
+			    "less than the slideDuration (%" PRId64 " microseconds).",
+			    start, slide);
+	if (size / slide + (size % slide != 0) > SL_MAX_WINDOWS_PER_ROW)
+		return cerr(c, a->line, a->column,
+			    "window duration / slide duration is %" PRId64 ": every row would "
+			    "fall in that many windows; at most %d are supported",
+			    size / slide + (size % slide != 0), SL_MAX_WINDOWS_PER_ROW);
+	struct sl_expr *ts = build(b, a->args[0]);
+	if (ts == NULL)
+		return NULL;
+	if (ts->type != SL_TYPE_TIMESTAMP) {
+		char whole[200], tb[64];
+		pretty(a, whole, sizeof(whole));
+		cerr(c, a->args[0]->line, a->args[0]->column,
+		     "cannot resolve '%s' due to data type mismatch: argument 1 requires TIMESTAMP "
+		     "type, however, it is of %s type; CAST it (CAST(x AS TIMESTAMP))",
+		     whole, etype(ts, tb, sizeof(tb)));
+		x_free(ts);
+		return NULL;
+	}
+	struct sl_expr *args[4] = {ts, NULL, NULL, NULL};
+	int64_t lits[3] = {size, slide, start};
+	for (int k = 0; k < 3; k++) {
+		struct sl_value v = {.type = SL_TYPE_BIGINT, .v.i64 = lits[k]};
+		args[k + 1] = x_lit(c, &v, a->line, a->column);
+	}
+	bool sliding = slide != size;
+	if (sliding && !b->pl->allow_sliding) {
+		x_free(args[0]);
+		x_free(args[1]);
+		x_free(args[2]);
+		x_free(args[3]);
+		return cerr(c, a->line, a->column,
+			    "a sliding window (slide shorter than the window) is only supported as "
+			    "a GROUP BY key and in the select list of that aggregation");
+	}
+	struct sl_expr *e = x_call(c, sliding ? SL_FN_WINDOWS : SL_FN_WINDOW,
+				   sliding ? SL_TYPE_ARRAY : SL_TYPE_WINDOW, a->line, a->column, 4, args);
+	if (e != NULL && sliding)
+		e->elem_type = SL_TYPE_WINDOW;
+	return e;
+}
+
 static struct sl_expr *build_call(struct bctx *b, const struct sl_ast *a)
 {
 	struct compiler *c = b->pl->c;
@@ -1548,6 +1675,8 @@ static struct sl_expr *build_call(struct bctx *b, const struct sl_ast *a)
 		free(args);
 		return e;
 	}
+	if (strcmp(n, "window") == 0)
+		return build_window(b, a);
 	if (strcmp(n, "split") == 0) {
 		if (a->nargs != 2 && a->nargs != 3)
 			return nargs_error(b, a, "2 or 3 arguments");
@@ -1676,6 +1805,21 @@ static struct sl_expr *build(struct bctx *b, const struct sl_ast *a)
 	struct sl_plan *plan = b->pl->plan;
 	if (a->kind == SL_AST_CALL && is_agg_name(a->name))
 		return build_agg_call(b, a);
+	if (a->kind == SL_AST_COLUMN && a->qualifier != NULL && !a->bound &&
+	    (strcasecmp(a->name, "start") == 0 || strcasecmp(a->name, "end") == 0)) {
+		/* window.start over the aggregate: a field of the window key */
+		uint32_t idx;
+		for (uint32_t i = 0; i < plan->nkeys; i++)
+			if (plan->key_schema.cols[i].type == SL_TYPE_WINDOW &&
+			    strcasecmp(plan->key_schema.cols[i].name, a->qualifier) == 0 &&
+			    rel_find(b->rel, a->qualifier, a->name, &idx) == -ENOENT)
+				return x_call1(c,
+					       strcasecmp(a->name, "end") == 0 ? SL_FN_WINDOW_END
+										 : SL_FN_WINDOW_START,
+					       SL_TYPE_TIMESTAMP, a,
+					       x_col(c, i, SL_TYPE_WINDOW, SL_TYPE_NULL, a->line,
+						     a->column));
+	}
 	if (a->kind == SL_AST_COLUMN && a->qualifier == NULL && !a->bound) {
 		for (uint32_t i = 0; i < b->nalias; i++)
 			if (b->alias_names[i] != NULL && strcasecmp(b->alias_names[i], a->name) == 0)
@@ -1699,6 +1843,11 @@ static struct sl_expr *build(struct bctx *b, const struct sl_ast *a)
 			c->rc = 0;
 			snprintf(c->err, c->errlen, "%s", save);
 			return build_node(b, a);
+		}
+		if (b->pl->sliding != NULL && x_equal(t, b->pl->sliding)) {
+			x_free(t);
+			return x_col(c, b->pl->sliding_key, SL_TYPE_WINDOW, SL_TYPE_NULL, a->line,
+				     a->column);
 		}
 		for (uint32_t i = 0; i < plan->nkeys; i++) {
 			if (x_equal(t, plan->keys[i])) {
@@ -2174,7 +2323,7 @@ static bool ordinal_of(const struct sl_ast *a, int64_t *k)
 	return true;
 }
 
-static int lower_group_by(struct planner *pl, const struct sl_query *q, const struct rel *rel,
+static int lower_group_by(struct planner *pl, const struct sl_query *q, struct rel *rel,
 			  const struct item *items, uint32_t nitems)
 {
 	struct compiler *c = pl->c;
@@ -2234,9 +2383,54 @@ static int lower_group_by(struct planner *pl, const struct sl_query *q, const st
 			       c->rc;
 		}
 		struct bctx b = {.pl = pl, .rel = rel, .mode = MODE_PLAIN, .clause = "GROUP BY"};
+		pl->allow_sliding = true;
 		struct sl_expr *e = build(&b, src);
+		pl->allow_sliding = false;
 		if (e == NULL)
 			return c->rc;
+		if (e->kind == SL_EXPR_CALL && (e->fn == SL_FN_WINDOW || e->fn == SL_FN_WINDOWS) &&
+		    pl->plan->window_key >= 0) {
+			x_free(e);
+			return cerr(c, g->line, g->column,
+				    "Multiple time/session window expressions would result in a "
+				    "cartesian product of rows, therefore they are currently not "
+				    "supported."),
+			       c->rc;
+		}
+		if (e->kind == SL_EXPR_CALL && e->fn == SL_FN_WINDOWS) {
+			/* sliding: every row once per window that holds it
+			 * (Spark's Expand), the window a new column */
+			struct sl_expr *keep = x_copy(c, e);
+			struct sl_op *op = keep != NULL ? add_op(pl, SL_OP_EXPLODE) : NULL;
+			if (op == NULL) {
+				x_free(keep);
+				x_free(e);
+				return c->rc;
+			}
+			op->gen = e;
+			struct pcol *p = rel_add(c, rel);
+			if (p == NULL) {
+				x_free(keep);
+				return c->rc;
+			}
+			name_copy(p->name, "window", 6);
+			p->type = SL_TYPE_WINDOW;
+			p->elem_type = SL_TYPE_NULL;
+			p->hidden = true; /* reached through the window() call only */
+			if (rel_to_schema(rel, &op->out) < 0) {
+				x_free(keep);
+				return coom(c), c->rc;
+			}
+			e = x_col(c, rel->ncols - 1, SL_TYPE_WINDOW, SL_TYPE_NULL, g->line, g->column);
+			if (e == NULL) {
+				x_free(keep);
+				return c->rc;
+			}
+			pl->sliding = keep;
+			pl->sliding_key = pl->plan->nkeys;
+		}
+		if (e->type == SL_TYPE_WINDOW)
+			pl->plan->window_key = (int32_t)pl->plan->nkeys;
 		if (e->type == SL_TYPE_ARRAY) {
 			char whole[200], tb[64];
 			pretty(src, whole, sizeof(whole));
@@ -2479,6 +2673,7 @@ static int lower_query(struct planner *pl, const struct sl_query *q, bool top, s
 		plan->has_agg = true;
 		if (lower_group_by(pl, q, &rel, items, nitems) < 0)
 			goto err;
+		pl->allow_sliding = true; /* a select item that repeats the key */
 		for (uint32_t i = 0; i < nitems; i++) {
 			struct bctx b = {.pl = pl, .rel = &rel, .mode = MODE_AGG, .clause = "SELECT",
 					 .item = items[i].ast};
@@ -2496,6 +2691,7 @@ static int lower_query(struct planner *pl, const struct sl_query *q, bool top, s
 			if (outs[i] == NULL)
 				goto err;
 		}
+		pl->allow_sliding = false;
 		if (q->having != NULL) {
 			const char **an = calloc(nitems ? nitems : 1, sizeof(*an));
 			if (an == NULL) {
@@ -3084,6 +3280,7 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 	if (plan == NULL)
 		return coom(c), c->rc;
 	plan->limit = -1;
+	plan->window_key = -1;
 	c->nodes = 0;
 	struct planner pl = {.c = c, .plan = plan};
 	const struct sl_sink_ops *ops = NULL;
@@ -3104,7 +3301,10 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 			goto err;
 	}
 	struct rel top = {0};
-	if (lower_query(&pl, s->query, true, &top) < 0)
+	int lrc = lower_query(&pl, s->query, true, &top);
+	x_free(pl.sliding);
+	pl.sliding = NULL;
+	if (lrc < 0)
 		goto err;
 	if (schema_of_last_op(plan) < 0) {
 		coom(c);
@@ -3360,6 +3560,12 @@ int sl_expr_text(const struct sl_expr *e, const struct sl_schema *in, struct sl_
 		rc |= sl_strbuf_puts(out, "(IF(");
 		rc |= text_args(e, 0, in, out);
 		return rc | sl_strbuf_puts(out, "))");
+	case SL_FN_WINDOW: return text_fn(e, "window", in, out);
+	case SL_FN_WINDOWS: return text_fn(e, "windows", in, out);
+	case SL_FN_WINDOW_START:
+	case SL_FN_WINDOW_END:
+		rc |= sl_expr_text(e->args[0], in, out);
+		return rc | sl_strbuf_puts(out, e->fn == SL_FN_WINDOW_END ? ".end" : ".start");
 	case SL_FN__COUNT: break;
 	}
 	return sl_strbuf_puts(out, "?");

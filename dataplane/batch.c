@@ -272,6 +272,9 @@ static int copy_value(struct sl_batch_arena *a, struct sl_vec *dst, uint32_t di,
 	case SL_TYPE_DOUBLE:
 		dst->v.f64[di] = src->v.f64[si];
 		return 0;
+	case SL_TYPE_WINDOW:
+		dst->v.win[di] = src->v.win[si];
+		return 0;
 	case SL_TYPE_STRING: {
 		struct sl_str s = src->v.str[si];
 		if (s.len == 0) {
@@ -312,6 +315,9 @@ static void clear_value(struct sl_vec *dst, uint32_t di)
 		break;
 	case SL_TYPE_ARRAY:
 		dst->v.arr[di] = (struct sl_span){ 0, 0 };
+		break;
+	case SL_TYPE_WINDOW:
+		dst->v.win[di] = (struct sl_window){ 0, 0 };
 		break;
 	case SL_TYPE_NULL:
 	case SL_TYPE__COUNT:
@@ -480,6 +486,13 @@ static int cmp_values(const struct sl_vec *v, uint32_t a, uint32_t b)
 		return (v->v.i64[a] > v->v.i64[b]) - (v->v.i64[a] < v->v.i64[b]);
 	case SL_TYPE_DOUBLE:
 		return cmp_double(v->v.f64[a], v->v.f64[b]);
+	case SL_TYPE_WINDOW: {
+		/* a struct orders field by field */
+		struct sl_window x = v->v.win[a], y = v->v.win[b];
+		if (x.start != y.start)
+			return x.start < y.start ? -1 : 1;
+		return (x.end > y.end) - (x.end < y.end);
+	}
 	case SL_TYPE_STRING: {
 		/* unsigned bytes, then the shorter first (UTF8String.compareTo) */
 		struct sl_str x = v->v.str[a], y = v->v.str[b];

@@ -2084,6 +2084,116 @@ static int eval_not(const struct sl_vec *a, uint32_t n, struct sl_eval_ctx *ctx,
 
 #define MAX_STACK_ARGS 8
 
+/* ------------------------------------------------------------------ */
+/* time windows                                                       */
+/* ------------------------------------------------------------------ */
+
+/* The latest window start <= ts (Spark's TimeWindowing: remainder taken
+ * so that it is never negative, also for times before 1970). */
+/* Long arithmetic as the JVM does it: wrapping, never undefined. */
+static inline int64_t wadd(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static inline int64_t wsub(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
+static inline int64_t window_last_start(int64_t ts, int64_t slide, int64_t start)
+{
+	int64_t r = wsub(ts, start) % slide;
+	if (r < 0)
+		r += slide;
+	return wsub(ts, r);
+}
+
+static bool window_params(const struct sl_expr *e, int64_t *size, int64_t *slide,
+			  int64_t *start)
+{
+	for (uint32_t k = 1; k < 4; k++)
+		if (e->args[k]->kind != SL_EXPR_LITERAL || e->args[k]->lit.is_null)
+			return false;
+	*size = e->args[1]->lit.v.i64;
+	*slide = e->args[2]->lit.v.i64;
+	*start = e->args[3]->lit.v.i64;
+	return *size > 0 && *slide > 0;
+}
+
+static int eval_window(const struct sl_expr *e, const struct sl_vec *ts, uint32_t n,
+		       struct sl_eval_ctx *ctx, struct sl_vec *out)
+{
+	int64_t size, slide, start;
+	if (!window_params(e, &size, &slide, &start))
+		return -EINVAL;
+	if (ts->type == SL_TYPE_NULL)
+		return vec_all_null(ctx, out, SL_TYPE_WINDOW, SL_TYPE_NULL, n);
+	int rc = vec_alloc(ctx, out, SL_TYPE_WINDOW, n);
+	if (rc < 0)
+		return rc;
+	out->nulls = ts->nulls; /* shared, never written */
+	for (uint32_t i = 0; i < n; i++) {
+		int64_t s = window_last_start(ts->v.i64[i], slide, start);
+		out->v.win[i] = (struct sl_window){s, wadd(s, size)};
+	}
+	return 0;
+}
+
+static int eval_windows(const struct sl_expr *e, const struct sl_vec *ts, uint32_t n,
+			struct sl_eval_ctx *ctx, struct sl_vec *out)
+{
+	int64_t size, slide, start;
+	if (!window_params(e, &size, &slide, &start))
+		return -EINVAL;
+	if (ts->type == SL_TYPE_NULL)
+		return vec_all_null(ctx, out, SL_TYPE_ARRAY, SL_TYPE_WINDOW, n);
+	/* ceil(size / slide) candidates per row, as Spark's Expand makes */
+	uint64_t per = (uint64_t)(size / slide) + (size % slide != 0);
+	struct sl_vec *elem = sl_eval_ctx_alloc(ctx, sizeof(*elem));
+	if (elem == NULL)
+		return -ENOMEM;
+	int rc = vec_alloc(ctx, elem, SL_TYPE_WINDOW, (uint32_t)(per * n));
+	if (rc < 0)
+		return rc;
+	if ((rc = vec_alloc(ctx, out, SL_TYPE_ARRAY, n)) < 0)
+		return rc;
+	out->elem_type = SL_TYPE_WINDOW;
+	out->elem = elem;
+	out->nulls = ts->nulls; /* shared, never written */
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		out->v.arr[i].off = k;
+		if (ts->nulls == NULL || !ts->nulls[i]) {
+			int64_t t = ts->v.i64[i];
+			int64_t last = window_last_start(t, slide, start);
+			for (uint64_t j = 0; j < per; j++) {
+				int64_t s = wsub(last, (int64_t)((uint64_t)j * (uint64_t)slide));
+				int64_t end = wadd(s, size);
+				/* Spark keeps the candidates that hold ts */
+				if (t >= s && t < end)
+					elem->v.win[k++] = (struct sl_window){s, end};
+			}
+		}
+		out->v.arr[i].len = k - out->v.arr[i].off;
+	}
+	return 0;
+}
+
+static int eval_window_field(bool end, const struct sl_vec *w, uint32_t n,
+			     struct sl_eval_ctx *ctx, struct sl_vec *out)
+{
+	if (w->type == SL_TYPE_NULL)
+		return vec_all_null(ctx, out, SL_TYPE_TIMESTAMP, SL_TYPE_NULL, n);
+	int rc = vec_alloc(ctx, out, SL_TYPE_TIMESTAMP, n);
+	if (rc < 0)
+		return rc;
+	out->nulls = w->nulls;
+	for (uint32_t i = 0; i < n; i++)
+		out->v.i64[i] = end ? w->v.win[i].end : w->v.win[i].start;
+	return 0;
+}
+
 static int eval_call(const struct sl_expr *e, const struct sl_chunk *in,
 		     struct sl_eval_ctx *ctx, struct sl_vec *out)
 {
@@ -2158,6 +2268,14 @@ static int eval_call(const struct sl_expr *e, const struct sl_chunk *in,
 		return na >= 1 ? eval_coalesce(e->type, args, na, n, ctx, out) : -EINVAL;
 	case SL_FN_IF:
 		return na == 3 ? eval_if(e->type, &args[0], &args[1], &args[2], n, ctx, out)
+			       : -EINVAL;
+	case SL_FN_WINDOW:
+		return na == 4 ? eval_window(e, &args[0], n, ctx, out) : -EINVAL;
+	case SL_FN_WINDOWS:
+		return na == 4 ? eval_windows(e, &args[0], n, ctx, out) : -EINVAL;
+	case SL_FN_WINDOW_START:
+	case SL_FN_WINDOW_END:
+		return na == 1 ? eval_window_field(e->fn == SL_FN_WINDOW_END, &args[0], n, ctx, out)
 			       : -EINVAL;
 	case SL_FN_RLIKE:
 	case SL_FN_SPLIT:

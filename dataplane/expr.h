@@ -63,6 +63,16 @@ enum sl_fn {
 	SL_FN_CAST,    /* one arg; the node's type is the target type */
 	SL_FN_COALESCE,/* args of one type */
 	SL_FN_IF,      /* (BOOLEAN, T, T) -> T */
+	/* Spark's time windows (TimeWindowing), args (TIMESTAMP ts, BIGINT
+	 * size_us, BIGINT slide_us, BIGINT start_us), the last three literals:
+	 * the window [s, s + size) with s = the last start <= ts, starts
+	 * being start_us + k * slide_us; null when ts is null. */
+	SL_FN_WINDOW,       /* -> WINDOW (tumbling: slide == size) */
+	SL_FN_WINDOWS,      /* -> ARRAY<WINDOW>: every window that holds ts
+			     * (sliding), latest start first, as Spark's
+			     * Expand + filter; null when ts is null */
+	SL_FN_WINDOW_START, /* WINDOW -> TIMESTAMP (w.start) */
+	SL_FN_WINDOW_END,   /* WINDOW -> TIMESTAMP (w.end) */
 	SL_FN__COUNT
 };
 

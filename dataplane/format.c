@@ -393,6 +393,19 @@ int sl_format_cell(const struct sl_vec *v, uint32_t row, struct sl_strbuf *out)
 		return sl_strbuf_append(out, tmp, n);
 	case SL_TYPE_STRING:
 		return sl_strbuf_append(out, v->v.str[row].ptr, v->v.str[row].len);
+	case SL_TYPE_WINDOW: {
+		/* Spark 3.x shows a struct as "{start, end}" */
+		int rc = sl_strbuf_putc(out, '{');
+		n = sl_format_timestamp(v->v.win[row].start, tmp, sizeof tmp);
+		if (rc == 0)
+			rc = sl_strbuf_append(out, tmp, n);
+		if (rc == 0)
+			rc = sl_strbuf_append(out, ", ", 2);
+		n = sl_format_timestamp(v->v.win[row].end, tmp, sizeof tmp);
+		if (rc == 0)
+			rc = sl_strbuf_append(out, tmp, n);
+		return rc < 0 ? rc : sl_strbuf_putc(out, '}');
+	}
 	case SL_TYPE_ARRAY: {
 		/* Spark's cast of an array to string: "[a, b, null]" */
 		const struct sl_span sp = v->v.arr[row];

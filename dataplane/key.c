@@ -81,6 +81,8 @@ static inline size_t value_len(const struct sl_vec *c, uint32_t row, bool last)
 	case SL_TYPE_TIMESTAMP:
 	case SL_TYPE_DOUBLE:
 		return 8;
+	case SL_TYPE_WINDOW:
+		return 16;
 	case SL_TYPE_STRING: {
 		uint32_t len = c->v.str[row].len;
 		return last ? len : varint_len(len) + (size_t)len;
@@ -107,6 +109,11 @@ static inline uint8_t *put_value(uint8_t *p, const struct sl_vec *c, uint32_t ro
 	case SL_TYPE_DOUBLE:
 		put_le64(p, canon_f64(c->v.f64[row]));
 		p += 8;
+		break;
+	case SL_TYPE_WINDOW:
+		put_le64(p, (uint64_t)c->v.win[row].start);
+		put_le64(p + 8, (uint64_t)c->v.win[row].end);
+		p += 16;
 		break;
 	case SL_TYPE_STRING: {
 		const struct sl_str *s = &c->v.str[row];
@@ -241,6 +248,9 @@ uint32_t sl_key_encode_burst(const struct sl_vec *cols, uint32_t ncols, uint32_t
 		case SL_TYPE_BOOLEAN:
 			fixed = 1;
 			break;
+		case SL_TYPE_WINDOW:
+			fixed = 16;
+			break;
 		default:
 			fixed = 8;
 			break;
@@ -315,6 +325,22 @@ uint32_t sl_key_encode_burst(const struct sl_vec *cols, uint32_t ncols, uint32_t
 					p[0] = SL_TYPE_DOUBLE;
 					put_le64(p + 1, canon_f64(x[i]));
 					hashes[i] += 9;
+				}
+			}
+			break;
+		}
+		case SL_TYPE_WINDOW: {
+			const struct sl_window *x = v->v.win + first;
+			for (uint32_t i = 0; i < m; i++) {
+				uint8_t *p = buf + hashes[i];
+				if (nulls && nulls[i]) {
+					*p = SL_KEY_TAG_NULL;
+					hashes[i] += 1;
+				} else {
+					p[0] = SL_TYPE_WINDOW;
+					put_le64(p + 1, (uint64_t)x[i].start);
+					put_le64(p + 9, (uint64_t)x[i].end);
+					hashes[i] += 17;
 				}
 			}
 			break;
@@ -405,6 +431,13 @@ int sl_key_decode(const uint8_t *k, size_t n, const struct sl_schema *key_schema
 			v->v.i64[row] = (int64_t)get_le64(p);
 			p += 8;
 			break;
+		case SL_TYPE_WINDOW:
+			if (end - p < 16)
+				return -EINVAL;
+			v->v.win[row].start = (int64_t)get_le64(p);
+			v->v.win[row].end = (int64_t)get_le64(p + 8);
+			p += 16;
+			break;
 		case SL_TYPE_DOUBLE: {
 			if (end - p < 8)
 				return -EINVAL;
@@ -434,4 +467,53 @@ int sl_key_decode(const uint8_t *k, size_t n, const struct sl_schema *key_schema
 		}
 	}
 	return p == end ? 0 : -EINVAL;
+}
+
+int sl_key_window_end(const uint8_t *k, size_t n, const struct sl_schema *key_schema,
+		      uint32_t col, int64_t *end_out)
+{
+	const uint8_t *p = k, *end = k + n;
+	for (uint32_t c = 0; c <= col && c < key_schema->ncols; c++) {
+		enum sl_type t = key_schema->cols[c].type;
+		bool last = c + 1 == key_schema->ncols;
+		if (p == end)
+			return -EINVAL;
+		uint8_t tag = *p++;
+		if (tag == SL_KEY_TAG_NULL) {
+			if (c == col)
+				return -ENOENT;
+			continue;
+		}
+		size_t len;
+		switch (t) {
+		case SL_TYPE_BOOLEAN:
+			len = 1;
+			break;
+		case SL_TYPE_WINDOW:
+			len = 16;
+			break;
+		case SL_TYPE_STRING: {
+			uint32_t sl;
+			if (last)
+				return -EINVAL; /* col comes after it: cannot be */
+			if (get_varint(&p, end, &sl) < 0)
+				return -EINVAL;
+			len = sl;
+			break;
+		}
+		default:
+			len = 8;
+			break;
+		}
+		if ((size_t)(end - p) < len)
+			return -EINVAL;
+		if (c == col) {
+			if (t != SL_TYPE_WINDOW)
+				return -EINVAL;
+			*end_out = (int64_t)get_le64(p + 8);
+			return 0;
+		}
+		p += len;
+	}
+	return -EINVAL;
 }

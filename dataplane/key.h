@@ -79,4 +79,10 @@ static inline uint32_t sl_key_shard(uint64_t hash, uint32_t nshards)
 int sl_key_decode(const uint8_t *k, size_t n, const struct sl_schema *key_schema,
 		  struct sl_vec *cols, uint32_t row);
 
+/* The end of the WINDOW value in key column col of an encoded key (for
+ * watermark eviction). 0; -ENOENT when that value is NULL; -EINVAL when
+ * the key is malformed or column col is not a WINDOW. */
+int sl_key_window_end(const uint8_t *k, size_t n, const struct sl_schema *key_schema,
+		      uint32_t col, int64_t *end_out);
+
 #endif

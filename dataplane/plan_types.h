@@ -108,6 +108,10 @@ struct sl_source_spec {
 	char connector[SL_NAME_MAX];
 	struct sl_schema schema;
 	struct sl_options options;
+	/* WATERMARK col DELAY 'interval': the event-time column (a TIMESTAMP
+	 * of schema) and the delay; watermark_col < 0 when there is none */
+	int32_t watermark_col;
+	int64_t watermark_delay_us;
 	uint32_t line, column; /* of CREATE SOURCE */
 };
 
@@ -144,6 +148,7 @@ struct sl_plan {
 	struct sl_schema pipeline_out; /* schema after the last op */
 
 	bool has_agg;
+	int32_t window_key; /* the key that is a window(), or -1 */
 	uint32_t nkeys;
 	struct sl_expr **keys;
 	struct sl_schema key_schema;

@@ -8,6 +8,7 @@ const char *sl_type_name(enum sl_type t)
 		[SL_TYPE_INT] = "INT",        [SL_TYPE_BIGINT] = "BIGINT",
 		[SL_TYPE_DOUBLE] = "DOUBLE",  [SL_TYPE_STRING] = "STRING",
 		[SL_TYPE_TIMESTAMP] = "TIMESTAMP", [SL_TYPE_ARRAY] = "ARRAY",
+		[SL_TYPE_WINDOW] = "STRUCT<start: TIMESTAMP, end: TIMESTAMP>",
 	};
 	if ((unsigned)t >= SL_TYPE__COUNT)
 		return "?";

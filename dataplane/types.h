@@ -9,6 +9,8 @@
  *      DOUBLE                   -> v.f64
  *      STRING                   -> v.str (bytes are not NUL-terminated and may
  *                                  hold NUL or invalid UTF-8: they pass as bytes)
+ *      WINDOW                   -> v.win: Spark's window struct
+ *                                  {start, end}, two TIMESTAMPs
  *      ARRAY (of elem_type)     -> v.arr: row i holds elements
  *                                  elem[arr[i].off .. arr[i].off + arr[i].len)
  *      NULL (the type of a bare NULL literal) -> no storage, every row null
@@ -34,6 +36,7 @@ enum sl_type {
 	SL_TYPE_STRING,
 	SL_TYPE_TIMESTAMP,
 	SL_TYPE_ARRAY,
+	SL_TYPE_WINDOW, /* struct<start: timestamp, end: timestamp>, what window() returns */
 	SL_TYPE__COUNT
 };
 
@@ -55,6 +58,12 @@ struct sl_str {
 	uint32_t len;
 };
 
+/* A time window [start, end), microseconds since the epoch, UTC. */
+struct sl_window {
+	int64_t start;
+	int64_t end;
+};
+
 /* One row's slice of an array vector's element vector. */
 struct sl_span {
 	uint32_t off;
@@ -71,6 +80,7 @@ struct sl_vec {
 		double *f64;
 		struct sl_str *str;
 		struct sl_span *arr;
+		struct sl_window *win;
 	} v;
 	struct sl_vec *elem; /* ARRAY only: the flattened elements */
 };
@@ -96,6 +106,8 @@ static inline size_t sl_type_width(enum sl_type t)
 		return sizeof(struct sl_str);
 	case SL_TYPE_ARRAY:
 		return sizeof(struct sl_span);
+	case SL_TYPE_WINDOW:
+		return sizeof(struct sl_window);
 	case SL_TYPE_NULL:
 	case SL_TYPE__COUNT:
 		break;
@@ -131,6 +143,7 @@ struct sl_value {
 		int64_t i64;
 		double f64;
 		struct sl_str str;
+		struct sl_window win;
 	} v;
 };
 
