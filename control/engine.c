@@ -37,6 +37,7 @@
 #include "batch.h"
 #include "block.h"
 #include "combiner.h"
+#include "format.h"
 #include "ingest.h"
 #include "pipeline.h"
 #include "plan.h"
@@ -76,6 +77,10 @@ struct engine {
 	uint64_t limit_left;     /* append-mode LIMIT across batches */
 
 	struct sl_engine_stats st;
+	int64_t next_watermark_us; /* W of the next epoch, from the last results */
+	uint64_t epoch_dropped;    /* late rows of the epoch being finished */
+	bool no_data_due;          /* the watermark moved: run an epoch without input */
+	bool evicting;             /* windows on the WATERMARK column, append/update */
 	char error[640];
 	bool failed;
 };
@@ -328,6 +333,8 @@ static void check_failures(struct engine *e)
 
 static void cut(struct engine *e)
 {
+	if (e->no_data_due && rows_published(e) <= e->rows_done)
+		e->st.no_data_batches++;
 	/* release: everything about epoch e is settled before cores see the cut */
 	atomic_store_explicit(&e->ctl.cut, e->epoch + 1, memory_order_release);
 	for (uint32_t i = 0; i < e->nin; i++)
@@ -399,6 +406,13 @@ static bool pump_results(struct engine *e)
 		}
 		e->st.state_rows += res->state_rows;
 		e->st.state_memory += res->memory_bytes;
+		/* every aggregator computes the same watermark from the same
+		 * barriers; the dropped and evicted counts are per core */
+		e->st.watermark_us = res->watermark_us;
+		e->next_watermark_us = res->next_watermark_us;
+		e->epoch_dropped += res->dropped_late;
+		e->st.rows_dropped_by_watermark += res->dropped_late;
+		e->st.evicted_rows += res->evicted_rows;
 		sl_epoch_result_free(res);
 		e->got[d] = 1;
 		e->ngot++;
@@ -448,6 +462,22 @@ static void finish_epoch(struct engine *e)
 		     strerror(-rc));
 	e->st.batches++;
 	e->st.output_rows += b->nrows;
+	if (e->plan->source.watermark_col >= 0 && e->plan->has_agg) {
+		/* one line per batch: where event time stands (Spark's
+		 * progress: eventTime.watermark, numRowsDroppedByWatermark) */
+		char wm[64];
+		sl_format_timestamp(e->st.watermark_us, wm, sizeof(wm));
+		fprintf(e->opts->log,
+			"sluice: batch %" PRIu64 ": watermark %s, %" PRIu64
+			" rows dropped as late, %" PRIu64 " state rows\n",
+			e->epoch, wm, e->epoch_dropped, e->st.state_rows);
+		fflush(e->opts->log);
+	}
+	e->epoch_dropped = 0;
+	/* Spark's no-data batch: when the watermark moved, one more batch runs
+	 * even without input so that append mode emits (and both modes evict)
+	 * the windows it closed */
+	e->no_data_due = e->evicting && e->next_watermark_us > e->st.watermark_us;
 	if (e->stateless) {
 		sl_batch_clear(b);
 	} else {
@@ -512,7 +542,7 @@ static void run_loop(struct engine *e)
 			if (!e->failed && epoch_complete(e)) {
 				finish_epoch(e);
 				progress = true;
-				if (final)
+				if (final && !e->no_data_due)
 					break;
 			}
 		}
@@ -536,7 +566,7 @@ static void run_loop(struct engine *e)
 					       : (sink->trigger == SL_TRIGGER_AVAILABLE_NOW && drained);
 			double now = now_s();
 			if (at_end) {
-				if (!fresh)
+				if (!fresh && !e->no_data_due)
 					break;
 				final = true;
 				cut(e);
@@ -544,13 +574,13 @@ static void run_loop(struct engine *e)
 				/* wait for the end of the input */
 			} else if (sink->trigger == SL_TRIGGER_INTERVAL) {
 				if (now >= next_trigger) {
-					if (fresh)
+					if (fresh || e->no_data_due)
 						cut(e);
 					/* the next multiple of the interval, as Spark's ProcessingTime */
 					double k = (double)(uint64_t)((now - t0) / interval) + 1;
 					next_trigger = t0 + k * interval;
 				}
-			} else if (fresh) {
+			} else if (fresh || e->no_data_due) {
 				cut(e);
 			}
 			progress |= e->cutting;
@@ -576,6 +606,13 @@ static void print_stats(struct engine *e)
 	fprintf(f, "stat output_rows %" PRIu64 "\n", s->output_rows);
 	fprintf(f, "stat state_rows %" PRIu64 "\n", s->state_rows);
 	fprintf(f, "stat state_memory_bytes %" PRIu64 "\n", s->state_memory);
+	if (e->plan->source.watermark_col >= 0 && e->plan->has_agg) {
+		fprintf(f, "stat watermark_us %" PRId64 "\n", s->watermark_us);
+		fprintf(f, "stat rows_dropped_by_watermark %" PRIu64 "\n",
+			s->rows_dropped_by_watermark);
+		fprintf(f, "stat evicted_rows %" PRIu64 "\n", s->evicted_rows);
+		fprintf(f, "stat no_data_batches %" PRIu64 "\n", s->no_data_batches);
+	}
 	fprintf(f, "stat elapsed_s %.6f\n", s->elapsed_s);
 	fprintf(f, "stat rows_per_s %.1f\n", s->elapsed_s > 0 ? (double)s->rows_in / s->elapsed_s : 0.0);
 	fprintf(f, "stat peak_rss_kb %ld\n", ru.ru_maxrss);
@@ -636,6 +673,8 @@ int sl_engine_run(struct sl_plan *plan, const struct sl_engine_opts *opts,
 		  struct sl_engine_stats *stats_out)
 {
 	struct engine e = {.plan = plan, .opts = opts};
+	e.evicting = plan->has_agg && plan->window_on_event_time && plan->window_key >= 0 &&
+		     plan->sink.mode != SL_OUTPUT_COMPLETE;
 	atomic_init(&e.ctl.cut, 0);
 	atomic_init(&e.ctl.stop_sources, 0);
 	atomic_init(&e.ctl.shutdown, 0);

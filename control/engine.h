@@ -32,6 +32,14 @@ struct sl_engine_stats {
 	uint64_t output_rows;
 	uint64_t state_rows;
 	uint64_t state_memory;
+	/* event time: the watermark in force at the last batch (W_e,
+	 * microseconds; 0 until it moves), rows dropped as later than it,
+	 * groups evicted as final, batches run without input to let the
+	 * watermark close windows */
+	int64_t watermark_us;
+	uint64_t rows_dropped_by_watermark;
+	uint64_t evicted_rows;
+	uint64_t no_data_batches;
 	double elapsed_s;
 };
 

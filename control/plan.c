@@ -774,6 +774,7 @@ struct pcol {
 	char qual[SL_NAME_MAX]; /* "" when the column has no qualifier */
 	enum sl_type type, elem_type;
 	bool hidden; /* explode's output in a select list: not nameable */
+	bool event_time; /* the source's WATERMARK column, or a bare copy of it */
 };
 
 /* The columns a query's clauses see. When post_agg, the rows are a
@@ -804,6 +805,18 @@ static struct pcol *rel_add(struct compiler *c, struct rel *r)
 	struct pcol *p = &r->cols[r->ncols++];
 	memset(p, 0, sizeof(*p));
 	return p;
+}
+
+static void schema_names(const struct sl_schema *sc, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < sc->ncols && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", sc->cols[i].name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
 }
 
 static void rel_names(const struct rel *r, char *buf, size_t len)
@@ -2155,6 +2168,7 @@ static int lower_from(struct planner *pl, const struct sl_query *q, struct rel *
 			name_copy(p->qual, qual, strlen(qual));
 			p->type = sd->spec.schema.cols[i].type;
 			p->elem_type = sd->spec.schema.cols[i].elem_type;
+			p->event_time = sd->spec.watermark_col == (int32_t)i;
 		}
 		return 0;
 	}
@@ -2429,8 +2443,33 @@ static int lower_group_by(struct planner *pl, const struct sl_query *q, struct r
 			pl->sliding = keep;
 			pl->sliding_key = pl->plan->nkeys;
 		}
-		if (e->type == SL_TYPE_WINDOW)
+		if (e->kind == SL_EXPR_CALL && e->fn == SL_FN_WINDOW) {
+			/* a row without event time is in no window: Spark's
+			 * TimeWindowing filters it out (isnotnull(ts)) */
+			struct sl_expr *ts = x_copy(c, e->args[0]);
+			struct sl_expr *nn = ts != NULL ? x_call1(c, SL_FN_IS_NOT_NULL,
+								   SL_TYPE_BOOLEAN, g, ts)
+							: NULL;
+			struct sl_op *op = nn != NULL ? add_op(pl, SL_OP_FILTER) : NULL;
+			if (op == NULL || rel_to_schema(rel, &op->out) < 0) {
+				x_free(nn);
+				x_free(e);
+				return c->rc != 0 ? c->rc : (coom(c), c->rc);
+			}
+			op->pred = nn;
+		}
+		if (e->type == SL_TYPE_WINDOW) {
 			pl->plan->window_key = (int32_t)pl->plan->nkeys;
+			/* the window's time column, before the explode of a
+			 * sliding window */
+			const struct sl_expr *w = pl->sliding != NULL &&
+							  pl->sliding_key == pl->plan->nkeys
+						  ? pl->sliding
+						  : e;
+			pl->plan->window_on_event_time =
+				w->kind == SL_EXPR_CALL && w->args[0]->kind == SL_EXPR_COLUMN &&
+				w->args[0]->col < rel->ncols && rel->cols[w->args[0]->col].event_time;
+		}
 		if (e->type == SL_TYPE_ARRAY) {
 			char whole[200], tb[64];
 			pretty(src, whole, sizeof(whole));
@@ -2478,7 +2517,7 @@ static void set_out(struct sl_plan *plan, struct sl_expr **outs, const struct it
 
 /* The result of a (derived) query as the scope of the query around it. */
 static int result_rel(struct compiler *c, struct sl_expr **outs, const struct item *items,
-		      uint32_t n, bool post_agg, struct rel *out)
+		      uint32_t n, bool post_agg, const struct rel *in, struct rel *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->cols = n ? calloc(n, sizeof(*out->cols)) : NULL;
@@ -2491,6 +2530,9 @@ static int result_rel(struct compiler *c, struct sl_expr **outs, const struct it
 		memcpy(out->cols[i].name, items[i].name, SL_NAME_MAX);
 		out->cols[i].type = outs[i]->type;
 		out->cols[i].elem_type = outs[i]->elem_type;
+		/* the event time passes through a bare column reference */
+		out->cols[i].event_time = !post_agg && outs[i]->kind == SL_EXPR_COLUMN &&
+					  outs[i]->col < in->ncols && in->cols[outs[i]->col].event_time;
 	}
 	out->post_agg = post_agg;
 	if (post_agg)
@@ -2824,7 +2866,7 @@ static int lower_query(struct planner *pl, const struct sl_query *q, bool top, s
 		plan->limit = q->has_limit ? q->limit : -1;
 		memset(out, 0, sizeof(*out));
 	} else if (agg_here || rel.post_agg) {
-		if (result_rel(c, outs, items, nitems, true, out) < 0)
+		if (result_rel(c, outs, items, nitems, true, &rel, out) < 0)
 			goto err;
 		outs = NULL;
 	} else {
@@ -2832,7 +2874,7 @@ static int lower_query(struct planner *pl, const struct sl_query *q, bool top, s
 		for (uint32_t i = 0; identity && i < nitems; i++)
 			identity = outs[i]->kind == SL_EXPR_COLUMN && outs[i]->col == i &&
 				   strcmp(items[i].name, rel.cols[i].name) == 0;
-		if (result_rel(c, outs, items, nitems, false, out) < 0)
+		if (result_rel(c, outs, items, nitems, false, &rel, out) < 0)
 			goto err;
 		if (identity) {
 			free_exprs(outs, nitems);
@@ -2960,6 +3002,39 @@ static int compile_source(struct compiler *c, const struct sl_stmt *s)
 		}
 		name_copy(sd.spec.schema.cols[i].name, s->cols[i].name, strlen(s->cols[i].name));
 		sd.spec.schema.cols[i].type = s->cols[i].type;
+	}
+	sd.spec.watermark_col = -1;
+	if (s->wm_col != NULL) {
+		uint32_t k;
+		for (k = 0; k < ncols; k++)
+			if (strcasecmp(sd.spec.schema.cols[k].name, s->wm_col) == 0)
+				break;
+		if (k == ncols) {
+			char cols[512];
+			schema_names(&sd.spec.schema, cols, sizeof(cols));
+			cerr(c, s->wm_line, s->wm_column,
+			     "WATERMARK names column '%s', which source '%s' does not have (columns: "
+			     "%s)",
+			     s->wm_col, s->name, cols);
+			goto err;
+		}
+		if (sd.spec.schema.cols[k].type != SL_TYPE_TIMESTAMP) {
+			cerr(c, s->wm_line, s->wm_column,
+			     "Event time must be defined on a window or a timestamp, but %s is of type "
+			     "%s; declare it TIMESTAMP in the column list",
+			     sd.spec.schema.cols[k].name, sl_type_name(sd.spec.schema.cols[k].type));
+			goto err;
+		}
+		uint64_t us;
+		if (sl_parse_interval(s->wm_delay, &us) < 0 || us > (uint64_t)INT64_MAX / 4) {
+			cerr(c, s->wm_delay_line, s->wm_delay_column,
+			     "'%s' is not a watermark delay: write a duration such as '10 minutes' "
+			     "or INTERVAL '10' MINUTE",
+			     s->wm_delay);
+			goto err;
+		}
+		sd.spec.watermark_col = (int32_t)k;
+		sd.spec.watermark_delay_us = (int64_t)us;
 	}
 	const struct sl_ast_option *conn = stmt_option(s, "connector");
 	char names[512];
@@ -3138,7 +3213,7 @@ static int check_modes(struct compiler *c, const struct sl_stmt *s, const struct
 			    "Complete output mode not supported when there are no streaming "
 			    "aggregations on streaming DataFrames/Datasets"),
 		       c->rc;
-	if (plan->has_agg && m == SL_OUTPUT_APPEND)
+	if (plan->has_agg && m == SL_OUTPUT_APPEND && !plan->window_on_event_time)
 		return cerr(c, line, column,
 			    "Append output mode not supported when there are streaming aggregations "
 			    "on streaming DataFrames/DataSets without watermark"),

@@ -185,6 +185,12 @@ struct sl_stmt {
 	uint32_t noptions;
 	struct sl_ast_option *options;
 	uint32_t with_line, with_column;
+	/* CREATE SOURCE ... WATERMARK col DELAY 'interval' (NULL: none); the
+	 * delay as text ("10 minutes"; INTERVAL '10' MINUTE reads "10 minute") */
+	const char *wm_col;
+	uint32_t wm_line, wm_column;
+	const char *wm_delay;
+	uint32_t wm_delay_line, wm_delay_column;
 	struct sl_query *query; /* CREATE SINK ... AS query, EXPLAIN SELECT */
 	uint32_t start, end;    /* byte range of the statement in the text */
 };

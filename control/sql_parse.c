@@ -1282,6 +1282,34 @@ static bool parse_set(struct parser *p, struct sl_stmt *s)
 	return s->value != NULL;
 }
 
+/* A duration: 'n unit' (a string), INTERVAL 'n unit', or INTERVAL 'n'
+ * UNIT (Spark's forms); returns the text "n unit" for sl_parse_interval. */
+static const char *parse_duration(struct parser *p, uint32_t *line, uint32_t *column)
+{
+	const struct sl_token *t = peek(p);
+	*line = t->line;
+	*column = t->column;
+	bool interval = accept_kw(p, "INTERVAL");
+	t = peek(p);
+	if (t->kind != SL_TOK_STRING)
+		return expected(p, interval ? "a quoted duration after INTERVAL, such as "
+					      "INTERVAL '10' MINUTE"
+					    : "a duration such as '10 minutes'");
+	next(p);
+	const struct sl_token *unit = peek(p);
+	if (interval && unit->kind == SL_TOK_IDENT && !at_kw(p, "AS")) {
+		/* INTERVAL '10' MINUTE */
+		next(p);
+		size_t n = t->text_len + 1 + strlen(unit->text) + 1;
+		char *buf = sl_ast_alloc(p->arena, n);
+		if (buf == NULL)
+			return oom(p);
+		snprintf(buf, n, "%.*s %s", (int)t->text_len, t->text, unit->text);
+		return buf;
+	}
+	return sl_ast_strndup(p->arena, t->text, t->text_len);
+}
+
 static bool parse_create(struct parser *p, struct sl_stmt *s, const struct sl_token *create)
 {
 	const struct sl_token *what = peek(p);
@@ -1326,9 +1354,15 @@ static bool parse_create(struct parser *p, struct sl_stmt *s, const struct sl_to
 	if (!parse_with(p, s))
 		return false;
 	if (source) {
-		if (at_kw(p, "WATERMARK")) {
-			perr(p, peek(p), "WATERMARK is not supported yet");
-			return false;
+		if (accept_kw(p, "WATERMARK")) {
+			s->wm_col = parse_name(p, "the event-time column after WATERMARK", false,
+					       &s->wm_line, &s->wm_column);
+			if (s->wm_col == NULL)
+				return false;
+			if (!expect_kw(p, "DELAY", "DELAY 'interval' after the WATERMARK column"))
+				return false;
+			s->wm_delay = parse_duration(p, &s->wm_delay_line, &s->wm_delay_column);
+			return s->wm_delay != NULL;
 		}
 		return true;
 	}

@@ -4,12 +4,14 @@
 
 extern const struct sl_source_ops sl_source_socket_ops;
 extern const struct sl_source_ops sl_source_gen_ops;
+extern const struct sl_source_ops sl_source_batches_ops;
 extern const struct sl_sink_ops sl_sink_console_ops;
 
 void sl_sources_register_builtin(void)
 {
 	sl_source_register(&sl_source_socket_ops);
 	sl_source_register(&sl_source_gen_ops);
+	sl_source_register(&sl_source_batches_ops);
 }
 
 void sl_sinks_register_builtin(void)

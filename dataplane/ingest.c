@@ -67,6 +67,11 @@ struct sl_ingest {
 
 	uint64_t epoch; /* the epoch rows are ingested into now */
 	uint64_t rows;  /* rows committed */
+	/* WATERMARK: the source's event-time column (-1: none) and the
+	 * largest event time seen so far, in milliseconds as Spark keeps it
+	 * (INT64_MIN: none yet); every barrier carries it to the aggregators */
+	int32_t wm_col;
+	int64_t max_event_ms;
 	struct sl_source_stats stats;
 
 	/* shared: read by the control thread */
@@ -104,6 +109,8 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 	in->plan = cfg->plan;
 	in->wake_fd = -1;
 	in->nshards = cfg->plan->settings.shards;
+	in->wm_col = cfg->plan->has_agg ? cfg->plan->source.watermark_col : -1;
+	in->max_event_ms = INT64_MIN;
 
 	const struct sl_plan *plan = cfg->plan;
 	uint32_t want = plan->has_agg ? 1 : plan->out_schema.ncols;
@@ -398,7 +405,8 @@ static int close_epochs(struct sl_ingest *in, uint64_t cut)
 		for (uint32_t d = 0; d < in->cfg.ndest; d++) {
 			int rc = ship(in, d);
 			if (rc == 0)
-				rc = push(in, d, NULL, sl_msg_tag(SL_MSG_BARRIER, in->epoch));
+				rc = push(in, d, (void *)(intptr_t)in->max_event_ms,
+					  sl_msg_tag(SL_MSG_BARRIER, in->epoch));
 			if (rc < 0)
 				return rc;
 		}
@@ -520,11 +528,30 @@ static int route_rows(struct sl_ingest *in, const struct sl_chunk *c)
 	return 0;
 }
 
+/* Spark's EventTimeWatermarkExec: the largest event time of the rows that
+ * reach it (nulls skipped), in milliseconds (Math.floorDiv). */
+static void observe_event_times(struct sl_ingest *in)
+{
+	const struct sl_vec *v = &in->batch.cols[in->wm_col];
+	int64_t mx = in->max_event_ms;
+	for (uint32_t r = 0; r < in->batch.nrows; r++) {
+		if (v->nulls != NULL && v->nulls[r])
+			continue;
+		int64_t us = v->v.i64[r];
+		int64_t ms = us / 1000 - (us % 1000 < 0);
+		if (ms > mx)
+			mx = ms;
+	}
+	in->max_event_ms = mx;
+}
+
 int sl_ingest_commit(struct sl_ingest *in)
 {
 	uint32_t n = in->batch.nrows;
 	if (n > 0) {
 		struct sl_chunk out;
+		if (in->wm_col >= 0)
+			observe_event_times(in);
 		int rc = sl_pipeline_run(in->plan->ops, in->plan->nops, &in->batch, in->ctx, &out);
 		if (rc == 0 && out.nrows > 0)
 			rc = in->plan->has_agg ? route_agg(in, &out) : route_rows(in, &out);
@@ -681,4 +708,9 @@ void sl_ingest_read_stats(const struct sl_ingest *in, struct sl_source_stats *ou
 {
 	*out = in->stats;
 	out->rows = in->rows;
+}
+
+uint64_t sl_ingest_epoch(const struct sl_ingest *in)
+{
+	return in->epoch; /* written only by this core's thread, the caller */
 }

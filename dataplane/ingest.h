@@ -78,4 +78,10 @@ const char *sl_ingest_error(const struct sl_ingest *in); /* valid once failed */
 /* Counters; exact once the thread has been joined. */
 void sl_ingest_read_stats(const struct sl_ingest *in, struct sl_source_stats *out);
 
+/* The epoch this core is filling now: rows committed from here on belong to
+ * it; it moves on when the core notices a cut (in sl_ingest_commit() or
+ * sl_ingest_poll()). For run() on this core's own thread, e.g. a source that
+ * waits until the epoch holding its rows has been cut (source_batches.c). */
+uint64_t sl_ingest_epoch(const struct sl_ingest *in);
+
 #endif

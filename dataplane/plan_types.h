@@ -149,6 +149,9 @@ struct sl_plan {
 
 	bool has_agg;
 	int32_t window_key; /* the key that is a window(), or -1 */
+	/* window_key is a window over the source's WATERMARK column: state is
+	 * evicted and append mode emits as the watermark passes window ends */
+	bool window_on_event_time;
 	uint32_t nkeys;
 	struct sl_expr **keys;
 	struct sl_schema key_schema;

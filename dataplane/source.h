@@ -57,6 +57,13 @@ struct sl_source_ops {
 	 * the message set by sl_ingest_fail()). */
 	int (*run)(struct sl_source *src, struct sl_ingest *in, uint32_t idx);
 	void (*close)(struct sl_source *src);
+	/* run() decides where epochs end: it commits an epoch's rows and
+	 * waits for their cut before it goes on (the batches test source).
+	 * Under trigger = 'available_now' the engine then cuts whenever rows
+	 * arrived, as the default trigger does, instead of once at the end of
+	 * input (Spark's AvailableNow runs several batches for a source that
+	 * limits what one batch takes). */
+	bool paces_epochs;
 };
 
 /* Registry: connectors register at start-up; lookup by name. */

@@ -27,6 +27,20 @@
 #include "pipeline.h"
 #include "shard.h"
 
+/* The states of one window end, in a shard. */
+struct evict_bucket {
+	int64_t end;
+	uint32_t n, cap;
+	void **states;
+};
+
+/* A shard's groups by window end, ascending: the watermark evicts from the
+ * front, so eviction costs what it evicts, never the size of the state. */
+struct evict_index {
+	uint32_t n, cap;
+	struct evict_bucket *b;
+};
+
 struct sl_aggregator {
 	struct sl_aggregator_config cfg;
 	const struct sl_plan *plan;
@@ -46,6 +60,15 @@ struct sl_aggregator {
 	struct sl_op post[2];       /* HAVING, then the select list */
 	uint32_t npost;
 	struct sl_schema agg_schema; /* [keys..., aggs...] */
+
+	/* event time: on when the window key is on the WATERMARK column and
+	 * the mode is append or update (complete keeps every window) */
+	bool evicting;
+	int64_t max_event_ms;       /* largest event time the ingest cores saw */
+	int64_t wm_late_us;         /* W_{e-1}: rows of windows ending at or before it are late */
+	int64_t wm_evict_us;        /* W_e: windows ending at or before it are final */
+	uint64_t dropped_late;      /* this epoch */
+	struct evict_index *evict;  /* [nlocal] */
 
 	void **states;              /* [SL_BLOCK_ROWS] scratch */
 	uint8_t *is_new;            /* [SL_BLOCK_ROWS] scratch */
@@ -124,6 +147,12 @@ struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cf
 		snprintf(c->name, sizeof(c->name), "%s", plan->aggs[j].name);
 		c->type = plan->aggs[j].type;
 	}
+	a->evicting = plan->window_on_event_time && plan->window_key >= 0 &&
+		      plan->sink.mode != SL_OUTPUT_COMPLETE;
+	a->max_event_ms = INT64_MIN;
+	a->evict = calloc(a->nlocal ? a->nlocal : 1, sizeof(*a->evict));
+	if (a->evict == NULL)
+		goto err_nomem;
 	if (plan->having != NULL)
 		a->post[a->npost++] = (struct sl_op){.kind = SL_OP_FILTER, .pred = plan->having};
 	a->post[a->npost++] = (struct sl_op){
@@ -143,6 +172,12 @@ void sl_aggregator_destroy(struct sl_aggregator *a)
 	for (uint32_t l = 0; a->shards != NULL && l < a->nlocal; l++)
 		sl_shard_destroy(a->shards[l]);
 	free(a->shards);
+	for (uint32_t l = 0; a->evict != NULL && l < a->nlocal; l++) {
+		for (uint32_t k = 0; k < a->evict[l].n; k++)
+			free(a->evict[l].b[k].states);
+		free(a->evict[l].b);
+	}
+	free(a->evict);
 	sl_agg_layout_destroy(a->layout);
 	free(a->at_barrier);
 	free(a->ended);
@@ -198,9 +233,101 @@ static int fold_partials(struct sl_aggregator *a, const struct sl_block *b)
 	return rc;
 }
 
+/* Remember that state (of a new group) belongs to window end `end`. */
+static int evict_index_add(struct evict_index *x, int64_t end, void *state)
+{
+	uint32_t lo = 0, hi = x->n;
+	while (lo < hi) { /* first bucket with b.end >= end */
+		uint32_t mid = (lo + hi) / 2;
+		if (x->b[mid].end < end)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == x->n || x->b[lo].end != end) {
+		if (x->n == x->cap) {
+			uint32_t cap = x->cap ? 2 * x->cap : 8;
+			struct evict_bucket *nb = realloc(x->b, cap * sizeof(*nb));
+			if (nb == NULL)
+				return -ENOMEM;
+			x->b = nb;
+			x->cap = cap;
+		}
+		memmove(&x->b[lo + 1], &x->b[lo], (x->n - lo) * sizeof(*x->b));
+		x->b[lo] = (struct evict_bucket){.end = end};
+		x->n++;
+	}
+	struct evict_bucket *bk = &x->b[lo];
+	if (bk->n == bk->cap) {
+		uint32_t cap = bk->cap ? 2 * bk->cap : 16;
+		void **ns = realloc(bk->states, cap * sizeof(*ns));
+		if (ns == NULL)
+			return -ENOMEM;
+		bk->states = ns;
+		bk->cap = cap;
+	}
+	bk->states[bk->n++] = state;
+	return 0;
+}
+
+/* The window end of an encoded group key. */
+static int key_window_end(const struct sl_aggregator *a, const struct sl_str *k, int64_t *end)
+{
+	return sl_key_window_end((const uint8_t *)k->ptr, k->len, &a->plan->key_schema,
+				 (uint32_t)a->plan->window_key, end);
+}
+
+/* Fold one block when the watermark is in force: a row whose window ended
+ * at or before the last epoch's watermark is late (Spark's
+ * eventTimeWatermarkForLateEvents) and dropped before it touches state;
+ * every new group joins the eviction index under its window end. */
+static int fold_evicting(struct sl_aggregator *a, const struct sl_block *b)
+{
+	const struct sl_plan *plan = a->plan;
+	const struct sl_str *keys = b->cols[0].v.str;
+	bool partial = b->partial;
+	uint32_t col = 1;
+	for (uint32_t j = 0; !partial && j < plan->naggs; j++)
+		a->args[j] = plan->aggs[j].arg != NULL ? b->cols[col++]
+						       : (struct sl_vec){.type = SL_TYPE_NULL};
+	for (uint32_t r = 0; r < b->nrows; r++) {
+		int64_t end;
+		int rc = key_window_end(a, &keys[r], &end);
+		if (rc == -ENOENT)
+			continue; /* a null window: a null event time, in no window */
+		if (rc < 0)
+			return rc;
+		if (end <= a->wm_late_us) {
+			a->dropped_late++;
+			continue;
+		}
+		uint32_t l = sl_key_shard(b->hash[r], a->nshards) / a->cfg.n_agg;
+		struct sl_shard *sh = a->shards[l];
+		bool is_new;
+		void *st = sl_shard_upsert(sh, b->hash[r], keys[r].ptr, keys[r].len, &is_new);
+		if (st == NULL)
+			return -ENOMEM;
+		if (is_new && (rc = evict_index_add(&a->evict[l], end, st)) < 0)
+			return rc;
+		if (partial) {
+			rc = sl_agg_merge(a->layout, st, b->cols[1].v.str[r].ptr, sh);
+		} else {
+			struct sl_vec row_args[SL_BLOCK_MAX_COLS];
+			for (uint32_t j = 0; j < plan->naggs; j++)
+				row_args[j] = sl_vec_slice(&a->args[j], r);
+			rc = sl_agg_update(a->layout, &st, 1, row_args, sh);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Fold one block into the shards. */
 static int fold(struct sl_aggregator *a, const struct sl_block *b)
 {
+	if (a->evicting)
+		return fold_evicting(a, b);
 	if (b->partial)
 		return fold_partials(a, b);
 	const struct sl_plan *plan = a->plan;
@@ -285,6 +412,37 @@ static int emit_entry(struct emitter *e, const void *key, uint32_t klen, const v
 	return rc;
 }
 
+/* Every group whose window ended at or before this epoch's watermark is
+ * final: in append mode it is emitted now, once; in both modes its state
+ * is freed. Walks the index front only: costs what it evicts. */
+static int evict(struct sl_aggregator *a, struct emitter *e, uint64_t *evicted)
+{
+	bool emit = a->plan->sink.mode == SL_OUTPUT_APPEND;
+	int rc = 0;
+	for (uint32_t l = 0; l < a->nlocal; l++) {
+		struct evict_index *x = &a->evict[l];
+		struct sl_shard *sh = a->shards[l];
+		uint32_t done = 0;
+		while (rc == 0 && done < x->n && x->b[done].end <= a->wm_evict_us) {
+			struct evict_bucket *bk = &x->b[done];
+			for (uint32_t k = 0; rc == 0 && k < bk->n; k++) {
+				struct sl_shard_entry ent = sl_shard_entry_of(sh, bk->states[k]);
+				if (emit)
+					rc = emit_entry(e, ent.key, ent.klen, ent.state);
+				sl_agg_release_state(a->layout, ent.state, sh);
+				if (rc == 0)
+					rc = sl_shard_remove(sh, ent.hash, ent.key, ent.klen);
+				(*evicted)++;
+			}
+			free(bk->states);
+			done++;
+		}
+		memmove(x->b, x->b + done, (x->n - done) * sizeof(*x->b));
+		x->n -= done;
+	}
+	return rc;
+}
+
 static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 {
 	struct sl_epoch_result *res = calloc(1, sizeof(*res));
@@ -297,9 +455,11 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 		return NULL;
 	}
 	bool all = a->plan->sink.mode == SL_OUTPUT_COMPLETE;
+	/* append mode emits only what the watermark finalises (below) */
+	bool changed = !(a->evicting && a->plan->sink.mode == SL_OUTPUT_APPEND);
 	struct emitter e = {.a = a, .out = res->rows};
 	int rc = emitter_begin(&e);
-	for (uint32_t l = 0; rc == 0 && l < a->nlocal; l++) {
+	for (uint32_t l = 0; rc == 0 && changed && l < a->nlocal; l++) {
 		struct sl_shard *sh = a->shards[l];
 		struct sl_shard_iter it;
 		struct sl_shard_entry ent;
@@ -309,12 +469,37 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 			sl_shard_touched_init(&it, sh);
 		while (rc == 0 && (all ? sl_shard_iter_next(&it, &ent) : sl_shard_touched_next(&it, &ent)))
 			rc = emit_entry(&e, ent.key, ent.klen, ent.state);
+	}
+	if (rc == 0 && a->evicting)
+		rc = evict(a, &e, &res->evicted_rows);
+	for (uint32_t l = 0; l < a->nlocal; l++) {
+		struct sl_shard *sh = a->shards[l];
 		res->updated_rows += sl_shard_touched_count(sh);
 		res->state_rows += sl_shard_count(sh);
 		res->memory_bytes += sl_shard_memory(sh);
 	}
 	if (rc == 0)
 		rc = emitter_flush(&e);
+	/* the watermark: W_{e+1} = max(W_e, max event time - delay), in
+	 * Spark's milliseconds; this epoch's W_e becomes the next epoch's
+	 * late-row threshold (IncrementalExecution: late events against the
+	 * previous batch's watermark, eviction against the current one) */
+	res->watermark_us = a->wm_evict_us;
+	res->dropped_late = a->dropped_late;
+	res->max_event_ms = a->max_event_ms;
+	a->dropped_late = 0;
+	int64_t next = a->wm_evict_us;
+	const struct sl_source_spec *src = &a->plan->source;
+	if (src->watermark_col >= 0 && a->max_event_ms != INT64_MIN) {
+		int64_t delay_ms = src->watermark_delay_us / 1000;
+		int64_t cand_ms = a->max_event_ms - delay_ms;
+		if (cand_ms <= INT64_MAX / 1000 && cand_ms >= INT64_MIN / 1000 &&
+		    cand_ms * 1000 > next)
+			next = cand_ms * 1000;
+	}
+	res->next_watermark_us = next;
+	a->wm_late_us = a->wm_evict_us;
+	a->wm_evict_us = next;
 	sl_eval_ctx_reset(a->ctx);
 	res->error = rc;
 	a->epoch++;
@@ -389,10 +574,15 @@ void *sl_aggregator_thread(void *arg)
 					}
 					break;
 				}
-				case SL_MSG_BARRIER:
+				case SL_MSG_BARRIER: {
+					/* the ingest core's largest event time so far */
+					int64_t mx = (int64_t)(intptr_t)items[m].ptr;
+					if (mx > a->max_event_ms)
+						a->max_event_ms = mx;
 					a->at_barrier[i] = 1;
 					a->nat_barrier++;
 					break;
+				}
 				case SL_MSG_END:
 					a->ended[i] = 1;
 					a->nended++;

@@ -25,6 +25,12 @@ struct sl_epoch_result {
 	uint64_t state_rows;      /* groups held after the epoch */
 	uint64_t updated_rows;    /* groups the epoch changed */
 	uint64_t memory_bytes;    /* state memory */
+	/* event time (queries whose window is on a WATERMARK column) */
+	int64_t watermark_us;     /* evicted up to this in this epoch (W_e) */
+	int64_t next_watermark_us;/* W_{e+1}, from the event times up to this epoch */
+	int64_t max_event_ms;     /* largest event time so far (INT64_MIN: none) */
+	uint64_t dropped_late;    /* rows dropped as later than the watermark */
+	uint64_t evicted_rows;    /* groups whose window the watermark closed */
 	int error;                /* 0, or -errno: the epoch could not be finished */
 };
 

@@ -22,6 +22,11 @@ bool sl_combiner_applies(const struct sl_plan *plan)
 {
 	if (!plan->has_agg)
 		return false;
+	/* Late rows must be dropped and counted one by one before they touch
+	 * state; partial states from the ingest cores would hide how many
+	 * rows each one holds. (To do: partials that carry their row count.) */
+	if (plan->window_on_event_time && plan->sink.mode != SL_OUTPUT_COMPLETE)
+		return false;
 	for (uint32_t j = 0; j < plan->naggs; j++) {
 		const struct sl_agg_spec *a = &plan->aggs[j];
 		if ((a->fn == SL_AGG_MIN || a->fn == SL_AGG_MAX) && a->arg != NULL &&

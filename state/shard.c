@@ -841,3 +841,15 @@ bool sl_shard_touched_next(struct sl_shard_iter *it, struct sl_shard_entry *e)
 	}
 	return false;
 }
+
+struct sl_shard_entry sl_shard_entry_of(const struct sl_shard *s, void *state)
+{
+	const struct sl_shard_entry_hdr *h =
+		(const struct sl_shard_entry_hdr *)((uint8_t *)state - ENTRY_HDR);
+	return (struct sl_shard_entry){
+		.key = (const uint8_t *)state + s->stride,
+		.klen = h->klen_flags & KLEN_MASK,
+		.hash = h->hash,
+		.state = state,
+	};
+}

@@ -97,6 +97,11 @@ struct sl_shard_entry {
 	void *state;
 };
 
+/* The entry whose state sl_shard_upsert returned (key, hash, state): for
+ * indexes that keep state pointers, e.g. the eviction index by window end.
+ * Valid while the entry lives (entries never move). */
+struct sl_shard_entry sl_shard_entry_of(const struct sl_shard *s, void *state);
+
 /* Iterators: on the caller's stack; fields are private. Any upsert, remove
  * or step invalidates an iterator over all entries (collect, then remove).
  * The touched iterator survives upserts, removes and steps (an entry touched

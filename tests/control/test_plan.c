@@ -980,7 +980,7 @@ static const struct err_case expr_errors[] = {
 	{EXPR_PRE "frobnicate(s) FROM nums",
 	 "line 3, column 11: unknown function 'frobnicate' (functions: avg, char_length, "
 	 "character_length, coalesce, concat, count, explode, if, lcase, length, lower, max, mean, min, "
-	 "size, split, substr, substring, sum, trim, ucase, upper)"},
+	 "size, split, substr, substring, sum, trim, ucase, upper, window)"},
 	{EXPR_PRE "wrd FROM nums",
 	 "line 3, column 11: unknown column 'wrd' (columns: i, l, d, s, b, ts)"},
 	{EXPR_PRE "x.i FROM nums",
@@ -1320,4 +1320,135 @@ Test(plan, expr_text_of_every_function)
 	cr_expect_str_eq(sb.ptr, "#9", "a column outside the schema");
 	sl_strbuf_free(&sb);
 	sl_program_free(prog);
+}
+
+/* ---- event time: window(), WATERMARK ---- */
+
+#define SALES_WM                                                                            \
+	"CREATE SOURCE sales (store INT, amount DOUBLE, ts TIMESTAMP, t2 TIMESTAMP, s STRING) " \
+	"WITH (connector = 'socket', port = 1) WATERMARK ts DELAY '10 minutes';\n"
+
+Test(plan, windows_and_watermark)
+{
+	/* tumbling: the key is window(), rows without event time filtered
+	 * first; the watermark column and delay reach the plan */
+	struct sl_program *p = compile_ok(
+		SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'append') AS\n"
+			 "SELECT window(ts, '15 minutes') AS w, store, sum(amount) AS total\n"
+			 "FROM sales GROUP BY window(ts, '15 minutes'), store");
+	const struct sl_plan *pl = p->plans[0];
+	cr_expect_eq(pl->source.watermark_col, 2);
+	cr_expect_eq(pl->source.watermark_delay_us, 600000000LL);
+	cr_expect_eq(pl->window_key, 0);
+	cr_expect(pl->window_on_event_time);
+	cr_expect_eq(pl->key_schema.cols[0].type, SL_TYPE_WINDOW);
+	cr_assert_eq(pl->nops, 1);
+	cr_expect_eq(pl->ops[0].kind, SL_OP_FILTER);
+	cr_expect_eq(pl->ops[0].pred->fn, SL_FN_IS_NOT_NULL);
+	cr_expect_str_eq(pl->out_schema.cols[0].name, "w");
+	cr_expect_eq(pl->out_schema.cols[0].type, SL_TYPE_WINDOW);
+	sl_program_free(p);
+
+	/* sliding: exploded into a window column, which the select item that
+	 * repeats the call and window.start / window.end resolve to; Spark
+	 * names the column `window` */
+	p = compile_ok(SALES_WM
+		       "CREATE SINK o WITH (connector = 'console', output_mode = 'update') AS\n"
+		       "SELECT window(ts, '10 minutes', '5 minutes'), window.start, window.end, "
+		       "count(*) FROM sales GROUP BY window(ts, '10 minutes', '5 minutes')");
+	pl = p->plans[0];
+	cr_assert_eq(pl->nops, 1);
+	cr_expect_eq(pl->ops[0].kind, SL_OP_EXPLODE);
+	cr_expect_eq(pl->ops[0].gen->fn, SL_FN_WINDOWS);
+	cr_expect(pl->window_on_event_time);
+	cr_expect_str_eq(pl->out_schema.cols[0].name, "window");
+	cr_expect_eq(pl->out_schema.cols[1].type, SL_TYPE_TIMESTAMP);
+	cr_expect_eq(pl->out[1]->fn, SL_FN_WINDOW_START);
+	cr_expect_eq(pl->out[2]->fn, SL_FN_WINDOW_END);
+	sl_program_free(p);
+
+	/* the event time passes through a derived table's bare column */
+	p = compile_ok(SALES_WM
+		       "CREATE SINK o WITH (connector = 'console', output_mode = 'append') AS\n"
+		       "SELECT window(t, '1 hour') AS w, count(*) FROM (SELECT ts AS t, store FROM "
+		       "sales) GROUP BY window(t, '1 hour')");
+	cr_expect(p->plans[0]->window_on_event_time);
+	sl_program_free(p);
+
+	/* a window on another column is no watermark: complete mode only */
+	p = compile_ok(SALES_WM
+		       "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS\n"
+		       "SELECT window(t2, '1 hour') AS w, count(*) FROM sales GROUP BY window(t2, '1 "
+		       "hour')");
+	cr_expect_not(p->plans[0]->window_on_event_time);
+	cr_expect_eq(p->plans[0]->source.watermark_col, 2);
+	sl_program_free(p);
+
+	/* INTERVAL forms of the delay */
+	p = compile_ok("CREATE SOURCE s (ts TIMESTAMP) WITH (connector = 'socket', port = 1) "
+		       "WATERMARK ts DELAY INTERVAL '90' SECOND;\n"
+		       "CREATE SINK o WITH (connector = 'console', output_mode = 'append') AS "
+		       "SELECT window(ts, '1 minute') AS w, count(*) FROM s GROUP BY 1");
+	cr_expect_eq(p->plans[0]->source.watermark_delay_us, 90000000LL);
+	sl_program_free(p);
+}
+
+Test(plan, window_and_watermark_errors)
+{
+	static const struct {
+		const char *sql;
+		const char *want;
+	} cases[] = {
+		{SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'append') AS "
+			  "SELECT window(t2, '1 hour') AS w, count(*) FROM sales GROUP BY 1",
+		 "line 2, column 58: Append output mode not supported when there are streaming "
+		 "aggregations on streaming DataFrames/DataSets without watermark"},
+		{SALES_WM "CREATE SINK o WITH (connector = 'console') AS SELECT window(ts, s) FROM "
+			  "sales",
+		 "line 2, column 65: the window duration of 'window(ts, s)' must be a duration "
+		 "literal such as '10 minutes' or '1 hour'"},
+		{SALES_WM "CREATE SINK o WITH (connector = 'console') AS SELECT window(ts, '10 "
+			  "parsecs') FROM sales",
+		 "line 2, column 65: '10 parsecs' is not a duration: write a number and a unit, "
+		 "such as '10 minutes', '30 seconds' or '1 hour'"},
+		{SALES_WM "CREATE SINK o WITH (connector = 'console') AS SELECT window(ts, '0 "
+			  "seconds') FROM sales",
+		 "line 2, column 65: The window duration (0 seconds) must be greater than 0."},
+		{SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS "
+			  "SELECT count(*) FROM sales GROUP BY window(ts, '5 minutes', '10 minutes')",
+		 "line 2, column 133: The slide duration (600000000 microseconds) must be less "
+		 "than or equal to the windowDuration (300000000 microseconds)."},
+		{SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS "
+			  "SELECT count(*) FROM sales GROUP BY window(ts, '1 day', '1 second')",
+		 "line 2, column 109: window duration / slide duration is 86400: every row would "
+		 "fall in that many windows; at most 1024 are supported"},
+		{SALES_WM "CREATE SINK o WITH (connector = 'console') AS SELECT window(s, '1 hour') "
+			  "FROM sales",
+		 "line 2, column 61: cannot resolve 'window(s, 1 hour)' due to data type mismatch: "
+		 "argument 1 requires TIMESTAMP type, however, it is of STRING type; CAST it "
+		 "(CAST(x AS TIMESTAMP))"},
+		{SALES_WM "CREATE SINK o WITH (connector = 'console') AS SELECT window(ts, '10 "
+			  "minutes', '5 minutes') FROM sales",
+		 "line 2, column 54: a sliding window (slide shorter than the window) is only "
+		 "supported as a GROUP BY key and in the select list of that aggregation"},
+		{SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS "
+			  "SELECT count(*) FROM sales GROUP BY window(ts, '1 hour'), window(t2, '1 "
+			  "hour')",
+		 "line 2, column 131: Multiple time/session window expressions would result in a "
+		 "cartesian product of rows, therefore they are currently not supported."},
+		{"CREATE SOURCE s (ts TIMESTAMP) WITH (connector = 'socket', port = 1) WATERMARK "
+		 "tx DELAY '1 minute'",
+		 "line 1, column 80: WATERMARK names column 'tx', which source 's' does not have "
+		 "(columns: ts)"},
+		{"CREATE SOURCE s (ts STRING) WITH (connector = 'socket', port = 1) WATERMARK ts "
+		 "DELAY '1 minute'",
+		 "line 1, column 77: Event time must be defined on a window or a timestamp, but ts "
+		 "is of type STRING; declare it TIMESTAMP in the column list"},
+		{"CREATE SOURCE s (ts TIMESTAMP) WITH (connector = 'socket', port = 1) WATERMARK "
+		 "ts DELAY 'soon'",
+		 "line 1, column 89: 'soon' is not a watermark delay: write a duration such as '10 "
+		 "minutes' or INTERVAL '10' MINUTE"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		compile_err(cases[i].sql, cases[i].want, "window/watermark error");
 }

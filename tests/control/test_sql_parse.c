@@ -293,8 +293,14 @@ static const struct err_case err_cases[] = {
 				    "of input"},
 	{"CREATE SOURCE s WITH (connector 'x')",
 	 "line 1, column 33: expected '=' after the option name, found ''x''"},
-	{"CREATE SOURCE s WITH (connector = 'x') WATERMARK ts DELAY '1 minute'",
-	 "line 1, column 40: WATERMARK is not supported yet"},
+	{"CREATE SOURCE s WITH (connector = 'x') WATERMARK ts '1 minute'",
+	 "line 1, column 53: expected DELAY 'interval' after the WATERMARK column, found "
+	 "''1 minute''"},
+	{"CREATE SOURCE s WITH (connector = 'x') WATERMARK ts DELAY 10",
+	 "line 1, column 59: expected a duration such as '10 minutes', found '10'"},
+	{"CREATE SOURCE s WITH (connector = 'x') WATERMARK ts DELAY INTERVAL 10 MINUTE",
+	 "line 1, column 68: expected a quoted duration after INTERVAL, such as INTERVAL '10' "
+	 "MINUTE, found '10'"},
 	{"CREATE SINK o WITH (connector = 'console') SELECT 1 FROM t",
 	 "line 1, column 44: expected AS SELECT ... after the sink's WITH (...), found 'SELECT'"},
 	{"SELECT a FROM t", "line 1, column 1: a query needs a sink: write CREATE SINK name WITH "
