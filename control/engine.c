@@ -490,6 +490,12 @@ static void finish_epoch(struct engine *e)
 	e->rows_done = through;
 	e->epoch++;
 	e->cutting = false;
+	if (!e->no_data_due) {
+		/* release: the batch is written before a pacing source sees it */
+		atomic_store_explicit(&e->ctl.settled, e->epoch, memory_order_release);
+		for (uint32_t i = 0; i < e->nin; i++)
+			sl_ingest_wake(e->ingest[i]);
+	}
 }
 
 static void shutdown_cores(struct engine *e)
@@ -570,8 +576,10 @@ static void run_loop(struct engine *e)
 					break;
 				final = true;
 				cut(e);
-			} else if (sink->trigger == SL_TRIGGER_AVAILABLE_NOW || stopping) {
-				/* wait for the end of the input */
+			} else if (stopping || (sink->trigger == SL_TRIGGER_AVAILABLE_NOW &&
+						!e->src_ops->paces_epochs)) {
+				/* wait for the end of the input (a source that paces
+				 * its epochs is cut whenever rows came, below) */
 			} else if (sink->trigger == SL_TRIGGER_INTERVAL) {
 				if (now >= next_trigger) {
 					if (fresh || e->no_data_due)
@@ -679,6 +687,7 @@ int sl_engine_run(struct sl_plan *plan, const struct sl_engine_opts *opts,
 	atomic_init(&e.ctl.stop_sources, 0);
 	atomic_init(&e.ctl.shutdown, 0);
 	atomic_init(&e.ctl.abort, 0);
+	atomic_init(&e.ctl.settled, 0);
 
 	if (setup(&e) == 0 && start_threads(&e) == 0)
 		run_loop(&e);

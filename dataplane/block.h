@@ -97,6 +97,11 @@ struct sl_epoch_ctl {
 	_Atomic int stop_sources; /* sources should return from run() */
 	_Atomic int shutdown;     /* drained ingest cores send END and leave */
 	_Atomic int abort;        /* a failure: every loop leaves at once */
+	/* Epochs below `settled` are finished and written, and no epoch without
+	 * input is due after them (the watermark moved: see the engine): a
+	 * source that paces epochs (batches) waits for it between sections so
+	 * that its sections and Spark's no-data batches come in a fixed order */
+	_Atomic uint64_t settled;
 };
 
 #endif

@@ -714,3 +714,9 @@ uint64_t sl_ingest_epoch(const struct sl_ingest *in)
 {
 	return in->epoch; /* written only by this core's thread, the caller */
 }
+
+uint64_t sl_ingest_settled(const struct sl_ingest *in)
+{
+	/* acquire: pairs with the control thread's release after a batch */
+	return atomic_load_explicit(&in->cfg.ctl->settled, memory_order_acquire);
+}

@@ -84,4 +84,8 @@ void sl_ingest_read_stats(const struct sl_ingest *in, struct sl_source_stats *ou
  * waits until the epoch holding its rows has been cut (source_batches.c). */
 uint64_t sl_ingest_epoch(const struct sl_ingest *in);
 
+/* Epochs finished with no epoch without input due after them
+ * (sl_epoch_ctl.settled); for sources that pace their epochs. */
+uint64_t sl_ingest_settled(const struct sl_ingest *in);
+
 #endif

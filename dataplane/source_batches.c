@@ -433,6 +433,7 @@ static int fill(struct sl_source *s, const struct batches_section *sec, struct s
 {
 	uint32_t n = 0;
 	size_t off = sec->begin;
+	sl_eval_ctx_reset(s->ctx); /* the last section's values are in the batch by value */
 	while (off < sec->end) {
 		const char *line = s->text + off;
 		const char *nl = memchr(line, '\n', sec->end - off);
@@ -486,7 +487,9 @@ static int wait_cut(struct sl_ingest *in, uint64_t held)
 		int rc = sl_ingest_poll(in);
 		if (rc < 0)
 			return rc;
-		if (sl_ingest_epoch(in) > held)
+		/* the epoch of the last section is written, and so is any
+		 * batch without input that it made due */
+		if (sl_ingest_epoch(in) > held && sl_ingest_settled(in) > held)
 			return 0;
 		if (poll(&pfd, 1, BATCHES_WAIT_MS) > 0)
 			sl_ingest_wake_ack(in);
@@ -518,13 +521,13 @@ static int batches_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 		}
 		if (batch->nrows == 0)
 			continue; /* no rows, no epoch: the engine cuts only when rows came */
-		if (waiting && (rc = wait_cut(in, held)) < 0)
+		/* nothing polls between the wait and the commit, so these rows
+		 * land in the epoch right after the last section's */
+		if (waiting && wait_cut(in, held) < 0)
 			break;
 		held = sl_ingest_epoch(in);
 		waiting = true;
-		rc = sl_ingest_commit(in);
-		sl_eval_ctx_reset(s->ctx);
-		if (rc < 0)
+		if (sl_ingest_commit(in) < 0)
 			break;
 	}
 	batch->nrows = 0;

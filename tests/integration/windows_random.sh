@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+#
+# windows_random — sluice's windowed aggregation against the Spark reference
+# model (tests/reference/spark_windows.py), batch by batch, on random queries
+# and inputs: see windows_random.py. WINDOWS_SEEDS (default 200) and
+# WINDOWS_FIRST_SEED (default 1) choose the seeds; a failure names the seed.
+
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+it_require_sluice
+it_require python3
+
+python3 "$(dirname "$0")/windows_random.py" "${WINDOWS_SEEDS:-200}" "${WINDOWS_FIRST_SEED:-1}" ||
+	it_fail "sluice and the reference disagree (above)"
+exit 0
