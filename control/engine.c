@@ -172,6 +172,10 @@ static int setup(struct engine *e)
 		fail(e, "%s", err);
 		return -EINVAL;
 	}
+	if (sl_plan_check_runnable(plan, err, sizeof(err)) < 0) {
+		fail(e, "%s", err);
+		return -EINVAL;
+	}
 	if (sl_plan_prepare(plan, err, sizeof(err)) < 0) {
 		fail(e, "%s", err);
 		return -EINVAL;

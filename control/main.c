@@ -206,6 +206,10 @@ static int compile(const struct cli *c, const char *text, const char *name, stru
 		int rc = apply_flags(c, &(*prog)->plans[i]->settings);
 		if (rc != 0)
 			return rc;
+		if (sl_plan_check_runnable((*prog)->plans[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "sluice: error: %s: %s\n", name, err);
+			return 2;
+		}
 		if (sl_engine_check_cores(&(*prog)->plans[i]->settings, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sluice: error: %s: query '%s': %s\n", name,
 				(*prog)->plans[i]->sink.name, err);

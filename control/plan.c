@@ -955,10 +955,9 @@ static const struct sl_ast *ast_find_gen(const struct sl_ast *a)
 
 /* The functions sluice knows, for lookups and "did you mean". */
 static const char *const known_fns[] = {
-	"avg",   "char_length", "character_length", "coalesce", "concat", "count", "explode",
-	"if",    "lcase",       "length",           "lower",    "max",    "mean",  "min",
-	"size",  "split",       "substr",           "substring", "sum",   "trim",  "ucase",
-	"upper", "window",
+	"avg", "char_length", "character_length", "coalesce", "concat", "count", "explode",
+	"if", "lcase", "length", "lower", "max", "mean", "min", "size", "split", "substr",
+	"substring", "sum", "to_timestamp", "trim", "ucase", "upper", "window",
 };
 
 static size_t edit_distance(const char *a, const char *b)
@@ -1186,6 +1185,21 @@ static struct sl_expr *build_arith(struct bctx *b, const struct sl_ast *a, enum 
 		x_free(r);
 		return NULL;
 	}
+	bool lt = l->type == SL_TYPE_TIMESTAMP, li = l->type == SL_TYPE_INTERVAL;
+	bool rt = r->type == SL_TYPE_TIMESTAMP, ri = r->type == SL_TYPE_INTERVAL;
+	if ((fn == SL_FN_ADD || fn == SL_FN_SUB) && (lt || li || rt || ri)) {
+		/* Spark's datetime arithmetic: ts +/- interval is a timestamp,
+		 * interval +/- interval an interval, ts - ts the interval
+		 * between them */
+		if (lt && ri)
+			return x_call2(c, fn, SL_TYPE_TIMESTAMP, a, l, r);
+		if (fn == SL_FN_ADD && li && rt)
+			return x_call2(c, fn, SL_TYPE_TIMESTAMP, a, r, l);
+		if (li && ri)
+			return x_call2(c, fn, SL_TYPE_INTERVAL, a, l, r);
+		if (fn == SL_FN_SUB && lt && rt)
+			return x_call2(c, fn, SL_TYPE_INTERVAL, a, l, r);
+	}
 	if (!sl_type_is_numeric(l->type) || !sl_type_is_numeric(r->type)) {
 		type_mismatch(b, a, l, r);
 		x_free(l);
@@ -1299,7 +1313,7 @@ static struct sl_expr *build_op(struct bctx *b, const struct sl_ast *a)
 			e = to_type(c, e, SL_TYPE_DOUBLE);
 		if (e == NULL)
 			return NULL;
-		if (!sl_type_is_numeric(e->type)) {
+		if (!sl_type_is_numeric(e->type) && e->type != SL_TYPE_INTERVAL) {
 			char whole[200], tb[64];
 			pretty(a, whole, sizeof(whole));
 			cerr(c, a->line, a->column,
@@ -1538,6 +1552,16 @@ static bool window_duration(struct bctx *b, const struct sl_ast *fn, const struc
 	struct compiler *c = b->pl->c;
 	uint64_t v;
 	char whole[200];
+	if (arg->kind == SL_AST_LITERAL && arg->lit.type == SL_TYPE_INTERVAL && !arg->lit.is_null) {
+		if (arg->lit.v.i64 < 0 || (arg->lit.v.i64 == 0 && !zero_ok) ||
+		    arg->lit.v.i64 > INT64_MAX / 4) {
+			cerr(c, arg->line, arg->column, "The %s (%s) must be greater than 0.", what,
+			     arg->text);
+			return false;
+		}
+		*us = arg->lit.v.i64;
+		return true;
+	}
 	if (arg->kind != SL_AST_LITERAL || arg->lit.type != SL_TYPE_STRING || arg->lit.is_null) {
 		pretty(fn, whole, sizeof(whole));
 		cerr(c, arg->line, arg->column,
@@ -1690,6 +1714,29 @@ static struct sl_expr *build_call(struct bctx *b, const struct sl_ast *a)
 	}
 	if (strcmp(n, "window") == 0)
 		return build_window(b, a);
+	if (strcmp(n, "to_timestamp") == 0) {
+		/* to_timestamp(s) is CAST(s AS TIMESTAMP); with a pattern, the
+		 * text must match it (NULL otherwise, as Spark non-ANSI) */
+		if (a->nargs != 1 && a->nargs != 2)
+			return nargs_error(b, a, "1 or 2 arguments");
+		struct sl_expr *s0 = build(b, a->args[0]);
+		if (s0 == NULL)
+			return NULL;
+		if (a->nargs == 1 || s0->type == SL_TYPE_TIMESTAMP) {
+			/* a timestamp is taken as it is, pattern or not */
+			return to_type(c, s0, SL_TYPE_TIMESTAMP);
+		}
+		const struct sl_ast *pa = a->args[1];
+		if (pa->kind != SL_AST_LITERAL || pa->lit.type != SL_TYPE_STRING || pa->lit.is_null) {
+			x_free(s0);
+			return cerr(c, pa->line, pa->column,
+				    "the pattern of to_timestamp must be a string literal such as "
+				    "'yyyy-MM-dd HH:mm:ss'");
+		}
+		s0 = to_type(c, s0, SL_TYPE_STRING);
+		struct sl_expr *pat = x_lit(c, &pa->lit, pa->line, pa->column);
+		return x_call2(c, SL_FN_TO_TIMESTAMP, SL_TYPE_TIMESTAMP, a, s0, pat);
+	}
 	if (strcmp(n, "split") == 0) {
 		if (a->nargs != 2 && a->nargs != 3)
 			return nargs_error(b, a, "2 or 3 arguments");
@@ -2982,12 +3029,18 @@ static int compile_source(struct compiler *c, const struct sl_stmt *s)
 	sd.spec.column = s->column;
 	sd.name_line = s->name_line;
 	sd.name_column = s->name_column;
-	uint32_t ncols = s->has_columns ? s->ncols : 1;
+	/* without a column list: the connector's own columns, else value STRING */
+	const struct sl_ast_option *dconn = s->has_columns ? NULL : stmt_option(s, "connector");
+	const struct sl_source_ops *dops = dconn != NULL ? sl_source_lookup(dconn->value) : NULL;
+	const struct sl_schema *dsc = dops != NULL ? dops->default_schema : NULL;
+	uint32_t ncols = s->has_columns ? s->ncols : dsc != NULL ? dsc->ncols : 1;
 	sd.spec.schema.cols = calloc(ncols, sizeof(*sd.spec.schema.cols));
 	if (sd.spec.schema.cols == NULL)
 		return coom(c), c->rc;
 	sd.spec.schema.ncols = ncols;
-	if (!s->has_columns) {
+	if (dsc != NULL) {
+		memcpy(sd.spec.schema.cols, dsc->cols, ncols * sizeof(*dsc->cols));
+	} else if (!s->has_columns) {
 		strcpy(sd.spec.schema.cols[0].name, "value");
 		sd.spec.schema.cols[0].type = SL_TYPE_STRING;
 	}
@@ -3636,6 +3689,7 @@ int sl_expr_text(const struct sl_expr *e, const struct sl_schema *in, struct sl_
 		rc |= text_args(e, 0, in, out);
 		return rc | sl_strbuf_puts(out, "))");
 	case SL_FN_WINDOW: return text_fn(e, "window", in, out);
+	case SL_FN_TO_TIMESTAMP: return text_fn(e, "to_timestamp", in, out);
 	case SL_FN_WINDOWS: return text_fn(e, "windows", in, out);
 	case SL_FN_WINDOW_START:
 	case SL_FN_WINDOW_END:
@@ -3933,4 +3987,27 @@ char *sl_plan_explain(const struct sl_plan *p)
 		return NULL;
 	}
 	return x.sb.ptr; /* the strbuf's NUL-terminated memory is the result */
+}
+
+int sl_plan_check_runnable(const struct sl_plan *plan, char *err, size_t errlen)
+{
+	/* record blocks carry scalars: an array must be exploded or reduced
+	 * (size) before it leaves the ingest core */
+	for (uint32_t k = 0; !plan->has_agg && k < plan->nout; k++)
+		if (plan->out_schema.cols[k].type == SL_TYPE_ARRAY) {
+			snprintf(err, errlen,
+				 "line %u, column %u: column '%s' is an ARRAY: sluice cannot output "
+				 "arrays yet; explode it, or take its size(...)",
+				 plan->out[k]->line, plan->out[k]->column, plan->out_schema.cols[k].name);
+			return -EINVAL;
+		}
+	for (uint32_t j = 0; plan->has_agg && j < plan->naggs; j++)
+		if (plan->aggs[j].arg != NULL && plan->aggs[j].arg->type == SL_TYPE_ARRAY) {
+			snprintf(err, errlen,
+				 "line %u, column %u: aggregate '%s' takes an ARRAY: sluice cannot "
+				 "aggregate arrays yet; explode it first",
+				 plan->aggs[j].arg->line, plan->aggs[j].arg->column, plan->aggs[j].name);
+			return -EINVAL;
+		}
+	return 0;
 }

@@ -59,4 +59,9 @@ int sl_cpu_list_parse(const char *s, int *cpus, uint32_t max, uint32_t *n, char 
 /* The inverse, ranges folded: "0-3,6"; "unpinned" for -1 entries. */
 void sl_cpu_list_format(const int *cpus, uint32_t n, char *buf, size_t len);
 
+/* What the planner accepts but the engine cannot run yet (an ARRAY leaving
+ * the ingest cores): -EINVAL with "line L, column C: ..." in err, else 0.
+ * `sluice run` checks it before anything starts. */
+int sl_plan_check_runnable(const struct sl_plan *plan, char *err, size_t errlen);
+
 #endif

@@ -19,6 +19,7 @@
  */
 #include "sql_parse.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include <strings.h>
 
 #include "plan_types.h"
+#include "source.h" /* sl_parse_interval */
 #include "sql_lex.h"
 
 /* ---------------------------------------------------------------- arena */
@@ -477,6 +479,60 @@ static struct sl_ast *string_literal(struct parser *p)
 	return e;
 }
 
+static struct sl_ast *parse_primary(struct parser *p);
+
+/* INTERVAL '10 minutes', INTERVAL '10' MINUTE, INTERVAL 10 MINUTES: a
+ * day-time interval literal in microseconds. */
+static struct sl_ast *parse_interval_literal(struct parser *p, const struct sl_token *at)
+{
+	next(p); /* INTERVAL */
+	const struct sl_token *v = peek(p);
+	next(p);
+	char text[160];
+	const struct sl_token *unit = peek(p);
+	bool has_unit = unit->kind == SL_TOK_IDENT && !is_reserved(unit);
+	if (v->kind == SL_TOK_INTEGER && !has_unit)
+		return expected(p, "a unit after the INTERVAL number, such as MINUTE or HOURS");
+	if (has_unit) {
+		next(p);
+		snprintf(text, sizeof(text), "%.*s %s", (int)(v->kind == SL_TOK_STRING ? v->text_len
+										       : strlen(v->text)),
+			 v->text, unit->text);
+	} else {
+		snprintf(text, sizeof(text), "%.*s", (int)v->text_len, v->text);
+	}
+	uint64_t us;
+	if (sl_parse_interval(text, &us) < 0 || us > (uint64_t)INT64_MAX) {
+		perr(p, v,
+		     "'%s' is not an interval: write INTERVAL '10' MINUTE or INTERVAL '1 hour' "
+		     "(units: microsecond .. day, singular or plural)",
+		     text);
+		return NULL;
+	}
+	struct sl_ast *e = new_node(p, SL_AST_LITERAL, at);
+	if (e == NULL)
+		return NULL;
+	e->lit.type = SL_TYPE_INTERVAL;
+	e->lit.v.i64 = (int64_t)us;
+	/* as written, for column names: INTERVAL '10' MINUTE, INTERVAL '1 hour' */
+	size_t n = strlen(text) + sizeof("INTERVAL '' ");
+	char *buf = sl_ast_alloc(p->arena, n);
+	if (buf == NULL)
+		return oom(p);
+	if (has_unit) {
+		int w = snprintf(buf, n, "INTERVAL '%.*s' ",
+				 (int)(v->kind == SL_TOK_STRING ? v->text_len : strlen(v->text)),
+				 v->text);
+		for (const char *u = unit->text; w > 0 && (size_t)w + 1 < n && *u; u++)
+			buf[w++] = (char)toupper((unsigned char)*u);
+		buf[w > 0 && (size_t)w < n ? (size_t)w : n - 1] = '\0';
+	} else {
+		snprintf(buf, n, "INTERVAL '%s'", text);
+	}
+	e->text = buf;
+	return e;
+}
+
 static struct sl_ast *parse_case(struct parser *p, const struct sl_token *at)
 {
 	struct sl_ast *e = new_node(p, SL_AST_CASE, at);
@@ -618,6 +674,25 @@ static struct sl_ast *parse_primary(struct parser *p)
 		if (sl_tok_is_kw(t, "CASE")) {
 			next(p);
 			return parse_case(p, t);
+		}
+		if (sl_tok_is_kw(t, "INTERVAL") &&
+		    (peek_at(p, 1)->kind == SL_TOK_STRING || peek_at(p, 1)->kind == SL_TOK_INTEGER))
+			return parse_interval_literal(p, t);
+		if (sl_tok_is_kw(t, "TIMESTAMP") && peek_at(p, 1)->kind == SL_TOK_STRING) {
+			/* TIMESTAMP '2024-01-01 12:00:00': the cast of the text */
+			struct sl_ast *e = new_node(p, SL_AST_CAST, t);
+			if (e == NULL)
+				return NULL;
+			next(p);
+			e->args = palloc(p, sizeof(*e->args));
+			if (e->args == NULL)
+				return NULL;
+			e->args[0] = parse_primary(p);
+			if (e->args[0] == NULL)
+				return NULL;
+			e->nargs = 1;
+			e->cast_type = SL_TYPE_TIMESTAMP;
+			return deepen(p, e);
 		}
 		if (sl_tok_is_kw(t, "CAST") && peek_at(p, 1)->kind == SL_TOK_LPAREN) {
 			struct sl_ast *e = new_node(p, SL_AST_CAST, t);
@@ -1659,6 +1734,7 @@ int sl_ast_pretty(const struct sl_ast *e, struct sl_strbuf *out)
 		case SL_TYPE_STRING:
 			/* Spark names a column after a string literal's bare text */
 			return sl_strbuf_append(out, e->lit.v.str.ptr, e->lit.v.str.len);
+		case SL_TYPE_INTERVAL: return sl_strbuf_puts(out, e->text);
 		default: return pretty_number(e, out);
 		}
 	case SL_AST_COLUMN:

@@ -267,6 +267,7 @@ static int copy_value(struct sl_batch_arena *a, struct sl_vec *dst, uint32_t di,
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
 	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL:
 		dst->v.i64[di] = src->v.i64[si];
 		return 0;
 	case SL_TYPE_DOUBLE:
@@ -305,6 +306,7 @@ static void clear_value(struct sl_vec *dst, uint32_t di)
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
 	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL:
 		dst->v.i64[di] = 0;
 		break;
 	case SL_TYPE_DOUBLE:
@@ -483,6 +485,7 @@ static int cmp_values(const struct sl_vec *v, uint32_t a, uint32_t b)
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
 	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL:
 		return (v->v.i64[a] > v->v.i64[b]) - (v->v.i64[a] < v->v.i64[b]);
 	case SL_TYPE_DOUBLE:
 		return cmp_double(v->v.f64[a], v->v.f64[b]);

@@ -104,6 +104,9 @@ int sl_block_append_row(struct sl_block *b, const struct sl_vec *src, uint32_t r
 		case SL_TYPE_DOUBLE:
 			d->v.f64[r] = s->v.f64[row];
 			break;
+		case SL_TYPE_WINDOW:
+			d->v.win[r] = s->v.win[row];
+			break;
 		case SL_TYPE_NULL:
 			d->nulls[r] = 1;
 			break;

@@ -345,7 +345,8 @@ static int eval_literal(const struct sl_expr *e, uint32_t n, struct sl_eval_ctx 
 		break;
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
-	case SL_TYPE_TIMESTAMP: {
+	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL: {
 		int64_t x = lit->type == SL_TYPE_DOUBLE ? (int64_t)lit->v.f64 : lit->v.i64;
 		for (uint32_t i = 0; i < n; i++)
 			out->v.i64[i] = x;
@@ -479,7 +480,8 @@ static int eval_compare(enum sl_fn fn, const struct sl_vec *a, const struct sl_v
 	}
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
-	case SL_TYPE_TIMESTAMP: {
+	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL: {
 		const int64_t *x = a->v.i64, *y = b->v.i64;
 		CMP_LOOP((x[i] > y[i]) - (x[i] < y[i]));
 		break;
@@ -576,7 +578,9 @@ static int eval_arith(enum sl_fn fn, enum sl_type t, const struct sl_vec *a,
 
 	switch (t) {
 	case SL_TYPE_INT:
-	case SL_TYPE_BIGINT: {
+	case SL_TYPE_BIGINT:
+	case SL_TYPE_TIMESTAMP: /* + or - an INTERVAL (the planner's rules) */
+	case SL_TYPE_INTERVAL: {
 		const int64_t *x = a->v.i64, *y = b->v.i64;
 		int64_t *o = out->v.i64;
 		const bool w32 = t == SL_TYPE_INT;
@@ -645,6 +649,7 @@ static int eval_neg(enum sl_type t, const struct sl_vec *a, uint32_t n,
 	switch (t) {
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
+	case SL_TYPE_INTERVAL:
 		for (uint32_t i = 0; i < n; i++) {
 			int64_t r = wrap64(0 - (uint64_t)a->v.i64[i]);
 			out->v.i64[i] = t == SL_TYPE_INT ? wrap32(r) : r;
@@ -2085,6 +2090,177 @@ static int eval_not(const struct sl_vec *a, uint32_t n, struct sl_eval_ctx *ctx,
 #define MAX_STACK_ARGS 8
 
 /* ------------------------------------------------------------------ */
+/* to_timestamp(s, pattern)                                           */
+/* ------------------------------------------------------------------ */
+
+/* Digits of a numeric field: at least `min`, at most `max` (Java's
+ * DateTimeFormatter reads a run of the pattern letter's width, more for a
+ * lone letter). */
+static bool pat_digits(const char *s, uint32_t len, uint32_t *i, uint32_t min, uint32_t max,
+			int64_t *out)
+{
+	uint32_t k = 0;
+	int64_t v = 0;
+	while (*i + k < len && k < max && s[*i + k] >= '0' && s[*i + k] <= '9') {
+		v = v * 10 + (s[*i + k] - '0');
+		k++;
+	}
+	if (k < min)
+		return false;
+	*i += k;
+	*out = v;
+	return true;
+}
+
+/* Parse str against a Spark datetime pattern (UTC): y (year), M (month
+ * number), d, H (0-23), h (1-12) with a (AM/PM), m, s, S (fraction, up to
+ * 6 digits), quoted 'text', and any other non-letter as itself. Fields
+ * left out default to 1970-01-01 00:00:00. False when it does not match
+ * the whole text. */
+static bool parse_with_pattern(const char *str, uint32_t len, const char *pat, uint32_t plen,
+			       int64_t *out)
+{
+	int64_t year = 1970, mon = 1, day = 1, hour = 0, min = 0, sec = 0, frac = 0;
+	bool pm = false, has_ampm = false, h12 = false;
+	uint32_t i = 0, p = 0;
+	while (p < plen) {
+		char c = pat[p];
+		if (c == '\'') {
+			/* quoted text; '' is a quote */
+			p++;
+			if (p < plen && pat[p] == '\'') {
+				if (i >= len || str[i] != '\'')
+					return false;
+				i++;
+				p++;
+				continue;
+			}
+			while (p < plen && pat[p] != '\'') {
+				if (i >= len || str[i] != pat[p])
+					return false;
+				i++;
+				p++;
+			}
+			p++;
+			continue;
+		}
+		uint32_t run = 1;
+		while (p + run < plen && pat[p + run] == c)
+			run++;
+		p += run;
+		int64_t v = 0;
+		switch (c) {
+		case 'y': {
+			/* Java's adjacent value parsing: a year right before
+			 * another number field (yyyyMMdd) takes just its width */
+			bool adjacent = p < plen && strchr("MdHhmsS", pat[p]) != NULL;
+			uint32_t most = run == 2 ? 2 : adjacent ? run : 9;
+			if (!pat_digits(str, len, &i, run == 2 ? 2 : run, most, &v))
+				return false;
+			year = run == 2 ? 2000 + v : v;
+			break;
+		}
+		case 'M':
+		case 'd':
+		case 'H':
+		case 'h':
+		case 'm':
+		case 's':
+			if (!pat_digits(str, len, &i, run, run > 2 ? run : 2, &v))
+				return false;
+			if (c == 'M')
+				mon = v;
+			else if (c == 'd')
+				day = v;
+			else if (c == 'H')
+				hour = v;
+			else if (c == 'h') {
+				hour = v;
+				h12 = true;
+			} else if (c == 'm')
+				min = v;
+			else
+				sec = v;
+			break;
+		case 'S': {
+			uint32_t before = i;
+			if (!pat_digits(str, len, &i, run, run, &v) || run > 6)
+				return false;
+			for (uint32_t k = i - before; k < 6; k++)
+				v *= 10;
+			frac = v;
+			break;
+		}
+		case 'a':
+			if (i + 2 > len)
+				return false;
+			if ((str[i] == 'A' || str[i] == 'a') && (str[i + 1] == 'M' || str[i + 1] == 'm'))
+				pm = false;
+			else if ((str[i] == 'P' || str[i] == 'p') && (str[i + 1] == 'M' || str[i + 1] == 'm'))
+				pm = true;
+			else
+				return false;
+			has_ampm = true;
+			i += 2;
+			break;
+		default:
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+				return false; /* a letter this parser does not know */
+			for (uint32_t k = 0; k < run; k++) {
+				if (i >= len || str[i] != c)
+					return false;
+				i++;
+			}
+			break;
+		}
+	}
+	if (i != len)
+		return false;
+	if (h12) {
+		if (hour < 1 || hour > 12)
+			return false;
+		hour = hour % 12 + (has_ampm && pm ? 12 : 0);
+	}
+	static const uint8_t mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || hour > 23 || min > 59 ||
+	    sec > 59 || year > 294000)
+		return false;
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	if (mon == 2 && day == 29 && !leap)
+		return false;
+	int64_t days = days_from_civil(year, (uint32_t)mon, (uint32_t)day);
+	*out = ((days * 24 + hour) * 60 + min) * 60000000LL + sec * 1000000LL + frac;
+	return true;
+}
+
+static int eval_to_timestamp(const struct sl_expr *e, const struct sl_vec *a, uint32_t n,
+			     struct sl_eval_ctx *ctx, struct sl_vec *out)
+{
+	const struct sl_expr *pe = e->args[1];
+	if (pe->kind != SL_EXPR_LITERAL)
+		return -EINVAL;
+	if (a->type == SL_TYPE_NULL || pe->lit.is_null)
+		return vec_all_null(ctx, out, SL_TYPE_TIMESTAMP, SL_TYPE_NULL, n);
+	int rc = vec_alloc(ctx, out, SL_TYPE_TIMESTAMP, n);
+	if (rc < 0)
+		return rc;
+	uint8_t *nl = alloc_nulls(ctx, n, 0);
+	if (nl == NULL)
+		return -ENOMEM;
+	out->nulls = nl;
+	const struct sl_str pat = pe->lit.v.str;
+	for (uint32_t i = 0; i < n; i++) {
+		if (is_null_at(a, i) ||
+		    !parse_with_pattern(a->v.str[i].ptr, a->v.str[i].len, pat.ptr, pat.len,
+					&out->v.i64[i])) {
+			nl[i] = 1;
+			out->v.i64[i] = 0;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* time windows                                                       */
 /* ------------------------------------------------------------------ */
 
@@ -2271,6 +2447,8 @@ static int eval_call(const struct sl_expr *e, const struct sl_chunk *in,
 			       : -EINVAL;
 	case SL_FN_WINDOW:
 		return na == 4 ? eval_window(e, &args[0], n, ctx, out) : -EINVAL;
+	case SL_FN_TO_TIMESTAMP:
+		return na == 2 ? eval_to_timestamp(e, &args[0], n, ctx, out) : -EINVAL;
 	case SL_FN_WINDOWS:
 		return na == 4 ? eval_windows(e, &args[0], n, ctx, out) : -EINVAL;
 	case SL_FN_WINDOW_START:

@@ -73,6 +73,9 @@ enum sl_fn {
 			     * Expand + filter; null when ts is null */
 	SL_FN_WINDOW_START, /* WINDOW -> TIMESTAMP (w.start) */
 	SL_FN_WINDOW_END,   /* WINDOW -> TIMESTAMP (w.end) */
+	SL_FN_TO_TIMESTAMP, /* (STRING, STRING literal pattern) -> TIMESTAMP: Spark's
+			     * datetime pattern (y M d H h m s S a, 'quoted'
+			     * text); NULL when the text does not match */
 	SL_FN__COUNT
 };
 

@@ -391,6 +391,9 @@ int sl_format_cell(const struct sl_vec *v, uint32_t row, struct sl_strbuf *out)
 	case SL_TYPE_TIMESTAMP:
 		n = sl_format_timestamp(v->v.i64[row], tmp, sizeof tmp);
 		return sl_strbuf_append(out, tmp, n);
+	case SL_TYPE_INTERVAL:
+		n = sl_format_interval(v->v.i64[row], tmp, sizeof tmp);
+		return sl_strbuf_append(out, tmp, n);
 	case SL_TYPE_STRING:
 		return sl_strbuf_append(out, v->v.str[row].ptr, v->v.str[row].len);
 	case SL_TYPE_WINDOW: {
@@ -423,4 +426,21 @@ int sl_format_cell(const struct sl_vec *v, uint32_t row, struct sl_strbuf *out)
 		break;
 	}
 	return sl_strbuf_append(out, null_text, sizeof null_text - 1);
+}
+
+size_t sl_format_interval(int64_t us, char *buf, size_t len)
+{
+	/* Spark's day-time interval text: INTERVAL '-1 02:03:04.5' DAY TO SECOND */
+	uint64_t a = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+	uint64_t frac = a % 1000000, secs = a / 1000000;
+	char f[16] = "";
+	if (frac != 0) {
+		snprintf(f, sizeof(f), ".%06" PRIu64, frac);
+		for (size_t i = strlen(f); i > 1 && f[i - 1] == '0'; i--)
+			f[i - 1] = '\0';
+	}
+	int n = snprintf(buf, len, "INTERVAL '%s%" PRIu64 " %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64
+			 "%s' DAY TO SECOND",
+			 us < 0 ? "-" : "", secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60, f);
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }

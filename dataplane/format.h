@@ -33,6 +33,8 @@ size_t sl_format_double(double v, char *buf, size_t len);
  * zeros ("...:00.5"); proleptic Gregorian years, "-0001" and "+10000"
  * outside 0000..9999 as java.time prints them. */
 size_t sl_format_timestamp(int64_t us, char *buf, size_t len);
+/* A day-time interval as Spark shows it: "INTERVAL '0 00:10:00' DAY TO SECOND". */
+size_t sl_format_interval(int64_t us, char *buf, size_t len);
 
 /* A decimal integer ("-42"). */
 size_t sl_format_i64(int64_t v, char *buf, size_t len);

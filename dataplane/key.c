@@ -79,6 +79,7 @@ static inline size_t value_len(const struct sl_vec *c, uint32_t row, bool last)
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
 	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL:
 	case SL_TYPE_DOUBLE:
 		return 8;
 	case SL_TYPE_WINDOW:
@@ -103,6 +104,7 @@ static inline uint8_t *put_value(uint8_t *p, const struct sl_vec *c, uint32_t ro
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
 	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL:
 		put_le64(p, (uint64_t)c->v.i64[row]);
 		p += 8;
 		break;
@@ -298,7 +300,8 @@ uint32_t sl_key_encode_burst(const struct sl_vec *cols, uint32_t ncols, uint32_t
 		}
 		case SL_TYPE_INT:
 		case SL_TYPE_BIGINT:
-		case SL_TYPE_TIMESTAMP: {
+		case SL_TYPE_TIMESTAMP:
+		case SL_TYPE_INTERVAL: {
 			const int64_t *x = v->v.i64 + first;
 			uint8_t tag = (uint8_t)v->type;
 			for (uint32_t i = 0; i < m; i++) {
@@ -426,6 +429,7 @@ int sl_key_decode(const uint8_t *k, size_t n, const struct sl_schema *key_schema
 		case SL_TYPE_INT:
 		case SL_TYPE_BIGINT:
 		case SL_TYPE_TIMESTAMP:
+		case SL_TYPE_INTERVAL:
 			if (end - p < 8)
 				return -EINVAL;
 			v->v.i64[row] = (int64_t)get_le64(p);

@@ -5,7 +5,8 @@
  * Invariants:
  *  - A vector's storage is chosen by its type, never by its values:
  *      BOOLEAN                  -> v.b   (uint8_t, 0 or 1)
- *      INT, BIGINT, TIMESTAMP   -> v.i64 (INT values stay within int32 range)
+ *      INT, BIGINT, TIMESTAMP,  -> v.i64 (INT values stay within int32 range)
+ *      INTERVAL                    (INTERVAL: microseconds, Spark's day-time interval)
  *      DOUBLE                   -> v.f64
  *      STRING                   -> v.str (bytes are not NUL-terminated and may
  *                                  hold NUL or invalid UTF-8: they pass as bytes)
@@ -37,6 +38,7 @@ enum sl_type {
 	SL_TYPE_TIMESTAMP,
 	SL_TYPE_ARRAY,
 	SL_TYPE_WINDOW, /* struct<start: timestamp, end: timestamp>, what window() returns */
+	SL_TYPE_INTERVAL, /* a day-time interval in microseconds (INTERVAL '10' MINUTE) */
 	SL_TYPE__COUNT
 };
 
@@ -99,6 +101,7 @@ static inline size_t sl_type_width(enum sl_type t)
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
 	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL:
 		return sizeof(int64_t);
 	case SL_TYPE_DOUBLE:
 		return sizeof(double);

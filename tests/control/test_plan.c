@@ -980,7 +980,7 @@ static const struct err_case expr_errors[] = {
 	{EXPR_PRE "frobnicate(s) FROM nums",
 	 "line 3, column 11: unknown function 'frobnicate' (functions: avg, char_length, "
 	 "character_length, coalesce, concat, count, explode, if, lcase, length, lower, max, mean, min, "
-	 "size, split, substr, substring, sum, trim, ucase, upper, window)"},
+	 "size, split, substr, substring, sum, to_timestamp, trim, ucase, upper, window)"},
 	{EXPR_PRE "wrd FROM nums",
 	 "line 3, column 11: unknown column 'wrd' (columns: i, l, d, s, b, ts)"},
 	{EXPR_PRE "x.i FROM nums",
@@ -1451,4 +1451,41 @@ Test(plan, window_and_watermark_errors)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		compile_err(cases[i].sql, cases[i].want, "window/watermark error");
+}
+
+Test(plan, timestamp_and_interval_types)
+{
+	struct sl_program *p = compile_ok(
+		SALES_WM "CREATE SINK o WITH (connector = 'console') AS\n"
+			 "SELECT ts + INTERVAL '10' MINUTE AS a, INTERVAL '1 hour' + ts AS b, ts - t2 AS "
+			 "c, -INTERVAL 90 SECONDS AS d, TIMESTAMP '2024-01-01 00:00:00' AS e, "
+			 "to_timestamp(s, 'yyyy-MM-dd') AS f, to_timestamp(s) AS g, "
+			 "window(ts, INTERVAL '15' MINUTE) AS w, ts - INTERVAL '1 day' FROM sales");
+	const struct sl_plan *pl = p->plans[0];
+	const enum sl_type want[] = {SL_TYPE_TIMESTAMP, SL_TYPE_TIMESTAMP, SL_TYPE_INTERVAL,
+				     SL_TYPE_INTERVAL,  SL_TYPE_TIMESTAMP, SL_TYPE_TIMESTAMP,
+				     SL_TYPE_TIMESTAMP, SL_TYPE_WINDOW,    SL_TYPE_TIMESTAMP};
+	cr_assert_eq(pl->out_schema.ncols, 9);
+	for (uint32_t i = 0; i < 9; i++)
+		cr_expect_eq(pl->out_schema.cols[i].type, want[i], "column %u", i);
+	cr_expect_str_eq(pl->out_schema.cols[8].name, "(ts - INTERVAL '1 day')");
+	cr_expect_eq(pl->out[5]->fn, SL_FN_TO_TIMESTAMP);
+	cr_expect_eq(pl->out[6]->fn, SL_FN_CAST);
+	sl_program_free(p);
+
+	compile_err(SALES_WM "CREATE SINK o WITH (connector = 'console') AS SELECT ts + 1 FROM sales",
+		    "line 2, column 57: cannot resolve '(ts + 1)' due to data type mismatch: the left "
+		    "and right operands of the binary operator have incompatible types (TIMESTAMP and "
+		    "INT)",
+		    "timestamp + number");
+	compile_err(SALES_WM "CREATE SINK o WITH (connector = 'console') AS SELECT INTERVAL '3 parsecs' "
+			     "FROM sales",
+		    "line 2, column 63: '3 parsecs' is not an interval: write INTERVAL '10' MINUTE or "
+		    "INTERVAL '1 hour' (units: microsecond .. day, singular or plural)",
+		    "bad interval");
+	compile_err(SALES_WM "CREATE SINK o WITH (connector = 'console') AS SELECT to_timestamp(s, s) "
+			     "FROM sales",
+		    "line 2, column 70: the pattern of to_timestamp must be a string literal such as "
+		    "'yyyy-MM-dd HH:mm:ss'",
+		    "to_timestamp pattern");
 }

@@ -1157,3 +1157,142 @@ Test(expr, nested_tree)
 	cr_assert(str_is(&v, 2, "short"));
 	sl_expr_free(e);
 }
+
+/* ---- event time: window(), windows(), w.start/w.end, to_timestamp, intervals ---- */
+
+#define MIN_US 60000000LL
+
+static struct sl_expr *window_call(enum sl_fn fn, int64_t size, int64_t slide, int64_t start)
+{
+	struct sl_expr *e = call(fn, fn == SL_FN_WINDOWS ? SL_TYPE_ARRAY : SL_TYPE_WINDOW, 4,
+				 col(0, SL_TYPE_TIMESTAMP), lit_i64(SL_TYPE_BIGINT, size),
+				 lit_i64(SL_TYPE_BIGINT, slide), lit_i64(SL_TYPE_BIGINT, start));
+	if (fn == SL_FN_WINDOWS)
+		e->elem_type = SL_TYPE_WINDOW;
+	return e;
+}
+
+Test(expr, tumbling_window_as_spark_including_before_1970_and_boundaries)
+{
+	/* Spark's TimeWindowing: start = ts - ((ts - offset) mod size), the
+	 * remainder taken non-negative; a boundary belongs to the window it starts */
+	const int64_t ts[] = {0, 14 * MIN_US + 59999999, 15 * MIN_US, -1, -15 * MIN_US, 7 * MIN_US};
+	struct tchunk t;
+	tc_init(&t, 6, 1);
+	tc_i64(&t, 0, SL_TYPE_TIMESTAMP, ts, ".....x");
+	struct sl_expr *e = window_call(SL_FN_WINDOW, 15 * MIN_US, 15 * MIN_US, 0);
+	struct sl_vec v = eval_ok(e, &t.chunk);
+	const int64_t want[] = {0, 0, 15 * MIN_US, -15 * MIN_US, -15 * MIN_US};
+	for (int i = 0; i < 5; i++) {
+		cr_expect(!sl_vec_is_null(&v, i));
+		cr_expect_eq(v.v.win[i].start, want[i], "row %d", i);
+		cr_expect_eq(v.v.win[i].end, want[i] + 15 * MIN_US, "row %d", i);
+	}
+	cr_expect(sl_vec_is_null(&v, 5), "a null time is in no window");
+	sl_expr_free(e);
+
+	/* a start offset: windows begin at 5 past */
+	e = window_call(SL_FN_WINDOW, 15 * MIN_US, 15 * MIN_US, 5 * MIN_US);
+	v = eval_ok(e, &t.chunk);
+	cr_expect_eq(v.v.win[0].start, -10 * MIN_US);
+	cr_expect_eq(v.v.win[2].start, 5 * MIN_US);
+	sl_expr_free(e);
+
+	/* fields */
+	e = call(SL_FN_WINDOW_END, SL_TYPE_TIMESTAMP, 1,
+		 window_call(SL_FN_WINDOW, 15 * MIN_US, 15 * MIN_US, 0));
+	v = eval_ok(e, &t.chunk);
+	cr_expect_eq(v.v.i64[2], 30 * MIN_US);
+	cr_expect(sl_vec_is_null(&v, 5));
+	sl_expr_free(e);
+}
+
+Test(expr, sliding_windows_are_every_window_holding_the_row)
+{
+	/* 10-minute windows every 5: 12:07 is in [12:05, 12:15) and [12:00,
+	 * 12:10), latest start first; with size 10 and slide 3 (not a
+	 * multiple) only the candidates that hold the time stay */
+	const int64_t ts[] = {727 * MIN_US, 725 * MIN_US, 0};
+	struct tchunk t;
+	tc_init(&t, 3, 1);
+	tc_i64(&t, 0, SL_TYPE_TIMESTAMP, ts, "..x");
+	struct sl_expr *e = window_call(SL_FN_WINDOWS, 10 * MIN_US, 5 * MIN_US, 0);
+	struct sl_vec v = eval_ok(e, &t.chunk);
+	cr_assert_eq(v.v.arr[0].len, 2);
+	cr_expect_eq(v.elem->v.win[v.v.arr[0].off].start, 725 * MIN_US);
+	cr_expect_eq(v.elem->v.win[v.v.arr[0].off + 1].start, 720 * MIN_US);
+	cr_assert_eq(v.v.arr[1].len, 2, "12:05 starts one window and is inside the one before");
+	cr_expect_eq(v.elem->v.win[v.v.arr[1].off].start, 725 * MIN_US);
+	cr_expect_eq(v.elem->v.win[v.v.arr[1].off + 1].start, 720 * MIN_US);
+	cr_expect(sl_vec_is_null(&v, 2));
+	sl_expr_free(e);
+
+	e = window_call(SL_FN_WINDOWS, 10 * MIN_US, 3 * MIN_US, 0);
+	v = eval_ok(e, &t.chunk);
+	/* 12:07 = minute 727; starts 726, 723, 720, 717(out: ends 727, excl.) */
+	cr_assert_eq(v.v.arr[0].len, 3);
+	cr_expect_eq(v.elem->v.win[v.v.arr[0].off].start, 726 * MIN_US);
+	cr_expect_eq(v.elem->v.win[v.v.arr[0].off + 2].start, 720 * MIN_US);
+	sl_expr_free(e);
+}
+
+Test(expr, interval_arithmetic_on_timestamps)
+{
+	const int64_t ts[] = {1000, -5};
+	struct tchunk t;
+	tc_init(&t, 2, 1);
+	tc_i64(&t, 0, SL_TYPE_TIMESTAMP, ts, NULL);
+	struct sl_expr *e = call(SL_FN_ADD, SL_TYPE_TIMESTAMP, 2, col(0, SL_TYPE_TIMESTAMP),
+				 lit_i64(SL_TYPE_INTERVAL, 10 * MIN_US));
+	struct sl_vec v = eval_ok(e, &t.chunk);
+	cr_expect_eq(v.v.i64[0], 1000 + 10 * MIN_US);
+	cr_expect_eq(v.v.i64[1], -5 + 10 * MIN_US);
+	sl_expr_free(e);
+	e = call(SL_FN_SUB, SL_TYPE_INTERVAL, 2, col(0, SL_TYPE_TIMESTAMP),
+		 col(0, SL_TYPE_TIMESTAMP));
+	v = eval_ok(e, &t.chunk);
+	cr_expect_eq(v.v.i64[1], 0);
+	sl_expr_free(e);
+	e = call(SL_FN_NEG, SL_TYPE_INTERVAL, 1, lit_i64(SL_TYPE_INTERVAL, 90000000));
+	v = eval_ok(e, &one_row);
+	cr_expect_eq(v.v.i64[0], -90000000);
+	sl_expr_free(e);
+}
+
+Test(expr, to_timestamp_with_spark_patterns)
+{
+	static const struct {
+		const char *in, *pattern;
+		int64_t want; /* INT64_MIN: NULL */
+	} cases[] = {
+		{"2024-03-01 09:15:00", "yyyy-MM-dd HH:mm:ss", 1709284500000000LL},
+		{"01/03/2024 9:15:00 AM", "dd/MM/yyyy h:mm:ss a", 1709284500000000LL},
+		{"01/03/2024 9:15:00 PM", "dd/MM/yyyy h:mm:ss a", 1709284500000000LL + 43200000000LL},
+		{"2024-03-01T09:15:00.25", "yyyy-MM-dd'T'HH:mm:ss.SS", 1709284500250000LL},
+		{"20240301", "yyyyMMdd", 1709251200000000LL},
+		{"24-03-01", "yy-MM-dd", 1709251200000000LL},
+		{"2024-02-30 00:00:00", "yyyy-MM-dd HH:mm:ss", INT64_MIN},
+		{"2023-02-29", "yyyy-MM-dd", INT64_MIN},
+		{"2024-03-01 09:15", "yyyy-MM-dd HH:mm:ss", INT64_MIN},
+		{"2024-03-01 09:15:00 extra", "yyyy-MM-dd HH:mm:ss", INT64_MIN},
+		{"2024-03-01", "yyyy-MM-dd EEE", INT64_MIN},
+		{"13:00 PM", "h:mm a", INT64_MIN},
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const char *rows[1] = {cases[k].in};
+		struct tchunk t;
+		tc_init(&t, 1, 1);
+		tc_str(&t, 0, rows);
+		struct sl_expr *e = call(SL_FN_TO_TIMESTAMP, SL_TYPE_TIMESTAMP, 2,
+					 col(0, SL_TYPE_STRING), lit_str(cases[k].pattern));
+		struct sl_vec v = eval_ok(e, &t.chunk);
+		if (cases[k].want == INT64_MIN)
+			cr_expect(sl_vec_is_null(&v, 0), "%s / %s: expected NULL", cases[k].in,
+				  cases[k].pattern);
+		else
+			cr_expect(!sl_vec_is_null(&v, 0) && v.v.i64[0] == cases[k].want,
+				  "%s / %s: got %lld", cases[k].in, cases[k].pattern,
+				  (long long)v.v.i64[0]);
+		sl_expr_free(e);
+	}
+}
