@@ -622,6 +622,7 @@ static void print_stats(struct engine *e)
 		fprintf(f, "stat watermark_us %" PRId64 "\n", s->watermark_us);
 		fprintf(f, "stat rows_dropped_by_watermark %" PRIu64 "\n",
 			s->rows_dropped_by_watermark);
+		fprintf(f, "stat rows_null_event_time %" PRIu64 "\n", s->rows_null_event_time);
 		fprintf(f, "stat evicted_rows %" PRIu64 "\n", s->evicted_rows);
 		fprintf(f, "stat no_data_batches %" PRIu64 "\n", s->no_data_batches);
 	}
@@ -642,6 +643,7 @@ static void teardown(struct engine *e)
 		e->st.rows_in += s.rows;
 		e->st.bytes_in += s.bytes;
 		e->st.rows_malformed += s.malformed;
+		e->st.rows_null_event_time += s.null_event_time;
 		e->st.connections += s.connections;
 	}
 	/* blocks still in rings: the pools own them, except oversized ones */

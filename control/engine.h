@@ -38,6 +38,7 @@ struct sl_engine_stats {
 	 * watermark close windows */
 	int64_t watermark_us;
 	uint64_t rows_dropped_by_watermark;
+	uint64_t rows_null_event_time; /* in no window: their event time is NULL */
 	uint64_t evicted_rows;
 	uint64_t no_data_batches;
 	double elapsed_s;

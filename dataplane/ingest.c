@@ -16,6 +16,7 @@
 #include "ingest.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "expr.h"
+#include "format.h"
 #include "key.h"
 #include "pipeline.h"
 
@@ -72,6 +74,7 @@ struct sl_ingest {
 	 * (INT64_MIN: none yet); every barrier carries it to the aggregators */
 	int32_t wm_col;
 	int64_t max_event_ms;
+	uint32_t jump_warnings; /* event times that leapt ahead, logged */
 	struct sl_source_stats stats;
 
 	/* shared: read by the control thread */
@@ -528,6 +531,10 @@ static int route_rows(struct sl_ingest *in, const struct sl_chunk *c)
 	return 0;
 }
 
+/* An event time this far ahead of the largest before it is logged. */
+#define SL_WATERMARK_JUMP_MS (86400LL * 1000)
+#define SL_WATERMARK_JUMP_WARNINGS 10
+
 /* Spark's EventTimeWatermarkExec: the largest event time of the rows that
  * reach it (nulls skipped), in milliseconds (Math.floorDiv). */
 static void observe_event_times(struct sl_ingest *in)
@@ -535,12 +542,34 @@ static void observe_event_times(struct sl_ingest *in)
 	const struct sl_vec *v = &in->batch.cols[in->wm_col];
 	int64_t mx = in->max_event_ms;
 	for (uint32_t r = 0; r < in->batch.nrows; r++) {
-		if (v->nulls != NULL && v->nulls[r])
+		if (v->nulls != NULL && v->nulls[r]) {
+			in->stats.null_event_time++;
 			continue;
+		}
 		int64_t us = v->v.i64[r];
 		int64_t ms = us / 1000 - (us % 1000 < 0);
-		if (ms > mx)
-			mx = ms;
+		if (ms <= mx)
+			continue;
+		if (mx != INT64_MIN && ms - mx > SL_WATERMARK_JUMP_MS) {
+			/* Spark's semantics stand (the watermark follows), but
+			 * nobody should lose a day of rows without being told */
+			if (in->jump_warnings < SL_WATERMARK_JUMP_WARNINGS) {
+				char was[40], now[40];
+				sl_format_timestamp(mx * 1000, was, sizeof(was));
+				sl_format_timestamp(us, now, sizeof(now));
+				sl_ingest_log(in,
+					      "warning: row %" PRIu64 " (counting from 0 on ingest core %u) has event time "
+					      "%s, more than a day after the latest before it (%s): the "
+					      "watermark jumps with it, and rows older than it minus the "
+					      "delay will be dropped as late%s",
+					      in->rows + r, in->cfg.idx, now, was,
+					      in->jump_warnings + 1 == SL_WATERMARK_JUMP_WARNINGS
+						      ? " (further jumps on this core are not logged)"
+						      : "");
+			}
+			in->jump_warnings++;
+		}
+		mx = ms;
 	}
 	in->max_event_ms = mx;
 }

@@ -40,6 +40,8 @@ struct sl_source_stats {
 	uint64_t bytes;           /* bytes read from the input */
 	uint64_t malformed;       /* records dropped as malformed (too long, unparsable) */
 	uint64_t connections;     /* connections accepted or opened */
+	uint64_t null_event_time; /* rows whose WATERMARK column is NULL: counted,
+				   * in no window (filled by the ingest core) */
 };
 
 struct sl_source_ops {
@@ -64,6 +66,14 @@ struct sl_source_ops {
 	 * input (Spark's AvailableNow runs several batches for a source that
 	 * limits what one batch takes). */
 	bool paces_epochs;
+	/* The source's columns when CREATE SOURCE has no column list (the
+	 * planner copies them); NULL: one column value STRING. */
+	const struct sl_schema *default_schema;
+	/* Check the source against a query that reads it (its trigger, its
+	 * output mode) at plan time, as validate() does; sink's line and
+	 * column locate the error. May be NULL. */
+	int (*validate_sink)(const struct sl_source_spec *src, const struct sl_sink_spec *sink,
+			     char *err, size_t errlen);
 };
 
 /* Registry: connectors register at start-up; lookup by name. */
