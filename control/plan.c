@@ -3288,6 +3288,28 @@ static int check_modes(struct compiler *c, const struct sl_stmt *s, const struct
 	return 0;
 }
 
+/* The count(*) that tells how many rows a group (or a partial aggregate)
+ * holds: the query's own, or a hidden one after the others (the select list
+ * never names it). */
+static int add_rows_agg(struct compiler *c, struct sl_plan *plan)
+{
+	for (uint32_t j = 0; j < plan->naggs; j++) {
+		if (plan->aggs[j].fn == SL_AGG_COUNT_STAR) {
+			plan->rows_agg = (int32_t)j;
+			return 0;
+		}
+	}
+	struct sl_agg_spec *nv = realloc(plan->aggs, (plan->naggs + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return coom(c), -ENOMEM;
+	plan->aggs = nv;
+	plan->aggs[plan->naggs] = (struct sl_agg_spec){.fn = SL_AGG_COUNT_STAR,
+						       .type = SL_TYPE_BIGINT};
+	name_copy(plan->aggs[plan->naggs].name, "__rows", 6);
+	plan->rows_agg = (int32_t)plan->naggs++;
+	return 0;
+}
+
 static int schema_of_last_op(struct sl_plan *plan)
 {
 	const struct sl_schema *s = plan->nops ? &plan->ops[plan->nops - 1].out : &plan->source.schema;
@@ -3409,6 +3431,7 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 		return coom(c), c->rc;
 	plan->limit = -1;
 	plan->window_key = -1;
+	plan->rows_agg = -1;
 	c->nodes = 0;
 	struct planner pl = {.c = c, .plan = plan};
 	const struct sl_sink_ops *ops = NULL;
@@ -3433,6 +3456,9 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 	x_free(pl.sliding);
 	pl.sliding = NULL;
 	if (lrc < 0)
+		goto err;
+	if (plan->window_on_event_time && plan->sink.mode != SL_OUTPUT_COMPLETE &&
+	    add_rows_agg(c, plan) < 0)
 		goto err;
 	if (schema_of_last_op(plan) < 0) {
 		coom(c);

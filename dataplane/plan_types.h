@@ -152,6 +152,11 @@ struct sl_plan {
 	/* window_key is a window over the source's WATERMARK column: state is
 	 * evicted and append mode emits as the watermark passes window ends */
 	bool window_on_event_time;
+	/* when window_on_event_time (append, update): the aggregate that counts
+	 * a group's rows (count(*), added hidden when the query has none), so
+	 * that a late partial aggregate from an ingest core's combiner is
+	 * counted as the rows it holds; -1 otherwise */
+	int32_t rows_agg;
 	uint32_t nkeys;
 	struct sl_expr **keys;
 	struct sl_schema key_schema;

@@ -298,7 +298,16 @@ static int fold_evicting(struct sl_aggregator *a, const struct sl_block *b)
 		if (rc < 0)
 			return rc;
 		if (end <= a->wm_late_us) {
-			a->dropped_late++;
+			if (partial) {
+				/* a combiner's partial: as many rows as it counted */
+				int64_t rows = 0;
+				struct sl_vec one = {.type = SL_TYPE_BIGINT, .v.i64 = &rows};
+				sl_agg_result(a->layout, b->cols[1].v.str[r].ptr,
+					      (uint32_t)plan->rows_agg, &one, 0);
+				a->dropped_late += (uint64_t)rows;
+			} else {
+				a->dropped_late++;
+			}
 			continue;
 		}
 		uint32_t l = sl_key_shard(b->hash[r], a->nshards) / a->cfg.n_agg;

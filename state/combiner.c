@@ -22,10 +22,10 @@ bool sl_combiner_applies(const struct sl_plan *plan)
 {
 	if (!plan->has_agg)
 		return false;
-	/* Late rows must be dropped and counted one by one before they touch
-	 * state; partial states from the ingest cores would hide how many
-	 * rows each one holds. (To do: partials that carry their row count.) */
-	if (plan->window_on_event_time && plan->sink.mode != SL_OUTPUT_COMPLETE)
+	/* With a watermark, a late partial is dropped whole and counted as
+	 * the rows its count(*) (plan->rows_agg) holds */
+	if (plan->window_on_event_time && plan->sink.mode != SL_OUTPUT_COMPLETE &&
+	    plan->rows_agg < 0)
 		return false;
 	for (uint32_t j = 0; j < plan->naggs; j++) {
 		const struct sl_agg_spec *a = &plan->aggs[j];
