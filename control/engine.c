@@ -417,6 +417,7 @@ static bool pump_results(struct engine *e)
 		e->epoch_dropped += res->dropped_late;
 		e->st.rows_dropped_by_watermark += res->dropped_late;
 		e->st.evicted_rows += res->evicted_rows;
+		e->st.evict_ns += res->evict_ns;
 		sl_epoch_result_free(res);
 		e->got[d] = 1;
 		e->ngot++;
@@ -624,6 +625,7 @@ static void print_stats(struct engine *e)
 			s->rows_dropped_by_watermark);
 		fprintf(f, "stat rows_null_event_time %" PRIu64 "\n", s->rows_null_event_time);
 		fprintf(f, "stat evicted_rows %" PRIu64 "\n", s->evicted_rows);
+		fprintf(f, "stat evict_ns %" PRIu64 "\n", s->evict_ns);
 		fprintf(f, "stat no_data_batches %" PRIu64 "\n", s->no_data_batches);
 	}
 	fprintf(f, "stat elapsed_s %.6f\n", s->elapsed_s);

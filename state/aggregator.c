@@ -479,8 +479,14 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 		while (rc == 0 && (all ? sl_shard_iter_next(&it, &ent) : sl_shard_touched_next(&it, &ent)))
 			rc = emit_entry(&e, ent.key, ent.klen, ent.state);
 	}
-	if (rc == 0 && a->evicting)
+	if (rc == 0 && a->evicting) {
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = evict(a, &e, &res->evicted_rows);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		res->evict_ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+					   (t1.tv_nsec - t0.tv_nsec));
+	}
 	for (uint32_t l = 0; l < a->nlocal; l++) {
 		struct sl_shard *sh = a->shards[l];
 		res->updated_rows += sl_shard_touched_count(sh);
