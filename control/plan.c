@@ -51,6 +51,7 @@
 
 #include "block.h"
 #include "combiner.h"
+#include "hll.h"
 #include "sink.h"
 #include "source.h"
 #include "sql_parse.h"
@@ -911,7 +912,8 @@ static struct sl_expr *build(struct bctx *b, const struct sl_ast *a);
 static bool is_agg_name(const char *n)
 {
 	return strcmp(n, "count") == 0 || strcmp(n, "sum") == 0 || strcmp(n, "min") == 0 ||
-	       strcmp(n, "max") == 0 || strcmp(n, "avg") == 0 || strcmp(n, "mean") == 0;
+	       strcmp(n, "max") == 0 || strcmp(n, "avg") == 0 || strcmp(n, "mean") == 0 ||
+	       strcmp(n, "approx_count_distinct") == 0;
 }
 
 static bool is_gen_call(const struct sl_ast *a)
@@ -955,7 +957,8 @@ static const struct sl_ast *ast_find_gen(const struct sl_ast *a)
 
 /* The functions sluice knows, for lookups and "did you mean". */
 static const char *const known_fns[] = {
-	"avg", "char_length", "character_length", "coalesce", "concat", "count", "explode",
+	"approx_count_distinct", "avg", "char_length", "character_length", "coalesce", "concat",
+	"count", "explode",
 	"if", "lcase", "length", "lower", "max", "mean", "min", "size", "split", "substr",
 	"substring", "sum", "to_timestamp", "trim", "ucase", "upper", "window",
 };
@@ -1946,12 +1949,13 @@ static struct sl_expr *build_agg_call(struct bctx *b, const struct sl_ast *a)
 		return cerr(c, a->line, a->column,
 			    "Distinct aggregations are not supported on streaming DataFrames/Datasets. "
 			    "Consider using approx_count_distinct() instead.");
-	if (a->nargs != 1)
-		return nargs_error(b, a, "1 argument");
+	const char *n = a->name;
+	bool approx = strcmp(n, "approx_count_distinct") == 0;
+	if (approx ? a->nargs != 1 && a->nargs != 2 : a->nargs != 1)
+		return nargs_error(b, a, approx ? "1 or 2 arguments" : "1 argument");
 	struct sl_agg_spec spec;
 	memset(&spec, 0, sizeof(spec));
 	const struct sl_ast *arg = a->args[0];
-	const char *n = a->name;
 	if (strcmp(n, "count") == 0) {
 		spec.fn = SL_AGG_COUNT;
 		spec.type = SL_TYPE_BIGINT;
@@ -1968,6 +1972,31 @@ static struct sl_expr *build_agg_call(struct bctx *b, const struct sl_ast *a)
 		spec.fn = SL_AGG_MIN;
 	} else if (strcmp(n, "max") == 0) {
 		spec.fn = SL_AGG_MAX;
+	} else if (approx) {
+		/* Spark's HyperLogLogPlusPlus: relativeSD a double literal, 0.05
+		 * by default; its precision p = ceil(2 log2(1.106 / rsd)) */
+		spec.fn = SL_AGG_APPROX_COUNT_DISTINCT;
+		spec.type = SL_TYPE_BIGINT;
+		spec.rsd = SL_HLL_RSD_DEFAULT;
+		if (a->nargs == 2) {
+			const struct sl_ast *r = a->args[1];
+			if (r->kind != SL_AST_LITERAL || r->lit.type != SL_TYPE_DOUBLE)
+				return cerr(c, r->line, r->column,
+					    "The second argument should be a double literal.");
+			spec.rsd = r->lit.v.f64;
+			int p = sl_hll_precision(spec.rsd);
+			if (p < SL_HLL_P_MIN)
+				return cerr(c, r->line, r->column,
+					    "HLL++ requires at least 4 bits for addressing. Use a "
+					    "lower error, at most 39%%.");
+			if (p > SL_HLL_P_MAX)
+				return cerr(c, r->line, r->column,
+					    "approx_count_distinct: a relative error of %g needs 2^%d "
+					    "registers per group; sluice keeps at most 2^%d (%u bytes "
+					    "per group): use an error of at least 0.0022",
+					    spec.rsd, p, SL_HLL_P_MAX,
+					    8 * sl_hll_words(SL_HLL_P_MAX));
+		}
 	} else {
 		spec.fn = SL_AGG_AVG; /* avg, mean */
 	}
@@ -2014,6 +2043,12 @@ static struct sl_expr *build_agg_call(struct bctx *b, const struct sl_ast *a)
 						    ? SL_TYPE_DOUBLE
 						    : SL_TYPE_BIGINT;
 			break;
+		case SL_AGG_APPROX_COUNT_DISTINCT:
+			/* any type (an ARRAY is refused with the other aggregates'
+			 * arrays); a bare NULL counts nothing */
+			if (e->type == SL_TYPE_NULL)
+				e = to_type(c, e, SL_TYPE_INT);
+			break;
 		default: /* min, max */
 			if (e->type == SL_TYPE_NULL)
 				e = to_type(c, e, SL_TYPE_INT);
@@ -2034,7 +2069,8 @@ static struct sl_expr *build_agg_call(struct bctx *b, const struct sl_ast *a)
 	pretty_name(a, spec.name);
 	/* the same aggregate twice is computed once */
 	for (uint32_t j = 0; j < plan->naggs; j++) {
-		if (plan->aggs[j].fn == spec.fn && x_equal(plan->aggs[j].arg, spec.arg)) {
+		if (plan->aggs[j].fn == spec.fn && plan->aggs[j].rsd == spec.rsd &&
+		    x_equal(plan->aggs[j].arg, spec.arg)) {
 			x_free(spec.arg);
 			return x_col(c, plan->nkeys + j, plan->aggs[j].type, SL_TYPE_NULL, a->line,
 				     a->column);
@@ -3476,6 +3512,12 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 		if (check_modes(c, s, plan, ops) < 0)
 			goto err;
 		if (ops->validate != NULL && ops->validate(spec, c->err, c->errlen) < 0) {
+			cerr_raw(c, c->err);
+			goto err;
+		}
+		const struct sl_source_ops *sops = sl_source_lookup(plan->source.connector);
+		if (sops != NULL && sops->validate_sink != NULL &&
+		    sops->validate_sink(&plan->source, spec, c->err, c->errlen) < 0) {
 			cerr_raw(c, c->err);
 			goto err;
 		}

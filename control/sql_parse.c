@@ -1794,7 +1794,12 @@ int sl_ast_pretty(const struct sl_ast *e, struct sl_strbuf *out)
 	rc |= sl_strbuf_putc(out, '(');
 	if (e->distinct)
 		rc |= sl_strbuf_puts(out, "DISTINCT ");
-	rc |= pretty_args(e, 0, out);
+	/* Spark's HyperLogLogPlusPlus has one child: its relativeSD is no
+	 * argument and stays out of the name */
+	if (strcmp(e->name, "approx_count_distinct") == 0 && e->nargs == 2)
+		rc |= sl_ast_pretty(e->args[0], out);
+	else
+		rc |= pretty_args(e, 0, out);
 	/* Spark's constructors fill in the defaults, and names show them */
 	if (strcmp(e->name, "split") == 0 && e->nargs == 2)
 		rc |= sl_strbuf_puts(out, ", -1");

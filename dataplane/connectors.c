@@ -5,6 +5,8 @@
 extern const struct sl_source_ops sl_source_socket_ops;
 extern const struct sl_source_ops sl_source_gen_ops;
 extern const struct sl_source_ops sl_source_batches_ops;
+extern const struct sl_source_ops sl_source_rate_ops;
+extern const struct sl_source_ops sl_source_sales_ops;
 extern const struct sl_sink_ops sl_sink_console_ops;
 
 void sl_sources_register_builtin(void)
@@ -12,6 +14,8 @@ void sl_sources_register_builtin(void)
 	sl_source_register(&sl_source_socket_ops);
 	sl_source_register(&sl_source_gen_ops);
 	sl_source_register(&sl_source_batches_ops);
+	sl_source_register(&sl_source_rate_ops);
+	sl_source_register(&sl_source_sales_ops);
 }
 
 void sl_sinks_register_builtin(void)

@@ -76,6 +76,7 @@ enum sl_agg_fn {
 	SL_AGG_MIN,
 	SL_AGG_MAX,
 	SL_AGG_AVG,    /* -> DOUBLE */
+	SL_AGG_APPROX_COUNT_DISTINCT, /* HyperLogLog++ of non-null arg -> BIGINT (state/hll.h) */
 };
 
 struct sl_agg_spec {
@@ -83,6 +84,8 @@ struct sl_agg_spec {
 	struct sl_expr *arg; /* NULL for count(*) */
 	enum sl_type type;   /* result type */
 	char name[SL_NAME_MAX];
+	/* APPROX_COUNT_DISTINCT: Spark's relativeSD; 0 means its default 0.05 */
+	double rsd;
 };
 
 enum sl_output_mode {

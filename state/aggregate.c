@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hll.h"
 #include "shard.h"
 
 /* A MIN/MAX of STRING's state. */
@@ -40,15 +41,22 @@ static enum sl_type result_type(enum sl_agg_fn fn, enum sl_type arg)
 	case SL_AGG_MAX:
 		return arg == SL_TYPE_ARRAY || (unsigned)arg >= SL_TYPE__COUNT ? SL_TYPE__COUNT
 									       : arg;
+	case SL_AGG_APPROX_COUNT_DISTINCT:
+		/* Spark hashes arrays too, but arrays never reach an aggregate here */
+		return arg == SL_TYPE_ARRAY || (unsigned)arg >= SL_TYPE__COUNT ? SL_TYPE__COUNT
+									       : SL_TYPE_BIGINT;
 	}
 	return SL_TYPE__COUNT;
 }
 
-static uint32_t value_size(enum sl_agg_fn fn, enum sl_type arg)
+static uint32_t value_size(const struct sl_agg_slot *sl)
 {
-	switch (fn) {
+	enum sl_type arg = sl->arg_type;
+	switch (sl->fn) {
 	case SL_AGG_AVG:
 		return 16;
+	case SL_AGG_APPROX_COUNT_DISTINCT:
+		return 8 * sl_hll_words(sl->hll_p);
 	case SL_AGG_MIN:
 	case SL_AGG_MAX:
 		if (arg == SL_TYPE_NULL)
@@ -85,11 +93,18 @@ struct sl_agg_layout *sl_agg_layout_create(const struct sl_agg_spec *aggs, uint3
 			sl->seen_bit = nseen++;
 		else
 			sl->seen_bit = UINT32_MAX;
+		if (sl->fn == SL_AGG_APPROX_COUNT_DISTINCT) {
+			int p = sl_hll_precision(aggs[j].rsd == 0.0 ? SL_HLL_RSD_DEFAULT
+								    : aggs[j].rsd);
+			if (p < SL_HLL_P_MIN || p > SL_HLL_P_MAX)
+				goto err_inval;
+			sl->hll_p = (uint32_t)p;
+		}
 	}
 	off = (nseen + 63) / 64 * 8;
 	for (uint32_t j = 0; j < naggs; j++) {
 		l->slots[j].off = off;
-		off += value_size(l->slots[j].fn, l->slots[j].arg_type);
+		off += value_size(&l->slots[j]);
 	}
 	l->state_size = off;
 	return l;
@@ -250,6 +265,56 @@ static int update_minmax(const struct sl_agg_slot *sl, void **states, uint32_t n
 	}
 }
 
+/* Each non-null value's Spark hash into its state's registers. */
+#define HLL_ADD_EACH(hash_of_row_i)                                                         \
+	do {                                                                                \
+		for (uint32_t i = 0; i < n; i++) {                                          \
+			if (nulls && nulls[i])                                              \
+				continue;                                                   \
+			sl_hll_add(at(states[i], off), p, (hash_of_row_i));                \
+		}                                                                           \
+	} while (0)
+
+static int update_hll(const struct sl_agg_slot *sl, void **states, uint32_t n,
+		      const struct sl_vec *a)
+{
+	const uint8_t *nulls = a->nulls;
+	const unsigned p = sl->hll_p;
+	const uint32_t off = sl->off;
+	const uint64_t seed = SL_HLL_SEED;
+
+	switch (sl->arg_type) {
+	case SL_TYPE_NULL:
+		return 0;
+	case SL_TYPE_BOOLEAN:
+		HLL_ADD_EACH(sl_hll_hash_int(a->v.b[i] != 0, seed));
+		return 0;
+	case SL_TYPE_INT:
+		HLL_ADD_EACH(sl_hll_hash_int((int32_t)a->v.i64[i], seed));
+		return 0;
+	case SL_TYPE_BIGINT:
+	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL:
+		HLL_ADD_EACH(sl_hll_hash_long(a->v.i64[i], seed));
+		return 0;
+	case SL_TYPE_DOUBLE:
+		HLL_ADD_EACH(sl_hll_hash_double(a->v.f64[i], seed));
+		return 0;
+	case SL_TYPE_STRING:
+		HLL_ADD_EACH(sl_hll_hash_bytes(a->v.str[i].ptr, a->v.str[i].len, seed));
+		return 0;
+	case SL_TYPE_WINDOW:
+		/* a struct: each field's hash seeds the next (Spark's hash of a row) */
+		HLL_ADD_EACH(sl_hll_hash_long(a->v.win[i].end,
+					      sl_hll_hash_long(a->v.win[i].start, seed)));
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+#undef HLL_ADD_EACH
+
 int sl_agg_update(const struct sl_agg_layout *l, void **states, uint32_t n,
 		  const struct sl_vec *args, struct sl_shard *arena_owner)
 {
@@ -303,6 +368,12 @@ int sl_agg_update(const struct sl_agg_layout *l, void **states, uint32_t n,
 		case SL_AGG_MIN:
 		case SL_AGG_MAX: {
 			int rc = update_minmax(sl, states, n, a, arena_owner);
+			if (rc < 0)
+				return rc;
+			break;
+		}
+		case SL_AGG_APPROX_COUNT_DISTINCT: {
+			int rc = update_hll(sl, states, n, a);
 			if (rc < 0)
 				return rc;
 			break;
@@ -370,6 +441,9 @@ int sl_agg_merge(const struct sl_agg_layout *l, void *dst, const void *src,
 			set_seen(dst, bit);
 			break;
 		}
+		case SL_AGG_APPROX_COUNT_DISTINCT:
+			sl_hll_merge(at(dst, off), cat(src, off), sl->hll_p);
+			break;
 		}
 	}
 	return 0;
@@ -387,6 +461,7 @@ int sl_agg_result(const struct sl_agg_layout *l, const void *state, uint32_t j,
 	switch (sl->fn) {
 	case SL_AGG_COUNT_STAR:
 	case SL_AGG_COUNT:
+	case SL_AGG_APPROX_COUNT_DISTINCT:
 		is_null = false;
 		break;
 	case SL_AGG_AVG:
@@ -415,6 +490,9 @@ int sl_agg_result(const struct sl_agg_layout *l, const void *state, uint32_t j,
 	case SL_AGG_AVG:
 		out->v.f64[row] = *(const double *)cat(state, off) /
 				  (double)*(const int64_t *)cat(state, off + 8);
+		return 0;
+	case SL_AGG_APPROX_COUNT_DISTINCT:
+		out->v.i64[row] = sl_hll_estimate(cat(state, off), sl->hll_p);
 		return 0;
 	default:
 		break;

@@ -1,6 +1,7 @@
 /*
  * aggregate.h — the aggregate functions of a query (count, sum, avg, min,
- * max) over per-group states that live in shard entries (state/shard.h).
+ * max, approx_count_distinct) over per-group states that live in shard
+ * entries (state/shard.h).
  *
  * A layout, made once per query from the plan's sl_agg_spec list and then
  * read-only (shared by every aggregator core), places each aggregate's
@@ -23,12 +24,19 @@
  *           16     MIN/MAX of STRING: pointer into the shard's arena, uint32
  *                  length, uint32 block size (0: no block)
  *           0      MIN/MAX of NULL (always NULL)
+ *           8*W'   APPROX_COUNT_DISTINCT: HyperLogLog++ registers, Spark's
+ *                  layout (state/hll.h): W' = 2^p / 10 + 1 words, p from
+ *                  the spec's rsd (416 bytes at the default rsd 0.05)
  *
  * Semantics (Spark SQL, non-ANSI): count(*) counts rows, count(x) non-null
  * x; sum of INT/BIGINT is BIGINT, of DOUBLE is DOUBLE, NULL when no non-null
  * input; avg is DOUBLE (inputs as doubles), NULL when none; min/max order
  * booleans false < true, doubles with NaN above everything and -0.0 equal
  * to 0.0, strings by unsigned bytes then length; NULL when no input.
+ * approx_count_distinct(x[, rsd]) is BIGINT, never NULL (0 without input),
+ * Spark's HyperLogLog++ estimate of the distinct non-null x (state/hll.h);
+ * it takes every type but ARRAY; its merge is register-wise max, so
+ * partial states from combiners merge into exactly the sketch of the union.
  */
 #ifndef SL_AGGREGATE_H
 #define SL_AGGREGATE_H
@@ -46,6 +54,7 @@ struct sl_agg_slot {
 	enum sl_type result_type; /* Spark's, checked against the spec's */
 	uint32_t off;             /* bytes from the start of the state */
 	uint32_t seen_bit;        /* SUM/MIN/MAX: bit in the seen bitmap */
+	uint32_t hll_p;           /* APPROX_COUNT_DISTINCT: precision, 2^p registers */
 };
 
 /* Made by sl_agg_layout_create, owned by whoever made it; read-only after. */
@@ -57,8 +66,9 @@ struct sl_agg_layout {
 
 /* The layout for aggs[0..naggs) (each spec's arg->type is its argument
  * type; arg is NULL for count(*)). NULL + errno: EINVAL when an argument
- * type does not fit the function (sum of STRING, min of ARRAY, ...) or the
- * spec's result type is not Spark's; ENOMEM. */
+ * type does not fit the function (sum of STRING, min of ARRAY, ...), the
+ * spec's result type is not Spark's, or an approx_count_distinct rsd gives
+ * a precision outside SL_HLL_P_MIN..SL_HLL_P_MAX; ENOMEM. */
 struct sl_agg_layout *sl_agg_layout_create(const struct sl_agg_spec *aggs, uint32_t naggs);
 void sl_agg_layout_destroy(struct sl_agg_layout *l);
 

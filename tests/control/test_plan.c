@@ -978,8 +978,9 @@ static const struct err_case expr_errors[] = {
 	 "line 3, column 21: substr expects an INT argument here, got BOOLEAN"},
 	{EXPR_PRE "lowr(s) FROM nums", "line 3, column 11: unknown function 'lowr'; did you mean lower?"},
 	{EXPR_PRE "frobnicate(s) FROM nums",
-	 "line 3, column 11: unknown function 'frobnicate' (functions: avg, char_length, "
-	 "character_length, coalesce, concat, count, explode, if, lcase, length, lower, max, mean, min, "
+	 "line 3, column 11: unknown function 'frobnicate' (functions: approx_count_distinct, avg, "
+	 "char_length, character_length, coalesce, concat, count, explode, if, lcase, length, lower, "
+	 "max, mean, min, "
 	 "size, split, substr, substring, sum, to_timestamp, trim, ucase, upper, window)"},
 	{EXPR_PRE "wrd FROM nums",
 	 "line 3, column 11: unknown column 'wrd' (columns: i, l, d, s, b, ts)"},
@@ -1488,4 +1489,74 @@ Test(plan, timestamp_and_interval_types)
 		    "line 2, column 70: the pattern of to_timestamp must be a string literal such as "
 		    "'yyyy-MM-dd HH:mm:ss'",
 		    "to_timestamp pattern");
+}
+
+/* approx_count_distinct(x[, rsd]): Spark's HyperLogLogPlusPlus. Its name
+ * leaves out the rsd (Spark's expression has one child); rsd is a double
+ * literal whose precision ceil(2 log2(1.106 / rsd)) is at least 4 (Spark's
+ * require) and at most 18 (sluice's bound on a group's memory). */
+Test(plan, approx_count_distinct)
+{
+	struct sl_program *prog = compile_ok(
+		NUMS "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS\n"
+		     "SELECT approx_count_distinct(s), approx_count_distinct(s, 0.01) AS a1, "
+		     "approx_count_distinct(s, 0.05), approx_count_distinct(d, 1e-2), "
+		     "approx_count_distinct(NULL), count(*) FROM nums");
+	const struct sl_plan *p = prog->plans[0];
+	cr_assert_eq(p->naggs, 5, "approx_count_distinct(s, 0.05) is approx_count_distinct(s)");
+	static const struct {
+		const char *name;
+		double rsd;
+	} want[] = {
+		{"approx_count_distinct(s)", 0.05},  {"approx_count_distinct(s)", 0.01},
+		{"approx_count_distinct(d)", 0.01},  {"approx_count_distinct(NULL)", 0.05},
+	};
+	for (uint32_t i = 0; i < 4; i++) {
+		cr_expect_eq(p->aggs[i].fn, SL_AGG_APPROX_COUNT_DISTINCT, "agg %u", i);
+		cr_expect_eq(p->aggs[i].type, SL_TYPE_BIGINT, "agg %u", i);
+		cr_expect_str_eq(p->aggs[i].name, want[i].name, "agg %u", i);
+		cr_expect_eq(p->aggs[i].rsd, want[i].rsd, "agg %u", i);
+	}
+	cr_expect_eq(p->aggs[3].arg->type, SL_TYPE_INT, "a bare NULL is an INT that is always null");
+	cr_assert_eq(p->out_schema.ncols, 6);
+	const char *names[] = {"approx_count_distinct(s)", "a1", "approx_count_distinct(s)",
+			       "approx_count_distinct(d)", "approx_count_distinct(NULL)", "count(1)"};
+	for (uint32_t i = 0; i < 6; i++) {
+		cr_expect_str_eq(p->out_schema.cols[i].name, names[i], "column %u", i);
+		cr_expect_eq(p->out_schema.cols[i].type, SL_TYPE_BIGINT, "column %u", i);
+	}
+	sl_program_free(prog);
+
+#define ACD_PRE NUMS "CREATE SINK o WITH (connector = 'console', output_mode = 'complete')\nAS SELECT "
+	static const struct err_case errors[] = {
+		{ACD_PRE "approx_count_distinct(s, 0.5) FROM nums",
+		 "line 3, column 36: HLL++ requires at least 4 bits for addressing. Use a lower error, "
+		 "at most 39%."},
+		{ACD_PRE "approx_count_distinct(s, 1) FROM nums",
+		 "line 3, column 36: The second argument should be a double literal."},
+		{ACD_PRE "approx_count_distinct(s, d) FROM nums",
+		 "line 3, column 36: The second argument should be a double literal."},
+		{ACD_PRE "approx_count_distinct(s, 0.001) FROM nums",
+		 "line 3, column 36: approx_count_distinct: a relative error of 0.001 needs 2^21 "
+		 "registers per group; sluice keeps at most 2^18 (209720 bytes per group): use an "
+		 "error of at least 0.0022"},
+		{ACD_PRE "approx_count_distinct() FROM nums",
+		 "line 3, column 11: approx_count_distinct expects 1 or 2 arguments, got 0"},
+		{ACD_PRE "approx_count_distinct(s, 0.1, 2) FROM nums",
+		 "line 3, column 11: approx_count_distinct expects 1 or 2 arguments, got 3"},
+		{ACD_PRE "approx_count_distinct(*) FROM nums",
+		 "line 3, column 33: '*' is only allowed as count(*), not in approx_count_distinct(...)"},
+		{ACD_PRE "approx_count_distinct(DISTINCT s) FROM nums",
+		 "line 3, column 11: Distinct aggregations are not supported on streaming "
+		 "DataFrames/Datasets. Consider using approx_count_distinct() instead."},
+		{ACD_PRE "count(DISTINCT s) FROM nums",
+		 "line 3, column 11: Distinct aggregations are not supported on streaming "
+		 "DataFrames/Datasets. Consider using approx_count_distinct() instead."},
+		{ACD_PRE "approx_count_distinct(approx_count_distinct(s)) FROM nums",
+		 "line 3, column 33: It is not allowed to use an aggregate function in the argument of "
+		 "another aggregate function. Please use the inner aggregate function in a sub-query."},
+	};
+#undef ACD_PRE
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		compile_err(errors[i].sql, errors[i].msg, "approx_count_distinct error");
 }
