@@ -574,7 +574,9 @@ static void run_loop(struct engine *e)
 			bool drained = all_drained(e);
 			bool fresh = rows_published(e) > e->rows_done;
 			bool at_end = stopping ? drained
-					       : (sink->trigger == SL_TRIGGER_AVAILABLE_NOW && drained);
+					       : ((sink->trigger == SL_TRIGGER_AVAILABLE_NOW ||
+						   e->opts->until_drained) &&
+						  drained);
 			double now = now_s();
 			if (at_end) {
 				if (!fresh && !e->no_data_due)

@@ -20,6 +20,9 @@ struct sl_engine_opts {
 	 * stop: sources stop, the last epoch is finished and written. Raised
 	 * a second time (value >= 2): leave at once. May be NULL. */
 	volatile sig_atomic_t *stop;
+	/* Stop cleanly once every source has ended (and the batches it made
+	 * due, no-data batches included, are written), with any trigger. */
+	bool until_drained;
 };
 
 /* What a finished run counted, summed over cores. */

@@ -49,6 +49,8 @@ static const char usage[] =
 	"\n"
 	"options for run and demo:\n"
 	"  --stats               print counters (stat NAME VALUE) on stderr at the end\n"
+	"  --until-drained       stop cleanly once every source has ended and its last batch\n"
+	"                        is written, whatever the trigger (benchmarks, tests)\n"
 	"  --ingest-cores LIST   CPUs for ingest threads, one thread per entry, e.g. 0 or 0-3 or 0,2 (SET ingest_cores)\n"
 	"  --agg-cores LIST      CPUs for aggregator threads (SET agg_cores)\n"
 	"  --shards N            state shards, Spark's spark.sql.shuffle.partitions (SET shards)\n"
@@ -83,6 +85,7 @@ struct cli {
 	const char *cmd;
 	const char *file;
 	bool stats;
+	bool until_drained;
 	const char *ingest_cores, *agg_cores;
 	long shards;
 	struct sl_gen_params gen;
@@ -185,7 +188,8 @@ static void *run_job(void *arg)
 {
 	struct job *j = arg;
 	struct sl_engine_opts o = {
-		.out = stdout, .log = stderr, .stats = j->cli->stats, .stop = &stop_requested};
+		.out = stdout, .log = stderr, .stats = j->cli->stats, .stop = &stop_requested,
+		.until_drained = j->cli->until_drained};
 	j->status = sl_engine_run(j->plan, &o, NULL);
 	return NULL;
 }
@@ -682,6 +686,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "--stats") == 0) {
 			c.stats = true;
+		} else if (strcmp(a, "--until-drained") == 0) {
+			c.until_drained = true;
 		} else if (strcmp(a, "--ingest-cores") == 0 || strcmp(a, "--agg-cores") == 0 ||
 			   strcmp(a, "--shards") == 0 || strcmp(a, "--words") == 0 ||
 			   strcmp(a, "--words-per-line") == 0 || strcmp(a, "--rows") == 0 ||

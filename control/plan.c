@@ -1979,11 +1979,15 @@ static struct sl_expr *build_agg_call(struct bctx *b, const struct sl_ast *a)
 		spec.type = SL_TYPE_BIGINT;
 		spec.rsd = SL_HLL_RSD_DEFAULT;
 		if (a->nargs == 2) {
-			const struct sl_ast *r = a->args[1];
-			if (r->kind != SL_AST_LITERAL || r->lit.type != SL_TYPE_DOUBLE)
+			const struct sl_ast *r = a->args[1], *lit = r;
+			/* Spark's grammar reads -0.1 as one (negative) literal */
+			bool neg = r->kind == SL_AST_OP && r->op == SL_AOP_NEG && r->nargs == 1;
+			if (neg)
+				lit = r->args[0];
+			if (lit->kind != SL_AST_LITERAL || lit->lit.type != SL_TYPE_DOUBLE)
 				return cerr(c, r->line, r->column,
 					    "The second argument should be a double literal.");
-			spec.rsd = r->lit.v.f64;
+			spec.rsd = neg ? -lit->lit.v.f64 : lit->lit.v.f64;
 			int p = sl_hll_precision(spec.rsd);
 			if (p < SL_HLL_P_MIN)
 				return cerr(c, r->line, r->column,

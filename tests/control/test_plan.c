@@ -1532,6 +1532,9 @@ Test(plan, approx_count_distinct)
 		{ACD_PRE "approx_count_distinct(s, 0.5) FROM nums",
 		 "line 3, column 36: HLL++ requires at least 4 bits for addressing. Use a lower error, "
 		 "at most 39%."},
+		{ACD_PRE "approx_count_distinct(s, -0.01) FROM nums",
+		 "line 3, column 36: HLL++ requires at least 4 bits for addressing. Use a lower error, "
+		 "at most 39%."},
 		{ACD_PRE "approx_count_distinct(s, 1) FROM nums",
 		 "line 3, column 36: The second argument should be a double literal."},
 		{ACD_PRE "approx_count_distinct(s, d) FROM nums",
