@@ -117,4 +117,29 @@ for bad in 'soon' '5 parsecs'; do
 	}
 done
 it_log "trigger = 'soon' / '5 parsecs': refused with exit 2 at the value's line and column: ok"
+
+# 4. --until-drained: an interval trigger over a paced source that ends
+# (generator, 3000 rows at 10000 rows/s: about 0.3 s): several batches, then
+# a clean stop (exit 0) once the source has ended, with the full counts in
+# the last batch.
+"$SLUICE" gen-text --words 50 --words-per-line 4 --rows 3000 --seed 5 >"$IT_TMP/ud.txt" ||
+	it_fail "gen-text failed"
+it_expected_counts "$IT_TMP/ud.txt" >"$IT_TMP/ud.want"
+cat >"$IT_TMP/ud.sql" <<'SQL'
+CREATE SOURCE lines
+  WITH (connector = 'generator', words = 50, words_per_line = 4, rows = 3000, seed = 5,
+        rows_per_second = 10000);
+CREATE SINK c WITH (connector = 'console', output_mode = 'complete', trigger = '50 milliseconds',
+                    num_rows = 1000)
+AS SELECT word, count(*) AS count FROM (SELECT explode(split(value, ' ')) AS word FROM lines)
+   GROUP BY word ORDER BY word;
+SQL
+rc=0
+timeout 30 "$SLUICE" run "$IT_TMP/ud.sql" --until-drained >"$IT_TMP/ud.out" 2>"$IT_TMP/ud.err" || rc=$?
+((rc == 0)) || { cat "$IT_TMP/ud.err" >&2; it_fail "--until-drained: sluice exited $rc (expected 0)"; }
+nb=$(it_count_batches "$IT_TMP/ud.out")
+((nb >= 2)) || it_fail "--until-drained: $nb batch(es); a 0.3 s input with a 50 ms trigger makes several"
+it_last_table "$IT_TMP/ud.out" >"$IT_TMP/ud.got"
+it_same "$IT_TMP/ud.want" "$IT_TMP/ud.got" "--until-drained: the last batch's counts"
+it_log "--until-drained: $nb batches, then a clean stop with the full counts: ok"
 exit 0
