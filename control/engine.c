@@ -467,6 +467,10 @@ static void finish_epoch(struct engine *e)
 		     strerror(-rc));
 	e->st.batches++;
 	e->st.output_rows += b->nrows;
+	if (e->st.state_rows > e->st.peak_state_rows) {
+		e->st.peak_state_rows = e->st.state_rows;
+		e->st.peak_state_memory = e->st.state_memory;
+	}
 	if (e->plan->source.watermark_col >= 0 && e->plan->has_agg) {
 		/* one line per batch: where event time stands (Spark's
 		 * progress: eventTime.watermark, numRowsDroppedByWatermark) */
@@ -621,6 +625,8 @@ static void print_stats(struct engine *e)
 	fprintf(f, "stat output_rows %" PRIu64 "\n", s->output_rows);
 	fprintf(f, "stat state_rows %" PRIu64 "\n", s->state_rows);
 	fprintf(f, "stat state_memory_bytes %" PRIu64 "\n", s->state_memory);
+	fprintf(f, "stat peak_state_rows %" PRIu64 "\n", s->peak_state_rows);
+	fprintf(f, "stat peak_state_memory_bytes %" PRIu64 "\n", s->peak_state_memory);
 	if (e->plan->source.watermark_col >= 0 && e->plan->has_agg) {
 		fprintf(f, "stat watermark_us %" PRId64 "\n", s->watermark_us);
 		fprintf(f, "stat rows_dropped_by_watermark %" PRIu64 "\n",

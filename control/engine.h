@@ -35,6 +35,9 @@ struct sl_engine_stats {
 	uint64_t output_rows;
 	uint64_t state_rows;
 	uint64_t state_memory;
+	/* the largest state any batch ended with, and its memory then */
+	uint64_t peak_state_rows;
+	uint64_t peak_state_memory;
 	/* event time: the watermark in force at the last batch (W_e,
 	 * microseconds; 0 until it moves), rows dropped as later than it,
 	 * groups evicted as final, batches run without input to let the
