@@ -11,7 +11,7 @@
 #       (every row in 3 windows);
 #   (c) the tumbling query in complete mode (nothing evicted);
 # every one: sum(amount), count(*) per (window, store, counter), trigger
-# '500 milliseconds', --until-drained, --ingest-cores 0 --agg-cores 1.
+# '100 milliseconds', --until-drained, --ingest-cores 0 --agg-cores 1.
 # The sales source computes each row as it goes (no pregeneration), so the
 # figures include making the rows; (g) measures that alone: the same
 # source into SELECT count(*).
@@ -39,7 +39,7 @@ retail_sql() {
 		printf "CREATE SINK o WITH (connector = 'console', output_mode = 'complete', trigger = 'available_now')\nAS %s;\n" "$sel"
 		return
 	fi
-	printf "CREATE SINK o WITH (connector = 'console', output_mode = '%s', trigger = '500 milliseconds', num_rows = 1)\nAS SELECT window(%s) AS w, store, counter, sum(amount) AS total, count(*) AS n\n   FROM sales GROUP BY window(%s), store, counter;\n" "$mode" "$wargs" "$wargs"
+	printf "CREATE SINK o WITH (connector = 'console', output_mode = '%s', trigger = '100 milliseconds', num_rows = 1)\nAS SELECT window(%s) AS w, store, counter, sum(amount) AS total, count(*) AS n\n   FROM sales GROUP BY window(%s), store, counter;\n" "$mode" "$wargs" "$wargs"
 }
 
 retail_run() { # NAME SQLFILE

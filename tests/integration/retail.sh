@@ -189,7 +189,9 @@ it_log "(c) --dir: 4 whole files, no temporary left; --to: the same bytes"
 for mode in update append; do
 	args=(demo retail)
 	[[ $mode == append ]] && args+=(--mode append)
-	timeout -s INT -k 10 --preserve-status 4 "$SLUICE" "${args[@]}" \
+	# --foreground: timeout signals sluice alone, once (otherwise it also
+	# signals its process group, and a second SIGINT stops sluice at once)
+	timeout --foreground -s INT -k 10 --preserve-status 4 "$SLUICE" "${args[@]}" \
 		>"$IT_TMP/d.$mode.out" 2>"$IT_TMP/d.$mode.err"
 	rc=$?
 	((rc == 0)) || { cat "$IT_TMP/d.$mode.err" >&2; it_fail "(d) demo retail ($mode): exit $rc after Ctrl-C"; }
