@@ -187,7 +187,12 @@ static int setup(struct engine *e)
 	uint32_t slots = set->ring_slots ? next_pow2(set->ring_slots) : 32;
 	/* every consumer may hold a full ring, and each has an open block */
 	uint32_t blocks = set->blocks_per_core ? set->blocks_per_core : e->ndest * (slots + 2) + 2;
-	uint32_t ret_slots = next_pow2(blocks + 1);
+	/* an ingest core's pool is `blocks` row blocks plus as many partial
+	 * blocks when it combines: the return ring must hold them all (it was
+	 * sized for the row blocks alone, and a busy ingest core that left its
+	 * returned blocks unclaimed overflowed it: "aggregator core stopped:
+	 * No space left on device" in tools/bench retail) */
+	uint32_t ret_slots = next_pow2(2 * blocks + 1);
 	uint32_t links = e->nin * e->ndest;
 
 	e->data = calloc(links, sizeof(*e->data));
