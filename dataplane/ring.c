@@ -14,7 +14,11 @@ struct sl_ring *sl_ring_create(uint32_t slots)
 	if (r == NULL)
 		goto err_ring;
 	memset(r, 0, sizeof(*r));
-	r->slots = aligned_alloc(SL_CACHE_LINE, (size_t)slots * sizeof(*r->slots));
+	/* aligned_alloc wants a size that is a multiple of the alignment (C11;
+	 * ASan enforces it): a 2-slot ring is 32 bytes */
+	size_t bytes = (size_t)slots * sizeof(*r->slots);
+	bytes = (bytes + SL_CACHE_LINE - 1) & ~(size_t)(SL_CACHE_LINE - 1);
+	r->slots = aligned_alloc(SL_CACHE_LINE, bytes);
 	if (r->slots == NULL)
 		goto err_slots;
 	r->mask = slots - 1;
