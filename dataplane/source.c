@@ -7,11 +7,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "registry.h"
 
@@ -167,4 +169,31 @@ int sl_parse_size(const char *s, uint64_t *out)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+uint64_t sl_source_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int sl_source_wait_until(struct sl_ingest *in, uint64_t until_ns)
+{
+	for (;;) {
+		if (sl_ingest_should_stop(in))
+			return -ECANCELED;
+		uint64_t now = sl_source_now_ns();
+		if (now >= until_ns)
+			return 0;
+		uint64_t d = until_ns - now;
+		struct timespec ts = {.tv_sec = (time_t)(d / 1000000000ULL),
+				      .tv_nsec = (long)(d % 1000000000ULL)};
+		struct pollfd pfd = {.fd = sl_ingest_wake_fd(in), .events = POLLIN};
+		if (ppoll(&pfd, 1, &ts, NULL) > 0) {
+			sl_ingest_wake_ack(in);
+			if (sl_ingest_poll(in) == -ECANCELED)
+				return -ECANCELED;
+		}
+	}
 }

@@ -122,4 +122,18 @@ int sl_parse_interval(const char *s, uint64_t *us_out);
  * 0 or -EINVAL. */
 int sl_parse_size(const char *s, uint64_t *out);
 
+/* --- pacing, for sources that hand rows over at a rate --- */
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t sl_source_now_ns(void);
+/* When row g of a run that started at `start_ns` is due at `rps` rows a second. */
+static inline uint64_t sl_source_due_ns(uint64_t start_ns, uint64_t g, uint64_t rps)
+{
+	return start_ns + (uint64_t)((unsigned __int128)g * 1000000000ULL / rps);
+}
+/* Sleep until `until_ns` (CLOCK_MONOTONIC), answering the engine's cuts
+ * meanwhile (sl_ingest_wake_fd, sl_ingest_poll) so that a waiting source
+ * never delays an epoch. 0, or -ECANCELED when the engine is stopping. */
+int sl_source_wait_until(struct sl_ingest *in, uint64_t until_ns);
+
 #endif

@@ -411,39 +411,8 @@ err_close:
 	return NULL;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
-/* Sleep until `until` (CLOCK_MONOTONIC ns) or the engine wants attention.
- * 0, or -ECANCELED when the engine is stopping. */
-static int wait_until(struct sl_ingest *in, uint64_t until)
-{
-	for (;;) {
-		uint64_t now = now_ns();
-		if (now >= until)
-			return 0;
-		uint64_t d = until - now;
-		struct timespec ts = {.tv_sec = (time_t)(d / 1000000000ULL),
-				      .tv_nsec = (long)(d % 1000000000ULL)};
-		struct pollfd pfd = {.fd = sl_ingest_wake_fd(in), .events = POLLIN};
-		int r = ppoll(&pfd, 1, &ts, NULL);
-		if (r > 0) {
-			sl_ingest_wake_ack(in);
-			if (sl_ingest_poll(in) == -ECANCELED)
-				return -ECANCELED;
-		}
-	}
-}
 
-/* When global line g is due in a paced run. */
-static uint64_t due_ns(uint64_t start, uint64_t g, uint64_t rps)
-{
-	return start + (uint64_t)((unsigned __int128)g * 1000000000ULL / rps);
-}
 
 static int gen_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 {
@@ -458,7 +427,7 @@ static int gen_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 		return 0;
 	struct sl_vec *col = &batch->cols[0];
 	const uint64_t n = s->n_ingest, rps = s->p.rows_per_second;
-	const uint64_t start = now_ns();
+	const uint64_t start = sl_source_now_ns();
 	/* this thread's lines: the k-th is global line first + k*step, up to
 	 * (not including) global line `last` (UINT64_MAX: unbounded) */
 	uint64_t first = idx, step = n, last = s->total ? s->total : UINT64_MAX;
@@ -475,11 +444,11 @@ static int gen_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 	while (g < last) {
 		uint32_t row = batch->nrows;
 		char *o = s->scratch[idx];
-		uint64_t now = rps ? now_ns() : 0;
+		uint64_t now = rps ? sl_source_now_ns() : 0;
 		while (row < SL_INGEST_BATCH_ROWS && g < last) {
 			/* pacing: this thread's mine-th line stands for global
 			 * position mine*n + idx in the stream's timeline */
-			if (rps && due_ns(start, mine * n + idx, rps) > now)
+			if (rps && sl_source_due_ns(start, mine * n + idx, rps) > now)
 				break;
 			size_t len;
 			const char *line;
@@ -506,7 +475,7 @@ static int gen_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 		batch->nrows = row;
 		if (row > 0 && sl_ingest_commit(in) == -ECANCELED)
 			return 0;
-		if (g < last && rps && wait_until(in, due_ns(start, mine * n + idx, rps)) < 0)
+		if (g < last && rps && sl_source_wait_until(in, sl_source_due_ns(start, mine * n + idx, rps)) < 0)
 			return 0;
 	}
 	return 0;

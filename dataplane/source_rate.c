@@ -300,12 +300,6 @@ struct sl_source {
 	uint64_t start_ns;   /* CLOCK_MONOTONIC at the same instant */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static struct sl_source *rate_open(const struct sl_source_spec *spec,
 				   const struct sl_settings *set, uint32_t n_ingest, char *err,
@@ -329,7 +323,7 @@ static struct sl_source *rate_open(const struct sl_source_spec *spec,
 	 * row is never out before its timestamp (start_us <= the real start) */
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
-	s->start_ns = now_ns();
+	s->start_ns = sl_source_now_ns();
 	s->start_us = ((int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000) * 1000;
 	return s;
 }
@@ -339,27 +333,6 @@ static void rate_close(struct sl_source *s)
 	free(s);
 }
 
-/* Sleep until `until` (CLOCK_MONOTONIC ns) or the engine wants attention.
- * 0, or -ECANCELED when the engine is stopping. */
-static int wait_until(struct sl_ingest *in, uint64_t until)
-{
-	for (;;) {
-		if (sl_ingest_should_stop(in))
-			return -ECANCELED;
-		uint64_t now = now_ns();
-		if (now >= until)
-			return 0;
-		uint64_t d = until - now;
-		struct timespec ts = {.tv_sec = (time_t)(d / 1000000000ULL),
-				      .tv_nsec = (long)(d % 1000000000ULL)};
-		struct pollfd pfd = {.fd = sl_ingest_wake_fd(in), .events = POLLIN};
-		if (ppoll(&pfd, 1, &ts, NULL) > 0) {
-			sl_ingest_wake_ack(in);
-			if (sl_ingest_poll(in) == -ECANCELED)
-				return -ECANCELED;
-		}
-	}
-}
 
 /* Where a thread stands in the stream: the second of its next value and
  * that second's rows [first, end), so that the due time of increasing
@@ -417,7 +390,7 @@ static int rate_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 	struct rate_cursor cur;
 	cursor_seek(&cur, s, v);
 	while (v < s->end) {
-		uint64_t now_us = (now_ns() - s->start_ns) / 1000;
+		uint64_t now_us = (sl_source_now_ns() - s->start_ns) / 1000;
 		uint32_t row = batch->nrows;
 		uint64_t due = 0;
 		while (row < SL_INGEST_BATCH_ROWS && v < s->end) {
@@ -442,7 +415,7 @@ static int rate_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 		batch->nrows = row;
 		if (row > 0 && sl_ingest_commit(in) == -ECANCELED)
 			return 0;
-		if (v < s->end && due > now_us && wait_until(in, deadline_ns(s, due)) < 0)
+		if (v < s->end && due > now_us && sl_source_wait_until(in, deadline_ns(s, due)) < 0)
 			return 0;
 	}
 	return 0;

@@ -532,39 +532,8 @@ static struct sl_source *sales_open(const struct sl_source_spec *spec,
 	return s;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
-/* Sleep until `until` (CLOCK_MONOTONIC ns) or the engine wants attention.
- * 0, or -ECANCELED when the engine is stopping. */
-static int wait_until(struct sl_ingest *in, uint64_t until)
-{
-	for (;;) {
-		uint64_t now = now_ns();
-		if (now >= until)
-			return 0;
-		uint64_t d = until - now;
-		struct timespec ts = {.tv_sec = (time_t)(d / 1000000000ULL),
-				      .tv_nsec = (long)(d % 1000000000ULL)};
-		struct pollfd pfd = {.fd = sl_ingest_wake_fd(in), .events = POLLIN};
-		int r = ppoll(&pfd, 1, &ts, NULL);
-		if (r > 0) {
-			sl_ingest_wake_ack(in);
-			if (sl_ingest_poll(in) == -ECANCELED)
-				return -ECANCELED;
-		}
-	}
-}
 
-/* When global row g is due in a paced run. */
-static uint64_t due_ns(uint64_t start, uint64_t g, uint64_t rps)
-{
-	return start + (uint64_t)((unsigned __int128)g * 1000000000ULL / rps);
-}
 
 /* The length of the row's CSV line without writing it: the bytes a row
  * stands for in the stats, as `sluice gen-sales` prints it. */
@@ -599,7 +568,7 @@ static int sales_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 		return 0;
 	const uint64_t n = s->n_ingest, rps = s->p.rows_per_second;
 	const uint64_t last = s->p.rows ? s->p.rows : UINT64_MAX;
-	const uint64_t start = now_ns();
+	const uint64_t start = sl_source_now_ns();
 	/* a paced thread wakes when about 10 ms of its rows are due, not for
 	 * every row: fewer wake-ups, and fewer tiny batches under the default
 	 * trigger */
@@ -609,11 +578,11 @@ static int sales_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 	uint64_t mine = 0; /* rows this thread has emitted */
 	while (g < last) {
 		uint32_t row = batch->nrows;
-		uint64_t now = rps ? now_ns() : 0;
+		uint64_t now = rps ? sl_source_now_ns() : 0;
 		uint64_t bytes = 0;
 		while (row < SL_INGEST_BATCH_ROWS && g < last) {
 			/* this thread's mine-th row is global row mine*n + idx */
-			if (rps && due_ns(start, mine * n + idx, rps) > now)
+			if (rps && sl_source_due_ns(start, mine * n + idx, rps) > now)
 				break;
 			struct sl_sale sale;
 			sl_sales_row(&s->p, g, &sale);
@@ -650,7 +619,7 @@ static int sales_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 		if (g < last && rps) {
 			uint64_t left = (last - 1 - g) / n + 1; /* this thread's rows to come */
 			uint64_t k = left < wake_rows ? left : wake_rows;
-			if (wait_until(in, due_ns(start, (mine + k - 1) * n + idx, rps)) < 0)
+			if (sl_source_wait_until(in, sl_source_due_ns(start, (mine + k - 1) * n + idx, rps)) < 0)
 				return 0;
 		}
 	}
