@@ -442,5 +442,5 @@ size_t sl_format_interval(int64_t us, char *buf, size_t len)
 	int n = snprintf(buf, len, "INTERVAL '%s%" PRIu64 " %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64
 			 "%s' DAY TO SECOND",
 			 us < 0 ? "-" : "", secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60, f);
-	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+	return n < 0 ? 0 : (size_t)n;
 }

@@ -4,7 +4,7 @@
  * show() cell for any type.
  *
  * The fixed-buffer formatters (sl_format_double, sl_format_timestamp,
- * sl_format_i64) never allocate and may run on the hot path (CAST to
+ * sl_format_interval, sl_format_i64) never allocate and may run on the hot path (CAST to
  * STRING). Like snprintf they return the length the text needs; when that
  * is >= len the text was cut (and still NUL-terminated when len > 0).
  * SL_FORMAT_MAX bytes are always enough for any of them.
@@ -20,8 +20,9 @@
 
 #include "types.h"
 
-/* Longest text of a double, timestamp or integer, with its NUL. */
-#define SL_FORMAT_MAX 40
+/* Longest text of a double, timestamp, interval or integer, with its NUL
+ * (an interval: "INTERVAL '-106751991 04:00:54.775808' DAY TO SECOND"). */
+#define SL_FORMAT_MAX 64
 
 /* Java's Double.toString (JDK 19+ shortest round-trip digits): "1.0", "0.1",
  * "1234567.0", "1.0E7", "1.234E-5", "4.9E-324", "NaN", "Infinity",

@@ -272,3 +272,35 @@ Test(format, cells_of_arrays)
 	cr_expect_str_eq(cell(&nested, 0, &sb), "[[a, b, NULL], [c]]");
 	sl_strbuf_free(&sb);
 }
+
+Test(format, intervals_and_windows_as_spark_shows_them)
+{
+	static const struct {
+		int64_t us;
+		const char *want;
+	} c[] = {
+		{600000000LL, "INTERVAL '0 00:10:00' DAY TO SECOND"},
+		{-90000000LL, "INTERVAL '-0 00:01:30' DAY TO SECOND"},
+		{90061500000LL, "INTERVAL '1 01:01:01.5' DAY TO SECOND"},
+		{1LL, "INTERVAL '0 00:00:00.000001' DAY TO SECOND"},
+		{0, "INTERVAL '0 00:00:00' DAY TO SECOND"},
+		{INT64_MIN, "INTERVAL '-106751991 04:00:54.775808' DAY TO SECOND"},
+		{INT64_MAX, "INTERVAL '106751991 04:00:54.775807' DAY TO SECOND"},
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		char buf[SL_FORMAT_MAX];
+		size_t n = sl_format_interval(c[i].us, buf, sizeof buf);
+		cr_expect_str_eq(buf, c[i].want, "case %zu", i);
+		cr_expect_eq(n, strlen(c[i].want));
+		cr_expect(n < SL_FORMAT_MAX, "case %zu fits SL_FORMAT_MAX", i);
+	}
+	/* a window is a struct: {start, end} */
+	struct sl_window w[1] = {{1704110400000000LL, 1704111300000000LL}};
+	struct sl_vec v = {.type = SL_TYPE_WINDOW, .v.win = w};
+	struct sl_strbuf sb;
+	sl_strbuf_init(&sb);
+	cr_assert_eq(sl_format_cell(&v, 0, &sb), 0);
+	cr_expect_eq(sb.len, strlen("{2024-01-01 12:00:00, 2024-01-01 12:15:00}"));
+	cr_expect(memcmp(sb.ptr, "{2024-01-01 12:00:00, 2024-01-01 12:15:00}", sb.len) == 0);
+	sl_strbuf_free(&sb);
+}

@@ -449,3 +449,58 @@ Test(key, array_columns_cannot_be_keys)
 		cr_assert(sl_key_type_supported(key_types[t]));
 	cr_assert(sl_key_type_supported(SL_TYPE_NULL));
 }
+
+Test(key, window_values_round_trip_and_their_end_is_found_in_any_column)
+{
+	/* keys (store INT, w WINDOW, s STRING) and (w WINDOW) */
+	int64_t stores[2] = {7, -1};
+	struct sl_window wins[2] = {{0, 900000000}, {-900000000, 0}};
+	struct sl_str strs[2] = {{"abc", 3}, {"", 0}};
+	uint8_t wnull[2] = {0, 1};
+	struct sl_vec cols[3] = {
+		{.type = SL_TYPE_INT, .v.i64 = stores},
+		{.type = SL_TYPE_WINDOW, .v.win = wins},
+		{.type = SL_TYPE_STRING, .v.str = strs},
+	};
+	struct sl_column_def defs[3] = {{.type = SL_TYPE_INT},
+					{.type = SL_TYPE_WINDOW},
+					{.type = SL_TYPE_STRING}};
+	struct sl_schema sch = {3, defs};
+	uint8_t buf[256];
+	size_t n = sl_key_encode(cols, 3, 0, buf, sizeof(buf));
+	cr_assert(n > 0 && n <= sizeof(buf));
+	cr_expect_eq(n, (1 + 8) + (1 + 16) + (1 + 3));
+	int64_t end = 0;
+	cr_expect_eq(sl_key_window_end(buf, n, &sch, 1, &end), 0);
+	cr_expect_eq(end, 900000000);
+	cr_expect_eq(sl_key_window_end(buf, n, &sch, 0, &end), -EINVAL, "column 0 is no window");
+	cr_expect_eq(sl_key_window_end(buf, n - 4, &sch, 1, &end), 0,
+		     "the window is read before the cut");
+	cr_expect_eq(sl_key_window_end(buf, 10, &sch, 1, &end), -EINVAL, "cut inside the window");
+
+	/* decode gives the window back */
+	struct sl_window wout[1];
+	int64_t iout[1];
+	struct sl_str sout[1];
+	uint8_t nl[3][1] = {{0}, {0}, {0}};
+	struct sl_vec out[3] = {
+		{.type = SL_TYPE_INT, .v.i64 = iout, .nulls = nl[0]},
+		{.type = SL_TYPE_WINDOW, .v.win = wout, .nulls = nl[1]},
+		{.type = SL_TYPE_STRING, .v.str = sout, .nulls = nl[2]},
+	};
+	cr_assert_eq(sl_key_decode(buf, n, &sch, out, 0), 0);
+	cr_expect_eq(wout[0].start, 0);
+	cr_expect_eq(wout[0].end, 900000000);
+
+	/* a NULL window: -ENOENT, and the burst form hashes like the row form */
+	cols[1].nulls = wnull;
+	n = sl_key_encode(cols, 3, 1, buf, sizeof(buf));
+	cr_expect_eq(sl_key_window_end(buf, n, &sch, 1, &end), -ENOENT);
+	struct sl_str keys[2];
+	uint64_t hashes[2];
+	uint8_t bbuf[512];
+	cr_assert_eq(sl_key_encode_burst(cols, 3, 0, 2, bbuf, sizeof(bbuf), keys, hashes), 2);
+	cr_expect_eq(keys[1].len, n);
+	cr_expect(memcmp(keys[1].ptr, buf, n) == 0);
+	cr_expect_eq(hashes[1], sl_key_hash(buf, n));
+}

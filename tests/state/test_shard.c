@@ -590,3 +590,31 @@ Test(shard, keys_differing_in_any_single_byte_are_distinct)
 	}
 	sl_shard_destroy(s);
 }
+
+Test(shard, entry_of_a_state_gives_its_key_and_hash_back_until_removed)
+{
+	struct sl_shard *s = sl_shard_create(16, 4);
+	cr_assert_not_null(s);
+	void *states[100];
+	char keys[100][16];
+	for (int i = 0; i < 100; i++) {
+		int n = snprintf(keys[i], sizeof(keys[i]), "key-%d", i);
+		bool is_new;
+		states[i] = sl_shard_upsert(s, 1000 + (uint64_t)i, keys[i], (uint32_t)n, &is_new);
+		cr_assert_not_null(states[i]);
+	}
+	/* growth moved slots, never entries: every state pointer still names
+	 * its entry */
+	for (int i = 0; i < 100; i++) {
+		struct sl_shard_entry e = sl_shard_entry_of(s, states[i]);
+		cr_expect_eq(e.hash, 1000 + (uint64_t)i);
+		cr_expect_eq(e.klen, strlen(keys[i]));
+		cr_expect(memcmp(e.key, keys[i], e.klen) == 0);
+		cr_expect_eq(e.state, states[i]);
+	}
+	struct sl_shard_entry e = sl_shard_entry_of(s, states[42]);
+	cr_expect_eq(sl_shard_remove(s, e.hash, e.key, e.klen), 0);
+	cr_expect_null(sl_shard_find(s, 1042, keys[42], (uint32_t)strlen(keys[42])));
+	cr_expect_eq(sl_shard_count(s), 99);
+	sl_shard_destroy(s);
+}
