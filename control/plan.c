@@ -1512,7 +1512,11 @@ static struct sl_expr *build_cast(struct bctx *b, const struct sl_ast *a)
 	struct sl_expr *e = build(b, a->args[0]);
 	if (e == NULL)
 		return NULL;
-	if (e->type == SL_TYPE_ARRAY) {
+	/* an array casts to nothing; an interval or a window only to STRING
+	 * (their text, as Spark shows them) */
+	if (e->type == SL_TYPE_ARRAY ||
+	    ((e->type == SL_TYPE_INTERVAL || e->type == SL_TYPE_WINDOW) &&
+	     a->cast_type != SL_TYPE_STRING && a->cast_type != e->type)) {
 		char tb[64];
 		cerr(b->pl->c, a->line, a->column, "cannot cast %s to %s", etype(e, tb, sizeof(tb)),
 		     sl_type_name(a->cast_type));
@@ -2056,7 +2060,7 @@ static struct sl_expr *build_agg_call(struct bctx *b, const struct sl_ast *a)
 		default: /* min, max */
 			if (e->type == SL_TYPE_NULL)
 				e = to_type(c, e, SL_TYPE_INT);
-			if (e != NULL && e->type == SL_TYPE_ARRAY) {
+			if (e != NULL && (e->type == SL_TYPE_ARRAY || e->type == SL_TYPE_WINDOW)) {
 				cerr(c, a->line, a->column, "%s of an %s is not supported", n,
 				     etype(e, tb, sizeof(tb)));
 				x_free(e);

@@ -1808,7 +1808,9 @@ static int cast_to_string(const struct sl_vec *a, uint32_t n, struct sl_eval_ctx
 						  : (struct sl_str){ "false", 5 };
 		return 0;
 	}
-	char *buf = sl_eval_ctx_alloc(ctx, (size_t)n * SL_FORMAT_MAX);
+	/* a window is two timestamps, braces and a comma */
+	const size_t room = a->type == SL_TYPE_WINDOW ? 2 * SL_FORMAT_MAX + 4 : SL_FORMAT_MAX;
+	char *buf = sl_eval_ctx_alloc(ctx, (size_t)n * room);
 	if (buf == NULL)
 		return -ENOMEM;
 	char *p = buf;
@@ -1816,6 +1818,17 @@ static int cast_to_string(const struct sl_vec *a, uint32_t n, struct sl_eval_ctx
 		if (is_null_at(a, i))
 			continue;
 		size_t l;
+		if (a->type == SL_TYPE_WINDOW) {
+			p[0] = '{';
+			l = 1 + sl_format_timestamp(a->v.win[i].start, p + 1, SL_FORMAT_MAX);
+			p[l++] = ',';
+			p[l++] = ' ';
+			l += sl_format_timestamp(a->v.win[i].end, p + l, SL_FORMAT_MAX);
+			p[l++] = '}';
+			out->v.str[i] = (struct sl_str){ p, (uint32_t)l };
+			p += l;
+			continue;
+		}
 		switch (a->type) {
 		case SL_TYPE_INT:
 		case SL_TYPE_BIGINT:
@@ -1826,6 +1839,9 @@ static int cast_to_string(const struct sl_vec *a, uint32_t n, struct sl_eval_ctx
 			break;
 		case SL_TYPE_TIMESTAMP:
 			l = sl_format_timestamp(a->v.i64[i], p, SL_FORMAT_MAX);
+			break;
+		case SL_TYPE_INTERVAL:
+			l = sl_format_interval(a->v.i64[i], p, SL_FORMAT_MAX);
 			break;
 		default:
 			return -EINVAL;

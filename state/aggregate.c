@@ -222,6 +222,7 @@ static int update_minmax(const struct sl_agg_slot *sl, void **states, uint32_t n
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
 	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL:
 		for (uint32_t i = 0; i < n; i++) {
 			if (nulls && nulls[i])
 				continue;
@@ -504,6 +505,7 @@ int sl_agg_result(const struct sl_agg_layout *l, const void *state, uint32_t j,
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
 	case SL_TYPE_TIMESTAMP:
+	case SL_TYPE_INTERVAL:
 		out->v.i64[row] = *(const int64_t *)cat(state, off);
 		return 0;
 	case SL_TYPE_DOUBLE:

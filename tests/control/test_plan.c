@@ -1563,3 +1563,23 @@ Test(plan, approx_count_distinct)
 	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
 		compile_err(errors[i].sql, errors[i].msg, "approx_count_distinct error");
 }
+
+Test(plan, interval_and_window_casts_and_aggregates)
+{
+	struct sl_program *p = compile_ok(
+		SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS\n"
+			 "SELECT store, max(ts - t2) AS gap, min(INTERVAL '1' HOUR), "
+			 "CAST(min(ts - t2) AS STRING) AS s FROM sales GROUP BY store");
+	const struct sl_plan *pl = p->plans[0];
+	cr_expect_eq(pl->out_schema.cols[1].type, SL_TYPE_INTERVAL);
+	cr_expect_eq(pl->out_schema.cols[3].type, SL_TYPE_STRING);
+	sl_program_free(p);
+	compile_err(SALES_WM "CREATE SINK o WITH (connector = 'console') AS SELECT CAST(INTERVAL '1' "
+			     "HOUR AS INT) FROM sales",
+		    "line 2, column 54: cannot cast INTERVAL DAY TO SECOND to INT", "interval to int");
+	compile_err(SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS "
+			     "SELECT store, min(window(ts, '5 minutes')) FROM sales GROUP BY store",
+		    "line 2, column 87: min of an STRUCT<start: TIMESTAMP, end: TIMESTAMP> is not "
+		    "supported",
+		    "min of a window");
+}

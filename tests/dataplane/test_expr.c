@@ -1296,3 +1296,19 @@ Test(expr, to_timestamp_with_spark_patterns)
 		sl_expr_free(e);
 	}
 }
+
+Test(expr, intervals_and_windows_cast_to_their_text)
+{
+	struct sl_expr *e = call(SL_FN_CAST, SL_TYPE_STRING, 1, lit_i64(SL_TYPE_INTERVAL, 5400000000LL));
+	struct sl_vec v = eval_ok(e, &one_row);
+	cr_expect(str_is(&v, 0, "INTERVAL '0 01:30:00' DAY TO SECOND"));
+	sl_expr_free(e);
+	const int64_t ts[] = {727 * MIN_US};
+	struct tchunk t;
+	tc_init(&t, 1, 1);
+	tc_i64(&t, 0, SL_TYPE_TIMESTAMP, ts, NULL);
+	e = call(SL_FN_CAST, SL_TYPE_STRING, 1, window_call(SL_FN_WINDOW, 5 * MIN_US, 5 * MIN_US, 0));
+	v = eval_ok(e, &t.chunk);
+	cr_expect(str_is(&v, 0, "{1970-01-01 12:05:00, 1970-01-01 12:10:00}"));
+	sl_expr_free(e);
+}
