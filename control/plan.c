@@ -309,6 +309,10 @@ static void pretty_name(const struct sl_ast *a, char name[SL_NAME_MAX])
 		name_copy(name, "window", 6);
 		return;
 	}
+	if (a->kind == SL_AST_CALL && strcmp(a->name, "session_window") == 0) {
+		name_copy(name, "session_window", 14);
+		return;
+	}
 	struct sl_strbuf sb;
 	sl_strbuf_init(&sb);
 	if (sl_ast_pretty(a, &sb) == 0 && sb.ptr != NULL)
@@ -959,8 +963,8 @@ static const struct sl_ast *ast_find_gen(const struct sl_ast *a)
 static const char *const known_fns[] = {
 	"approx_count_distinct", "avg", "char_length", "character_length", "coalesce", "concat",
 	"count", "explode",
-	"if", "lcase", "length", "lower", "max", "mean", "min", "size", "split", "substr",
-	"substring", "sum", "to_timestamp", "trim", "ucase", "upper", "window",
+	"if", "lcase", "length", "lower", "max", "mean", "min", "session_window", "size", "split",
+	"substr", "substring", "sum", "to_timestamp", "trim", "ucase", "upper", "window",
 };
 
 static size_t edit_distance(const char *a, const char *b)
@@ -1661,6 +1665,60 @@ static struct sl_expr *build_window(struct bctx *b, const struct sl_ast *a)
 	return e;
 }
 
+/* session_window(ts, gap): gap a duration literal ('5 minutes') or an
+ * INTERVAL per row (a CASE of INTERVAL literals, say). A GROUP BY key only. */
+static struct sl_expr *build_session_window(struct bctx *b, const struct sl_ast *a)
+{
+	struct compiler *c = b->pl->c;
+	if (a->nargs != 2)
+		return nargs_error(b, a, "2 arguments");
+	if (!b->pl->allow_sliding)
+		return cerr(c, a->line, a->column,
+			    "session_window is only supported as a GROUP BY key and in the select "
+			    "list of that aggregation");
+	struct sl_expr *gap = NULL;
+	const struct sl_ast *ga = a->args[1];
+	int64_t us;
+	if (ga->kind == SL_AST_LITERAL && ga->lit.type == SL_TYPE_STRING) {
+		if (!window_duration(b, a, ga, "gap duration", false, &us))
+			return NULL;
+		struct sl_value v = {.type = SL_TYPE_INTERVAL, .v.i64 = us};
+		gap = x_lit(c, &v, ga->line, ga->column);
+	} else {
+		gap = build(b, ga);
+		if (gap != NULL && gap->type == SL_TYPE_NULL)
+			gap = to_type(c, gap, SL_TYPE_INTERVAL);
+		if (gap != NULL && gap->type != SL_TYPE_INTERVAL) {
+			char whole[200], tb[64];
+			pretty(a, whole, sizeof(whole));
+			cerr(c, ga->line, ga->column,
+			     "cannot resolve '%s' due to data type mismatch: the gap must be a "
+			     "duration literal such as '5 minutes' or an INTERVAL, not %s",
+			     whole, etype(gap, tb, sizeof(tb)));
+			x_free(gap);
+			return NULL;
+		}
+	}
+	if (gap == NULL)
+		return NULL;
+	struct sl_expr *ts = build(b, a->args[0]);
+	if (ts != NULL && ts->type != SL_TYPE_TIMESTAMP) {
+		char whole[200], tb[64];
+		pretty(a, whole, sizeof(whole));
+		cerr(c, a->args[0]->line, a->args[0]->column,
+		     "cannot resolve '%s' due to data type mismatch: argument 1 requires TIMESTAMP "
+		     "type, however, it is of %s type; CAST it (CAST(x AS TIMESTAMP))",
+		     whole, etype(ts, tb, sizeof(tb)));
+		x_free(ts);
+		ts = NULL;
+	}
+	if (ts == NULL) {
+		x_free(gap);
+		return NULL;
+	}
+	return x_call2(c, SL_FN_SESSION, SL_TYPE_WINDOW, a, ts, gap);
+}
+
 static struct sl_expr *build_call(struct bctx *b, const struct sl_ast *a)
 {
 	struct compiler *c = b->pl->c;
@@ -1721,6 +1779,8 @@ static struct sl_expr *build_call(struct bctx *b, const struct sl_ast *a)
 	}
 	if (strcmp(n, "window") == 0)
 		return build_window(b, a);
+	if (strcmp(n, "session_window") == 0)
+		return build_session_window(b, a);
 	if (strcmp(n, "to_timestamp") == 0) {
 		/* to_timestamp(s) is CAST(s AS TIMESTAMP); with a pattern, the
 		 * text must match it (NULL otherwise, as Spark non-ANSI) */
@@ -2493,7 +2553,8 @@ static int lower_group_by(struct planner *pl, const struct sl_query *q, struct r
 		pl->allow_sliding = false;
 		if (e == NULL)
 			return c->rc;
-		if (e->kind == SL_EXPR_CALL && (e->fn == SL_FN_WINDOW || e->fn == SL_FN_WINDOWS) &&
+		if (e->kind == SL_EXPR_CALL &&
+		    (e->fn == SL_FN_WINDOW || e->fn == SL_FN_WINDOWS || e->fn == SL_FN_SESSION) &&
 		    pl->plan->window_key >= 0) {
 			x_free(e);
 			return cerr(c, g->line, g->column,
@@ -2534,10 +2595,12 @@ static int lower_group_by(struct planner *pl, const struct sl_query *q, struct r
 			pl->sliding = keep;
 			pl->sliding_key = pl->plan->nkeys;
 		}
-		if (e->kind == SL_EXPR_CALL && e->fn == SL_FN_WINDOW) {
+		if (e->kind == SL_EXPR_CALL && (e->fn == SL_FN_WINDOW || e->fn == SL_FN_SESSION)) {
 			/* a row without event time is in no window: Spark's
-			 * TimeWindowing filters it out (isnotnull(ts)) */
-			struct sl_expr *ts = x_copy(c, e->args[0]);
+			 * TimeWindowing filters it out (isnotnull(ts)); a
+			 * session also needs a gap > 0 (SessionWindowing) */
+			pl->plan->session = e->fn == SL_FN_SESSION;
+			struct sl_expr *ts = x_copy(c, e->fn == SL_FN_SESSION ? e : e->args[0]);
 			struct sl_expr *nn = ts != NULL ? x_call1(c, SL_FN_IS_NOT_NULL,
 								   SL_TYPE_BOOLEAN, g, ts)
 							: NULL;
@@ -2583,6 +2646,21 @@ static int lower_group_by(struct planner *pl, const struct sl_query *q, struct r
 		}
 		if (add_key(pl, e, name) < 0)
 			return c->rc;
+	}
+	struct sl_plan *plan = pl->plan;
+	if (plan->session && plan->window_key >= 0 &&
+	    (uint32_t)plan->window_key + 1 < plan->nkeys) {
+		/* the session goes last: the other keys are a prefix of the
+		 * encoded key that routes and groups on its own */
+		uint32_t k = (uint32_t)plan->window_key;
+		struct sl_expr *ke = plan->keys[k];
+		struct sl_column_def kd = plan->key_schema.cols[k];
+		memmove(&plan->keys[k], &plan->keys[k + 1], (plan->nkeys - k - 1) * sizeof(*plan->keys));
+		memmove(&plan->key_schema.cols[k], &plan->key_schema.cols[k + 1],
+			(plan->nkeys - k - 1) * sizeof(*plan->key_schema.cols));
+		plan->keys[plan->nkeys - 1] = ke;
+		plan->key_schema.cols[plan->nkeys - 1] = kd;
+		plan->window_key = (int32_t)plan->nkeys - 1;
 	}
 	return 0;
 }
@@ -3310,6 +3388,11 @@ static int check_modes(struct compiler *c, const struct sl_stmt *s, const struct
 			    "Complete output mode not supported when there are no streaming "
 			    "aggregations on streaming DataFrames/Datasets"),
 		       c->rc;
+	if (plan->session && m == SL_OUTPUT_UPDATE)
+		return cerr(c, line, column,
+			    "Update output mode not supported for session window on streaming "
+			    "DataFrames/DataSets"),
+		       c->rc;
 	if (plan->has_agg && m == SL_OUTPUT_APPEND && !plan->window_on_event_time)
 		return cerr(c, line, column,
 			    "Append output mode not supported when there are streaming aggregations "
@@ -3766,6 +3849,7 @@ int sl_expr_text(const struct sl_expr *e, const struct sl_schema *in, struct sl_
 		return rc | sl_strbuf_puts(out, "))");
 	case SL_FN_WINDOW: return text_fn(e, "window", in, out);
 	case SL_FN_TO_TIMESTAMP: return text_fn(e, "to_timestamp", in, out);
+	case SL_FN_SESSION: return text_fn(e, "session_window", in, out);
 	case SL_FN_WINDOWS: return text_fn(e, "windows", in, out);
 	case SL_FN_WINDOW_START:
 	case SL_FN_WINDOW_END:

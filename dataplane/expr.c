@@ -2372,6 +2372,29 @@ static int eval_windows(const struct sl_expr *e, const struct sl_vec *ts, uint32
 	return 0;
 }
 
+static int eval_session(const struct sl_vec *ts, const struct sl_vec *gap, uint32_t n,
+			struct sl_eval_ctx *ctx, struct sl_vec *out)
+{
+	if (ts->type == SL_TYPE_NULL || gap->type == SL_TYPE_NULL)
+		return vec_all_null(ctx, out, SL_TYPE_WINDOW, SL_TYPE_NULL, n);
+	int rc = vec_alloc(ctx, out, SL_TYPE_WINDOW, n);
+	if (rc < 0)
+		return rc;
+	uint8_t *nl = alloc_nulls(ctx, n, 0);
+	if (nl == NULL)
+		return -ENOMEM;
+	out->nulls = nl;
+	for (uint32_t i = 0; i < n; i++) {
+		if (is_null_at(ts, i) || is_null_at(gap, i) || gap->v.i64[i] <= 0) {
+			nl[i] = 1;
+			out->v.win[i] = (struct sl_window){0, 0};
+			continue;
+		}
+		out->v.win[i] = (struct sl_window){ts->v.i64[i], wadd(ts->v.i64[i], gap->v.i64[i])};
+	}
+	return 0;
+}
+
 static int eval_window_field(bool end, const struct sl_vec *w, uint32_t n,
 			     struct sl_eval_ctx *ctx, struct sl_vec *out)
 {
@@ -2465,6 +2488,8 @@ static int eval_call(const struct sl_expr *e, const struct sl_chunk *in,
 		return na == 4 ? eval_window(e, &args[0], n, ctx, out) : -EINVAL;
 	case SL_FN_TO_TIMESTAMP:
 		return na == 2 ? eval_to_timestamp(e, &args[0], n, ctx, out) : -EINVAL;
+	case SL_FN_SESSION:
+		return na == 2 ? eval_session(&args[0], &args[1], n, ctx, out) : -EINVAL;
 	case SL_FN_WINDOWS:
 		return na == 4 ? eval_windows(e, &args[0], n, ctx, out) : -EINVAL;
 	case SL_FN_WINDOW_START:

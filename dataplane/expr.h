@@ -73,6 +73,10 @@ enum sl_fn {
 			     * Expand + filter; null when ts is null */
 	SL_FN_WINDOW_START, /* WINDOW -> TIMESTAMP (w.start) */
 	SL_FN_WINDOW_END,   /* WINDOW -> TIMESTAMP (w.end) */
+	SL_FN_SESSION,      /* (TIMESTAMP ts, BIGINT or INTERVAL gap) -> WINDOW
+			     * [ts, ts + gap): the session a row opens
+			     * (session_window); NULL when ts or gap is NULL
+			     * or gap <= 0, as Spark drops such rows */
 	SL_FN_TO_TIMESTAMP, /* (STRING, STRING literal pattern) -> TIMESTAMP: Spark's
 			     * datetime pattern (y M d H h m s S a, 'quoted'
 			     * text); NULL when the text does not match */

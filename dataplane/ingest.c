@@ -486,6 +486,15 @@ static int route_agg(struct sl_ingest *in, const struct sl_chunk *c)
 		done += k;
 	}
 	cols[0] = (struct sl_vec){.type = SL_TYPE_STRING, .v.str = kstr};
+	if (plan->session) {
+		/* a session key routes by the other keys alone: every session
+		 * of a group meets the others on one shard */
+		for (uint32_t r = 0; r < n; r++) {
+			int64_t s, e;
+			hash[r] = sl_key_hash(kstr[r].ptr,
+					      sl_key_session_split(kstr[r].ptr, kstr[r].len, &s, &e));
+		}
+	}
 
 	if (in->comb != NULL && in->bypass_left == 0) {
 		const struct sl_combiner_ops *ops = in->cfg.combiner;

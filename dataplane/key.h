@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "plan_types.h"
 
@@ -78,6 +79,27 @@ static inline uint32_t sl_key_shard(uint64_t hash, uint32_t nshards)
  * Returns 0, or -EINVAL when k is not a key of this schema. */
 int sl_key_decode(const uint8_t *k, size_t n, const struct sl_schema *key_schema,
 		  struct sl_vec *cols, uint32_t row);
+
+/* Bytes of a non-NULL WINDOW as the last key column: its tag, start, end. */
+#define SL_KEY_WINDOW_BYTES 17
+
+/* A key whose last column is a non-NULL session window: the bytes of the
+ * other keys (which route and group it), and the session's bounds. */
+static inline uint32_t sl_key_session_split(const void *key, uint32_t len, int64_t *start,
+					    int64_t *end)
+{
+	const uint8_t *w = (const uint8_t *)key + len - SL_KEY_WINDOW_BYTES;
+	uint64_t s, e;
+	memcpy(&s, w + 1, 8);
+	memcpy(&e, w + 9, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	s = __builtin_bswap64(s);
+	e = __builtin_bswap64(e);
+#endif
+	*start = (int64_t)s;
+	*end = (int64_t)e;
+	return len - SL_KEY_WINDOW_BYTES;
+}
 
 /* The end of the WINDOW value in key column col of an encoded key (for
  * watermark eviction). 0; -ENOENT when that value is NULL; -EINVAL when

@@ -152,6 +152,11 @@ struct sl_plan {
 
 	bool has_agg;
 	int32_t window_key; /* the key that is a window(), or -1 */
+	/* window_key is a session_window(): it is the last key, the other
+	 * keys alone route and group (the hash skips the session), and the
+	 * aggregator keeps each group's sessions, merging them as rows bridge
+	 * them */
+	bool session;
 	/* window_key is a window over the source's WATERMARK column: state is
 	 * evicted and append mode emits as the watermark passes window ends */
 	bool window_on_event_time;

@@ -27,6 +27,16 @@
 #include "pipeline.h"
 #include "shard.h"
 
+/* A group's sessions (session_window), sorted by start; stored sessions
+ * never overlap nor touch (a row that bridges them merged them). Each item
+ * is [int64 start][int64 end][aggregate state], `stride` bytes. */
+struct sess_list {
+	uint32_t n, cap;
+	uint32_t refs; /* eviction index entries that name this list */
+	uint32_t stride;
+	uint8_t *items;
+};
+
 /* The states of one window end, in a shard. */
 struct evict_bucket {
 	int64_t end;
@@ -68,6 +78,7 @@ struct sl_aggregator {
 	int64_t wm_late_us;         /* W_{e-1}: rows of windows ending at or before it are late */
 	int64_t wm_evict_us;        /* W_e: windows ending at or before it are final */
 	uint64_t dropped_late;      /* this epoch */
+	uint64_t nsessions;         /* session plans: sessions held */
 	struct evict_index *evict;  /* [nlocal] */
 
 	void **states;              /* [SL_BLOCK_ROWS] scratch */
@@ -119,7 +130,10 @@ struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cf
 	if (a->shards == NULL)
 		goto err_nomem;
 	for (uint32_t l = 0; l < a->nlocal; l++) {
-		a->shards[l] = sl_shard_create(sl_agg_state_size(a->layout), 1024);
+		/* a session plan keeps, per group, a pointer to its sessions */
+		a->shards[l] = sl_shard_create(cfg->plan->session ? sizeof(struct sess_list *)
+								  : sl_agg_state_size(a->layout),
+					       1024);
 		if (a->shards[l] == NULL)
 			goto err_nomem;
 		sl_shard_begin_epoch(a->shards[l], 0);
@@ -165,12 +179,27 @@ err_nomem:
 	return NULL;
 }
 
+static void sess_list_free(struct sess_list *x)
+{
+	if (x != NULL)
+		free(x->items);
+	free(x);
+}
+
 void sl_aggregator_destroy(struct sl_aggregator *a)
 {
 	if (a == NULL)
 		return;
-	for (uint32_t l = 0; a->shards != NULL && l < a->nlocal; l++)
+	for (uint32_t l = 0; a->shards != NULL && l < a->nlocal; l++) {
+		if (a->plan != NULL && a->plan->session && a->shards[l] != NULL) {
+			struct sl_shard_iter it;
+			struct sl_shard_entry ent;
+			sl_shard_iter_init(&it, a->shards[l]);
+			while (sl_shard_iter_next(&it, &ent))
+				sess_list_free(*(struct sess_list **)ent.state);
+		}
 		sl_shard_destroy(a->shards[l]);
+	}
 	free(a->shards);
 	for (uint32_t l = 0; a->evict != NULL && l < a->nlocal; l++) {
 		for (uint32_t k = 0; k < a->evict[l].n; k++)
@@ -332,9 +361,122 @@ static int fold_evicting(struct sl_aggregator *a, const struct sl_block *b)
 	return 0;
 }
 
+static inline int64_t *sess_at(const struct sess_list *x, uint32_t i)
+{
+	return (int64_t *)(x->items + (size_t)i * x->stride);
+}
+
+/* Room for one more session at position i (the later ones move up). */
+static int sess_insert(struct sess_list *x, uint32_t i)
+{
+	if (x->n == x->cap) {
+		uint32_t cap = x->cap ? 2 * x->cap : 2;
+		uint8_t *ni = realloc(x->items, (size_t)cap * x->stride);
+		if (ni == NULL)
+			return -ENOMEM;
+		x->items = ni;
+		x->cap = cap;
+	}
+	memmove(x->items + (size_t)(i + 1) * x->stride, x->items + (size_t)i * x->stride,
+		(size_t)(x->n - i) * x->stride);
+	x->n++;
+	return 0;
+}
+
+/* Fold one block of a session_window plan: each row opens the session
+ * [ts, ts + gap) in its group; the sessions it overlaps or touches merge
+ * with it (Spark's MergingSessionsExec: the next session merges when its
+ * start <= the current end), within the batch and with the state alike. A
+ * row whose session ended at or before the last batch's watermark is late. */
+static int fold_sessions(struct sl_aggregator *a, const struct sl_block *b)
+{
+	const struct sl_plan *plan = a->plan;
+	const struct sl_str *keys = b->cols[0].v.str;
+	uint32_t col = 1;
+	for (uint32_t j = 0; j < plan->naggs; j++)
+		a->args[j] = plan->aggs[j].arg != NULL ? b->cols[col++]
+						       : (struct sl_vec){.type = SL_TYPE_NULL};
+	const uint32_t ssize = sl_agg_state_size(a->layout);
+	for (uint32_t r = 0; r < b->nrows; r++) {
+		int64_t s, e;
+		uint32_t plen = sl_key_session_split(keys[r].ptr, keys[r].len, &s, &e);
+		if (a->evicting && e <= a->wm_late_us) {
+			a->dropped_late++;
+			continue;
+		}
+		uint32_t l = sl_key_shard(b->hash[r], a->nshards) / a->cfg.n_agg;
+		struct sl_shard *sh = a->shards[l];
+		bool is_new;
+		struct sess_list **slot = sl_shard_upsert(sh, b->hash[r], keys[r].ptr, plen, &is_new);
+		if (slot == NULL)
+			return -ENOMEM;
+		struct sess_list *x = *slot;
+		if (x == NULL) {
+			x = calloc(1, sizeof(*x));
+			if (x == NULL)
+				return -ENOMEM;
+			x->stride = (uint32_t)((16 + ssize + 7) & ~7u);
+			*slot = x;
+		}
+		/* the stored sessions it overlaps or touches: [i, j) */
+		uint32_t i = 0;
+		while (i < x->n && sess_at(x, i)[1] < s)
+			i++;
+		uint32_t j = i;
+		while (j < x->n && sess_at(x, j)[0] <= e)
+			j++;
+		int64_t *t;
+		int64_t old_end = INT64_MIN;
+		if (i == j) {
+			if (sess_insert(x, i) < 0)
+				return -ENOMEM;
+			t = sess_at(x, i);
+			t[0] = s;
+			t[1] = e;
+			sl_agg_init_state(a->layout, t + 2);
+			a->nsessions++;
+		} else {
+			t = sess_at(x, i);
+			old_end = t[1];
+			if (s < t[0])
+				t[0] = s;
+			int64_t last_end = sess_at(x, j - 1)[1];
+			t[1] = last_end > e ? last_end : e;
+			for (uint32_t k = i + 1; k < j; k++) {
+				int rc = sl_agg_merge(a->layout, t + 2, sess_at(x, k) + 2, sh);
+				sl_agg_release_state(a->layout, sess_at(x, k) + 2, sh);
+				if (rc < 0)
+					return rc;
+			}
+			if (j > i + 1) {
+				memmove(x->items + (size_t)(i + 1) * x->stride,
+					x->items + (size_t)j * x->stride, (size_t)(x->n - j) * x->stride);
+				x->n -= j - i - 1;
+				a->nsessions -= j - i - 1;
+			}
+		}
+		struct sl_vec row_args[SL_BLOCK_MAX_COLS];
+		for (uint32_t q = 0; q < plan->naggs; q++)
+			row_args[q] = sl_vec_slice(&a->args[q], r);
+		void *st = t + 2;
+		int rc = sl_agg_update(a->layout, &st, 1, row_args, sh);
+		if (rc < 0)
+			return rc;
+		if (a->evicting && t[1] != old_end) {
+			/* the session's (new) end: the index finds the group there */
+			if ((rc = evict_index_add(&a->evict[l], t[1], slot)) < 0)
+				return rc;
+			x->refs++;
+		}
+	}
+	return 0;
+}
+
 /* Fold one block into the shards. */
 static int fold(struct sl_aggregator *a, const struct sl_block *b)
 {
+	if (a->plan->session)
+		return fold_sessions(a, b);
 	if (a->evicting)
 		return fold_evicting(a, b);
 	if (b->partial)
@@ -452,6 +594,89 @@ static int evict(struct sl_aggregator *a, struct emitter *e, uint64_t *evicted)
 	return rc;
 }
 
+/* One session as an output row: its group's key bytes and the session
+ * window put back together (in the context's arena, which lives until the
+ * emitter flushes: the decoded strings point into it). */
+static int emit_session(struct emitter *e, const uint8_t *prefix, uint32_t plen,
+			const int64_t *sess)
+{
+	uint8_t *k = sl_eval_ctx_alloc(e->a->ctx, (size_t)plen + SL_KEY_WINDOW_BYTES);
+	if (k == NULL)
+		return -ENOMEM;
+	if (plen)
+		memcpy(k, prefix, plen);
+	k[plen] = SL_TYPE_WINDOW;
+	uint64_t s = (uint64_t)sess[0], en = (uint64_t)sess[1];
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	s = __builtin_bswap64(s);
+	en = __builtin_bswap64(en);
+#endif
+	memcpy(k + plen + 1, &s, 8);
+	memcpy(k + plen + 9, &en, 8);
+	return emit_entry(e, k, plen + SL_KEY_WINDOW_BYTES, sess + 2);
+}
+
+/* Complete mode: every session of every group. */
+static int emit_all_sessions(struct sl_aggregator *a, struct emitter *e)
+{
+	int rc = 0;
+	for (uint32_t l = 0; rc == 0 && l < a->nlocal; l++) {
+		struct sl_shard_iter it;
+		struct sl_shard_entry ent;
+		sl_shard_iter_init(&it, a->shards[l]);
+		while (rc == 0 && sl_shard_iter_next(&it, &ent)) {
+			const struct sess_list *x = *(struct sess_list **)ent.state;
+			for (uint32_t i = 0; rc == 0 && x != NULL && i < x->n; i++)
+				rc = emit_session(e, ent.key, ent.klen, sess_at(x, i));
+		}
+	}
+	return rc;
+}
+
+/* Append mode: the sessions the watermark finalised are emitted, once, and
+ * freed; a group left with no session and no index entry naming it goes
+ * too. Walks the index front: costs what it evicts. */
+static int evict_sessions(struct sl_aggregator *a, struct emitter *e, uint64_t *evicted)
+{
+	int rc = 0;
+	for (uint32_t l = 0; l < a->nlocal; l++) {
+		struct evict_index *xi = &a->evict[l];
+		struct sl_shard *sh = a->shards[l];
+		uint32_t done = 0;
+		while (rc == 0 && done < xi->n && xi->b[done].end <= a->wm_evict_us) {
+			struct evict_bucket *bk = &xi->b[done];
+			for (uint32_t k = 0; rc == 0 && k < bk->n; k++) {
+				struct sess_list **slot = bk->states[k];
+				struct sess_list *x = *slot;
+				struct sl_shard_entry ent = sl_shard_entry_of(sh, slot);
+				uint32_t m = 0;
+				while (rc == 0 && m < x->n && sess_at(x, m)[1] <= a->wm_evict_us) {
+					rc = emit_session(e, ent.key, ent.klen, sess_at(x, m));
+					sl_agg_release_state(a->layout, sess_at(x, m) + 2, sh);
+					m++;
+				}
+				if (m > 0) {
+					memmove(x->items, x->items + (size_t)m * x->stride,
+						(size_t)(x->n - m) * x->stride);
+					x->n -= m;
+					a->nsessions -= m;
+					*evicted += m;
+				}
+				x->refs--;
+				if (rc == 0 && x->n == 0 && x->refs == 0) {
+					sess_list_free(x);
+					rc = sl_shard_remove(sh, ent.hash, ent.key, ent.klen);
+				}
+			}
+			free(bk->states);
+			done++;
+		}
+		memmove(xi->b, xi->b + done, (xi->n - done) * sizeof(*xi->b));
+		xi->n -= done;
+	}
+	return rc;
+}
+
 static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 {
 	struct sl_epoch_result *res = calloc(1, sizeof(*res));
@@ -465,9 +690,12 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 	}
 	bool all = a->plan->sink.mode == SL_OUTPUT_COMPLETE;
 	/* append mode emits only what the watermark finalises (below) */
-	bool changed = !(a->evicting && a->plan->sink.mode == SL_OUTPUT_APPEND);
+	bool changed = !(a->evicting && a->plan->sink.mode == SL_OUTPUT_APPEND) &&
+		       !a->plan->session;
 	struct emitter e = {.a = a, .out = res->rows};
 	int rc = emitter_begin(&e);
+	if (rc == 0 && a->plan->session && all)
+		rc = emit_all_sessions(a, &e);
 	for (uint32_t l = 0; rc == 0 && changed && l < a->nlocal; l++) {
 		struct sl_shard *sh = a->shards[l];
 		struct sl_shard_iter it;
@@ -482,7 +710,8 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 	if (rc == 0 && a->evicting) {
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		rc = evict(a, &e, &res->evicted_rows);
+		rc = a->plan->session ? evict_sessions(a, &e, &res->evicted_rows)
+				      : evict(a, &e, &res->evicted_rows);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		res->evict_ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
 					   (t1.tv_nsec - t0.tv_nsec));
@@ -490,9 +719,11 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 	for (uint32_t l = 0; l < a->nlocal; l++) {
 		struct sl_shard *sh = a->shards[l];
 		res->updated_rows += sl_shard_touched_count(sh);
-		res->state_rows += sl_shard_count(sh);
+		res->state_rows += a->plan->session ? 0 : sl_shard_count(sh);
 		res->memory_bytes += sl_shard_memory(sh);
 	}
+	if (a->plan->session)
+		res->state_rows = a->nsessions;
 	if (rc == 0)
 		rc = emitter_flush(&e);
 	/* the watermark: W_{e+1} = max(W_e, max event time - delay), in

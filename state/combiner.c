@@ -20,8 +20,8 @@ struct sl_combiner {
 
 bool sl_combiner_applies(const struct sl_plan *plan)
 {
-	if (!plan->has_agg)
-		return false;
+	if (!plan->has_agg || plan->session)
+		return false; /* sessions merge on the aggregator, row by row */
 	/* With a watermark, a late partial is dropped whole and counted as
 	 * the rows its count(*) (plan->rows_agg) holds */
 	if (plan->window_on_event_time && plan->sink.mode != SL_OUTPUT_COMPLETE &&

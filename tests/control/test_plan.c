@@ -980,7 +980,7 @@ static const struct err_case expr_errors[] = {
 	{EXPR_PRE "frobnicate(s) FROM nums",
 	 "line 3, column 11: unknown function 'frobnicate' (functions: approx_count_distinct, avg, "
 	 "char_length, character_length, coalesce, concat, count, explode, if, lcase, length, lower, "
-	 "max, mean, min, "
+	 "max, mean, min, session_window, "
 	 "size, split, substr, substring, sum, to_timestamp, trim, ucase, upper, window)"},
 	{EXPR_PRE "wrd FROM nums",
 	 "line 3, column 11: unknown column 'wrd' (columns: i, l, d, s, b, ts)"},
