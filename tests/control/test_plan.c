@@ -1583,3 +1583,40 @@ Test(plan, interval_and_window_casts_and_aggregates)
 		    "supported",
 		    "min of a window");
 }
+
+Test(plan, session_window_plans)
+{
+	/* the session key goes last whatever the GROUP BY order; no combiner */
+	struct sl_program *p = compile_ok(
+		SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'append') AS\n"
+			 "SELECT session_window(ts, '5 minutes'), store, count(*) FROM sales\n"
+			 "GROUP BY session_window(ts, '5 minutes'), store");
+	const struct sl_plan *pl = p->plans[0];
+	cr_expect(pl->session);
+	cr_expect(pl->window_on_event_time);
+	cr_assert_eq(pl->nkeys, 2);
+	cr_expect_eq(pl->window_key, 1);
+	cr_expect_eq(pl->key_schema.cols[1].type, SL_TYPE_WINDOW);
+	cr_expect_eq(pl->key_schema.cols[0].type, SL_TYPE_INT);
+	cr_expect_str_eq(pl->out_schema.cols[0].name, "session_window");
+	cr_expect_eq(pl->out_schema.cols[0].type, SL_TYPE_WINDOW);
+	cr_expect_eq(pl->out_schema.cols[1].type, SL_TYPE_INT);
+	sl_program_free(p);
+
+	compile_err(SALES_WM "CREATE SINK o WITH (connector = 'console') AS SELECT session_window(ts, "
+			     "'5 minutes') FROM sales",
+		    "line 2, column 54: session_window is only supported as a GROUP BY key and in the "
+		    "select list of that aggregation",
+		    "session outside GROUP BY");
+	compile_err(SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS "
+			     "SELECT count(*) FROM sales GROUP BY session_window(ts, store)",
+		    "line 2, column 128: cannot resolve 'session_window(ts, store)' due to data type "
+		    "mismatch: the gap must be a duration literal such as '5 minutes' or an INTERVAL, "
+		    "not INT",
+		    "session gap of a number");
+	compile_err(SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'update') AS "
+			     "SELECT count(*) FROM sales GROUP BY session_window(ts, '1 minute')",
+		    "line 2, column 58: Update output mode not supported for session window on "
+		    "streaming DataFrames/DataSets",
+		    "session in update mode");
+}

@@ -1312,3 +1312,23 @@ Test(expr, intervals_and_windows_cast_to_their_text)
 	cr_expect(str_is(&v, 0, "{1970-01-01 12:05:00, 1970-01-01 12:10:00}"));
 	sl_expr_free(e);
 }
+
+Test(expr, session_of_a_row_is_ts_to_ts_plus_gap_and_null_without_a_positive_gap)
+{
+	const int64_t ts[] = {1000, 2000, 3000, 4000};
+	const int64_t gaps[] = {500, 0, -1, 7};
+	struct tchunk t;
+	tc_init(&t, 4, 2);
+	tc_i64(&t, 0, SL_TYPE_TIMESTAMP, ts, "...x");
+	tc_i64(&t, 1, SL_TYPE_INTERVAL, gaps, NULL);
+	struct sl_expr *e = call(SL_FN_SESSION, SL_TYPE_WINDOW, 2, col(0, SL_TYPE_TIMESTAMP),
+				 col(1, SL_TYPE_INTERVAL));
+	struct sl_vec v = eval_ok(e, &t.chunk);
+	cr_expect(!sl_vec_is_null(&v, 0));
+	cr_expect_eq(v.v.win[0].start, 1000);
+	cr_expect_eq(v.v.win[0].end, 1500);
+	cr_expect(sl_vec_is_null(&v, 1), "a zero gap: no session");
+	cr_expect(sl_vec_is_null(&v, 2), "a negative gap: no session");
+	cr_expect(sl_vec_is_null(&v, 3), "a NULL time: no session");
+	sl_expr_free(e);
+}

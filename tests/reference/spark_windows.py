@@ -18,7 +18,12 @@ query (a dict, or JSON with --query):
     window         {"size": D, "slide": D (optional: tumbling when absent),
                     "start": D (optional offset, Spark's startTime)}
                    where D is an int of microseconds or a string such as
-                   "10 minutes" (Spark's interval words).
+                   "10 minutes" (Spark's interval words);
+                   or a session window (rules 8-12 below):
+                   {"session_gap": D}, session_window(ts, D), or
+                   {"session_gap_col": "col"}, session_window(ts, col): the
+                   column holds each row's gap (microseconds, Spark's words,
+                   or None).
     group_by       list of column names besides the window (may be empty).
     aggregates     list of {"fn": count|sum|min|max|avg, "col": name or "*",
                     "as": output name (optional, Spark's default name)}.
@@ -115,6 +120,57 @@ Rules, each from Spark
    partitions merge in, so compare doubles with a tolerance unless the
    inputs add up exactly (random_epochs writes multiples of 1/4). NaN (which
    Spark orders above every number) is not modelled.
+
+Session windows (session_window(ts, gap), Spark >= 3.2). Catalyst paths are
+relative to sql/catalyst/src/main/scala/org/apache/spark/sql/catalyst/;
+the operators live in sql/core/.../execution/streaming/statefulOperators.scala
+and sql/core/.../execution/aggregate/ unless said otherwise.
+8. Session assignment (SessionWindowing rule, analysis/
+   ResolveTimeWindows.scala; expressions/SessionWindow.scala): a row opens
+   the session [ts, ts + gap). The rule filters IsNotNull(ts) and, unless
+   the gap is a positive literal, also session.end > session.start: a row
+   whose gap is null, zero, negative or unreadable (a string that does not
+   cast to an interval reads as null) reaches no group; a literal gap <= 0
+   drops every row (Spark does not refuse it). Such rows are still input
+   rows and EventTimeWatermarkExec, below the filter, still sees their
+   event time (rule 3), which can move the watermark.
+9. Restrictions: UnsupportedOperationChecker refuses Update mode ("Update
+   output mode not supported for session window on streaming DataFrames/
+   DataSets", SPARK-36463) and Append without a watermark (rule 5's words);
+   AggUtils.planStreamingAggregationForSession refuses an empty group_by
+   ("Global aggregation with session window in streaming query is not
+   supported.").
+10. Late rows (SessionWindowStateStoreRestoreExec): the input rows of the
+   stateful operator, each still its own session [ts, ts + gap) (partial
+   aggregation groups by keys + that session; local merging,
+   spark.sql.streaming.sessionWindow.merge.sessions.in.local.partition, is
+   off by default), are dropped when session.end <= lateWatermarkMs * 1000
+   (WatermarkSupport.watermarkExpression: a struct column compares its
+   field 1, end). Late rows are filtered before any merging, so a late row
+   never extends a stored session. Unlike time windows this filter has no
+   output-mode branch: with a watermark it applies in Complete mode too
+   (IncrementalExecution.WatermarkPropagationRule gives the restore
+   operator both watermarks whatever the mode). numRowsDroppedByWatermark
+   counts the dropped partial-aggregate rows (SPARK-38549, SPARK-38593): one
+   per (keys, start, end) per batch here, the model having one input
+   partition; dropped_late_pairs counts the rows.
+11. Merging (MergingSortWithSessionWindowStateIterator, aggregate/
+   MergingSessionsIterator.scala): per group key, the batch's surviving
+   sessions and the key's sessions in state, sorted by start, are swept in
+   order; the next session joins the current one iff next.start <=
+   current.end (sessions that only touch merge), the end growing to the
+   larger end. A row bridging two stored sessions merges all three.
+   SessionWindowStateStoreSaveExec.putToStore / StreamingSessionWindow
+   StateManager.updateSessions then replace the key's sessions in state with
+   the merged ones; keys without input keep theirs untouched.
+12. Emission (SessionWindowStateStoreSaveExec.doExecute):
+   Complete: output every session in state, never evict.
+   Append: remove and output every session in state whose end <=
+     evictionWatermarkMs * 1000: a session is final, and emitted once, only
+     when the watermark has passed its end. An emitted session is gone: a
+     later non-late row whose session overlaps it opens a new session, so
+     sessions of one key emitted in different batches may overlap.
+   No-data batches: shouldRunAnotherBatch is rule 6's.
 
 Triggers: Spark plans a batch per trigger. A trigger with new data always
 runs a batch; a trigger without new data runs one only under rule 6. When
@@ -240,8 +296,37 @@ class Query:
         self.spec = dict(spec)
         self.time_col = spec.get("time_col", "ts")
         window = spec.get("window")
-        if not isinstance(window, dict) or "size" not in window:
-            raise ValueError('query needs "window": {"size": ...}')
+        self.session = isinstance(window, dict) and (
+            "session_gap" in window or "session_gap_col" in window)
+        if self.session:
+            self._init_session(window)
+        elif not isinstance(window, dict) or "size" not in window:
+            raise ValueError('query needs "window": {"size": ...} or '
+                             '{"session_gap": ...}')
+        else:
+            self._init_time_window(window)
+        self._init_rest(spec)
+
+    def _init_session(self, window):
+        """Rule 8: session_window(ts, gap) with a literal or per-row gap."""
+        extra = set(window) - {"session_gap", "session_gap_col"}
+        if extra or len(window) != 1:
+            raise ValueError('a session window takes one of "session_gap" or '
+                             '"session_gap_col", nothing else: %s'
+                             % sorted(window))
+        self.size = self.slide = self.start = None
+        if "session_gap" in window:
+            self.gap = parse_duration(window["session_gap"])
+            self.gap_col = None
+        else:
+            self.gap = None
+            self.gap_col = window["session_gap_col"]
+            if not isinstance(self.gap_col, str):
+                raise ValueError("session_gap_col must name a column, not %r"
+                                 % (self.gap_col,))
+
+    def _init_time_window(self, window):
+        self.gap = self.gap_col = None
         self.size = parse_duration(window["size"])
         slide = window.get("slide")
         self.slide = self.size if slide is None else parse_duration(slide)
@@ -261,6 +346,8 @@ class Query:
             raise ValueError("The absolute value of start time (%d) must be "
                              "less than the slideDuration (%d)."
                              % (self.start, self.slide))
+
+    def _init_rest(self, spec):
         self.group_by = list(spec.get("group_by", []))
         self.aggregates = []
         for agg in spec.get("aggregates", [{"fn": "count", "col": "*"}]):
@@ -297,6 +384,14 @@ class Query:
             raise ValueError("Append output mode not supported when there are "
                              "streaming aggregations on streaming "
                              "DataFrames/DataSets without watermark")
+        if self.session and self.mode == "update":
+            # UnsupportedOperationChecker (SPARK-36463), Spark's words.
+            raise ValueError("Update output mode not supported for session "
+                             "window on streaming DataFrames/DataSets")
+        if self.session and not self.group_by:
+            # AggUtils.planStreamingAggregationForSession, Spark's words.
+            raise ValueError("Global aggregation with session window in "
+                             "streaming query is not supported.")
         self.idle_between = bool(spec.get("idle_between", True))
         self.idle_at_end = bool(spec.get("idle_at_end", True))
         self.late_filter = spec.get("late_filter", "previous_batch")
@@ -333,6 +428,54 @@ def assign_windows(ts, size, slide=None, start=0):
         elif w_start <= ts < w_end:
             windows.append((w_start, w_end))
     return windows
+
+
+# --------------------------------------------------------------------------
+# Rules 8 and 11: session windows (SessionWindowing, MergingSessionsIterator)
+# --------------------------------------------------------------------------
+
+def session_window(ts, gap):
+    """The session [ts, ts + gap) a row opens, or None when the
+    SessionWindowing filter drops the row: a null ts, or a gap that is null
+    or <= 0 (session.end > session.start fails or is null)."""
+    if ts is None or gap is None or gap <= 0:
+        return None
+    return (ts, ts + gap)
+
+
+def row_gap(value):
+    """A per-row gap column value -> microseconds or None. Spark casts the
+    column to an interval; a string that does not read as one is null."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except ValueError:
+            if re.search(r"month|year", value.lower()):
+                raise ValueError("gaps in months or years are not modelled: "
+                                 "%r" % value)
+            return None
+    raise ValueError("a session gap must be microseconds, Spark's interval "
+                     "words or null, not %r" % (value,))
+
+
+def merge_sessions(sessions):
+    """MergingSessionsIterator over one group key: sessions [start, end,
+    rows], swept in order of start; the next joins the current one iff
+    next.start <= current.end (touching sessions merge). Returns new merged
+    [start, end, rows] lists, in order of start."""
+    merged = []
+    for start, end, rows in sorted(sessions, key=lambda x: (x[0], x[1])):
+        if merged and start <= merged[-1][1]:
+            cur = merged[-1]
+            cur[1] = max(cur[1], end)
+            cur[2] = cur[2] + rows
+        else:
+            merged.append([start, end, list(rows)])
+    return merged
 
 
 # --------------------------------------------------------------------------
@@ -442,7 +585,8 @@ def run(query, epochs):
             late_wm_ms = 0 if last_evict_wm_ms is None else last_evict_wm_ms
         else:
             late_wm_ms = evict_wm_ms
-        batch = _run_batch(q, state, batch_id, rows, evict_wm_ms, late_wm_ms)
+        run_one = _run_session_batch if q.session else _run_batch
+        batch = run_one(q, state, batch_id, rows, evict_wm_ms, late_wm_ms)
         batches.append(batch)
         last_evict_wm_ms = evict_wm_ms
 
@@ -506,13 +650,89 @@ def _run_batch(q, state, batch_id, rows, evict_wm_ms, late_wm_ms):
     }
 
 
+def _run_session_batch(q, state, batch_id, rows, evict_wm_ms, late_wm_ms):
+    """Rules 8-12 for one batch. state: group keys -> [[start, end, rows]],
+    the key's sessions, disjoint and not touching, in order of start."""
+    late_bound_us = late_wm_ms * MICROS_PER_MILLI
+    filters = q.has_watermark           # rule 10: every mode, Complete too
+    new_sessions = {}                   # keys -> this batch's sessions
+    late_groups = set()
+    dropped_pairs = 0
+    for row in rows:
+        gap = q.gap if q.gap_col is None else row_gap(row.get(q.gap_col))
+        session = session_window(row.get(q.time_col), gap)
+        if session is None:
+            continue                    # rule 8: reaches no group
+        keys = tuple(row.get(c) for c in q.group_by)
+        if filters and session[1] <= late_bound_us:
+            late_groups.add(keys + session)
+            dropped_pairs += 1
+            continue
+        new_sessions.setdefault(keys, []).append([session[0], session[1],
+                                                  [row]])
+
+    # Rule 11: merge with the key's stored sessions, replace them.
+    for keys, sessions in new_sessions.items():
+        state[keys] = merge_sessions(state.get(keys, []) + sessions)
+
+    # Rule 12.
+    evict_bound_us = evict_wm_ms * MICROS_PER_MILLI
+    emitted = []
+    for keys in list(state):
+        if q.mode == "complete":
+            emitted += [(s, e, keys, r) for s, e, r in state[keys]]
+            continue
+        keep = []
+        for s, e, r in state[keys]:
+            if e <= evict_bound_us:
+                emitted.append((s, e, keys, r))
+            else:
+                keep.append([s, e, r])
+        if keep:
+            state[keys] = keep
+        else:
+            del state[keys]
+    by_key = {(s, e) + keys: r for s, e, keys, r in emitted}
+    out_rows = [output_row(q, k, by_key[k])
+                for k in sorted(by_key, key=group_sort_key)]
+
+    return {
+        "batch": batch_id,
+        "no_data": not rows,
+        "input_rows": len(rows),
+        "watermark_us": evict_bound_us,
+        "late_watermark_us": late_bound_us,
+        "rows": out_rows,
+        "dropped_late": len(late_groups),
+        "dropped_late_pairs": dropped_pairs,
+    }
+
+
 # --------------------------------------------------------------------------
 # Random inputs for the randomized comparison tests
 # --------------------------------------------------------------------------
 
-def random_query(rng, time_col="ts"):
+AGGREGATES_ALL = [
+    {"fn": "count", "col": "*", "as": "n"},
+    {"fn": "count", "col": "v", "as": "nv"},
+    {"fn": "sum", "col": "v", "as": "sum_v"},
+    {"fn": "min", "col": "v", "as": "min_v"},
+    {"fn": "max", "col": "x", "as": "max_x"},
+    {"fn": "avg", "col": "x", "as": "avg_x"},
+    {"fn": "sum", "col": "x", "as": "sum_x"},
+]
+
+SESSION_GAPS = [MICROS_PER_SECOND // 2, 2 * MICROS_PER_SECOND,
+                5 * MICROS_PER_SECOND, 20 * MICROS_PER_SECOND]
+
+
+def random_query(rng, time_col="ts", sessions=False):
     """A random query over the columns random_epochs() writes
-    (ts, k, v: int, x: float)."""
+    (ts, k, v: int, x: float). With sessions=True a quarter of the queries
+    are session windows (random_session_query); with sessions=False (the
+    default) the random stream, and so every query, is as before."""
+    if sessions and rng.random() < 0.25:
+        return random_session_query(rng, time_col)
     second = MICROS_PER_SECOND
     size = rng.choice([10 * second, 60 * second, 5 * MICROS_PER_MINUTE])
     window = {"size": size}
@@ -542,6 +762,30 @@ def random_query(rng, time_col="ts"):
             {"fn": "avg", "col": "x", "as": "avg_x"},
             {"fn": "sum", "col": "x", "as": "sum_x"},
         ],
+        "watermark": rng.choice(delays),
+        "output_mode": mode,
+    }
+
+
+def random_session_query(rng, time_col="ts"):
+    """A random session-window query: append or complete (Spark refuses
+    update), grouped by k (Spark refuses a global session aggregation), a
+    literal gap or, for 30%, a per-row gap in column g (random_case fills it
+    in, with some null, zero and negative gaps)."""
+    mode = rng.choice(["append", "complete"])
+    delays = [0, 5 * MICROS_PER_SECOND, 30 * MICROS_PER_SECOND,
+              2 * MICROS_PER_MINUTE]
+    if mode == "complete":
+        delays.append(None)
+    if rng.random() < 0.3:
+        window = {"session_gap_col": "g"}
+    else:
+        window = {"session_gap": rng.choice(SESSION_GAPS)}
+    return {
+        "time_col": time_col,
+        "window": window,
+        "group_by": ["k"],
+        "aggregates": [dict(a) for a in AGGREGATES_ALL],
         "watermark": rng.choice(delays),
         "output_mode": mode,
     }
@@ -592,14 +836,23 @@ def random_epochs(rng, n_rows=200, n_epochs=12, base_us=1_700_000_000_000_000,
     return epochs
 
 
-def random_case(seed, **kwargs):
+def random_case(seed, sessions=False, **kwargs):
+    """A random (query, epochs). sessions: see random_query; with the
+    default (False) every case is the same as before session windows."""
     rng = random.Random(seed)
-    query = random_query(rng)
+    query = random_query(rng, sessions=sessions)
     if rng.random() < 0.15:
         kwargs.setdefault("base_us", -rng.randrange(10 * MICROS_PER_MINUTE))
     epochs = random_epochs(rng, **kwargs)
     if rng.random() < 0.3:
         query["idle_between"] = False
+    gap_col = query["window"].get("session_gap_col")
+    if gap_col is not None:
+        for row in (r for e in epochs for r in e):
+            if rng.random() < 0.15:
+                row[gap_col] = rng.choice([None, 0, -MICROS_PER_SECOND])
+            else:
+                row[gap_col] = rng.choice(SESSION_GAPS)
     return query, epochs
 
 
