@@ -1686,7 +1686,8 @@ static struct sl_expr *build_session_window(struct bctx *b, const struct sl_ast 
 		gap = x_lit(c, &v, ga->line, ga->column);
 	} else {
 		gap = build(b, ga);
-		if (gap != NULL && gap->type == SL_TYPE_NULL)
+		/* a string per row is read as a duration ('5 seconds'), as Spark */
+		if (gap != NULL && (gap->type == SL_TYPE_NULL || gap->type == SL_TYPE_STRING))
 			gap = to_type(c, gap, SL_TYPE_INTERVAL);
 		if (gap != NULL && gap->type != SL_TYPE_INTERVAL) {
 			char whole[200], tb[64];
@@ -3387,6 +3388,12 @@ static int check_modes(struct compiler *c, const struct sl_stmt *s, const struct
 		return cerr(c, line, column,
 			    "Complete output mode not supported when there are no streaming "
 			    "aggregations on streaming DataFrames/Datasets"),
+		       c->rc;
+	if (plan->session && plan->nkeys == 1)
+		return cerr(c, q->group_line ? q->group_line : q->line,
+			    q->group_line ? q->group_column : q->column,
+			    "Global aggregation with session window in streaming query is not "
+			    "supported."),
 		       c->rc;
 	if (plan->session && m == SL_OUTPUT_UPDATE)
 		return cerr(c, line, column,

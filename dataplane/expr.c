@@ -45,6 +45,7 @@
 
 #include "format.h"
 #include "regex.h"
+#include "source.h" /* sl_parse_interval */
 
 /* ------------------------------------------------------------------ */
 /* per-thread context                                                 */
@@ -1886,6 +1887,19 @@ static int cast_from_string(enum sl_type to, const struct sl_vec *a, uint32_t n,
 		case SL_TYPE_TIMESTAMP:
 			ok = parse_timestamp(s->ptr, s->len, &out->v.i64[i]);
 			break;
+		case SL_TYPE_INTERVAL: {
+			/* '10 minutes', '500 ms' (a session gap per row) */
+			char text[96];
+			uint64_t us = 0;
+			ok = s->len < sizeof(text);
+			if (ok) {
+				memcpy(text, s->ptr, s->len);
+				text[s->len] = '\0';
+				ok = sl_parse_interval(text, &us) == 0 && us <= (uint64_t)INT64_MAX;
+			}
+			out->v.i64[i] = (int64_t)us;
+			break;
+		}
 		default:
 			return -EINVAL;
 		}

@@ -400,7 +400,10 @@ static int fold_sessions(struct sl_aggregator *a, const struct sl_block *b)
 	for (uint32_t r = 0; r < b->nrows; r++) {
 		int64_t s, e;
 		uint32_t plen = sl_key_session_split(keys[r].ptr, keys[r].len, &s, &e);
-		if (a->evicting && e <= a->wm_late_us) {
+		/* Spark's SessionWindowStateStoreRestoreExec drops late rows in
+		 * every output mode, complete included (time windows: not in
+		 * complete) */
+		if (plan->window_on_event_time && e <= a->wm_late_us) {
 			a->dropped_late++;
 			continue;
 		}

@@ -1615,8 +1615,18 @@ Test(plan, session_window_plans)
 		    "not INT",
 		    "session gap of a number");
 	compile_err(SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'update') AS "
-			     "SELECT count(*) FROM sales GROUP BY session_window(ts, '1 minute')",
+			     "SELECT store, count(*) FROM sales GROUP BY store, session_window(ts, '1 "
+			     "minute')",
 		    "line 2, column 58: Update output mode not supported for session window on "
 		    "streaming DataFrames/DataSets",
 		    "session in update mode");
+}
+
+Test(plan, session_window_needs_another_key)
+{
+	compile_err(SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'append') AS "
+			     "SELECT count(*) FROM sales GROUP BY session_window(ts, '1 minute')",
+		    "line 2, column 98: Global aggregation with session window in streaming query is "
+		    "not supported.",
+		    "a session without other keys");
 }

@@ -12,7 +12,10 @@ reference's batch of the same number: the same rows (as a multiset), and
 the same count of late rows dropped (sluice counts (row, window) pairs:
 the reference's dropped_late_pairs).
 
-    windows_random.py [SEEDS] [FIRST_SEED]     (default 40 seeds from 1; the meson test runs 200)
+    windows_random.py [SEEDS] [FIRST_SEED] [--sessions]
+        (default 40 seeds from 1; the meson test runs 200, and 200 more with
+        --sessions, where a quarter of the queries use session_window with a
+        fixed gap or a gap per row)
 
 Environment: SLUICE (the binary), SRCDIR (the source tree). Exits 0, or 1
 naming the first seed whose batches differ, with both sides printed.
@@ -52,13 +55,23 @@ def field(v):
     return str(v)
 
 
+def has_gap_col(query):
+    return "session_gap_col" in query["window"]
+
+
 def sql_of(query, path):
     w = query["window"]
-    args = "ts, '%d microseconds'" % w["size"]
-    if "slide" in w or "start" in w:
-        args += ", '%d microseconds'" % w.get("slide", w["size"])
-    if "start" in w:
-        args += ", '%d microseconds'" % w["start"]
+    fn = "window"
+    if "session_gap" in w:
+        fn, args = "session_window", "ts, '%d microseconds'" % ref.parse_duration(w["session_gap"])
+    elif "session_gap_col" in w:
+        fn, args = "session_window", "ts, " + w["session_gap_col"]
+    else:
+        args = "ts, '%d microseconds'" % w["size"]
+        if "slide" in w or "start" in w:
+            args += ", '%d microseconds'" % w.get("slide", w["size"])
+        if "start" in w:
+            args += ", '%d microseconds'" % w["start"]
     wm = ""
     if query["watermark"] is not None:
         wm = " WATERMARK ts DELAY '%d microseconds'" % query["watermark"]
@@ -67,26 +80,35 @@ def sql_of(query, path):
         arg = "*" if a["col"] == "*" else a["col"]
         aggs.append("%s(%s) AS %s" % (a["fn"], arg, a["as"]))
     keys = ", ".join(query["group_by"])
-    sel = "window(%s) AS w%s, %s" % (args, ", " + keys if keys else "", ", ".join(aggs))
-    grp = "window(%s)%s" % (args, ", " + keys if keys else "")
+    sel = "%s(%s) AS w%s, %s" % (fn, args, ", " + keys if keys else "", ", ".join(aggs))
+    grp = "%s(%s)%s" % (fn, args, ", " + keys if keys else "")
+    gcol = ", g STRING" if has_gap_col(query) else ""
     return (
-        "CREATE SOURCE s (ts TIMESTAMP, k STRING, v INT, x DOUBLE)\n"
+        "CREATE SOURCE s (ts TIMESTAMP, k STRING, v INT, x DOUBLE" + gcol + ")\n"
         "  WITH (connector = 'batches', path = '%s')%s;\n"
         "CREATE SINK o WITH (connector = 'console', output_mode = '%s',\n"
         "  trigger = 'available_now', num_rows = 1000000, truncate = false)\n"
         "AS SELECT %s FROM s GROUP BY %s;\n" % (path, wm, query["output_mode"], sel, grp))
 
 
-def batches_file(epochs):
+def gap_field(g):
+    """A per-row session gap as the text a STRING gap column holds."""
+    return "null" if g is None else "%d microseconds" % g
+
+
+def batches_file(epochs, gap_col=False):
     sections = []
     for ep in epochs:
         if not ep:
             continue  # a trigger that found nothing: the source skips it too
-        sections.append("\n".join(",".join(field(r[c]) for c in ("ts", "k", "v", "x"))
-                                  if r["ts"] is None else
-                                  ",".join([ts_text(r["ts"]), field(r["k"]),
-                                            field(r["v"]), field(r["x"])])
-                                  for r in ep))
+        lines = []
+        for r in ep:
+            f = ["null" if r["ts"] is None else ts_text(r["ts"]), field(r["k"]), field(r["v"]),
+                 field(r["x"])]
+            if gap_col:
+                f.append(gap_field(r.get("g")))
+            lines.append(",".join(f))
+        sections.append("\n".join(lines))
     return "\n---\n".join(sections) + "\n"
 
 
@@ -133,13 +155,13 @@ def sort_key(t):
     return tuple((x is None, x if x is not None else 0) for x in t)
 
 
-def check_seed(seed, tmp):
-    query, epochs = ref.random_case(seed)
+def check_seed(seed, tmp, sessions=False):
+    query, epochs = ref.random_case(seed, sessions=sessions)
     query["idle_between"] = True  # sluice's batches source: see the docstring
     want = ref.run(query, epochs)
     path = os.path.join(tmp, "in-%d.txt" % seed)
     with open(path, "w") as f:
-        f.write(batches_file(epochs))
+        f.write(batches_file(epochs, has_gap_col(query)))
     sql = os.path.join(tmp, "q-%d.sql" % seed)
     with open(sql, "w") as f:
         f.write(sql_of(query, path))
@@ -176,15 +198,18 @@ def check_seed(seed, tmp):
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 40
-    first = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    args = [a for a in sys.argv[1:] if a != "--sessions"]
+    sessions = "--sessions" in sys.argv[1:]
+    n = int(args[0]) if len(args) > 0 else 40
+    first = int(args[1]) if len(args) > 1 else 1
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(first, first + n):
-            err = check_seed(seed, tmp)
+            err = check_seed(seed, tmp, sessions)
             if err:
                 print("windows_random: seed %d: %s" % (seed, err), file=sys.stderr)
                 return 1
-    print("windows_random: %d seeds: every batch as the reference" % n, file=sys.stderr)
+    print("windows_random: %d seeds%s: every batch as the reference"
+          % (n, " (a quarter of them session windows)" if sessions else ""), file=sys.stderr)
     return 0
 
 

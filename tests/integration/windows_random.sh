@@ -2,7 +2,7 @@
 #
 # windows_random — sluice's windowed aggregation against the Spark reference
 # model (tests/reference/spark_windows.py), batch by batch, on random queries
-# and inputs: see windows_random.py. WINDOWS_SEEDS (default 200) and
+# and inputs (time windows, then session windows too): see windows_random.py. WINDOWS_SEEDS (default 200) and
 # WINDOWS_FIRST_SEED (default 1) choose the seeds; a failure names the seed.
 
 # shellcheck source=tests/integration/lib.sh
@@ -12,4 +12,7 @@ it_require python3
 
 python3 "$(dirname "$0")/windows_random.py" "${WINDOWS_SEEDS:-200}" "${WINDOWS_FIRST_SEED:-1}" ||
 	it_fail "sluice and the reference disagree (above)"
+# the same seeds again, a quarter of the queries now session windows
+python3 "$(dirname "$0")/windows_random.py" "${WINDOWS_SEEDS:-200}" "${WINDOWS_FIRST_SEED:-1}" --sessions ||
+	it_fail "sluice and the reference disagree on session windows (above)"
 exit 0

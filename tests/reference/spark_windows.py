@@ -179,7 +179,7 @@ batches: set idle_between false and put empty epochs where idle triggers are.
 
 Command line:
     spark_windows.py --query query.json --input input.json   # prints batches
-    spark_windows.py --generate SEED                         # random case
+    spark_windows.py --generate SEED [--sessions]            # random case
 input.json is a list of epochs, or {"epochs": [...]}; --generate prints
 {"query": ..., "epochs": ...}.
 """
@@ -753,15 +753,7 @@ def random_query(rng, time_col="ts", sessions=False):
         "time_col": time_col,
         "window": window,
         "group_by": rng.choice([[], ["k"]]),
-        "aggregates": [
-            {"fn": "count", "col": "*", "as": "n"},
-            {"fn": "count", "col": "v", "as": "nv"},
-            {"fn": "sum", "col": "v", "as": "sum_v"},
-            {"fn": "min", "col": "v", "as": "min_v"},
-            {"fn": "max", "col": "x", "as": "max_x"},
-            {"fn": "avg", "col": "x", "as": "avg_x"},
-            {"fn": "sum", "col": "x", "as": "sum_x"},
-        ],
+        "aggregates": [dict(a) for a in AGGREGATES_ALL],
         "watermark": rng.choice(delays),
         "output_mode": mode,
     }
@@ -866,9 +858,12 @@ def main(argv=None):
     ap.add_argument("--input", help="epochs JSON file")
     ap.add_argument("--generate", type=int, metavar="SEED",
                     help="print a random {query, epochs} case and exit")
+    ap.add_argument("--sessions", action="store_true",
+                    help="with --generate: a quarter of the cases are "
+                    "session windows")
     args = ap.parse_args(argv)
     if args.generate is not None:
-        query, epochs = random_case(args.generate)
+        query, epochs = random_case(args.generate, sessions=args.sessions)
         json.dump({"query": query, "epochs": epochs}, sys.stdout)
         sys.stdout.write("\n")
         return 0
