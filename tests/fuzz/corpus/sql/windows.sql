@@ -10,3 +10,7 @@ CREATE SINK u WITH (connector = 'console', output_mode = 'update') AS
 CREATE SINK c WITH (connector = 'console', output_mode = 'complete') AS
   SELECT w.start, w.end, n FROM (SELECT window(to_timestamp(s, 'dd/MM/yyyy HH:mm'), '1 hour') AS w,
   count(*) AS n FROM sales GROUP BY 1);
+CREATE SINK s WITH (connector = 'console', output_mode = 'append') AS
+  SELECT session_window(ts, CASE WHEN store > 1 THEN INTERVAL '5' MINUTE ELSE INTERVAL '1' MINUTE END) AS sw,
+         store, count(*), approx_count_distinct(s)
+  FROM sales GROUP BY store, session_window(ts, CASE WHEN store > 1 THEN INTERVAL '5' MINUTE ELSE INTERVAL '1' MINUTE END);
