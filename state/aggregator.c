@@ -79,6 +79,7 @@ struct sl_aggregator {
 	int64_t wm_evict_us;        /* W_e: windows ending at or before it are final */
 	uint64_t dropped_late;      /* this epoch */
 	uint64_t nsessions;         /* session plans: sessions held */
+	uint64_t session_bytes;     /* and the memory of their lists */
 	struct evict_index *evict;  /* [nlocal] */
 
 	void **states;              /* [SL_BLOCK_ROWS] scratch */
@@ -367,13 +368,14 @@ static inline int64_t *sess_at(const struct sess_list *x, uint32_t i)
 }
 
 /* Room for one more session at position i (the later ones move up). */
-static int sess_insert(struct sess_list *x, uint32_t i)
+static int sess_insert(struct sess_list *x, uint32_t i, uint64_t *bytes)
 {
 	if (x->n == x->cap) {
 		uint32_t cap = x->cap ? 2 * x->cap : 2;
 		uint8_t *ni = realloc(x->items, (size_t)cap * x->stride);
 		if (ni == NULL)
 			return -ENOMEM;
+		*bytes += (uint64_t)(cap - x->cap) * x->stride;
 		x->items = ni;
 		x->cap = cap;
 	}
@@ -419,6 +421,7 @@ static int fold_sessions(struct sl_aggregator *a, const struct sl_block *b)
 			if (x == NULL)
 				return -ENOMEM;
 			x->stride = (uint32_t)((16 + ssize + 7) & ~7u);
+			a->session_bytes += sizeof(*x);
 			*slot = x;
 		}
 		/* the stored sessions it overlaps or touches: [i, j) */
@@ -431,7 +434,7 @@ static int fold_sessions(struct sl_aggregator *a, const struct sl_block *b)
 		int64_t *t;
 		int64_t old_end = INT64_MIN;
 		if (i == j) {
-			if (sess_insert(x, i) < 0)
+			if (sess_insert(x, i, &a->session_bytes) < 0)
 				return -ENOMEM;
 			t = sess_at(x, i);
 			t[0] = s;
@@ -667,6 +670,7 @@ static int evict_sessions(struct sl_aggregator *a, struct emitter *e, uint64_t *
 				}
 				x->refs--;
 				if (rc == 0 && x->n == 0 && x->refs == 0) {
+					a->session_bytes -= sizeof(*x) + (uint64_t)x->cap * x->stride;
 					sess_list_free(x);
 					rc = sl_shard_remove(sh, ent.hash, ent.key, ent.klen);
 				}
@@ -724,9 +728,16 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 		res->updated_rows += sl_shard_touched_count(sh);
 		res->state_rows += a->plan->session ? 0 : sl_shard_count(sh);
 		res->memory_bytes += sl_shard_memory(sh);
+		/* the eviction index: the bucket array and each bucket's states */
+		const struct evict_index *xi = &a->evict[l];
+		res->memory_bytes += (uint64_t)xi->cap * sizeof(*xi->b);
+		for (uint32_t k = 0; k < xi->n; k++)
+			res->memory_bytes += (uint64_t)xi->b[k].cap * sizeof(void *);
 	}
-	if (a->plan->session)
+	if (a->plan->session) {
 		res->state_rows = a->nsessions;
+		res->memory_bytes += a->session_bytes;
+	}
 	if (rc == 0)
 		rc = emitter_flush(&e);
 	/* the watermark: W_{e+1} = max(W_e, max event time - delay), in
