@@ -80,7 +80,6 @@ struct engine {
 	int64_t next_watermark_us; /* W of the next epoch, from the last results */
 	uint64_t epoch_dropped;    /* late rows of the epoch being finished */
 	bool no_data_due;          /* the watermark moved: run an epoch without input */
-	bool evicting;             /* windows on the WATERMARK column, append/update */
 	char error[640];
 	bool failed;
 };
@@ -491,7 +490,7 @@ static void finish_epoch(struct engine *e)
 	/* Spark's no-data batch: when the watermark moved, one more batch runs
 	 * even without input so that append mode emits (and both modes evict)
 	 * the windows it closed */
-	e->no_data_due = e->evicting && e->next_watermark_us > e->st.watermark_us;
+	e->no_data_due = sl_plan_evicts(e->plan) && e->next_watermark_us > e->st.watermark_us;
 	if (e->stateless) {
 		sl_batch_clear(b);
 	} else {
@@ -702,8 +701,6 @@ int sl_engine_run(struct sl_plan *plan, const struct sl_engine_opts *opts,
 		  struct sl_engine_stats *stats_out)
 {
 	struct engine e = {.plan = plan, .opts = opts};
-	e.evicting = plan->has_agg && plan->window_on_event_time && plan->window_key >= 0 &&
-		     plan->sink.mode != SL_OUTPUT_COMPLETE;
 	atomic_init(&e.ctl.cut, 0);
 	atomic_init(&e.ctl.stop_sources, 0);
 	atomic_init(&e.ctl.shutdown, 0);

@@ -1597,6 +1597,22 @@ static bool window_duration(struct bctx *b, const struct sl_ast *fn, const struc
 	return true;
 }
 
+/* The event-time argument (the first) of window() or session_window(). */
+static struct sl_expr *timestamp_arg(struct bctx *b, const struct sl_ast *a)
+{
+	struct sl_expr *ts = build(b, a->args[0]);
+	if (ts == NULL || ts->type == SL_TYPE_TIMESTAMP)
+		return ts;
+	char whole[200], tb[64];
+	pretty(a, whole, sizeof(whole));
+	cerr(b->pl->c, a->args[0]->line, a->args[0]->column,
+	     "cannot resolve '%s' due to data type mismatch: argument 1 requires TIMESTAMP "
+	     "type, however, it is of %s type; CAST it (CAST(x AS TIMESTAMP))",
+	     whole, etype(ts, tb, sizeof(tb)));
+	x_free(ts);
+	return NULL;
+}
+
 /* window(ts, size[, slide[, start]]): Spark's time window. Tumbling
  * (slide = size) is a WINDOW value per row; sliding is the array of every
  * window holding ts, which only a GROUP BY key may use: the planner
@@ -1629,19 +1645,9 @@ static struct sl_expr *build_window(struct bctx *b, const struct sl_ast *a)
 			    "window duration / slide duration is %" PRId64 ": every row would "
 			    "fall in that many windows; at most %d are supported",
 			    size / slide + (size % slide != 0), SL_MAX_WINDOWS_PER_ROW);
-	struct sl_expr *ts = build(b, a->args[0]);
+	struct sl_expr *ts = timestamp_arg(b, a);
 	if (ts == NULL)
 		return NULL;
-	if (ts->type != SL_TYPE_TIMESTAMP) {
-		char whole[200], tb[64];
-		pretty(a, whole, sizeof(whole));
-		cerr(c, a->args[0]->line, a->args[0]->column,
-		     "cannot resolve '%s' due to data type mismatch: argument 1 requires TIMESTAMP "
-		     "type, however, it is of %s type; CAST it (CAST(x AS TIMESTAMP))",
-		     whole, etype(ts, tb, sizeof(tb)));
-		x_free(ts);
-		return NULL;
-	}
 	struct sl_expr *args[4] = {ts, NULL, NULL, NULL};
 	int64_t lits[3] = {size, slide, start};
 	for (int k = 0; k < 3; k++) {
@@ -1702,17 +1708,7 @@ static struct sl_expr *build_session_window(struct bctx *b, const struct sl_ast 
 	}
 	if (gap == NULL)
 		return NULL;
-	struct sl_expr *ts = build(b, a->args[0]);
-	if (ts != NULL && ts->type != SL_TYPE_TIMESTAMP) {
-		char whole[200], tb[64];
-		pretty(a, whole, sizeof(whole));
-		cerr(c, a->args[0]->line, a->args[0]->column,
-		     "cannot resolve '%s' due to data type mismatch: argument 1 requires TIMESTAMP "
-		     "type, however, it is of %s type; CAST it (CAST(x AS TIMESTAMP))",
-		     whole, etype(ts, tb, sizeof(tb)));
-		x_free(ts);
-		ts = NULL;
-	}
+	struct sl_expr *ts = timestamp_arg(b, a);
 	if (ts == NULL) {
 		x_free(gap);
 		return NULL;
@@ -3591,8 +3587,7 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 	pl.sliding = NULL;
 	if (lrc < 0)
 		goto err;
-	if (plan->window_on_event_time && plan->sink.mode != SL_OUTPUT_COMPLETE &&
-	    add_rows_agg(c, plan) < 0)
+	if (sl_plan_evicts(plan) && add_rows_agg(c, plan) < 0)
 		goto err;
 	if (schema_of_last_op(plan) < 0) {
 		coom(c);

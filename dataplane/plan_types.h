@@ -185,4 +185,13 @@ struct sl_plan {
 	char *text; /* the statements this plan came from */
 };
 
+/* Windows on the WATERMARK column in append or update mode: finished windows
+ * are evicted (and late rows dropped), and a batch without input runs when
+ * the watermark moves. Complete mode keeps every window. */
+static inline bool sl_plan_evicts(const struct sl_plan *plan)
+{
+	return plan->has_agg && plan->window_on_event_time && plan->window_key >= 0 &&
+	       plan->sink.mode != SL_OUTPUT_COMPLETE;
+}
+
 #endif

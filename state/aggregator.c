@@ -162,8 +162,7 @@ struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cf
 		snprintf(c->name, sizeof(c->name), "%s", plan->aggs[j].name);
 		c->type = plan->aggs[j].type;
 	}
-	a->evicting = plan->window_on_event_time && plan->window_key >= 0 &&
-		      plan->sink.mode != SL_OUTPUT_COMPLETE;
+	a->evicting = sl_plan_evicts(plan);
 	a->max_event_ms = INT64_MIN;
 	a->evict = calloc(a->nlocal ? a->nlocal : 1, sizeof(*a->evict));
 	if (a->evict == NULL)
@@ -263,6 +262,17 @@ static int fold_partials(struct sl_aggregator *a, const struct sl_block *b)
 	return rc;
 }
 
+/* The aggregate arguments of a row block: the columns after the key, one
+ * per aggregate that takes one (count(*) takes none). */
+static void block_args(struct sl_aggregator *a, const struct sl_block *b)
+{
+	const struct sl_plan *plan = a->plan;
+	uint32_t col = 1;
+	for (uint32_t j = 0; j < plan->naggs; j++)
+		a->args[j] = plan->aggs[j].arg != NULL ? b->cols[col++]
+						       : (struct sl_vec){.type = SL_TYPE_NULL};
+}
+
 /* Remember that state (of a new group) belongs to window end `end`. */
 static int evict_index_add(struct evict_index *x, int64_t end, void *state)
 {
@@ -316,10 +326,8 @@ static int fold_evicting(struct sl_aggregator *a, const struct sl_block *b)
 	const struct sl_plan *plan = a->plan;
 	const struct sl_str *keys = b->cols[0].v.str;
 	bool partial = b->partial;
-	uint32_t col = 1;
-	for (uint32_t j = 0; !partial && j < plan->naggs; j++)
-		a->args[j] = plan->aggs[j].arg != NULL ? b->cols[col++]
-						       : (struct sl_vec){.type = SL_TYPE_NULL};
+	if (!partial)
+		block_args(a, b);
 	for (uint32_t r = 0; r < b->nrows; r++) {
 		int64_t end;
 		int rc = key_window_end(a, &keys[r], &end);
@@ -394,10 +402,7 @@ static int fold_sessions(struct sl_aggregator *a, const struct sl_block *b)
 {
 	const struct sl_plan *plan = a->plan;
 	const struct sl_str *keys = b->cols[0].v.str;
-	uint32_t col = 1;
-	for (uint32_t j = 0; j < plan->naggs; j++)
-		a->args[j] = plan->aggs[j].arg != NULL ? b->cols[col++]
-						       : (struct sl_vec){.type = SL_TYPE_NULL};
+	block_args(a, b);
 	const uint32_t ssize = sl_agg_state_size(a->layout);
 	for (uint32_t r = 0; r < b->nrows; r++) {
 		int64_t s, e;
@@ -488,10 +493,7 @@ static int fold(struct sl_aggregator *a, const struct sl_block *b)
 	if (b->partial)
 		return fold_partials(a, b);
 	const struct sl_plan *plan = a->plan;
-	uint32_t col = 1;
-	for (uint32_t j = 0; j < plan->naggs; j++)
-		a->args[j] = plan->aggs[j].arg != NULL ? b->cols[col++]
-						       : (struct sl_vec){.type = SL_TYPE_NULL};
+	block_args(a, b);
 	int rc = find_states(a, b);
 	if (rc < 0)
 		return rc;
@@ -569,37 +571,6 @@ static int emit_entry(struct emitter *e, const void *key, uint32_t klen, const v
 	return rc;
 }
 
-/* Every group whose window ended at or before this epoch's watermark is
- * final: in append mode it is emitted now, once; in both modes its state
- * is freed. Walks the index front only: costs what it evicts. */
-static int evict(struct sl_aggregator *a, struct emitter *e, uint64_t *evicted)
-{
-	bool emit = a->plan->sink.mode == SL_OUTPUT_APPEND;
-	int rc = 0;
-	for (uint32_t l = 0; l < a->nlocal; l++) {
-		struct evict_index *x = &a->evict[l];
-		struct sl_shard *sh = a->shards[l];
-		uint32_t done = 0;
-		while (rc == 0 && done < x->n && x->b[done].end <= a->wm_evict_us) {
-			struct evict_bucket *bk = &x->b[done];
-			for (uint32_t k = 0; rc == 0 && k < bk->n; k++) {
-				struct sl_shard_entry ent = sl_shard_entry_of(sh, bk->states[k]);
-				if (emit)
-					rc = emit_entry(e, ent.key, ent.klen, ent.state);
-				sl_agg_release_state(a->layout, ent.state, sh);
-				if (rc == 0)
-					rc = sl_shard_remove(sh, ent.hash, ent.key, ent.klen);
-				(*evicted)++;
-			}
-			free(bk->states);
-			done++;
-		}
-		memmove(x->b, x->b + done, (x->n - done) * sizeof(*x->b));
-		x->n -= done;
-	}
-	return rc;
-}
-
 /* One session as an output row: its group's key bytes and the session
  * window put back together (in the context's arena, which lives until the
  * emitter flushes: the decoded strings point into it). */
@@ -639,47 +610,73 @@ static int emit_all_sessions(struct sl_aggregator *a, struct emitter *e)
 	return rc;
 }
 
-/* Append mode: the sessions the watermark finalised are emitted, once, and
- * freed; a group left with no session and no index entry naming it goes
- * too. Walks the index front: costs what it evicts. */
-static int evict_sessions(struct sl_aggregator *a, struct emitter *e, uint64_t *evicted)
+/* A time-window group the watermark finalised: emitted in append mode,
+ * then freed. */
+static int evict_group(struct sl_aggregator *a, struct emitter *e, struct sl_shard *sh,
+		       void *state, uint64_t *evicted)
+{
+	struct sl_shard_entry ent = sl_shard_entry_of(sh, state);
+	int rc = 0;
+	if (a->plan->sink.mode == SL_OUTPUT_APPEND)
+		rc = emit_entry(e, ent.key, ent.klen, ent.state);
+	sl_agg_release_state(a->layout, ent.state, sh);
+	if (rc == 0)
+		rc = sl_shard_remove(sh, ent.hash, ent.key, ent.klen);
+	(*evicted)++;
+	return rc;
+}
+
+/* A group's sessions the watermark finalised (append mode: emitted, once)
+ * are freed; the group goes too once it has no session and no index entry
+ * names it. */
+static int evict_sessions_of(struct sl_aggregator *a, struct emitter *e, struct sl_shard *sh,
+			     struct sess_list **slot, uint64_t *evicted)
+{
+	struct sess_list *x = *slot;
+	struct sl_shard_entry ent = sl_shard_entry_of(sh, slot);
+	int rc = 0;
+	uint32_t m = 0;
+	while (rc == 0 && m < x->n && sess_at(x, m)[1] <= a->wm_evict_us) {
+		rc = emit_session(e, ent.key, ent.klen, sess_at(x, m));
+		sl_agg_release_state(a->layout, sess_at(x, m) + 2, sh);
+		m++;
+	}
+	if (m > 0) {
+		memmove(x->items, x->items + (size_t)m * x->stride, (size_t)(x->n - m) * x->stride);
+		x->n -= m;
+		a->nsessions -= m;
+		*evicted += m;
+	}
+	x->refs--;
+	if (rc == 0 && x->n == 0 && x->refs == 0) {
+		a->session_bytes -= sizeof(*x) + (uint64_t)x->cap * x->stride;
+		sess_list_free(x);
+		rc = sl_shard_remove(sh, ent.hash, ent.key, ent.klen);
+	}
+	return rc;
+}
+
+/* Everything this epoch's watermark finalised, through the index by window
+ * end: walks its front only, so it costs what it evicts, never the size
+ * of the state. */
+static int evict(struct sl_aggregator *a, struct emitter *e, uint64_t *evicted)
 {
 	int rc = 0;
 	for (uint32_t l = 0; l < a->nlocal; l++) {
-		struct evict_index *xi = &a->evict[l];
+		struct evict_index *x = &a->evict[l];
 		struct sl_shard *sh = a->shards[l];
 		uint32_t done = 0;
-		while (rc == 0 && done < xi->n && xi->b[done].end <= a->wm_evict_us) {
-			struct evict_bucket *bk = &xi->b[done];
-			for (uint32_t k = 0; rc == 0 && k < bk->n; k++) {
-				struct sess_list **slot = bk->states[k];
-				struct sess_list *x = *slot;
-				struct sl_shard_entry ent = sl_shard_entry_of(sh, slot);
-				uint32_t m = 0;
-				while (rc == 0 && m < x->n && sess_at(x, m)[1] <= a->wm_evict_us) {
-					rc = emit_session(e, ent.key, ent.klen, sess_at(x, m));
-					sl_agg_release_state(a->layout, sess_at(x, m) + 2, sh);
-					m++;
-				}
-				if (m > 0) {
-					memmove(x->items, x->items + (size_t)m * x->stride,
-						(size_t)(x->n - m) * x->stride);
-					x->n -= m;
-					a->nsessions -= m;
-					*evicted += m;
-				}
-				x->refs--;
-				if (rc == 0 && x->n == 0 && x->refs == 0) {
-					a->session_bytes -= sizeof(*x) + (uint64_t)x->cap * x->stride;
-					sess_list_free(x);
-					rc = sl_shard_remove(sh, ent.hash, ent.key, ent.klen);
-				}
-			}
+		while (rc == 0 && done < x->n && x->b[done].end <= a->wm_evict_us) {
+			struct evict_bucket *bk = &x->b[done];
+			for (uint32_t k = 0; rc == 0 && k < bk->n; k++)
+				rc = a->plan->session
+					     ? evict_sessions_of(a, e, sh, bk->states[k], evicted)
+					     : evict_group(a, e, sh, bk->states[k], evicted);
 			free(bk->states);
 			done++;
 		}
-		memmove(xi->b, xi->b + done, (xi->n - done) * sizeof(*xi->b));
-		xi->n -= done;
+		memmove(x->b, x->b + done, (x->n - done) * sizeof(*x->b));
+		x->n -= done;
 	}
 	return rc;
 }
@@ -717,8 +714,7 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 	if (rc == 0 && a->evicting) {
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		rc = a->plan->session ? evict_sessions(a, &e, &res->evicted_rows)
-				      : evict(a, &e, &res->evicted_rows);
+		rc = evict(a, &e, &res->evicted_rows);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		res->evict_ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
 					   (t1.tv_nsec - t0.tv_nsec));

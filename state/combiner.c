@@ -24,8 +24,7 @@ bool sl_combiner_applies(const struct sl_plan *plan)
 		return false; /* sessions merge on the aggregator, row by row */
 	/* With a watermark, a late partial is dropped whole and counted as
 	 * the rows its count(*) (plan->rows_agg) holds */
-	if (plan->window_on_event_time && plan->sink.mode != SL_OUTPUT_COMPLETE &&
-	    plan->rows_agg < 0)
+	if (sl_plan_evicts(plan) && plan->rows_agg < 0)
 		return false;
 	for (uint32_t j = 0; j < plan->naggs; j++) {
 		const struct sl_agg_spec *a = &plan->aggs[j];

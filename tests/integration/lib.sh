@@ -202,3 +202,15 @@ it_gen_words() {
 		}
 	}'
 }
+
+# The rows of every console batch whose first column is a window
+# ({start, end}), as "B |row|" lines sorted within each batch; a batch with
+# no such row is "B -". For comparing windowed batches whatever the order
+# update and append mode print them in.
+it_window_rows() {
+	awk '/^Batch: / { b = $2; seen[b] = 0; order[++n] = b; next }
+	     /^\|\{/ { gsub(/ *\| */, "|"); rows[b] = rows[b] b " " $0 "\n"; seen[b]++ }
+	     END { for (i = 1; i <= n; i++) { b = order[i]
+	             if (seen[b] == 0) print b " -"; else printf "%s", rows[b] } }' "$1" |
+		LC_ALL=C sort -k1,1n -k2
+}

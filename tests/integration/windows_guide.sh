@@ -38,14 +38,6 @@ cat >"$IT_TMP/words.txt" <<'EOF_IN'
 2024-01-01 12:17:00,owl
 EOF_IN
 
-# "B row" lines: each batch's rows sorted, an empty batch as "B -".
-normalize() {
-	awk '/^Batch: / { b = $2; seen[b] = 0; order[++n] = b; next }
-	     /^\|\{/ { gsub(/ *\| */, "|"); rows[b] = rows[b] b " " $0 "\n"; seen[b]++ }
-	     END { for (i = 1; i <= n; i++) { b = order[i]
-	             if (seen[b] == 0) print b " -"; else printf "%s", rows[b] } }' "$1" |
-		LC_ALL=C sort -k1,1n -k2
-}
 
 for mode in update append; do
 	cat >"$IT_TMP/q.sql" <<SQL
@@ -60,7 +52,7 @@ AS SELECT window(ts, '10 minutes', '5 minutes') AS window, word, count(*) AS cou
 SQL
 	timeout 60 "$SLUICE" run "$IT_TMP/q.sql" --stats >"$IT_TMP/$mode.out" 2>"$IT_TMP/$mode.err" ||
 		{ cat "$IT_TMP/$mode.err" >&2; it_fail "$mode: sluice failed"; }
-	normalize "$IT_TMP/$mode.out" >"$IT_TMP/$mode.got"
+	it_window_rows "$IT_TMP/$mode.out" >"$IT_TMP/$mode.got"
 done
 
 cat >"$IT_TMP/update.want" <<'EOF_W'
