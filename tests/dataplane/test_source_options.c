@@ -101,10 +101,7 @@ static bool mock_log_has(struct sl_ingest *in, const char *s)
 	return r;
 }
 
-struct sl_chunk *sl_ingest_batch(struct sl_ingest *in)
-{
-	return &in->batch;
-}
+#include "mock_ingest.h"
 
 int sl_ingest_commit(struct sl_ingest *in)
 {
@@ -141,42 +138,6 @@ int sl_ingest_poll(struct sl_ingest *in)
 {
 	atomic_fetch_add(&in->polls, 1);
 	return atomic_load(&in->stop) ? -ECANCELED : 0;
-}
-
-bool sl_ingest_should_stop(const struct sl_ingest *in)
-{
-	return atomic_load(&in->stop);
-}
-
-int sl_ingest_wake_fd(const struct sl_ingest *in)
-{
-	return in->wake_fd;
-}
-
-void sl_ingest_wake_ack(struct sl_ingest *in)
-{
-	uint64_t v;
-	ssize_t r = read(in->wake_fd, &v, sizeof(v));
-	(void)r;
-}
-
-struct sl_source_stats *sl_ingest_stats(struct sl_ingest *in)
-{
-	return &in->stats;
-}
-
-uint32_t sl_ingest_index(const struct sl_ingest *in)
-{
-	return in->idx;
-}
-
-void sl_ingest_fail(struct sl_ingest *in, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(in->fail, sizeof(in->fail), fmt, ap);
-	va_end(ap);
-	in->failed = true;
 }
 
 void sl_ingest_log(struct sl_ingest *in, const char *fmt, ...)
