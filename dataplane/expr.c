@@ -1560,6 +1560,7 @@ static uint32_t java_double_syntax(const uint8_t *s, uint32_t len)
 /* CAST(string AS DOUBLE), non-ANSI: Double.parseDouble, then Spark's
  * special literals (inf, +inf, infinity, -inf, -infinity, nan in any
  * case). strtod reads the C locale's '.', which sluice never changes. */
+/* ctx NULL: a number longer than 127 bytes is copied to the heap. */
 static bool parse_double(struct sl_eval_ctx *ctx, const char *str, uint32_t len, double *out)
 {
 	const uint8_t *s = (const uint8_t *)str;
@@ -1582,12 +1583,17 @@ static bool parse_double(struct sl_eval_ctx *ctx, const char *str, uint32_t len,
 			return true;
 		}
 		char small[128];
-		char *buf = body < sizeof(small) ? small : sl_eval_ctx_alloc(ctx, (size_t)body + 1);
+		char *heap = NULL;
+		char *buf = small;
+		if (body >= sizeof(small))
+			buf = ctx != NULL ? sl_eval_ctx_alloc(ctx, (size_t)body + 1)
+					  : (heap = malloc((size_t)body + 1));
 		if (buf == NULL)
 			return false;
 		memcpy(buf, t, body);
 		buf[body] = '\0';
 		*out = strtod(buf, NULL);
+		free(heap);
 		return true;
 	}
 	static const struct {
@@ -2678,4 +2684,32 @@ void sl_expr_free(struct sl_expr *e)
 	if (e->kind == SL_EXPR_LITERAL && e->lit.type == SL_TYPE_STRING && !e->lit.is_null)
 		free((void *)e->lit.v.str.ptr);
 	free(e);
+}
+
+/* ---- the CAST conversions, for parsers of outside text ---- */
+
+bool sl_text_to_bool(const char *s, uint32_t len, bool *out)
+{
+	return parse_bool(s, len, out);
+}
+
+bool sl_text_to_integral(const char *s, uint32_t len, bool is_int, int64_t *out)
+{
+	return parse_integral(s, len, is_int, out);
+}
+
+bool sl_text_to_double(const char *s, uint32_t len, double *out)
+{
+	return parse_double(NULL, s, len, out);
+}
+
+bool sl_text_to_timestamp(const char *s, uint32_t len, int64_t *out)
+{
+	return parse_timestamp(s, len, out);
+}
+
+bool sl_text_to_timestamp_pattern(const char *s, uint32_t len, const char *pat, uint32_t plen,
+				  int64_t *out)
+{
+	return parse_with_pattern(s, len, pat, plen, out);
 }

@@ -118,4 +118,18 @@ void sl_expr_free(struct sl_expr *e);    /* frees the tree, release included */
 int sl_expr_eval(const struct sl_expr *e, const struct sl_chunk *in,
 		 struct sl_eval_ctx *ctx, struct sl_vec *out);
 
+/* The string conversions of CAST (Spark, non-ANSI), for the parsers of
+ * outside text (CSV, JSON): true and *out set, or false where CAST gives
+ * NULL. Thread-safe; no allocation except a double of over 127 bytes. */
+bool sl_text_to_bool(const char *s, uint32_t len, bool *out);
+/* is_int: the INT range, else BIGINT's; a fraction is dropped ("1.9" -> 1). */
+bool sl_text_to_integral(const char *s, uint32_t len, bool is_int, int64_t *out);
+bool sl_text_to_double(const char *s, uint32_t len, double *out);
+/* CAST(s AS TIMESTAMP), UTC. */
+bool sl_text_to_timestamp(const char *s, uint32_t len, int64_t *out);
+/* to_timestamp(s, pattern) with a Spark datetime pattern (y M d H h m s S
+ * a, 'quoted' text), UTC; false when the text does not match it whole. */
+bool sl_text_to_timestamp_pattern(const char *s, uint32_t len, const char *pat, uint32_t plen,
+				  int64_t *out);
+
 #endif
