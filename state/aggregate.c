@@ -101,12 +101,17 @@ struct sl_agg_layout *sl_agg_layout_create(const struct sl_agg_spec *aggs, uint3
 			sl->hll_p = (uint32_t)p;
 		}
 	}
-	off = (nseen + 63) / 64 * 8;
+	off = 0;
 	for (uint32_t j = 0; j < naggs; j++) {
 		l->slots[j].off = off;
 		off += value_size(&l->slots[j]);
 	}
-	l->state_size = off;
+	/* the seen bits last, a byte per 8: a shard keeps the key right after
+	 * them, so a state with one sum costs 1 byte of flags, not 8 */
+	for (uint32_t j = 0; j < naggs; j++)
+		if (l->slots[j].seen_bit != UINT32_MAX)
+			l->slots[j].seen_bit += off * 8;
+	l->state_size = off + (nseen + 7) / 8;
 	return l;
 
 err_inval:
@@ -146,14 +151,15 @@ static inline const void *cat(const void *state, uint32_t off)
 	return (const uint8_t *)state + off;
 }
 
+/* bit: counted from the state's first byte */
 static inline bool seen(const void *state, uint32_t bit)
 {
-	return (((const uint64_t *)state)[bit >> 6] >> (bit & 63)) & 1;
+	return (((const uint8_t *)state)[bit >> 3] >> (bit & 7)) & 1;
 }
 
 static inline void set_seen(void *state, uint32_t bit)
 {
-	((uint64_t *)state)[bit >> 6] |= UINT64_C(1) << (bit & 63);
+	((uint8_t *)state)[bit >> 3] |= (uint8_t)(1u << (bit & 7));
 }
 
 /* Spark's double ordering: NaN above everything, -0.0 == 0.0. */

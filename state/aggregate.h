@@ -9,12 +9,12 @@
  * is every aggregate's initial state, so a shard's freshly zeroed entry
  * needs no further set-up.
  *
- * State layout (every offset a multiple of 8):
+ * State layout (a state starts 8-byte aligned; every value's offset is a
+ * multiple of 8; the size is not rounded up, so that a shard puts the key
+ * right after the seen bits):
  *
  *   offset  bytes  field
- *   0       8*W    "seen" bits, one per SUM/MIN/MAX: a non-null input arrived
- *                  (W = ceil(number of such aggregates / 64))
- *   then, for each aggregate in order:
+ *   for each aggregate in order:
  *           8      COUNT_STAR, COUNT: int64 count
  *           8      SUM of INT/BIGINT: int64 (wraps as Spark's non-ANSI mode);
  *                  SUM of DOUBLE or NULL: double
@@ -27,6 +27,8 @@
  *           8*W'   APPROX_COUNT_DISTINCT: HyperLogLog++ registers, Spark's
  *                  layout (state/hll.h): W' = 2^p / 10 + 1 words, p from
  *                  the spec's rsd (416 bytes at the default rsd 0.05)
+ *   then    B      "seen" bits, one per SUM/MIN/MAX: a non-null input arrived
+ *                  (B = ceil(number of such aggregates / 8) bytes)
  *
  * Semantics (Spark SQL, non-ANSI): count(*) counts rows, count(x) non-null
  * x; sum of INT/BIGINT is BIGINT, of DOUBLE is DOUBLE, NULL when no non-null
@@ -53,14 +55,15 @@ struct sl_agg_slot {
 	enum sl_type arg_type;    /* SL_TYPE_NULL for count(*) */
 	enum sl_type result_type; /* Spark's, checked against the spec's */
 	uint32_t off;             /* bytes from the start of the state */
-	uint32_t seen_bit;        /* SUM/MIN/MAX: bit in the seen bitmap */
+	uint32_t seen_bit;        /* SUM/MIN/MAX: its seen bit, counted from the
+				   * state's first byte */
 	uint32_t hll_p;           /* APPROX_COUNT_DISTINCT: precision, 2^p registers */
 };
 
 /* Made by sl_agg_layout_create, owned by whoever made it; read-only after. */
 struct sl_agg_layout {
 	uint32_t naggs;
-	uint32_t state_size; /* bytes, a multiple of 8 */
+	uint32_t state_size; /* bytes (not rounded up to 8) */
 	struct sl_agg_slot *slots;
 };
 

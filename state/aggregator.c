@@ -37,10 +37,15 @@ struct sess_list {
 	uint8_t *items;
 };
 
-/* The states of one window end, in a shard. */
+/* The groups of one window end, in a shard. Time windows chain them
+ * through the entries' links (sl_shard_link): head names the first, each
+ * entry's link the next, 0 ends; no memory beyond the entries. Sessions,
+ * whose group is named once per session end it had, keep the group's
+ * state pointers in states[0..n). */
 struct evict_bucket {
 	int64_t end;
 	uint32_t n, cap;
+	uint32_t head;
 	void **states;
 };
 
@@ -273,8 +278,9 @@ static void block_args(struct sl_aggregator *a, const struct sl_block *b)
 						       : (struct sl_vec){.type = SL_TYPE_NULL};
 }
 
-/* Remember that state (of a new group) belongs to window end `end`. */
-static int evict_index_add(struct evict_index *x, int64_t end, void *state)
+/* The bucket of window end `end`, made when absent; NULL when out of
+ * memory. */
+static struct evict_bucket *evict_bucket_of(struct evict_index *x, int64_t end)
 {
 	uint32_t lo = 0, hi = x->n;
 	while (lo < hi) { /* first bucket with b.end >= end */
@@ -289,7 +295,7 @@ static int evict_index_add(struct evict_index *x, int64_t end, void *state)
 			uint32_t cap = x->cap ? 2 * x->cap : 8;
 			struct evict_bucket *nb = realloc(x->b, cap * sizeof(*nb));
 			if (nb == NULL)
-				return -ENOMEM;
+				return NULL;
 			x->b = nb;
 			x->cap = cap;
 		}
@@ -297,7 +303,15 @@ static int evict_index_add(struct evict_index *x, int64_t end, void *state)
 		x->b[lo] = (struct evict_bucket){.end = end};
 		x->n++;
 	}
-	struct evict_bucket *bk = &x->b[lo];
+	return &x->b[lo];
+}
+
+/* Remember that a session group's state belongs to session end `end`. */
+static int evict_index_add(struct evict_index *x, int64_t end, void *state)
+{
+	struct evict_bucket *bk = evict_bucket_of(x, end);
+	if (bk == NULL)
+		return -ENOMEM;
 	if (bk->n == bk->cap) {
 		uint32_t cap = bk->cap ? 2 * bk->cap : 16;
 		void **ns = realloc(bk->states, cap * sizeof(*ns));
@@ -351,11 +365,20 @@ static int fold_evicting(struct sl_aggregator *a, const struct sl_block *b)
 		uint32_t l = sl_key_shard(b->hash[r], a->nshards) / a->cfg.n_agg;
 		struct sl_shard *sh = a->shards[l];
 		bool is_new;
-		void *st = sl_shard_upsert(sh, b->hash[r], keys[r].ptr, keys[r].len, &is_new);
+		uint32_t ref;
+		void *st = sl_shard_upsert_ref(sh, b->hash[r], keys[r].ptr, keys[r].len, &is_new,
+					       &ref);
 		if (st == NULL)
 			return -ENOMEM;
-		if (is_new && (rc = evict_index_add(&a->evict[l], end, st)) < 0)
-			return rc;
+		if (is_new) {
+			/* a new group joins its window end's chain */
+			struct evict_bucket *bk = evict_bucket_of(&a->evict[l], end);
+			if (bk == NULL)
+				return -ENOMEM;
+			*sl_shard_link(sh, st) = bk->head;
+			bk->head = ref;
+			bk->n++;
+		}
 		if (partial) {
 			rc = sl_agg_merge(a->layout, st, b->cols[1].v.str[r].ptr, sh);
 		} else {
@@ -621,7 +644,7 @@ static int evict_group(struct sl_aggregator *a, struct emitter *e, struct sl_sha
 		rc = emit_entry(e, ent.key, ent.klen, ent.state);
 	sl_agg_release_state(a->layout, ent.state, sh);
 	if (rc == 0)
-		rc = sl_shard_remove(sh, ent.hash, ent.key, ent.klen);
+		rc = sl_shard_remove(sh, sl_key_hash(ent.key, ent.klen), ent.key, ent.klen);
 	(*evicted)++;
 	return rc;
 }
@@ -651,7 +674,7 @@ static int evict_sessions_of(struct sl_aggregator *a, struct emitter *e, struct 
 	if (rc == 0 && x->n == 0 && x->refs == 0) {
 		a->session_bytes -= sizeof(*x) + (uint64_t)x->cap * x->stride;
 		sess_list_free(x);
-		rc = sl_shard_remove(sh, ent.hash, ent.key, ent.klen);
+		rc = sl_shard_remove(sh, sl_key_hash(ent.key, ent.klen), ent.key, ent.klen);
 	}
 	return rc;
 }
@@ -668,10 +691,13 @@ static int evict(struct sl_aggregator *a, struct emitter *e, uint64_t *evicted)
 		uint32_t done = 0;
 		while (rc == 0 && done < x->n && x->b[done].end <= a->wm_evict_us) {
 			struct evict_bucket *bk = &x->b[done];
-			for (uint32_t k = 0; rc == 0 && k < bk->n; k++)
-				rc = a->plan->session
-					     ? evict_sessions_of(a, e, sh, bk->states[k], evicted)
-					     : evict_group(a, e, sh, bk->states[k], evicted);
+			for (uint32_t k = 0; rc == 0 && k < bk->n && a->plan->session; k++)
+				rc = evict_sessions_of(a, e, sh, bk->states[k], evicted);
+			for (uint32_t ref = bk->head; rc == 0 && ref != 0;) {
+				void *st = sl_shard_state_at(sh, ref);
+				ref = *sl_shard_link(sh, st);
+				rc = evict_group(a, e, sh, st, evicted);
+			}
 			free(bk->states);
 			done++;
 		}
@@ -724,7 +750,8 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 		res->updated_rows += sl_shard_touched_count(sh);
 		res->state_rows += a->plan->session ? 0 : sl_shard_count(sh);
 		res->memory_bytes += sl_shard_memory(sh);
-		/* the eviction index: the bucket array and each bucket's states */
+		/* the eviction index: the bucket array and each bucket's states
+		 * (sessions; time windows chain through the entries) */
 		const struct evict_index *xi = &a->evict[l];
 		res->memory_bytes += (uint64_t)xi->cap * sizeof(*xi->b);
 		for (uint32_t k = 0; k < xi->n; k++)

@@ -9,6 +9,7 @@
 
 #include "aggregate.h"
 #include "block.h"
+#include "key.h"
 #include "shard.h"
 
 struct sl_combiner {
@@ -102,7 +103,7 @@ static int combiner_drain(struct sl_combiner *c, sl_combiner_emit_fn emit, void 
 	int rc = 0;
 	sl_shard_iter_init(&it, c->table);
 	while (rc == 0 && sl_shard_iter_next(&it, &e))
-		rc = emit(arg, e.key, e.klen, e.hash, e.state);
+		rc = emit(arg, e.key, e.klen, sl_key_hash(e.key, e.klen), e.state);
 	sl_shard_clear(c->table);
 	return rc;
 }

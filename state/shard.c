@@ -16,15 +16,21 @@
  * chunks are at most 8 MiB, so 20 bits of 8-byte units reach every entry;
  * there are at most 4094 chunks (nearly 32 GiB of arena per shard).
  *
- * Entry (in the arena, 8-byte aligned; S = state size rounded up to 8):
+ * Entry (in the arena, 8-byte aligned; S = the state size, not rounded: the
+ * key's bytes need no alignment):
  *
  *   offset   bytes  field
  *   0        4      klen (bits 0..29), DEAD (bit 30), TOUCHED (bit 31)
- *   4        4      next: ref of the next entry in the touched list, 0 = end
- *   8        8      the key's full 64-bit hash (the iterators return it)
- *   16       S      aggregate state, zeroed when the entry is made
- *   16+S     klen   key bytes
+ *   4        4      link: the caller's word (sl_shard_link), zeroed when
+ *                   the entry is made; the shard never reads it
+ *   8        S      aggregate state, zeroed when the entry is made
+ *   8+S      klen   key bytes
  *   ...      0..7   padding to a multiple of 8 (and to the size class)
+ *
+ * The entry does not keep the key's hash: the slot holds the 32 bits the
+ * table needs (the tag), and a caller that needs the whole hash again
+ * computes it from the key (a combiner routing its partials), which costs
+ * less than 8 bytes in every entry of a state with a million groups.
  *
  * Arena: blocks come from size classes (every 8 bytes up to 1 KiB, then four
  * per power of two up to 1 MiB), each with a free list, carved from chunks
@@ -44,10 +50,12 @@
  * be enough to finish before the new table reaches 3/4 (it starts at 3/8);
  * if it ever does, the rest is migrated at once.
  *
- * Touched list: a singly linked list through the entries in the order first
- * touched after sl_shard_begin_epoch; TOUCHED marks members. Removing a
- * member marks it DEAD instead of freeing it (the list still runs through
- * it); the next sl_shard_begin_epoch frees the dead and clears the marks.
+ * Touched list: an array of the refs of the entries touched since
+ * sl_shard_begin_epoch, in the order first touched; TOUCHED marks members,
+ * so each joins once. It costs 4 bytes per entry an epoch touched, not per
+ * entry held. Removing a member marks it DEAD instead of freeing it (the
+ * array still names it); the next sl_shard_begin_epoch frees the dead and
+ * clears the marks.
  */
 #include "shard.h"
 
@@ -67,7 +75,7 @@
 #define CLASS_MAX ((size_t)1 << 20)
 #define NCLASSES 168 /* 128 small + 10 powers of two * 4 */
 
-#define ENTRY_HDR 16
+#define ENTRY_HDR 8
 #define KLEN_MASK ((UINT32_C(1) << 30) - 1)
 #define F_DEAD (UINT32_C(1) << 30)
 #define F_TOUCHED (UINT32_C(1) << 31)
@@ -79,8 +87,7 @@
 
 struct sl_shard_entry_hdr {
 	uint32_t klen_flags;
-	uint32_t next;
-	uint64_t hash;
+	uint32_t link;
 };
 
 struct sl_shard_table {
@@ -103,14 +110,15 @@ struct sl_shard {
 	struct sl_shard_table old; /* being drained into cur, or slots NULL */
 	uint64_t migrate_pos;      /* next old slot to move */
 	struct sl_shard_chunk *chunks;
-	size_t stride; /* state bytes, rounded up to 8 */
+	size_t stride; /* state bytes */
 	uint64_t count;
 
 	/* epoch tracking */
 	bool tracking;
 	uint64_t epoch;
-	uint32_t thead, ttail;
-	uint64_t ntouched;
+	uint32_t *touched;      /* refs, in the order first touched */
+	uint64_t tn, tcap;      /* touched[0..tn) */
+	uint64_t ntouched;      /* of them, live */
 
 	/* arena */
 	uint32_t nchunks, chunks_cap, nfree_chunks;
@@ -495,7 +503,7 @@ struct sl_shard *sl_shard_create(uint32_t state_size, uint32_t initial_capacity)
 	if (s == NULL)
 		goto err;
 	s->state_size = state_size;
-	s->stride = round8(state_size);
+	s->stride = state_size;
 	while (nslots / 4 * 3 < initial_capacity && nslots < MAX_SLOTS)
 		nslots *= 2;
 	if (table_init(&s->cur, nslots) < 0)
@@ -524,6 +532,7 @@ void sl_shard_destroy(struct sl_shard *s)
 	free(s->chunks);
 	free(s->old.slots);
 	free(s->cur.slots);
+	free(s->touched);
 	free(s);
 }
 
@@ -564,23 +573,33 @@ void sl_shard_clear(struct sl_shard *s)
 	memset(s->cur.slots, 0, (s->cur.mask + 1) * sizeof(uint64_t));
 	s->cur.used = 0;
 	s->count = 0;
-	s->thead = s->ttail = 0;
+	s->tn = 0;
 	s->ntouched = 0;
 }
 
 /* ---- operations ---- */
 
+/* Room for one more touched ref (before an upsert changes anything). */
+static inline int touched_reserve(struct sl_shard *s)
+{
+	if (!s->tracking || s->tn < s->tcap)
+		return 0;
+	uint64_t cap = s->tcap ? 2 * s->tcap : 1024;
+	uint32_t *t = realloc(s->touched, cap * sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	s->touched = t;
+	s->tcap = cap;
+	return 0;
+}
+
+/* After touched_reserve. */
 static inline void touch(struct sl_shard *s, uint32_t ref, struct sl_shard_entry_hdr *e)
 {
 	if (!s->tracking || (e->klen_flags & F_TOUCHED))
 		return;
 	e->klen_flags |= F_TOUCHED;
-	e->next = 0;
-	if (s->ttail)
-		entry_at(s, s->ttail)->next = ref;
-	else
-		s->thead = ref;
-	s->ttail = ref;
+	s->touched[s->tn++] = ref;
 	s->ntouched++;
 }
 
@@ -601,11 +620,15 @@ static inline uint64_t *find_slot(const struct sl_shard *s, uint64_t hash, const
 }
 
 static inline void *upsert_one(struct sl_shard *s, uint64_t hash, const void *key, uint32_t klen,
-			       bool *is_new)
+			       bool *is_new, uint32_t *ref_out)
 {
 	bool in_old;
 	if (klen > KLEN_MASK) {
 		errno = E2BIG;
+		return NULL;
+	}
+	if (touched_reserve(s) < 0) {
+		errno = ENOMEM;
 		return NULL;
 	}
 	if (s->old.slots != NULL)
@@ -616,6 +639,7 @@ static inline void *upsert_one(struct sl_shard *s, uint64_t hash, const void *ke
 		struct sl_shard_entry_hdr *e = entry_at(s, ref);
 		touch(s, ref, e);
 		*is_new = false;
+		*ref_out = ref;
 		return (uint8_t *)e + ENTRY_HDR;
 	}
 
@@ -632,8 +656,7 @@ static inline void *upsert_one(struct sl_shard *s, uint64_t hash, const void *ke
 	struct sl_shard_entry_hdr *e = entry_at(s, ref);
 	uint8_t *state = (uint8_t *)e + ENTRY_HDR;
 	e->klen_flags = klen;
-	e->next = 0;
-	e->hash = hash;
+	e->link = 0;
 	memset(state, 0, s->stride);
 	if (klen)
 		memcpy(state + s->stride, key, klen);
@@ -641,13 +664,21 @@ static inline void *upsert_one(struct sl_shard *s, uint64_t hash, const void *ke
 	s->count++;
 	touch(s, ref, e);
 	*is_new = true;
+	*ref_out = ref;
 	return state;
 }
 
 void *sl_shard_upsert(struct sl_shard *s, uint64_t hash, const void *key, uint32_t klen,
 		      bool *is_new)
 {
-	return upsert_one(s, hash, key, klen, is_new);
+	uint32_t ref;
+	return upsert_one(s, hash, key, klen, is_new, &ref);
+}
+
+void *sl_shard_upsert_ref(struct sl_shard *s, uint64_t hash, const void *key, uint32_t klen,
+			  bool *is_new, uint32_t *ref)
+{
+	return upsert_one(s, hash, key, klen, is_new, ref);
 }
 
 uint32_t sl_shard_upsert_burst(struct sl_shard *s, const uint64_t *hashes,
@@ -682,7 +713,8 @@ uint32_t sl_shard_upsert_burst(struct sl_shard *s, const uint64_t *hashes,
 				j = (j + 1) & s->cur.mask;
 			}
 		}
-		void *st = upsert_one(s, hashes[i], keys[i].ptr, keys[i].len, &nw);
+		uint32_t ref;
+		void *st = upsert_one(s, hashes[i], keys[i].ptr, keys[i].len, &nw, &ref);
 		if (st == NULL)
 			return i;
 		states[i] = st;
@@ -736,6 +768,7 @@ size_t sl_shard_memory(const struct sl_shard *s)
 {
 	size_t n = sizeof(*s) + s->chunks_cap * sizeof(*s->chunks) + s->arena_bytes;
 	n += (s->cur.mask + 1) * sizeof(uint64_t);
+	n += s->tcap * sizeof(*s->touched);
 	if (s->old.slots != NULL)
 		n += (s->old.mask + 1) * sizeof(uint64_t);
 	return n;
@@ -756,17 +789,26 @@ bool sl_shard_migrating(const struct sl_shard *s)
 
 void sl_shard_begin_epoch(struct sl_shard *s, uint64_t epoch)
 {
-	uint32_t ref = s->thead;
-	while (ref) {
+	for (uint64_t i = 0; i < s->tn; i++) {
+		uint32_t ref = s->touched[i];
 		struct sl_shard_entry_hdr *e = entry_at(s, ref);
-		uint32_t next = e->next;
+		if (i + PREFETCH_AHEAD < s->tn)
+			__builtin_prefetch(ref_ptr(s, s->touched[i + PREFETCH_AHEAD]), 1);
 		if (e->klen_flags & F_DEAD)
 			entry_release(s, ref, e->klen_flags & KLEN_MASK);
 		else
 			e->klen_flags &= ~F_TOUCHED;
-		ref = next;
 	}
-	s->thead = s->ttail = 0;
+	/* give back an array that a burst of touches left far too big */
+	if (s->tcap > 4096 && s->tn < s->tcap / 8) {
+		uint64_t cap = s->tcap / 2;
+		uint32_t *t = realloc(s->touched, cap * sizeof(*t));
+		if (t != NULL) {
+			s->touched = t;
+			s->tcap = cap;
+		}
+	}
+	s->tn = 0;
 	s->ntouched = 0;
 	s->tracking = true;
 	s->epoch = epoch;
@@ -791,7 +833,6 @@ static inline void fill_entry(const struct sl_shard *s, uint32_t ref, struct sl_
 	out->state = state;
 	out->key = state + s->stride;
 	out->klen = e->klen_flags & KLEN_MASK;
-	out->hash = e->hash;
 }
 
 void sl_shard_iter_init(struct sl_shard_iter *it, struct sl_shard *s)
@@ -799,7 +840,6 @@ void sl_shard_iter_init(struct sl_shard_iter *it, struct sl_shard *s)
 	it->s = s;
 	it->phase = s->old.slots != NULL ? 0 : 1;
 	it->pos = 0;
-	it->ref = 0;
 }
 
 bool sl_shard_iter_next(struct sl_shard_iter *it, struct sl_shard_entry *e)
@@ -825,17 +865,18 @@ void sl_shard_touched_init(struct sl_shard_iter *it, struct sl_shard *s)
 	it->s = s;
 	it->phase = 0;
 	it->pos = 0;
-	it->ref = s->thead;
 }
 
 bool sl_shard_touched_next(struct sl_shard_iter *it, struct sl_shard_entry *e)
 {
-	while (it->ref) {
-		uint32_t ref = it->ref;
-		const struct sl_shard_entry_hdr *h = entry_at(it->s, ref);
-		it->ref = h->next;
+	const struct sl_shard *s = it->s;
+	while (it->pos < s->tn) {
+		uint32_t ref = s->touched[it->pos++];
+		if (it->pos + PREFETCH_AHEAD < s->tn)
+			__builtin_prefetch(ref_ptr(s, s->touched[it->pos + PREFETCH_AHEAD]));
+		const struct sl_shard_entry_hdr *h = entry_at(s, ref);
 		if (!(h->klen_flags & F_DEAD)) {
-			fill_entry(it->s, ref, e);
+			fill_entry(s, ref, e);
 			return true;
 		}
 	}
@@ -849,7 +890,17 @@ struct sl_shard_entry sl_shard_entry_of(const struct sl_shard *s, void *state)
 	return (struct sl_shard_entry){
 		.key = (const uint8_t *)state + s->stride,
 		.klen = h->klen_flags & KLEN_MASK,
-		.hash = h->hash,
 		.state = state,
 	};
+}
+
+uint32_t *sl_shard_link(struct sl_shard *s, void *state)
+{
+	(void)s;
+	return &((struct sl_shard_entry_hdr *)((uint8_t *)state - ENTRY_HDR))->link;
+}
+
+void *sl_shard_state_at(const struct sl_shard *s, uint32_t ref)
+{
+	return ref_ptr(s, ref) + ENTRY_HDR;
 }

@@ -46,6 +46,11 @@ uint32_t sl_shard_upsert_burst(struct sl_shard *s, const uint64_t *hashes,
 			       const struct sl_str *keys, uint32_t n, void **states,
 			       uint8_t *is_new);
 
+/* sl_shard_upsert that also gives the entry's ref: a 32-bit name of the
+ * entry, never 0, valid while the entry lives (sl_shard_state_at). */
+void *sl_shard_upsert_ref(struct sl_shard *s, uint64_t hash, const void *key, uint32_t klen,
+			  bool *is_new, uint32_t *ref);
+
 /* The state of the key, or NULL when absent. Changes nothing. */
 void *sl_shard_find(const struct sl_shard *s, uint64_t hash, const void *key, uint32_t klen);
 
@@ -80,27 +85,36 @@ int sl_shard_step(struct sl_shard *s, uint32_t budget);
 bool sl_shard_migrating(const struct sl_shard *s);
 
 /* Starts epoch tracking for `epoch`: from now on every entry upserted, new
- * or not, joins the touched list once, in the order first touched. The
- * previous epoch's list is forgotten (its cost is one walk over it). Before
- * the first call nothing is tracked. */
+ * or not, joins the touched list once, in the order first touched (4 bytes
+ * of list per entry touched). The previous epoch's list is forgotten (its
+ * cost is one walk over it). Before the first call nothing is tracked. */
 void sl_shard_begin_epoch(struct sl_shard *s, uint64_t epoch);
 /* The epoch last begun (0 before any). */
 uint64_t sl_shard_epoch(const struct sl_shard *s);
 /* Live entries touched since sl_shard_begin_epoch. */
 uint64_t sl_shard_touched_count(const struct sl_shard *s);
 
-/* One entry as the iterators show it. key and state point into the shard. */
+/* One entry as the iterators show it. key and state point into the shard.
+ * Entries do not keep their hash: a caller that needs it (to remove the
+ * entry, to route it) computes it from the key as it did to upsert. */
 struct sl_shard_entry {
 	const uint8_t *key;
 	uint32_t klen;
-	uint64_t hash;
 	void *state;
 };
 
-/* The entry whose state sl_shard_upsert returned (key, hash, state): for
- * indexes that keep state pointers, e.g. the eviction index by window end.
- * Valid while the entry lives (entries never move). */
+/* The entry whose state sl_shard_upsert returned (key, state): for indexes
+ * that keep state pointers. Valid while the entry lives (entries never
+ * move). */
 struct sl_shard_entry sl_shard_entry_of(const struct sl_shard *s, void *state);
+
+/* The entry's link: 32 bits in every entry that the shard zeroes when it
+ * makes the entry and never reads after, for a caller's intrusive list of
+ * refs through entries (the eviction index by window end chains the groups
+ * of one window end this way, at no cost beyond the entry's header). */
+uint32_t *sl_shard_link(struct sl_shard *s, void *state);
+/* The state of the entry named by ref (sl_shard_upsert_ref). */
+void *sl_shard_state_at(const struct sl_shard *s, uint32_t ref);
 
 /* Iterators: on the caller's stack; fields are private. Any upsert, remove
  * or step invalidates an iterator over all entries (collect, then remove).
@@ -110,8 +124,7 @@ struct sl_shard_entry sl_shard_entry_of(const struct sl_shard *s, void *state);
 struct sl_shard_iter {
 	struct sl_shard *s;
 	uint32_t phase; /* all: 0 old table, 1 current table, 2 done */
-	uint32_t ref;   /* touched: the next entry */
-	uint64_t pos;   /* all: next slot */
+	uint64_t pos;   /* all: next slot; touched: next place in the list */
 };
 
 void sl_shard_iter_init(struct sl_shard_iter *it, struct sl_shard *s);

@@ -117,12 +117,17 @@ Test(aggregate, layout_offsets_and_sizes)
 	};
 	struct sl_agg_layout *l = sl_agg_layout_create(sp, 6);
 	cr_assert_not_null(l);
-	/* 8 seen bits word, 8 + 8 + 16 + 16 + 8 + 8 */
-	const uint32_t offs[6] = {8, 16, 24, 40, 56, 64};
+	/* 8 + 8 + 16 + 16 + 8 + 8, then one byte of seen bits (sum, min,
+	 * max: bits 0, 1, 2 of byte 64) */
+	const uint32_t offs[6] = {0, 8, 16, 32, 48, 56};
 	for (int j = 0; j < 6; j++)
 		cr_assert_eq(l->slots[j].off, offs[j], "agg %d", j);
-	cr_assert_eq(l->state_size, 72);
-	cr_assert_eq(sl_agg_state_size(l), 72);
+	cr_assert_eq(l->slots[1].seen_bit, 64 * 8);
+	cr_assert_eq(l->slots[3].seen_bit, 64 * 8 + 1);
+	cr_assert_eq(l->slots[4].seen_bit, 64 * 8 + 2);
+	cr_assert_eq(l->slots[0].seen_bit, UINT32_MAX);
+	cr_assert_eq(l->state_size, 65);
+	cr_assert_eq(sl_agg_state_size(l), 65);
 	cr_assert_eq(l->slots[1].result_type, SL_TYPE_BIGINT);
 	sl_agg_layout_destroy(l);
 	sl_agg_layout_destroy(NULL);
@@ -890,10 +895,10 @@ Test(aggregate, hll_precision_and_state_size_follow_rsd)
 	};
 	struct sl_agg_layout *l = sl_agg_layout_create(sps, 3);
 	cr_assert_not_null(l);
-	cr_expect_eq(l->slots[0].off, 8);
-	cr_expect_eq(l->slots[1].off, 16);
-	cr_expect_eq(l->slots[2].off, 16 + 416);
-	cr_expect_eq(l->state_size, 16 + 416 + 8);
+	cr_expect_eq(l->slots[0].off, 0);
+	cr_expect_eq(l->slots[1].off, 8);
+	cr_expect_eq(l->slots[2].off, 8 + 416);
+	cr_expect_eq(l->state_size, 8 + 416 + 8 + 1);
 	sl_agg_layout_destroy(l);
 }
 

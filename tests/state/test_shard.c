@@ -259,7 +259,6 @@ Test(shard, iterator_sees_every_entry_once)
 			seen[i] = 1;
 			cr_assert_eq(e.klen, kl);
 			cr_assert_arr_eq(e.key, k, kl);
-			cr_assert_eq(e.hash, sl_key_hash(k, kl));
 			count++;
 		}
 		cr_assert_eq(count, n);
@@ -591,7 +590,7 @@ Test(shard, keys_differing_in_any_single_byte_are_distinct)
 	sl_shard_destroy(s);
 }
 
-Test(shard, entry_of_a_state_gives_its_key_and_hash_back_until_removed)
+Test(shard, entry_of_a_state_gives_its_key_back_until_removed)
 {
 	struct sl_shard *s = sl_shard_create(16, 4);
 	cr_assert_not_null(s);
@@ -607,14 +606,75 @@ Test(shard, entry_of_a_state_gives_its_key_and_hash_back_until_removed)
 	 * its entry */
 	for (int i = 0; i < 100; i++) {
 		struct sl_shard_entry e = sl_shard_entry_of(s, states[i]);
-		cr_expect_eq(e.hash, 1000 + (uint64_t)i);
 		cr_expect_eq(e.klen, strlen(keys[i]));
 		cr_expect(memcmp(e.key, keys[i], e.klen) == 0);
 		cr_expect_eq(e.state, states[i]);
 	}
 	struct sl_shard_entry e = sl_shard_entry_of(s, states[42]);
-	cr_expect_eq(sl_shard_remove(s, e.hash, e.key, e.klen), 0);
+	cr_expect_eq(sl_shard_remove(s, 1042, e.key, e.klen), 0);
 	cr_expect_null(sl_shard_find(s, 1042, keys[42], (uint32_t)strlen(keys[42])));
 	cr_expect_eq(sl_shard_count(s), 99);
+	sl_shard_destroy(s);
+}
+
+/* The link word is the caller's: zero in a new entry, kept through growth
+ * and through other entries' removal, and a ref names its entry for as long
+ * as it lives. The eviction index chains groups of one window end so. */
+Test(shard, links_chain_entries_through_growth_and_removals)
+{
+	struct sl_shard *s = sl_shard_create(8, 4);
+	cr_assert_not_null(s);
+	enum { N = 5000 };
+	uint32_t head[3] = {0, 0, 0};
+	uint32_t refs[N];
+	for (uint32_t i = 0; i < N; i++) {
+		bool nw;
+		uint32_t ref = 0;
+		uint64_t *st = sl_shard_upsert_ref(s, sl_key_hash(&i, sizeof(i)), &i, sizeof(i), &nw,
+						   &ref);
+		cr_assert_not_null(st);
+		cr_assert(nw);
+		cr_assert_neq(ref, 0);
+		cr_assert_eq(sl_shard_state_at(s, ref), (void *)st);
+		cr_assert_eq(*sl_shard_link(s, st), 0, "a new entry's link is zero");
+		*st = i;
+		*sl_shard_link(s, st) = head[i % 3];
+		head[i % 3] = ref;
+		refs[i] = ref;
+		/* the same key again: the same entry and ref, link kept */
+		uint32_t again = 0;
+		cr_assert_eq(sl_shard_upsert_ref(s, sl_key_hash(&i, sizeof(i)), &i, sizeof(i), &nw,
+						 &again),
+			     (void *)st);
+		cr_assert_not(nw);
+		cr_assert_eq(again, ref);
+	}
+	/* remove chain 1 entirely, walking it as eviction does */
+	uint32_t removed = 0;
+	for (uint32_t ref = head[1]; ref != 0;) {
+		uint64_t *st = sl_shard_state_at(s, ref);
+		ref = *sl_shard_link(s, st);
+		uint32_t k = (uint32_t)*st;
+		cr_assert_eq(k % 3, 1);
+		cr_assert_eq(sl_shard_remove(s, sl_key_hash(&k, sizeof(k)), &k, sizeof(k)), 0);
+		removed++;
+	}
+	cr_assert_eq(removed, (N + 1) / 3);
+	/* chains 0 and 2 are intact, newest first */
+	for (uint32_t c = 0; c < 3; c += 2) {
+		uint32_t want = (N - 1) - ((N - 1) % 3) + c;
+		if (want >= N)
+			want -= 3;
+		uint32_t n = 0;
+		for (uint32_t ref = head[c]; ref != 0; n++) {
+			uint64_t *st = sl_shard_state_at(s, ref);
+			cr_assert_eq(*st, want);
+			cr_assert_eq(ref, refs[want]);
+			want -= 3;
+			ref = *sl_shard_link(s, st);
+		}
+		cr_assert_eq(n, c == 0 ? (N + 2) / 3 : N / 3);
+	}
+	cr_assert_eq(sl_shard_count(s), N - removed);
 	sl_shard_destroy(s);
 }
