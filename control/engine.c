@@ -49,12 +49,18 @@
 struct engine {
 	struct sl_plan *plan;
 	const struct sl_engine_opts *opts;
-	const struct sl_source_ops *src_ops;
+	/* per input of the plan: its connector and its open source */
+	uint32_t ninputs;
+	const struct sl_source_ops *src_ops[SL_PLAN_MAX_INPUTS];
+	struct sl_source *src[SL_PLAN_MAX_INPUTS];
+	bool paced;  /* some input's source paces its epochs */
+	bool marked; /* some input's source marks its epochs' parts done */
 	const struct sl_sink_ops *sink_ops;
-	struct sl_source *src;
 	struct sl_sink *sink;
 
-	uint32_t nin, ndest; /* ingest cores; consumers (aggregators, or 1: us) */
+	/* ingest threads: per_input for each input, thread i reading input
+	 * i / per_input; consumers: the aggregators, or 1 (us) */
+	uint32_t nin, per_input, ndest;
 	bool stateless;
 	struct sl_ring **data; /* [nin * ndest] */
 	struct sl_ring **ret;  /* [nin * ndest] */
@@ -79,6 +85,7 @@ struct engine {
 	struct sl_engine_stats st;
 	int64_t next_watermark_us; /* W of the next epoch, from the last results */
 	uint64_t epoch_dropped;    /* late rows of the epoch being finished */
+	uint64_t epoch_dropped_in[SL_PLAN_MAX_INPUTS]; /* of them, per input */
 	bool no_data_due;          /* the watermark moved: run an epoch without input */
 	char error[640];
 	bool failed;
@@ -160,11 +167,20 @@ static int setup(struct engine *e)
 	const struct sl_settings *set = &plan->settings;
 	char err[512];
 
-	e->src_ops = sl_source_lookup(plan->source.connector);
+	e->ninputs = sl_plan_ninputs(plan);
+	for (uint32_t k = 0; k < e->ninputs; k++) {
+		const char *name = sl_plan_input(plan, k)->source.connector;
+		e->src_ops[k] = sl_source_lookup(name);
+		if (e->src_ops[k] == NULL) {
+			fail(e, "connector '%s' is not built in", name);
+			return -ENOENT;
+		}
+		e->paced |= e->src_ops[k]->paces_epochs;
+		e->marked |= e->src_ops[k]->marks_epoch_parts;
+	}
 	e->sink_ops = sl_sink_lookup(plan->sink.connector);
-	if (e->src_ops == NULL || e->sink_ops == NULL) {
-		fail(e, "connector '%s' is not built in",
-		     e->src_ops == NULL ? plan->source.connector : plan->sink.connector);
+	if (e->sink_ops == NULL) {
+		fail(e, "connector '%s' is not built in", plan->sink.connector);
 		return -ENOENT;
 	}
 	if (sl_engine_check_cores(&plan->settings, err, sizeof(err)) < 0) {
@@ -181,7 +197,8 @@ static int setup(struct engine *e)
 	}
 
 	e->stateless = !plan->has_agg;
-	e->nin = set->n_ingest ? set->n_ingest : 1;
+	e->per_input = set->n_ingest ? set->n_ingest : 1;
+	e->nin = e->per_input * e->ninputs;
 	e->ndest = e->stateless ? 1 : (set->n_agg ? set->n_agg : 1);
 	uint32_t slots = set->ring_slots ? next_pow2(set->ring_slots) : 32;
 	/* every consumer may hold a full ring, and each has an open block */
@@ -258,17 +275,22 @@ static int setup(struct engine *e)
 		fail(e, "%s", err);
 		return -EINVAL;
 	}
-	e->src = e->src_ops->open(&plan->source, set, e->nin, err, sizeof(err));
-	if (e->src == NULL) {
-		fail(e, "%s", err);
-		return -EIO;
+	for (uint32_t k = 0; k < e->ninputs; k++) {
+		e->src[k] = e->src_ops[k]->open(&sl_plan_input(plan, k)->source, set, e->per_input,
+						err, sizeof(err));
+		if (e->src[k] == NULL) {
+			fail(e, "%s", err);
+			return -EIO;
+		}
 	}
 	for (uint32_t i = 0; i < e->nin; i++) {
+		uint32_t k = i / e->per_input, j = i % e->per_input;
 		struct sl_ingest_config ic = {
-			.plan = plan, .idx = i, .cpu = i < set->n_ingest ? set->ingest_cores[i] : -1,
+			.plan = plan, .input = k, .idx = j,
+			.cpu = j < set->n_ingest ? set->ingest_cores[j] : -1,
 			.ndest = e->ndest, .out = &e->data[i * e->ndest], .ret = &e->ret[i * e->ndest],
 			.shard_dest = e->shard_dest, .blocks = blocks, .ctl = &e->ctl,
-			.ops = e->src_ops, .src = e->src,
+			.ops = e->src_ops[k], .src = e->src[k],
 			.combiner = set->combiner ? &sl_combiner_ops : NULL};
 		e->ingest[i] = sl_ingest_create(&ic, err, sizeof(err));
 		if (e->ingest[i] == NULL) {
@@ -313,6 +335,18 @@ static uint64_t rows_published(struct engine *e)
 	return n;
 }
 
+/* Every core of a source that marks its epochs' parts has handed over all
+ * of the epoch being filled, or has finished (sl_ingest_epoch_done). */
+static bool paced_ready(struct engine *e)
+{
+	for (uint32_t i = 0; e->marked && i < e->nin; i++)
+		if (e->src_ops[i / e->per_input]->marks_epoch_parts &&
+		    !sl_ingest_drained(e->ingest[i]) &&
+		    sl_ingest_done_through(e->ingest[i]) <= e->epoch)
+			return false;
+	return true;
+}
+
 static bool all_drained(struct engine *e)
 {
 	for (uint32_t i = 0; i < e->nin; i++)
@@ -325,7 +359,8 @@ static void check_failures(struct engine *e)
 {
 	for (uint32_t i = 0; i < e->nin; i++)
 		if (sl_ingest_failed(e->ingest[i])) {
-			fail(e, "source '%s' (ingest core %u): %s", e->plan->source.name, i,
+			fail(e, "source '%s' (ingest core %u): %s",
+			     sl_plan_input(e->plan, i / e->per_input)->source.name, i % e->per_input,
 			     sl_ingest_error(e->ingest[i]));
 			return;
 		}
@@ -420,6 +455,10 @@ static bool pump_results(struct engine *e)
 		e->next_watermark_us = res->next_watermark_us;
 		e->epoch_dropped += res->dropped_late;
 		e->st.rows_dropped_by_watermark += res->dropped_late;
+		for (uint32_t k = 0; k < e->ninputs; k++) {
+			e->epoch_dropped_in[k] += res->dropped_in[k];
+			e->st.input_dropped[k] += res->dropped_in[k];
+		}
 		e->st.evicted_rows += res->evicted_rows;
 		e->st.evict_ns += res->evict_ns;
 		sl_epoch_result_free(res);
@@ -475,18 +514,31 @@ static void finish_epoch(struct engine *e)
 		e->st.peak_state_rows = e->st.state_rows;
 		e->st.peak_state_memory = e->st.state_memory;
 	}
-	if (e->plan->source.watermark_col >= 0 && e->plan->has_agg) {
+	if (sl_plan_has_watermark(e->plan) && e->plan->has_agg) {
 		/* one line per batch: where event time stands (Spark's
-		 * progress: eventTime.watermark, numRowsDroppedByWatermark) */
-		char wm[64];
+		 * progress: eventTime.watermark, numRowsDroppedByWatermark),
+		 * with a UNION ALL's late rows per source */
+		char wm[64], per[512] = "";
+		size_t used = 0;
 		sl_format_timestamp(e->st.watermark_us, wm, sizeof(wm));
+		for (uint32_t k = 0; e->ninputs > 1 && k < e->ninputs && used < sizeof(per); k++) {
+			int w = snprintf(per + used, sizeof(per) - used, "%s%s %" PRIu64,
+					 k ? ", " : " (", sl_plan_input(e->plan, k)->source.name,
+					 e->epoch_dropped_in[k]);
+			if (w < 0)
+				break;
+			used += (size_t)w;
+		}
+		if (e->ninputs > 1 && used + 2 <= sizeof(per))
+			strcat(per, ")");
 		fprintf(e->opts->log,
 			"sluice: batch %" PRIu64 ": watermark %s, %" PRIu64
-			" rows dropped as late, %" PRIu64 " state rows\n",
-			e->epoch, wm, e->epoch_dropped, e->st.state_rows);
+			" rows dropped as late%s, %" PRIu64 " state rows\n",
+			e->epoch, wm, e->epoch_dropped, per, e->st.state_rows);
 		fflush(e->opts->log);
 	}
 	e->epoch_dropped = 0;
+	memset(e->epoch_dropped_in, 0, sizeof(e->epoch_dropped_in));
 	/* Spark's no-data batch: when the watermark moved, one more batch runs
 	 * even without input so that append mode emits (and both modes evict)
 	 * the windows it closed */
@@ -592,18 +644,18 @@ static void run_loop(struct engine *e)
 				final = true;
 				cut(e);
 			} else if (stopping || (sink->trigger == SL_TRIGGER_AVAILABLE_NOW &&
-						!e->src_ops->paces_epochs)) {
+						!e->paced)) {
 				/* wait for the end of the input (a source that paces
 				 * its epochs is cut whenever rows came, below) */
 			} else if (sink->trigger == SL_TRIGGER_INTERVAL) {
 				if (now >= next_trigger) {
-					if (fresh || e->no_data_due)
+					if ((fresh && paced_ready(e)) || e->no_data_due)
 						cut(e);
 					/* the next multiple of the interval, as Spark's ProcessingTime */
 					double k = (double)(uint64_t)((now - t0) / interval) + 1;
 					next_trigger = t0 + k * interval;
 				}
-			} else if (fresh || e->no_data_due) {
+			} else if ((fresh && paced_ready(e)) || e->no_data_due) {
 				cut(e);
 			}
 			progress |= e->cutting;
@@ -631,7 +683,15 @@ static void print_stats(struct engine *e)
 	fprintf(f, "stat state_memory_bytes %" PRIu64 "\n", s->state_memory);
 	fprintf(f, "stat peak_state_rows %" PRIu64 "\n", s->peak_state_rows);
 	fprintf(f, "stat peak_state_memory_bytes %" PRIu64 "\n", s->peak_state_memory);
-	if (e->plan->source.watermark_col >= 0 && e->plan->has_agg) {
+	if (sl_plan_ninputs(e->plan) > 1) {
+		for (uint32_t k = 0; k < sl_plan_ninputs(e->plan); k++)
+			fprintf(f, "stat source.%s.rows_in %" PRIu64 "\n",
+				sl_plan_input(e->plan, k)->source.name, s->input_rows[k]);
+	}
+	if (sl_plan_has_watermark(e->plan) && e->plan->has_agg) {
+		for (uint32_t k = 0; sl_plan_ninputs(e->plan) > 1 && k < sl_plan_ninputs(e->plan); k++)
+			fprintf(f, "stat source.%s.rows_dropped_by_watermark %" PRIu64 "\n",
+				sl_plan_input(e->plan, k)->source.name, s->input_dropped[k]);
 		fprintf(f, "stat watermark_us %" PRId64 "\n", s->watermark_us);
 		fprintf(f, "stat rows_dropped_by_watermark %" PRIu64 "\n",
 			s->rows_dropped_by_watermark);
@@ -655,6 +715,7 @@ static void teardown(struct engine *e)
 		struct sl_source_stats s;
 		sl_ingest_read_stats(e->ingest[i], &s);
 		e->st.rows_in += s.rows;
+		e->st.input_rows[i / e->per_input] += s.rows;
 		e->st.bytes_in += s.bytes;
 		e->st.rows_malformed += s.malformed;
 		e->st.rows_null_event_time += s.null_event_time;
@@ -671,8 +732,9 @@ static void teardown(struct engine *e)
 		sl_ingest_destroy(e->ingest[i]);
 	for (uint32_t d = 0; e->agg != NULL && d < e->ndest; d++)
 		sl_aggregator_destroy(e->agg[d]);
-	if (e->src != NULL)
-		e->src_ops->close(e->src);
+	for (uint32_t k = 0; k < e->ninputs; k++)
+		if (e->src[k] != NULL)
+			e->src_ops[k]->close(e->src[k]);
 	if (e->sink != NULL)
 		e->sink_ops->close(e->sink);
 	for (uint32_t l = 0; l < links; l++) {

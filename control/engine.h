@@ -48,6 +48,10 @@ struct sl_engine_stats {
 	uint64_t evicted_rows;
 	uint64_t evict_ns; /* summed over aggregator cores */
 	uint64_t no_data_batches;
+	/* per input of the plan (sl_plan_input): rows read, and rows of it
+	 * dropped as late (a UNION ALL has several) */
+	uint64_t input_rows[SL_PLAN_MAX_INPUTS];
+	uint64_t input_dropped[SL_PLAN_MAX_INPUTS];
 	double elapsed_s;
 };
 

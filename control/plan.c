@@ -891,6 +891,13 @@ struct planner {
 	struct sl_expr *sliding;
 	uint32_t sliding_key;
 	bool allow_sliding; /* while building GROUP BY and its select list */
+	/* UNION ALL: the input being lowered (0: the plan's first; k: the
+	 * plan's unions[k - 1], which sits in plan->input meanwhile), and for
+	 * each union input k, the input whose operators it repeats from then
+	 * on: twin_of[k - 1], from its operator twin_from[k - 1] */
+	uint32_t cur;
+	uint32_t *twin_of;
+	uint32_t *twin_from;
 };
 
 enum bmode {
@@ -2153,17 +2160,22 @@ static struct sl_expr *build_agg_call(struct bctx *b, const struct sl_ast *a)
 
 /* ------------------------------------------------------------- lowering */
 
-static struct sl_op *add_op(struct planner *pl, enum sl_op_kind kind)
+static struct sl_op *add_op_to(struct compiler *c, struct sl_input *in, enum sl_op_kind kind)
 {
-	struct sl_plan *plan = pl->plan;
-	struct sl_op *nv = realloc(plan->ops, (plan->nops + 1) * sizeof(*nv));
+	struct sl_op *nv = realloc(in->ops, (in->nops + 1) * sizeof(*nv));
 	if (nv == NULL)
-		return coom(pl->c);
-	plan->ops = nv;
-	struct sl_op *op = &plan->ops[plan->nops++];
+		return coom(c);
+	in->ops = nv;
+	struct sl_op *op = &in->ops[in->nops++];
 	memset(op, 0, sizeof(*op));
 	op->kind = kind;
 	return op;
+}
+
+/* An operator at the end of the input being lowered. */
+static struct sl_op *add_op(struct planner *pl, enum sl_op_kind kind)
+{
+	return add_op_to(pl->c, &pl->plan->input, kind);
 }
 
 /* A select-list entry after `*` expansion. */
@@ -2260,6 +2272,7 @@ err:
 }
 
 static int lower_query(struct planner *pl, const struct sl_query *q, bool top, struct rel *out);
+static int lower_union(struct planner *pl, const struct sl_query *q, struct rel *out);
 
 static const struct source_def *find_source(const struct compiler *c, const char *name)
 {
@@ -2296,7 +2309,7 @@ static int lower_from(struct planner *pl, const struct sl_query *q, struct rel *
 				     names);
 			return c->rc;
 		}
-		/* no joins: the one source a plan reads */
+		/* no joins: the one source this input reads */
 		struct sl_source_spec *dst = &pl->plan->source;
 		*dst = sd->spec;
 		dst->schema.cols = NULL;
@@ -2320,7 +2333,8 @@ static int lower_from(struct planner *pl, const struct sl_query *q, struct rel *
 		}
 		return 0;
 	}
-	int rc = lower_query(pl, f->query, false, rel);
+	int rc = f->query->union_all != NULL ? lower_union(pl, f->query, rel)
+					     : lower_query(pl, f->query, false, rel);
 	if (rc < 0)
 		return rc;
 	for (uint32_t i = 0; i < rel->ncols; i++) {
@@ -3071,6 +3085,292 @@ err:
 	return c->rc != 0 ? c->rc : -EINVAL;
 }
 
+/* ------------------------------------------------------------ UNION ALL */
+
+static void op_free(struct sl_op *op)
+{
+	x_free(op->pred);
+	x_free(op->gen);
+	free_exprs(op->exprs, op->nexprs);
+	schema_free(&op->out);
+	memset(op, 0, sizeof(*op));
+}
+
+static void input_free(struct sl_input *in)
+{
+	schema_free(&in->source.schema);
+	options_free(&in->source.options);
+	for (uint32_t i = 0; i < in->nops; i++)
+		op_free(&in->ops[i]);
+	free(in->ops);
+	schema_free(&in->pipeline_out);
+	memset(in, 0, sizeof(*in));
+}
+
+/* d = a deep copy of s; on failure d is empty and c->rc set. */
+static int op_copy(struct compiler *c, struct sl_op *d, const struct sl_op *s)
+{
+	memset(d, 0, sizeof(*d));
+	d->kind = s->kind;
+	if ((s->pred != NULL && (d->pred = x_copy(c, s->pred)) == NULL) ||
+	    (s->gen != NULL && (d->gen = x_copy(c, s->gen)) == NULL))
+		goto err;
+	if (s->nexprs > 0) {
+		d->exprs = calloc(s->nexprs, sizeof(*d->exprs));
+		if (d->exprs == NULL) {
+			coom(c);
+			goto err;
+		}
+		d->nexprs = s->nexprs;
+		for (uint32_t i = 0; i < s->nexprs; i++)
+			if ((d->exprs[i] = x_copy(c, s->exprs[i])) == NULL)
+				goto err;
+	}
+	if (schema_copy(&d->out, &s->out) < 0) {
+		coom(c);
+		goto err;
+	}
+	return 0;
+err:
+	op_free(d);
+	return c->rc != 0 ? c->rc : -ENOMEM;
+}
+
+static const char *ordinal(uint32_t n)
+{
+	static const char *const w[] = {"first", "second", "third", "fourth", "fifth",
+					"sixth", "seventh", "eighth", "ninth", "tenth"};
+	return n >= 1 && n <= 10 ? w[n - 1] : "next";
+}
+
+/* Room for one more union input; its id (its index + 1). 0 on failure. */
+static uint32_t reserve_union_input(struct planner *pl, const struct sl_query *at)
+{
+	struct compiler *c = pl->c;
+	struct sl_plan *plan = pl->plan;
+	if (sl_plan_ninputs(plan) >= SL_PLAN_MAX_INPUTS) {
+		cerr(c, at->line, at->column, "a query reads at most %u inputs; this UNION ALL has more",
+		     SL_PLAN_MAX_INPUTS);
+		return 0;
+	}
+	uint32_t n = plan->nunions + 1;
+	struct sl_input *nu = realloc(plan->unions, n * sizeof(*nu));
+	if (nu == NULL)
+		return coom(c), 0;
+	plan->unions = nu;
+	uint32_t *t1 = realloc(pl->twin_of, n * sizeof(*t1));
+	if (t1 == NULL)
+		return coom(c), 0;
+	pl->twin_of = t1;
+	uint32_t *t2 = realloc(pl->twin_from, n * sizeof(*t2));
+	if (t2 == NULL)
+		return coom(c), 0;
+	pl->twin_from = t2;
+	memset(&plan->unions[n - 1], 0, sizeof(plan->unions[n - 1]));
+	pl->twin_of[n - 1] = UINT32_MAX;
+	pl->twin_from[n - 1] = 0;
+	plan->nunions = n;
+	return n;
+}
+
+/*
+ * q UNION ALL q2 ...: every query is an input of its own (its source and
+ * stateless operators). Columns match by position and take the first
+ * input's names; each column's type is the widest of the inputs' (Spark's
+ * rules: numbers widen, anything with a STRING is a STRING), reached by a
+ * cast projection at the end of the inputs that need it. The event-time
+ * column is the first input's, as in Spark (the union's output attribute
+ * carries the first child's watermark metadata). The operators that the
+ * queries around the union add later run in every input: each input after
+ * the first becomes a twin of the input being lowered (resolve_twins).
+ */
+static int lower_union(struct planner *pl, const struct sl_query *q, struct rel *out)
+{
+	struct compiler *c = pl->c;
+	struct sl_plan *plan = pl->plan;
+	uint32_t n = 0, k = 0;
+	enum sl_type *first0 = NULL;
+	for (const struct sl_query *b = q; b != NULL; b = b->union_all)
+		n++;
+	struct rel *rels = calloc(n, sizeof(*rels));
+	uint32_t *ids = calloc(n, sizeof(*ids));
+	if (rels == NULL || ids == NULL) {
+		coom(c);
+		goto err;
+	}
+	for (const struct sl_query *b = q; b != NULL; b = b->union_all, k++) {
+		if (b->norder > 0 || b->has_limit) {
+			cerr(c, b->norder > 0 ? b->order_line : b->limit_line,
+			     b->norder > 0 ? b->order_column : b->limit_column,
+			     "%s inside a UNION ALL is not supported: select from the union in a "
+			     "derived table and put %s on that query",
+			     b->norder > 0 ? "ORDER BY" : "LIMIT", b->norder > 0 ? "ORDER BY" : "LIMIT");
+			goto err;
+		}
+		int rc;
+		if (k == 0) {
+			ids[0] = pl->cur;
+			rc = lower_query(pl, b, false, &rels[0]);
+		} else {
+			uint32_t id = reserve_union_input(pl, b);
+			if (id == 0)
+				goto err;
+			ids[k] = id;
+			struct sl_input outer = plan->input;
+			uint32_t outer_cur = pl->cur;
+			memset(&plan->input, 0, sizeof(plan->input));
+			pl->cur = id;
+			rc = lower_query(pl, b, false, &rels[k]);
+			/* kept in the plan even on failure: sl_plan_free frees it */
+			plan->unions[id - 1] = plan->input;
+			plan->input = outer;
+			pl->cur = outer_cur;
+		}
+		if (rc < 0)
+			goto err;
+		if (rels[k].post_agg) {
+			cerr(c, b->line, b->column,
+			     "the %s input of a UNION ALL aggregates: an input of a union must be "
+			     "stateless; aggregate over the union instead, as in SELECT ... FROM "
+			     "(SELECT ... UNION ALL SELECT ...) GROUP BY ...",
+			     ordinal(k + 1));
+			goto err;
+		}
+		if (k > 0 && rels[k].ncols != rels[0].ncols) {
+			cerr(c, b->line, b->column,
+			     "UNION can only be performed on inputs with the same number of "
+			     "columns, but the first input has %u columns and the %s input has %u "
+			     "columns",
+			     rels[0].ncols, ordinal(k + 1), rels[k].ncols);
+			goto err;
+		}
+	}
+	/* the union's types: the first input's columns, widened (first0
+	 * keeps the first input's own types) */
+	struct pcol *u = rels[0].cols;
+	first0 = calloc(rels[0].ncols ? rels[0].ncols : 1, sizeof(*first0));
+	if (first0 == NULL) {
+		coom(c);
+		goto err;
+	}
+	for (uint32_t i = 0; i < rels[0].ncols; i++)
+		first0[i] = u[i].type;
+	k = 1;
+	for (const struct sl_query *b = q->union_all; b != NULL; b = b->union_all, k++) {
+		for (uint32_t i = 0; i < rels[0].ncols; i++) {
+			const struct pcol *p = &rels[k].cols[i];
+			enum sl_type t;
+			if (!wider_type(u[i].type, p->type, &t) ||
+			    (t == SL_TYPE_ARRAY && u[i].elem_type != p->elem_type)) {
+				char ta[64], tb[64];
+				cerr(c, b->line, b->column,
+				     "UNION can only be performed on inputs with compatible column "
+				     "types: the %s column (%s) of the %s input is %s, which is not "
+				     "compatible with %s at the same column of the first input",
+				     ordinal(i + 1), p->name, ordinal(k + 1),
+				     type_text(p->type, p->elem_type, tb, sizeof(tb)),
+				     type_text(u[i].type, u[i].elem_type, ta, sizeof(ta)));
+				goto err;
+			}
+			u[i].type = t;
+			u[i].event_time = u[i].event_time && t == SL_TYPE_TIMESTAMP;
+		}
+	}
+	/* a cast projection where an input's types are not the union's */
+	for (k = 0; k < n; k++) {
+		bool same = true;
+		for (uint32_t i = 0; i < rels[0].ncols; i++)
+			same = same && (k == 0 ? first0[i] : rels[k].cols[i].type) == u[i].type;
+		if (same)
+			continue;
+		struct sl_input *in = k == 0 ? &plan->input : &plan->unions[ids[k] - 1];
+		struct sl_op *op = add_op_to(c, in, SL_OP_PROJECT);
+		if (op == NULL)
+			goto err;
+		op->exprs = calloc(rels[0].ncols ? rels[0].ncols : 1, sizeof(*op->exprs));
+		if (op->exprs == NULL) {
+			coom(c);
+			goto err;
+		}
+		op->nexprs = rels[0].ncols;
+		for (uint32_t i = 0; i < rels[0].ncols; i++) {
+			const struct pcol *p = &rels[k].cols[i];
+			enum sl_type from = k == 0 ? first0[i] : p->type;
+			struct sl_expr *e = x_col(c, i, from, p->elem_type, q->union_line,
+						  q->union_column);
+			if (e != NULL && from != u[i].type)
+				e = to_type(c, e, u[i].type);
+			if (e == NULL)
+				goto err;
+			op->exprs[i] = e;
+		}
+		if (rel_to_schema(&rels[0], &op->out) < 0) {
+			coom(c);
+			goto err;
+		}
+	}
+	/* from here on the inputs after the first repeat what the enclosing
+	 * query does to the first */
+	for (k = 1; k < n; k++) {
+		pl->twin_of[ids[k] - 1] = pl->cur;
+		pl->twin_from[ids[k] - 1] = plan->nops;
+	}
+	*out = rels[0];
+	for (k = 1; k < n; k++)
+		rel_free(&rels[k]);
+	free(rels);
+	free(ids);
+	free(first0);
+	return 0;
+err:
+	for (k = 0; rels != NULL && k < n; k++)
+		rel_free(&rels[k]);
+	free(rels);
+	free(ids);
+	free(first0);
+	return c->rc != 0 ? c->rc : -EINVAL;
+}
+
+/* Every union input gets the operators its twin (lowered so far only into
+ * the input it twins) added after the union; then each input's output
+ * schema. Inputs twin only earlier ones, so one pass in order finishes. */
+static int resolve_twins(struct planner *pl)
+{
+	struct compiler *c = pl->c;
+	struct sl_plan *plan = pl->plan;
+	for (uint32_t k = 1; k <= plan->nunions; k++) {
+		uint32_t m = pl->twin_of[k - 1];
+		if (m >= k)
+			return cerr(c, 1, 1, "internal error: union input %u twins input %u", k, m), c->rc;
+		const struct sl_input *src = m == 0 ? &plan->input : &plan->unions[m - 1];
+		struct sl_input *dst = &plan->unions[k - 1];
+		for (uint32_t i = pl->twin_from[k - 1]; i < src->nops; i++) {
+			struct sl_op *op = add_op_to(c, dst, src->ops[i].kind);
+			if (op == NULL || op_copy(c, op, &src->ops[i]) < 0)
+				return c->rc != 0 ? c->rc : -ENOMEM;
+		}
+	}
+	for (uint32_t k = 0; k < plan->nunions; k++) {
+		struct sl_input *in = &plan->unions[k];
+		const struct sl_schema *sc = in->nops ? &in->ops[in->nops - 1].out : &in->source.schema;
+		if (schema_copy(&in->pipeline_out, sc) < 0)
+			return coom(c), c->rc;
+		/* one source, one input: two inputs would open it twice (two
+		 * listeners on one port, one directory read twice) */
+		for (uint32_t j = 0; j <= k; j++) {
+			const struct sl_source_spec *o = &sl_plan_input(plan, j)->source;
+			if (strcasecmp(o->name, in->source.name) == 0)
+				return cerr(c, in->source.line, in->source.column,
+					    "source '%s' is read by two inputs of one UNION ALL; each "
+					    "input reads a source of its own (declare the source twice "
+					    "under two names)",
+					    in->source.name),
+				       c->rc;
+		}
+	}
+	return 0;
+}
+
 /* ----------------------------------------------------------- statements */
 
 static int apply_set(struct compiler *c, const struct sl_stmt *s)
@@ -3111,6 +3411,18 @@ static int apply_set(struct compiler *c, const struct sl_stmt *s)
 		st->combiner = on;
 		return 0;
 	}
+	if (strcmp(k, "multiple_watermark_policy") == 0 ||
+	    strcmp(k, "spark.sql.streaming.multiplewatermarkpolicy") == 0) {
+		if (strcasecmp(v, "min") == 0)
+			st->wm_policy = SL_WM_POLICY_MIN;
+		else if (strcasecmp(v, "max") == 0)
+			st->wm_policy = SL_WM_POLICY_MAX;
+		else
+			return cerr(c, s->value_line, s->value_column,
+				    "%s must be 'min' or 'max', not '%s'", k, v),
+			       c->rc;
+		return 0;
+	}
 	if (strcmp(k, "ingest_cores") == 0 || strcmp(k, "agg_cores") == 0) {
 		bool ingest = k[0] == 'i';
 		int cpus[64];
@@ -3128,7 +3440,8 @@ static int apply_set(struct compiler *c, const struct sl_stmt *s)
 	}
 	return cerr(c, s->name_line, s->name_column,
 		    "unknown setting '%s' (settings: shards, spark.sql.shuffle.partitions, "
-		    "ingest_cores, agg_cores, max_line_length, ring_slots, combiner)",
+		    "ingest_cores, agg_cores, max_line_length, ring_slots, combiner, "
+		    "multiple_watermark_policy)",
 		    k),
 	       c->rc;
 }
@@ -3484,13 +3797,16 @@ static int check_plan_bounds(struct compiler *c, const struct sl_stmt *s,
 			     const struct sl_plan *plan)
 {
 	int rc = 0;
-	for (uint32_t i = 0; rc == 0 && i < plan->nops; i++) {
-		const struct sl_op *op = &plan->ops[i];
-		rc = check_depth(c, op->pred);
-		if (rc == 0)
-			rc = check_depth(c, op->gen);
-		for (uint32_t j = 0; rc == 0 && j < op->nexprs; j++)
-			rc = check_depth(c, op->exprs[j]);
+	for (uint32_t k = 0; rc == 0 && k < sl_plan_ninputs(plan); k++) {
+		const struct sl_input *in = sl_plan_input(plan, k);
+		for (uint32_t i = 0; rc == 0 && i < in->nops; i++) {
+			const struct sl_op *op = &in->ops[i];
+			rc = check_depth(c, op->pred);
+			if (rc == 0)
+				rc = check_depth(c, op->gen);
+			for (uint32_t j = 0; rc == 0 && j < op->nexprs; j++)
+				rc = check_depth(c, op->exprs[j]);
+		}
 	}
 	for (uint32_t k = 0; rc == 0 && k < plan->nkeys; k++)
 		rc = check_depth(c, plan->keys[k]);
@@ -3505,11 +3821,14 @@ static int check_plan_bounds(struct compiler *c, const struct sl_stmt *s,
 
 	const struct sl_query *q = s->query;
 	const uint32_t max = SL_BLOCK_MAX_COLS;
-	if (plan->source.schema.ncols > max)
-		return cerr(c, plan->source.line, plan->source.column,
-			    "source '%s' has %u columns; at most %u are supported",
-			    plan->source.name, plan->source.schema.ncols, max),
-		       c->rc;
+	for (uint32_t k = 0; k < sl_plan_ninputs(plan); k++) {
+		const struct sl_source_spec *src = &sl_plan_input(plan, k)->source;
+		if (src->schema.ncols > max)
+			return cerr(c, src->line, src->column,
+				    "source '%s' has %u columns; at most %u are supported",
+				    src->name, src->schema.ncols, max),
+			       c->rc;
+	}
 	if (plan->nkeys > max)
 		return cerr(c, q->group_line ? q->group_line : q->line,
 			    q->group_line ? q->group_column : q->column,
@@ -3582,9 +3901,35 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 			goto err;
 	}
 	struct rel top = {0};
-	int lrc = lower_query(&pl, s->query, true, &top);
+	const struct sl_query *q = s->query;
+	struct sl_query *wrap = NULL;
+	if (q->union_all != NULL) {
+		/* SELECT ... UNION ALL SELECT ... as a sink's query: SELECT *
+		 * FROM (that) */
+		wrap = sl_ast_alloc(c->script->arena, sizeof(*wrap));
+		struct sl_select_item *star = sl_ast_alloc(c->script->arena, sizeof(*star));
+		struct sl_ast *st = sl_ast_alloc(c->script->arena, sizeof(*st));
+		if (wrap == NULL || star == NULL || st == NULL) {
+			coom(c);
+			goto err;
+		}
+		st->kind = SL_AST_STAR;
+		st->line = star->line = wrap->line = wrap->from.line = q->line;
+		st->column = star->column = wrap->column = wrap->from.column = q->column;
+		star->expr = st;
+		wrap->nitems = 1;
+		wrap->items = star;
+		wrap->from.query = (struct sl_query *)q;
+		wrap->limit = -1;
+		q = wrap;
+	}
+	int lrc = lower_query(&pl, q, true, &top);
 	x_free(pl.sliding);
 	pl.sliding = NULL;
+	if (lrc == 0)
+		lrc = resolve_twins(&pl);
+	free(pl.twin_of);
+	free(pl.twin_from);
 	if (lrc < 0)
 		goto err;
 	if (sl_plan_evicts(plan) && add_rows_agg(c, plan) < 0)
@@ -3592,6 +3937,20 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 	if (schema_of_last_op(plan) < 0) {
 		coom(c);
 		goto err;
+	}
+	/* every input hands the keys and aggregates the same columns */
+	for (uint32_t k = 0; k < plan->nunions; k++) {
+		const struct sl_schema *o = &plan->unions[k].pipeline_out;
+		bool same = o->ncols == plan->pipeline_out.ncols;
+		for (uint32_t i = 0; same && i < o->ncols; i++)
+			same = o->cols[i].type == plan->pipeline_out.cols[i].type;
+		if (!same) {
+			cerr(c, s->line, s->column,
+			     "internal error: input %u of the UNION ALL does not end in the first "
+			     "input's column types",
+			     k + 2);
+			goto err;
+		}
 	}
 	if (check_plan_bounds(c, s, plan) < 0)
 		goto err;
@@ -3608,11 +3967,14 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 			cerr_raw(c, c->err);
 			goto err;
 		}
-		const struct sl_source_ops *sops = sl_source_lookup(plan->source.connector);
-		if (sops != NULL && sops->validate_sink != NULL &&
-		    sops->validate_sink(&plan->source, spec, c->err, c->errlen) < 0) {
-			cerr_raw(c, c->err);
-			goto err;
+		for (uint32_t k = 0; k < sl_plan_ninputs(plan); k++) {
+			const struct sl_source_spec *src = &sl_plan_input(plan, k)->source;
+			const struct sl_source_ops *sops = sl_source_lookup(src->connector);
+			if (sops != NULL && sops->validate_sink != NULL &&
+			    sops->validate_sink(src, spec, c->err, c->errlen) < 0) {
+				cerr_raw(c, c->err);
+				goto err;
+			}
 		}
 	}
 	if (s->explain) {
@@ -3707,17 +4069,10 @@ void sl_plan_free(struct sl_plan *p)
 {
 	if (p == NULL)
 		return;
-	schema_free(&p->source.schema);
-	options_free(&p->source.options);
-	for (uint32_t i = 0; i < p->nops; i++) {
-		struct sl_op *op = &p->ops[i];
-		x_free(op->pred);
-		x_free(op->gen);
-		free_exprs(op->exprs, op->nexprs);
-		schema_free(&op->out);
-	}
-	free(p->ops);
-	schema_free(&p->pipeline_out);
+	input_free(&p->input);
+	for (uint32_t k = 0; k < p->nunions; k++)
+		input_free(&p->unions[k]);
+	free(p->unions);
 	free_exprs(p->keys, p->nkeys);
 	schema_free(&p->key_schema);
 	for (uint32_t i = 0; i < p->naggs; i++)
@@ -3948,6 +4303,57 @@ static bool out_is_identity(const struct sl_plan *p, const struct sl_schema *in)
 	return true;
 }
 
+/* An input's operators, last first, then its source. */
+static void ex_input(struct explain *x, const struct sl_input *inp, const char *ingest)
+{
+	char buf[700];
+	for (uint32_t i = inp->nops; i-- > 0;) {
+		const struct sl_op *op = &inp->ops[i];
+		const struct sl_schema *in = i ? &inp->ops[i - 1].out : &inp->source.schema;
+		ex_line(x);
+		switch (op->kind) {
+		case SL_OP_FILTER:
+			ex_puts(x, "Filter ");
+			ex_expr(x, op->pred, in);
+			break;
+		case SL_OP_PROJECT:
+			ex_puts(x, "Project [");
+			for (uint32_t k = 0; k < op->nexprs; k++) {
+				if (k)
+					ex_puts(x, ", ");
+				ex_named(x, op->exprs[k], in, op->out.cols[k].name);
+			}
+			ex_puts(x, "]");
+			break;
+		case SL_OP_EXPLODE:
+			ex_puts(x, "Explode explode(");
+			ex_expr(x, op->gen, in);
+			ex_puts(x, ") AS ");
+			ex_puts(x, op->out.cols[op->out.ncols - 1].name);
+			break;
+		}
+		ex_where(x, ingest);
+	}
+	ex_line(x);
+	ex_puts(x, "Source ");
+	ex_puts(x, inp->source.name);
+	ex_puts(x, ": ");
+	ex_puts(x, inp->source.connector);
+	for (uint32_t i = 0; i < inp->source.options.n; i++) {
+		snprintf(buf, sizeof(buf), ", %s='%s'", inp->source.options.v[i].key,
+			 inp->source.options.v[i].value);
+		ex_puts(x, buf);
+	}
+	ex_puts(x, ", schema=(");
+	for (uint32_t i = 0; i < inp->source.schema.ncols; i++) {
+		snprintf(buf, sizeof(buf), "%s%s %s", i ? ", " : "", inp->source.schema.cols[i].name,
+			 sl_type_name(inp->source.schema.cols[i].type));
+		ex_puts(x, buf);
+	}
+	ex_puts(x, ")");
+	ex_where(x, ingest);
+}
+
 char *sl_plan_explain(const struct sl_plan *p)
 {
 	struct explain x = {.depth = 0};
@@ -4097,51 +4503,18 @@ char *sl_plan_explain(const struct sl_plan *p)
 			ex_where(&x, ingest);
 		}
 	}
-	for (uint32_t i = p->nops; i-- > 0;) {
-		const struct sl_op *op = &p->ops[i];
-		const struct sl_schema *in = i ? &p->ops[i - 1].out : &p->source.schema;
+	if (p->nunions == 0) {
+		ex_input(&x, &p->input, ingest);
+	} else {
 		ex_line(&x);
-		switch (op->kind) {
-		case SL_OP_FILTER:
-			ex_puts(&x, "Filter ");
-			ex_expr(&x, op->pred, in);
-			break;
-		case SL_OP_PROJECT:
-			ex_puts(&x, "Project [");
-			for (uint32_t k = 0; k < op->nexprs; k++) {
-				if (k)
-					ex_puts(&x, ", ");
-				ex_named(&x, op->exprs[k], in, op->out.cols[k].name);
-			}
-			ex_puts(&x, "]");
-			break;
-		case SL_OP_EXPLODE:
-			ex_puts(&x, "Explode explode(");
-			ex_expr(&x, op->gen, in);
-			ex_puts(&x, ") AS ");
-			ex_puts(&x, op->out.cols[op->out.ncols - 1].name);
-			break;
-		}
+		ex_puts(&x, "Union");
 		ex_where(&x, ingest);
+		uint32_t depth = x.depth;
+		for (uint32_t k = 0; k < sl_plan_ninputs(p); k++) {
+			x.depth = depth;
+			ex_input(&x, sl_plan_input(p, k), ingest);
+		}
 	}
-	ex_line(&x);
-	ex_puts(&x, "Source ");
-	ex_puts(&x, p->source.name);
-	ex_puts(&x, ": ");
-	ex_puts(&x, p->source.connector);
-	for (uint32_t i = 0; i < p->source.options.n; i++) {
-		snprintf(buf, sizeof(buf), ", %s='%s'", p->source.options.v[i].key,
-			 p->source.options.v[i].value);
-		ex_puts(&x, buf);
-	}
-	ex_puts(&x, ", schema=(");
-	for (uint32_t i = 0; i < p->source.schema.ncols; i++) {
-		snprintf(buf, sizeof(buf), "%s%s %s", i ? ", " : "", p->source.schema.cols[i].name,
-			 sl_type_name(p->source.schema.cols[i].type));
-		ex_puts(&x, buf);
-	}
-	ex_puts(&x, ")");
-	ex_where(&x, ingest);
 
 	free(aggs_in.cols);
 	if (x.rc != 0 || x.sb.ptr == NULL) {

@@ -148,6 +148,10 @@ struct sl_query {
 	bool has_limit;
 	int64_t limit;
 	uint32_t limit_line, limit_column;
+	/* q UNION ALL next: the next input's query (NULL: none), and where
+	 * UNION was written */
+	struct sl_query *union_all;
+	uint32_t union_line, union_column;
 };
 
 /* key = value in WITH (...); value as written, quotes removed. */

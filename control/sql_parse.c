@@ -1036,7 +1036,7 @@ static bool parse_from(struct parser *p, struct sl_query *q)
 	if (j->kind == SL_TOK_COMMA || sl_tok_is_kw(j, "JOIN") || sl_tok_is_kw(j, "INNER") ||
 	    sl_tok_is_kw(j, "LEFT") || sl_tok_is_kw(j, "RIGHT") || sl_tok_is_kw(j, "FULL") ||
 	    sl_tok_is_kw(j, "CROSS")) {
-		perr(p, j, "joins are not supported: a query reads exactly one source");
+		perr(p, j, "joins are not supported: each SELECT reads one source (UNION ALL combines several)");
 		return false;
 	}
 	uint32_t cap = 0;
@@ -1092,12 +1092,34 @@ static bool parse_expr_list(struct parser *p, struct sl_ast ***out, uint32_t *n)
 
 static struct sl_query *parse_query_body(struct parser *p);
 
-/* A query, one level deeper (derived tables nest queries). */
+/* A query, one level deeper (derived tables nest queries): SELECT ...
+ * { UNION ALL SELECT ... }. */
 static struct sl_query *parse_query(struct parser *p)
 {
 	if (!nest(p))
 		return NULL;
 	struct sl_query *q = parse_query_body(p);
+	for (struct sl_query *last = q; last != NULL && at_kw(p, "UNION");) {
+		const struct sl_token *u = next(p);
+		if (!accept_kw(p, "ALL")) {
+			perr(p, u,
+			     "UNION %sremoves duplicate rows, which a stream cannot do without "
+			     "keeping every row; write UNION ALL, and GROUP BY the columns to "
+			     "count duplicates",
+			     at_kw(p, "DISTINCT") ? "DISTINCT " : "");
+			q = NULL;
+			break;
+		}
+		struct sl_query *nq = parse_query_body(p);
+		if (nq == NULL) {
+			q = NULL;
+			break;
+		}
+		last->union_all = nq;
+		last->union_line = u->line;
+		last->union_column = u->column;
+		last = nq;
+	}
 	unnest(p);
 	return q;
 }

@@ -76,9 +76,11 @@ struct sl_ingest {
 	int64_t max_event_ms;
 	uint32_t jump_warnings; /* event times that leapt ahead, logged */
 	struct sl_source_stats stats;
+	const struct sl_input *input; /* the plan's input this core reads */
 
 	/* shared: read by the control thread */
 	alignas(SL_CACHE_LINE) _Atomic uint64_t pub_rows;
+	_Atomic uint64_t done_through; /* sl_ingest_epoch_done: epoch + 1 */
 	_Atomic uint64_t rows_at_barrier;
 	_Atomic int drained;
 	_Atomic int failed;
@@ -112,7 +114,8 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 	in->plan = cfg->plan;
 	in->wake_fd = -1;
 	in->nshards = cfg->plan->settings.shards;
-	in->wm_col = cfg->plan->has_agg ? cfg->plan->source.watermark_col : -1;
+	in->input = sl_plan_input(cfg->plan, cfg->input);
+	in->wm_col = cfg->plan->has_agg ? in->input->source.watermark_col : -1;
 	in->max_event_ms = INT64_MIN;
 
 	const struct sl_plan *plan = cfg->plan;
@@ -120,7 +123,7 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 	for (uint32_t j = 0; plan->has_agg && j < plan->naggs; j++)
 		if (plan->aggs[j].arg != NULL)
 			want++;
-	if (want > SL_BLOCK_MAX_COLS || plan->source.schema.ncols > SL_BLOCK_MAX_COLS) {
+	if (want > SL_BLOCK_MAX_COLS || in->input->source.schema.ncols > SL_BLOCK_MAX_COLS) {
 		snprintf(err, errlen, "the query has %u columns to ship per row; at most %d are supported",
 			 want, SL_BLOCK_MAX_COLS);
 		goto err_cfg;
@@ -135,7 +138,7 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 	}
 
 	/* the source batch: the source schema's columns */
-	const struct sl_schema *ss = &plan->source.schema;
+	const struct sl_schema *ss = &in->input->source.schema;
 	size_t per_row = 0;
 	for (uint32_t c = 0; c < ss->ncols; c++)
 		per_row += sl_type_width(ss->cols[c].type) + 1;
@@ -590,7 +593,7 @@ int sl_ingest_commit(struct sl_ingest *in)
 		struct sl_chunk out;
 		if (in->wm_col >= 0)
 			observe_event_times(in);
-		int rc = sl_pipeline_run(in->plan->ops, in->plan->nops, &in->batch, in->ctx, &out);
+		int rc = sl_pipeline_run(in->input->ops, in->input->nops, &in->batch, in->ctx, &out);
 		if (rc == 0 && out.nrows > 0)
 			rc = in->plan->has_agg ? route_agg(in, &out) : route_rows(in, &out);
 		sl_eval_ctx_reset(in->ctx);
@@ -628,7 +631,7 @@ void *sl_ingest_thread(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
 	char name[16];
-	snprintf(name, sizeof(name), "sl-ingest-%u", in->cfg.idx);
+	snprintf(name, sizeof(name), "sl-in%u-%u", in->cfg.input, in->cfg.idx);
 	pthread_setname_np(pthread_self(), name);
 
 	int rc = in->cfg.ops->run(in->cfg.src, in, in->cfg.idx);
@@ -712,7 +715,7 @@ void sl_ingest_log(struct sl_ingest *in, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "sluice: source '%s': %s\n", in->plan->source.name, msg);
+	fprintf(stderr, "sluice: source '%s': %s\n", in->input->source.name, msg);
 }
 
 /* --- what the control thread reads --- */
@@ -751,6 +754,18 @@ void sl_ingest_read_stats(const struct sl_ingest *in, struct sl_source_stats *ou
 uint64_t sl_ingest_epoch(const struct sl_ingest *in)
 {
 	return in->epoch; /* written only by this core's thread, the caller */
+}
+
+void sl_ingest_epoch_done(struct sl_ingest *in, uint64_t epoch)
+{
+	/* release: the rows committed before are published first */
+	if (epoch + 1 > atomic_load_explicit(&in->done_through, memory_order_relaxed))
+		atomic_store_explicit(&in->done_through, epoch + 1, memory_order_release);
+}
+
+uint64_t sl_ingest_done_through(const struct sl_ingest *in)
+{
+	return atomic_load_explicit(&in->done_through, memory_order_acquire);
 }
 
 uint64_t sl_ingest_settled(const struct sl_ingest *in)

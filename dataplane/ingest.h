@@ -44,7 +44,8 @@ struct sl_combiner_ops {
 
 struct sl_ingest_config {
 	const struct sl_plan *plan;
-	uint32_t idx;
+	uint32_t input;              /* the plan's input this core reads (sl_plan_input) */
+	uint32_t idx;                /* among that input's cores: what run() gets */
 	int cpu;                     /* -1: not pinned */
 	uint32_t ndest;              /* consumers: aggregators, or 1 (the control thread) */
 	struct sl_ring **out;        /* [ndest] this core -> consumer d */
@@ -87,5 +88,17 @@ uint64_t sl_ingest_epoch(const struct sl_ingest *in);
 /* Epochs finished with no epoch without input due after them
  * (sl_epoch_ctl.settled); for sources that pace their epochs. */
 uint64_t sl_ingest_settled(const struct sl_ingest *in);
+
+/* A source that marks its epochs' parts (marks_epoch_parts, source.h) says
+ * that it has committed everything it
+ * will put in `epoch` (the sl_ingest_epoch its rows went into; a commit may
+ * move the core on to the next epoch before it returns): the engine
+ * cuts an epoch only when every core of every such source has said so for
+ * it or has finished, so that the inputs of a UNION ALL hand over their
+ * next part together, as Spark plans each batch's offsets for all sources
+ * at once. Other sources never need to call it. */
+void sl_ingest_epoch_done(struct sl_ingest *in, uint64_t epoch);
+/* The epoch last said done, plus one (0: none). Read by the control thread. */
+uint64_t sl_ingest_done_through(const struct sl_ingest *in);
 
 #endif

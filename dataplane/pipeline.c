@@ -507,23 +507,29 @@ static int for_each_chunk_roots(struct sl_plan *plan,
 {
 	struct sl_expr **roots;
 	uint32_t cap = 8 + plan->nkeys + plan->naggs + plan->nout;
-	for (uint32_t k = 0; k < plan->nops; k++)
-		if (plan->ops[k].nexprs + 2 > cap)
-			cap = plan->ops[k].nexprs + 2;
+	for (uint32_t i = 0; i < sl_plan_ninputs(plan); i++) {
+		const struct sl_input *in = sl_plan_input(plan, i);
+		for (uint32_t k = 0; k < in->nops; k++)
+			if (in->ops[k].nexprs + 2 > cap)
+				cap = in->ops[k].nexprs + 2;
+	}
 	roots = malloc(cap * sizeof(*roots));
 	if (roots == NULL)
 		return -ENOMEM;
 	int rc = 0;
-	for (uint32_t k = 0; k < plan->nops && rc == 0; k++) {
-		const struct sl_op *op = &plan->ops[k];
-		uint32_t n = 0;
-		if (op->pred != NULL)
-			roots[n++] = op->pred;
-		if (op->gen != NULL)
-			roots[n++] = op->gen;
-		for (uint32_t j = 0; j < op->nexprs; j++)
-			roots[n++] = op->exprs[j];
-		rc = fn(roots, n, err, errlen);
+	for (uint32_t i = 0; i < sl_plan_ninputs(plan) && rc == 0; i++) {
+		const struct sl_input *in = sl_plan_input(plan, i);
+		for (uint32_t k = 0; k < in->nops && rc == 0; k++) {
+			const struct sl_op *op = &in->ops[k];
+			uint32_t n = 0;
+			if (op->pred != NULL)
+				roots[n++] = op->pred;
+			if (op->gen != NULL)
+				roots[n++] = op->gen;
+			for (uint32_t j = 0; j < op->nexprs; j++)
+				roots[n++] = op->exprs[j];
+			rc = fn(roots, n, err, errlen);
+		}
 	}
 	if (rc == 0) {
 		/* The pipeline output: keys and aggregate arguments, or, with
@@ -581,11 +587,14 @@ void sl_plan_release(struct sl_plan *plan)
 {
 	if (plan == NULL)
 		return;
-	for (uint32_t k = 0; k < plan->nops; k++) {
-		sl_expr_release(plan->ops[k].pred);
-		sl_expr_release(plan->ops[k].gen);
-		for (uint32_t j = 0; j < plan->ops[k].nexprs; j++)
-			sl_expr_release(plan->ops[k].exprs[j]);
+	for (uint32_t i = 0; i < sl_plan_ninputs(plan); i++) {
+		const struct sl_input *in = sl_plan_input(plan, i);
+		for (uint32_t k = 0; k < in->nops; k++) {
+			sl_expr_release(in->ops[k].pred);
+			sl_expr_release(in->ops[k].gen);
+			for (uint32_t j = 0; j < in->ops[k].nexprs; j++)
+				sl_expr_release(in->ops[k].exprs[j]);
+		}
 	}
 	for (uint32_t j = 0; j < plan->nkeys; j++)
 		sl_expr_release(plan->keys[j]);

@@ -24,6 +24,8 @@
 #ifndef SL_PLAN_TYPES_H
 #define SL_PLAN_TYPES_H
 
+#include <stddef.h>
+
 #include "expr.h"
 
 #define SL_NAME_MAX 128
@@ -130,6 +132,13 @@ struct sl_sink_spec {
 	uint32_t line, column;
 };
 
+/* How the watermarks of several inputs combine (Spark's
+ * spark.sql.streaming.multipleWatermarkPolicy). */
+enum sl_watermark_policy {
+	SL_WM_POLICY_MIN, /* the slowest input's: nothing of any input is late early */
+	SL_WM_POLICY_MAX, /* the fastest input's: state kept shortest */
+};
+
 /* Engine settings: SET statements, then command-line flags over them. */
 struct sl_settings {
 	uint32_t n_ingest;
@@ -141,14 +150,38 @@ struct sl_settings {
 	uint32_t ring_slots;      /* per ingest->aggregator ring, power of two */
 	uint32_t blocks_per_core; /* record blocks in each ingest core's pool */
 	bool combiner;            /* pre-aggregate on the ingest cores (default true) */
+	enum sl_watermark_policy wm_policy; /* several inputs with a WATERMARK */
 };
 
-struct sl_plan {
-	struct sl_source_spec source;
+/* Inputs one query reads (a UNION ALL of up to this many queries). */
+#define SL_PLAN_MAX_INPUTS 16
 
+/* One input of a query: a source and the stateless operators that bring
+ * its rows to the columns the query's keys, aggregates and outputs read
+ * (pipeline_out, the same in every input of a plan). */
+struct sl_input {
+	struct sl_source_spec source;
 	uint32_t nops;
 	struct sl_op *ops;
 	struct sl_schema pipeline_out; /* schema after the last op */
+};
+
+struct sl_plan {
+	/* The first input, also reachable as plan->source, plan->ops, ... (the
+	 * two members of the union are the same four fields). A UNION ALL
+	 * adds the others in unions[0..nunions): each reads its own source
+	 * into the same pipeline_out columns. */
+	union {
+		struct sl_input input;
+		struct {
+			struct sl_source_spec source;
+			uint32_t nops;
+			struct sl_op *ops;
+			struct sl_schema pipeline_out; /* schema after the last op */
+		};
+	};
+	uint32_t nunions;
+	struct sl_input *unions;
 
 	bool has_agg;
 	int32_t window_key; /* the key that is a window(), or -1 */
@@ -184,6 +217,34 @@ struct sl_plan {
 	struct sl_settings settings;
 	char *text; /* the statements this plan came from */
 };
+
+_Static_assert(offsetof(struct sl_plan, source) == offsetof(struct sl_plan, input.source) &&
+		       offsetof(struct sl_plan, nops) == offsetof(struct sl_plan, input.nops) &&
+		       offsetof(struct sl_plan, ops) == offsetof(struct sl_plan, input.ops) &&
+		       offsetof(struct sl_plan, pipeline_out) ==
+			       offsetof(struct sl_plan, input.pipeline_out),
+	       "plan->source, ops, ... are plan->input's fields");
+
+/* Inputs of a plan: 1 + the UNION ALL inputs after the first. */
+static inline uint32_t sl_plan_ninputs(const struct sl_plan *plan)
+{
+	return 1 + plan->nunions;
+}
+
+/* Input k < sl_plan_ninputs(plan). */
+static inline const struct sl_input *sl_plan_input(const struct sl_plan *plan, uint32_t k)
+{
+	return k == 0 ? &plan->input : &plan->unions[k - 1];
+}
+
+/* Whether any input has a WATERMARK (its source's watermark_col >= 0). */
+static inline bool sl_plan_has_watermark(const struct sl_plan *plan)
+{
+	for (uint32_t k = 0; k < sl_plan_ninputs(plan); k++)
+		if (sl_plan_input(plan, k)->source.watermark_col >= 0)
+			return true;
+	return false;
+}
 
 /* Windows on the WATERMARK column in append or update mode: finished windows
  * are evicted (and late rows dropped), and a batch without input runs when

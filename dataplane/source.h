@@ -66,6 +66,12 @@ struct sl_source_ops {
 	 * input (Spark's AvailableNow runs several batches for a source that
 	 * limits what one batch takes). */
 	bool paces_epochs;
+	/* run() says when it has committed all of an epoch's part
+	 * (sl_ingest_epoch_done, ingest.h), and the engine cuts an epoch only
+	 * once every core of such a source has said so or finished: the
+	 * inputs of a UNION ALL then hand over their parts together (the
+	 * batches source's sections, a file source's files per trigger). */
+	bool marks_epoch_parts;
 	/* The source's columns when CREATE SOURCE has no column list (the
 	 * planner copies them); NULL: one column value STRING. */
 	const struct sl_schema *default_schema;

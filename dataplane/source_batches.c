@@ -529,6 +529,8 @@ static int batches_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 		waiting = true;
 		if (sl_ingest_commit(in) < 0)
 			break;
+		/* this section is the epoch's whole part from this source */
+		sl_ingest_epoch_done(in, held);
 	}
 	batch->nrows = 0;
 	return 0;
@@ -541,4 +543,5 @@ const struct sl_source_ops sl_source_batches_ops = {
 	.run = batches_run,
 	.close = batches_close,
 	.paces_epochs = true,
+	.marks_epoch_parts = true,
 };

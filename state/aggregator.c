@@ -80,6 +80,17 @@ struct sl_aggregator {
 	 * the mode is append or update (complete keeps every window) */
 	bool evicting;
 	int64_t max_event_ms;       /* largest event time the ingest cores saw */
+	/* per input of the plan (a UNION ALL has several; ring i carries
+	 * input i / per_input): its largest event time, and its watermark in
+	 * Spark's milliseconds (set once its source has a WATERMARK and a
+	 * batch has run: 0 until it has seen rows, as Spark's
+	 * WatermarkTracker; never moves back) */
+	uint32_t per_input;
+	uint32_t cur_input;         /* the input of the block being folded */
+	int64_t max_event_in[SL_PLAN_MAX_INPUTS];
+	int64_t wm_in_ms[SL_PLAN_MAX_INPUTS];
+	bool wm_in_set[SL_PLAN_MAX_INPUTS];
+	uint64_t dropped_in[SL_PLAN_MAX_INPUTS]; /* this epoch */
 	int64_t wm_late_us;         /* W_{e-1}: rows of windows ending at or before it are late */
 	int64_t wm_evict_us;        /* W_e: windows ending at or before it are final */
 	uint64_t dropped_late;      /* this epoch */
@@ -169,6 +180,11 @@ struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cf
 	}
 	a->evicting = sl_plan_evicts(plan);
 	a->max_event_ms = INT64_MIN;
+	a->per_input = cfg->nin / sl_plan_ninputs(plan);
+	if (a->per_input == 0)
+		a->per_input = 1;
+	for (uint32_t k = 0; k < SL_PLAN_MAX_INPUTS; k++)
+		a->max_event_in[k] = INT64_MIN;
 	a->evict = calloc(a->nlocal ? a->nlocal : 1, sizeof(*a->evict));
 	if (a->evict == NULL)
 		goto err_nomem;
@@ -357,8 +373,10 @@ static int fold_evicting(struct sl_aggregator *a, const struct sl_block *b)
 				sl_agg_result(a->layout, b->cols[1].v.str[r].ptr,
 					      (uint32_t)plan->rows_agg, &one, 0);
 				a->dropped_late += (uint64_t)rows;
+				a->dropped_in[a->cur_input] += (uint64_t)rows;
 			} else {
 				a->dropped_late++;
+				a->dropped_in[a->cur_input]++;
 			}
 			continue;
 		}
@@ -435,6 +453,7 @@ static int fold_sessions(struct sl_aggregator *a, const struct sl_block *b)
 		 * complete) */
 		if (plan->window_on_event_time && e <= a->wm_late_us) {
 			a->dropped_late++;
+			a->dropped_in[a->cur_input]++;
 			continue;
 		}
 		uint32_t l = sl_key_shard(b->hash[r], a->nshards) / a->cfg.n_agg;
@@ -707,6 +726,47 @@ static int evict(struct sl_aggregator *a, struct emitter *e, uint64_t *evicted)
 	return rc;
 }
 
+/*
+ * Spark's WatermarkTracker.updateWatermark, after a batch: each input whose
+ * source has a WATERMARK has its own watermark, max event time - delay,
+ * that never moves back (0 while it has seen no rows); the query's is the
+ * smallest of them (multiple_watermark_policy min, Spark's default: no
+ * input's rows turn late early) or the largest (max), and it too only moves
+ * forward. *next is the current W_e, moved to W_{e+1}. -1 when no input
+ * has a WATERMARK.
+ */
+static int advance_watermarks(struct sl_aggregator *a, int64_t *next)
+{
+	const struct sl_plan *plan = a->plan;
+	bool any = false;
+	int64_t chosen = 0;
+	for (uint32_t k = 0; k < sl_plan_ninputs(plan); k++) {
+		const struct sl_source_spec *src = &sl_plan_input(plan, k)->source;
+		if (src->watermark_col < 0)
+			continue;
+		int64_t mx = a->max_event_in[k];
+		if (mx != INT64_MIN) {
+			int64_t delay_ms = src->watermark_delay_us / 1000;
+			int64_t cand = mx >= INT64_MIN + delay_ms ? mx - delay_ms : INT64_MIN;
+			if (!a->wm_in_set[k] || cand > a->wm_in_ms[k])
+				a->wm_in_ms[k] = cand;
+			a->wm_in_set[k] = true;
+		} else if (!a->wm_in_set[k]) {
+			a->wm_in_ms[k] = 0;
+			a->wm_in_set[k] = true;
+		}
+		int64_t w = a->wm_in_ms[k];
+		if (!any || (plan->settings.wm_policy == SL_WM_POLICY_MAX ? w > chosen : w < chosen))
+			chosen = w;
+		any = true;
+	}
+	if (!any)
+		return -1;
+	if (chosen <= INT64_MAX / 1000 && chosen >= INT64_MIN / 1000 && chosen * 1000 > *next)
+		*next = chosen * 1000;
+	return 0;
+}
+
 static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 {
 	struct sl_epoch_result *res = calloc(1, sizeof(*res));
@@ -769,17 +829,13 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 	 * previous batch's watermark, eviction against the current one) */
 	res->watermark_us = a->wm_evict_us;
 	res->dropped_late = a->dropped_late;
+	memcpy(res->dropped_in, a->dropped_in, sizeof(res->dropped_in));
 	res->max_event_ms = a->max_event_ms;
 	a->dropped_late = 0;
+	memset(a->dropped_in, 0, sizeof(a->dropped_in));
 	int64_t next = a->wm_evict_us;
-	const struct sl_source_spec *src = &a->plan->source;
-	if (src->watermark_col >= 0 && a->max_event_ms != INT64_MIN) {
-		int64_t delay_ms = src->watermark_delay_us / 1000;
-		int64_t cand_ms = a->max_event_ms - delay_ms;
-		if (cand_ms <= INT64_MAX / 1000 && cand_ms >= INT64_MIN / 1000 &&
-		    cand_ms * 1000 > next)
-			next = cand_ms * 1000;
-	}
+	if (advance_watermarks(a, &next) < 0)
+		next = a->wm_evict_us;
 	res->next_watermark_us = next;
 	a->wm_late_us = a->wm_evict_us;
 	a->wm_evict_us = next;
@@ -848,6 +904,7 @@ void *sl_aggregator_thread(void *arg)
 				switch (sl_msg_kind_of(items[m].tag)) {
 				case SL_MSG_DATA: {
 					struct sl_block *b = items[m].ptr;
+					a->cur_input = i / a->per_input;
 					int rc = fold(a, b);
 					if (give_back(a, i, b) < 0 || rc < 0) {
 						a->error = rc < 0 ? rc : -ENOSPC;
@@ -862,6 +919,8 @@ void *sl_aggregator_thread(void *arg)
 					int64_t mx = (int64_t)(intptr_t)items[m].ptr;
 					if (mx > a->max_event_ms)
 						a->max_event_ms = mx;
+					if (mx > a->max_event_in[i / a->per_input])
+						a->max_event_in[i / a->per_input] = mx;
 					a->at_barrier[i] = 1;
 					a->nat_barrier++;
 					break;

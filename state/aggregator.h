@@ -30,6 +30,7 @@ struct sl_epoch_result {
 	int64_t next_watermark_us;/* W_{e+1}, from the event times up to this epoch */
 	int64_t max_event_ms;     /* largest event time so far (INT64_MIN: none) */
 	uint64_t dropped_late;    /* rows dropped as later than the watermark */
+	uint64_t dropped_in[SL_PLAN_MAX_INPUTS]; /* of them, per input of the plan */
 	uint64_t evicted_rows;    /* groups whose window the watermark closed */
 	uint64_t evict_ns;        /* time spent evicting them (emitting included) */
 	int error;                /* 0, or -errno: the epoch could not be finished */

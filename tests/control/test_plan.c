@@ -1224,7 +1224,7 @@ Test(plan, output_mode_rules)
 static const struct err_case stmt_errors[] = {
 	{"SET shard = 4", "line 1, column 5: unknown setting 'shard' (settings: shards, "
 			  "spark.sql.shuffle.partitions, ingest_cores, agg_cores, max_line_length, "
-			  "ring_slots, combiner)"},
+			  "ring_slots, combiner, multiple_watermark_policy)"},
 	{"SET shards = 0", "line 1, column 14: option 'shards' must be a whole number from 1 to 4096, "
 			   "not '0'"},
 	{"SET spark.sql.shuffle.partitions = 5000",
@@ -1629,4 +1629,165 @@ Test(plan, session_window_needs_another_key)
 		    "line 2, column 98: Global aggregation with session window in streaming query is "
 		    "not supported.",
 		    "a session without other keys");
+}
+
+/* UNION ALL: each query an input of its own; columns by position, named as
+ * the first input's, types widened; what the enclosing query does runs in
+ * every input; the event time is the first input's column. */
+Test(plan, union_all_inputs)
+{
+	static const char src[] =
+		"CREATE SOURCE a (ts TIMESTAMP, word STRING, n INT) WITH (connector = 'socket', "
+		"port = 1) WATERMARK ts DELAY '10 minutes';\n"
+		"CREATE SOURCE b (t TIMESTAMP, w STRING, m BIGINT) WITH (connector = 'socket', "
+		"port = 2) WATERMARK t DELAY '5 minutes';\n"
+		"CREATE SOURCE c (v STRING) WITH (connector = 'socket', port = 3);\n";
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+		 "%sSET multiple_watermark_policy = 'max';\n"
+		 "CREATE SINK o WITH (connector = 'console', output_mode = 'append') AS\n"
+		 "SELECT window(ts, '10 minutes') AS win, word, sum(n) AS s FROM (\n"
+		 "  SELECT ts, word, n FROM a UNION ALL SELECT t, w, m FROM b WHERE m > 0)\n"
+		 "WHERE word <> 'x' GROUP BY window(ts, '10 minutes'), word",
+		 src);
+	struct sl_program *p = compile_ok(sql);
+	const struct sl_plan *pl = p->plans[0];
+	cr_assert_eq(sl_plan_ninputs(pl), 2);
+	cr_expect_eq(pl->settings.wm_policy, SL_WM_POLICY_MAX);
+	cr_expect_str_eq(sl_plan_input(pl, 0)->source.name, "a");
+	cr_expect_str_eq(sl_plan_input(pl, 1)->source.name, "b");
+	cr_expect_eq(sl_plan_input(pl, 1)->source.watermark_col, 0);
+	cr_expect_eq(sl_plan_input(pl, 1)->source.watermark_delay_us, 300000000LL);
+	cr_expect(pl->window_on_event_time);
+	/* a: n widened to BIGINT (a cast projection), then the outer WHERE
+	 * and the window's null filter */
+	const struct sl_input *a = sl_plan_input(pl, 0), *b = sl_plan_input(pl, 1);
+	cr_assert_eq(a->nops, 3);
+	cr_expect_eq(a->ops[0].kind, SL_OP_PROJECT);
+	cr_expect_eq(a->ops[0].exprs[2]->fn, SL_FN_CAST);
+	cr_expect_eq(a->ops[0].exprs[2]->type, SL_TYPE_BIGINT);
+	cr_expect_str_eq(a->ops[0].out.cols[2].name, "n");
+	cr_expect_eq(a->ops[1].kind, SL_OP_FILTER);
+	cr_expect_eq(a->ops[2].kind, SL_OP_FILTER);
+	/* b: its own WHERE, no cast, then copies of the same two filters */
+	cr_assert_eq(b->nops, 3);
+	cr_expect_eq(b->ops[0].kind, SL_OP_FILTER);
+	cr_expect_eq(b->ops[1].kind, SL_OP_FILTER);
+	cr_expect_eq(b->ops[2].kind, SL_OP_FILTER);
+	cr_expect_neq(b->ops[1].pred, a->ops[1].pred, "copies, not shared trees");
+	cr_expect_eq(b->pipeline_out.ncols, 3);
+	cr_expect_eq(b->pipeline_out.cols[2].type, SL_TYPE_BIGINT);
+	cr_expect_eq(a->pipeline_out.cols[2].type, SL_TYPE_BIGINT);
+	cr_expect_eq(pl->aggs[0].type, SL_TYPE_BIGINT);
+	sl_program_free(p);
+
+	/* a sink's query may be a union itself; nested unions flatten into
+	 * inputs; INT and STRING widen to STRING; a source without a
+	 * WATERMARK is an input like any other */
+	snprintf(sql, sizeof(sql),
+		 "%sCREATE SINK o WITH (connector = 'console') AS\n"
+		 "SELECT word, n FROM a UNION ALL SELECT v, v FROM c UNION ALL\n"
+		 "SELECT x, y FROM (SELECT w AS x, 7 AS y FROM b UNION ALL SELECT v, v FROM c2)",
+		 src);
+	char *two = strstr(sql, "CREATE SINK");
+	char full[2400];
+	snprintf(full, sizeof(full), "%.*sCREATE SOURCE c2 (v STRING) WITH (connector = 'socket', "
+		 "port = 4);\n%s", (int)(two - sql), sql, two);
+	p = compile_ok(full);
+	pl = p->plans[0];
+	cr_assert_eq(sl_plan_ninputs(pl), 4);
+	cr_expect_str_eq(sl_plan_input(pl, 3)->source.name, "c2");
+	for (uint32_t k = 0; k < 4; k++) {
+		const struct sl_input *in = sl_plan_input(pl, k);
+		cr_expect_eq(in->pipeline_out.ncols, 2, "input %u", k);
+		cr_expect_eq(in->pipeline_out.cols[1].type, SL_TYPE_STRING, "input %u", k);
+	}
+	cr_expect_str_eq(pl->out_schema.cols[0].name, "word");
+	cr_expect_str_eq(pl->out_schema.cols[1].name, "n");
+	cr_expect_eq(pl->out_schema.cols[1].type, SL_TYPE_STRING);
+	char *text = sl_plan_explain(pl);
+	cr_assert_not_null(text);
+	cr_expect(strstr(text, "+- Union") != NULL, "%s", text);
+	cr_expect(strstr(text, "Source c2: socket") != NULL, "%s", text);
+	free(text);
+	sl_program_free(p);
+
+	/* Spark's configuration name, any case; min is the default */
+	p = compile_ok("SET spark.sql.streaming.multipleWatermarkPolicy = 'Max'; CREATE SOURCE s "
+		       "(value STRING) WITH (connector = 'socket', port = 1); CREATE SINK o WITH "
+		       "(connector = 'console') AS SELECT value FROM s");
+	cr_expect_eq(p->plans[0]->settings.wm_policy, SL_WM_POLICY_MAX);
+	sl_program_free(p);
+	p = compile_ok("CREATE SOURCE s (value STRING) WITH (connector = 'socket', port = 1); "
+		       "CREATE SINK o WITH (connector = 'console') AS SELECT value FROM s");
+	cr_expect_eq(p->plans[0]->settings.wm_policy, SL_WM_POLICY_MIN);
+	cr_expect_eq(sl_plan_ninputs(p->plans[0]), 1);
+	sl_program_free(p);
+}
+
+Test(plan, union_all_errors)
+{
+	static const char src[] =
+		"CREATE SOURCE a (ts TIMESTAMP, word STRING, n INT) WITH (connector = 'socket', "
+		"port = 1);\n"
+		"CREATE SOURCE b (t TIMESTAMP, w STRING, m BIGINT) WITH (connector = 'socket', "
+		"port = 2);\n";
+	static const struct {
+		const char *query, *want;
+	} cases[] = {
+		{"SELECT ts, word FROM a UNION ALL SELECT t FROM b",
+		 "line 3, column 80: UNION can only be performed on inputs with the same number of "
+		 "columns, but the first input has 2 columns and the second input has 1 columns"},
+		{"SELECT ts FROM a UNION ALL SELECT m FROM b",
+		 "line 3, column 74: UNION can only be performed on inputs with compatible column "
+		 "types: the first column (m) of the second input is BIGINT, which is not "
+		 "compatible with TIMESTAMP at the same column of the first input"},
+		{"SELECT word FROM a UNION SELECT w FROM b",
+		 "line 3, column 66: UNION removes duplicate rows, which a stream cannot do without "
+		 "keeping every row; write UNION ALL, and GROUP BY the columns to count duplicates"},
+		{"SELECT word FROM a UNION DISTINCT SELECT w FROM b",
+		 "line 3, column 66: UNION DISTINCT removes duplicate rows, which a stream cannot do "
+		 "without keeping every row; write UNION ALL, and GROUP BY the columns to count "
+		 "duplicates"},
+		{"SELECT word FROM a UNION ALL SELECT w FROM b GROUP BY w",
+		 "line 3, column 76: the second input of a UNION ALL aggregates: an input of a "
+		 "union must be stateless; aggregate over the union instead, as in SELECT ... FROM "
+		 "(SELECT ... UNION ALL SELECT ...) GROUP BY ..."},
+		{"SELECT word FROM a LIMIT 3 UNION ALL SELECT w FROM b",
+		 "line 3, column 66: LIMIT inside a UNION ALL is not supported: select from the "
+		 "union in a derived table and put LIMIT on that query"},
+		{"SELECT word FROM a UNION ALL SELECT word FROM a",
+		 "line 1, column 1: source 'a' is read by two inputs of one UNION ALL; each input "
+		 "reads a source of its own (declare the source twice under two names)"},
+		{"SELECT word FROM a UNION ALL SELECT w FROM nope",
+		 "line 3, column 90: unknown source 'nope' (sources: a, b)"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char sql[1024];
+		snprintf(sql, sizeof(sql), "%sCREATE SINK o WITH (connector = 'console') AS %s", src,
+			 cases[i].query);
+		compile_err(sql, cases[i].want, cases[i].query);
+	}
+	compile_err("SET multiple_watermark_policy = 'median'",
+		    "line 1, column 33: multiple_watermark_policy must be 'min' or 'max', not "
+		    "'median'",
+		    "bad policy");
+	/* more inputs than the engine takes */
+	char sql[4096];
+	size_t used = 0;
+	for (int i = 0; i <= SL_PLAN_MAX_INPUTS; i++)
+		used += (size_t)snprintf(sql + used, sizeof(sql) - used,
+					 "CREATE SOURCE s%d (v STRING) WITH (connector = 'socket', "
+					 "port = %d);\n",
+					 i, i + 1);
+	used += (size_t)snprintf(sql + used, sizeof(sql) - used,
+				 "CREATE SINK o WITH (connector = 'console') AS SELECT v FROM s0");
+	for (int i = 1; i <= SL_PLAN_MAX_INPUTS; i++)
+		used += (size_t)snprintf(sql + used, sizeof(sql) - used, " UNION ALL SELECT v FROM s%d",
+					 i);
+	struct sl_settings s = two_cpus();
+	struct sl_program *p = NULL;
+	char err[1024] = "";
+	cr_expect_eq(sl_sql_compile(sql, &s, &p, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "a query reads at most 16 inputs") != NULL, "%s", err);
 }

@@ -311,10 +311,16 @@ static const struct err_case err_cases[] = {
 	{"EXPLAIN SELECT FROM t", "line 1, column 16: expected an expression, found 'FROM'"},
 	{"EXPLAIN SELECT a FROM", "line 1, column 22: expected a source name after FROM, found end of "
 				  "input"},
-	{"EXPLAIN SELECT a FROM t, u", "line 1, column 24: joins are not supported: a query reads "
-				       "exactly one source"},
-	{"EXPLAIN SELECT a FROM t JOIN u ON a = b", "line 1, column 25: joins are not supported: a "
-						    "query reads exactly one source"},
+	{"EXPLAIN SELECT a FROM t, u", "line 1, column 24: joins are not supported: each SELECT "
+				       "reads one source (UNION ALL combines several)"},
+	{"EXPLAIN SELECT a FROM t JOIN u ON a = b", "line 1, column 25: joins are not supported: "
+						    "each SELECT reads one source (UNION ALL "
+						    "combines several)"},
+	{"EXPLAIN SELECT a FROM t UNION b", "line 1, column 25: UNION removes duplicate rows, which "
+					    "a stream cannot do without keeping every row; write "
+					    "UNION ALL, and GROUP BY the columns to count duplicates"},
+	{"EXPLAIN SELECT a FROM t UNION ALL", "line 1, column 34: expected SELECT, found end of "
+					      "input"},
 	{"EXPLAIN SELECT (a FROM t", "line 1, column 19: expected ')', found 'FROM'"},
 	{"EXPLAIN SELECT lower(a FROM t", "line 1, column 24: expected ',' or ')', found 'FROM'"},
 	{"EXPLAIN SELECT a FROM t WHERE", "line 1, column 30: expected an expression, found end of "

@@ -44,6 +44,8 @@ struct sl_ingest {
 	_Atomic uint64_t cut;   /* epochs below it are cut */
 	_Atomic uint64_t epoch; /* the epoch being filled */
 	_Atomic uint32_t commits;
+	_Atomic uint64_t done_through; /* sl_ingest_epoch_done: epoch + 1 */
+	_Atomic uint32_t dones;
 	pthread_mutex_t mu;     /* guards out */
 	char out[16384];        /* per commit: "E<epoch>:" then rows "v|v|v;" and '\n' */
 	size_t outlen;
@@ -140,6 +142,14 @@ int sl_ingest_commit(struct sl_ingest *in)
 uint64_t sl_ingest_epoch(const struct sl_ingest *in)
 {
 	return atomic_load(&in->epoch);
+}
+
+/* A section is the epoch's whole part: said done after its commit, for the
+ * epoch the rows went into, once per section. */
+void sl_ingest_epoch_done(struct sl_ingest *in, uint64_t epoch)
+{
+	atomic_store(&in->done_through, epoch + 1);
+	atomic_fetch_add(&in->dones, 1);
 }
 
 /* the mock engine writes a batch as soon as it cuts it, and never has a
@@ -357,6 +367,10 @@ Test(source_batches, sections_are_commits_in_order)
 	cr_expect_eq(r.in.stats.rows, 5);
 	cr_expect_eq(r.in.stats.malformed, 5);
 	cr_expect_eq(r.in.stats.bytes, strlen(text));
+	/* each commit was said done, the last for epoch 2 (a union's engine
+	 * waits for that before it cuts) */
+	cr_expect_eq(atomic_load(&r.in.dones), 3);
+	cr_expect_eq(atomic_load(&r.in.done_through), 3);
 	mock_fini(&r.in);
 }
 
