@@ -12,10 +12,13 @@ reference's batch of the same number: the same rows (as a multiset), and
 the same count of late rows dropped (sluice counts (row, window) pairs:
 the reference's dropped_late_pairs).
 
-    windows_random.py [SEEDS] [FIRST_SEED] [--sessions]
+    windows_random.py [SEEDS] [FIRST_SEED] [--sessions] [--union]
         (default 40 seeds from 1; the meson test runs 200, and 200 more with
         --sessions, where a quarter of the queries use session_window with a
-        fixed gap or a gap per row)
+        fixed gap or a gap per row, and 200 more with --sessions --union,
+        where each case reads two sources through UNION ALL, each with its
+        own WATERMARK delay (or none for the second), under a random
+        multiple_watermark_policy)
 
 Environment: SLUICE (the binary), SRCDIR (the source tree). Exits 0, or 1
 naming the first seed whose batches differ, with both sides printed.
@@ -59,7 +62,7 @@ def has_gap_col(query):
     return "session_gap_col" in query["window"]
 
 
-def sql_of(query, path):
+def sql_of(query, path, path_b=None):
     w = query["window"]
     fn = "window"
     if "session_gap" in w:
@@ -72,9 +75,10 @@ def sql_of(query, path):
             args += ", '%d microseconds'" % w.get("slide", w["size"])
         if "start" in w:
             args += ", '%d microseconds'" % w["start"]
-    wm = ""
-    if query["watermark"] is not None:
-        wm = " WATERMARK ts DELAY '%d microseconds'" % query["watermark"]
+    def wm_of(delay):
+        return "" if delay is None else " WATERMARK ts DELAY '%d microseconds'" % delay
+
+    wm = wm_of(query["watermark"])
     aggs = []
     for a in query["aggregates"]:
         arg = "*" if a["col"] == "*" else a["col"]
@@ -83,12 +87,26 @@ def sql_of(query, path):
     sel = "%s(%s) AS w%s, %s" % (fn, args, ", " + keys if keys else "", ", ".join(aggs))
     grp = "%s(%s)%s" % (fn, args, ", " + keys if keys else "")
     gcol = ", g STRING" if has_gap_col(query) else ""
+    cols = "(ts TIMESTAMP, k STRING, v INT, x DOUBLE" + gcol + ")"
+    if path_b is None:
+        return (
+            "CREATE SOURCE s " + cols + "\n"
+            "  WITH (connector = 'batches', path = '%s')%s;\n"
+            "CREATE SINK o WITH (connector = 'console', output_mode = '%s',\n"
+            "  trigger = 'available_now', num_rows = 1000000, truncate = false)\n"
+            "AS SELECT %s FROM s GROUP BY %s;\n" % (path, wm, query["output_mode"], sel, grp))
+    names = "ts, k, v, x" + (", g" if gcol else "")
+    inputs = query["inputs"]
     return (
-        "CREATE SOURCE s (ts TIMESTAMP, k STRING, v INT, x DOUBLE" + gcol + ")\n"
-        "  WITH (connector = 'batches', path = '%s')%s;\n"
+        "SET multiple_watermark_policy = '%s';\n" % query["watermark_policy"] +
+        "CREATE SOURCE a " + cols + "\n"
+        "  WITH (connector = 'batches', path = '%s')%s;\n" % (path, wm_of(inputs[0]["watermark"])) +
+        "CREATE SOURCE b " + cols + "\n"
+        "  WITH (connector = 'batches', path = '%s')%s;\n" % (path_b, wm_of(inputs[1]["watermark"])) +
         "CREATE SINK o WITH (connector = 'console', output_mode = '%s',\n"
         "  trigger = 'available_now', num_rows = 1000000, truncate = false)\n"
-        "AS SELECT %s FROM s GROUP BY %s;\n" % (path, wm, query["output_mode"], sel, grp))
+        "AS SELECT %s FROM (SELECT %s FROM a UNION ALL SELECT %s FROM b) AS s GROUP BY %s;\n"
+        % (query["output_mode"], sel, names, names, grp))
 
 
 def gap_field(g):
@@ -96,9 +114,13 @@ def gap_field(g):
     return "null" if g is None else "%d microseconds" % g
 
 
-def batches_file(epochs, gap_col=False):
+def batches_file(epochs, gap_col=False, src=None):
+    """The batches source's text; src: only the rows of that union stream
+    (every epoch with rows has rows of each: make_union sees to it)."""
     sections = []
     for ep in epochs:
+        if src is not None:
+            ep = [r for r in ep if r.get("src", 0) == src]
         if not ep:
             continue  # a trigger that found nothing: the source skips it too
         lines = []
@@ -155,16 +177,20 @@ def sort_key(t):
     return tuple((x is None, x if x is not None else 0) for x in t)
 
 
-def check_seed(seed, tmp, sessions=False):
-    query, epochs = ref.random_case(seed, sessions=sessions)
+def check_seed(seed, tmp, sessions=False, union=False):
+    query, epochs = ref.random_case(seed, sessions=sessions, union=union)
     query["idle_between"] = True  # sluice's batches source: see the docstring
     want = ref.run(query, epochs)
     path = os.path.join(tmp, "in-%d.txt" % seed)
+    path_b = os.path.join(tmp, "in-%d-b.txt" % seed) if union else None
     with open(path, "w") as f:
-        f.write(batches_file(epochs, has_gap_col(query)))
+        f.write(batches_file(epochs, has_gap_col(query), 0 if union else None))
+    if union:
+        with open(path_b, "w") as f:
+            f.write(batches_file(epochs, has_gap_col(query), 1))
     sql = os.path.join(tmp, "q-%d.sql" % seed)
     with open(sql, "w") as f:
-        f.write(sql_of(query, path))
+        f.write(sql_of(query, path, path_b))
     p = subprocess.run([SLUICE, "run", sql, "--stats"], capture_output=True, text=True,
                        timeout=60)
     if p.returncode != 0:
@@ -193,23 +219,25 @@ def check_seed(seed, tmp, sessions=False):
             break
     if problems:
         return ("\n".join(problems) + "\nquery: %s\nSQL:\n%s" % (json.dumps(query),
-                                                              sql_of(query, path)))
+                                                              sql_of(query, path, path_b)))
     return None
 
 
 def main():
-    args = [a for a in sys.argv[1:] if a != "--sessions"]
+    args = [a for a in sys.argv[1:] if a not in ("--sessions", "--union")]
     sessions = "--sessions" in sys.argv[1:]
+    union = "--union" in sys.argv[1:]
     n = int(args[0]) if len(args) > 0 else 40
     first = int(args[1]) if len(args) > 1 else 1
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(first, first + n):
-            err = check_seed(seed, tmp, sessions)
+            err = check_seed(seed, tmp, sessions, union)
             if err:
                 print("windows_random: seed %d: %s" % (seed, err), file=sys.stderr)
                 return 1
-    print("windows_random: %d seeds%s: every batch as the reference"
-          % (n, " (a quarter of them session windows)" if sessions else ""), file=sys.stderr)
+    print("windows_random: %d seeds%s%s: every batch as the reference"
+          % (n, " (a quarter of them session windows)" if sessions else "",
+             ", each a UNION ALL of two sources" if union else ""), file=sys.stderr)
     return 0
 
 

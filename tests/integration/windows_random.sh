@@ -2,7 +2,8 @@
 #
 # windows_random — sluice's windowed aggregation against the Spark reference
 # model (tests/reference/spark_windows.py), batch by batch, on random queries
-# and inputs (time windows, then session windows too): see windows_random.py. WINDOWS_SEEDS (default 200) and
+# and inputs (time windows, then session windows too, then unions of two
+# sources): see windows_random.py. WINDOWS_SEEDS (default 200) and
 # WINDOWS_FIRST_SEED (default 1) choose the seeds; a failure names the seed.
 
 # shellcheck source=tests/integration/lib.sh
@@ -15,4 +16,7 @@ python3 "$(dirname "$0")/windows_random.py" "${WINDOWS_SEEDS:-200}" "${WINDOWS_F
 # the same seeds again, a quarter of the queries now session windows
 python3 "$(dirname "$0")/windows_random.py" "${WINDOWS_SEEDS:-200}" "${WINDOWS_FIRST_SEED:-1}" --sessions ||
 	it_fail "sluice and the reference disagree on session windows (above)"
+# and again, each case a UNION ALL of two sources with their own watermarks
+python3 "$(dirname "$0")/windows_random.py" "${WINDOWS_SEEDS:-200}" "${WINDOWS_FIRST_SEED:-1}" --sessions --union ||
+	it_fail "sluice and the reference disagree on unions of two sources (above)"
 exit 0

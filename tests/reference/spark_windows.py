@@ -28,6 +28,15 @@ query (a dict, or JSON with --query):
     aggregates     list of {"fn": count|sum|min|max|avg, "col": name or "*",
                     "as": output name (optional, Spark's default name)}.
     watermark      delay D, or null for a query without withWatermark.
+    inputs         (optional) a union of several streams, one dict each:
+                   {"watermark": D or null}, each stream's own
+                   withWatermark; rows carry "src", the index of their
+                   stream (default 0). The event-time column is the first
+                   stream's (Spark's Union output takes the first child's
+                   attribute metadata), so "watermark" is ignored and the
+                   first input's delay decides whether the query has one.
+    watermark_policy  "min" (default) or "max": Spark's
+                   spark.sql.streaming.multipleWatermarkPolicy.
     output_mode    "append" | "update" | "complete".
   Optional, how the input meets the triggers (see "Triggers" below):
     idle_between   true (default): after each non-empty epoch the next
@@ -77,7 +86,12 @@ Rules, each from Spark
    of the batch, late ones included, in milliseconds (micros / 1000). After a
    batch that had rows, candidate = max(ms) - delayMs; the global watermark
    becomes max(global, candidate). It starts at 0 and never goes back; a
-   batch with no rows (count == 0) leaves it alone. The batch's watermark is
+   batch with no rows (count == 0) leaves it alone. With several streams
+   (a union) each EventTimeWatermarkExec keeps its own value, set after a
+   batch in which its stream had rows (and only moving forward), or to 0
+   after a batch in which it never had any yet; the global watermark moves
+   to the min (or, with multipleWatermarkPolicy max, the max) of them when
+   that is larger. The batch's watermark is
    the global value when the batch was planned (OffsetSeqMetadata
    .batchWatermarkMs). Predicates compare in micros: watermarkMs * 1000.
    delayMs is the delay interval in whole ms (EventTimeWatermark.getDelayMs).
@@ -365,16 +379,25 @@ class Query:
         names = [a[2] for a in self.aggregates]
         if len(set(names)) != len(names):
             raise ValueError("aggregate output names collide: %s" % names)
-        delay = spec.get("watermark")
-        if delay is None:
-            self.delay_ms = None
-        else:
+        inputs = spec.get("inputs") or [{"watermark": spec.get("watermark")}]
+        self.input_delays_ms = []
+        for inp in inputs:
+            delay = inp.get("watermark")
+            if delay is None:
+                self.input_delays_ms.append(None)
+                continue
             delay_us = parse_duration(delay)
             if delay_us < 0:
                 raise ValueError("delay threshold (%r) should not be negative"
                                  % delay)
             # EventTimeWatermark.getDelayMs: the interval in whole ms.
-            self.delay_ms = delay_us // MICROS_PER_MILLI
+            self.input_delays_ms.append(delay_us // MICROS_PER_MILLI)
+        # the event-time column is the first stream's
+        self.delay_ms = self.input_delays_ms[0]
+        self.policy = spec.get("watermark_policy", "min").lower()
+        if self.policy not in ("min", "max"):
+            raise ValueError('watermark_policy must be "min" or "max", not %r'
+                             % self.policy)
         self.mode = spec.get("output_mode", "update").lower()
         if self.mode not in MODES:
             raise ValueError("output_mode must be one of %s, not %r"
@@ -567,6 +590,7 @@ def run(query, epochs):
     q = Query(query)
     state = {}              # group key -> rows it accepted (the state store)
     global_wm_ms = 0        # WatermarkTracker.globalWatermarkMs, starts at 0
+    operator_wm_ms = {}     # WatermarkTracker.operatorToWatermarkMap
     last_evict_wm_ms = None  # watermark of the last batch that ran
     batches = []
 
@@ -591,12 +615,24 @@ def run(query, epochs):
         last_evict_wm_ms = evict_wm_ms
 
         # Rule 3: the watermark for the next batch (WatermarkTracker
-        # .updateWatermark after the batch, only if the batch had rows).
-        if q.has_watermark and rows:
-            max_ms = max(event_time_ms(r.get(q.time_col)) for r in rows)
-            candidate = max_ms - q.delay_ms
-            if candidate > global_wm_ms:
-                global_wm_ms = candidate
+        # .updateWatermark after the batch: each stream's operator from its
+        # own rows, 0 until it has had some; then the policy).
+        for k, delay_ms in enumerate(q.input_delays_ms):
+            if delay_ms is None:
+                continue
+            mine = [r for r in rows if r.get("src", 0) == k]
+            if mine:
+                max_ms = max(event_time_ms(r.get(q.time_col)) for r in mine)
+                candidate = max_ms - delay_ms
+                if k not in operator_wm_ms or candidate > operator_wm_ms[k]:
+                    operator_wm_ms[k] = candidate
+            elif k not in operator_wm_ms:
+                operator_wm_ms[k] = 0
+        if operator_wm_ms:
+            pick = max if q.policy == "max" else min
+            chosen = pick(operator_wm_ms.values())
+            if chosen > global_wm_ms:
+                global_wm_ms = chosen
     return batches
 
 
@@ -828,9 +864,31 @@ def random_epochs(rng, n_rows=200, n_epochs=12, base_us=1_700_000_000_000_000,
     return epochs
 
 
-def random_case(seed, sessions=False, **kwargs):
+def make_union(rng, query, epochs):
+    """Turn a random case into a union of two streams: each row goes to
+    stream 0 or 1 (its "src"), every epoch with rows has rows of both (a
+    one-row epoch gets a copy of its row for the other stream), each stream
+    has its own delay (the second may have none) and the policy is random.
+    The first stream's delay is the query's, so the output-mode rules stand."""
+    delays = [0, 5 * MICROS_PER_SECOND, 30 * MICROS_PER_SECOND,
+              2 * MICROS_PER_MINUTE, None]
+    query["inputs"] = [{"watermark": query["watermark"]},
+                       {"watermark": rng.choice(delays)}]
+    query["watermark_policy"] = rng.choice(["min", "max"])
+    for ep in epochs:
+        for r in ep:
+            r["src"] = rng.randrange(2)
+        if len(ep) == 1:
+            ep.append(dict(ep[0]))
+        if ep and len({r["src"] for r in ep}) < 2:
+            ep[0]["src"] = 1 - ep[-1]["src"]
+    return query, epochs
+
+
+def random_case(seed, sessions=False, union=False, **kwargs):
     """A random (query, epochs). sessions: see random_query; with the
-    default (False) every case is the same as before session windows."""
+    default (False) every case is the same as before session windows.
+    union: the same case made a union of two streams (make_union)."""
     rng = random.Random(seed)
     query = random_query(rng, sessions=sessions)
     if rng.random() < 0.15:
@@ -845,6 +903,8 @@ def random_case(seed, sessions=False, **kwargs):
                 row[gap_col] = rng.choice([None, 0, -MICROS_PER_SECOND])
             else:
                 row[gap_col] = rng.choice(SESSION_GAPS)
+    if union:
+        make_union(random.Random(seed * 7919 + 1), query, epochs)
     return query, epochs
 
 

@@ -558,6 +558,66 @@ class NoDataBatches(unittest.TestCase):
                           (True, 25 * S, [(10 * S, 1)])])
 
 
+class UnionWatermarks(unittest.TestCase):
+    """Several streams (a union): each watermark operator its own value, the
+    global one by multipleWatermarkPolicy (WatermarkTracker). The case of
+    tests/integration/windows_union.sh: stream a delay 10 minutes, stream b
+    delay 5 minutes, tumbling 10-minute windows, update mode."""
+
+    EPOCHS = [
+        [{"ts": "2024-01-01 12:20:00", "word": "x", "src": 0},
+         {"ts": "2024-01-01 12:02:00", "word": "y", "src": 1}],
+        [{"ts": "2024-01-01 12:05:00", "word": "x", "src": 0},
+         {"ts": "2024-01-01 12:09:00", "word": "y", "src": 1}],
+        [{"ts": "2024-01-01 12:31:00", "word": "x", "src": 0},
+         {"ts": "2024-01-01 12:12:00", "word": "y", "src": 1}],
+    ]
+
+    def run_policy(self, policy):
+        query = {"window": {"size": "10 minutes"}, "group_by": ["word"],
+                 "aggregates": [{"fn": "count", "col": "*", "as": "count"}],
+                 "inputs": [{"watermark": "10 minutes"}, {"watermark": "5 minutes"}],
+                 "watermark_policy": policy, "output_mode": "update"}
+        return [(b["batch"], b["no_data"], b["watermark_us"], b["dropped_late"])
+                for b in sw.run(query, self.EPOCHS)]
+
+    def test_min_waits_for_the_slowest_stream(self):
+        self.assertEqual(self.run_policy("min"), [
+            (0, False, 0, 0), (1, True, t("11:57"), 0),
+            (2, False, t("11:57"), 0), (3, True, t("12:04"), 0),
+            (4, False, t("12:04"), 0), (5, True, t("12:07"), 0)])
+
+    def test_max_follows_the_fastest_stream(self):
+        self.assertEqual(self.run_policy("max"), [
+            (0, False, 0, 0), (1, True, t("12:10"), 0),
+            (2, False, t("12:10"), 2), (3, False, t("12:10"), 0),
+            (4, True, t("12:21"), 0)])
+
+    def test_a_stream_without_rows_holds_min_at_zero(self):
+        query = {"window": {"size": "10 minutes"}, "group_by": [],
+                 "aggregates": [{"fn": "count", "col": "*", "as": "count"}],
+                 "inputs": [{"watermark": "1 minute"}, {"watermark": "1 minute"}],
+                 "output_mode": "append"}
+        epochs = [[{"ts": "2024-01-01 12:20:00", "src": 0}]]
+        batches = sw.run(query, epochs)
+        self.assertEqual([b["watermark_us"] for b in batches], [0])
+        query["watermark_policy"] = "max"
+        batches = sw.run(query, epochs)
+        self.assertEqual([b["watermark_us"] for b in batches], [0, t("12:19")])
+
+    def test_the_first_stream_decides_event_time(self):
+        query = {"window": {"size": "10 minutes"}, "group_by": [],
+                 "aggregates": [{"fn": "count", "col": "*", "as": "count"}],
+                 "inputs": [{"watermark": None}, {"watermark": "1 minute"}],
+                 "output_mode": "append"}
+        with self.assertRaisesRegex(ValueError, "without watermark"):
+            sw.run(query, [])
+
+    def test_bad_policy(self):
+        with self.assertRaisesRegex(ValueError, "watermark_policy"):
+            sw.run({"window": {"size": "1 minute"}, "watermark_policy": "avg"}, [])
+
+
 class CommandLine(unittest.TestCase):
     def test_cli_prints_the_batches(self):
         with tempfile.TemporaryDirectory() as d:
