@@ -3928,6 +3928,8 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 	pl.sliding = NULL;
 	if (lrc == 0)
 		lrc = resolve_twins(&pl);
+	for (uint32_t k = 0; lrc == 0 && k < sl_plan_ninputs(plan); k++)
+		(k == 0 ? &plan->input : &plan->unions[k - 1])->source.trigger = spec->trigger;
 	free(pl.twin_of);
 	free(pl.twin_from);
 	if (lrc < 0)

@@ -7,6 +7,7 @@ extern const struct sl_source_ops sl_source_gen_ops;
 extern const struct sl_source_ops sl_source_batches_ops;
 extern const struct sl_source_ops sl_source_rate_ops;
 extern const struct sl_source_ops sl_source_sales_ops;
+extern const struct sl_source_ops sl_source_file_ops;
 extern const struct sl_sink_ops sl_sink_console_ops;
 
 void sl_sources_register_builtin(void)
@@ -16,6 +17,7 @@ void sl_sources_register_builtin(void)
 	sl_source_register(&sl_source_batches_ops);
 	sl_source_register(&sl_source_rate_ops);
 	sl_source_register(&sl_source_sales_ops);
+	sl_source_register(&sl_source_file_ops);
 }
 
 void sl_sinks_register_builtin(void)

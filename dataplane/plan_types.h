@@ -117,6 +117,10 @@ struct sl_source_spec {
 	 * of schema) and the delay; watermark_col < 0 when there is none */
 	int32_t watermark_col;
 	int64_t watermark_delay_us;
+	/* the trigger of the query that reads the source (a plan's copy; the
+	 * planner sets it from the sink): a source that reads what is there
+	 * and ends under available_now needs it at open() */
+	enum sl_trigger_kind trigger;
 	uint32_t line, column; /* of CREATE SOURCE */
 };
 

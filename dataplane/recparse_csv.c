@@ -1,0 +1,443 @@
+/*
+ * recparse_csv.c — one CSV record per line, as Spark's CSV source reads it
+ * (univocity's parser with the settings CSVOptions gives it, one line at a
+ * time as with multiLine = false).
+ *
+ * A line:
+ *  - blank (only bytes <= ' ', Java's trim) or, with `comment` set,
+ *    starting with the comment character: no record (Spark filters them);
+ *  - the first non-blank, non-comment line of an input when `header` is
+ *    true: the header, no record;
+ *  - else fields separated by `sep` (one or more bytes).
+ *
+ * A field:
+ *  - leading bytes <= ' ' are skipped when ignore_leading_white_space;
+ *  - unquoted (not starting with `quote`): the bytes up to the next sep,
+ *    as they are (quotes and escapes inside are plain text), without
+ *    trailing bytes <= ' ' when ignore_trailing_white_space;
+ *  - quoted: from the quote to the next quote that is not doubled; inside,
+ *    `""` and `<escape>"` are a quote, `<char_to_escape_quote_escaping>
+ *    <escape>` an escape, anything else is itself (a lone escape too);
+ *    whitespace may follow the closing quote before the sep. Other text
+ *    after the closing quote makes the field the raw text from its opening
+ *    quote to the next sep (univocity's STOP_AT_DELIMITER, Spark's
+ *    default). No closing quote: the field is the rest of the line and the
+ *    record is malformed.
+ *
+ * Values: an unquoted empty field is NULL; a quoted empty field ("") is
+ * `empty_value`; then a field equal to `null_value` is NULL (with Spark's
+ * defaults, "" for both, "" is NULL too). Otherwise CAST's conversion to
+ * the column type (sl_text_to_*), DOUBLE first comparing with nan_value,
+ * positive_inf and negative_inf; timestamp_format when set.
+ *
+ * Malformed (the mode applies): fewer or more fields than data columns
+ * (missing ones NULL, extra ones dropped), a field that does not convert
+ * (NULL; the other fields still convert), an unterminated quote, a field
+ * over max_chars_per_column bytes, more than max_columns fields.
+ *
+ * Speed: one pass over the line; unquoted fields are found with memchr and
+ * converted in place; a quoted field is copied (to the scratch) only when
+ * it holds an escape or a doubled quote.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "recparse_int.h"
+
+struct csv_tok {
+	const char *s;
+	uint32_t n;
+	bool quoted;       /* a quoted field: s..n is its text, escapes undone */
+	bool unterminated; /* its quote is not closed */
+};
+
+static inline bool is_ws(char c)
+{
+	return (unsigned char)c <= ' ';
+}
+
+static inline bool sep_at(const struct sl_recparse *p, const char *s, const char *end)
+{
+	return (size_t)(end - s) >= p->sep_len && s[0] == p->sep[0] &&
+	       (p->sep_len == 1 || memcmp(s, p->sep, p->sep_len) == 0);
+}
+
+/* The next separator at or after s, or end. */
+static inline const char *find_sep(const struct sl_recparse *p, const char *s, const char *end)
+{
+	if (p->sep_len == 1) {
+		const char *q = memchr(s, p->sep[0], (size_t)(end - s));
+		return q != NULL ? q : end;
+	}
+	while ((size_t)(end - s) >= p->sep_len) {
+		const char *q = memchr(s, p->sep[0], (size_t)(end - s) - p->sep_len + 1);
+		if (q == NULL)
+			return end;
+		if (memcmp(q, p->sep, p->sep_len) == 0)
+			return q;
+		s = q + 1;
+	}
+	return end;
+}
+
+/* Unescaped text of a quoted field, built in the scratch once needed. */
+struct qbuf {
+	char *b;
+	uint32_t n;
+};
+
+static int qbuf_add(struct sl_recparse *p, struct qbuf *q, const char *s, size_t n,
+		    size_t bound, int extra)
+{
+	if (q->b == NULL && (q->b = rp_alloc(p, bound)) == NULL)
+		return -ENOMEM;
+	memcpy(q->b + q->n, s, n);
+	q->n += (uint32_t)n;
+	if (extra >= 0)
+		q->b[q->n++] = (char)extra;
+	return 0;
+}
+
+/* The quoted field whose quote is at s. */
+static int csv_quoted(struct sl_recparse *p, const char *s, const char *end, const char **pos,
+		      struct csv_tok *t)
+{
+	const int q = p->quote;
+	const int e = p->escape != q ? p->escape : -1; /* escape == quote: "" only */
+	const int ee = p->escape_escape;
+	const char *open = s;
+	/* the text is never longer than what follows the opening quote */
+	const size_t bound = (size_t)(end - open) - 1;
+	struct qbuf buf = {NULL, 0};
+	const char *seg = s + 1; /* start of the text not yet copied */
+	const char *k = seg;
+	for (;;) {
+		while (k < end && !p->special[(unsigned char)*k])
+			k++;
+		if (k >= end) {
+			t->unterminated = true;
+			*pos = end;
+			if (buf.b == NULL) {
+				t->s = seg;
+				t->n = (uint32_t)(end - seg);
+			} else {
+				if (qbuf_add(p, &buf, seg, (size_t)(end - seg), bound, -1) < 0)
+					return -ENOMEM;
+				rp_alloc_trim(p, buf.b, bound, buf.n);
+				t->s = buf.b;
+				t->n = buf.n;
+			}
+			t->quoted = true;
+			return 0;
+		}
+		const int c = (unsigned char)*k;
+		const int next = k + 1 < end ? (unsigned char)k[1] : -1;
+		if (c == q) {
+			if (next == q) {
+				/* a doubled quote: the text so far and one quote */
+				if (qbuf_add(p, &buf, seg, (size_t)(k + 1 - seg), bound, -1) < 0)
+					return -ENOMEM;
+				k += 2;
+				seg = k;
+				continue;
+			}
+			const char *m = k + 1;
+			while (m < end && is_ws(*m) && !sep_at(p, m, end))
+				m++;
+			if (m >= end || sep_at(p, m, end)) {
+				*pos = m;
+				if (buf.b == NULL) {
+					t->s = seg;
+					t->n = (uint32_t)(k - seg);
+				} else {
+					if (qbuf_add(p, &buf, seg, (size_t)(k - seg), bound, -1) < 0)
+						return -ENOMEM;
+					rp_alloc_trim(p, buf.b, bound, buf.n);
+					t->s = buf.b;
+					t->n = buf.n;
+				}
+				t->quoted = true;
+				return 0;
+			}
+			/* text after the closing quote: the raw field, up to the
+			 * separator (STOP_AT_DELIMITER) */
+			if (buf.b != NULL)
+				rp_alloc_trim(p, buf.b, bound, 0);
+			const char *se = find_sep(p, k + 1, end);
+			*pos = se;
+			if (p->ignore_trailing)
+				while (se > open && is_ws(se[-1]))
+					se--;
+			t->s = open;
+			t->n = (uint32_t)(se - open);
+			return 0;
+		}
+		if (c == e && (next == q || (ee == e && next == e))) {
+			/* <escape>" is a quote; <escape><escape> an escape when the
+			 * escape escapes itself */
+			if (qbuf_add(p, &buf, seg, (size_t)(k - seg), bound, next) < 0)
+				return -ENOMEM;
+			k += 2;
+			seg = k;
+			continue;
+		}
+		if (c == ee && ee != e && e >= 0 && next == e) {
+			if (qbuf_add(p, &buf, seg, (size_t)(k - seg), bound, e) < 0)
+				return -ENOMEM;
+			k += 2;
+			seg = k;
+			continue;
+		}
+		k++; /* a lone escape is itself */
+	}
+}
+
+/* The field at *pos: sets *pos to the separator after it, or to end. */
+static inline int csv_field(struct sl_recparse *p, const char *end, const char **pos,
+			    struct csv_tok *t)
+{
+	const char *s = *pos;
+	t->quoted = false;
+	t->unterminated = false;
+	if (p->ignore_leading)
+		while (s < end && is_ws(*s) && !sep_at(p, s, end))
+			s++;
+	if (p->quote >= 0 && s < end && (unsigned char)*s == p->quote)
+		return csv_quoted(p, s, end, pos, t);
+	const char *e = find_sep(p, s, end);
+	*pos = e;
+	if (p->ignore_trailing)
+		while (e > s && is_ws(e[-1]))
+			e--;
+	t->s = s;
+	t->n = (uint32_t)(e - s);
+	return 0;
+}
+
+static bool eq(const char *s, uint32_t n, const char *w, uint32_t wn)
+{
+	return n == wn && memcmp(s, w, n) == 0;
+}
+
+/* Field tok into column col of the row: false when it does not convert
+ * (the value is then NULL). */
+static bool csv_convert(const struct sl_recparse *p, uint32_t col, const struct csv_tok *t,
+			struct sl_chunk *out, uint32_t row)
+{
+	struct sl_vec *v = &out->cols[col];
+	const char *s = t->s;
+	uint32_t n = t->n;
+	if (n == 0) {
+		if (!t->quoted)
+			goto null;
+		s = p->empty_value;
+		n = p->empty_len;
+	}
+	if (eq(s, n, p->null_value, p->null_len))
+		goto null;
+	bool ok;
+	switch (p->cols[col].type) {
+	case SL_TYPE_STRING:
+		v->v.str[row].ptr = s;
+		v->v.str[row].len = n;
+		ok = true;
+		break;
+	case SL_TYPE_INT:
+	case SL_TYPE_BIGINT:
+		ok = rp_fast_integral(s, n, p->cols[col].type == SL_TYPE_INT, &v->v.i64[row]) ||
+		     sl_text_to_integral(s, n, p->cols[col].type == SL_TYPE_INT, &v->v.i64[row]);
+		break;
+	case SL_TYPE_DOUBLE:
+		ok = true;
+		if (eq(s, n, p->nan_value, p->nan_len))
+			v->v.f64[row] = __builtin_nan("");
+		else if (eq(s, n, p->neg_inf, p->neg_inf_len))
+			v->v.f64[row] = -__builtin_inf();
+		else if (eq(s, n, p->pos_inf, p->pos_inf_len))
+			v->v.f64[row] = __builtin_inf();
+		else
+			ok = rp_fast_double(s, n, &v->v.f64[row]) ||
+			     sl_text_to_double(s, n, &v->v.f64[row]);
+		break;
+	case SL_TYPE_BOOLEAN: {
+		bool b = false;
+		ok = sl_text_to_bool(s, n, &b);
+		v->v.b[row] = b;
+		break;
+	}
+	case SL_TYPE_TIMESTAMP:
+		ok = rp_text_timestamp(p, s, n, &v->v.i64[row]);
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	if (!ok)
+		goto fail;
+	v->nulls[row] = 0;
+	return true;
+null:
+	v->nulls[row] = 1;
+	return true;
+fail:
+	v->nulls[row] = 1;
+	return false;
+}
+
+/* "(a, b, c)" for messages, cut at about 100 bytes. */
+static void column_list(const struct sl_recparse *p, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < p->ndata && o + 8 < len; i++) {
+		const struct rp_col *c = &p->cols[p->data[i]];
+		if (o > 100) {
+			snprintf(buf + o, len - o, ", ...");
+			return;
+		}
+		int w = snprintf(buf + o, len - o, "%s%s", i ? ", " : "", c->name);
+		if (w < 0)
+			return;
+		o += (size_t)w;
+		if (o >= len)
+			o = len - 1;
+	}
+}
+
+static bool name_eq_ci(const char *s, uint32_t n, const char *name, uint32_t nlen)
+{
+	return n == nlen && strncasecmp(s, name, n) == 0;
+}
+
+/*
+ * enforce_schema = false: the header's names must be the data columns',
+ * in order, case-insensitively (Spark's CSVHeaderChecker with
+ * spark.sql.caseSensitive off); a mismatch stops the query whatever the
+ * mode, as in Spark.
+ */
+static int csv_check_header(struct sl_recparse *p, const char *line, uint32_t len, char *err,
+			    size_t errlen)
+{
+	const char *end = line + len, *pos = line;
+	uint32_t nf = 0;
+	char cols[160], text[192];
+	for (;;) {
+		struct csv_tok t;
+		if (csv_field(p, end, &pos, &t) < 0)
+			return -ENOMEM;
+		if (nf < p->ndata) {
+			const struct rp_col *c = &p->cols[p->data[nf]];
+			if (!name_eq_ci(t.s, t.n, c->name, c->name_len)) {
+				rp_quote_text(text, sizeof(text), t.s, t.n, true);
+				snprintf(err, errlen,
+					 "the CSV header does not conform to the schema: header "
+					 "field %u is %s where column '%s' is expected (enforce_schema "
+					 "= false checks the header's names; fix the columns, or set "
+					 "enforce_schema = true to ignore the header's names)",
+					 nf + 1, text, c->name);
+				return -EINVAL;
+			}
+		}
+		nf++;
+		if (pos >= end || nf > p->max_columns)
+			break;
+		pos += p->sep_len;
+	}
+	if (nf != p->ndata) {
+		column_list(p, cols, sizeof(cols));
+		snprintf(err, errlen,
+			 "the CSV header has %u names, the schema %u columns (%s) (enforce_schema "
+			 "= false checks the header; fix the columns, or set enforce_schema = "
+			 "true to ignore the header's names)",
+			 nf, p->ndata, cols);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int rp_csv_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
+		uint32_t row, char *err, size_t errlen)
+{
+	const char *end = line + len;
+	uint32_t i = 0;
+	while (i < len && is_ws(line[i]))
+		i++;
+	if (i == len)
+		return 0;
+	if (p->want_header) {
+		/* the first line that is neither blank nor a comment */
+		if (p->comment >= 0 && (unsigned char)line[i] == p->comment)
+			return 0;
+		p->want_header = false;
+		return p->enforce_schema ? 0 : csv_check_header(p, line, len, err, errlen);
+	}
+	if (p->comment >= 0 && (unsigned char)line[0] == p->comment)
+		return 0;
+
+	const char *pos = line;
+	uint32_t nf = 0;
+	bool bad = false;
+	char text[192], cols[160];
+	for (;;) {
+		struct csv_tok t;
+		if (nf >= p->max_columns) {
+			if (p->mode == RP_FAILFAST)
+				return rp_failfast(err, errlen,
+						   "the record has more than max_columns = %u fields",
+						   p->max_columns);
+			bad = true;
+			break;
+		}
+		if (csv_field(p, end, &pos, &t) < 0) {
+			snprintf(err, errlen, "out of memory for the text of a quoted CSV field");
+			return -ENOMEM;
+		}
+		if (t.unterminated) {
+			if (p->mode == RP_FAILFAST)
+				return rp_failfast(err, errlen,
+						   "field %u: its quote is not closed before the end "
+						   "of the line (a record spans one line)",
+						   nf + 1);
+			bad = true;
+		}
+		if (p->max_chars >= 0 && t.n > (uint64_t)p->max_chars) {
+			if (p->mode == RP_FAILFAST)
+				return rp_failfast(err, errlen,
+						   "field %u is %u bytes long, more than "
+						   "max_chars_per_column = %lld",
+						   nf + 1, t.n, (long long)p->max_chars);
+			bad = true;
+			if (nf < p->ndata)
+				rp_set_null(out, p->data[nf], row);
+		} else if (nf < p->ndata && !csv_convert(p, p->data[nf], &t, out, row)) {
+			const struct rp_col *c = &p->cols[p->data[nf]];
+			if (p->mode == RP_FAILFAST) {
+				rp_quote_text(text, sizeof(text), t.s, t.n, true);
+				return rp_failfast(err, errlen, "field %u (%s): %s is not %s %s",
+						   nf + 1, c->name, text,
+						   c->type == SL_TYPE_INT ? "an" : "a",
+						   sl_type_name(c->type));
+			}
+			bad = true;
+		}
+		nf++;
+		if (pos >= end)
+			break;
+		pos += p->sep_len;
+	}
+	if (nf != p->ndata) {
+		for (uint32_t k = nf; k < p->ndata; k++)
+			rp_set_null(out, p->data[k], row);
+		if (p->mode == RP_FAILFAST) {
+			column_list(p, cols, sizeof(cols));
+			return rp_failfast(err, errlen,
+					   "the record has %u field%s, the schema %u column%s (%s)", nf,
+					   nf == 1 ? "" : "s", p->ndata, p->ndata == 1 ? "" : "s",
+					   cols);
+		}
+		bad = true;
+	}
+	return rp_finish(p, line, len, out, row, bad);
+}

@@ -1,0 +1,246 @@
+/*
+ * recparse_int.h — what the record parsers share inside dataplane/:
+ * recparse.c (options, set-up, text, rows and modes), recparse_csv.c and
+ * recparse_json.c. Not for other modules: they use recparse.h.
+ *
+ * A parser is built once from a validated spec and then touched only by its
+ * ingest thread. Per line it fills one row: every column's value and null
+ * flag, the corrupt-record column last (rp_finish). Strings point into the
+ * line, into the parser's options (empty_value), or into `scratch`, a list
+ * of blocks that only grows while a core warms up and is rewound by
+ * sl_recparse_reset().
+ */
+#ifndef SL_RECPARSE_INT_H
+#define SL_RECPARSE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recparse.h"
+
+struct sl_json;
+
+enum rp_mode {
+	RP_PERMISSIVE,
+	RP_DROPMALFORMED,
+	RP_FAILFAST,
+};
+
+struct rp_block {
+	struct rp_block *next;
+	size_t cap, used;
+	char data[];
+};
+
+struct rp_col {
+	char *name;
+	uint32_t name_len;
+	enum sl_type type;
+};
+
+#define RP_SEP_MAX 16
+
+struct sl_recparse {
+	enum sl_rec_format f;
+	enum rp_mode mode;
+	uint32_t ncols;
+	struct rp_col *cols;
+	int32_t corrupt; /* schema index of the corrupt-record column, or -1 */
+	uint32_t ndata;  /* the other columns: the record's fields, in order */
+	uint32_t *data;  /* their schema indices */
+
+	/* timestamps: CAST's rules when ts_format is NULL */
+	char *ts_format;
+	uint32_t ts_format_len;
+	bool ts_fallback; /* with ts_format: CAST's rules when the pattern fails */
+
+	/* csv */
+	char sep[RP_SEP_MAX];
+	uint32_t sep_len;
+	int quote, escape, escape_escape, comment; /* a byte, or -1: none */
+	bool header, enforce_schema, ignore_leading, ignore_trailing;
+	char *null_value, *empty_value, *nan_value, *pos_inf, *neg_inf;
+	uint32_t null_len, empty_len, nan_len, pos_inf_len, neg_inf_len;
+	uint8_t special[256]; /* quote, escape and escape_escape: 1 */
+	uint32_t max_columns;
+	int64_t max_chars; /* -1: unlimited */
+
+	/* json */
+	struct sl_json *json;
+	bool allow_nonnum;
+	uint32_t hint; /* the data column the next key is likely to name */
+
+	/* per input and line */
+	bool want_header;
+	uint64_t malformed;
+	struct rp_block *blocks, *cur;
+};
+
+/*
+ * Fast paths in front of CAST's conversions (dataplane/expr.h sl_text_to_*)
+ * for the plain forms most data has. Each returns 1 with *out set to
+ * exactly what CAST gives (the unit tests and the fuzz harness compare them
+ * on every input), or 0: not that form, ask CAST.
+ */
+
+/* [+-]digits, at most 18 digits, within INT's range when is_int. */
+static inline int rp_fast_integral(const char *s, uint32_t n, bool is_int, int64_t *out)
+{
+	uint32_t i = 0;
+	bool neg = false;
+	if (n == 0 || n > 19)
+		return 0;
+	if (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (i == n || n - i > 18)
+		return 0;
+	uint64_t v = 0;
+	for (; i < n; i++) {
+		unsigned d = (unsigned)((unsigned char)s[i] - '0');
+		if (d > 9)
+			return 0;
+		v = v * 10 + d;
+	}
+	int64_t r = neg ? -(int64_t)v : (int64_t)v;
+	if (is_int && (r < INT32_MIN || r > INT32_MAX))
+		return 0;
+	*out = r;
+	return 1;
+}
+
+/* [+-]digits[.digits] with at most 15 digits in all: the digits make an
+ * exact integer below 2^53 and the power of ten is exact, so one division
+ * is correctly rounded, as Java's (and strtod's) parsing is. */
+static inline int rp_fast_double(const char *s, uint32_t n, double *out)
+{
+	static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+				     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	uint32_t i = 0, digits = 0, frac = 0;
+	bool neg = false;
+	if (n == 0 || n > 18)
+		return 0;
+	if (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	uint64_t m = 0;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++)
+		m = m * 10 + (uint64_t)(s[i] - '0');
+	if (digits == 0)
+		return 0;
+	if (i < n) {
+		if (s[i] != '.')
+			return 0;
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, frac++)
+			m = m * 10 + (uint64_t)(s[i] - '0');
+		if (frac == 0 || i != n)
+			return 0;
+	}
+	if (digits + frac > 15)
+		return 0;
+	double d = (double)m / p10[frac];
+	*out = neg ? -d : d;
+	return 1;
+}
+
+static inline int64_t rp_days_from_civil(int64_t y, uint32_t m, uint32_t d)
+{
+	y -= m <= 2;
+	const int64_t era = (y >= 0 ? y : y - 399) / 400;
+	const uint32_t yoe = (uint32_t)(y - era * 400);
+	const uint32_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	const uint32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static inline bool rp_digits(const char *s, uint32_t n, uint32_t *v)
+{
+	uint32_t r = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)((unsigned char)s[i] - '0');
+		if (d > 9)
+			return false;
+		r = r * 10 + d;
+	}
+	*v = r;
+	return true;
+}
+
+/* yyyy-MM-dd HH:mm:ss[.S{1,6}], with ' ' or 'T', no zone (UTC). */
+static inline int rp_fast_timestamp(const char *s, uint32_t n, int64_t *out)
+{
+	uint32_t y, mo, d, h, mi, se, us = 0;
+	if (n < 19 || n > 26 || n == 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':')
+		return 0;
+	if (!rp_digits(s, 4, &y) || !rp_digits(s + 5, 2, &mo) || !rp_digits(s + 8, 2, &d) ||
+	    !rp_digits(s + 11, 2, &h) || !rp_digits(s + 14, 2, &mi) || !rp_digits(s + 17, 2, &se))
+		return 0;
+	if (n > 19) {
+		if (s[19] != '.' || !rp_digits(s + 20, n - 20, &us))
+			return 0;
+		for (uint32_t k = n - 20; k < 6; k++)
+			us *= 10;
+	}
+	static const uint8_t dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > (mo == 2 && leap ? 29u : dm[mo - 1]) || h > 23 ||
+	    mi > 59 || se > 59)
+		return 0;
+	int64_t days = rp_days_from_civil(y, mo, d);
+	*out = ((days * 86400 + h * 3600 + mi * 60 + se) * 1000000) + us;
+	return 1;
+}
+
+/* Scratch memory until sl_recparse_reset(); NULL when out of memory. */
+char *rp_alloc(struct sl_recparse *p, size_t n);
+/* Give back the end of the last allocation, r[0..n) of which `used` bytes
+ * are kept (an upper bound was asked for). */
+void rp_alloc_trim(struct sl_recparse *p, char *r, size_t n, size_t used);
+
+/* CAST(text AS TIMESTAMP), or timestamp_format's pattern. */
+bool rp_text_timestamp(const struct sl_recparse *p, const char *s, uint32_t n, int64_t *out);
+
+/* One row's value slots. */
+static inline void rp_set_null(struct sl_chunk *out, uint32_t col, uint32_t row)
+{
+	out->cols[col].nulls[row] = 1;
+}
+
+static inline void rp_set_str(struct sl_chunk *out, uint32_t col, uint32_t row, const char *s,
+			      uint32_t n)
+{
+	out->cols[col].nulls[row] = 0;
+	out->cols[col].v.str[row].ptr = s;
+	out->cols[col].v.str[row].len = n;
+}
+
+/* Every data column of the row NULL (a record that could not be parsed). */
+void rp_null_data(const struct sl_recparse *p, struct sl_chunk *out, uint32_t row);
+
+/*
+ * The end of a record: `bad` says whether it was malformed. Fills the
+ * corrupt-record column and applies the mode: returns 1 (row kept), 0
+ * (dropped, DROPMALFORMED). FAILFAST never gets here with bad set: the
+ * parsers stop at the first problem with rp_failfast().
+ */
+int rp_finish(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
+	      uint32_t row, bool bad);
+
+/* FAILFAST's error: "what" then the advice on modes; returns -EINVAL. */
+int rp_failfast(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A field's text for a message: at most 40 bytes, in single quotes when
+ * `quotes`, non-printable bytes as \xNN, "..." when cut. */
+void rp_quote_text(char *buf, size_t len, const char *s, uint32_t n, bool quotes);
+
+int rp_csv_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
+		uint32_t row, char *err, size_t errlen);
+int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
+		 uint32_t row, char *err, size_t errlen);
+
+#endif

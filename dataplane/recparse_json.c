@@ -1,0 +1,292 @@
+/*
+ * recparse_json.c — one JSON object per line (JSON Lines), as Spark's JSON
+ * source reads it with a given schema (JacksonParser, multiLine = false).
+ * The JSON itself is simdjson's (json_simdjson.h); the rules here are
+ * Spark's:
+ *
+ *  - a line of only spaces, tabs, \r and \n: no record (Spark skips it);
+ *  - anything but one valid JSON object: malformed, every column NULL;
+ *  - top-level fields match columns by exact, case-sensitive name
+ *    (StructType.getFieldIndex); fields no column names are checked and
+ *    skipped; a name given twice: the last value wins; a column no field
+ *    names, or a JSON null: NULL;
+ *  - a value that does not convert (below): that column NULL (or the value
+ *    an earlier duplicate gave it), the record malformed, the other fields
+ *    still read (Spark's partial results).
+ *
+ * Conversions (Spark's makeConverter):
+ *   BOOLEAN    true, false
+ *   INT        a number without fraction or exponent, in INT's range
+ *   BIGINT     the same, in BIGINT's range
+ *   DOUBLE     any number; with allow_non_numeric_numbers (default) the
+ *              strings "NaN", "Infinity", "+Infinity", "+INF", "-Infinity",
+ *              "-INF"
+ *   STRING     a string (escapes undone); any other value as its JSON text,
+ *              whitespace outside strings removed
+ *   TIMESTAMP  a non-empty string, by CAST's rules or timestamp_format; an
+ *              integer number: seconds since the epoch (times 10^6, which
+ *              wraps on overflow as Spark's Long arithmetic does)
+ *
+ * Strings point into the line unless they held escapes (unescaped into the
+ * scratch) or whitespace (a non-string value's text, compacted there).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json_simdjson.h"
+#include "recparse_int.h"
+
+enum {
+	JF_OK = 0,
+	JF_MISMATCH = 1, /* does not convert: the record is malformed */
+};
+
+static inline bool json_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The column a key names: its schema index, or -1. Keys tend to come in
+ * the same order on every line, so the search starts after the last hit. */
+static int find_col(struct sl_recparse *p, const char *k, uint32_t kl)
+{
+	uint32_t n = p->ndata;
+	uint32_t h = p->hint < n ? p->hint : 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t d = h + i < n ? h + i : h + i - n;
+		const struct rp_col *c = &p->cols[p->data[d]];
+		if (c->name_len == kl && memcmp(c->name, k, kl) == 0) {
+			p->hint = d + 1;
+			return (int)p->data[d];
+		}
+	}
+	return -1;
+}
+
+/* A string value's text, escapes undone: into *s, *n. */
+static int json_text(struct sl_recparse *p, const char *line, const char **s, uint32_t *n)
+{
+	uint32_t off, len;
+	bool esc;
+	int rc = sl_json_string(p->json, &off, &len, &esc);
+	if (rc != SL_JSON_OK)
+		return rc;
+	if (!esc) {
+		*s = line + off;
+		*n = len;
+		return SL_JSON_OK;
+	}
+	char *b = rp_alloc(p, len);
+	if (b == NULL)
+		return SL_JSON_NOMEM;
+	int64_t w = sl_json_unescape(line + off, len, b);
+	if (w < 0)
+		return SL_JSON_INVALID; /* sl_json_string has checked it */
+	*s = b;
+	*n = (uint32_t)w;
+	return SL_JSON_OK;
+}
+
+/* A value's JSON text without whitespace outside strings, as Spark's
+ * Jackson generator writes it back. */
+static int json_compact(struct sl_recparse *p, const char *line, const char **s, uint32_t *n)
+{
+	uint32_t off, len;
+	int rc = sl_json_raw(p->json, &off, &len);
+	if (rc != SL_JSON_OK)
+		return rc;
+	const char *r = line + off;
+	bool in_str = false, ws = false;
+	for (uint32_t i = 0; i < len && !ws; i++) {
+		if (in_str) {
+			if (r[i] == '\\')
+				i++;
+			else if (r[i] == '"')
+				in_str = false;
+		} else if (r[i] == '"') {
+			in_str = true;
+		} else {
+			ws = json_ws(r[i]);
+		}
+	}
+	if (!ws) {
+		*s = r;
+		*n = len;
+		return SL_JSON_OK;
+	}
+	char *b = rp_alloc(p, len);
+	if (b == NULL)
+		return SL_JSON_NOMEM;
+	uint32_t o = 0;
+	in_str = false;
+	for (uint32_t i = 0; i < len; i++) {
+		char c = r[i];
+		if (in_str) {
+			b[o++] = c;
+			if (c == '\\' && i + 1 < len)
+				b[o++] = r[++i];
+			else if (c == '"')
+				in_str = false;
+		} else if (!json_ws(c)) {
+			b[o++] = c;
+			in_str = c == '"';
+		}
+	}
+	*s = b;
+	*n = o;
+	return SL_JSON_OK;
+}
+
+static bool text_is(const char *s, uint32_t n, const char *w)
+{
+	size_t wn = strlen(w);
+	return n == wn && memcmp(s, w, n) == 0;
+}
+
+/* The current field's value into column col of the row: JF_OK, JF_MISMATCH,
+ * or SL_JSON_INVALID / SL_JSON_NOMEM. */
+static int json_field(struct sl_recparse *p, uint32_t col, const char *line,
+		      struct sl_chunk *out, uint32_t row)
+{
+	struct sl_json *j = p->json;
+	struct sl_vec *v = &out->cols[col];
+	enum sl_json_type t;
+	int rc = sl_json_type(j, &t);
+	if (rc != SL_JSON_OK)
+		return rc;
+	if (t == SL_JSON_NULL) {
+		/* the literal is checked when the next field is asked for */
+		v->nulls[row] = 1;
+		return JF_OK;
+	}
+	const char *s;
+	uint32_t n;
+	int64_t i;
+	switch (p->cols[col].type) {
+	case SL_TYPE_BOOLEAN: {
+		if (t != SL_JSON_BOOLEAN)
+			return JF_MISMATCH;
+		bool b;
+		if ((rc = sl_json_bool(j, &b)) != SL_JSON_OK)
+			return rc;
+		v->v.b[row] = b;
+		break;
+	}
+	case SL_TYPE_INT:
+	case SL_TYPE_BIGINT:
+		if (t != SL_JSON_NUMBER)
+			return JF_MISMATCH;
+		if ((rc = sl_json_int64(j, &i)) != SL_JSON_OK)
+			return rc == SL_JSON_MISMATCH ? JF_MISMATCH : rc;
+		if (p->cols[col].type == SL_TYPE_INT && (i < INT32_MIN || i > INT32_MAX))
+			return JF_MISMATCH;
+		v->v.i64[row] = i;
+		break;
+	case SL_TYPE_DOUBLE:
+		if (t == SL_JSON_NUMBER) {
+			if ((rc = sl_json_double(j, &v->v.f64[row])) != SL_JSON_OK)
+				return rc;
+			break;
+		}
+		if (t != SL_JSON_STRING)
+			return JF_MISMATCH;
+		if ((rc = json_text(p, line, &s, &n)) != SL_JSON_OK)
+			return rc;
+		if (!p->allow_nonnum)
+			return JF_MISMATCH;
+		if (text_is(s, n, "NaN"))
+			v->v.f64[row] = __builtin_nan("");
+		else if (text_is(s, n, "Infinity") || text_is(s, n, "+Infinity") ||
+			 text_is(s, n, "+INF"))
+			v->v.f64[row] = __builtin_inf();
+		else if (text_is(s, n, "-Infinity") || text_is(s, n, "-INF"))
+			v->v.f64[row] = -__builtin_inf();
+		else
+			return JF_MISMATCH;
+		break;
+	case SL_TYPE_STRING:
+		rc = t == SL_JSON_STRING ? json_text(p, line, &s, &n)
+					 : json_compact(p, line, &s, &n);
+		if (rc != SL_JSON_OK)
+			return rc;
+		v->v.str[row].ptr = s;
+		v->v.str[row].len = n;
+		break;
+	case SL_TYPE_TIMESTAMP:
+		if (t == SL_JSON_NUMBER) {
+			if ((rc = sl_json_int64(j, &i)) != SL_JSON_OK)
+				return rc == SL_JSON_MISMATCH ? JF_MISMATCH : rc;
+			v->v.i64[row] = (int64_t)((uint64_t)i * 1000000u);
+			break;
+		}
+		if (t != SL_JSON_STRING)
+			return JF_MISMATCH;
+		if ((rc = json_text(p, line, &s, &n)) != SL_JSON_OK)
+			return rc;
+		if (n == 0 || !rp_text_timestamp(p, s, n, &v->v.i64[row]))
+			return JF_MISMATCH;
+		break;
+	default:
+		return JF_MISMATCH;
+	}
+	v->nulls[row] = 0;
+	return JF_OK;
+}
+
+int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
+		 uint32_t row, char *err, size_t errlen)
+{
+	struct sl_json *j = p->json;
+	uint32_t k = 0;
+	while (k < len && json_ws(line[k]))
+		k++;
+	if (k == len)
+		return 0;
+	rp_null_data(p, out, row);
+	p->hint = 0;
+	bool bad = false;
+	int rc = sl_json_open(j, line, len);
+	const char *key;
+	uint32_t klen;
+	while (rc == SL_JSON_OK && (rc = sl_json_next(j, &key, &klen)) == SL_JSON_OK) {
+		int col = find_col(p, key, klen);
+		if (col < 0)
+			continue;
+		uint32_t toff = 0, tlen = 0;
+		if (p->mode == RP_FAILFAST)
+			sl_json_token(j, &toff, &tlen);
+		rc = json_field(p, (uint32_t)col, line, out, row);
+		if (rc == JF_MISMATCH) {
+			const struct rp_col *c = &p->cols[col];
+			if (p->mode == RP_FAILFAST) {
+				char text[192];
+				if (tlen > 0 && (line[toff] == '{' || line[toff] == '['))
+					snprintf(text, sizeof(text), "a JSON %s",
+						 line[toff] == '{' ? "object" : "array");
+				else
+					rp_quote_text(text, sizeof(text), line + toff, tlen, false);
+				return rp_failfast(err, errlen, "field '%s': %s is not %s %s",
+						   c->name, text,
+						   c->type == SL_TYPE_INT ? "an" : "a",
+						   sl_type_name(c->type));
+			}
+			bad = true;
+			rc = SL_JSON_OK;
+		}
+	}
+	if (rc == SL_JSON_END)
+		rc = sl_json_close(j);
+	if (rc == SL_JSON_NOMEM) {
+		snprintf(err, errlen, "out of memory while parsing a JSON record of %u bytes", len);
+		return -ENOMEM;
+	}
+	if (rc != SL_JSON_OK) {
+		if (p->mode == RP_FAILFAST)
+			return rp_failfast(err, errlen, "%s", sl_json_error(j));
+		/* no partial results for a record that is not JSON (Spark) */
+		rp_null_data(p, out, row);
+		bad = true;
+	}
+	return rp_finish(p, line, len, out, row, bad);
+}

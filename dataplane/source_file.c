@@ -1,0 +1,2193 @@
+/*
+ * source_file.c — the "file" source connector: Spark's file stream source
+ * (FileStreamSource). A query watches a directory (or the names matching a
+ * glob in it); files moved into it are read, each exactly once, in
+ * micro-batches of at most max_files_per_trigger files (or
+ * max_bytes_per_trigger bytes), oldest first by modification time (newest
+ * first with latest_first). Records are lines: text, CSV or JSON, parsed
+ * straight into the ingest batch.
+ *
+ * Who does what:
+ *  - open() (control thread) checks the options again, resolves the
+ *    directory, starts watching it (inotify: IN_MOVED_TO, IN_CLOSE_WRITE,
+ *    IN_DELETE, IN_MOVED_FROM), lists it once, and makes every ingest
+ *    thread's reader (line buffer + io_uring), parser and pin arena.
+ *  - Ingest thread 0 is also the planner: it alone owns the candidates (files
+ *    noticed, not yet taken), the seen-files map (Spark's SeenFilesMap, with
+ *    its max_file_age purge) and the watch, and it alone puts files into the
+ *    batch being read. The other threads only claim work items of that
+ *    batch and read them.
+ *  - A work item is a whole file, or one part of a large file (every part
+ *    at least SL_FILE_SPLIT_MIN bytes, at most one part per ingest thread),
+ *    read on line boundaries (source_file.h: a part reads the lines that
+ *    begin in (start, end]), so that one big file keeps every core busy.
+ *    CSV with header = true is never split: only the file's first line is
+ *    its header.
+ *
+ * A batch (the files the source hands over as one epoch), as a state machine
+ * of s->batch, kept by the planner under s->mu:
+ *  - EMPTY: no files. As soon as candidates are known the planner takes
+ *    them, in order, as many as the limits allow (the listing at planning
+ *    time, as Spark's latestOffset takes it), and splits them into work
+ *    items that any thread claims -> READING. Files noticed later wait for
+ *    the next batch.
+ *  - READING: the threads read the items and commit their rows, all into
+ *    the epoch E that every ingest core of the source is filling (none can
+ *    be cut: see below). When every item is read and committed:
+ *     - if the files held rows, the planner announces it and every thread
+ *       calls sl_ingest_epoch_done(E) (marks_epoch_parts) -> ANNOUNCED;
+ *     - else there is no epoch to wait for -> DONE.
+ *  - ANNOUNCED: the engine cuts E (it cuts an epoch only when every core
+ *    of a pacing source has said it done) and writes it. Once E is
+ *    finished and no batch without input is due after it
+ *    (sl_ingest_settled() > E) -> DONE.
+ *  - DONE: the batch's files are cleaned (clean_source) -> EMPTY.
+ * So a batch is exactly one epoch: no core says E done before the batch is
+ * read whole, and the next batch is read only once E is finished (the
+ * engine's trigger decides when E is cut: at once by default, at the next
+ * interval with a processing-time trigger). A batch whose files hold no rows
+ * makes no epoch, as the engine runs a batch only when rows arrived.
+ *
+ * Commits: a thread fills the ingest batch across the lines of its items
+ * and commits when the batch is full, when it has no item left to claim,
+ * and when a refill of its line buffer would invalidate rows still in the
+ * batch that do not fit its pin arena (rows are pinned: their strings
+ * copied into the arena, so that the buffer can be reused): a batch of
+ * many small files is a few full commits, not one per file.
+ *
+ * Reading: each thread has one reader (source_file.h): reads of
+ * SL_FILE_READ_CHUNK, SL_FILE_READS_IN_FLIGHT at a time through its own
+ * io_uring, straight into its line splitter's buffer; lines are parsed in
+ * place (text: the line is the value, handed over in bursts; csv, json:
+ * through recparse.h). No system call per line, no allocation per row.
+ *
+ * Noticing files: inotify, and a full listing every SL_FILE_RELIST_MS (and
+ * after an inotify queue overflow) as the fallback; an idle source sleeps
+ * in poll() on its fds. Under trigger = 'available_now' the files present
+ * at open() are the input (Spark's prepareForTriggerAvailableNow), taken
+ * in as many batches as the limits need; after the last is DONE every
+ * run() returns, which ends the query.
+ *
+ * Locking: s->mu guards s->batch; it is taken once per work item claimed,
+ * per stretch of items reported, and per planning step: never per line or
+ * per read. The epochs noted per batch are atomics. Everything else of a
+ * thread is its own (struct fthread).
+ *
+ * Memory: per ingest thread a line buffer of max_line_length + 1 +
+ * SL_FILE_READ_CHUNK * SL_FILE_READS_IN_FLIGHT bytes, a pin arena of
+ * FILE_ARENA bytes, a 64 KiB scratch; made in open(). The planner's
+ * bookkeeping (names of files noticed and taken) grows with the directory.
+ *
+ * Not yet: the checkpoint (the seen-files map and the batch log are kept in
+ * memory only: see the CHECKPOINT SEAM comments), subdirectories (only the
+ * directory's own files are read), compressed files.
+ */
+#include "source_file.h"
+
+#include "ingest.h" /* sl_ingest_epoch, _settled, _epoch_done: pacing epochs */
+#include "lines.h"
+#include "recparse.h"
+#include "source.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <liburing.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define FILE_DEFAULT_MAX_LINE ((uint64_t)1 << 20)
+#define FILE_ARENA ((size_t)1 << 20)    /* pinned strings of one ingest batch */
+#define FILE_LINES_BURST 256            /* lines taken at once for the parser */
+#define FILE_WAIT_MS 1000               /* longest sleep; wake-ups come sooner */
+#define READER_SCRATCH ((size_t)64 << 10)
+#define READER_LOOKAHEAD ((uint64_t)64 << 10) /* read past a part's end for its '\n' */
+#define READER_SPACE (SL_FILE_READ_CHUNK * SL_FILE_READS_IN_FLIGHT)
+
+/* ------------------------------------------------------------------ */
+/* names                                                               */
+
+bool sl_file_name_hidden(const char *name)
+{
+	static const char copying[] = "._COPYING_";
+	size_t n = strlen(name), c = sizeof(copying) - 1;
+	return name[0] == '.' || name[0] == '_' ||
+	       (n >= c && strcmp(name + n - c, copying) == 0);
+}
+
+bool sl_file_name_wanted(const char *pattern, const char *name)
+{
+	if (name[0] == '\0' || sl_file_name_hidden(name))
+		return false;
+	return pattern == NULL || fnmatch(pattern, name, 0) == 0;
+}
+
+static bool has_glob(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '*' || s[i] == '?' || s[i] == '[')
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* max_file_age                                                        */
+
+int sl_file_parse_age(const char *s, uint64_t *ms_out)
+{
+	/* Spark's JavaUtils time suffixes, as timeStringAsMs takes them */
+	static const struct {
+		const char *u;
+		uint64_t mul, div;
+	} sfx[] = {
+		{"us", 1, 1000},     {"ms", 1, 1},         {"s", 1000, 1}, {"m", 60000, 1},
+		{"min", 60000, 1},   {"h", 3600000, 1},    {"d", 86400000, 1},
+	};
+	const char *p = s;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (isdigit((unsigned char)*p)) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(p, &end, 10);
+		if (errno != 0)
+			return -EINVAL;
+		const char *u = end;
+		while (*u == ' ')
+			u++;
+		size_t ul = strlen(u);
+		while (ul > 0 && isspace((unsigned char)u[ul - 1]))
+			ul--;
+		if (ul == 0) {
+			*ms_out = n; /* a bare number is milliseconds, as in Spark */
+			return 0;
+		}
+		for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
+			if (strlen(sfx[i].u) == ul && strncasecmp(u, sfx[i].u, ul) == 0) {
+				if (n > UINT64_MAX / sfx[i].mul)
+					return -EINVAL;
+				*ms_out = n * sfx[i].mul / sfx[i].div;
+				return 0;
+			}
+	}
+	uint64_t us;
+	if (sl_parse_interval(s, &us) == 0) {
+		*ms_out = us / 1000;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* order and limits                                                    */
+
+static int cand_cmp(const struct sl_file_cand *x, const struct sl_file_cand *y, bool newest)
+{
+	if (x->mtime_ns != y->mtime_ns)
+		return (x->mtime_ns < y->mtime_ns) != newest ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int cand_cmp_oldest(const void *a, const void *b)
+{
+	return cand_cmp(a, b, false);
+}
+
+static int cand_cmp_newest(const void *a, const void *b)
+{
+	return cand_cmp(a, b, true);
+}
+
+void sl_file_sort(struct sl_file_cand *v, size_t n, bool latest_first)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), latest_first ? cand_cmp_newest : cand_cmp_oldest);
+}
+
+size_t sl_file_take(const struct sl_file_cand *v, size_t n, uint64_t files, uint64_t bytes,
+		    uint64_t max_files, uint64_t max_bytes, bool *full)
+{
+	size_t k = 0;
+	*full = false;
+	for (; k < n; k++) {
+		if (max_files != 0 && files + k >= max_files) {
+			*full = true;
+			break;
+		}
+		/* Spark's takeFilesUntilMax: the first file always, then files
+		 * while the total stays within the limit, stopping at the first
+		 * that does not fit (no skipping ahead to a smaller one) */
+		if (max_bytes != 0 && files + k > 0 &&
+		    (bytes > max_bytes || v[k].size > max_bytes - bytes)) {
+			*full = true;
+			break;
+		}
+		bytes += v[k].size;
+	}
+	if (max_files != 0 && files + k >= max_files)
+		*full = true;
+	return k;
+}
+
+/* ------------------------------------------------------------------ */
+/* a string-keyed hash map (names noticed; files taken)                */
+
+struct fmap_slot {
+	char *key; /* owned; NULL: empty; &fmap_tomb: deleted */
+	uint64_t hash;
+	uint64_t size;
+	int64_t t;
+};
+
+struct fmap {
+	struct fmap_slot *v;
+	size_t cap;  /* a power of two, or 0 */
+	size_t n;    /* live keys */
+	size_t used; /* live keys and tombstones */
+};
+
+static char fmap_tomb;
+
+static bool slot_live(const struct fmap_slot *sl)
+{
+	return sl->key != NULL && sl->key != &fmap_tomb;
+}
+
+static uint64_t hash_str(const char *k)
+{
+	return XXH3_64bits(k, strlen(k));
+}
+
+static struct fmap_slot *fmap_find(const struct fmap *m, const char *k)
+{
+	if (m->cap == 0)
+		return NULL;
+	uint64_t h = hash_str(k);
+	for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		struct fmap_slot *sl = &m->v[i];
+		if (sl->key == NULL)
+			return NULL;
+		if (sl->key != &fmap_tomb && sl->hash == h && strcmp(sl->key, k) == 0)
+			return sl;
+	}
+}
+
+static int fmap_rehash(struct fmap *m)
+{
+	size_t cap = 16;
+	while (cap * 3 < (m->n + 1) * 8)
+		cap *= 2;
+	struct fmap_slot *v = calloc(cap, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!slot_live(&m->v[i]))
+			continue;
+		size_t j = m->v[i].hash & (cap - 1);
+		while (v[j].key != NULL)
+			j = (j + 1) & (cap - 1);
+		v[j] = m->v[i];
+	}
+	free(m->v);
+	m->v = v;
+	m->cap = cap;
+	m->used = m->n;
+	return 0;
+}
+
+/* The slot of key k, made (empty size and t) when it was not there. */
+static struct fmap_slot *fmap_put(struct fmap *m, const char *k)
+{
+	struct fmap_slot *sl = fmap_find(m, k);
+	if (sl != NULL)
+		return sl;
+	if ((m->used + 1) * 4 > m->cap * 3 && fmap_rehash(m) < 0)
+		return NULL;
+	char *key = strdup(k);
+	if (key == NULL)
+		return NULL;
+	uint64_t h = hash_str(k);
+	size_t i = h & (m->cap - 1);
+	while (slot_live(&m->v[i]))
+		i = (i + 1) & (m->cap - 1);
+	if (m->v[i].key == NULL)
+		m->used++;
+	m->v[i] = (struct fmap_slot){.key = key, .hash = h};
+	m->n++;
+	return &m->v[i];
+}
+
+static void fmap_del(struct fmap *m, struct fmap_slot *sl)
+{
+	free(sl->key);
+	sl->key = &fmap_tomb;
+	m->n--;
+}
+
+static void fmap_free(struct fmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (slot_live(&m->v[i]))
+			free(m->v[i].key);
+	free(m->v);
+	*m = (struct fmap){0};
+}
+
+/* ------------------------------------------------------------------ */
+/* files taken: Spark's SeenFilesMap                                   */
+
+struct sl_file_seen {
+	struct fmap m; /* key -> t = modification time, ms */
+	uint64_t max_age_ms;
+	bool name_only;
+	int64_t latest_ms; /* the newest file taken */
+	int64_t purge_ms;  /* files older than this are not new (0 before any purge) */
+};
+
+static const char *seen_key(const struct sl_file_seen *s, const char *path)
+{
+	if (!s->name_only)
+		return path;
+	const char *slash = strrchr(path, '/');
+	return slash != NULL ? slash + 1 : path;
+}
+
+struct sl_file_seen *sl_file_seen_create(uint64_t max_age_ms, bool name_only)
+{
+	struct sl_file_seen *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->max_age_ms = max_age_ms;
+	s->name_only = name_only;
+	return s;
+}
+
+void sl_file_seen_destroy(struct sl_file_seen *s)
+{
+	if (s == NULL)
+		return;
+	fmap_free(&s->m);
+	free(s);
+}
+
+int sl_file_seen_add(struct sl_file_seen *s, const char *path, int64_t mtime_ms)
+{
+	struct fmap_slot *sl = fmap_put(&s->m, seen_key(s, path));
+	if (sl == NULL)
+		return -ENOMEM;
+	sl->t = mtime_ms;
+	if (mtime_ms > s->latest_ms)
+		s->latest_ms = mtime_ms;
+	return 0;
+}
+
+bool sl_file_seen_is_new(const struct sl_file_seen *s, const char *path, int64_t mtime_ms)
+{
+	return mtime_ms >= s->purge_ms && fmap_find(&s->m, seen_key(s, path)) == NULL;
+}
+
+size_t sl_file_seen_purge(struct sl_file_seen *s)
+{
+	/* latest_ms >= 0, so the difference cannot overflow */
+	int64_t age = s->max_age_ms > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)s->max_age_ms;
+	s->purge_ms = s->latest_ms - age;
+	size_t gone = 0;
+	for (size_t i = 0; i < s->m.cap; i++) {
+		struct fmap_slot *sl = &s->m.v[i];
+		if (slot_live(sl) && sl->t < s->purge_ms) {
+			fmap_del(&s->m, sl);
+			gone++;
+		}
+	}
+	return gone;
+}
+
+size_t sl_file_seen_size(const struct sl_file_seen *s)
+{
+	return s->m.n;
+}
+
+/* ------------------------------------------------------------------ */
+/* parts                                                               */
+
+uint32_t sl_file_split_count(uint64_t size, uint32_t n_ingest, uint64_t min_part)
+{
+	if (n_ingest <= 1 || min_part == 0 || size / min_part < 2)
+		return 1;
+	uint64_t k = size / min_part;
+	return k < n_ingest ? (uint32_t)k : n_ingest;
+}
+
+void sl_file_split_part(uint64_t size, uint32_t parts, uint32_t i, uint64_t *start,
+			uint64_t *end)
+{
+	*start = (uint64_t)((unsigned __int128)size * i / parts);
+	*end = (uint64_t)((unsigned __int128)size * (i + 1) / parts);
+}
+
+/* ------------------------------------------------------------------ */
+/* the reader                                                          */
+
+struct sl_file_reader {
+	struct sl_lines *lines; /* owned */
+	struct io_uring ring;
+	bool ring_ok;
+	char *scratch;          /* READER_SCRATCH bytes, owned */
+	int fd;
+	uint64_t size;          /* bytes of the file to consider */
+	uint64_t end;           /* the part's end */
+	uint64_t off;           /* file offset of the next byte to read */
+	uint64_t stop;          /* once known: the part's bytes end here */
+	uint64_t lookahead;
+	bool stop_known;
+	bool fed_eof;           /* the splitter has every byte of the part */
+	bool done;              /* and every line has been taken */
+	char *base_ptr;         /* buffer position of file offset base_off */
+	uint64_t base_off;
+	uint64_t bytes;
+};
+
+struct sl_file_reader *sl_file_reader_create(uint64_t max_line, bool use_uring)
+{
+	struct sl_file_reader *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	r->fd = -1;
+	r->lines = sl_lines_create(max_line, READER_SPACE);
+	r->scratch = malloc(READER_SCRATCH);
+	if (r->lines == NULL || r->scratch == NULL) {
+		sl_file_reader_destroy(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (use_uring)
+		r->ring_ok = io_uring_queue_init(2 * SL_FILE_READS_IN_FLIGHT, &r->ring, 0) == 0;
+	r->done = r->fed_eof = true;
+	return r;
+}
+
+void sl_file_reader_destroy(struct sl_file_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->ring_ok)
+		io_uring_queue_exit(&r->ring);
+	sl_lines_destroy(r->lines);
+	free(r->scratch);
+	free(r);
+}
+
+bool sl_file_reader_uses_uring(const struct sl_file_reader *r)
+{
+	return r->ring_ok;
+}
+
+/* Up to n bytes at off (fewer only at the end of the file); -errno. */
+static ssize_t pread_full(int fd, char *p, size_t n, uint64_t off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = pread(fd, p + got, n - got, (off_t)(off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+/* want bytes at off into p: SL_FILE_READS_IN_FLIGHT reads at once through
+ * io_uring; a short read is finished with pread (rare: regular files come
+ * back short only at their end). Returns the bytes read (fewer than want
+ * only at the end of the file), or -errno. */
+static ssize_t read_at(struct sl_file_reader *r, char *p, size_t want, uint64_t off)
+{
+	if (!r->ring_ok)
+		return pread_full(r->fd, p, want, off);
+	uint32_t nreq = (uint32_t)((want + SL_FILE_READ_CHUNK - 1) / SL_FILE_READ_CHUNK);
+	int32_t res[SL_FILE_READS_IN_FLIGHT];
+	for (uint32_t i = 0; i < nreq; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+		size_t at = (size_t)i * SL_FILE_READ_CHUNK;
+		size_t len = want - at < SL_FILE_READ_CHUNK ? want - at : SL_FILE_READ_CHUNK;
+		io_uring_prep_read(sqe, r->fd, p + at, (unsigned)len, off + at);
+		io_uring_sqe_set_data64(sqe, i);
+		res[i] = 0;
+	}
+	int rc;
+	do
+		rc = io_uring_submit(&r->ring);
+	while (rc == -EINTR);
+	if (rc < 0)
+		return rc;
+	for (uint32_t got = 0; got < nreq;) {
+		struct io_uring_cqe *cqe;
+		rc = io_uring_wait_cqe(&r->ring, &cqe);
+		if (rc == -EINTR)
+			continue;
+		if (rc < 0)
+			return rc;
+		uint64_t i = io_uring_cqe_get_data64(cqe);
+		if (i < nreq)
+			res[i] = cqe->res;
+		io_uring_cqe_seen(&r->ring, cqe);
+		got++;
+	}
+	size_t total = 0;
+	for (uint32_t i = 0; i < nreq; i++) {
+		size_t at = (size_t)i * SL_FILE_READ_CHUNK;
+		size_t len = want - at < SL_FILE_READ_CHUNK ? want - at : SL_FILE_READ_CHUNK;
+		int32_t g = res[i];
+		if (g < 0 && g != -EAGAIN && g != -EINTR)
+			return g;
+		size_t have = g > 0 ? (size_t)g : 0;
+		if (have < len) {
+			ssize_t m = pread_full(r->fd, p + at + have, len - have, off + at + have);
+			if (m < 0)
+				return m;
+			have += (size_t)m;
+			if (have < len)
+				return (ssize_t)(total + have); /* the end of the file */
+		}
+		total += len;
+	}
+	return (ssize_t)total;
+}
+
+/* The first '\n' at or after `from`: *at, or r->size when there is none. */
+static int find_nl(struct sl_file_reader *r, uint64_t from, uint64_t *at)
+{
+	while (from < r->size) {
+		size_t want = r->size - from < READER_SCRATCH ? (size_t)(r->size - from) : READER_SCRATCH;
+		ssize_t n = pread_full(r->fd, r->scratch, want, from);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		const char *q = memchr(r->scratch, '\n', (size_t)n);
+		if (q != NULL) {
+			*at = from + (uint64_t)(q - r->scratch);
+			return 0;
+		}
+		from += (uint64_t)n;
+	}
+	*at = r->size;
+	return 0;
+}
+
+static void reader_end(struct sl_file_reader *r)
+{
+	sl_lines_eof(r->lines);
+	r->fed_eof = true;
+}
+
+int sl_file_reader_open(struct sl_file_reader *r, int fd, uint64_t size, uint64_t start,
+			uint64_t end)
+{
+	sl_lines_reset(r->lines);
+	r->fd = fd;
+	r->size = size;
+	r->end = end < size ? end : size;
+	r->stop = 0;
+	r->stop_known = r->fed_eof = r->done = false;
+	r->lookahead = READER_LOOKAHEAD;
+	r->base_ptr = NULL;
+	r->base_off = 0;
+	uint64_t begin = 0;
+	if (start > 0) {
+		uint64_t nl = size;
+		int rc = find_nl(r, start, &nl);
+		if (rc < 0) {
+			r->off = start;
+			r->fed_eof = r->done = true;
+			return rc;
+		}
+		begin = nl < size ? nl + 1 : size;
+	}
+	r->off = begin;
+	if (begin > r->end || begin >= size) {
+		/* no line begins in this part */
+		reader_end(r);
+		r->done = true;
+		return 0;
+	}
+	if (r->end >= size) {
+		r->stop = size;
+		r->stop_known = true;
+	}
+	return 0;
+}
+
+uint32_t sl_file_reader_lines(struct sl_file_reader *r, struct sl_str *out, uint32_t max)
+{
+	if (r->done || max == 0)
+		return 0;
+	uint32_t k = sl_lines_next_burst(r->lines, out, max);
+	if (k == 0 && r->fed_eof)
+		r->done = true;
+	return k;
+}
+
+bool sl_file_reader_done(const struct sl_file_reader *r)
+{
+	return r->done;
+}
+
+int sl_file_reader_fill(struct sl_file_reader *r)
+{
+	if (r->fed_eof)
+		return 0;
+	char *p;
+	size_t room = sl_lines_space(r->lines, &p);
+	r->base_ptr = p;
+	r->base_off = r->off;
+	uint64_t lim;
+	if (r->stop_known) {
+		lim = r->stop;
+	} else if (r->off < r->end) {
+		lim = r->end + r->lookahead < r->size ? r->end + r->lookahead : r->size;
+	} else {
+		/* past the end without its '\n' yet: a long last line */
+		lim = r->off + r->lookahead < r->size ? r->off + r->lookahead : r->size;
+		if (r->lookahead < READER_SPACE)
+			r->lookahead *= 2;
+	}
+	size_t want = room < READER_SPACE ? room : READER_SPACE;
+	if (lim - r->off < want)
+		want = (size_t)(lim - r->off);
+	if (want == 0) {
+		reader_end(r);
+		return 0;
+	}
+	ssize_t n = read_at(r, p, want, r->off);
+	if (n < 0)
+		return (int)n;
+	bool short_read = (size_t)n < want;
+	if (!r->stop_known && r->off + (uint64_t)n > r->end) {
+		/* the part ends with the line that holds byte `end` */
+		uint64_t from = r->end > r->off ? r->end : r->off;
+		const char *q = memchr(p + (from - r->off), '\n', (size_t)(r->off + (uint64_t)n - from));
+		if (q != NULL) {
+			r->stop = r->off + (uint64_t)(q - p) + 1;
+			r->stop_known = true;
+			n = (ssize_t)(r->stop - r->off);
+		}
+	}
+	if (short_read && (!r->stop_known || r->off + (uint64_t)n < r->stop)) {
+		/* the file is shorter than when it was listed */
+		r->stop = r->off + (uint64_t)n;
+		r->stop_known = true;
+	}
+	sl_lines_produced(r->lines, (size_t)n);
+	r->bytes += (uint64_t)n;
+	r->off += (uint64_t)n;
+	if ((r->stop_known && r->off >= r->stop) || r->off >= r->size)
+		reader_end(r);
+	return 1;
+}
+
+uint64_t sl_file_reader_offset_of(const struct sl_file_reader *r, const char *p)
+{
+	return r->base_off - (uint64_t)(r->base_ptr - p);
+}
+
+uint64_t sl_file_reader_offset(const struct sl_file_reader *r)
+{
+	return r->off;
+}
+
+uint64_t sl_file_reader_bytes(const struct sl_file_reader *r)
+{
+	return r->bytes;
+}
+
+uint64_t sl_file_reader_malformed(const struct sl_file_reader *r)
+{
+	return sl_lines_malformed(r->lines);
+}
+
+uint64_t sl_file_line_number(int fd, uint64_t offset)
+{
+	char *buf = malloc(READER_SCRATCH);
+	if (buf == NULL)
+		return 0;
+	uint64_t lines = 0, at = 0;
+	while (at < offset) {
+		size_t want = offset - at < READER_SCRATCH ? (size_t)(offset - at) : READER_SCRATCH;
+		ssize_t n = pread_full(fd, buf, want, at);
+		if (n <= 0) {
+			free(buf);
+			return 0;
+		}
+		for (const char *q = buf; (q = memchr(q, '\n', (size_t)(buf + n - q))) != NULL; q++)
+			lines++;
+		at += (uint64_t)n;
+	}
+	free(buf);
+	return lines + 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* options                                                             */
+
+enum clean_mode {
+	CLEAN_OFF,
+	CLEAN_DELETE,
+	CLEAN_ARCHIVE,
+};
+
+struct file_params {
+	const char *path;
+	enum sl_rec_format format;
+	const char *format_name; /* as written, or "text" */
+	uint64_t max_files;      /* 0: no limit */
+	uint64_t max_bytes;      /* 0: no limit */
+	bool latest_first;
+	bool name_only;
+	uint64_t max_age_ms;     /* as set; UINT64_MAX once ignored */
+	enum clean_mode clean;
+	const char *archive;
+	bool parser;             /* parse through recparse (csv, json; text with its options) */
+	bool csv_header;
+};
+
+/* sluice's name, Spark's (options arrive lower-cased, any spelling). */
+static const struct {
+	const char *name, *spark;
+} file_keys[] = {
+	{"path", NULL},
+	{"format", NULL},
+	{"max_files_per_trigger", "maxFilesPerTrigger"},
+	{"max_bytes_per_trigger", "maxBytesPerTrigger"},
+	{"latest_first", "latestFirst"},
+	{"file_name_only", "fileNameOnly"},
+	{"max_file_age", "maxFileAge"},
+	{"clean_source", "cleanSource"},
+	{"source_archive_dir", "sourceArchiveDir"},
+};
+#define NFILE_KEYS (sizeof(file_keys) / sizeof(file_keys[0]))
+
+static bool is_file_key(const char *k)
+{
+	for (size_t i = 0; i < NFILE_KEYS; i++)
+		if (strcasecmp(k, file_keys[i].name) == 0 ||
+		    (file_keys[i].spark != NULL && strcasecmp(k, file_keys[i].spark) == 0))
+			return true;
+	return false;
+}
+
+static void known_keys_text(enum sl_rec_format f, const char *fname, char *buf, size_t len)
+{
+	size_t used = 0;
+#define ADD(...)                                                                               \
+	do {                                                                                   \
+		if (used < len) {                                                              \
+			int w_ = snprintf(buf + used, len - used, __VA_ARGS__);                \
+			if (w_ > 0)                                                            \
+				used += (size_t)w_;                                            \
+		}                                                                              \
+	} while (0)
+	buf[0] = '\0';
+	for (size_t i = 0; i < NFILE_KEYS; i++) {
+		ADD("%s%s", i ? ", " : "", file_keys[i].name);
+		if (file_keys[i].spark != NULL)
+			ADD(" (%s)", file_keys[i].spark);
+	}
+	char fo[512];
+	sl_recparse_option_names(f, fo, sizeof(fo));
+	if (strcmp(fo, "none") == 0)
+		ADD("; format '%s' takes no options of its own", fname);
+	else
+		ADD("; options of format '%s': %s", fname, fo);
+#undef ADD
+}
+
+/* One option under its sluice or Spark name; both at once is an error. */
+static int find_option(const struct sl_options *opts, const char *name, const char *spark,
+		       const struct sl_option **out, const char **shown, char *err, size_t errlen)
+{
+	const struct sl_option *a = sl_options_find(opts, name);
+	const struct sl_option *b = spark != NULL ? sl_options_find(opts, spark) : NULL;
+	if (a != NULL && b != NULL) {
+		const struct sl_option *later = a > b ? a : b;
+		snprintf(err, errlen,
+			 "line %u, column %u: options '%s' and '%s' are the same setting (sluice's "
+			 "and Spark's name); set only one",
+			 later->line, later->column, name, spark);
+		return -EINVAL;
+	}
+	*out = a != NULL ? a : b;
+	*shown = a != NULL ? name : spark;
+	return 0;
+}
+
+static int bool_option(const struct sl_options *opts, const char *name, const char *spark,
+		       bool *out, char *err, size_t errlen)
+{
+	const struct sl_option *o;
+	const char *k;
+	if (find_option(opts, name, spark, &o, &k, err, errlen) < 0)
+		return -EINVAL;
+	if (o == NULL)
+		return 0;
+	if (strcasecmp(o->value, "true") == 0) {
+		*out = true;
+	} else if (strcasecmp(o->value, "false") == 0) {
+		*out = false;
+	} else {
+		snprintf(err, errlen,
+			 "line %u, column %u: option '%s' must be true or false, not '%s'", o->line,
+			 o->column, k, o->value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A copy of spec whose options are only the format's (recparse need not
+ * know the source's own); opts must have room for spec's options. */
+static void format_spec(const struct sl_source_spec *spec, enum sl_rec_format f,
+			struct sl_option *opts, struct sl_source_spec *out)
+{
+	*out = *spec;
+	out->options.n = 0;
+	out->options.v = opts;
+	for (uint32_t i = 0; i < spec->options.n; i++)
+		if (!is_file_key(spec->options.v[i].key) &&
+		    sl_recparse_has_option(f, spec->options.v[i].key))
+			opts[out->options.n++] = spec->options.v[i];
+}
+
+static int check_schema_text(const struct sl_source_spec *spec, char *err, size_t errlen)
+{
+	const struct sl_schema *sc = &spec->schema;
+	if (sc->ncols == 1 && sc->cols[0].type == SL_TYPE_STRING)
+		return 0;
+	char decl[256];
+	size_t used = 0;
+	decl[0] = '\0';
+	for (uint32_t i = 0; i < sc->ncols && used < sizeof(decl); i++) {
+		int w = snprintf(decl + used, sizeof(decl) - used, "%s%s %s", i ? ", " : "",
+				 sc->cols[i].name, sl_type_name(sc->cols[i].type));
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	snprintf(err, errlen,
+		 "line %u, column %u: file source '%s' reads format 'text', whose records have one "
+		 "STRING column (the line), not (%s); declare it as CREATE SOURCE %s (value STRING), "
+		 "leave the columns out, or set format = 'csv' or 'json' for typed columns",
+		 spec->line, spec->column, spec->name, decl, spec->name);
+	return -EINVAL;
+}
+
+static int parse_params(const struct sl_source_spec *spec, struct file_params *p, char *err,
+			size_t errlen)
+{
+	const struct sl_options *opts = &spec->options;
+	*p = (struct file_params){.format = SL_REC_TEXT, .format_name = "text",
+				  .max_age_ms = SL_FILE_DEFAULT_MAX_AGE_MS};
+	const struct sl_option *o;
+	const char *k;
+
+	/* the format first: it decides which other keys are known */
+	if ((o = sl_options_find(opts, "format")) != NULL) {
+		p->format_name = o->value;
+		if (strcasecmp(o->value, "text") == 0) {
+			p->format = SL_REC_TEXT;
+		} else if (strcasecmp(o->value, "csv") == 0 || strcasecmp(o->value, "json") == 0) {
+			if (sl_rec_format_parse(o->value, &p->format) < 0) {
+				snprintf(err, errlen,
+					 "line %u, column %u: format '%s' cannot be read by this build "
+					 "yet (its record parser, dataplane/recparse.c, does not take it); "
+					 "use format = 'text'",
+					 o->line, o->column, o->value);
+				return -EINVAL;
+			}
+		} else {
+			snprintf(err, errlen,
+				 "line %u, column %u: option 'format' must be 'text', 'csv' or 'json', "
+				 "not '%s'",
+				 o->line, o->column, o->value);
+			return -EINVAL;
+		}
+	}
+	bool format_opts = false;
+	for (uint32_t i = 0; i < opts->n; i++) {
+		const struct sl_option *v = &opts->v[i];
+		if (strcasecmp(v->key, "connector") == 0 || is_file_key(v->key))
+			continue;
+		if (sl_recparse_has_option(p->format, v->key)) {
+			format_opts = true;
+			continue;
+		}
+		char known[1024];
+		known_keys_text(p->format, p->format_name, known, sizeof(known));
+		snprintf(err, errlen,
+			 "line %u, column %u: unknown option '%s' for connector 'file' with format "
+			 "'%s' (known options: %s)",
+			 v->line, v->column, v->key, p->format_name, known);
+		return -EINVAL;
+	}
+
+	o = sl_options_find(opts, "path");
+	if (o == NULL) {
+		snprintf(err, errlen,
+			 "line %u, column %u: file source '%s' needs option 'path', the directory "
+			 "to read, e.g. path = 'incoming/' (or a pattern of file names in it, "
+			 "e.g. path = 'incoming/*.csv')",
+			 spec->line, spec->column, spec->name);
+		return -EINVAL;
+	}
+	if (o->value[0] == '\0') {
+		snprintf(err, errlen,
+			 "line %u, column %u: option 'path' is empty; name the directory to read, "
+			 "e.g. path = 'incoming/'",
+			 o->line, o->column);
+		return -EINVAL;
+	}
+	size_t plen = strlen(o->value);
+	while (plen > 1 && o->value[plen - 1] == '/')
+		plen--;
+	const char *slash = memrchr(o->value, '/', plen);
+	if (slash != NULL && has_glob(o->value, (size_t)(slash - o->value))) {
+		snprintf(err, errlen,
+			 "line %u, column %u: option 'path' ('%s') has a pattern in a directory "
+			 "name; a pattern may match only file names, in the path's last part "
+			 "(e.g. 'incoming/*.csv')",
+			 o->line, o->column, o->value);
+		return -EINVAL;
+	}
+	p->path = o->value;
+
+	if (find_option(opts, "max_files_per_trigger", "maxFilesPerTrigger", &o, &k, err, errlen) < 0)
+		return -EINVAL;
+	const struct sl_option *files_opt = o;
+	if (o != NULL && sl_option_u64(o, 1, INT32_MAX, &p->max_files, err, errlen) < 0) {
+		snprintf(err, errlen,
+			 "line %u, column %u: option '%s' must be a whole number of files from 1 to "
+			 "%d (Spark: must be a positive integer), not '%s'; leave it out for no limit",
+			 o->line, o->column, k, INT32_MAX, o->value);
+		return -EINVAL;
+	}
+	const char *files_key = k;
+	if (find_option(opts, "max_bytes_per_trigger", "maxBytesPerTrigger", &o, &k, err, errlen) < 0)
+		return -EINVAL;
+	if (o != NULL) {
+		if (sl_parse_size(o->value, &p->max_bytes) < 0 || p->max_bytes == 0 ||
+		    p->max_bytes > (uint64_t)INT64_MAX) {
+			snprintf(err, errlen,
+				 "line %u, column %u: option '%s' must be a size of at least one byte, "
+				 "such as 1048576, '64M' or '1 GiB', not '%s'; leave it out for no limit",
+				 o->line, o->column, k, o->value);
+			return -EINVAL;
+		}
+		if (files_opt != NULL) {
+			const struct sl_option *later = files_opt > o ? files_opt : o;
+			snprintf(err, errlen,
+				 "line %u, column %u: options '%s' and '%s' cannot both be set (as in "
+				 "Spark); keep the one that should limit a batch",
+				 later->line, later->column, files_key, k);
+			return -EINVAL;
+		}
+	}
+	if (bool_option(opts, "latest_first", "latestFirst", &p->latest_first, err, errlen) < 0 ||
+	    bool_option(opts, "file_name_only", "fileNameOnly", &p->name_only, err, errlen) < 0)
+		return -EINVAL;
+	if (find_option(opts, "max_file_age", "maxFileAge", &o, &k, err, errlen) < 0)
+		return -EINVAL;
+	if (o != NULL && sl_file_parse_age(o->value, &p->max_age_ms) < 0) {
+		snprintf(err, errlen,
+			 "line %u, column %u: option '%s' must be a duration such as '7d', '12h', "
+			 "'30 minutes' or a number of milliseconds, not '%s'",
+			 o->line, o->column, k, o->value);
+		return -EINVAL;
+	}
+	/* Spark: with latestFirst and a limit, old files would be skipped for
+	 * good, so maxFileAge is ignored (SPARK-19813) */
+	if (p->latest_first && (p->max_files != 0 || p->max_bytes != 0))
+		p->max_age_ms = UINT64_MAX;
+	if (find_option(opts, "clean_source", "cleanSource", &o, &k, err, errlen) < 0)
+		return -EINVAL;
+	const struct sl_option *clean_opt = o;
+	if (o != NULL) {
+		if (strcasecmp(o->value, "off") == 0) {
+			p->clean = CLEAN_OFF;
+		} else if (strcasecmp(o->value, "delete") == 0) {
+			p->clean = CLEAN_DELETE;
+		} else if (strcasecmp(o->value, "archive") == 0) {
+			p->clean = CLEAN_ARCHIVE;
+		} else {
+			snprintf(err, errlen,
+				 "line %u, column %u: option '%s' must be 'off', 'delete' or 'archive', "
+				 "not '%s'",
+				 o->line, o->column, k, o->value);
+			return -EINVAL;
+		}
+	}
+	const char *clean_key = k;
+	if (find_option(opts, "source_archive_dir", "sourceArchiveDir", &o, &k, err, errlen) < 0)
+		return -EINVAL;
+	if (p->clean == CLEAN_ARCHIVE && (o == NULL || o->value[0] == '\0')) {
+		snprintf(err, errlen,
+			 "line %u, column %u: clean_source = 'archive' needs option "
+			 "'source_archive_dir', the directory that read files are moved to, e.g. "
+			 "source_archive_dir = 'done/'",
+			 clean_opt->line, clean_opt->column);
+		return -EINVAL;
+	}
+	if (o != NULL && p->clean != CLEAN_ARCHIVE) {
+		snprintf(err, errlen,
+			 "line %u, column %u: option '%s' applies only with %s = 'archive'; set "
+			 "that too, or leave '%s' out",
+			 o->line, o->column, k, clean_opt != NULL ? clean_key : "clean_source", k);
+		return -EINVAL;
+	}
+	p->archive = o != NULL ? o->value : NULL;
+
+	p->parser = p->format != SL_REC_TEXT || format_opts;
+	if (p->format == SL_REC_CSV && (o = sl_options_find(opts, "header")) != NULL)
+		p->csv_header = strcasecmp(o->value, "true") == 0;
+
+	if (p->format == SL_REC_TEXT && check_schema_text(spec, err, errlen) < 0)
+		return -EINVAL;
+	if (p->parser) {
+		struct sl_option *fo = calloc(opts->n ? opts->n : 1, sizeof(*fo));
+		if (fo == NULL) {
+			snprintf(err, errlen, "out of memory checking the options of source '%s'",
+				 spec->name);
+			return -ENOMEM;
+		}
+		struct sl_source_spec fs;
+		format_spec(spec, p->format, fo, &fs);
+		int rc = sl_recparse_validate(&fs, p->format, err, errlen);
+		free(fo);
+		if (rc < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int file_validate(const struct sl_source_spec *spec, char *err, size_t errlen)
+{
+	struct file_params p;
+	return parse_params(spec, &p, err, errlen) < 0 ? -EINVAL : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* shared state                                                        */
+
+/* A file of the batch. */
+struct ffile {
+	char *path;       /* as shown to the user: directory as given + '/' + name; owned */
+	uint64_t size;
+	int64_t mtime_ns;
+	bool warned;      /* its vanishing was reported */
+};
+
+/* A work item: a file, or part [start, end) of one. */
+struct fwork {
+	uint32_t file;
+	uint64_t start, end;
+};
+
+/* The batch being read (see the state machine at the top); under s->mu but
+ * the epochs, which the committing threads note without it. */
+struct fbatch {
+	uint64_t id;
+	struct ffile *files;
+	uint32_t nfiles, fcap;
+	uint64_t bytes;
+	struct fwork *items;
+	uint32_t nitems, icap;
+	uint32_t next;  /* items claimed */
+	uint32_t done;  /* items read and committed */
+	bool announced; /* the threads were told to say the epoch done */
+	_Atomic uint64_t last_epoch; /* the epoch that holds the batch's rows */
+	atomic_bool had_rows;
+};
+
+/* One ingest thread's own state: touched by that thread only (work_fd is
+ * written by others to wake it). */
+struct fthread {
+	alignas(64) struct sl_source *s;
+	uint32_t idx;
+	struct sl_ingest *in;
+	struct sl_chunk *batch;
+	struct sl_source_stats *st;
+	struct sl_file_reader *reader; /* owned */
+	struct sl_recparse *parser;    /* owned; NULL: text straight from the lines */
+	uint64_t seen_bytes, seen_malformed, seen_parse_malformed;
+	char *arena;                   /* pinned strings, FILE_ARENA bytes, owned */
+	size_t arena_used;
+	uint32_t pinned;               /* rows [0, pinned) of the batch are pinned */
+	uint32_t unreported;           /* items read, reported once committed */
+	uint64_t said;                 /* announcements answered (sl_ingest_epoch_done) */
+	int work_fd;                   /* eventfd: work was added, or the source is finished */
+	struct sl_str lines[FILE_LINES_BURST];
+	char err[512];
+};
+
+struct sl_source {
+	char name[SL_NAME_MAX];
+	struct file_params p;      /* strings below replace p's, which point into the spec */
+	char *dir;                 /* the directory as given ("." when none); owned */
+	char *absdir;              /* realpath of dir; owned */
+	char *pattern;             /* glob(3) pattern of the names, or NULL; owned */
+	char *archive;             /* absolute archive directory, or NULL; owned */
+	bool available_now;
+	bool split_ok;
+	uint64_t max_line;
+	uint32_t n_ingest;
+	struct sl_source_spec fspec; /* spec with the format's options only, for recparse */
+	struct sl_option *fopts;   /* owned */
+
+	/* the planner's (thread 0), and open()'s before it */
+	struct sl_file_seen *seen;
+	struct fmap cands;         /* name -> size, t = mtime_ns: noticed, not taken */
+	int dir_fd;
+	int inotify_fd;            /* -1: not watching */
+	int inotify_errno;         /* why not, when it failed */
+	bool relist_due;
+	bool dir_warned;
+	uint64_t next_list_ns;
+	char *pathbuf;             /* PATH_MAX, for identities */
+
+	_Atomic uint64_t vanished;
+	atomic_bool finished;      /* available_now: every file is read, every batch DONE */
+	_Atomic uint64_t announced; /* batches whose epoch the threads are to say done */
+	_Atomic uint64_t announced_epoch; /* the epoch of the last one */
+
+	pthread_mutex_t mu;
+	bool mu_ok;
+	struct fbatch batch;
+
+	struct fthread *thr;       /* [n_ingest], owned */
+};
+
+static void notify(struct sl_source *s, uint32_t idx)
+{
+	uint64_t one = 1;
+	ssize_t r = write(s->thr[idx].work_fd, &one, sizeof(one));
+	(void)r; /* a full counter still wakes the reader */
+}
+
+static void notify_workers(struct sl_source *s)
+{
+	for (uint32_t i = 1; i < s->n_ingest; i++)
+		notify(s, i);
+}
+
+static void batch_reset(struct fbatch *b)
+{
+	for (uint32_t i = 0; i < b->nfiles; i++)
+		free(b->files[i].path);
+	b->nfiles = b->nitems = b->next = b->done = 0;
+	b->bytes = 0;
+	b->announced = false;
+	atomic_store(&b->last_epoch, 0);
+	atomic_store(&b->had_rows, false);
+}
+
+/* Rows of the batch were committed into epoch e (every core commits a
+ * batch into the same epoch; the largest is kept all the same, so that
+ * waiting for it to settle stays right whatever the engine did). */
+static void batch_note_epoch(struct fbatch *b, uint64_t e)
+{
+	uint64_t v = atomic_load(&b->last_epoch);
+	while (e > v && !atomic_compare_exchange_weak(&b->last_epoch, &v, e))
+		;
+	atomic_store(&b->had_rows, true); /* after the epochs: who sees it sees them */
+}
+
+/* ------------------------------------------------------------------ */
+/* open / close                                                        */
+
+static void file_close(struct sl_source *s)
+{
+	if (s == NULL)
+		return;
+	for (uint32_t i = 0; s->thr != NULL && i < s->n_ingest; i++) {
+		struct fthread *t = &s->thr[i];
+		sl_file_reader_destroy(t->reader);
+		sl_recparse_destroy(t->parser);
+		free(t->arena);
+		if (t->work_fd >= 0)
+			close(t->work_fd);
+	}
+	free(s->thr);
+	if (s->mu_ok)
+		pthread_mutex_destroy(&s->mu);
+	batch_reset(&s->batch);
+	free(s->batch.files);
+	free(s->batch.items);
+	fmap_free(&s->cands);
+	sl_file_seen_destroy(s->seen);
+	if (s->inotify_fd >= 0)
+		close(s->inotify_fd);
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
+	free(s->pathbuf);
+	free(s->fopts);
+	free(s->dir);
+	free(s->absdir);
+	free(s->pattern);
+	free(s->archive);
+	free(s);
+}
+
+/* The identity of a file in the seen map: its absolute path (its name alone
+ * with file_name_only, which the map takes care of). */
+static const char *identity(struct sl_source *s, const char *name)
+{
+	snprintf(s->pathbuf, PATH_MAX, "%s/%s", strcmp(s->absdir, "/") == 0 ? "" : s->absdir, name);
+	return s->pathbuf;
+}
+
+static int64_t mtime_ns_of(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+static int64_t ns_to_ms(int64_t ns)
+{
+	return ns / 1000000 - (ns % 1000000 < 0);
+}
+
+/* Note a name of the directory as a candidate when it is a new regular
+ * file; 0 or -ENOMEM. */
+static int cand_note(struct sl_source *s, struct fmap *into, const char *name)
+{
+	if (!sl_file_name_wanted(s->pattern, name))
+		return 0;
+	struct stat st;
+	if (fstatat(s->dir_fd, name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	int64_t t = mtime_ns_of(&st);
+	if (!sl_file_seen_is_new(s->seen, identity(s, name), ns_to_ms(t)))
+		return 0;
+	struct fmap_slot *sl = fmap_put(into, name);
+	if (sl == NULL)
+		return -ENOMEM;
+	sl->size = (uint64_t)st.st_size;
+	sl->t = t;
+	return 0;
+}
+
+/* List the directory: every wanted, new regular file. 0 or -errno. */
+static int list_dir(struct sl_source *s, struct fmap *out)
+{
+	int fd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	int rc = 0;
+	struct dirent *ent;
+	errno = 0;
+	while ((ent = readdir(d)) != NULL) {
+		if (ent->d_type != DT_REG && ent->d_type != DT_UNKNOWN && ent->d_type != DT_LNK)
+			continue;
+		if ((rc = cand_note(s, out, ent->d_name)) < 0)
+			break;
+	}
+	if (rc == 0 && errno != 0)
+		rc = -errno;
+	closedir(d);
+	return rc;
+}
+
+static uint64_t ms_to_ns(uint64_t ms)
+{
+	return ms * 1000000ULL;
+}
+
+/* Where path points the source: the directory and the names' pattern. */
+static int resolve_path(struct sl_source *s, char *err, size_t errlen)
+{
+	const char *path = s->p.path;
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	const char *slash = memrchr(path, '/', n);
+	const char *last = slash != NULL ? slash + 1 : path;
+	size_t lastn = n - (size_t)(last - path);
+	struct stat st;
+	bool pat = has_glob(last, lastn);
+	if (!pat) {
+		char *whole = strndup(path, n);
+		if (whole == NULL)
+			goto err_nomem;
+		int rc = stat(whole, &st);
+		if (rc == 0 && S_ISDIR(st.st_mode)) {
+			s->dir = whole;
+			return 0;
+		}
+		free(whole);
+		if (rc != 0) {
+			snprintf(err, errlen,
+				 "file source '%s': cannot read directory '%s': %s; create it, or fix "
+				 "option 'path' (a relative path starts from the directory sluice runs "
+				 "in)",
+				 s->name, path, strerror(errno));
+			return -ENOENT;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen,
+				 "file source '%s': '%s' is neither a directory nor a file; point "
+				 "option 'path' at the directory to read",
+				 s->name, path);
+			return -EINVAL;
+		}
+		/* a single file: its directory, with its name as the only name */
+	}
+	s->dir = slash == NULL ? strdup(".") : slash == path ? strdup("/")
+							   : strndup(path, (size_t)(slash - path));
+	s->pattern = strndup(last, lastn);
+	if (s->dir == NULL || s->pattern == NULL)
+		goto err_nomem;
+	if (stat(s->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen,
+			 "file source '%s': cannot read directory '%s' (of path '%s'): %s; create "
+			 "it, or fix option 'path'",
+			 s->name, s->dir, path, errno != 0 ? strerror(errno) : "not a directory");
+		return -ENOENT;
+	}
+	return 0;
+err_nomem:
+	snprintf(err, errlen, "file source '%s': out of memory", s->name);
+	return -ENOMEM;
+}
+
+/* The archive directory, absolute, and not where the source reads. */
+static int resolve_archive(struct sl_source *s, char *err, size_t errlen)
+{
+	const char *a = s->p.archive;
+	char *abs = NULL;
+	if (a[0] == '/') {
+		abs = strdup(a);
+	} else {
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			snprintf(err, errlen, "file source '%s': cannot tell the current directory: %s",
+				 s->name, strerror(errno));
+			return -errno;
+		}
+		if (asprintf(&abs, "%s/%s", cwd, a) < 0)
+			abs = NULL;
+	}
+	if (abs == NULL)
+		goto err_nomem;
+	char *real = realpath(abs, NULL); /* an archive that exists: its real path */
+	if (real != NULL) {
+		free(abs);
+		abs = real;
+	}
+	size_t n = strlen(abs);
+	while (n > 1 && abs[n - 1] == '/')
+		abs[--n] = '\0';
+	s->archive = abs;
+	size_t dl = strlen(s->absdir);
+	if (strcmp(abs, "/") == 0 || (strncmp(abs, s->absdir, dl) == 0 &&
+				      (abs[dl] == '\0' || abs[dl] == '/' || dl == 1))) {
+		snprintf(err, errlen,
+			 "file source '%s': source_archive_dir '%s' is '%s', the directory the "
+			 "source reads or one inside it; archive to a directory elsewhere, e.g. "
+			 "'%s.done'",
+			 s->name, a, abs, s->dir);
+		return -EINVAL;
+	}
+	return 0;
+err_nomem:
+	snprintf(err, errlen, "file source '%s': out of memory", s->name);
+	return -ENOMEM;
+}
+
+static struct sl_source *file_open(const struct sl_source_spec *spec, const struct sl_settings *set,
+				   uint32_t n_ingest, char *err, size_t errlen)
+{
+	struct sl_source *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "file source '%s': out of memory", spec->name);
+		return NULL;
+	}
+	s->dir_fd = s->inotify_fd = -1;
+	snprintf(s->name, sizeof(s->name), "%s", spec->name);
+	if (parse_params(spec, &s->p, err, errlen) < 0)
+		goto err_close;
+	s->n_ingest = n_ingest ? n_ingest : 1;
+	/* Spark's prepareForTriggerAvailableNow: the files there now */
+	s->available_now = spec->trigger == SL_TRIGGER_AVAILABLE_NOW;
+	s->max_line = set != NULL && set->max_line_length ? set->max_line_length
+							   : FILE_DEFAULT_MAX_LINE;
+	if (s->max_line > (uint64_t)UINT32_MAX - 1)
+		s->max_line = (uint64_t)UINT32_MAX - 1;
+	s->split_ok = !(s->p.format == SL_REC_CSV && s->p.csv_header);
+	s->pathbuf = malloc(PATH_MAX);
+	if (s->pathbuf == NULL)
+		goto err_nomem;
+	if (resolve_path(s, err, errlen) < 0)
+		goto err_close;
+	s->absdir = realpath(s->dir, NULL);
+	if (s->absdir == NULL) {
+		snprintf(err, errlen, "file source '%s': cannot resolve directory '%s': %s",
+			 s->name, s->dir, strerror(errno));
+		goto err_close;
+	}
+	s->p.path = NULL; /* spec strings are not kept past open() */
+	s->p.format_name = NULL;
+	if (s->p.archive != NULL && resolve_archive(s, err, errlen) < 0)
+		goto err_close;
+	s->p.archive = NULL;
+	s->dir_fd = open(s->absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dir_fd < 0) {
+		snprintf(err, errlen,
+			 "file source '%s': cannot open directory '%s': %s; make it readable by "
+			 "sluice",
+			 s->name, s->dir, strerror(errno));
+		goto err_close;
+	}
+	s->seen = sl_file_seen_create(s->p.max_age_ms, s->p.name_only);
+	if (s->seen == NULL)
+		goto err_nomem;
+	/* CHECKPOINT SEAM: restore the seen map here from the source's log of
+	 * the files each committed batch took (chk/sources/<i>/<batch>), then
+	 * purge it, as Spark's FileStreamSource does from its metadata log. */
+
+	/* watch first, then list, so that no file falls in between */
+	if (!s->available_now) {
+		s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (s->inotify_fd >= 0 &&
+		    inotify_add_watch(s->inotify_fd, s->absdir,
+				      IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM |
+					      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) < 0) {
+			s->inotify_errno = errno;
+			close(s->inotify_fd);
+			s->inotify_fd = -1;
+		} else if (s->inotify_fd < 0) {
+			s->inotify_errno = errno;
+		}
+	}
+	int rc = list_dir(s, &s->cands);
+	if (rc < 0) {
+		snprintf(err, errlen, "file source '%s': cannot list directory '%s': %s", s->name,
+			 s->dir, strerror(-rc));
+		goto err_close;
+	}
+	s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
+
+	struct sl_option *fo = calloc(spec->options.n ? spec->options.n : 1, sizeof(*fo));
+	if (fo == NULL)
+		goto err_nomem;
+	s->fopts = fo;
+	format_spec(spec, s->p.format, s->fopts, &s->fspec);
+
+	if (pthread_mutex_init(&s->mu, NULL) != 0)
+		goto err_nomem;
+	s->mu_ok = true;
+	batch_reset(&s->batch);
+	s->thr = aligned_alloc(64, ((sizeof(*s->thr) * s->n_ingest) + 63) & ~(size_t)63);
+	if (s->thr == NULL)
+		goto err_nomem;
+	memset(s->thr, 0, sizeof(*s->thr) * s->n_ingest);
+	for (uint32_t i = 0; i < s->n_ingest; i++)
+		s->thr[i].work_fd = -1;
+	for (uint32_t i = 0; i < s->n_ingest; i++) {
+		struct fthread *t = &s->thr[i];
+		t->s = s;
+		t->idx = i;
+		t->work_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		t->reader = sl_file_reader_create(s->max_line, true);
+		t->arena = malloc(FILE_ARENA);
+		if (t->work_fd < 0 || t->reader == NULL || t->arena == NULL)
+			goto err_nomem;
+		if (s->p.parser) {
+			t->parser = sl_recparse_create(&s->fspec, s->p.format, err, errlen);
+			if (t->parser == NULL)
+				goto err_close;
+		}
+	}
+	return s;
+
+err_nomem:
+	snprintf(err, errlen, "file source '%s': out of memory setting up its readers", spec->name);
+err_close:
+	file_close(s);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* the planner (ingest thread 0)                                       */
+
+static void warn_vanished(struct fthread *t, const char *path)
+{
+	uint64_t n = atomic_fetch_add(&t->s->vanished, 1) + 1;
+	sl_ingest_log(t->in,
+		      "warning: file '%s' vanished before it was read; skipped (%" PRIu64
+		      " file%s skipped so far); a file must stay in the directory until sluice "
+		      "has read it",
+		      path, n, n == 1 ? "" : "s");
+}
+
+static void shown_path(struct sl_source *s, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", s->dir, s->dir[strlen(s->dir) - 1] == '/' ? "" : "/", name);
+}
+
+/* A candidate left before it was taken: tell, and forget it. */
+static void cand_vanished(struct fthread *t, struct fmap_slot *sl)
+{
+	struct sl_source *s = t->s;
+	char path[PATH_MAX + 256];
+	shown_path(s, sl->key, path, sizeof(path));
+	if (sl_file_seen_is_new(s->seen, identity(s, sl->key), ns_to_ms(sl->t)))
+		warn_vanished(t, path);
+	fmap_del(&s->cands, sl);
+}
+
+static void relist(struct fthread *t)
+{
+	struct sl_source *s = t->s;
+	struct fmap fresh = {0};
+	int rc = list_dir(s, &fresh);
+	s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
+	s->relist_due = false;
+	if (rc < 0) {
+		fmap_free(&fresh);
+		if (!s->dir_warned)
+			sl_ingest_log(t->in,
+				      "warning: cannot list directory '%s': %s; trying again every "
+				      "%u ms",
+				      s->dir, strerror(-rc), SL_FILE_RELIST_MS);
+		s->dir_warned = true;
+		return;
+	}
+	s->dir_warned = false;
+	for (size_t i = 0; i < s->cands.cap; i++) {
+		struct fmap_slot *sl = &s->cands.v[i];
+		if (slot_live(sl) && fmap_find(&fresh, sl->key) == NULL)
+			cand_vanished(t, sl);
+	}
+	fmap_free(&s->cands);
+	s->cands = fresh;
+}
+
+static void read_events(struct fthread *t)
+{
+	struct sl_source *s = t->s;
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	for (;;) {
+		ssize_t n = read(s->inotify_fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				s->relist_due = true;
+				continue;
+			}
+			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
+				sl_ingest_log(t->in,
+					      "warning: directory '%s' was removed or moved; new "
+					      "files there are no longer noticed at once (listing "
+					      "it every %u ms)",
+					      s->dir, SL_FILE_RELIST_MS);
+				close(s->inotify_fd);
+				s->inotify_fd = -1;
+				return;
+			}
+			if (ev->len == 0 || ev->name[0] == '\0')
+				continue;
+			if (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE)) {
+				if (cand_note(s, &s->cands, ev->name) < 0)
+					s->relist_due = true; /* out of memory: try again later */
+			} else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+				struct fmap_slot *sl = fmap_find(&s->cands, ev->name);
+				if (sl != NULL)
+					cand_vanished(t, sl);
+			}
+		}
+	}
+}
+
+static int batch_add_file(struct sl_source *s, const struct sl_file_cand *c)
+{
+	struct fbatch *b = &s->batch;
+	if (b->nfiles == b->fcap) {
+		uint32_t cap = b->fcap ? b->fcap * 2 : 16;
+		struct ffile *v = realloc(b->files, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		b->files = v;
+		b->fcap = cap;
+	}
+	uint32_t parts = s->split_ok ? sl_file_split_count(c->size, s->n_ingest, SL_FILE_SPLIT_MIN) : 1;
+	if (b->nitems + parts > b->icap) {
+		uint32_t cap = b->icap ? b->icap : 16;
+		while (cap < b->nitems + parts)
+			cap *= 2;
+		struct fwork *v = realloc(b->items, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		b->items = v;
+		b->icap = cap;
+	}
+	char path[PATH_MAX + 256];
+	shown_path(s, c->name, path, sizeof(path));
+	char *dup = strdup(path);
+	if (dup == NULL)
+		return -ENOMEM;
+	uint32_t f = b->nfiles++;
+	b->files[f] = (struct ffile){.path = dup, .size = c->size, .mtime_ns = c->mtime_ns};
+	b->bytes += c->size;
+	for (uint32_t i = 0; i < parts; i++) {
+		struct fwork *w = &b->items[b->nitems++];
+		w->file = f;
+		sl_file_split_part(c->size, parts, i, &w->start, &w->end);
+	}
+	return 0;
+}
+
+/* Put candidates into the empty batch, in order, while the limits allow
+ * (s->mu held). Returns how many files were added, or -ENOMEM. */
+static int fill_batch(struct fthread *t)
+{
+	struct sl_source *s = t->s;
+	struct fbatch *b = &s->batch;
+	if (s->cands.n == 0)
+		return 0;
+	struct sl_file_cand *v = malloc(s->cands.n * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	size_t n = 0;
+	for (size_t i = 0; i < s->cands.cap; i++) {
+		struct fmap_slot *sl = &s->cands.v[i];
+		if (!slot_live(sl))
+			continue;
+		if (!sl_file_seen_is_new(s->seen, identity(s, sl->key), ns_to_ms(sl->t))) {
+			fmap_del(&s->cands, sl); /* older than max_file_age allows, or taken */
+			continue;
+		}
+		v[n++] = (struct sl_file_cand){.name = sl->key, .size = sl->size, .mtime_ns = sl->t};
+	}
+	sl_file_sort(v, n, s->p.latest_first);
+	bool full; /* nothing joins a batch after its planning anyway */
+	size_t k = sl_file_take(v, n, b->nfiles, b->bytes, s->p.max_files, s->p.max_bytes, &full);
+	int rc = 0;
+	size_t added = 0;
+	for (; added < k; added++) {
+		if ((rc = batch_add_file(s, &v[added])) < 0 ||
+		    (rc = sl_file_seen_add(s->seen, identity(s, v[added].name),
+					   ns_to_ms(v[added].mtime_ns))) < 0)
+			break;
+		/* CHECKPOINT SEAM: this is where the file joins batch b->id; the
+		 * log entry (path, mtime, batch) must be durable before any of
+		 * its rows is committed */
+		fmap_del(&s->cands, fmap_find(&s->cands, v[added].name));
+	}
+	if (added > 0)
+		sl_file_seen_purge(s->seen);
+	free(v);
+	return rc < 0 ? rc : (int)added;
+}
+
+static void clean_file(struct fthread *t, const struct ffile *f)
+{
+	struct sl_source *s = t->s;
+	if (s->p.clean == CLEAN_DELETE) {
+		if (unlink(f->path) != 0)
+			sl_ingest_log(t->in,
+				      "warning: clean_source = 'delete': cannot delete '%s': %s; "
+				      "left in place",
+				      f->path, strerror(errno));
+		return;
+	}
+	/* archive: the file's absolute path under the archive directory, as
+	 * Spark's SourceFileArchiver moves /a/b/x.csv to <archive>/a/b/x.csv */
+	const char *name = strrchr(f->path, '/');
+	name = name != NULL ? name + 1 : f->path;
+	char to[2 * PATH_MAX];
+	const char *abs = strcmp(s->absdir, "/") == 0 ? "" : s->absdir;
+	int w = snprintf(to, sizeof(to), "%s%s/%s", s->archive, abs, name);
+	if (w < 0 || (size_t)w >= sizeof(to)) {
+		sl_ingest_log(t->in, "warning: clean_source = 'archive': the archive path of '%s' is "
+				     "too long; left in place", f->path);
+		return;
+	}
+	/* make the directories on the way */
+	char *slash = strrchr(to, '/');
+	*slash = '\0';
+	for (char *q = to + 1; ; q++) {
+		if (*q == '/' || *q == '\0') {
+			char c = *q;
+			*q = '\0';
+			if (mkdir(to, 0777) != 0 && errno != EEXIST) {
+				sl_ingest_log(t->in,
+					      "warning: clean_source = 'archive': cannot make directory "
+					      "'%s': %s; '%s' left in place",
+					      to, strerror(errno), f->path);
+				return;
+			}
+			*q = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	*slash = '/';
+	if (rename(f->path, to) != 0)
+		sl_ingest_log(t->in,
+			      "warning: clean_source = 'archive': cannot move '%s' to '%s': %s%s; "
+			      "left in place",
+			      f->path, to, strerror(errno),
+			      errno == EXDEV ? " (the archive must be on the same file system)" : "");
+}
+
+/* The batch is DONE: clean its files; the batch is EMPTY again. */
+static void finish_batch(struct fthread *t)
+{
+	struct sl_source *s = t->s;
+	struct fbatch *b = &s->batch;
+	/* every item is read and reported, so no other thread looks at the
+	 * batch until it has items again */
+	if (s->p.clean != CLEAN_OFF)
+		for (uint32_t i = 0; i < b->nfiles; i++)
+			clean_file(t, &b->files[i]);
+	pthread_mutex_lock(&s->mu);
+	batch_reset(b);
+	b->id++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Answer an announcement: the batch is read whole, its epoch is done. */
+static void say_done(struct fthread *t)
+{
+	/* acquire: the epoch is stored before the count */
+	uint64_t a = atomic_load_explicit(&t->s->announced, memory_order_acquire);
+	if (a > t->said) {
+		sl_ingest_epoch_done(t->in, atomic_load(&t->s->announced_epoch));
+		t->said = a;
+	}
+}
+
+/* One planning step: notice files, move the batch along. <0: fatal. */
+static int plan_step(struct fthread *t)
+{
+	struct sl_source *s = t->s;
+	struct fbatch *b = &s->batch;
+	if (!s->available_now) {
+		if (s->inotify_fd >= 0)
+			read_events(t);
+		if (s->relist_due || sl_source_now_ns() >= s->next_list_ns)
+			relist(t);
+	}
+	int added = 0;
+	bool done = false, announce = false;
+	pthread_mutex_lock(&s->mu);
+	if (b->nfiles == 0 && (added = fill_batch(t)) < 0) {
+		pthread_mutex_unlock(&s->mu);
+		sl_ingest_fail(t->in, "file source '%s': out of memory planning a batch", s->name);
+		return -ENOMEM;
+	}
+	if (b->nfiles > 0 && b->next == b->nitems && b->done == b->nitems) {
+		if (!atomic_load(&b->had_rows)) {
+			done = true; /* its files held no rows: there is no epoch to wait for */
+		} else if (!b->announced) {
+			b->announced = announce = true;
+		} else if (sl_ingest_settled(t->in) > atomic_load(&b->last_epoch)) {
+			done = true;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (announce) {
+		atomic_store(&s->announced_epoch, atomic_load(&b->last_epoch));
+		/* release: the epoch is there before anyone sees the count */
+		atomic_fetch_add_explicit(&s->announced, 1, memory_order_release);
+		say_done(t);
+	}
+	if (added > 0 || announce)
+		notify_workers(s);
+	if (done) {
+		finish_batch(t);
+		if (s->available_now && s->cands.n == 0) {
+			atomic_store(&s->finished, true);
+			notify_workers(s);
+		}
+	} else if (s->available_now && b->nfiles == 0 && s->cands.n == 0) {
+		atomic_store(&s->finished, true); /* nothing at all to read */
+		notify_workers(s);
+	}
+	return done ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* reading (every ingest thread)                                       */
+
+struct fclaim {
+	const char *path; /* s->batch.files[file].path: freed only once the batch is DONE */
+	uint32_t file;
+	uint64_t size, start, end;
+};
+
+static bool claim(struct fthread *t, struct fclaim *c)
+{
+	struct sl_source *s = t->s;
+	struct fbatch *b = &s->batch;
+	bool ok = false;
+	pthread_mutex_lock(&s->mu);
+	if (b->next < b->nitems) {
+		const struct fwork *w = &b->items[b->next++];
+		const struct ffile *f = &b->files[w->file];
+		*c = (struct fclaim){.path = f->path, .file = w->file, .size = f->size,
+				     .start = w->start, .end = w->end};
+		ok = true;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return ok;
+}
+
+static void count_malformed(struct fthread *t)
+{
+	uint64_t m = sl_file_reader_malformed(t->reader);
+	t->st->malformed += m - t->seen_malformed;
+	t->seen_malformed = m;
+	if (t->parser != NULL) {
+		m = sl_recparse_malformed(t->parser);
+		t->st->malformed += m - t->seen_parse_malformed;
+		t->seen_parse_malformed = m;
+	}
+}
+
+/* Hand the batch to the engine. 0, or -ECANCELED when it is stopping. */
+static int commit(struct fthread *t)
+{
+	struct sl_chunk *c = t->batch;
+	if (c->nrows == 0)
+		return 0;
+	batch_note_epoch(&t->s->batch, sl_ingest_epoch(t->in)); /* the rows' epoch */
+	t->st->rows += c->nrows;
+	int rc = sl_ingest_commit(t->in);
+	t->arena_used = 0;
+	t->pinned = 0;
+	if (t->parser != NULL)
+		sl_recparse_reset(t->parser);
+	count_malformed(t);
+	return rc;
+}
+
+/* Copy the strings of the rows not yet pinned into the arena, so that the
+ * line buffer may be reused; false when they do not fit. */
+static bool pin(struct fthread *t)
+{
+	struct sl_chunk *c = t->batch;
+	uint32_t from = t->pinned, to = c->nrows;
+	if (from >= to)
+		return true;
+	size_t need = 0;
+	for (uint32_t k = 0; k < c->ncols; k++) {
+		const struct sl_vec *v = &c->cols[k];
+		if (v->type != SL_TYPE_STRING)
+			continue;
+		for (uint32_t r = from; r < to; r++)
+			if (!v->nulls[r])
+				need += v->v.str[r].len;
+	}
+	if (need > FILE_ARENA - t->arena_used)
+		return false;
+	for (uint32_t k = 0; k < c->ncols; k++) {
+		struct sl_vec *v = &c->cols[k];
+		if (v->type != SL_TYPE_STRING)
+			continue;
+		for (uint32_t r = from; r < to; r++) {
+			if (v->nulls[r] || v->v.str[r].len == 0)
+				continue;
+			char *dst = t->arena + t->arena_used;
+			memcpy(dst, v->v.str[r].ptr, v->v.str[r].len);
+			v->v.str[r].ptr = dst;
+			t->arena_used += v->v.str[r].len;
+		}
+	}
+	t->pinned = to;
+	return true;
+}
+
+/* The line buffer is about to be reused: no row may point into it. */
+static int release_lines(struct fthread *t)
+{
+	return pin(t) ? 0 : commit(t);
+}
+
+/* Report the items read since the last report (their rows are committed). */
+static void report(struct fthread *t)
+{
+	struct sl_source *s = t->s;
+	if (t->unreported == 0)
+		return;
+	pthread_mutex_lock(&s->mu);
+	struct fbatch *b = &s->batch;
+	b->done += t->unreported;
+	bool all = b->done == b->nitems && b->next == b->nitems;
+	pthread_mutex_unlock(&s->mu);
+	t->unreported = 0;
+	if (all && t->idx != 0)
+		notify(s, 0);
+}
+
+static void file_gone(struct fthread *t, const struct fclaim *c)
+{
+	struct sl_source *s = t->s;
+	pthread_mutex_lock(&s->mu);
+	bool first = !s->batch.files[c->file].warned;
+	s->batch.files[c->file].warned = true;
+	pthread_mutex_unlock(&s->mu);
+	if (first)
+		warn_vanished(t, c->path);
+}
+
+/* Text: lines straight into the value column, in bursts. */
+static int take_text(struct fthread *t)
+{
+	struct sl_chunk *c = t->batch;
+	struct sl_vec *col = &c->cols[0];
+	for (;;) {
+		uint32_t at = c->nrows;
+		uint32_t k = sl_file_reader_lines(t->reader, &col->v.str[at], SL_INGEST_BATCH_ROWS - at);
+		if (k == 0)
+			return 0;
+		memset(col->nulls + at, 0, k);
+		c->nrows = at + k;
+		if (c->nrows == SL_INGEST_BATCH_ROWS) {
+			int rc = commit(t);
+			if (rc < 0)
+				return rc;
+		}
+	}
+}
+
+/* csv, json (and text with format options): each line through recparse. */
+static int take_parsed(struct fthread *t, const struct fclaim *cl, int fd)
+{
+	struct sl_chunk *c = t->batch;
+	for (;;) {
+		uint32_t k = sl_file_reader_lines(t->reader, t->lines, FILE_LINES_BURST);
+		if (k == 0)
+			return 0;
+		for (uint32_t i = 0; i < k; i++) {
+			int rc = sl_recparse_line(t->parser, t->lines[i].ptr, t->lines[i].len, c,
+						  c->nrows, t->err, sizeof(t->err));
+			if (rc == 1) {
+				if (++c->nrows == SL_INGEST_BATCH_ROWS && (rc = commit(t)) < 0)
+					return rc;
+				continue;
+			}
+			if (rc == 0)
+				continue;
+			if (rc == -ENOMEM) {
+				sl_ingest_fail(t->in, "file source '%s': out of memory parsing '%s'",
+					       t->s->name, cl->path);
+				return rc;
+			}
+			uint64_t off = sl_file_reader_offset_of(t->reader, t->lines[i].ptr);
+			uint64_t line = sl_file_line_number(fd, off);
+			char where[64] = "";
+			if (line > 0)
+				snprintf(where, sizeof(where), "line %" PRIu64 ", ", line);
+			sl_ingest_fail(t->in, "file source '%s': file '%s', %sbyte offset %" PRIu64 ": %s",
+				       t->s->name, cl->path, where, off, t->err);
+			return -EINVAL;
+		}
+		count_malformed(t);
+	}
+}
+
+/* Read one work item into the batch. 0; -ECANCELED when the engine stops;
+ * another -errno on a fatal error (reported). */
+static int read_item(struct fthread *t, const struct fclaim *c)
+{
+	struct sl_source *s = t->s;
+	int rc = release_lines(t); /* open() below reuses the line buffer */
+	if (rc < 0)
+		return rc;
+	int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT) {
+			file_gone(t, c);
+			return 0;
+		}
+		sl_ingest_fail(t->in,
+			       "file source '%s': cannot open '%s': %s; make it readable by sluice, "
+			       "or move it out of '%s'",
+			       s->name, c->path, strerror(e), s->dir);
+		return -e;
+	}
+	struct stat st;
+	uint64_t size = c->size;
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size < size)
+		size = (uint64_t)st.st_size; /* it shrank: read what is there */
+	rc = sl_file_reader_open(t->reader, fd, size, c->start, c->end);
+	if (rc < 0) {
+		/* the first line boundary of the part could not be read */
+		sl_ingest_fail(t->in,
+			       "file source '%s': reading '%s' failed at byte offset %" PRIu64 ": %s",
+			       s->name, c->path, c->start, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	if (t->parser != NULL && c->start == 0)
+		sl_recparse_begin(t->parser);
+	for (;;) {
+		/* errors below are reported where they happen */
+		rc = t->parser != NULL ? take_parsed(t, c, fd) : take_text(t);
+		if (rc < 0 || sl_file_reader_done(t->reader))
+			break;
+		if (sl_ingest_should_stop(t->in)) {
+			rc = -ECANCELED;
+			break;
+		}
+		if ((rc = release_lines(t)) < 0)
+			break;
+		rc = sl_file_reader_fill(t->reader);
+		uint64_t bytes = sl_file_reader_bytes(t->reader);
+		t->st->bytes += bytes - t->seen_bytes;
+		t->seen_bytes = bytes;
+		if (rc < 0) {
+			sl_ingest_fail(t->in,
+				       "file source '%s': reading '%s' failed at byte offset %" PRIu64
+				       ": %s; the query stops, as a file is read whole: check the disk "
+				       "and the file, then start the query again",
+				       s->name, c->path, sl_file_reader_offset(t->reader), strerror(-rc));
+			break;
+		}
+		rc = 0;
+	}
+	count_malformed(t);
+	close(fd);
+	return rc;
+}
+
+/* Wait for the engine or for work; 0, or -ECANCELED when it stops. */
+static int wait_event(struct fthread *t, int timeout_ms)
+{
+	struct sl_source *s = t->s;
+	struct pollfd pfd[3] = {
+		{.fd = sl_ingest_wake_fd(t->in), .events = POLLIN},
+		{.fd = t->work_fd, .events = POLLIN},
+		{.fd = t->idx == 0 ? s->inotify_fd : -1, .events = POLLIN},
+	};
+	if (poll(pfd, 3, timeout_ms) > 0) {
+		if (pfd[0].revents & POLLIN)
+			sl_ingest_wake_ack(t->in);
+		if (pfd[1].revents & POLLIN) {
+			uint64_t v;
+			ssize_t r = read(t->work_fd, &v, sizeof(v));
+			(void)r;
+		}
+	}
+	return sl_ingest_poll(t->in);
+}
+
+static int planner_timeout(const struct sl_source *s)
+{
+	if (s->available_now)
+		return FILE_WAIT_MS;
+	uint64_t now = sl_source_now_ns();
+	if (now >= s->next_list_ns)
+		return 0;
+	uint64_t ms = (s->next_list_ns - now) / 1000000 + 1;
+	return ms < FILE_WAIT_MS ? (int)ms : FILE_WAIT_MS;
+}
+
+static int file_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
+{
+	if (idx >= s->n_ingest)
+		return 0;
+	struct fthread *t = &s->thr[idx];
+	t->in = in;
+	t->batch = sl_ingest_batch(in);
+	t->st = sl_ingest_stats(in);
+	if (idx == 0 && s->inotify_fd < 0 && !s->available_now && s->inotify_errno != 0)
+		sl_ingest_log(in,
+			      "warning: cannot watch directory '%s' for new files (inotify: %s); "
+			      "listing it every %u ms instead",
+			      s->dir, strerror(s->inotify_errno), SL_FILE_RELIST_MS);
+	if (idx == 0 && !sl_file_reader_uses_uring(t->reader))
+		sl_ingest_log(in, "note: io_uring is not available; reading files with pread");
+	int rc = 0;
+	for (;;) {
+		if (sl_ingest_should_stop(in))
+			break;
+		if (idx == 0) {
+			int prc = plan_step(t);
+			if (prc < 0) {
+				rc = prc;
+				break;
+			}
+			if (prc > 0)
+				continue; /* a batch is DONE: plan the next at once */
+		}
+		say_done(t);
+		struct fclaim c;
+		if (claim(t, &c)) {
+			t->unreported++;
+			rc = read_item(t, &c);
+			if (rc < 0)
+				break;
+			continue;
+		}
+		/* nothing to claim: hand over what was read, then wait */
+		if ((rc = commit(t)) < 0)
+			break;
+		report(t);
+		if (atomic_load(&s->finished))
+			break;
+		if (idx == 0) {
+			/* the last report (maybe ours) may have completed the batch */
+			pthread_mutex_lock(&s->mu);
+			bool again = s->batch.nfiles > 0 && s->batch.done == s->batch.nitems &&
+				     s->batch.next == s->batch.nitems && !s->batch.announced;
+			pthread_mutex_unlock(&s->mu);
+			if (again)
+				continue;
+		}
+		if ((rc = wait_event(t, idx == 0 ? planner_timeout(s) : FILE_WAIT_MS)) < 0)
+			break;
+	}
+	if (rc == -ECANCELED)
+		rc = 0;
+	if (rc == 0 && commit(t) == 0) /* on a stop too: what was read goes into the last epoch */
+		report(t);
+	if (idx == 0)
+		notify_workers(s); /* finished or failing: let them see it */
+	return rc;
+}
+
+const struct sl_source_ops sl_source_file_ops = {
+	.name = "file",
+	.validate = file_validate,
+	.open = file_open,
+	.run = file_run,
+	.close = file_close,
+	.paces_epochs = true,
+	.marks_epoch_parts = true,
+};

@@ -1,0 +1,1230 @@
+/*
+ * test_recparse.c — the record parsers of outside text (dataplane/recparse.h):
+ * the text format; CSV's fields, quotes, escapes, separators, nulls,
+ * header across inputs, comments, whitespace, limits and every type; JSON's
+ * objects, every type's conversions, invalid JSON, duplicates and escapes;
+ * the three modes and the corrupt-record column; FAILFAST's messages; the
+ * lifetime of the scratch; and every refusal of sl_recparse_validate.
+ *
+ * Cases are tables where they can be: one schema, the options, the line,
+ * what sl_recparse_line returns, each cell as text ("<null>" for NULL),
+ * and whether the record counts as malformed.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+#include "recparse.h"
+#include "recparse_int.h"
+
+#define MAXC 12
+#define MAXO 24
+#define ROWS 4
+
+struct fx {
+	struct sl_source_spec spec;
+	struct sl_column_def cols[MAXC];
+	struct sl_option opts[MAXO];
+	char keys[MAXO][64];
+	char vals[MAXO][256];
+	struct sl_chunk chunk;
+	struct sl_vec vecs[MAXC];
+	uint8_t nulls[MAXC][ROWS];
+	int64_t i64[MAXC][ROWS];
+	double f64[MAXC][ROWS];
+	uint8_t b[MAXC][ROWS];
+	struct sl_str str[MAXC][ROWS];
+	struct sl_recparse *p;
+	char err[1024];
+	char cell[MAXC][512];
+};
+
+static enum sl_type type_of(const char *name)
+{
+	static const struct {
+		const char *n;
+		enum sl_type t;
+	} types[] = {
+		{"BOOLEAN", SL_TYPE_BOOLEAN}, {"INT", SL_TYPE_INT},
+		{"BIGINT", SL_TYPE_BIGINT},   {"DOUBLE", SL_TYPE_DOUBLE},
+		{"STRING", SL_TYPE_STRING},   {"TIMESTAMP", SL_TYPE_TIMESTAMP},
+		{"ARRAY", SL_TYPE_ARRAY},     {"INTERVAL", SL_TYPE_INTERVAL},
+	};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(name, types[i].n) == 0)
+			return types[i].t;
+	cr_assert_fail("unknown type %s", name);
+	return SL_TYPE_NULL;
+}
+
+/* A spec: columns "a STRING, b INT", options as "key=value" strings. The
+ * options sit on line 2, columns 10, 20, ...; CREATE SOURCE on line 1,
+ * column 1. */
+static struct fx *fx_spec(const char *cols, const char *const *opts)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	cr_assert(f != NULL);
+	snprintf(f->spec.name, sizeof(f->spec.name), "src");
+	snprintf(f->spec.connector, sizeof(f->spec.connector), "file");
+	f->spec.line = 1;
+	f->spec.column = 1;
+	f->spec.watermark_col = -1;
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", cols);
+	uint32_t n = 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char name[128], type[32];
+		cr_assert(sscanf(tok, " %127s %31s", name, type) == 2, "bad column '%s'", tok);
+		cr_assert(n < MAXC);
+		snprintf(f->cols[n].name, SL_NAME_MAX, "%s", name);
+		f->cols[n].type = type_of(type);
+		if (f->cols[n].type == SL_TYPE_ARRAY)
+			f->cols[n].elem_type = SL_TYPE_STRING;
+		n++;
+	}
+	f->spec.schema.ncols = n;
+	f->spec.schema.cols = f->cols;
+	uint32_t k = 0;
+	for (; opts != NULL && opts[k] != NULL; k++) {
+		cr_assert(k < MAXO);
+		const char *eq = strchr(opts[k], '=');
+		cr_assert(eq != NULL, "bad option '%s'", opts[k]);
+		snprintf(f->keys[k], sizeof(f->keys[k]), "%.*s", (int)(eq - opts[k]), opts[k]);
+		snprintf(f->vals[k], sizeof(f->vals[k]), "%s", eq + 1);
+		f->opts[k].key = f->keys[k];
+		f->opts[k].value = f->vals[k];
+		f->opts[k].line = 2;
+		f->opts[k].column = 10 * (k + 1);
+	}
+	f->spec.options.n = k;
+	f->spec.options.v = f->opts;
+	/* the chunk */
+	f->chunk.ncols = n;
+	f->chunk.nrows = 0;
+	f->chunk.cols = f->vecs;
+	for (uint32_t c = 0; c < n; c++) {
+		struct sl_vec *v = &f->vecs[c];
+		v->type = f->cols[c].type;
+		v->nulls = f->nulls[c];
+		memset(f->nulls[c], 0xAA, ROWS);
+		switch (v->type) {
+		case SL_TYPE_BOOLEAN:
+			v->v.b = f->b[c];
+			break;
+		case SL_TYPE_DOUBLE:
+			v->v.f64 = f->f64[c];
+			break;
+		case SL_TYPE_STRING:
+			v->v.str = f->str[c];
+			break;
+		default:
+			v->v.i64 = f->i64[c];
+			break;
+		}
+	}
+	return f;
+}
+
+static struct fx *fx_new(enum sl_rec_format fmt, const char *cols, const char *const *opts)
+{
+	struct fx *f = fx_spec(cols, opts);
+	int rc = sl_recparse_validate(&f->spec, fmt, f->err, sizeof(f->err));
+	cr_assert_eq(rc, 0, "validate: %s", f->err);
+	f->p = sl_recparse_create(&f->spec, fmt, f->err, sizeof(f->err));
+	cr_assert(f->p != NULL, "create: %s", f->err);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	sl_recparse_destroy(f->p);
+	free(f);
+}
+
+static int fx_line_n(struct fx *f, uint32_t row, const char *s, uint32_t n)
+{
+	f->err[0] = '\0';
+	return sl_recparse_line(f->p, s, n, &f->chunk, row, f->err, sizeof(f->err));
+}
+
+static int fx_line(struct fx *f, const char *s)
+{
+	return fx_line_n(f, 0, s, (uint32_t)strlen(s));
+}
+
+/* Column c of row r as text. */
+static const char *cell(struct fx *f, uint32_t c, uint32_t r)
+{
+	char *o = f->cell[c];
+	const struct sl_vec *v = &f->vecs[c];
+	cr_assert(v->nulls[r] == 0 || v->nulls[r] == 1, "column %u: null flag not set", c);
+	if (v->nulls[r]) {
+		snprintf(o, 512, "<null>");
+		return o;
+	}
+	switch (v->type) {
+	case SL_TYPE_STRING: {
+		size_t w = 0;
+		for (uint32_t i = 0; i < v->v.str[r].len && w + 4 < 512; i++) {
+			char ch = v->v.str[r].ptr[i];
+			if (ch == '\0') {
+				o[w++] = '\\';
+				o[w++] = '0';
+			} else {
+				o[w++] = ch;
+			}
+		}
+		o[w] = '\0';
+		break;
+	}
+	case SL_TYPE_DOUBLE: {
+		double d = v->v.f64[r];
+		if (isnan(d))
+			snprintf(o, 512, "NaN");
+		else if (isinf(d))
+			snprintf(o, 512, d > 0 ? "Infinity" : "-Infinity");
+		else
+			snprintf(o, 512, "%.17g", d);
+		break;
+	}
+	case SL_TYPE_BOOLEAN:
+		cr_assert(v->v.b[r] <= 1);
+		snprintf(o, 512, v->v.b[r] ? "true" : "false");
+		break;
+	default:
+		snprintf(o, 512, "%lld", (long long)v->v.i64[r]);
+		break;
+	}
+	return o;
+}
+
+/* Row r equals the cells given, one per column. */
+static void expect_row(struct fx *f, uint32_t r, const char *const *cells, const char *what)
+{
+	for (uint32_t c = 0; c < f->chunk.ncols; c++) {
+		cr_assert(cells[c] != NULL, "%s: no expected cell for column %u", what, c);
+		cr_assert_str_eq(cell(f, c, r), cells[c], "%s: column %s is '%s', not '%s'", what,
+				 f->cols[c].name, cell(f, c, r), cells[c]);
+	}
+}
+
+static bool in_range(const char *p, const char *lo, size_t n)
+{
+	return p >= lo && p <= lo + n;
+}
+
+/* ------------------------------------------------------------------ */
+/* formats and options                                                 */
+/* ------------------------------------------------------------------ */
+
+Test(recparse, format_names)
+{
+	enum sl_rec_format f;
+	cr_assert_eq(sl_rec_format_parse("text", &f), 0);
+	cr_assert_eq(f, SL_REC_TEXT);
+	cr_assert_eq(sl_rec_format_parse("CSV", &f), 0);
+	cr_assert_eq(f, SL_REC_CSV);
+	cr_assert_eq(sl_rec_format_parse("Json", &f), 0);
+	cr_assert_eq(f, SL_REC_JSON);
+	cr_assert_eq(sl_rec_format_parse("parquet", &f), -EINVAL);
+	cr_assert_eq(sl_rec_format_parse("", &f), -EINVAL);
+}
+
+Test(recparse, has_option_snake_and_camel)
+{
+	cr_assert(sl_recparse_has_option(SL_REC_CSV, "null_value"));
+	cr_assert(sl_recparse_has_option(SL_REC_CSV, "nullvalue"));
+	cr_assert(sl_recparse_has_option(SL_REC_CSV, "ignoreleadingwhitespace"));
+	cr_assert(sl_recparse_has_option(SL_REC_CSV, "ignore_leading_white_space"));
+	cr_assert(sl_recparse_has_option(SL_REC_JSON, "columnnameofcorruptrecord"));
+	cr_assert(sl_recparse_has_option(SL_REC_JSON, "timestampformat"));
+	cr_assert(sl_recparse_has_option(SL_REC_JSON, "allow_single_quotes"));
+	/* another format's, so that validate can say whose */
+	cr_assert(sl_recparse_has_option(SL_REC_JSON, "header"));
+	cr_assert(sl_recparse_has_option(SL_REC_TEXT, "sep"));
+	/* the source's */
+	cr_assert_not(sl_recparse_has_option(SL_REC_CSV, "path"));
+	cr_assert_not(sl_recparse_has_option(SL_REC_CSV, "max_files_per_trigger"));
+	cr_assert_not(sl_recparse_has_option(SL_REC_CSV, "nullvalu"));
+}
+
+Test(recparse, option_names)
+{
+	char buf[1024];
+	sl_recparse_option_names(SL_REC_CSV, buf, sizeof(buf));
+	cr_assert(strstr(buf, "sep") != NULL && strstr(buf, "null_value") != NULL, "%s", buf);
+	cr_assert(strstr(buf, "multi_line") == NULL, "%s", buf);
+	sl_recparse_option_names(SL_REC_JSON, buf, sizeof(buf));
+	cr_assert(strstr(buf, "allow_non_numeric_numbers") != NULL, "%s", buf);
+	cr_assert(strstr(buf, "sep") == NULL, "%s", buf);
+	sl_recparse_option_names(SL_REC_TEXT, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "none");
+	sl_recparse_option_names(SL_REC_CSV, buf, 8);
+	cr_assert(strlen(buf) < 8);
+}
+
+struct bad_case {
+	enum sl_rec_format fmt;
+	const char *cols;
+	const char *opts[4];
+	const char *want; /* a part of the message */
+};
+
+static const struct bad_case bad_cases[] = {
+	{SL_REC_CSV, "a INT", {"mode=lenient"}, "option 'mode' must be 'PERMISSIVE'"},
+	{SL_REC_JSON, "a INT", {"mode="}, "option 'mode' must be"},
+	{SL_REC_CSV, "a INT", {"sep="}, "option 'sep' must not be empty"},
+	{SL_REC_CSV, "a INT", {"delimiter=\\"}, "a single backslash is not allowed"},
+	{SL_REC_CSV, "a INT", {"sep=\\q"}, "unsupported escape '\\q'"},
+	{SL_REC_CSV, "a INT", {"sep=aaaaaaaaaaaaaaaaaaaaa"}, "longer than 15 bytes"},
+	{SL_REC_CSV, "a INT", {"quote=ab"}, "option 'quote' must be a single ASCII character"},
+	{SL_REC_CSV, "a INT", {"escape=\xc3\xa9"}, "option 'escape' must be a single ASCII"},
+	{SL_REC_CSV, "a INT", {"comment=##"}, "option 'comment' must be a single"},
+	{SL_REC_CSV, "a INT", {"charToEscapeQuoteEscaping=xy"}, "must be a single ASCII"},
+	{SL_REC_CSV, "a INT", {"max_columns=0"}, "option 'max_columns' must be a whole number"},
+	{SL_REC_CSV, "a INT", {"maxColumns=ten"}, "must be a whole number from 1"},
+	{SL_REC_CSV, "a INT", {"max_chars_per_column=0"}, "-1 (unlimited) or at least 1"},
+	{SL_REC_CSV, "a INT", {"max_chars_per_column=-2"}, "whole number from -1"},
+	{SL_REC_CSV, "a INT", {"header=yes"}, "option 'header' must be true or false"},
+	{SL_REC_CSV, "a INT", {"ignoreLeadingWhiteSpace=1"}, "must be true or false"},
+	{SL_REC_CSV, "a INT", {"sep=\"", "quote=\""}, "begins with the quote character"},
+	{SL_REC_CSV, "a INT", {"unescaped_quote_handling=RAISE_ERROR"}, "only Spark's default"},
+	{SL_REC_CSV, "a INT", {"multi_line=true"}, "a record is one line"},
+	{SL_REC_JSON, "a INT", {"multiLine=TRUE"}, "a record is one line"},
+	{SL_REC_CSV, "a INT", {"encoding=ISO-8859-1"}, "records are read as UTF-8"},
+	{SL_REC_CSV, "a INT", {"inferSchema=true"}, "declares"},
+	{SL_REC_CSV, "a INT", {"dateFormat=yyyy"}, "no DATE type"},
+	{SL_REC_CSV, "a INT", {"quoteAll=true"}, "writer"},
+	{SL_REC_CSV, "a INT", {"time_zone=Europe/Paris"}, "read as UTC"},
+	{SL_REC_CSV, "a INT", {"line_sep=;"}, "lines end with"},
+	{SL_REC_CSV, "a INT", {"samplingRatio=0.5"}, "schema inference"},
+	{SL_REC_JSON, "a INT", {"allow_single_quotes=true"}, "strings take double quotes"},
+	{SL_REC_JSON, "a INT", {"allowComments=true"}, "without comments"},
+	{SL_REC_JSON, "a INT", {"allow_numeric_leading_zeros=true"}, "no leading zeros"},
+	{SL_REC_JSON, "a INT", {"primitivesAsString=true"}, "schema inference"},
+	{SL_REC_JSON, "a INT", {"allow_non_numeric_numbers=maybe"}, "must be true or false"},
+	{SL_REC_JSON, "a INT", {"header=true"}, "option 'header' is an option of format csv; "
+						"format 'json' does not take it"},
+	{SL_REC_JSON, "a INT", {"sep=;"}, "format csv; format 'json'"},
+	{SL_REC_CSV, "a INT", {"allowSingleQuotes=false"}, "format json; format 'csv'"},
+	{SL_REC_TEXT, "value STRING", {"mode=FAILFAST"}, "format csv and json; format 'text'"},
+	{SL_REC_TEXT, "value STRING", {"wholetext=true"}, "each line is one record"},
+	{SL_REC_CSV, "a TIMESTAMP", {"timestamp_format="}, "must not be empty"},
+	{SL_REC_CSV, "a TIMESTAMP", {"timestamp_format=yyyy-MM-dd[ HH:mm]"},
+	 "optional sections"},
+	{SL_REC_JSON, "a TIMESTAMP", {"timestampFormat=yyyy-MM-dd'T'HH:mm:ssXXX"},
+	 "pattern letter 'X'"},
+	{SL_REC_CSV, "a TIMESTAMP", {"timestamp_format=yyyy 'at"}, "is not closed"},
+	{SL_REC_CSV, "a TIMESTAMP", {"timestamp_format=ss.SSSSSSS"}, "at most 6 S"},
+	{SL_REC_CSV, "a TIMESTAMP", {"enable_date_time_parsing_fallback=perhaps"},
+	 "true or false"},
+	{SL_REC_CSV, "a INT", {"column_name_of_corrupt_record=bad"},
+	 "names 'bad', but the source has no such column: add `bad STRING`"},
+	{SL_REC_JSON, "a INT", {"columnNameOfCorruptRecord="}, "must name a STRING column"},
+	{SL_REC_CSV, "a INT, _corrupt_record INT", {NULL}, "must be STRING, not INT"},
+	{SL_REC_JSON, "a INT, bad BIGINT", {"column_name_of_corrupt_record=bad"},
+	 "must be STRING, not BIGINT"},
+	{SL_REC_TEXT, "a STRING, b STRING", {NULL}, "one STRING column"},
+	{SL_REC_TEXT, "a INT", {NULL}, "one STRING column"},
+	{SL_REC_CSV, "a ARRAY", {NULL}, "column 'a' is ARRAY"},
+	{SL_REC_JSON, "a INT, b INTERVAL", {NULL}, "reads BOOLEAN, INT, BIGINT"},
+};
+
+Test(recparse, validate_refuses_with_place_and_advice)
+{
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		struct fx *f = fx_spec(c->cols, c->opts);
+		int rc = sl_recparse_validate(&f->spec, c->fmt, f->err, sizeof(f->err));
+		cr_assert_eq(rc, -EINVAL, "case %zu (%s) was accepted", i, c->want);
+		cr_assert(strstr(f->err, c->want) != NULL, "case %zu: '%s' lacks '%s'", i, f->err,
+			  c->want);
+		cr_assert(strncmp(f->err, "line ", 5) == 0, "case %zu: '%s' has no place", i,
+			  f->err);
+		/* an option's own place when it is the option that is wrong */
+		if (c->opts[0] != NULL && strstr(c->want, "column") == NULL &&
+		    strstr(c->want, "STRING") == NULL)
+			cr_assert(strncmp(f->err, "line 2, column ", 15) == 0,
+				  "case %zu: '%s' is not at the option", i, f->err);
+		/* create refuses the same */
+		struct sl_recparse *p = sl_recparse_create(&f->spec, c->fmt, f->err, sizeof(f->err));
+		cr_assert(p == NULL && errno == EINVAL, "case %zu: create accepted it", i);
+		free(f);
+	}
+}
+
+Test(recparse, validate_needs_columns_for_csv_and_json)
+{
+	struct fx *f = fx_spec("a INT", NULL);
+	f->spec.schema.ncols = 0;
+	cr_assert_eq(sl_recparse_validate(&f->spec, SL_REC_CSV, f->err, sizeof(f->err)), -EINVAL);
+	cr_assert(strstr(f->err, "line 1, column 1: format 'csv' needs the source's columns") ==
+			  f->err,
+		  "%s", f->err);
+	cr_assert_eq(sl_recparse_validate(&f->spec, SL_REC_JSON, f->err, sizeof(f->err)),
+		     -EINVAL);
+	/* text: the planner gives it (value STRING) */
+	cr_assert_eq(sl_recparse_validate(&f->spec, SL_REC_TEXT, f->err, sizeof(f->err)), 0);
+	free(f);
+}
+
+Test(recparse, validate_accepts_what_it_supports)
+{
+	static const char *const csv_opts[] = {
+		"sep=\\t", "quote='", "escape=\\", "charToEscapeQuoteEscaping=#", "comment=#",
+		"header=TRUE", "enforceSchema=false", "nullValue=NA", "emptyValue=E",
+		"nanValue=nan", "positiveInf=+inf", "negativeInf=-inf",
+		"ignore_leading_white_space=true", "ignoreTrailingWhiteSpace=false",
+		"max_columns=10", "maxCharsPerColumn=-1", "mode=dropmalformed",
+		"unescapedQuoteHandling=stop_at_delimiter", "multiLine=false", "encoding=UTF-8",
+		"charset=utf8", "inferSchema=false", "timeZone=UTC", NULL};
+	struct fx *f = fx_new(SL_REC_CSV, "a INT, b STRING", csv_opts);
+	fx_free(f);
+	static const char *const json_opts[] = {
+		"mode=FailFast", "timestamp_format=yyyy-MM-dd HH:mm:ss.SSS",
+		"enableDateTimeParsingFallback=true", "allow_non_numeric_numbers=false",
+		"allowComments=false", "allow_single_quotes=FALSE", "allowUnquotedFieldNames=false",
+		"allow_numeric_leading_zeros=false", "allowBackslashEscapingAnyCharacter=false",
+		"allow_unquoted_control_chars=false", "locale=en-US", "multi_line=false",
+		"primitives_as_string=false", "column_name_of_corrupt_record=bad", NULL};
+	f = fx_new(SL_REC_JSON, "a INT, bad STRING", json_opts);
+	fx_free(f);
+	/* the source's own options pass through untouched */
+	static const char *const src_opts[] = {"path=/in", "format=csv", "connector=file",
+					       NULL};
+	f = fx_new(SL_REC_CSV, "a INT", src_opts);
+	fx_free(f);
+}
+
+/* ------------------------------------------------------------------ */
+/* text                                                                */
+/* ------------------------------------------------------------------ */
+
+Test(recparse, text_line_is_the_value)
+{
+	struct fx *f = fx_new(SL_REC_TEXT, "value STRING", NULL);
+	const char line[] = "hello, \"world\"";
+	cr_assert_eq(fx_line(f, line), 1);
+	cr_assert_str_eq(cell(f, 0, 0), line);
+	cr_assert(f->str[0][0].ptr == line, "not zero-copy");
+	/* an empty line is a row, as Spark's text source gives "" */
+	cr_assert_eq(fx_line(f, ""), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "");
+	const char nul[] = {'a', '\0', 'b'};
+	cr_assert_eq(fx_line_n(f, 1, nul, 3), 1);
+	cr_assert_str_eq(cell(f, 0, 1), "a\\0b");
+	cr_assert_eq(sl_recparse_malformed(f->p), 0);
+	fx_free(f);
+}
+
+/* ------------------------------------------------------------------ */
+/* CSV                                                                 */
+/* ------------------------------------------------------------------ */
+
+struct row_case {
+	const char *opts[6];
+	const char *line;
+	int rc;
+	const char *cells[5];
+	bool bad;
+};
+
+static void run_cases(enum sl_rec_format fmt, const char *cols, const struct row_case *cases,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct row_case *c = &cases[i];
+		struct fx *f = fx_new(fmt, cols, c->opts);
+		char what[600];
+		snprintf(what, sizeof(what), "case %zu [%s]", i, c->line);
+		int rc = fx_line(f, c->line);
+		cr_assert_eq(rc, c->rc, "%s: returned %d (%s)", what, rc, f->err);
+		if (rc == 1)
+			expect_row(f, 0, c->cells, what);
+		cr_assert_eq(sl_recparse_malformed(f->p), c->bad ? 1 : 0, "%s: malformed %llu",
+			     what, (unsigned long long)sl_recparse_malformed(f->p));
+		fx_free(f);
+	}
+}
+
+static const struct row_case csv_cases[] = {
+	/* plain fields */
+	{{NULL}, "x,1,2.5", 1, {"x", "1", "2.5"}, false},
+	{{NULL}, "x,-7,-0.25e1", 1, {"x", "-7", "-2.5"}, false},
+	{{NULL}, "x,,", 1, {"x", "<null>", "<null>"}, false},
+	{{NULL}, ",1,1", 1, {"<null>", "1", "1"}, false},
+	{{NULL}, "a\"b,1,1", 1, {"a\"b", "1", "1"}, false},
+	{{NULL}, "a\\\"b,1,1", 1, {"a\\\"b", "1", "1"}, false},
+	{{NULL}, " x ,1,1", 1, {" x ", "1", "1"}, false},
+	/* quotes */
+	{{NULL}, "\"x,y\",2,3", 1, {"x,y", "2", "3"}, false},
+	{{NULL}, "\"a\"\"b\",1,1", 1, {"a\"b", "1", "1"}, false},
+	{{NULL}, "\"a\\\"b\",1,1", 1, {"a\"b", "1", "1"}, false},
+	{{NULL}, "\"a\\\\b\",1,1", 1, {"a\\b", "1", "1"}, false},
+	{{NULL}, "\"a\\\\\",1,1", 1, {"a\\", "1", "1"}, false},
+	{{NULL}, "\"a\\b\",1,1", 1, {"a\\b", "1", "1"}, false},
+	{{NULL}, "\"\"\"\",1,1", 1, {"\"", "1", "1"}, false},
+	{{NULL}, "\"ab\"  ,1,1", 1, {"ab", "1", "1"}, false},
+	{{NULL}, "\" a b \",1,1", 1, {" a b ", "1", "1"}, false},
+	{{NULL}, "\"ab\"c,1,1", 1, {"\"ab\"c", "1", "1"}, false},
+	{{NULL}, "\"ab\" c,1,1", 1, {"\"ab\" c", "1", "1"}, false},
+	{{NULL}, " \"ab\",1,1", 1, {" \"ab\"", "1", "1"}, false},
+	{{NULL}, "x,\"1\",\"2\"", 1, {"x", "1", "2"}, false},
+	{{NULL}, "\"x\n\",1,1", 1, {"x\n", "1", "1"}, false},
+	/* "" is NULL with Spark's defaults (nullValue = emptyValue = "") */
+	{{NULL}, "\"\",1,1", 1, {"<null>", "1", "1"}, false},
+	{{"null_value=NA"}, "\"\",1,1", 1, {"", "1", "1"}, false},
+	{{"nullValue=NA"}, "NA,NA,1", 1, {"<null>", "<null>", "1"}, false},
+	{{"nullvalue=NA"}, "\"NA\",1,1", 1, {"<null>", "1", "1"}, false},
+	{{"null_value=NA"}, ",1,1", 1, {"<null>", "1", "1"}, false},
+	{{"null_value=NA", "empty_value=E"}, "\"\",1,1", 1, {"E", "1", "1"}, false},
+	{{"empty_value=NA", "null_value=NA"}, "\"\",1,1", 1, {"<null>", "1", "1"}, false},
+	/* unterminated quote: the rest of the line, malformed */
+	{{NULL}, "\"x,1,2", 1, {"x,1,2", "<null>", "<null>"}, true},
+	{{NULL}, "x,1,\"2", 1, {"x", "1", "2"}, true},
+	{{NULL}, "x,1,\"2\\\"", 1, {"x", "1", "<null>"}, true},
+	/* field counts */
+	{{NULL}, "x,1", 1, {"x", "1", "<null>"}, true},
+	{{NULL}, "x", 1, {"x", "<null>", "<null>"}, true},
+	{{NULL}, "x,1,2,3", 1, {"x", "1", "2"}, true},
+	{{NULL}, "x,1,2,", 1, {"x", "1", "2"}, true},
+	/* conversions as CAST */
+	{{NULL}, "x,abc,2", 1, {"x", "<null>", "2"}, true},
+	{{NULL}, "x,2147483648,2", 1, {"x", "<null>", "2"}, true},
+	{{NULL}, "x,1.9,2", 1, {"x", "1", "2"}, false},
+	{{NULL}, "x, 12 ,2", 1, {"x", "12", "2"}, false},
+	{{NULL}, "x,1,abc", 1, {"x", "1", "<null>"}, true},
+	{{NULL}, "x,1,NaN", 1, {"x", "1", "NaN"}, false},
+	{{NULL}, "x,1,Inf", 1, {"x", "1", "Infinity"}, false},
+	{{NULL}, "x,1,-Inf", 1, {"x", "1", "-Infinity"}, false},
+	{{NULL}, "x,1,Infinity", 1, {"x", "1", "Infinity"}, false},
+	{{NULL}, "x,1,1e999", 1, {"x", "1", "Infinity"}, false},
+	{{"nan_value=n/a", "positive_inf=HUGE", "negative_inf=TINY"}, "x,1,n/a", 1,
+	 {"x", "1", "NaN"}, false},
+	{{"nanValue=n/a", "positiveInf=HUGE", "negativeInf=TINY"}, "x,1,HUGE", 1,
+	 {"x", "1", "Infinity"}, false},
+	{{"nan_value=n/a", "positive_inf=HUGE", "negative_inf=TINY"}, "x,1,TINY", 1,
+	 {"x", "1", "-Infinity"}, false},
+	/* separators */
+	{{"sep=;"}, "x;1;2", 1, {"x", "1", "2"}, false},
+	{{"delimiter=;"}, "x,y;1;2", 1, {"x,y", "1", "2"}, false},
+	{{"sep=\\t"}, "x\t1\t2", 1, {"x", "1", "2"}, false},
+	{{"sep=\t"}, "x\t1\t2", 1, {"x", "1", "2"}, false},
+	{{"sep=||"}, "x||1||2", 1, {"x", "1", "2"}, false},
+	{{"sep=||"}, "x|y||1||2", 1, {"x|y", "1", "2"}, false},
+	{{"sep=||"}, "\"x||y\"||1||2", 1, {"x||y", "1", "2"}, false},
+	{{"sep=ab"}, "xaab1ab2", 1, {"xa", "1", "2"}, false},
+	{{"sep=\\\\"}, "x\\1\\2", 1, {"x", "1", "2"}, false},
+	/* quote and escape choices */
+	{{"quote='"}, "'x,y',1,1", 1, {"x,y", "1", "1"}, false},
+	{{"quote='"}, "\"x,y\",1,1", 1, {"\"x", "<null>", "1"}, true},
+	{{"quote="}, "\"x\",1,1", 1, {"\"x\"", "1", "1"}, false},
+	{{"escape=\""}, "\"a\"\"b\",1,1", 1, {"a\"b", "1", "1"}, false},
+	{{"escape=\""}, "\"a\\\"b\",1,1", 1, {"\"a\\\"b\"", "1", "1"}, false},
+	{{"escape="}, "\"a\\\\b\",1,1", 1, {"a\\\\b", "1", "1"}, false},
+	{{"charToEscapeQuoteEscaping=#"}, "\"a#\\\",1,1", 1, {"a\\", "1", "1"}, false},
+	{{"char_to_escape_quote_escaping=#"}, "\"a\\\\\",1,1", 1, {"a\\\",1,1", "<null>",
+								   "<null>"},
+	 true},
+	/* whitespace */
+	{{"ignore_leading_white_space=true"}, "  x,  1,\t2", 1, {"x", "1", "2"}, false},
+	{{"ignore_trailing_white_space=true"}, "x  ,1 ,2\t", 1, {"x", "1", "2"}, false},
+	{{"ignoreLeadingWhiteSpace=true", "ignoreTrailingWhiteSpace=true"}, "  \"a b\" , 1 , 2 ",
+	 1, {"a b", "1", "2"}, false},
+	{{"ignore_leading_white_space=true"}, " ,1,2", 1, {"<null>", "1", "2"}, false},
+	{{"ignore_leading_white_space=true", "sep=\\t"}, "x\t\t2", 1, {"x", "<null>", "2"},
+	 false},
+	/* blank and comment lines */
+	{{NULL}, "", 0, {NULL}, false},
+	{{NULL}, "   \t ", 0, {NULL}, false},
+	{{"comment=#"}, "#x,1,2", 0, {NULL}, false},
+	{{"comment=#"}, " #x,1,2", 1, {" #x", "1", "2"}, false},
+	{{NULL}, "#x,1,2", 1, {"#x", "1", "2"}, false},
+	/* limits */
+	{{"max_chars_per_column=3"}, "abc,1,2", 1, {"abc", "1", "2"}, false},
+	{{"max_chars_per_column=3"}, "abcd,1,2", 1, {"<null>", "1", "2"}, true},
+	{{"maxCharsPerColumn=3"}, "\"a\"\"\",1,2", 1, {"a\"", "1", "2"}, false},
+	{{"max_columns=3"}, "x,1,2", 1, {"x", "1", "2"}, false},
+	{{"max_columns=2"}, "x,1,2", 1, {"x", "1", "<null>"}, true},
+	/* DROPMALFORMED */
+	{{"mode=DROPMALFORMED"}, "x,1,2", 1, {"x", "1", "2"}, false},
+	{{"mode=DROPMALFORMED"}, "x,y,2", 0, {NULL}, true},
+	{{"mode=dropmalformed"}, "x,1", 0, {NULL}, true},
+	{{"mode=DROPMALFORMED"}, "\"x,1,2", 0, {NULL}, true},
+};
+
+Test(recparse, csv_table)
+{
+	run_cases(SL_REC_CSV, "a STRING, b INT, c DOUBLE", csv_cases,
+		  sizeof(csv_cases) / sizeof(csv_cases[0]));
+}
+
+static const struct row_case csv_type_cases[] = {
+	{{NULL}, "true,1,9223372036854775807,2024-01-02 03:04:05", 1,
+	 {"true", "1", "9223372036854775807", "1704164645000000"}, false},
+	{{NULL}, "FALSE,-1,-9223372036854775808,2024-01-02T03:04:05.123456Z", 1,
+	 {"false", "-1", "-9223372036854775808", "1704164645123456"}, false},
+	/* CAST's booleans */
+	{{NULL}, "yes,0,0,1970-01-01", 1, {"true", "0", "0", "0"}, false},
+	{{NULL}, "0,0,0,1970", 1, {"false", "0", "0", "0"}, false},
+	{{NULL}, "maybe,0,0,1970", 1, {"<null>", "0", "0", "0"}, true},
+	{{NULL}, "t,0,9223372036854775808,1970", 1, {"true", "0", "<null>", "0"}, true},
+	{{NULL}, "t,0,0,yesterday", 1, {"true", "0", "0", "<null>"}, true},
+	{{NULL}, "t,0,0,2024-01-02 03:04:05+01:00", 1, {"true", "0", "0", "1704161045000000"},
+	 false},
+	/* timestamp_format */
+	{{"timestamp_format=dd/MM/yyyy HH:mm"}, "t,0,0,02/01/2024 03:04", 1,
+	 {"true", "0", "0", "1704164640000000"}, false},
+	{{"timestampFormat=dd/MM/yyyy HH:mm"}, "t,0,0,2024-01-02 03:04:00", 1,
+	 {"true", "0", "0", "<null>"}, true},
+	{{"timestamp_format=dd/MM/yyyy HH:mm", "enable_date_time_parsing_fallback=true"},
+	 "t,0,0,2024-01-02 03:04:00", 1, {"true", "0", "0", "1704164640000000"}, false},
+	{{"timestamp_format=yyyy-MM-dd'T'HH:mm:ss.SSS"}, "t,0,0,2024-01-02T03:04:05.250", 1,
+	 {"true", "0", "0", "1704164645250000"}, false},
+};
+
+Test(recparse, csv_types)
+{
+	run_cases(SL_REC_CSV, "a BOOLEAN, b INT, c BIGINT, d TIMESTAMP", csv_type_cases,
+		  sizeof(csv_type_cases) / sizeof(csv_type_cases[0]));
+}
+
+Test(recparse, csv_zero_copy_and_scratch)
+{
+	struct fx *f = fx_new(SL_REC_CSV, "a STRING, b STRING, c STRING", NULL);
+	const char line[] = "plain,\"quoted\",\"esc\"\"aped\"";
+	cr_assert_eq(fx_line(f, line), 1);
+	cr_assert(in_range(f->str[0][0].ptr, line, sizeof(line)), "unquoted field copied");
+	cr_assert(in_range(f->str[1][0].ptr, line, sizeof(line)), "quoted field copied");
+	cr_assert_not(in_range(f->str[2][0].ptr, line, sizeof(line)), "escapes not undone");
+	cr_assert_str_eq(cell(f, 2, 0), "esc\"aped");
+	fx_free(f);
+}
+
+/* Strings in the scratch stay put until reset, however many rows (more
+ * than one block of scratch), and reset reuses the memory. */
+Test(recparse, csv_scratch_lives_until_reset)
+{
+	struct fx *f = fx_new(SL_REC_CSV, "a STRING", NULL);
+	enum { N = 3000 };
+	static struct sl_str keep[N];
+	char line[128], want[128];
+	for (int i = 0; i < N; i++) {
+		snprintf(line, sizeof(line), "\"row %d says \"\"hello\"\" to the scratch %*d\"", i,
+			 i % 40, 7);
+		cr_assert_eq(fx_line(f, line), 1);
+		keep[i] = f->str[0][0];
+		cr_assert_not(in_range(keep[i].ptr, line, sizeof(line)));
+		memset(line, 'X', sizeof(line)); /* the line is gone */
+	}
+	for (int i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "row %d says \"hello\" to the scratch %*d", i, i % 40,
+			 7);
+		cr_assert_eq(keep[i].len, strlen(want), "row %d", i);
+		cr_assert(memcmp(keep[i].ptr, want, keep[i].len) == 0, "row %d overwritten", i);
+	}
+	const char *first = keep[0].ptr;
+	sl_recparse_reset(f->p);
+	cr_assert_eq(fx_line(f, "\"again \"\"\""), 1);
+	cr_assert(f->str[0][0].ptr == first, "reset does not reuse the scratch");
+	cr_assert_str_eq(cell(f, 0, 0), "again \"");
+	fx_free(f);
+}
+
+Test(recparse, csv_long_quoted_field_larger_than_a_block)
+{
+	struct fx *f = fx_new(SL_REC_CSV, "a STRING, b INT", NULL);
+	size_t n = 200000;
+	char *line = malloc(n + 16);
+	cr_assert(line != NULL);
+	line[0] = '"';
+	for (size_t i = 1; i < n; i++)
+		line[i] = (i % 1000 == 0) ? '\\' : 'a';
+	memcpy(line + n, "\\\"\",5", 6);
+	cr_assert_eq(fx_line_n(f, 0, line, (uint32_t)(n + 5)), 1, "%s", f->err);
+	cr_assert_eq(f->i64[1][0], 5);
+	cr_assert_eq(f->str[0][0].len, n - 1 + 1);
+	cr_assert_eq(f->str[0][0].ptr[f->str[0][0].len - 1], '"');
+	free(line);
+	fx_free(f);
+}
+
+/* Each escaped quoted field takes the scratch it needs, not the rest of
+ * the line: a long line of them stays linear in time and memory. */
+Test(recparse, csv_many_escaped_fields_in_one_line)
+{
+	struct fx *f = fx_new(SL_REC_CSV, "a STRING, b STRING", NULL);
+	enum { FIELDS = 60000 };
+	char *line = malloc(FIELDS * 7 + 1);
+	cr_assert(line != NULL);
+	size_t n = 0;
+	for (int i = 0; i < FIELDS; i++) {
+		memcpy(line + n, "\"a\"\"b\",", 7);
+		n += 7;
+	}
+	n--; /* no separator after the last */
+	for (int rep = 0; rep < 3; rep++) {
+		cr_assert_eq(fx_line_n(f, 0, line, (uint32_t)n), 1);
+		cr_assert_str_eq(cell(f, 0, 0), "a\"b");
+		cr_assert_str_eq(cell(f, 1, 0), "a\"b");
+		sl_recparse_reset(f->p);
+	}
+	cr_assert_eq(sl_recparse_malformed(f->p), 3, "60000 fields for 2 columns");
+	free(line);
+	fx_free(f);
+}
+
+Test(recparse, csv_header_skipped_per_input)
+{
+	static const char *const opts[] = {"header=true", "comment=#", NULL};
+	struct fx *f = fx_new(SL_REC_CSV, "a STRING, b INT", opts);
+	/* the first input needs no begin() */
+	cr_assert_eq(fx_line(f, ""), 0);
+	cr_assert_eq(fx_line(f, "  # a comment before the header"), 0);
+	cr_assert_eq(fx_line(f, "a,b"), 0);
+	cr_assert_eq(fx_line(f, "x,1"), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "x");
+	cr_assert_eq(fx_line(f, "a,b"), 1, "only the first line is the header");
+	sl_recparse_begin(f->p);
+	cr_assert_eq(fx_line(f, "whatever,header"), 0);
+	cr_assert_eq(fx_line(f, "y,2"), 1);
+	cr_assert_eq(f->i64[1][0], 2);
+	/* an input that ends before its header leaves the next input's first
+	 * line a header after begin() */
+	sl_recparse_begin(f->p);
+	sl_recparse_begin(f->p);
+	cr_assert_eq(fx_line(f, "h1,h2"), 0);
+	cr_assert_eq(fx_line(f, "z,3"), 1);
+	cr_assert_eq(sl_recparse_malformed(f->p), 1, "'a,b' as a record is malformed");
+	fx_free(f);
+
+	/* header = false: every line is a record, begin() or not */
+	f = fx_new(SL_REC_CSV, "a STRING, b INT", NULL);
+	sl_recparse_begin(f->p);
+	cr_assert_eq(fx_line(f, "a,1"), 1);
+	fx_free(f);
+}
+
+Test(recparse, csv_header_checked_when_schema_not_enforced)
+{
+	static const char *const opts[] = {"header=true", "enforce_schema=false",
+					   "mode=PERMISSIVE", NULL};
+	struct fx *f = fx_new(SL_REC_CSV, "a STRING, _corrupt_record STRING, Bee INT", opts);
+	cr_assert_eq(fx_line(f, "A,\"bee\""), 0, "%s", f->err);
+	cr_assert_eq(fx_line(f, "x,1"), 1);
+	sl_recparse_begin(f->p);
+	cr_assert_eq(fx_line(f, "a,c"), -EINVAL);
+	cr_assert(strstr(f->err, "header field 2 is 'c' where column 'Bee' is expected") != NULL,
+		  "%s", f->err);
+	cr_assert(strstr(f->err, "enforce_schema = true") != NULL, "%s", f->err);
+	sl_recparse_begin(f->p);
+	cr_assert_eq(fx_line(f, "a,bee,c"), -EINVAL);
+	cr_assert(strstr(f->err, "the CSV header has 3 names, the schema 2 columns (a, Bee)") !=
+			  NULL,
+		  "%s", f->err);
+	fx_free(f);
+}
+
+Test(recparse, csv_corrupt_record_column)
+{
+	struct fx *f = fx_new(SL_REC_CSV, "a STRING, _corrupt_record STRING, b INT", NULL);
+	const char good[] = "x,1";
+	cr_assert_eq(fx_line(f, good), 1);
+	const char *const want_good[] = {"x", "<null>", "1"};
+	expect_row(f, 0, want_good, "good");
+	const char bad[] = "x,y";
+	cr_assert_eq(fx_line(f, bad), 1);
+	const char *const want_bad[] = {"x", "x,y", "<null>"};
+	expect_row(f, 0, want_bad, "bad");
+	cr_assert(f->str[1][0].ptr == bad, "the corrupt record is not the line");
+	/* the corrupt column is not a field: three fields are too many */
+	cr_assert_eq(fx_line(f, "x,1,z"), 1);
+	const char *const want_more[] = {"x", "x,1,z", "1"};
+	expect_row(f, 0, want_more, "more");
+	cr_assert_eq(sl_recparse_malformed(f->p), 2);
+	fx_free(f);
+
+	static const char *const opts[] = {"columnNameOfCorruptRecord=raw", NULL};
+	f = fx_new(SL_REC_CSV, "a INT, raw STRING, _corrupt_record STRING", opts);
+	cr_assert_eq(fx_line(f, "oops,x"), 1);
+	const char *const want_named[] = {"<null>", "oops,x", "x"};
+	expect_row(f, 0, want_named, "named");
+	fx_free(f);
+}
+
+struct failfast_case {
+	const char *opts[4];
+	const char *line;
+	const char *want;
+};
+
+static const struct failfast_case csv_failfast[] = {
+	{{NULL}, "x,abc,2", "field 2 (b): 'abc' is not an INT"},
+	{{NULL}, "x,1,zz", "field 3 (c): 'zz' is not a DOUBLE"},
+	{{NULL}, "x,1", "the record has 2 fields, the schema 3 columns (a, b, c)"},
+	{{NULL}, "x", "the record has 1 field, the schema 3 columns"},
+	{{NULL}, "x,1,2,3", "the record has 4 fields"},
+	{{NULL}, "x,\"1,2", "field 2: its quote is not closed"},
+	{{"max_chars_per_column=2"}, "x,123,2", "field 2 is 3 bytes long, more than "
+						  "max_chars_per_column = 2"},
+	{{"max_columns=2"}, "x,1,2", "more than max_columns = 2 fields"},
+	{{NULL}, "x,\x01\x7f\\,1", "field 2 (b): '\\x01\\x7f\\x5c' is not an INT"},
+	{{NULL}, "x,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,1",
+	 "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'... is not an INT"},
+};
+
+Test(recparse, csv_failfast_messages)
+{
+	for (size_t i = 0; i < sizeof(csv_failfast) / sizeof(csv_failfast[0]); i++) {
+		const struct failfast_case *c = &csv_failfast[i];
+		const char *opts[6] = {"mode=FAILFAST"};
+		for (int k = 0; k < 4 && c->opts[k] != NULL; k++)
+			opts[k + 1] = c->opts[k];
+		struct fx *f = fx_new(SL_REC_CSV, "a STRING, b INT, c DOUBLE", opts);
+		cr_assert_eq(fx_line(f, c->line), -EINVAL, "case %zu", i);
+		cr_assert(strstr(f->err, c->want) != NULL, "case %zu: '%s' lacks '%s'", i, f->err,
+			  c->want);
+		cr_assert(strstr(f->err, "mode = 'PERMISSIVE'") != NULL, "case %zu: no advice: %s",
+			  i, f->err);
+		cr_assert_eq(sl_recparse_malformed(f->p), 0);
+		/* good records still pass */
+		if (c->opts[0] == NULL)
+			cr_assert_eq(fx_line(f, "x,12,2"), 1);
+		fx_free(f);
+	}
+}
+
+Test(recparse, csv_rows_in_place_and_nul_bytes)
+{
+	struct fx *f = fx_new(SL_REC_CSV, "a STRING, b INT", NULL);
+	const char l0[] = {'a', '\0', 'b', ',', '1'};
+	const char l1[] = {'"', 'q', '\0', '"', ',', '2'};
+	cr_assert_eq(fx_line_n(f, 0, l0, sizeof(l0)), 1);
+	cr_assert_eq(fx_line_n(f, 3, l1, sizeof(l1)), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "a\\0b");
+	cr_assert_str_eq(cell(f, 0, 3), "q\\0");
+	cr_assert_eq(f->i64[1][0], 1);
+	cr_assert_eq(f->i64[1][3], 2);
+	/* the separator may be NUL (Spark's '\u0000') */
+	fx_free(f);
+	static const char *const opts[] = {"sep=\\u0000", NULL};
+	f = fx_new(SL_REC_CSV, "a STRING, b INT", opts);
+	const char l2[] = {'x', ',', 'y', '\0', '7'};
+	cr_assert_eq(fx_line_n(f, 0, l2, sizeof(l2)), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "x,y");
+	cr_assert_eq(f->i64[1][0], 7);
+	fx_free(f);
+}
+
+Test(recparse, csv_corrupt_column_only)
+{
+	/* no data fields: every record with a field is malformed, no crash */
+	struct fx *f = fx_new(SL_REC_CSV, "_corrupt_record STRING", NULL);
+	cr_assert_eq(fx_line(f, "a,b"), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "a,b");
+	fx_free(f);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON                                                                */
+/* ------------------------------------------------------------------ */
+
+#define JSON_COLS "a STRING, b INT, c DOUBLE, d BOOLEAN, e TIMESTAMP"
+
+static const struct row_case json_cases[] = {
+	{{NULL}, "{\"a\":\"x\",\"b\":1,\"c\":2.5,\"d\":true,\"e\":\"2024-01-02 03:04:05\"}", 1,
+	 {"x", "1", "2.5", "true", "1704164645000000"}, false},
+	{{NULL}, "  { \"e\" : 1700000000 , \"d\" : false , \"c\" : -1 , \"b\" : -2147483648 } ", 1,
+	 {"<null>", "-2147483648", "-1", "false", "1700000000000000"}, false},
+	{{NULL}, "{}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null}", 1,
+	 {"<null>", "<null>", "<null>", "<null>", "<null>"}, false},
+	/* extra fields are skipped, names are case-sensitive */
+	{{NULL}, "{\"A\":\"no\",\"z\":{\"q\":[1,{\"r\":null}]},\"a\":\"yes\",\"B\":5}", 1,
+	 {"yes", "<null>", "<null>", "<null>", "<null>"}, false},
+	/* the last duplicate wins */
+	{{NULL}, "{\"b\":1,\"b\":2}", 1, {"<null>", "2", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"b\":1,\"b\":null}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"b\":1,\"b\":\"x\"}", 1, {"<null>", "1", "<null>", "<null>", "<null>"}, true},
+	/* blank lines */
+	{{NULL}, "", 0, {NULL}, false},
+	{{NULL}, " \t\r ", 0, {NULL}, false},
+	/* INT */
+	{{NULL}, "{\"b\":1.5,\"a\":\"kept\"}", 1, {"kept", "<null>", "<null>", "<null>", "<null>"},
+	 true},
+	{{NULL}, "{\"b\":1.0}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"b\":1e2}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"b\":\"12\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"b\":2147483648}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 true},
+	{{NULL}, "{\"b\":true}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"b\":-0}", 1, {"<null>", "0", "<null>", "<null>", "<null>"}, false},
+	/* DOUBLE */
+	{{NULL}, "{\"c\":3}", 1, {"<null>", "<null>", "3", "<null>", "<null>"}, false},
+	{{NULL}, "{\"c\":-1.25E+2}", 1, {"<null>", "<null>", "-125", "<null>", "<null>"}, false},
+	{{NULL}, "{\"c\":1e999}", 1, {"<null>", "<null>", "Infinity", "<null>", "<null>"}, false},
+	{{NULL}, "{\"c\":123456789012345678901234567890}", 1,
+	 {"<null>", "<null>", "1.2345678901234568e+29", "<null>", "<null>"}, false},
+	{{NULL}, "{\"c\":\"NaN\"}", 1, {"<null>", "<null>", "NaN", "<null>", "<null>"}, false},
+	{{NULL}, "{\"c\":\"Infinity\"}", 1, {"<null>", "<null>", "Infinity", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"c\":\"+INF\"}", 1, {"<null>", "<null>", "Infinity", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"c\":\"-INF\"}", 1, {"<null>", "<null>", "-Infinity", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"c\":\"-Infinity\"}", 1,
+	 {"<null>", "<null>", "-Infinity", "<null>", "<null>"}, false},
+	{{NULL}, "{\"c\":\"\\u004eaN\"}", 1, {"<null>", "<null>", "NaN", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"c\":\"nan\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"c\":\"1.5\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"c\":\"\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{"allow_non_numeric_numbers=false"}, "{\"c\":\"NaN\"}", 1,
+	 {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	/* BOOLEAN */
+	{{NULL}, "{\"d\":\"true\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"d\":1}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	/* STRING: escapes undone; other values as their JSON text */
+	{{NULL}, "{\"a\":\"q\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}", 1,
+	 {"q\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80", "<null>", "<null>", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"a\":\"lone \\ud800 surrogate\"}", 1,
+	 {"lone ? surrogate", "<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a\":\"\"}", 1, {"", "<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a\":12}", 1, {"12", "<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a\":-1.50e3 }", 1, {"-1.50e3", "<null>", "<null>", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"a\":true}", 1, {"true", "<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a\": { \"x\" : [1, 2, \"a b\" ] , \"y\":{}} }", 1,
+	 {"{\"x\":[1,2,\"a b\"],\"y\":{}}", "<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a\":[\"\\\" ]\"]}", 1, {"[\"\\\" ]\"]", "<null>", "<null>", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"\\u0061\":\"escaped key\"}", 1,
+	 {"escaped key", "<null>", "<null>", "<null>", "<null>"}, false},
+	/* TIMESTAMP */
+	{{NULL}, "{\"e\":\"2024-01-02T03:04:05.5Z\"}", 1,
+	 {"<null>", "<null>", "<null>", "<null>", "1704164645500000"}, false},
+	{{NULL}, "{\"e\":-1}", 1, {"<null>", "<null>", "<null>", "<null>", "-1000000"}, false},
+	{{NULL}, "{\"e\":1.5}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"e\":\"\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"e\":\"soon\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"e\":true}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{"timestamp_format=dd.MM.yyyy"}, "{\"e\":\"02.01.2024\"}", 1,
+	 {"<null>", "<null>", "<null>", "<null>", "1704153600000000"}, false},
+	{{"timestamp_format=dd.MM.yyyy"}, "{\"e\":\"2024-01-02\"}", 1,
+	 {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{"timestamp_format=dd.MM.yyyy", "enable_date_time_parsing_fallback=true"},
+	 "{\"e\":\"2024-01-02\"}", 1, {"<null>", "<null>", "<null>", "<null>", "1704153600000000"},
+	 false},
+	/* not one valid object: every column NULL */
+	{{NULL}, "[{\"a\":\"x\"}]", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "\"a\"", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "12", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "null", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":\"x\"} {\"b\":2}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 true},
+	{{NULL}, "{\"a\":\"x\"}x", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":\"x\"}}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":\"x\",}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":\"x\"", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\" \"x\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{'a':'x'}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{a:1}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":\"x\",\"z\":tru}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 true},
+	{{NULL}, "{\"a\":\"x\",\"z\":[1,nul]}", 1,
+	 {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":\"x\",\"z\":01}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 true},
+	{{NULL}, "{\"a\":\"x\",\"z\":1.}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 true},
+	{{NULL}, "{\"a\":\"x\",\"z\":\"\\q\"}", 1,
+	 {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":\"\\u12\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":\"x\",\"z\":NaN}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 true},
+	{{NULL}, "{\"a\":\"x\"} // note", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 true},
+	{{NULL}, "{\"a\":\"\xff\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":\"tab\there\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 true},
+	/* DROPMALFORMED */
+	{{"mode=DROPMALFORMED"}, "{\"b\":\"x\"}", 0, {NULL}, true},
+	{{"mode=DROPMALFORMED"}, "{\"b\":", 0, {NULL}, true},
+	{{"mode=DROPMALFORMED"}, "{\"b\":3}", 1, {"<null>", "3", "<null>", "<null>", "<null>"},
+	 false},
+};
+
+Test(recparse, json_table)
+{
+	run_cases(SL_REC_JSON, JSON_COLS, json_cases, sizeof(json_cases) / sizeof(json_cases[0]));
+}
+
+Test(recparse, json_bigint)
+{
+	struct fx *f = fx_new(SL_REC_JSON, "n BIGINT", NULL);
+	cr_assert_eq(fx_line(f, "{\"n\":-9223372036854775808}"), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "-9223372036854775808");
+	cr_assert_eq(fx_line(f, "{\"n\":9223372036854775807}"), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "9223372036854775807");
+	cr_assert_eq(fx_line(f, "{\"n\":9223372036854775808}"), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "<null>");
+	cr_assert_eq(sl_recparse_malformed(f->p), 1);
+	fx_free(f);
+}
+
+Test(recparse, json_zero_copy_and_scratch)
+{
+	struct fx *f = fx_new(SL_REC_JSON, "a STRING, b STRING, c STRING", NULL);
+	const char line[] = "{\"a\":\"plain\",\"b\":\"esc\\\"aped\",\"c\":[1, 2]}";
+	cr_assert_eq(fx_line(f, line), 1);
+	cr_assert(in_range(f->str[0][0].ptr, line, sizeof(line)), "plain string copied");
+	cr_assert_not(in_range(f->str[1][0].ptr, line, sizeof(line)));
+	cr_assert_not(in_range(f->str[2][0].ptr, line, sizeof(line)));
+	cr_assert_str_eq(cell(f, 1, 0), "esc\"aped");
+	cr_assert_str_eq(cell(f, 2, 0), "[1,2]");
+	const char compact[] = "{\"c\":{\"x\":1}}";
+	cr_assert_eq(fx_line(f, compact), 1);
+	cr_assert(in_range(f->str[2][0].ptr, compact, sizeof(compact)), "compact text copied");
+	cr_assert_str_eq(cell(f, 2, 0), "{\"x\":1}");
+	fx_free(f);
+}
+
+Test(recparse, json_scratch_lives_until_reset)
+{
+	struct fx *f = fx_new(SL_REC_JSON, "a STRING", NULL);
+	enum { N = 4000 };
+	static struct sl_str keep[N];
+	char line[128], want[128];
+	for (int i = 0; i < N; i++) {
+		snprintf(line, sizeof(line), "{\"a\":\"row %d\\tsays \\\"hi\\\" %*d\"}", i, i % 40,
+			 7);
+		cr_assert_eq(fx_line(f, line), 1, "%s", f->err);
+		keep[i] = f->str[0][0];
+		memset(line, 'X', sizeof(line));
+	}
+	for (int i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "row %d\tsays \"hi\" %*d", i, i % 40, 7);
+		cr_assert_eq(keep[i].len, strlen(want), "row %d", i);
+		cr_assert(memcmp(keep[i].ptr, want, keep[i].len) == 0, "row %d overwritten", i);
+	}
+	sl_recparse_reset(f->p);
+	cr_assert_eq(fx_line(f, "{\"a\":\"\\n\"}"), 1);
+	cr_assert(f->str[0][0].ptr == keep[0].ptr, "reset does not reuse the scratch");
+	fx_free(f);
+}
+
+Test(recparse, json_keys_in_any_order_across_lines)
+{
+	struct fx *f = fx_new(SL_REC_JSON, "a INT, b INT, c INT", NULL);
+	const char *lines[] = {"{\"a\":1,\"b\":2,\"c\":3}", "{\"c\":3,\"b\":2,\"a\":1}",
+			       "{\"b\":2,\"x\":0,\"c\":3,\"a\":1}", "{\"c\":3,\"a\":1,\"b\":2}"};
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_eq(fx_line_n(f, (uint32_t)i, lines[i], (uint32_t)strlen(lines[i])), 1);
+		cr_assert_str_eq(cell(f, 0, (uint32_t)i), "1");
+		cr_assert_str_eq(cell(f, 1, (uint32_t)i), "2");
+		cr_assert_str_eq(cell(f, 2, (uint32_t)i), "3");
+	}
+	fx_free(f);
+}
+
+Test(recparse, json_corrupt_record_column)
+{
+	struct fx *f = fx_new(SL_REC_JSON, "a INT, _corrupt_record STRING", NULL);
+	const char bad[] = "{\"a\":\"x\"}";
+	cr_assert_eq(fx_line(f, bad), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "<null>");
+	cr_assert(f->str[1][0].ptr == bad && f->str[1][0].len == strlen(bad));
+	const char broken[] = "{\"a\":1";
+	cr_assert_eq(fx_line(f, broken), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "<null>");
+	cr_assert_str_eq(cell(f, 1, 0), broken);
+	/* a field of the corrupt column's name is no data */
+	cr_assert_eq(fx_line(f, "{\"a\":1,\"_corrupt_record\":\"zz\"}"), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "1");
+	cr_assert_str_eq(cell(f, 1, 0), "<null>");
+	cr_assert_eq(sl_recparse_malformed(f->p), 2);
+	fx_free(f);
+}
+
+Test(recparse, json_invalid_record_nulls_earlier_fields)
+{
+	/* the JSON breaks after a field was filled: no partial result */
+	struct fx *f = fx_new(SL_REC_JSON, "a INT, b INT", NULL);
+	cr_assert_eq(fx_line(f, "{\"a\":1,\"b\":2,"), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "<null>");
+	cr_assert_str_eq(cell(f, 1, 0), "<null>");
+	cr_assert_eq(fx_line(f, "{\"a\":1,\"b\":2,\"c\":[1,2}"), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "<null>");
+	fx_free(f);
+}
+
+Test(recparse, json_deep_nesting_and_long_lines)
+{
+	struct fx *f = fx_new(SL_REC_JSON, "a INT, z STRING", NULL);
+	size_t depth = 5000, n = 0;
+	char *line = malloc(2 * depth + 64);
+	cr_assert(line != NULL);
+	n += (size_t)sprintf(line, "{\"a\":1,\"y\":");
+	for (size_t i = 0; i < depth; i++)
+		line[n++] = '[';
+	for (size_t i = 0; i < depth; i++)
+		line[n++] = ']';
+	line[n++] = '}';
+	cr_assert_eq(fx_line_n(f, 0, line, (uint32_t)n), 1);
+	cr_assert_str_eq(cell(f, 0, 0), "<null>", "deeper than simdjson allows is malformed");
+	/* a 1 MB string value, then a short line with the grown buffers */
+	size_t big = 1 << 20;
+	char *l2 = malloc(big + 32);
+	cr_assert(l2 != NULL);
+	size_t m = (size_t)sprintf(l2, "{\"z\":\"");
+	memset(l2 + m, 'q', big);
+	m += big;
+	m += (size_t)sprintf(l2 + m, "\",\"a\":7}");
+	cr_assert_eq(fx_line_n(f, 1, l2, (uint32_t)m), 1);
+	cr_assert_eq(f->str[1][1].len, big);
+	cr_assert_eq(f->i64[0][1], 7);
+	cr_assert_eq(fx_line(f, "{\"a\":8}"), 1);
+	cr_assert_eq(f->i64[0][0], 8);
+	free(line);
+	free(l2);
+	fx_free(f);
+}
+
+static const struct failfast_case json_failfast[] = {
+	{{NULL}, "{\"b\":1.5}", "field 'b': 1.5 is not an INT"},
+	{{NULL}, "{\"c\":\"x1\"}", "field 'c': \"x1\" is not a DOUBLE"},
+	{{NULL}, "{\"d\":{\"x\":1}}", "field 'd': a JSON object is not a BOOLEAN"},
+	{{NULL}, "{\"e\":[1]}", "field 'e': a JSON array is not a TIMESTAMP"},
+	{{NULL}, "[1]", "a JSON array, not an object"},
+	{{NULL}, "{\"a\":}", "not valid JSON"},
+	{{NULL}, "{\"a\":\"x\",\"q\":tru}", "not valid JSON near byte 14: invalid literal"},
+	{{NULL}, "{\"a\":\"x\"} 1", "not valid JSON"},
+	{{NULL}, "{\"a\":\"x\"} {}", "not valid JSON near byte 11: text after the end of the "
+				    "object"},
+};
+
+Test(recparse, json_failfast_messages)
+{
+	for (size_t i = 0; i < sizeof(json_failfast) / sizeof(json_failfast[0]); i++) {
+		const struct failfast_case *c = &json_failfast[i];
+		static const char *const opts[] = {"mode=FAILFAST", NULL};
+		struct fx *f = fx_new(SL_REC_JSON, JSON_COLS, opts);
+		cr_assert_eq(fx_line(f, c->line), -EINVAL, "case %zu", i);
+		cr_assert(strstr(f->err, c->want) != NULL, "case %zu: '%s' lacks '%s'", i, f->err,
+			  c->want);
+		cr_assert(strstr(f->err, "'DROPMALFORMED' skips") != NULL, "case %zu: %s", i,
+			  f->err);
+		cr_assert_eq(fx_line(f, "{\"b\":1}"), 1);
+		fx_free(f);
+	}
+}
+
+Test(recparse, modes_count_malformed)
+{
+	static const char *const drop[] = {"mode=DROPMALFORMED", NULL};
+	struct fx *f = fx_new(SL_REC_CSV, "a INT", drop);
+	int kept = 0;
+	const char *lines[] = {"1", "x", "2", "", "3,4", "5"};
+	for (size_t i = 0; i < 6; i++)
+		kept += fx_line(f, lines[i]);
+	cr_assert_eq(kept, 3);
+	cr_assert_eq(sl_recparse_malformed(f->p), 2);
+	fx_free(f);
+
+	f = fx_new(SL_REC_JSON, "a INT", NULL);
+	kept = 0;
+	const char *jl[] = {"{\"a\":1}", "{\"a\":\"x\"}", "nope", "   ", "{\"a\":2}"};
+	for (size_t i = 0; i < 5; i++)
+		kept += fx_line(f, jl[i]);
+	cr_assert_eq(kept, 4);
+	cr_assert_eq(sl_recparse_malformed(f->p), 2);
+	fx_free(f);
+}
+
+/* ------------------------------------------------------------------ */
+/* the fast paths give exactly what CAST gives                         */
+/* ------------------------------------------------------------------ */
+
+static void same_as_cast(const char *s, uint32_t n)
+{
+	int64_t a, b;
+	double x, y;
+	for (int is_int = 0; is_int < 2; is_int++) {
+		if (rp_fast_integral(s, n, is_int, &a)) {
+			cr_assert(sl_text_to_integral(s, n, is_int, &b), "'%.*s': CAST refuses it",
+				  (int)n, s);
+			cr_assert_eq(a, b, "'%.*s': %lld, CAST %lld", (int)n, s, (long long)a,
+				     (long long)b);
+		}
+	}
+	if (rp_fast_double(s, n, &x)) {
+		cr_assert(sl_text_to_double(s, n, &y), "'%.*s': CAST refuses it", (int)n, s);
+		cr_assert(memcmp(&x, &y, sizeof(x)) == 0, "'%.*s': %.17g, CAST %.17g", (int)n, s, x,
+			  y);
+	}
+	if (rp_fast_timestamp(s, n, &a)) {
+		cr_assert(sl_text_to_timestamp(s, n, &b), "'%.*s': CAST refuses it", (int)n, s);
+		cr_assert_eq(a, b, "'%.*s': %lld, CAST %lld", (int)n, s, (long long)a, (long long)b);
+	}
+}
+
+Test(recparse, fast_paths_equal_cast)
+{
+	static const char *const cases[] = {
+		"0", "-0", "+0", "7", "-7", "+7", "2147483647", "2147483648", "-2147483648",
+		"-2147483649", "999999999999999999", "-999999999999999999", "1234567890123456789",
+		"", "-", "+", "1a", " 1", "1 ", "1.5", "0.1", "-0.0", "123456789012345",
+		"1234567890.12345", "12345678901234.5", "0.000000000000001", "9007199254740993",
+		"1.", ".5", "1e5", "00012.50", "2024-01-02 03:04:05", "2024-01-02T03:04:05",
+		"2024-01-02 03:04:05.1", "2024-01-02 03:04:05.123456", "2024-01-02 03:04:05.",
+		"2024-02-29 00:00:00", "2023-02-29 00:00:00", "2024-13-01 00:00:00",
+		"2024-01-32 00:00:00", "2024-01-01 24:00:00", "2024-01-01 23:60:00",
+		"2024-01-01 23:59:60", "0000-01-01 00:00:00", "9999-12-31 23:59:59.999999",
+		"1969-12-31 23:59:59.5", "2024-1-02 03:04:05", "2024-01-02 03:04:05Z",
+		"2100-02-29 00:00:00", "2000-02-29 12:00:00"};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		same_as_cast(cases[i], (uint32_t)strlen(cases[i]));
+	/* and random ones */
+	uint64_t r = 0x9E3779B97F4A7C15ull;
+	char buf[40];
+	for (int k = 0; k < 200000; k++) {
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		int len;
+		switch (k % 3) {
+		case 0:
+			len = snprintf(buf, sizeof(buf), "%s%llu", (r & 1) ? "-" : "",
+				       (unsigned long long)(r >> (r % 50 + 1)));
+			break;
+		case 1:
+			len = snprintf(buf, sizeof(buf), "%s%llu.%0*llu", (r & 1) ? "-" : "",
+				       (unsigned long long)((r >> 20) % 100000000),
+				       (int)(r % 9 + 1), (unsigned long long)((r >> 3) % 10000000));
+			break;
+		default:
+			len = snprintf(buf, sizeof(buf), "%04llu-%02llu-%02llu %02llu:%02llu:%02llu.%llu",
+				       (unsigned long long)(r % 10000), (unsigned long long)(r >> 8) % 14,
+				       (unsigned long long)(r >> 12) % 32, (unsigned long long)(r >> 17) % 25,
+				       (unsigned long long)(r >> 22) % 61, (unsigned long long)(r >> 28) % 61,
+				       (unsigned long long)(r >> 34) % 1000000);
+			break;
+		}
+		same_as_cast(buf, (uint32_t)len);
+		if (len > 19)
+			same_as_cast(buf, 19);
+	}
+}
+
+Test(recparse, destroy_null_is_a_noop)
+{
+	sl_recparse_destroy(NULL);
+}

@@ -1,0 +1,388 @@
+/*
+ * fuzz_recparse.c — libFuzzer harness for the record parsers of outside
+ * text (dataplane/recparse.h): text, CSV and JSON lines as a file or a
+ * socket peer sends them.
+ *
+ * Input layout:
+ *
+ *     byte 0   format: byte % 3 (text, csv, json)
+ *     byte 1   bits 0-1: mode (PERMISSIVE, DROPMALFORMED, FAILFAST, and 3 =
+ *                        no mode option: PERMISSIVE)
+ *              bit 2: a `_corrupt_record STRING` column at the end
+ *              bit 3: header = true
+ *              bit 4: sl_recparse_begin before every line
+ *              bits 5-6: reset the scratch after every 1, 2, 4 lines, or
+ *                        only at the end
+ *     byte 2   columns: 1 + byte % 6
+ *     bytes 3-8  their types: byte % 6 (BOOLEAN, INT, BIGINT, DOUBLE,
+ *                STRING, TIMESTAMP)
+ *     byte 9   options that follow: byte % 6, each as
+ *                byte  the key (an index into `keys`, Spark's and sluice's
+ *                      spellings, valid or not for the format)
+ *                byte  value length, % 24
+ *                bytes the value (up to a NUL)
+ *     rest     the lines, split at '\n' (the splitter's job: no '\n' in a
+ *              line; '\r' and NUL bytes stay)
+ *
+ * Checked, beyond no crash, leak or undefined behaviour:
+ *  - the fast paths in front of CAST (recparse_int.h) give what CAST gives,
+ *    on every piece of every line between , ; " and tabs;
+ *  - validate and create agree; a refusal is "line L, column C: ...";
+ *  - sl_recparse_line returns 1 or 0, -EINVAL only under FAILFAST (or a
+ *    CSV header check), with a message; under PERMISSIVE a non-blank JSON
+ *    or any text line gives a row;
+ *  - every column of a row has its null flag set; BOOLEANs are 0 or 1,
+ *    INTs in range; a string that points into the line stays inside it,
+ *    any other is readable (ASan);
+ *  - the corrupt-record column is the line exactly, and the malformed
+ *    count grows by one exactly when it is set (PERMISSIVE) or a row is
+ *    dropped (DROPMALFORMED, non-blank line);
+ *  - every string handed out since the last reset still holds the same
+ *    bytes when the next reset comes (the scratch is not reused early).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "expr.h"
+#include "recparse.h"
+#include "recparse_int.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                       \
+	do {                                                                              \
+		if (!(cond)) {                                                            \
+			fprintf(stderr, "fuzz_recparse: check failed at line %d: %s\n",   \
+				__LINE__, #cond);                                         \
+			abort();                                                          \
+		}                                                                         \
+	} while (0)
+
+#define MAXC 8
+#define ROWS 4
+#define MAXO 6
+#define KEEP 2048
+
+static const char *const keys[] = {
+	"sep", "delimiter", "quote", "escape", "char_to_escape_quote_escaping", "comment",
+	"header", "enforce_schema", "null_value", "nullvalue", "empty_value", "nan_value",
+	"positive_inf", "negative_inf", "ignore_leading_white_space",
+	"ignoretrailingwhitespace", "max_columns", "max_chars_per_column", "mode",
+	"timestamp_format", "timestampformat", "enable_date_time_parsing_fallback",
+	"allow_non_numeric_numbers", "column_name_of_corrupt_record", "multi_line", "encoding",
+	"unescaped_quote_handling", "allow_single_quotes", "line_sep", "path",
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const enum sl_type types[] = {SL_TYPE_BOOLEAN, SL_TYPE_INT,    SL_TYPE_BIGINT,
+				     SL_TYPE_DOUBLE,  SL_TYPE_STRING, SL_TYPE_TIMESTAMP};
+
+struct kept {
+	const char *ptr;
+	uint32_t len;
+	uint32_t off; /* of its copy in `bytes` */
+};
+
+struct state {
+	struct sl_column_def cols[MAXC + 1];
+	struct sl_option opts[MAXO + 1];
+	char keybuf[MAXO + 1][64];
+	char valbuf[MAXO + 1][32];
+	struct sl_source_spec spec;
+	struct sl_chunk chunk;
+	struct sl_vec vecs[MAXC + 1];
+	uint8_t nulls[MAXC + 1][ROWS];
+	int64_t i64[MAXC + 1][ROWS];
+	double f64[MAXC + 1][ROWS];
+	uint8_t b[MAXC + 1][ROWS];
+	struct sl_str str[MAXC + 1][ROWS];
+	struct kept kept[KEEP];
+	uint32_t nkept;
+	char *bytes;
+	size_t nbytes, capbytes;
+	char sink[64];
+};
+
+static void verify_kept(struct state *s)
+{
+	for (uint32_t i = 0; i < s->nkept; i++)
+		CHECK(memcmp(s->kept[i].ptr, s->bytes + s->kept[i].off, s->kept[i].len) == 0);
+	s->nkept = 0;
+	s->nbytes = 0;
+}
+
+static void keep(struct state *s, const char *p, uint32_t n)
+{
+	/* nothing to compare in an empty string (and no buffer yet to offset
+	 * into on the first input) */
+	if (s->nkept == KEEP || n == 0)
+		return;
+	if (s->nbytes + n > s->capbytes) {
+		size_t cap = s->capbytes ? s->capbytes : 4096;
+		while (cap < s->nbytes + n)
+			cap *= 2;
+		char *nb = realloc(s->bytes, cap);
+		CHECK(nb != NULL);
+		s->bytes = nb;
+		s->capbytes = cap;
+	}
+	memcpy(s->bytes + s->nbytes, p, n);
+	s->kept[s->nkept].ptr = p;
+	s->kept[s->nkept].len = n;
+	s->kept[s->nkept].off = (uint32_t)s->nbytes;
+	s->nkept++;
+	s->nbytes += n;
+}
+
+/* The parsers' fast paths give what CAST gives, on every piece of text. */
+static void same_as_cast(const char *s, uint32_t n)
+{
+	int64_t a, b;
+	double x, y;
+	for (int is_int = 0; is_int < 2; is_int++)
+		if (rp_fast_integral(s, n, is_int, &a))
+			CHECK(sl_text_to_integral(s, n, is_int, &b) && a == b);
+	if (rp_fast_double(s, n, &x))
+		CHECK(sl_text_to_double(s, n, &y) && memcmp(&x, &y, sizeof(x)) == 0);
+	if (rp_fast_timestamp(s, n, &a))
+		CHECK(sl_text_to_timestamp(s, n, &b) && a == b);
+}
+
+static void pieces_same_as_cast(const char *l, uint32_t n)
+{
+	uint32_t start = 0;
+	for (uint32_t i = 0; i <= n; i++) {
+		if (i == n || l[i] == ',' || l[i] == '"' || l[i] == ';' || l[i] == '\t') {
+			same_as_cast(l + start, i - start);
+			start = i + 1;
+		}
+	}
+}
+
+static bool blank(enum sl_rec_format f, const char *l, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)l[i];
+		if (f == SL_REC_JSON ? !(c == ' ' || c == '\t' || c == '\r' || c == '\n')
+				     : c > ' ')
+			return false;
+	}
+	return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 10)
+		return 0;
+	static struct state st;
+	struct state *s = &st;
+	memset(s->cols, 0, sizeof(s->cols));
+	memset(&s->spec, 0, sizeof(s->spec));
+	s->nkept = 0;
+	s->nbytes = 0;
+
+	enum sl_rec_format fmt = (enum sl_rec_format)(data[0] % 3);
+	int mode = data[1] & 3;
+	bool corrupt = (data[1] & 4) != 0;
+	bool header = (data[1] & 8) != 0;
+	bool begin_each = (data[1] & 16) != 0;
+	uint32_t reset_every = (data[1] >> 5) & 3; /* 1, 2, 4 lines, or never */
+	uint32_t ncols = 1 + data[2] % 6;
+	if (fmt == SL_REC_TEXT) {
+		ncols = 1;
+		corrupt = false;
+	}
+	for (uint32_t c = 0; c < ncols; c++) {
+		snprintf(s->cols[c].name, SL_NAME_MAX, "c%u", c);
+		s->cols[c].type = fmt == SL_REC_TEXT ? SL_TYPE_STRING : types[data[3 + c] % 6];
+	}
+	if (corrupt) {
+		snprintf(s->cols[ncols].name, SL_NAME_MAX, "_corrupt_record");
+		s->cols[ncols].type = SL_TYPE_STRING;
+		ncols++;
+	}
+	size_t pos = 10;
+	uint32_t nopts = 0;
+	static const char *const modes[] = {"PERMISSIVE", "DROPMALFORMED", "FAILFAST"};
+	if (mode < 3 && fmt != SL_REC_TEXT) {
+		snprintf(s->keybuf[nopts], 64, "mode");
+		snprintf(s->valbuf[nopts], 32, "%s", modes[mode]);
+		nopts++;
+	}
+	if (header && fmt == SL_REC_CSV) {
+		snprintf(s->keybuf[nopts], 64, "header");
+		snprintf(s->valbuf[nopts], 32, "true");
+		nopts++;
+	}
+	for (uint32_t k = 0; k < (uint32_t)data[9] % 6 && nopts < MAXO + 1; k++) {
+		if (pos + 2 > size)
+			break;
+		const char *key = keys[data[pos] % NKEYS];
+		size_t vl = data[pos + 1] % 24;
+		pos += 2;
+		if (vl > size - pos)
+			vl = size - pos;
+		snprintf(s->keybuf[nopts], 64, "%s", key);
+		memcpy(s->valbuf[nopts], data + pos, vl);
+		s->valbuf[nopts][vl] = '\0';
+		pos += vl;
+		nopts++;
+	}
+	for (uint32_t k = 0; k < nopts; k++) {
+		s->opts[k].key = s->keybuf[k];
+		s->opts[k].value = s->valbuf[k];
+		s->opts[k].line = 3;
+		s->opts[k].column = 1 + k;
+	}
+	snprintf(s->spec.name, SL_NAME_MAX, "fz");
+	s->spec.schema.ncols = ncols;
+	s->spec.schema.cols = s->cols;
+	s->spec.options.n = nopts;
+	s->spec.options.v = s->opts;
+	s->spec.line = 1;
+	s->spec.column = 1;
+	s->spec.watermark_col = -1;
+
+	char err[1024];
+	err[0] = '\0';
+	int vrc = sl_recparse_validate(&s->spec, fmt, err, sizeof(err));
+	struct sl_recparse *p = sl_recparse_create(&s->spec, fmt, err, sizeof(err));
+	if (vrc != 0) {
+		CHECK(vrc == -EINVAL);
+		CHECK(strncmp(err, "line ", 5) == 0);
+		CHECK(p == NULL);
+		return 0;
+	}
+	CHECK(p != NULL);
+
+	/* what the options finally say (the last one of a key wins) */
+	const struct sl_option *mo = NULL;
+	bool header_on = false, enforce_off = false;
+	for (uint32_t k = 0; k < nopts; k++) {
+		if (strcmp(s->opts[k].key, "mode") == 0)
+			mo = &s->opts[k];
+		if (strcmp(s->opts[k].key, "header") == 0)
+			header_on = strcasecmp(s->opts[k].value, "true") == 0;
+		if (strcmp(s->opts[k].key, "enforce_schema") == 0)
+			enforce_off = strcasecmp(s->opts[k].value, "false") == 0;
+	}
+	int eff_mode = 0;
+	if (mo != NULL)
+		eff_mode = strcasecmp(mo->value, "dropmalformed") == 0 ? 1
+			   : strcasecmp(mo->value, "failfast") == 0    ? 2
+								       : 0;
+	int32_t corrupt_col = corrupt ? (int32_t)ncols - 1 : -1;
+	for (uint32_t k = 0; k < nopts; k++)
+		if (strcmp(s->opts[k].key, "column_name_of_corrupt_record") == 0)
+			corrupt_col = -2; /* named by the fuzzer: not tracked */
+
+	s->chunk.ncols = ncols;
+	s->chunk.cols = s->vecs;
+	for (uint32_t c = 0; c < ncols; c++) {
+		struct sl_vec *v = &s->vecs[c];
+		memset(v, 0, sizeof(*v));
+		v->type = s->cols[c].type;
+		v->nulls = s->nulls[c];
+		switch (v->type) {
+		case SL_TYPE_BOOLEAN: v->v.b = s->b[c]; break;
+		case SL_TYPE_DOUBLE: v->v.f64 = s->f64[c]; break;
+		case SL_TYPE_STRING: v->v.str = s->str[c]; break;
+		default: v->v.i64 = s->i64[c]; break;
+		}
+	}
+
+	const char *in = (const char *)data + pos;
+	size_t n = size - pos;
+	size_t start = 0;
+	uint32_t lineno = 0;
+	uint64_t malformed = 0;
+	while (start <= n) {
+		const char *nl = memchr(in + start, '\n', n - start);
+		size_t end = nl ? (size_t)(nl - in) : n;
+		const char *line = in + start;
+		uint32_t len = (uint32_t)(end - start);
+		uint32_t row = lineno % ROWS;
+		pieces_same_as_cast(line, len);
+		if (begin_each)
+			sl_recparse_begin(p);
+		for (uint32_t c = 0; c < ncols; c++)
+			s->nulls[c][row] = 0xAA;
+		err[0] = '\0';
+		int rc = sl_recparse_line(p, line, len, &s->chunk, row, err, sizeof(err));
+		bool is_blank = fmt != SL_REC_TEXT && blank(fmt, line, len);
+		uint64_t m = sl_recparse_malformed(p);
+		CHECK(m >= malformed && m <= malformed + 1);
+		if (rc == -EINVAL) {
+			CHECK(err[0] != '\0');
+			CHECK(eff_mode == 2 || (fmt == SL_REC_CSV && header_on && enforce_off));
+			CHECK(m == malformed);
+		} else {
+			CHECK(rc == 0 || rc == 1);
+		}
+		if (is_blank)
+			CHECK(rc == 0 && m == malformed);
+		if (fmt == SL_REC_TEXT)
+			CHECK(rc == 1);
+		if (fmt == SL_REC_JSON && eff_mode == 0 && !is_blank)
+			CHECK(rc == 1);
+		if (rc == 0 && m > malformed)
+			CHECK(eff_mode == 1);
+		if (rc == 1) {
+			for (uint32_t c = 0; c < ncols; c++) {
+				const struct sl_vec *v = &s->vecs[c];
+				CHECK(v->nulls[row] <= 1);
+				if (v->nulls[row])
+					continue;
+				switch (v->type) {
+				case SL_TYPE_BOOLEAN:
+					CHECK(v->v.b[row] <= 1);
+					break;
+				case SL_TYPE_INT:
+					CHECK(v->v.i64[row] >= INT32_MIN && v->v.i64[row] <= INT32_MAX);
+					break;
+				case SL_TYPE_STRING: {
+					struct sl_str x = v->v.str[row];
+					if (x.ptr >= line && x.ptr <= line + len)
+						CHECK(x.len <= (size_t)(line + len - x.ptr));
+					else if (x.len > 0)
+						CHECK(x.ptr != NULL);
+					for (uint32_t k = 0; k < x.len; k++)
+						s->sink[k % sizeof(s->sink)] ^= x.ptr[k];
+					keep(s, x.ptr, x.len);
+					break;
+				}
+				default:
+					break;
+				}
+			}
+			if (corrupt_col >= 0) {
+				bool set = !s->nulls[corrupt_col][row];
+				if (set)
+					CHECK(s->str[corrupt_col][row].ptr == line &&
+					      s->str[corrupt_col][row].len == len);
+				CHECK(set == (m == malformed + 1));
+			}
+		}
+		malformed = m;
+		lineno++;
+		if (reset_every < 3 && lineno % (1u << reset_every) == 0) {
+			verify_kept(s);
+			sl_recparse_reset(p);
+		} else if (s->nkept >= KEEP - MAXC) {
+			verify_kept(s);
+			sl_recparse_reset(p);
+		}
+		if (nl == NULL)
+			break;
+		start = end + 1;
+	}
+	verify_kept(s);
+	sl_recparse_reset(p);
+	sl_recparse_destroy(p);
+	return 0;
+}
