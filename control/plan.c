@@ -1,11 +1,16 @@
 /*
  * plan.c — the planner: resolves names and types in a parsed script and
  * lowers each CREATE SINK into a struct sl_plan (plan_types.h); also
- * settings (SET), sources (CREATE SOURCE) and EXPLAIN text.
+ * settings (SET), sources (CREATE SOURCE), static tables (CREATE TABLE) and
+ * EXPLAIN text.
  *
  * Lowering, for one query (and recursively for derived tables):
  *   FROM source                 -> the plan's source; its schema is the first chunk
  *   FROM (query) alias          -> the inner query's ops, then the outer's
+ *   FROM s JOIN t ON ... | USING -> SL_OP_JOIN_STATIC: t a static table (CREATE
+ *                                  TABLE), keys the ON's equalities between the
+ *                                  two sides, the rest a residual condition;
+ *                                  the plan carries t's definition (tables[])
  *   LATERAL VIEW explode(e) t c -> SL_OP_EXPLODE (adds column c)
  *   WHERE e                     -> SL_OP_FILTER
  *   explode(e) in a select list -> SL_OP_EXPLODE, then the select list
@@ -55,6 +60,7 @@
 #include "sink.h"
 #include "source.h"
 #include "sql_parse.h"
+#include "static_table.h"
 
 /* ------------------------------------------------------------- settings */
 
@@ -218,6 +224,8 @@ struct compiler {
 	uint32_t nsources;
 	struct sink_name *sinks;
 	uint32_t nsinks;
+	struct source_def *tables; /* CREATE TABLE: spec.def is the table's */
+	uint32_t ntables;
 	struct sl_program *prog;
 	char *err;
 	size_t errlen;
@@ -780,6 +788,9 @@ struct pcol {
 	enum sl_type type, elem_type;
 	bool hidden; /* explode's output in a select list: not nameable */
 	bool event_time; /* the source's WATERMARK column, or a bare copy of it */
+	/* the other side's copy of a USING column (Spark's hidden output of
+	 * a join): named only with its qualifier (t.k), and in t.*, not in * */
+	bool qualified_only;
 };
 
 /* The columns a query's clauses see. When post_agg, the rows are a
@@ -829,7 +840,7 @@ static void rel_names(const struct rel *r, char *buf, size_t len)
 	size_t used = 0;
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < r->ncols && used < len; i++) {
-		if (r->cols[i].hidden)
+		if (r->cols[i].hidden || r->cols[i].qualified_only)
 			continue;
 		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", r->cols[i].name);
 		if (n < 0)
@@ -846,7 +857,7 @@ static int rel_find(const struct rel *r, const char *qual, const char *name, uin
 		const struct pcol *p = &r->cols[i];
 		if (p->hidden || strcasecmp(p->name, name) != 0)
 			continue;
-		if (qual != NULL && strcasecmp(p->qual, qual) != 0)
+		if (qual != NULL ? strcasecmp(p->qual, qual) != 0 : p->qualified_only)
 			continue;
 		if (found++ == 0)
 			*idx = i;
@@ -1024,6 +1035,42 @@ static void *nargs_error(struct bctx *b, const struct sl_ast *a, const char *exp
 	return cerr(b->pl->c, a->line, a->column, "%s expects %s, got %u", a->name, expect, a->nargs);
 }
 
+/* Spark's AMBIGUOUS_REFERENCE: a name that more than one column of the
+ * scope answers to (two sides of a join, two select items of a derived
+ * table), with the candidates as `qualifier`.`name`. */
+static void *ambiguous(struct compiler *c, const struct rel *r, const struct sl_ast *a)
+{
+	char cands[512];
+	size_t used = 0;
+	bool qualified = false;
+	cands[0] = '\0';
+	for (uint32_t i = 0; i < r->ncols && used < sizeof(cands); i++) {
+		const struct pcol *p = &r->cols[i];
+		if (p->hidden || strcasecmp(p->name, a->name) != 0 ||
+		    (a->qualifier != NULL ? strcasecmp(p->qual, a->qualifier) != 0 : p->qualified_only))
+			continue;
+		int w = p->qual[0] != '\0'
+				? snprintf(cands + used, sizeof(cands) - used, "%s`%s`.`%s`",
+					   used ? ", " : "", p->qual, p->name)
+				: snprintf(cands + used, sizeof(cands) - used, "%s`%s`",
+					   used ? ", " : "", p->name);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+		qualified = qualified || p->qual[0] != '\0';
+	}
+	char ref[2 * SL_NAME_MAX + 8];
+	if (a->qualifier != NULL)
+		snprintf(ref, sizeof(ref), "`%s`.`%s`", a->qualifier, a->name);
+	else
+		snprintf(ref, sizeof(ref), "`%s`", a->name);
+	return cerr(c, a->line, a->column,
+		    "[AMBIGUOUS_REFERENCE] Reference %s is ambiguous, could be: [%s]; %s", ref, cands,
+		    qualified && a->qualifier == NULL
+			    ? "qualify it with its table's name or alias (t.name)"
+			    : "give the columns different names");
+}
+
 /* Column reference in MODE_PLAIN. */
 static struct sl_expr *build_column(struct bctx *b, const struct sl_ast *a)
 {
@@ -1034,10 +1081,7 @@ static struct sl_expr *build_column(struct bctx *b, const struct sl_ast *a)
 	} else {
 		int rc = rel_find(b->rel, a->qualifier, a->name, &idx);
 		if (rc == -EEXIST)
-			return cerr(c, a->line, a->column,
-				    "column '%s' is ambiguous: more than one input column has that "
-				    "name; qualify it as table.%s",
-				    a->name, a->name);
+			return ambiguous(c, b->rel, a);
 		if (rc == -ENOENT && a->qualifier != NULL &&
 		    (strcasecmp(a->name, "start") == 0 || strcasecmp(a->name, "end") == 0)) {
 			/* w.start, w.end: a field of a window column */
@@ -2210,7 +2254,8 @@ static int expand_items(struct planner *pl, const struct sl_query *q, const stru
 			}
 			for (uint32_t k = 0; k < rel->ncols; k++) {
 				const struct pcol *p = &rel->cols[k];
-				if (p->hidden || (a->qualifier && strcasecmp(p->qual, a->qualifier) != 0))
+				if (p->hidden || (a->qualifier && strcasecmp(p->qual, a->qualifier) != 0) ||
+				    (a->qualifier == NULL && p->qualified_only))
 					continue;
 				if (n == cap) {
 					cap *= 2;
@@ -2282,34 +2327,58 @@ static const struct source_def *find_source(const struct compiler *c, const char
 	return NULL;
 }
 
-static int lower_from(struct planner *pl, const struct sl_query *q, struct rel *rel)
+static const struct source_def *find_table(const struct compiler *c, const char *name)
+{
+	for (uint32_t i = 0; i < c->ntables; i++)
+		if (strcasecmp(c->tables[i].spec.name, name) == 0)
+			return &c->tables[i];
+	return NULL;
+}
+
+/* "unknown source 'x' (sources: a, b; tables: t)" at f. */
+static int unknown_item(struct compiler *c, const struct sl_from *f)
+{
+	char names[512], tables[512];
+	size_t used = 0;
+	names[0] = tables[0] = '\0';
+	for (uint32_t i = 0; i < c->nsources && used < sizeof(names); i++) {
+		int w = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+				 c->sources[i].spec.name);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	used = 0;
+	for (uint32_t i = 0; i < c->ntables && used < sizeof(tables); i++) {
+		int w = snprintf(tables + used, sizeof(tables) - used, "%s%s", i ? ", " : "",
+				 c->tables[i].spec.name);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	if (c->nsources == 0 && c->ntables == 0)
+		cerr(c, f->line, f->column,
+		     "unknown source '%s' (no source is defined yet: CREATE SOURCE comes before the "
+		     "query that reads it)",
+		     f->source);
+	else if (c->ntables == 0)
+		cerr(c, f->line, f->column, "unknown source '%s' (sources: %s)", f->source, names);
+	else
+		cerr(c, f->line, f->column, "unknown source or table '%s' (sources: %s; tables: %s)",
+		     f->source, c->nsources ? names : "none", tables);
+	return c->rc;
+}
+
+/* A stream item of FROM or JOIN: a source, or a derived table (lowered
+ * into the input's operators), as the scope rel. */
+static int lower_item(struct planner *pl, const struct sl_from *f, struct rel *rel)
 {
 	struct compiler *c = pl->c;
-	const struct sl_from *f = &q->from;
 	if (f->source != NULL) {
 		const struct source_def *sd = find_source(c, f->source);
-		if (sd == NULL) {
-			char names[512];
-			size_t used = 0;
-			names[0] = '\0';
-			for (uint32_t i = 0; i < c->nsources && used < sizeof(names); i++) {
-				int w = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
-						 c->sources[i].spec.name);
-				if (w < 0)
-					break;
-				used += (size_t)w;
-			}
-			if (c->nsources == 0)
-				cerr(c, f->line, f->column,
-				     "unknown source '%s' (no source is defined yet: CREATE SOURCE "
-				     "comes before the query that reads it)",
-				     f->source);
-			else
-				cerr(c, f->line, f->column, "unknown source '%s' (sources: %s)", f->source,
-				     names);
-			return c->rc;
-		}
-		/* no joins: the one source this input reads */
+		if (sd == NULL)
+			return unknown_item(c, f);
+		/* the one source this input reads */
 		struct sl_source_spec *dst = &pl->plan->source;
 		*dst = sd->spec;
 		dst->schema.cols = NULL;
@@ -2342,6 +2411,585 @@ static int lower_from(struct planner *pl, const struct sl_query *q, struct rel *
 			name_copy(rel->cols[i].qual, f->alias, strlen(f->alias));
 		else
 			rel->cols[i].qual[0] = '\0';
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- stream-static joins */
+
+static void free_exprs(struct sl_expr **v, uint32_t n);
+
+static const char *join_words(enum sl_ast_join t)
+{
+	switch (t) {
+	case SL_AJOIN_INNER: return "JOIN";
+	case SL_AJOIN_CROSS: return "CROSS JOIN";
+	case SL_AJOIN_LEFT: return "LEFT JOIN";
+	case SL_AJOIN_RIGHT: return "RIGHT JOIN";
+	case SL_AJOIN_FULL: return "FULL JOIN";
+	case SL_AJOIN_LEFT_SEMI: return "LEFT SEMI JOIN";
+	case SL_AJOIN_LEFT_ANTI: return "LEFT ANTI JOIN";
+	}
+	return "JOIN";
+}
+
+/*
+ * Spark's UnsupportedOperationChecker for a stream joined with a static
+ * table (its words, so that they can be searched), then how to write what
+ * works. stream_left: the stream is the left side (written first).
+ */
+static int check_join_type(struct compiler *c, const struct sl_join_clause *j, bool stream_left)
+{
+	const char *msg = NULL, *fix = NULL;
+	if (stream_left) {
+		if (j->type == SL_AJOIN_RIGHT) {
+			msg = "RightOuter join with a streaming DataFrame/Dataset on the left and a "
+			      "static DataFrame/DataSet on the right not supported";
+			fix = "a right join keeps every row of the static table, which a stream cannot "
+			      "know to be unmatched; write the stream's LEFT JOIN (FROM stream LEFT JOIN "
+			      "table) to keep every stream row";
+		} else if (j->type == SL_AJOIN_FULL) {
+			msg = "FullOuter joins with streaming DataFrames/Datasets on the left and a "
+			      "static DataFrame/Dataset on the right is not supported";
+			fix = "write LEFT JOIN to keep every stream row";
+		}
+	} else {
+		if (j->type == SL_AJOIN_LEFT || j->type == SL_AJOIN_LEFT_SEMI) {
+			msg = j->type == SL_AJOIN_LEFT
+				      ? "LeftOuter join with a streaming DataFrame/Dataset on the right "
+					"and a static DataFrame/Dataset on the left is not supported"
+				      : "LeftSemi join with a streaming DataFrame/Dataset on the right "
+					"and a static DataFrame/Dataset on the left is not supported";
+			fix = "the static side's unmatched rows would depend on rows yet to come; put "
+			      "the stream on the left (FROM stream LEFT JOIN table), or write RIGHT JOIN "
+			      "to keep every stream row";
+		} else if (j->type == SL_AJOIN_LEFT_ANTI) {
+			msg = "LeftAnti joins with a streaming DataFrame/Dataset on the right are not "
+			      "supported";
+			fix = "put the stream on the left (FROM stream LEFT ANTI JOIN table)";
+		} else if (j->type == SL_AJOIN_FULL) {
+			msg = "FullOuter joins with streaming DataFrames/Datasets on the right and a "
+			      "static DataFrame/Dataset on the left is not supported";
+			fix = "write RIGHT JOIN (or FROM stream LEFT JOIN table) to keep every stream row";
+		}
+	}
+	if (msg == NULL)
+		return 0;
+	return cerr(c, j->line, j->column, "%s; %s", msg, fix), c->rc;
+}
+
+/* Which sides e reads in the joined scope [left 0..nl, table nl..]: bit 1
+ * the left (the stream), bit 2 the table. */
+static unsigned x_sides(const struct sl_expr *e, uint32_t nl)
+{
+	if (e->kind == SL_EXPR_COLUMN)
+		return e->col < nl ? 1u : 2u;
+	unsigned m = 0;
+	for (uint32_t i = 0; i < e->nargs; i++)
+		m |= x_sides(e->args[i], nl);
+	return m;
+}
+
+static void x_shift(struct sl_expr *e, uint32_t by)
+{
+	if (e->kind == SL_EXPR_COLUMN)
+		e->col -= by;
+	for (uint32_t i = 0; i < e->nargs; i++)
+		x_shift(e->args[i], by);
+}
+
+/* Free a call node without its arguments (taken elsewhere). */
+static void x_free_shell(struct sl_expr *e)
+{
+	free(e->args);
+	free(e);
+}
+
+/* The conjuncts of e (AND taken apart, its nodes freed) appended to v. */
+static int take_conjuncts(struct compiler *c, struct sl_expr *e, struct sl_expr ***v, uint32_t *n)
+{
+	if (e->kind == SL_EXPR_CALL && e->fn == SL_FN_AND && e->nargs == 2) {
+		struct sl_expr *l = e->args[0], *r = e->args[1];
+		x_free_shell(e);
+		int rc = take_conjuncts(c, l, v, n);
+		if (rc < 0) {
+			x_free(r);
+			return rc;
+		}
+		return take_conjuncts(c, r, v, n);
+	}
+	struct sl_expr **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		x_free(e);
+		return coom(c), -ENOMEM;
+	}
+	nv[(*n)++] = e;
+	*v = nv;
+	return 0;
+}
+
+static bool join_key_type(enum sl_type t)
+{
+	return t == SL_TYPE_BOOLEAN || t == SL_TYPE_INT || t == SL_TYPE_BIGINT ||
+	       t == SL_TYPE_DOUBLE || t == SL_TYPE_STRING || t == SL_TYPE_TIMESTAMP ||
+	       t == SL_TYPE_INTERVAL;
+}
+
+static int add_join_key(struct compiler *c, struct sl_join *j, struct sl_expr *probe,
+			struct sl_expr *build)
+{
+	struct sl_expr **p = realloc(j->probe, (j->nkeys + 1) * sizeof(*p));
+	if (p != NULL)
+		j->probe = p;
+	struct sl_expr **b = realloc(j->build, (j->nkeys + 1) * sizeof(*b));
+	if (b != NULL)
+		j->build = b;
+	if (p == NULL || b == NULL) {
+		x_free(probe);
+		x_free(build);
+		return coom(c), -ENOMEM;
+	}
+	j->probe[j->nkeys] = probe;
+	j->build[j->nkeys] = build;
+	j->nkeys++;
+	return 0;
+}
+
+/* ON cond: its equalities between an expression of the stream and one of
+ * the table become the keys (as Spark's ExtractEquiJoinKeys), the rest the
+ * residual condition, evaluated on each matching pair. */
+static int join_on(struct planner *pl, const struct sl_join_clause *jc, const struct rel *scope,
+		   uint32_t nl, struct sl_join *j)
+{
+	struct compiler *c = pl->c;
+	const struct sl_ast *on = jc->on;
+	const struct sl_ast *g = ast_find_gen(on);
+	if (g != NULL) {
+		char gen[200];
+		pretty(g, gen, sizeof(gen));
+		return cerr(c, g->line, g->column,
+			    "Generators are not supported outside the SELECT clause, but got: %s", gen),
+		       c->rc;
+	}
+	struct bctx b = {.pl = pl, .rel = scope, .mode = MODE_PLAIN, .clause = "a join condition"};
+	struct sl_expr *e = build(&b, on);
+	if (e != NULL && e->type == SL_TYPE_NULL)
+		e = to_type(c, e, SL_TYPE_BOOLEAN);
+	if (e == NULL)
+		return c->rc;
+	if (e->type != SL_TYPE_BOOLEAN) {
+		char whole[200], tb[64];
+		pretty(on, whole, sizeof(whole));
+		cerr(c, on->line, on->column,
+		     "join condition '%s' of type %s is not a boolean: ON needs a condition such as "
+		     "s.k = t.k",
+		     whole, etype(e, tb, sizeof(tb)));
+		x_free(e);
+		return c->rc;
+	}
+	struct sl_expr **conj = NULL, *residual = NULL;
+	uint32_t n = 0;
+	int rc = take_conjuncts(c, e, &conj, &n);
+	for (uint32_t i = 0; rc == 0 && i < n; i++) {
+		struct sl_expr *x = conj[i];
+		conj[i] = NULL;
+		if (x->kind == SL_EXPR_CALL && x->fn == SL_FN_EQ && x->nargs == 2 &&
+		    join_key_type(x->args[0]->type)) {
+			unsigned s0 = x_sides(x->args[0], nl), s1 = x_sides(x->args[1], nl);
+			if ((s0 == 1 && s1 == 2) || (s0 == 2 && s1 == 1)) {
+				struct sl_expr *probe = x->args[s0 == 1 ? 0 : 1];
+				struct sl_expr *bld = x->args[s0 == 1 ? 1 : 0];
+				x_free_shell(x);
+				x_shift(bld, nl);
+				rc = add_join_key(c, j, probe, bld);
+				continue;
+			}
+		}
+		if (residual == NULL) {
+			residual = x;
+		} else {
+			residual = x_call2(c, SL_FN_AND, SL_TYPE_BOOLEAN, on, residual, x);
+			if (residual == NULL)
+				rc = c->rc;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++)
+		x_free(conj[i]);
+	free(conj);
+	j->residual = residual;
+	return rc < 0 ? rc : c->rc;
+}
+
+/* Spark's left-side and right-side column lists: names sorted, quoted. */
+static void using_names(const struct rel *r, uint32_t from, uint32_t to, char *buf, size_t len)
+{
+	const char **v = calloc(to - from + 1, sizeof(*v));
+	size_t used = 0, n = 0;
+	buf[0] = '\0';
+	if (v == NULL)
+		return;
+	for (uint32_t i = from; i < to; i++)
+		if (!r->cols[i].hidden && !r->cols[i].qualified_only)
+			v[n++] = r->cols[i].name;
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && strcmp(v[k - 1], v[k]) > 0; k--) {
+			const char *t = v[k - 1];
+			v[k - 1] = v[k];
+			v[k] = t;
+		}
+	for (size_t i = 0; i < n && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s`%s`", i ? ", " : "", v[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	free(v);
+}
+
+/* The first visible column of scope[from, to) named `name`, or -1. */
+static int64_t using_find(const struct rel *r, uint32_t from, uint32_t to, const char *name)
+{
+	for (uint32_t i = from; i < to; i++)
+		if (!r->cols[i].hidden && !r->cols[i].qualified_only &&
+		    strcasecmp(r->cols[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* USING (cols): the key pairs, each column of both sides by name (Spark
+ * takes the first of each side), compared as Spark's = compares them.
+ * lcol[k], rcol[k]: the pair's scope columns, left and right as written. */
+static int join_using(struct planner *pl, const struct sl_join_clause *jc, const struct rel *scope,
+		      uint32_t nl, bool table_first, struct sl_join *j, uint32_t *lcol,
+		      uint32_t *rcol)
+{
+	struct compiler *c = pl->c;
+	/* the written sides in the scope [stream 0..nl, table nl..n] */
+	uint32_t lfrom = table_first ? nl : 0, lto = table_first ? scope->ncols : nl;
+	uint32_t rfrom = table_first ? 0 : nl, rto = table_first ? nl : scope->ncols;
+	for (uint32_t k = 0; k < jc->nusing; k++) {
+		const struct sl_using *u = &jc->using[k];
+		int64_t li = using_find(scope, lfrom, lto, u->name);
+		int64_t ri = using_find(scope, rfrom, rto, u->name);
+		if (li < 0 || ri < 0) {
+			char names[512];
+			const char *side = li < 0 ? "left" : "right";
+			using_names(scope, li < 0 ? lfrom : rfrom, li < 0 ? lto : rto, names,
+				    sizeof(names));
+			return cerr(c, u->line, u->column,
+				    "[UNRESOLVED_USING_COLUMN_FOR_JOIN] USING column `%s` cannot be "
+				    "resolved on the %s side of the join. The %s-side columns: [%s]",
+				    u->name, side, side, names),
+			       c->rc;
+		}
+		uint32_t si = (uint32_t)(table_first ? ri : li), ti = (uint32_t)(table_first ? li : ri);
+		const struct pcol *sp = &scope->cols[si], *tp = &scope->cols[ti];
+		enum sl_type t;
+		if (!cmp_type(sp->type, tp->type, &t) || !join_key_type(t)) {
+			char a[64], bb[64];
+			return cerr(c, u->line, u->column,
+				    "USING column `%s` cannot be a join key: it is %s on one side and "
+				    "%s on the other, which do not compare",
+				    u->name, type_text(sp->type, sp->elem_type, a, sizeof(a)),
+				    type_text(tp->type, tp->elem_type, bb, sizeof(bb))),
+			       c->rc;
+		}
+		struct sl_expr *probe = to_type(c, x_col(c, si, sp->type, sp->elem_type, u->line,
+							  u->column), t);
+		struct sl_expr *bld = probe != NULL ? to_type(c, x_col(c, ti - nl, tp->type,
+								       tp->elem_type, u->line,
+								       u->column), t)
+						    : NULL;
+		if (probe == NULL || bld == NULL) {
+			x_free(probe);
+			return c->rc != 0 ? c->rc : (coom(c), c->rc);
+		}
+		if (add_join_key(c, j, probe, bld) < 0)
+			return c->rc;
+		lcol[k] = (uint32_t)li;
+		rcol[k] = (uint32_t)ri;
+	}
+	return 0;
+}
+
+/* The index of the plan's copy of table td, added on first use. */
+static int plan_table(struct compiler *c, struct sl_plan *plan, const struct source_def *td,
+		      uint32_t *idx)
+{
+	for (uint32_t i = 0; i < plan->ntables; i++) {
+		if (strcasecmp(plan->tables[i].def.name, td->spec.name) == 0) {
+			*idx = i;
+			return 0;
+		}
+	}
+	struct sl_table_spec *nv = realloc(plan->tables, (plan->ntables + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return coom(c), c->rc;
+	plan->tables = nv;
+	struct sl_table_spec *t = &plan->tables[plan->ntables];
+	memset(t, 0, sizeof(*t));
+	t->def = td->spec;
+	t->def.schema.cols = NULL;
+	t->def.schema.ncols = 0;
+	t->def.options.v = NULL;
+	t->def.options.n = 0;
+	plan->ntables++;
+	if (schema_copy(&t->def.schema, &td->spec.schema) < 0 ||
+	    options_copy(&t->def.options, &td->spec.options) < 0)
+		return coom(c), c->rc;
+	*idx = plan->ntables - 1;
+	return 0;
+}
+
+static void join_free(struct sl_join *j)
+{
+	if (j == NULL)
+		return;
+	free_exprs(j->probe, j->nkeys);
+	free_exprs(j->build, j->nkeys);
+	x_free(j->residual);
+	free(j->src);
+	sl_static_index_destroy(j->index);
+	free(j);
+}
+
+/*
+ * The join jc of the stream (scope rel `left`, the input's columns so far)
+ * with table td (written as titem): an SL_OP_JOIN_STATIC at the end of the
+ * input, and *out
+ * the scope after it. table_first: the table was written on the left
+ * (FROM table JOIN stream). Output columns, as Spark's join output: left
+ * then right as written; with USING, the keys first (from the left side,
+ * or the right for RIGHT JOIN), then each side's other columns, and the
+ * other side's keys last, named only with their qualifier.
+ */
+static int lower_join(struct planner *pl, const struct sl_join_clause *jc, struct rel *left,
+		      const struct source_def *td, const struct sl_from *titem, bool table_first,
+		      struct rel *out)
+{
+	struct compiler *c = pl->c;
+	struct rel scope = {0};
+	struct sl_join *j = NULL;
+	uint32_t *lcol = NULL, *rcol = NULL;
+	uint32_t *src = NULL;
+	int rc;
+	memset(out, 0, sizeof(*out));
+	if (left->post_agg) {
+		cerr(c, jc->line, jc->column,
+		     "a join after an aggregation is not supported: join the stream with the table "
+		     "first, then aggregate (the join runs on the ingest cores, before the "
+		     "exchange)");
+		goto err;
+	}
+	const uint32_t nl = left->ncols, nt = td->spec.schema.ncols;
+	/* the scope of ON: [stream..., table...] */
+	scope.cols = calloc(nl + nt ? nl + nt : 1, sizeof(*scope.cols));
+	j = calloc(1, sizeof(*j));
+	lcol = calloc(jc->nusing + 1, sizeof(*lcol));
+	rcol = calloc(jc->nusing + 1, sizeof(*rcol));
+	/* every column once, and each USING key twice (USING (k, k) names
+	 * one column twice) */
+	src = calloc(nl + nt + 2 * (size_t)jc->nusing + 1, sizeof(*src));
+	if (scope.cols == NULL || j == NULL || lcol == NULL || rcol == NULL || src == NULL) {
+		coom(c);
+		goto err;
+	}
+	scope.ncols = nl + nt;
+	memcpy(scope.cols, left->cols, nl * sizeof(*scope.cols));
+	const char *qual = titem->alias ? titem->alias : td->spec.name;
+	for (uint32_t i = 0; i < nt; i++) {
+		struct pcol *p = &scope.cols[nl + i];
+		memset(p, 0, sizeof(*p));
+		memcpy(p->name, td->spec.schema.cols[i].name, SL_NAME_MAX);
+		name_copy(p->qual, qual, strlen(qual));
+		p->type = td->spec.schema.cols[i].type;
+	}
+	if (plan_table(c, pl->plan, td, &j->table) < 0)
+		goto err;
+	j->nin = nl;
+	j->build_left = table_first;
+	switch (jc->type) {
+	case SL_AJOIN_LEFT: j->type = SL_JOIN_LEFT_OUTER; break;
+	case SL_AJOIN_RIGHT: j->type = SL_JOIN_RIGHT_OUTER; break;
+	case SL_AJOIN_LEFT_SEMI: j->type = SL_JOIN_LEFT_SEMI; break;
+	case SL_AJOIN_LEFT_ANTI: j->type = SL_JOIN_LEFT_ANTI; break;
+	default: j->type = SL_JOIN_INNER; break;
+	}
+	if (jc->has_using)
+		rc = join_using(pl, jc, &scope, nl, table_first, j, lcol, rcol);
+	else if (jc->on != NULL)
+		rc = join_on(pl, jc, &scope, nl, j);
+	else
+		rc = 0;
+	if (rc < 0)
+		goto err;
+	if (j->nkeys == 0) {
+		if (jc->type == SL_AJOIN_CROSS || jc->on == NULL)
+			cerr(c, jc->line, jc->column,
+			     "%s without an equality condition is a cross join, which is not "
+			     "supported: join the stream with table '%s' on equal keys (ON s.k = "
+			     "%s.k, or USING (k))",
+			     join_words(jc->type), td->spec.name, qual);
+		else
+			cerr(c, jc->on->line, jc->on->column,
+			     "the join condition has no equality between a column of the stream and "
+			     "a column of table '%s' (such as s.k = %s.k): sluice joins a stream with "
+			     "a table on equal keys; conditions without one (a nested-loop join) are "
+			     "not supported",
+			     td->spec.name, qual);
+		goto err;
+	}
+
+	/* the output columns, as scope columns (stream i, table nl + i) */
+	uint32_t n = 0;
+	bool semi = j->type == SL_JOIN_LEFT_SEMI || j->type == SL_JOIN_LEFT_ANTI;
+	uint32_t lfrom = table_first ? nl : 0, lto = table_first ? nl + nt : nl;
+	uint32_t rfrom = table_first ? 0 : nl, rto = table_first ? nl : nl + nt;
+	if (jc->has_using) {
+		const uint32_t *first = j->type == SL_JOIN_RIGHT_OUTER ? rcol : lcol;
+		const uint32_t *other = j->type == SL_JOIN_RIGHT_OUTER ? lcol : rcol;
+		for (uint32_t k = 0; k < jc->nusing; k++)
+			src[n++] = first[k];
+		for (uint32_t i = lfrom; i < lto; i++) {
+			bool key = false;
+			for (uint32_t k = 0; k < jc->nusing && !key; k++)
+				key = lcol[k] == i;
+			if (!key)
+				src[n++] = i;
+		}
+		for (uint32_t i = rfrom; i < rto && !semi; i++) {
+			bool key = false;
+			for (uint32_t k = 0; k < jc->nusing && !key; k++)
+				key = rcol[k] == i;
+			if (!key)
+				src[n++] = i;
+		}
+		for (uint32_t k = 0; k < jc->nusing && !semi; k++)
+			src[n++] = other[k];
+	} else {
+		for (uint32_t i = lfrom; i < lto; i++)
+			src[n++] = i;
+		for (uint32_t i = rfrom; i < rto && !semi; i++)
+			src[n++] = i;
+	}
+	out->cols = calloc(n ? n : 1, sizeof(*out->cols));
+	if (out->cols == NULL) {
+		coom(c);
+		goto err;
+	}
+	out->ncols = n;
+	for (uint32_t o = 0; o < n; o++) {
+		out->cols[o] = scope.cols[src[o]];
+		/* the other side's copies of the USING keys: t.k only */
+		out->cols[o].qualified_only =
+			scope.cols[src[o]].qualified_only || (jc->has_using && !semi && o >= n - jc->nusing);
+		/* a table column carries no event time; a stream column keeps
+		 * its own */
+	}
+	j->src = src;
+	src = NULL;
+	struct sl_op *op = add_op(pl, SL_OP_JOIN_STATIC);
+	if (op == NULL)
+		goto err;
+	op->join = j;
+	j = NULL;
+	if (rel_to_schema(out, &op->out) < 0) {
+		coom(c);
+		goto err;
+	}
+	free(scope.cols);
+	free(lcol);
+	free(rcol);
+	return 0;
+err:
+	rel_free(out);
+	free(scope.cols);
+	free(lcol);
+	free(rcol);
+	free(src);
+	join_free(j);
+	return c->rc != 0 ? c->rc : -EINVAL;
+}
+
+/*
+ * FROM item [joins]. The stream is a source or a derived table; the other
+ * items are static tables (CREATE TABLE), joined on the ingest cores in
+ * the order written. A table may come first when the stream is the item
+ * right after it (FROM table JOIN stream: inner or RIGHT JOIN, as Spark).
+ */
+static int lower_from(struct planner *pl, const struct sl_query *q, struct rel *rel)
+{
+	struct compiler *c = pl->c;
+	const struct sl_from *f = &q->from;
+	uint32_t k = 0;
+	const struct source_def *td =
+		f->source != NULL && find_source(c, f->source) == NULL ? find_table(c, f->source) : NULL;
+	if (td != NULL) {
+		if (q->njoins == 0)
+			return cerr(c, f->line, f->column,
+				    "table '%s' is static: a query reads a stream; join the table "
+				    "with a source (FROM source JOIN %s ON ...)",
+				    td->spec.name, td->spec.name),
+			       c->rc;
+		const struct sl_join_clause *jc = &q->joins[0];
+		const struct sl_from *s = &jc->item;
+		if (s->source != NULL && find_source(c, s->source) == NULL) {
+			if (find_table(c, s->source) != NULL)
+				return cerr(c, s->line, s->column,
+					    "joining two static tables ('%s' and '%s') is not "
+					    "supported: join each table with the stream (FROM stream "
+					    "JOIN %s ON ... JOIN %s ON ...)",
+					    td->spec.name, s->source, td->spec.name, s->source),
+				       c->rc;
+			return unknown_item(c, s);
+		}
+		if (check_join_type(c, jc, false) < 0)
+			return c->rc;
+		struct rel srel = {0};
+		int rc = lower_item(pl, s, &srel);
+		if (rc == 0)
+			rc = lower_join(pl, jc, &srel, td, f, true, rel);
+		rel_free(&srel);
+		if (rc < 0)
+			return rc;
+		k = 1;
+	} else {
+		int rc = lower_item(pl, f, rel);
+		if (rc < 0)
+			return rc;
+	}
+	for (; k < q->njoins; k++) {
+		const struct sl_join_clause *jc = &q->joins[k];
+		const struct sl_from *it = &jc->item;
+		if (it->query != NULL)
+			return cerr(c, it->line, it->column,
+				    "a derived table on the right of a join is not supported: join "
+				    "the stream with a table by its name (JOIN t ON ...); joins of "
+				    "two streams are not supported yet"),
+			       c->rc;
+		const struct source_def *t = find_source(c, it->source) == NULL
+						     ? find_table(c, it->source)
+						     : NULL;
+		if (t == NULL) {
+			if (find_source(c, it->source) != NULL)
+				return cerr(c, it->line, it->column,
+					    "joining two streams is not supported yet ('%s' is a "
+					    "source): a stream-stream join keeps both sides' rows "
+					    "as state, which sluice does not do yet; join a stream "
+					    "with a static table (CREATE TABLE), or combine streams "
+					    "with UNION ALL",
+					    it->source),
+				       c->rc;
+			return unknown_item(c, it);
+		}
+		if (check_join_type(c, jc, true) < 0)
+			return c->rc;
+		struct rel joined;
+		int rc = lower_join(pl, jc, rel, t, it, false, &joined);
+		if (rc < 0)
+			return rc;
+		rel_free(rel);
+		*rel = joined;
 	}
 	return 0;
 }
@@ -3092,8 +3740,37 @@ static void op_free(struct sl_op *op)
 	x_free(op->pred);
 	x_free(op->gen);
 	free_exprs(op->exprs, op->nexprs);
+	join_free(op->join);
 	schema_free(&op->out);
 	memset(op, 0, sizeof(*op));
+}
+
+/* A deep copy of join s (not its index: a copy is not prepared). */
+static struct sl_join *join_copy(struct compiler *c, const struct sl_join *s)
+{
+	struct sl_join *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return coom(c);
+	*d = *s;
+	d->index = NULL;
+	d->probe = calloc(s->nkeys ? s->nkeys : 1, sizeof(*d->probe));
+	d->build = calloc(s->nkeys ? s->nkeys : 1, sizeof(*d->build));
+	d->residual = NULL;
+	d->src = NULL;
+	if (d->probe == NULL || d->build == NULL)
+		goto err;
+	for (uint32_t k = 0; k < s->nkeys; k++)
+		if ((d->probe[k] = x_copy(c, s->probe[k])) == NULL ||
+		    (d->build[k] = x_copy(c, s->build[k])) == NULL)
+			goto err;
+	if (s->residual != NULL && (d->residual = x_copy(c, s->residual)) == NULL)
+		goto err;
+	return d;
+err:
+	if (c->rc == 0)
+		coom(c);
+	join_free(d);
+	return NULL;
 }
 
 static void input_free(struct sl_input *in)
@@ -3113,8 +3790,17 @@ static int op_copy(struct compiler *c, struct sl_op *d, const struct sl_op *s)
 	memset(d, 0, sizeof(*d));
 	d->kind = s->kind;
 	if ((s->pred != NULL && (d->pred = x_copy(c, s->pred)) == NULL) ||
-	    (s->gen != NULL && (d->gen = x_copy(c, s->gen)) == NULL))
+	    (s->gen != NULL && (d->gen = x_copy(c, s->gen)) == NULL) ||
+	    (s->join != NULL && (d->join = join_copy(c, s->join)) == NULL))
 		goto err;
+	if (s->join != NULL) {
+		d->join->src = malloc((s->out.ncols ? s->out.ncols : 1) * sizeof(*d->join->src));
+		if (d->join->src == NULL) {
+			coom(c);
+			goto err;
+		}
+		memcpy(d->join->src, s->join->src, s->out.ncols * sizeof(*d->join->src));
+	}
 	if (s->nexprs > 0) {
 		d->exprs = calloc(s->nexprs, sizeof(*d->exprs));
 		if (d->exprs == NULL) {
@@ -3454,6 +4140,12 @@ static int compile_source(struct compiler *c, const struct sl_stmt *s)
 			    "source '%s' is already defined at line %u, column %u", s->name,
 			    prev->name_line, prev->name_column),
 		       c->rc;
+	if ((prev = find_table(c, s->name)) != NULL)
+		return cerr(c, s->name_line, s->name_column,
+			    "'%s' is already defined as a table at line %u, column %u; sources and "
+			    "tables share one set of names",
+			    s->name, prev->name_line, prev->name_column),
+		       c->rc;
 	struct source_def sd;
 	memset(&sd, 0, sizeof(sd));
 	name_copy(sd.spec.name, s->name, strlen(s->name));
@@ -3465,13 +4157,34 @@ static int compile_source(struct compiler *c, const struct sl_stmt *s)
 	const struct sl_ast_option *dconn = s->has_columns ? NULL : stmt_option(s, "connector");
 	const struct sl_source_ops *dops = dconn != NULL ? sl_source_lookup(dconn->value) : NULL;
 	const struct sl_schema *dsc = dops != NULL ? dops->default_schema : NULL;
+	struct sl_schema asked = {0};
+	if (dops != NULL && dops->schema_of != NULL) {
+		/* columns that depend on the options (a table's): ask the connector */
+		struct sl_source_spec q = {.line = s->line, .column = s->column};
+		name_copy(q.name, s->name, strlen(s->name));
+		int qrc = 0;
+		for (uint32_t i = 0; qrc == 0 && i < s->noptions; i++)
+			if (strcmp(s->options[i].key, "connector") != 0)
+				qrc = options_add(&q.options, &s->options[i]);
+		if (qrc == 0)
+			qrc = dops->schema_of(&q, &asked, c->err, c->errlen);
+		else
+			snprintf(c->err, c->errlen, "out of memory");
+		options_free(&q.options);
+		if (qrc < 0)
+			return cerr_raw(c, c->err), c->rc;
+		dsc = &asked;
+	}
 	uint32_t ncols = s->has_columns ? s->ncols : dsc != NULL ? dsc->ncols : 1;
 	sd.spec.schema.cols = calloc(ncols, sizeof(*sd.spec.schema.cols));
-	if (sd.spec.schema.cols == NULL)
+	if (sd.spec.schema.cols == NULL) {
+		free(asked.cols);
 		return coom(c), c->rc;
+	}
 	sd.spec.schema.ncols = ncols;
 	if (dsc != NULL) {
 		memcpy(sd.spec.schema.cols, dsc->cols, ncols * sizeof(*dsc->cols));
+		free(asked.cols);
 	} else if (!s->has_columns) {
 		strcpy(sd.spec.schema.cols[0].name, "value");
 		sd.spec.schema.cols[0].type = SL_TYPE_STRING;
@@ -3561,6 +4274,100 @@ static int compile_source(struct compiler *c, const struct sl_stmt *s)
 err:
 	schema_free(&sd.spec.schema);
 	options_free(&sd.spec.options);
+	return c->rc;
+}
+
+/* CREATE TABLE name (cols) WITH (connector = 'file', path = ..., format =
+ * ..., the format's options): checked now, read when a query that joins
+ * it starts (static_table.h). */
+static int compile_table(struct compiler *c, const struct sl_stmt *s)
+{
+	const struct source_def *prev = find_table(c, s->name);
+	if (prev != NULL)
+		return cerr(c, s->name_line, s->name_column,
+			    "table '%s' is already defined at line %u, column %u", s->name,
+			    prev->name_line, prev->name_column),
+		       c->rc;
+	if ((prev = find_source(c, s->name)) != NULL)
+		return cerr(c, s->name_line, s->name_column,
+			    "'%s' is already defined as a source at line %u, column %u; sources and "
+			    "tables share one set of names",
+			    s->name, prev->name_line, prev->name_column),
+		       c->rc;
+	if (s->ncols > SL_BLOCK_MAX_COLS)
+		return cerr(c, s->line, s->column, "table '%s' has %u columns; at most %u are supported",
+			    s->name, s->ncols, SL_BLOCK_MAX_COLS),
+		       c->rc;
+	struct source_def td;
+	memset(&td, 0, sizeof(td));
+	name_copy(td.spec.name, s->name, strlen(s->name));
+	td.spec.line = s->line;
+	td.spec.column = s->column;
+	td.spec.watermark_col = -1;
+	td.name_line = s->name_line;
+	td.name_column = s->name_column;
+	td.spec.schema.cols = calloc(s->ncols ? s->ncols : 1, sizeof(*td.spec.schema.cols));
+	if (td.spec.schema.cols == NULL)
+		return coom(c), c->rc;
+	td.spec.schema.ncols = s->ncols;
+	for (uint32_t i = 0; i < s->ncols; i++) {
+		for (uint32_t j = 0; j < i; j++) {
+			if (strcasecmp(s->cols[j].name, s->cols[i].name) == 0) {
+				cerr(c, s->cols[i].line, s->cols[i].column,
+				     "column '%s' is defined twice in table '%s'", s->cols[i].name,
+				     s->name);
+				goto err;
+			}
+		}
+		if (!sl_static_table_type_supported(s->cols[i].type)) {
+			cerr(c, s->cols[i].line, s->cols[i].column,
+			     "column '%s' of table '%s' is %s: a table's columns are BOOLEAN, INT, "
+			     "BIGINT, DOUBLE, STRING or TIMESTAMP",
+			     s->cols[i].name, s->name, sl_type_name(s->cols[i].type));
+			goto err;
+		}
+		name_copy(td.spec.schema.cols[i].name, s->cols[i].name, strlen(s->cols[i].name));
+		td.spec.schema.cols[i].type = s->cols[i].type;
+	}
+	const struct sl_ast_option *conn = stmt_option(s, "connector");
+	if (conn == NULL) {
+		cerr(c, s->with_line, s->with_column,
+		     "table '%s' needs a connector: add connector = 'file' to WITH (...) (a static "
+		     "table is read from files)",
+		     s->name);
+		goto err;
+	}
+	if (strcasecmp(conn->value, "file") != 0) {
+		cerr(c, conn->value_line, conn->value_column,
+		     "unknown table connector '%s': a static table is read from files (connector = "
+		     "'file')",
+		     conn->value);
+		goto err;
+	}
+	strcpy(td.spec.connector, "file");
+	for (uint32_t i = 0; i < s->noptions; i++) {
+		if (strcmp(s->options[i].key, "connector") == 0)
+			continue;
+		if (options_add(&td.spec.options, &s->options[i]) < 0) {
+			coom(c);
+			goto err;
+		}
+	}
+	if (sl_static_table_validate(&td.spec, c->err, c->errlen) < 0) {
+		cerr_raw(c, c->err);
+		goto err;
+	}
+	struct source_def *nv = realloc(c->tables, (c->ntables + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		coom(c);
+		goto err;
+	}
+	c->tables = nv;
+	c->tables[c->ntables++] = td;
+	return 0;
+err:
+	schema_free(&td.spec.schema);
+	options_free(&td.spec.options);
 	return c->rc;
 }
 
@@ -3806,6 +4613,13 @@ static int check_plan_bounds(struct compiler *c, const struct sl_stmt *s,
 				rc = check_depth(c, op->gen);
 			for (uint32_t j = 0; rc == 0 && j < op->nexprs; j++)
 				rc = check_depth(c, op->exprs[j]);
+			for (uint32_t j = 0; rc == 0 && op->join != NULL && j < op->join->nkeys; j++) {
+				rc = check_depth(c, op->join->probe[j]);
+				if (rc == 0)
+					rc = check_depth(c, op->join->build[j]);
+			}
+			if (rc == 0 && op->join != NULL)
+				rc = check_depth(c, op->join->residual);
 		}
 	}
 	for (uint32_t k = 0; rc == 0 && k < plan->nkeys; k++)
@@ -3969,6 +4783,11 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 			cerr_raw(c, c->err);
 			goto err;
 		}
+		if (ops->validate_schema != NULL &&
+		    ops->validate_schema(spec, &plan->out_schema, c->err, c->errlen) < 0) {
+			cerr_raw(c, c->err);
+			goto err;
+		}
 		for (uint32_t k = 0; k < sl_plan_ninputs(plan); k++) {
 			const struct sl_source_spec *src = &sl_plan_input(plan, k)->source;
 			const struct sl_source_ops *sops = sl_source_lookup(src->connector);
@@ -4034,6 +4853,7 @@ int sl_sql_compile(const char *text, const struct sl_settings *base, struct sl_p
 		switch (s->kind) {
 		case SL_STMT_SET: apply_set(&c, s); break;
 		case SL_STMT_CREATE_SOURCE: compile_source(&c, s); break;
+		case SL_STMT_CREATE_TABLE: compile_table(&c, s); break;
 		case SL_STMT_CREATE_SINK:
 		case SL_STMT_SELECT: compile_query_stmt(&c, s); break;
 		}
@@ -4044,6 +4864,11 @@ done:
 		options_free(&c.sources[i].spec.options);
 	}
 	free(c.sources);
+	for (uint32_t i = 0; i < c.ntables; i++) {
+		schema_free(&c.tables[i].spec.schema);
+		options_free(&c.tables[i].spec.options);
+	}
+	free(c.tables);
 	free(c.sinks);
 	sl_script_free(c.script);
 	if (c.rc != 0) {
@@ -4075,6 +4900,13 @@ void sl_plan_free(struct sl_plan *p)
 	for (uint32_t k = 0; k < p->nunions; k++)
 		input_free(&p->unions[k]);
 	free(p->unions);
+	/* after the inputs: their joins' indexes refer to the tables' rows */
+	for (uint32_t t = 0; t < p->ntables; t++) {
+		schema_free(&p->tables[t].def.schema);
+		options_free(&p->tables[t].def.options);
+		sl_static_table_destroy(p->tables[t].data);
+	}
+	free(p->tables);
 	free_exprs(p->keys, p->nkeys);
 	schema_free(&p->key_schema);
 	for (uint32_t i = 0; i < p->naggs; i++)
@@ -4305,8 +5137,86 @@ static bool out_is_identity(const struct sl_plan *p, const struct sl_schema *in)
 	return true;
 }
 
+static const char *join_type_name(enum sl_join_type t)
+{
+	switch (t) {
+	case SL_JOIN_INNER: return "Inner";
+	case SL_JOIN_LEFT_OUTER: return "LeftOuter";
+	case SL_JOIN_RIGHT_OUTER: return "RightOuter";
+	case SL_JOIN_LEFT_SEMI: return "LeftSemi";
+	case SL_JOIN_LEFT_ANTI: return "LeftAnti";
+	}
+	return "?";
+}
+
+static void ex_keys(struct explain *x, struct sl_expr *const *keys, uint32_t n,
+		    const struct sl_schema *in)
+{
+	ex_puts(x, "[");
+	for (uint32_t k = 0; k < n; k++) {
+		if (k)
+			ex_puts(x, ", ");
+		ex_expr(x, keys[k], in);
+	}
+	ex_puts(x, "]");
+}
+
+/* BroadcastHashJoin [left keys], [right keys], Type, BuildRight|BuildLeft[,
+ * residual], table name (file 'path', format f[, N rows]) */
+static void ex_join(struct explain *x, const struct sl_plan *p, const struct sl_op *op,
+		    const struct sl_schema *in)
+{
+	const struct sl_join *j = op->join;
+	const struct sl_table_spec *t = j->table < p->ntables ? &p->tables[j->table] : NULL;
+	const struct sl_schema *ts = t != NULL ? &t->def.schema : NULL;
+	char buf[700];
+	ex_puts(x, "BroadcastHashJoin ");
+	if (j->build_left) {
+		ex_keys(x, j->build, j->nkeys, ts);
+		ex_puts(x, ", ");
+		ex_keys(x, j->probe, j->nkeys, in);
+	} else {
+		ex_keys(x, j->probe, j->nkeys, in);
+		ex_puts(x, ", ");
+		ex_keys(x, j->build, j->nkeys, ts);
+	}
+	ex_puts(x, ", ");
+	ex_puts(x, join_type_name(j->type));
+	ex_puts(x, j->build_left ? ", BuildLeft" : ", BuildRight");
+	if (j->residual != NULL) {
+		/* over [input..., table...] */
+		struct sl_schema both = {0};
+		uint32_t nt = ts != NULL ? ts->ncols : 0;
+		both.cols = calloc(j->nin + nt + 1, sizeof(*both.cols));
+		if (both.cols != NULL) {
+			both.ncols = j->nin + nt;
+			for (uint32_t i = 0; i < j->nin && i < in->ncols; i++)
+				both.cols[i] = in->cols[i];
+			for (uint32_t i = 0; i < nt; i++)
+				both.cols[j->nin + i] = ts->cols[i];
+		}
+		ex_puts(x, ", ");
+		ex_expr(x, j->residual, both.cols != NULL ? &both : NULL);
+		free(both.cols);
+	}
+	if (t == NULL)
+		return;
+	const struct sl_option *path = sl_options_find(&t->def.options, "path");
+	const struct sl_option *fmt = sl_options_find(&t->def.options, "format");
+	snprintf(buf, sizeof(buf), ", table %s (file '%s', format %s", t->def.name,
+		 path != NULL ? path->value : "", fmt != NULL ? fmt->value : "text");
+	ex_puts(x, buf);
+	if (t->data != NULL) {
+		uint32_t rows = sl_static_table_nrows(t->data);
+		snprintf(buf, sizeof(buf), ", %u row%s", rows, rows == 1 ? "" : "s");
+		ex_puts(x, buf);
+	}
+	ex_puts(x, ")");
+}
+
 /* An input's operators, last first, then its source. */
-static void ex_input(struct explain *x, const struct sl_input *inp, const char *ingest)
+static void ex_input(struct explain *x, const struct sl_plan *p, const struct sl_input *inp,
+		     const char *ingest)
 {
 	char buf[700];
 	for (uint32_t i = inp->nops; i-- > 0;) {
@@ -4332,6 +5242,9 @@ static void ex_input(struct explain *x, const struct sl_input *inp, const char *
 			ex_expr(x, op->gen, in);
 			ex_puts(x, ") AS ");
 			ex_puts(x, op->out.cols[op->out.ncols - 1].name);
+			break;
+		case SL_OP_JOIN_STATIC:
+			ex_join(x, p, op, in);
 			break;
 		}
 		ex_where(x, ingest);
@@ -4506,7 +5419,7 @@ char *sl_plan_explain(const struct sl_plan *p)
 		}
 	}
 	if (p->nunions == 0) {
-		ex_input(&x, &p->input, ingest);
+		ex_input(&x, p, &p->input, ingest);
 	} else {
 		ex_line(&x);
 		ex_puts(&x, "Union");
@@ -4514,7 +5427,7 @@ char *sl_plan_explain(const struct sl_plan *p)
 		uint32_t depth = x.depth;
 		for (uint32_t k = 0; k < sl_plan_ninputs(p); k++) {
 			x.depth = depth;
-			ex_input(&x, sl_plan_input(p, k), ingest);
+			ex_input(&x, p, sl_plan_input(p, k), ingest);
 		}
 	}
 

@@ -112,12 +112,43 @@ struct sl_lateral {
 
 struct sl_query;
 
-/* FROM source [AS alias] | FROM (query) [AS] alias */
+/* FROM source [AS alias] | FROM (query) [AS] alias; also the item of a
+ * JOIN, where `source` may name a source or a table (CREATE TABLE): the
+ * planner tells which. */
 struct sl_from {
 	const char *source;     /* NULL for a derived table */
 	struct sl_query *query; /* derived table */
 	const char *alias;      /* NULL when none */
 	uint32_t line, column;
+};
+
+/* The join types of Spark SQL's grammar, as written. */
+enum sl_ast_join {
+	SL_AJOIN_INNER,      /* JOIN, INNER JOIN */
+	SL_AJOIN_CROSS,      /* CROSS JOIN */
+	SL_AJOIN_LEFT,       /* LEFT [OUTER] JOIN */
+	SL_AJOIN_RIGHT,      /* RIGHT [OUTER] JOIN */
+	SL_AJOIN_FULL,       /* FULL [OUTER] JOIN */
+	SL_AJOIN_LEFT_SEMI,  /* [LEFT] SEMI JOIN */
+	SL_AJOIN_LEFT_ANTI,  /* [LEFT] ANTI JOIN */
+};
+
+/* A column of USING (...). */
+struct sl_using {
+	const char *name;
+	uint32_t line, column;
+};
+
+/* ... type JOIN item [ON cond | USING (cols)], after the FROM item and the
+ * joins before it (left-deep, as Spark reads a chain). */
+struct sl_join_clause {
+	enum sl_ast_join type;
+	struct sl_from item;
+	struct sl_ast *on;      /* NULL when none */
+	bool has_using;
+	uint32_t nusing;
+	struct sl_using *using;
+	uint32_t line, column;  /* of the join's first word */
 };
 
 struct sl_order_item {
@@ -134,6 +165,8 @@ struct sl_query {
 	uint32_t nitems;
 	struct sl_select_item *items;
 	struct sl_from from;
+	uint32_t njoins;
+	struct sl_join_clause *joins;
 	uint32_t nlaterals;
 	struct sl_lateral *laterals;
 	struct sl_ast *where;
@@ -172,6 +205,7 @@ enum sl_stmt_kind {
 	SL_STMT_SET,
 	SL_STMT_CREATE_SOURCE,
 	SL_STMT_CREATE_SINK,
+	SL_STMT_CREATE_TABLE, /* a static table: columns, WITH options */
 	SL_STMT_SELECT, /* only as EXPLAIN SELECT ... */
 };
 
@@ -179,11 +213,11 @@ struct sl_stmt {
 	enum sl_stmt_kind kind;
 	bool explain;
 	uint32_t line, column; /* of the statement's first word */
-	const char *name;      /* SET key (lower case), source or sink name */
+	const char *name;      /* SET key (lower case), source, sink or table name */
 	uint32_t name_line, name_column;
 	const char *value;     /* SET value, as written, quotes removed */
 	uint32_t value_line, value_column;
-	bool has_columns;      /* CREATE SOURCE with a column list */
+	bool has_columns;      /* CREATE SOURCE with a column list; CREATE TABLE always */
 	uint32_t ncols;
 	struct sl_ast_coldef *cols;
 	uint32_t noptions;

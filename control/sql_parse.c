@@ -4,8 +4,13 @@
  * Grammar (docs/sql.md has the full EBNF): statements separated by ';'
  *   SET key = value
  *   CREATE SOURCE name [(col type, ...)] WITH (key = value, ...)
+ *   CREATE TABLE name (col type, ...) WITH (key = value, ...)
  *   CREATE SINK name WITH (key = value, ...) AS query
  *   EXPLAIN CREATE SINK ... | EXPLAIN query
+ * FROM takes an item and a chain of joins, as Spark SQL's relation:
+ *   FROM item { [INNER | CROSS | LEFT [OUTER] | RIGHT [OUTER] | FULL [OUTER]
+ *               | [LEFT] SEMI | [LEFT] ANTI] JOIN item [ON e | USING (c, ...)] }
+ * (which joins a stream may take is the planner's business).
  * Expression precedence, loosest first, as Spark SQL's grammar:
  *   OR, AND, NOT, predicates (IS [NOT] NULL, [NOT] LIKE/RLIKE/REGEXP/
  *   BETWEEN/IN), comparisons, + - ||, * / %, unary - +, primaries.
@@ -1007,38 +1012,137 @@ static bool parse_alias(struct parser *p, const char **alias, bool required, con
 	return true;
 }
 
-static bool parse_from(struct parser *p, struct sl_query *q)
+/* Words that may not be the implicit alias of a FROM or JOIN item, as
+ * Spark's strictNonReserved keywords: they continue the join chain. */
+static bool is_join_word(const struct sl_token *t)
+{
+	return sl_tok_is_kw(t, "NATURAL") || sl_tok_is_kw(t, "SEMI") || sl_tok_is_kw(t, "ANTI") ||
+	       sl_tok_is_kw(t, "USING");
+}
+
+/* name [[AS] alias] | (query) [[AS] alias]: a FROM or JOIN item. */
+static bool parse_relation(struct parser *p, struct sl_from *f, const char *what)
 {
 	const struct sl_token *t = peek(p);
-	q->from.line = t->line;
-	q->from.column = t->column;
+	f->line = t->line;
+	f->column = t->column;
 	if (t->kind == SL_TOK_LPAREN) {
 		next(p);
 		if (!at_kw(p, "SELECT")) {
 			expected(p, "SELECT in a derived table");
 			return false;
 		}
-		q->from.query = parse_query(p);
-		if (q->from.query == NULL)
+		f->query = parse_query(p);
+		if (f->query == NULL)
 			return false;
 		if (!expect(p, SL_TOK_RPAREN, "')' after the derived table"))
 			return false;
-		if (!parse_alias(p, &q->from.alias, false, "an alias for the derived table"))
-			return false;
-	} else {
-		q->from.source = parse_name(p, "a source name after FROM", false, NULL, NULL);
-		if (q->from.source == NULL)
-			return false;
-		if (!parse_alias(p, &q->from.alias, false, "an alias after AS"))
-			return false;
+		if (is_join_word(peek(p)))
+			return true;
+		return parse_alias(p, &f->alias, false, "an alias for the derived table");
 	}
-	const struct sl_token *j = peek(p);
-	if (j->kind == SL_TOK_COMMA || sl_tok_is_kw(j, "JOIN") || sl_tok_is_kw(j, "INNER") ||
-	    sl_tok_is_kw(j, "LEFT") || sl_tok_is_kw(j, "RIGHT") || sl_tok_is_kw(j, "FULL") ||
-	    sl_tok_is_kw(j, "CROSS")) {
-		perr(p, j, "joins are not supported: each SELECT reads one source (UNION ALL combines several)");
+	f->source = parse_name(p, what, false, NULL, NULL);
+	if (f->source == NULL)
+		return false;
+	if (is_join_word(peek(p)))
+		return true;
+	return parse_alias(p, &f->alias, false, "an alias after AS");
+}
+
+/* The join type at the parser's position, words consumed up to JOIN;
+ * false (and nothing consumed) when no join starts here. */
+static bool parse_join_type(struct parser *p, enum sl_ast_join *type)
+{
+	const struct sl_token *t = peek(p);
+	uint32_t words = 0;
+	if (sl_tok_is_kw(t, "JOIN")) {
+		*type = SL_AJOIN_INNER;
+	} else if (sl_tok_is_kw(t, "INNER") || sl_tok_is_kw(t, "CROSS")) {
+		*type = sl_tok_is_kw(t, "INNER") ? SL_AJOIN_INNER : SL_AJOIN_CROSS;
+		words = 1;
+	} else if (sl_tok_is_kw(t, "SEMI") || sl_tok_is_kw(t, "ANTI")) {
+		*type = sl_tok_is_kw(t, "SEMI") ? SL_AJOIN_LEFT_SEMI : SL_AJOIN_LEFT_ANTI;
+		words = 1;
+	} else if (sl_tok_is_kw(t, "LEFT") || sl_tok_is_kw(t, "RIGHT") || sl_tok_is_kw(t, "FULL")) {
+		const struct sl_token *u = peek_at(p, 1);
+		*type = sl_tok_is_kw(t, "LEFT") ? SL_AJOIN_LEFT
+			: sl_tok_is_kw(t, "RIGHT") ? SL_AJOIN_RIGHT : SL_AJOIN_FULL;
+		words = 1;
+		if (sl_tok_is_kw(u, "OUTER")) {
+			words = 2;
+		} else if (*type == SL_AJOIN_LEFT && (sl_tok_is_kw(u, "SEMI") || sl_tok_is_kw(u, "ANTI"))) {
+			*type = sl_tok_is_kw(u, "SEMI") ? SL_AJOIN_LEFT_SEMI : SL_AJOIN_LEFT_ANTI;
+			words = 2;
+		}
+	} else {
 		return false;
 	}
+	p->i += words;
+	return true;
+}
+
+static bool parse_joins(struct parser *p, struct sl_query *q)
+{
+	uint32_t cap = 0;
+	for (;;) {
+		const struct sl_token *t = peek(p);
+		if (t->kind == SL_TOK_COMMA) {
+			perr(p, t, "a comma between FROM items is a cross join, which is not supported: "
+				   "join a stream with a table on equal keys (FROM s JOIN t ON s.k = "
+				   "t.k)");
+			return false;
+		}
+		if (sl_tok_is_kw(t, "NATURAL")) {
+			perr(p, t, "NATURAL JOIN is not supported: name the columns, as in JOIN t USING "
+				   "(k)");
+			return false;
+		}
+		enum sl_ast_join type;
+		if (!parse_join_type(p, &type))
+			return true;
+		if (!expect_kw(p, "JOIN", "JOIN"))
+			return false;
+		q->joins = grow(p, q->joins, q->njoins, &cap, sizeof(*q->joins));
+		if (q->joins == NULL)
+			return false;
+		struct sl_join_clause *j = &q->joins[q->njoins++];
+		memset(j, 0, sizeof(*j));
+		j->type = type;
+		j->line = t->line;
+		j->column = t->column;
+		if (!parse_relation(p, &j->item, "a table or source name after JOIN"))
+			return false;
+		if (accept_kw(p, "ON")) {
+			j->on = parse_expr(p);
+			if (j->on == NULL)
+				return false;
+		} else if (accept_kw(p, "USING")) {
+			j->has_using = true;
+			if (!expect(p, SL_TOK_LPAREN, "'(' and column names after USING"))
+				return false;
+			uint32_t ucap = 0;
+			do {
+				j->using = grow(p, j->using, j->nusing, &ucap, sizeof(*j->using));
+				if (j->using == NULL)
+					return false;
+				struct sl_using *u = &j->using[j->nusing++];
+				u->name = parse_name(p, "a column name in USING (...)", true, &u->line,
+						     &u->column);
+				if (u->name == NULL)
+					return false;
+			} while (accept(p, SL_TOK_COMMA));
+			if (!expect(p, SL_TOK_RPAREN, "',' or ')' in USING (...)"))
+				return false;
+		}
+	}
+}
+
+static bool parse_from(struct parser *p, struct sl_query *q)
+{
+	if (!parse_relation(p, &q->from, "a source name after FROM"))
+		return false;
+	if (!parse_joins(p, q))
+		return false;
 	uint32_t cap = 0;
 	while (at_kw(p, "LATERAL")) {
 		const struct sl_token *lv = next(p);
@@ -1410,27 +1514,28 @@ static const char *parse_duration(struct parser *p, uint32_t *line, uint32_t *co
 static bool parse_create(struct parser *p, struct sl_stmt *s, const struct sl_token *create)
 {
 	const struct sl_token *what = peek(p);
-	if (sl_tok_is_kw(what, "TABLE")) {
-		perr(p, what, "CREATE TABLE (static tables for stream-static joins) is not supported "
-			      "yet");
-		return false;
-	}
+	bool table = sl_tok_is_kw(what, "TABLE");
 	bool source = sl_tok_is_kw(what, "SOURCE");
-	if (!source && !sl_tok_is_kw(what, "SINK")) {
+	if (!source && !table && !sl_tok_is_kw(what, "SINK")) {
 		char buf[64];
 		perr(p, what, "expected SOURCE, SINK or TABLE after CREATE, found %s",
 		     found(p, what, buf, sizeof(buf)));
 		return false;
 	}
 	next(p);
-	s->kind = source ? SL_STMT_CREATE_SOURCE : SL_STMT_CREATE_SINK;
+	s->kind = source ? SL_STMT_CREATE_SOURCE : table ? SL_STMT_CREATE_TABLE : SL_STMT_CREATE_SINK;
 	s->line = create->line;
 	s->column = create->column;
-	s->name = parse_name(p, source ? "a source name" : "a sink name", false, &s->name_line,
-			     &s->name_column);
+	s->name = parse_name(p, source ? "a source name" : table ? "a table name" : "a sink name", false,
+			     &s->name_line, &s->name_column);
 	if (s->name == NULL)
 		return false;
-	if (source && peek(p)->kind == SL_TOK_LPAREN) {
+	if (table && peek(p)->kind != SL_TOK_LPAREN) {
+		expected(p, "the table's columns, as in CREATE TABLE t (k STRING, v INT) WITH (...) "
+			    "(sluice does not infer them)");
+		return false;
+	}
+	if ((source || table) && peek(p)->kind == SL_TOK_LPAREN) {
 		next(p);
 		s->has_columns = true;
 		uint32_t cap = 0;
@@ -1450,6 +1555,14 @@ static bool parse_create(struct parser *p, struct sl_stmt *s, const struct sl_to
 	}
 	if (!parse_with(p, s))
 		return false;
+	if (table) {
+		if (at_kw(p, "WATERMARK")) {
+			perr(p, peek(p), "a static table has no event time: WATERMARK belongs to CREATE "
+					 "SOURCE");
+			return false;
+		}
+		return true;
+	}
 	if (source) {
 		if (accept_kw(p, "WATERMARK")) {
 			s->wm_col = parse_name(p, "the event-time column after WATERMARK", false,

@@ -15,6 +15,14 @@
  *    explode(split(x, pattern)) without a positive limit the split kernel
  *    writes the words straight into the output column (sl_split_chunk with
  *    parents, no spans, no array).
+ *  - JOIN_STATIC encodes each row's probe keys (key.h, in bursts), looks
+ *    them up in the table's index (static_table.h: read-only, shared by
+ *    every core), lists the candidate pairs (input row, table row), keeps
+ *    those the residual condition passes (evaluated once over a chunk of
+ *    all candidates), then emits per input row, in input order, its
+ *    matches in table order (or, as the join type says, one row with NULL
+ *    table columns, the row alone, or nothing) by gathering the needed
+ *    input and table columns. Everything comes from the ctx arena.
  */
 #include "pipeline.h"
 
@@ -23,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "key.h"
 #include "regex.h"
+#include "static_table.h"
 
 typedef uint64_t colmask;
 
@@ -65,6 +75,22 @@ static colmask op_needs(const struct sl_op *op, colmask live_out)
 		colmask in_cols = n_in >= 64 ? ALL_COLS : ((colmask)1 << n_in) - 1;
 		expr_refs(op->gen, &need);
 		need |= live_out & in_cols;
+		break;
+	}
+	case SL_OP_JOIN_STATIC: {
+		const struct sl_join *j = op->join;
+		if (j == NULL)
+			return ALL_COLS;
+		colmask in_cols = j->nin >= 64 ? ALL_COLS : ((colmask)1 << j->nin) - 1;
+		colmask r = 0;
+		for (uint32_t k = 0; k < j->nkeys; k++)
+			expr_refs(j->probe[k], &need);
+		/* the residual reads [input..., table...]: its input part */
+		expr_refs(j->residual, &r);
+		need |= r & in_cols;
+		for (uint32_t o = 0; o < op->out.ncols; o++)
+			if (col_live(live_out, o) && j->src[o] < j->nin && j->src[o] < 64)
+				need |= (colmask)1 << j->src[o];
 		break;
 	}
 	}
@@ -312,6 +338,214 @@ assemble:
 	return 0;
 }
 
+/* ---- join with a static table ---- */
+
+#define JOIN_NONE UINT32_MAX
+
+/* gather() where idx[i] == JOIN_NONE gives a NULL (a row without a match);
+ * the output always has a null map. */
+static int gather_or_null(const struct sl_vec *src, const uint32_t *idx, uint32_t n,
+			  struct sl_eval_ctx *ctx, struct sl_vec *out)
+{
+	*out = *src;
+	out->nulls = sl_eval_ctx_alloc(ctx, n);
+	if (out->nulls == NULL)
+		return -ENOMEM;
+	const size_t w = sl_type_width(src->type);
+	if (w == 0) {
+		memset(out->nulls, 1, n);
+		return 0;
+	}
+	char *dst = sl_eval_ctx_alloc(ctx, w * n);
+	if (dst == NULL)
+		return -ENOMEM;
+	out->v.b = (uint8_t *)dst;
+	const char *from = (const char *)(const void *)src->v.b;
+	for (uint32_t i = 0; i < n; i++) {
+		if (idx[i] == JOIN_NONE) {
+			out->nulls[i] = 1;
+			memset(dst + (size_t)i * w, 0, w);
+			continue;
+		}
+		out->nulls[i] = src->nulls != NULL ? src->nulls[idx[i]] : 0;
+		memcpy(dst + (size_t)i * w, from + (size_t)idx[i] * w, w);
+	}
+	return 0;
+}
+
+/* Each input row's matches in the index: cnt[r] rows from hit[r]. */
+static int probe_rows(const struct sl_join *j, const struct sl_chunk *in,
+		      struct sl_eval_ctx *ctx, uint32_t *cnt, const uint32_t **hit, uint64_t *total)
+{
+	const uint32_t n = in->nrows;
+	struct sl_vec *kv = sl_eval_ctx_alloc(ctx, (size_t)j->nkeys * sizeof(*kv));
+	struct sl_str *keys = sl_eval_ctx_alloc(ctx, (size_t)n * sizeof(*keys));
+	uint64_t *hashes = sl_eval_ctx_alloc(ctx, (size_t)n * sizeof(*hashes));
+	size_t cap = 16384;
+	uint8_t *buf = sl_eval_ctx_alloc(ctx, cap);
+	if (kv == NULL || keys == NULL || hashes == NULL || buf == NULL)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < j->nkeys; k++) {
+		int rc = sl_expr_eval(j->probe[k], in, ctx, &kv[k]);
+		if (rc < 0)
+			return rc;
+	}
+	*total = 0;
+	for (uint32_t first = 0; first < n;) {
+		/* a key with a NULL value carries the NULL tag, which no key
+		 * in the index has: it finds nothing, as SQL's = says */
+		uint32_t done = sl_key_encode_burst(kv, j->nkeys, first, n - first, buf, cap,
+						    keys + first, hashes + first);
+		if (done == 0) {
+			/* one key larger than the buffer: a buffer of its size */
+			cap = sl_key_encode(kv, j->nkeys, first, NULL, 0);
+			buf = sl_eval_ctx_alloc(ctx, cap);
+			if (buf == NULL)
+				return -ENOMEM;
+			continue;
+		}
+		for (uint32_t r = first; r < first + done; r++) {
+			cnt[r] = sl_static_index_find(j->index, keys[r].ptr, keys[r].len, hashes[r],
+						      &hit[r]);
+			*total += cnt[r];
+		}
+		first += done;
+	}
+	return 0;
+}
+
+/* Which candidate pairs (pin[i], ptab[i]) the residual condition keeps:
+ * pass[i], evaluated over a chunk of the pairs' [input..., table...]
+ * columns (only those the condition reads are gathered). */
+static int residual_pass(const struct sl_join *j, const struct sl_chunk *in,
+			 const struct sl_vec *tcols, uint32_t tncols, const uint32_t *pin,
+			 const uint32_t *ptab, uint32_t npairs, struct sl_eval_ctx *ctx,
+			 uint8_t *pass)
+{
+	struct sl_chunk cand;
+	int rc = new_chunk(ctx, j->nin + tncols, npairs, &cand);
+	if (rc < 0)
+		return rc;
+	colmask refs = 0;
+	expr_refs(j->residual, &refs);
+	for (uint32_t c = 0; c < j->nin + tncols; c++) {
+		if (!col_live(refs, c))
+			dead_vec(&cand.cols[c]);
+		else if (c < j->nin)
+			rc = gather(&in->cols[c], pin, npairs, ctx, &cand.cols[c]);
+		else
+			rc = gather(&tcols[c - j->nin], ptab, npairs, ctx, &cand.cols[c]);
+		if (rc < 0)
+			return rc;
+	}
+	struct sl_vec p;
+	if ((rc = sl_expr_eval(j->residual, &cand, ctx, &p)) < 0)
+		return rc;
+	for (uint32_t i = 0; i < npairs; i++)
+		pass[i] = p.type != SL_TYPE_NULL && p.v.b[i] != 0 && !(p.nulls && p.nulls[i]);
+	return 0;
+}
+
+static int run_join(const struct sl_op *op, colmask live_out, const struct sl_chunk *in,
+		    struct sl_eval_ctx *ctx, struct sl_chunk *out)
+{
+	const struct sl_join *j = op->join;
+	if (j == NULL || j->index == NULL || in->ncols != j->nin)
+		return -EINVAL; /* not prepared, or a planner bug */
+	const struct sl_static_table *t = sl_static_index_table(j->index);
+	const struct sl_vec *tcols = sl_static_table_cols(t);
+	const uint32_t tncols = sl_static_table_ncols(t);
+	const uint32_t n = in->nrows;
+	const bool keep_pairs = j->type == SL_JOIN_INNER || j->type == SL_JOIN_LEFT_OUTER ||
+				j->type == SL_JOIN_RIGHT_OUTER;
+	const bool outer = j->type == SL_JOIN_LEFT_OUTER || j->type == SL_JOIN_RIGHT_OUTER;
+
+	uint32_t *cnt = sl_eval_ctx_alloc(ctx, (size_t)n * sizeof(*cnt));
+	const uint32_t **hit = sl_eval_ctx_alloc(ctx, (size_t)n * sizeof(*hit));
+	if (cnt == NULL || hit == NULL)
+		return -ENOMEM;
+	uint64_t total;
+	int rc = probe_rows(j, in, ctx, cnt, hit, &total);
+	if (rc < 0)
+		return rc;
+	if (total + n > UINT32_MAX)
+		return -E2BIG; /* rows of one chunk are counted in 32 bits */
+
+	/* the candidates, and the residual's verdict on each */
+	const uint32_t npairs = (uint32_t)total;
+	uint8_t *pass = NULL;
+	uint32_t *ptab = NULL;
+	if (j->residual != NULL || keep_pairs) {
+		ptab = sl_eval_ctx_alloc(ctx, (size_t)npairs * sizeof(*ptab));
+		if (ptab == NULL)
+			return -ENOMEM;
+		for (uint32_t r = 0, k = 0; r < n; r++)
+			for (uint32_t q = 0; q < cnt[r]; q++)
+				ptab[k++] = hit[r][q];
+	}
+	if (j->residual != NULL && npairs > 0) {
+		uint32_t *pin = sl_eval_ctx_alloc(ctx, (size_t)npairs * sizeof(*pin));
+		pass = sl_eval_ctx_alloc(ctx, npairs);
+		if (pin == NULL || pass == NULL)
+			return -ENOMEM;
+		for (uint32_t r = 0, k = 0; r < n; r++)
+			for (uint32_t q = 0; q < cnt[r]; q++)
+				pin[k++] = r;
+		if ((rc = residual_pass(j, in, tcols, tncols, pin, ptab, npairs, ctx, pass)) < 0)
+			return rc;
+	}
+
+	/* the output rows: (input row, table row or JOIN_NONE) */
+	const uint32_t cap = keep_pairs ? npairs + (outer ? n : 0) : n;
+	uint32_t *oin = sl_eval_ctx_alloc(ctx, (size_t)cap * sizeof(*oin));
+	uint32_t *otab = keep_pairs ? sl_eval_ctx_alloc(ctx, (size_t)cap * sizeof(*otab)) : NULL;
+	if (oin == NULL || (keep_pairs && otab == NULL))
+		return -ENOMEM;
+	uint32_t m = 0;
+	bool identity = true; /* input row r is output row r */
+	for (uint32_t r = 0, k = 0; r < n; r++) {
+		uint32_t hits = 0;
+		for (uint32_t q = 0; q < cnt[r]; q++, k++) {
+			if (pass != NULL && !pass[k])
+				continue;
+			hits++;
+			if (keep_pairs) {
+				identity = identity && m == r;
+				oin[m] = r;
+				otab[m++] = ptab[k];
+			}
+		}
+		if ((outer && hits == 0) || (j->type == SL_JOIN_LEFT_SEMI && hits > 0) ||
+		    (j->type == SL_JOIN_LEFT_ANTI && hits == 0)) {
+			identity = identity && m == r;
+			oin[m] = r;
+			if (otab != NULL)
+				otab[m] = JOIN_NONE;
+			m++;
+		}
+	}
+	identity = identity && m == n;
+
+	if ((rc = new_chunk(ctx, op->out.ncols, m, out)) < 0)
+		return rc;
+	for (uint32_t o = 0; o < op->out.ncols; o++) {
+		const uint32_t s = j->src[o];
+		if (!col_live(live_out, o))
+			dead_vec(&out->cols[o]);
+		else if (s < j->nin && identity)
+			out->cols[o] = in->cols[s];
+		else if (s < j->nin)
+			rc = gather(&in->cols[s], oin, m, ctx, &out->cols[o]);
+		else if (otab != NULL && s - j->nin < tncols)
+			rc = gather_or_null(&tcols[s - j->nin], otab, m, ctx, &out->cols[o]);
+		else
+			rc = -EINVAL; /* a table column in a semi or anti join's output */
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int sl_pipeline_run(const struct sl_op *ops, uint32_t nops, const struct sl_chunk *in,
 		    struct sl_eval_ctx *ctx, struct sl_chunk *out)
 {
@@ -340,6 +574,9 @@ int sl_pipeline_run(const struct sl_op *ops, uint32_t nops, const struct sl_chun
 			break;
 		case SL_OP_EXPLODE:
 			rc = run_explode(&ops[k], live[k], cur, ctx, &chunks[k]);
+			break;
+		case SL_OP_JOIN_STATIC:
+			rc = run_join(&ops[k], live[k], cur, ctx, &chunks[k]);
 			break;
 		default:
 			rc = -EINVAL;
@@ -513,6 +750,12 @@ static int for_each_chunk_roots(struct sl_plan *plan,
 			if (in->ops[k].nexprs + 2 > cap)
 				cap = in->ops[k].nexprs + 2;
 	}
+	for (uint32_t i = 0; i < sl_plan_ninputs(plan); i++) {
+		const struct sl_input *in = sl_plan_input(plan, i);
+		for (uint32_t k = 0; k < in->nops; k++)
+			if (in->ops[k].join != NULL && in->ops[k].join->nkeys + 2 > cap)
+				cap = in->ops[k].join->nkeys + 2;
+	}
 	roots = malloc(cap * sizeof(*roots));
 	if (roots == NULL)
 		return -ENOMEM;
@@ -521,6 +764,7 @@ static int for_each_chunk_roots(struct sl_plan *plan,
 		const struct sl_input *in = sl_plan_input(plan, i);
 		for (uint32_t k = 0; k < in->nops && rc == 0; k++) {
 			const struct sl_op *op = &in->ops[k];
+			const struct sl_join *jn = op->join;
 			uint32_t n = 0;
 			if (op->pred != NULL)
 				roots[n++] = op->pred;
@@ -528,7 +772,16 @@ static int for_each_chunk_roots(struct sl_plan *plan,
 				roots[n++] = op->gen;
 			for (uint32_t j = 0; j < op->nexprs; j++)
 				roots[n++] = op->exprs[j];
+			for (uint32_t j = 0; jn != NULL && j < jn->nkeys; j++)
+				roots[n++] = jn->probe[j];
 			rc = fn(roots, n, err, errlen);
+			if (jn == NULL || rc < 0)
+				continue;
+			/* a join's other chunks: the table's rows (the build
+			 * keys) and the candidate pairs (the residual) */
+			rc = fn(jn->build, jn->nkeys, err, errlen);
+			if (rc == 0 && jn->residual != NULL)
+				rc = fn((struct sl_expr *const *)&jn->residual, 1, err, errlen);
 		}
 	}
 	if (rc == 0) {
@@ -570,16 +823,80 @@ static int prepare_roots(struct sl_expr *const *roots, uint32_t n, char *err, si
 	return 0;
 }
 
+/* Input k of the plan, writable (sl_plan_input's is not). */
+static struct sl_input *input_at(struct sl_plan *plan, uint32_t k)
+{
+	return k == 0 ? &plan->input : &plan->unions[k - 1];
+}
+
+static bool keys_equal(const struct sl_join *a, const struct sl_join *b)
+{
+	if (a->table != b->table || a->nkeys != b->nkeys)
+		return false;
+	for (uint32_t k = 0; k < a->nkeys; k++)
+		if (!expr_equal(a->build[k], b->build[k]))
+			return false;
+	return true;
+}
+
+/* The index of join j (op k of input i): one already built for the same
+ * table and keys (a UNION ALL repeats a join in every input), or a new
+ * one. */
+static int index_join(struct sl_plan *plan, uint32_t i, uint32_t k, struct sl_join *j, char *err,
+		      size_t errlen)
+{
+	for (uint32_t pi = 0; pi <= i; pi++) {
+		const struct sl_input *p = sl_plan_input(plan, pi);
+		for (uint32_t pk = 0; pk < (pi == i ? k : p->nops); pk++) {
+			const struct sl_join *o = p->ops[pk].join;
+			if (o != NULL && o->index != NULL && keys_equal(o, j)) {
+				j->index = sl_static_index_ref(o->index);
+				return 0;
+			}
+		}
+	}
+	if (j->table >= plan->ntables)
+		return -EINVAL;
+	struct sl_table_spec *ts = &plan->tables[j->table];
+	if (ts->data == NULL) {
+		ts->data = sl_static_table_load(&ts->def, err, errlen);
+		if (ts->data == NULL)
+			return errno == ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	j->index = sl_static_index_build(ts->data, j->build, j->nkeys, err, errlen);
+	if (j->index == NULL)
+		return errno == ENOMEM ? -ENOMEM : -EINVAL;
+	return 0;
+}
+
+/* Load the tables the joins read and index them by the joins' keys. */
+static int prepare_joins(struct sl_plan *plan, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < sl_plan_ninputs(plan); i++) {
+		struct sl_input *in = input_at(plan, i);
+		for (uint32_t k = 0; k < in->nops; k++) {
+			struct sl_join *j = in->ops[k].join;
+			if (j == NULL || j->index != NULL)
+				continue;
+			int rc = index_join(plan, i, k, j, err, errlen);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 int sl_plan_prepare(struct sl_plan *plan, char *err, size_t errlen)
 {
 	int rc = for_each_chunk_roots(plan, group_rlikes, err, errlen);
 	if (rc == 0)
 		rc = for_each_chunk_roots(plan, prepare_roots, err, errlen);
-	if (rc < 0) {
-		if (rc == -ENOMEM)
-			snprintf(err, errlen, "out of memory preparing the query's expressions");
+	if (rc < 0 && rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory preparing the query's expressions");
+	if (rc == 0 && (rc = prepare_joins(plan, err, errlen)) == -ENOMEM)
+		snprintf(err, errlen, "out of memory loading the query's static tables");
+	if (rc < 0)
 		sl_plan_release(plan);
-	}
 	return rc;
 }
 
@@ -588,13 +905,27 @@ void sl_plan_release(struct sl_plan *plan)
 	if (plan == NULL)
 		return;
 	for (uint32_t i = 0; i < sl_plan_ninputs(plan); i++) {
-		const struct sl_input *in = sl_plan_input(plan, i);
+		struct sl_input *in = input_at(plan, i);
 		for (uint32_t k = 0; k < in->nops; k++) {
 			sl_expr_release(in->ops[k].pred);
 			sl_expr_release(in->ops[k].gen);
 			for (uint32_t j = 0; j < in->ops[k].nexprs; j++)
 				sl_expr_release(in->ops[k].exprs[j]);
+			struct sl_join *jn = in->ops[k].join;
+			if (jn == NULL)
+				continue;
+			for (uint32_t j = 0; j < jn->nkeys; j++) {
+				sl_expr_release(jn->probe[j]);
+				sl_expr_release(jn->build[j]);
+			}
+			sl_expr_release(jn->residual);
+			sl_static_index_destroy(jn->index);
+			jn->index = NULL;
 		}
+	}
+	for (uint32_t t = 0; t < plan->ntables; t++) {
+		sl_static_table_destroy(plan->tables[t].data);
+		plan->tables[t].data = NULL;
 	}
 	for (uint32_t j = 0; j < plan->nkeys; j++)
 		sl_expr_release(plan->keys[j]);

@@ -1,7 +1,8 @@
 /*
- * pipeline.h — the stateless part of a plan (filter, project, explode) run
- * over one chunk on an ingest core, and the set-up that compiles a plan's
- * patterns before the cores start.
+ * pipeline.h — the stateless part of a plan (filter, project, explode, joins
+ * with static tables) run over one chunk on an ingest core, and the set-up
+ * that compiles a plan's patterns and loads its static tables before the
+ * cores start.
  *
  * Invariants:
  *  - The output chunk, its column array and every vector the ops make live
@@ -41,13 +42,17 @@ int sl_pipeline_run(const struct sl_op *ops, uint32_t nops, const struct sl_chun
  * having, out) before the cores start. RLIKEs that run on the same chunk
  * and test the same input expression are compiled into one Hyperscan
  * database and matched in one pass per row (up to 64 patterns a set).
- * 0, or -errno with "line L, column C: ..." in err (a bad pattern); on
- * failure nothing stays prepared.
+ * Then load the static tables the plan's joins read (plan->tables, each
+ * once) and index them by the joins' keys (one index per table and keys,
+ * shared by the inputs of a UNION ALL): static_table.h. 0, or -errno with
+ * "line L, column C: ..." in err (-EINVAL: a bad pattern, a table file
+ * that is missing, unreadable or malformed under FAILFAST); on failure
+ * nothing stays prepared or loaded.
  */
 int sl_plan_prepare(struct sl_plan *plan, char *err, size_t errlen);
 
-/* Free what sl_plan_prepare made (sl_plan_free does it too, through
- * sl_expr_free); the plan can be prepared again. */
+/* Free what sl_plan_prepare made, tables and indexes included (sl_plan_free
+ * does it too); the plan can be prepared again. */
 void sl_plan_release(struct sl_plan *plan);
 
 #endif

@@ -6,7 +6,8 @@
  * Data flow of a plan:
  *
  *   source chunk (schema = source columns)
- *     -> ops[0] -> ops[1] -> ...            stateless, on ingest cores
+ *     -> ops[0] -> ops[1] -> ...            stateless, on ingest cores (joins
+ *                                           with static tables included)
  *     -> if has_agg:  keys[] and aggs[].arg evaluated on the pipeline output,
  *                     routed by key hash to the shard's aggregator core;
  *                     the aggregate chunk is [keys..., aggs...]
@@ -60,6 +61,52 @@ enum sl_op_kind {
 			* gen (an ARRAY) on its own row, the input row repeated;
 			* rows whose array is null or empty vanish (explode,
 			* not explode_outer) */
+	SL_OP_JOIN_STATIC, /* join: each row with the rows of a static table
+			    * whose keys equal its own (struct sl_join) */
+};
+
+/* Spark's join types that a stream may meet a static table with (the
+ * stream is the side whose rows are kept where a type keeps rows). */
+enum sl_join_type {
+	SL_JOIN_INNER,       /* the matches only */
+	SL_JOIN_LEFT_OUTER,  /* stream LEFT JOIN table: every stream row; NULL
+			      * table columns where none matches */
+	SL_JOIN_RIGHT_OUTER, /* table RIGHT JOIN stream: the same, with the
+			      * table's columns first */
+	SL_JOIN_LEFT_SEMI,   /* the stream rows that have a match, once each */
+	SL_JOIN_LEFT_ANTI,   /* the stream rows that have none */
+};
+
+struct sl_static_table; /* a loaded table's rows (static_table.h) */
+struct sl_static_index; /* a loaded table's rows by join key (static_table.h) */
+
+/*
+ * SL_OP_JOIN_STATIC: a hash join of the op's input (the stream) with a
+ * static table, on the ingest cores (Spark's BroadcastHashJoin). Owned by
+ * its op. Row r of the input matches table row t when every probe[k] of r
+ * equals build[k] of t (both sides have one type per key; a NULL key
+ * never matches) and residual, over the pair, is true. Then:
+ *   INNER          one output row per match;
+ *   LEFT/RIGHT     the same, or one row with NULL table columns for an
+ *   OUTER          input row without a match;
+ *   LEFT SEMI/ANTI the input row once if it has a match / has none.
+ * Output column j is, from src[j] = i: input column i when i < nin, else
+ * table column i - nin (for a USING join the keys come first, Spark's
+ * order; a table column is NULL on an unmatched row).
+ */
+struct sl_join {
+	uint32_t table;          /* the plan's tables[table] */
+	enum sl_join_type type;
+	bool build_left;         /* the table was written first (EXPLAIN's BuildLeft) */
+	uint32_t nkeys;          /* >= 1 */
+	struct sl_expr **probe;  /* [nkeys] over the op's input */
+	struct sl_expr **build;  /* [nkeys] over the table's columns */
+	struct sl_expr *residual;/* over [input columns..., table columns...]; NULL: none */
+	uint32_t nin;            /* columns of the op's input */
+	uint32_t *src;           /* [out.ncols] */
+	/* sl_plan_prepare: the table's rows by the build keys (shared by the
+	 * ops that join one table on the same keys); NULL before */
+	struct sl_static_index *index;
 };
 
 struct sl_op {
@@ -68,6 +115,7 @@ struct sl_op {
 	uint32_t nexprs;        /* PROJECT */
 	struct sl_expr **exprs; /* PROJECT */
 	struct sl_expr *gen;    /* EXPLODE */
+	struct sl_join *join;   /* JOIN_STATIC */
 	struct sl_schema out;   /* the schema after this op */
 };
 
@@ -122,6 +170,18 @@ struct sl_source_spec {
 	 * and ends under available_now needs it at open() */
 	enum sl_trigger_kind trigger;
 	uint32_t line, column; /* of CREATE SOURCE */
+};
+
+/*
+ * A static table of CREATE TABLE, as a plan carries it: the definition
+ * (a source spec: name, connector 'file', columns, the WITH options: path,
+ * format and the format's options; watermark_col -1; the line and column
+ * of CREATE TABLE) and, once sl_plan_prepare has loaded it at query start,
+ * its rows. Read-only from then until sl_plan_release.
+ */
+struct sl_table_spec {
+	struct sl_source_spec def;
+	struct sl_static_table *data; /* NULL until loaded */
 };
 
 struct sl_sink_spec {
@@ -186,6 +246,9 @@ struct sl_plan {
 	};
 	uint32_t nunions;
 	struct sl_input *unions;
+	/* the static tables the inputs' joins read (struct sl_join.table) */
+	uint32_t ntables;
+	struct sl_table_spec *tables;
 
 	bool has_agg;
 	int32_t window_key; /* the key that is a window(), or -1 */

@@ -21,6 +21,11 @@ struct sl_sink_ops {
 	bool supports_append, supports_update, supports_complete;
 	/* Check options at plan time; -EINVAL and "line L, column C: ..." in err. */
 	int (*validate)(const struct sl_sink_spec *spec, char *err, size_t errlen);
+	/* Check the sink against the query's output columns at plan time (a
+	 * text file holds one STRING column, a partition column must exist);
+	 * as validate. May be NULL. */
+	int (*validate_schema)(const struct sl_sink_spec *spec, const struct sl_schema *schema,
+			       char *err, size_t errlen);
 	struct sl_sink *(*open)(const struct sl_sink_spec *spec, const struct sl_schema *schema,
 				FILE *out, char *err, size_t errlen);
 	/* Write epoch `batch_id`'s rows. Returns 0 or -errno. */

@@ -75,6 +75,13 @@ struct sl_source_ops {
 	/* The source's columns when CREATE SOURCE has no column list (the
 	 * planner copies them); NULL: one column value STRING. */
 	const struct sl_schema *default_schema;
+	/* The source's columns when CREATE SOURCE has no column list and they
+	 * depend on the options (a table's, read from the table): fills out
+	 * (cols malloc'ed; the planner frees them) or returns -errno with
+	 * "line L, column C: ..." in err. spec has the name, place and options,
+	 * no schema. Asked before default_schema. May be NULL. */
+	int (*schema_of)(const struct sl_source_spec *spec, struct sl_schema *out, char *err,
+			 size_t errlen);
 	/* Check the source against a query that reads it (its trigger, its
 	 * output mode) at plan time, as validate() does; sink's line and
 	 * column locate the error. May be NULL. */

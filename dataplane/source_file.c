@@ -78,16 +78,40 @@
  * FILE_ARENA bytes, a 64 KiB scratch; made in open(). The planner's
  * bookkeeping (names of files noticed and taken) grows with the directory.
  *
+ * A sink's output (log mode): a directory with a `_sluice_log/` commit log
+ * (commit_log.h; the file and table sinks write it) is read through the
+ * log, as Spark's FileStreamSource reads a `_spark_metadata` directory: the
+ * candidates are the files committed batches list, in log order (their t is
+ * their position in the log, so the usual sort keeps it), each taken once
+ * (no seen map, no age limit), never a file the log does not list. The log
+ * is read at open, whenever inotify sees an entry renamed into it, and at
+ * every relisting time. A source over a plain directory with no files yet
+ * is undecided: the first files it notices make it plain, unless the
+ * directory has a log by then (Spark looks for the metadata once more
+ * before it takes files). Partition columns ("col=value/" directories)
+ * get their values from the paths, the parser filling only the other
+ * columns through a view of the batch's; so in log mode the parsers are
+ * made once the layout is known (the table's metadata, or the first
+ * committed file), before any file joins a batch.
+ *
+ * The table connector (sl_source_table_ops) is this source in log mode over
+ * a table directory: its format and partition columns come from the
+ * table's _sluice_table (table.h), its columns must be the table's, and a
+ * table not written yet is waited for (its directory made and watched).
+ *
  * Not yet: the checkpoint (the seen-files map and the batch log are kept in
- * memory only: see the CHECKPOINT SEAM comments), subdirectories (only the
- * directory's own files are read), compressed files.
+ * memory only: see the CHECKPOINT SEAM comments), subdirectories of a plain
+ * directory (only its own files are read), compressed files.
  */
 #include "source_file.h"
 
+#include "commit_log.h"
+#include "expr.h"   /* sl_text_to_*: partition values */
 #include "ingest.h" /* sl_ingest_epoch, _settled, _epoch_done: pacing epochs */
 #include "lines.h"
 #include "recparse.h"
 #include "source.h"
+#include "table.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -766,6 +790,7 @@ struct file_params {
 	const char *archive;
 	bool parser;             /* parse through recparse (csv, json; text with its options) */
 	bool csv_header;
+	bool table;              /* connector 'table': the format comes from the table */
 };
 
 /* sluice's name, Spark's (options arrive lower-cased, any spelling). */
@@ -897,15 +922,46 @@ static int check_schema_text(const struct sl_source_spec *spec, char *err, size_
 	return -EINVAL;
 }
 
-static int parse_params(const struct sl_source_spec *spec, struct file_params *p, char *err,
-			size_t errlen)
+/* The table source's own options; the format and its options are the
+ * table's. */
+static int table_keys(const struct sl_source_spec *spec, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"path", "max_files_per_trigger", "maxFilesPerTrigger",
+					   "max_bytes_per_trigger", "maxBytesPerTrigger"};
+	for (uint32_t i = 0; i < spec->options.n; i++) {
+		const struct sl_option *v = &spec->options.v[i];
+		bool known = strcasecmp(v->key, "connector") == 0;
+		for (size_t k = 0; !known && k < sizeof(keys) / sizeof(keys[0]); k++)
+			known = strcasecmp(v->key, keys[k]) == 0;
+		if (known)
+			continue;
+		snprintf(err, errlen,
+			 "line %u, column %u: unknown option '%s' for connector 'table' (known options: "
+			 "path, max_files_per_trigger (maxFilesPerTrigger), max_bytes_per_trigger "
+			 "(maxBytesPerTrigger)); a table's format and columns are the table's own",
+			 v->line, v->column, v->key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_params(const struct sl_source_spec *spec, bool table, struct file_params *p,
+			char *err, size_t errlen)
 {
 	const struct sl_options *opts = &spec->options;
 	*p = (struct file_params){.format = SL_REC_TEXT, .format_name = "text",
-				  .max_age_ms = SL_FILE_DEFAULT_MAX_AGE_MS};
+				  .max_age_ms = SL_FILE_DEFAULT_MAX_AGE_MS, .table = table};
 	const struct sl_option *o;
 	const char *k;
+	bool format_opts = false;
 
+	if (table) {
+		if (table_keys(spec, err, errlen) < 0)
+			return -EINVAL;
+		p->format = SL_REC_JSON; /* until the table says */
+		p->format_name = "json";
+		goto path;
+	}
 	/* the format first: it decides which other keys are known */
 	if ((o = sl_options_find(opts, "format")) != NULL) {
 		p->format_name = o->value;
@@ -928,7 +984,6 @@ static int parse_params(const struct sl_source_spec *spec, struct file_params *p
 			return -EINVAL;
 		}
 	}
-	bool format_opts = false;
 	for (uint32_t i = 0; i < opts->n; i++) {
 		const struct sl_option *v = &opts->v[i];
 		if (strcasecmp(v->key, "connector") == 0 || is_file_key(v->key))
@@ -946,7 +1001,15 @@ static int parse_params(const struct sl_source_spec *spec, struct file_params *p
 		return -EINVAL;
 	}
 
+path:
 	o = sl_options_find(opts, "path");
+	if (o == NULL && table) {
+		snprintf(err, errlen,
+			 "line %u, column %u: table source '%s' needs option 'path', the table's "
+			 "directory, e.g. path = 'tables/counter_totals'",
+			 spec->line, spec->column, spec->name);
+		return -EINVAL;
+	}
 	if (o == NULL) {
 		snprintf(err, errlen,
 			 "line %u, column %u: file source '%s' needs option 'path', the directory "
@@ -966,6 +1029,13 @@ static int parse_params(const struct sl_source_spec *spec, struct file_params *p
 	while (plen > 1 && o->value[plen - 1] == '/')
 		plen--;
 	const char *slash = memrchr(o->value, '/', plen);
+	if (table && has_glob(o->value, plen)) {
+		snprintf(err, errlen,
+			 "line %u, column %u: option 'path' ('%s') of a table source is the table's "
+			 "directory, not a pattern",
+			 o->line, o->column, o->value);
+		return -EINVAL;
+	}
 	if (slash != NULL && has_glob(o->value, (size_t)(slash - o->value))) {
 		snprintf(err, errlen,
 			 "line %u, column %u: option 'path' ('%s') has a pattern in a directory "
@@ -1006,6 +1076,10 @@ static int parse_params(const struct sl_source_spec *spec, struct file_params *p
 				 later->line, later->column, files_key, k);
 			return -EINVAL;
 		}
+	}
+	if (table) {
+		p->max_age_ms = UINT64_MAX; /* every committed file is read, once */
+		return 0;
 	}
 	if (bool_option(opts, "latest_first", "latestFirst", &p->latest_first, err, errlen) < 0 ||
 	    bool_option(opts, "file_name_only", "fileNameOnly", &p->name_only, err, errlen) < 0)
@@ -1087,7 +1161,63 @@ static int parse_params(const struct sl_source_spec *spec, struct file_params *p
 static int file_validate(const struct sl_source_spec *spec, char *err, size_t errlen)
 {
 	struct file_params p;
-	return parse_params(spec, &p, err, errlen) < 0 ? -EINVAL : 0;
+	return parse_params(spec, false, &p, err, errlen) < 0 ? -EINVAL : 0;
+}
+
+/* Whether the source's columns are the table's: the same names (in any
+ * case), types and order. 0, or -EINVAL with err saying what differs. */
+static int check_table_schema(const struct sl_source_spec *spec, const char *path,
+			      const struct sl_table_meta *m, char *err, size_t errlen)
+{
+	const struct sl_schema *sc = &spec->schema;
+	bool same = sc->ncols == m->schema.ncols;
+	for (uint32_t i = 0; same && i < sc->ncols; i++)
+		same = sc->cols[i].type == m->schema.cols[i].type &&
+		       strcasecmp(sc->cols[i].name, m->schema.cols[i].name) == 0;
+	if (same)
+		return 0;
+	char have[1024], decl[1024];
+	sl_table_meta_describe(m, have, sizeof(have));
+	size_t used = 0;
+	decl[0] = '\0';
+	for (uint32_t i = 0; i < sc->ncols && used < sizeof(decl); i++) {
+		int w = snprintf(decl + used, sizeof(decl) - used, "%s%s %s", i ? ", " : "",
+				 sc->cols[i].name, sl_type_name(sc->cols[i].type));
+		if (w > 0)
+			used += (size_t)w;
+	}
+	snprintf(err, errlen,
+		 "line %u, column %u: source '%s' declares the columns (%s), but table '%s' has %s; "
+		 "declare the table's columns in its order, or leave the column list out to take "
+		 "them",
+		 spec->line, spec->column, spec->name, decl, path, have);
+	return -EINVAL;
+}
+
+static int table_validate(const struct sl_source_spec *spec, char *err, size_t errlen)
+{
+	struct file_params p;
+	if (parse_params(spec, true, &p, err, errlen) < 0)
+		return -EINVAL;
+	/* a table that exists already must have the declared columns; one that
+	 * does not is waited for (and checked when it appears) */
+	int dirfd = open(p.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return 0;
+	struct sl_table_meta m;
+	char why[512] = "";
+	int rc = sl_table_meta_read(dirfd, &m, why, sizeof(why));
+	close(dirfd);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		snprintf(err, errlen, "line %u, column %u: table '%s': %s", spec->line, spec->column,
+			 p.path, why);
+		return -EINVAL;
+	}
+	rc = check_table_schema(spec, p.path, &m, err, errlen);
+	sl_table_meta_free(&m);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1099,6 +1229,10 @@ struct ffile {
 	uint64_t size;
 	int64_t mtime_ns;
 	bool warned;      /* its vanishing was reported */
+	/* log mode with partition columns: their values, from the file's path
+	 * ("store=7/part-..."); strings point into pstore; both owned */
+	struct sl_value *pvals;
+	char *pstore;
 };
 
 /* A work item: a file, or part [start, end) of one. */
@@ -1133,6 +1267,8 @@ struct fthread {
 	struct sl_source_stats *st;
 	struct sl_file_reader *reader; /* owned */
 	struct sl_recparse *parser;    /* owned; NULL: text straight from the lines */
+	struct sl_chunk view;          /* partition columns: the batch's data columns, */
+	struct sl_vec *view_cols;      /* which the parser fills; owned */
 	uint64_t seen_bytes, seen_malformed, seen_parse_malformed;
 	char *arena;                   /* pinned strings, FILE_ARENA bytes, owned */
 	size_t arena_used;
@@ -1169,6 +1305,27 @@ struct sl_source {
 	uint64_t next_list_ns;
 	char *pathbuf;             /* PATH_MAX, for identities */
 
+	/* A directory a sink wrote (it has _sluice_log/, or is a table): the
+	 * files are those its commit log lists, in log order, and nothing else
+	 * (Spark's MetadataLogFileIndex over _spark_metadata). The planner's,
+	 * and open()'s before it. */
+	enum { LOG_UNDECIDED, LOG_NO, LOG_YES } log_state;
+	struct sl_commit_reader *log_reader; /* owned */
+	uint64_t log_next;         /* the next log batch to read */
+	int64_t log_seq;           /* files taken from the log so far: their order */
+	int log_wd;                /* inotify watch of _sluice_log, or -1 */
+	bool log_due;              /* the log changed: read it */
+	bool clean_ignored;        /* clean_source is set but ignored: warn once */
+	bool readers_ready;        /* log mode: partitions known, parsers made */
+	bool have_meta;            /* table: its _sluice_table read and checked */
+	struct sl_column_def *cols; /* the source's columns; owned */
+	uint32_t ncols;
+	uint32_t npart;            /* partition columns: their values are in paths */
+	uint32_t part_col[SL_MAX_PART_COLS];
+	uint32_t ndata;            /* the others, read from the files */
+	uint32_t *data_col;        /* owned */
+	struct sl_column_def *data_cols; /* owned: fspec's schema when npart > 0 */
+
 	_Atomic uint64_t vanished;
 	atomic_bool finished;      /* available_now: every file is read, every batch DONE */
 	_Atomic uint64_t announced; /* batches whose epoch the threads are to say done */
@@ -1196,8 +1353,11 @@ static void notify_workers(struct sl_source *s)
 
 static void batch_reset(struct fbatch *b)
 {
-	for (uint32_t i = 0; i < b->nfiles; i++)
+	for (uint32_t i = 0; i < b->nfiles; i++) {
 		free(b->files[i].path);
+		free(b->files[i].pvals);
+		free(b->files[i].pstore);
+	}
 	b->nfiles = b->nitems = b->next = b->done = 0;
 	b->bytes = 0;
 	b->announced = false;
@@ -1227,6 +1387,7 @@ static void file_close(struct sl_source *s)
 		struct fthread *t = &s->thr[i];
 		sl_file_reader_destroy(t->reader);
 		sl_recparse_destroy(t->parser);
+		free(t->view_cols);
 		free(t->arena);
 		if (t->work_fd >= 0)
 			close(t->work_fd);
@@ -1239,6 +1400,10 @@ static void file_close(struct sl_source *s)
 	free(s->batch.items);
 	fmap_free(&s->cands);
 	sl_file_seen_destroy(s->seen);
+	sl_commit_reader_destroy(s->log_reader);
+	free(s->cols);
+	free(s->data_col);
+	free(s->data_cols);
 	if (s->inotify_fd >= 0)
 		close(s->inotify_fd);
 	if (s->dir_fd >= 0)
@@ -1423,17 +1588,254 @@ err_nomem:
 	return -ENOMEM;
 }
 
-static struct sl_source *file_open(const struct sl_source_spec *spec, const struct sl_settings *set,
-				   uint32_t n_ingest, char *err, size_t errlen)
+/* mkdir -p: a table source over a table not written yet makes its
+ * directory, to watch it. 0 or -errno. */
+static int make_dirs(const char *path)
 {
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char c = buf[i];
+		buf[i] = '\0';
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return -errno;
+		buf[i] = c;
+	}
+	return 0;
+}
+
+/* Make the parsers (and the column split) once the files' layout is
+ * known: in log mode, the partition columns, from the table's metadata or
+ * from the first file's path ("store=7/part-..."). first_path NULL: no
+ * partitions. Runs before any file of the layout joins a batch, so no
+ * thread uses a parser meanwhile. 0, or -errno with err filled. */
+static int make_readers(struct sl_source *s, const char *first_path, char *err, size_t errlen)
+{
+	if (!s->p.table) {
+		/* Spark's partition discovery: the columns named by the
+		 * directories of the first committed file */
+		s->npart = 0;
+		for (uint32_t k = 0; first_path != NULL && k < s->ncols; k++) {
+			const char *v;
+			size_t n;
+			if (s->npart < SL_MAX_PART_COLS &&
+			    sl_part_find(first_path, s->cols[k].name, &v, &n))
+				s->part_col[s->npart++] = k;
+		}
+	}
+	if (s->npart > 0)
+		s->p.parser = true; /* text too: the line goes to its column, not column 0 */
+	if (s->npart == s->ncols) {
+		snprintf(err, errlen,
+			 "source '%s': every column is a partition column of '%s'; declare the "
+			 "columns of the files too",
+			 s->name, s->dir);
+		return -EINVAL;
+	}
+	free(s->data_col);
+	free(s->data_cols);
+	s->data_col = malloc(s->ncols * sizeof(*s->data_col));
+	s->data_cols = malloc(s->ncols * sizeof(*s->data_cols));
+	if (s->data_col == NULL || s->data_cols == NULL)
+		goto err_nomem;
+	s->ndata = 0;
+	for (uint32_t k = 0; k < s->ncols; k++) {
+		bool part = false;
+		for (uint32_t i = 0; i < s->npart; i++)
+			part = part || s->part_col[i] == k;
+		if (part)
+			continue;
+		s->data_cols[s->ndata] = s->cols[k];
+		s->data_col[s->ndata++] = k;
+	}
+	if (s->npart > 0) {
+		s->fspec.schema.ncols = s->ndata;
+		s->fspec.schema.cols = s->data_cols;
+	}
+	for (uint32_t i = 0; i < s->n_ingest; i++) {
+		struct fthread *t = &s->thr[i];
+		sl_recparse_destroy(t->parser);
+		t->parser = NULL;
+		free(t->view_cols);
+		t->view_cols = NULL;
+		if (s->p.parser) {
+			t->parser = sl_recparse_create(&s->fspec, s->p.format, err, errlen);
+			if (t->parser == NULL)
+				return -EINVAL;
+		}
+		if (s->npart > 0) {
+			t->view_cols = calloc(s->ndata, sizeof(*t->view_cols));
+			if (t->view_cols == NULL)
+				goto err_nomem;
+		}
+	}
+	s->readers_ready = true;
+	return 0;
+err_nomem:
+	snprintf(err, errlen, "source '%s': out of memory setting up its readers", s->name);
+	return -ENOMEM;
+}
+
+/* The table's metadata, once it is there: check the columns, take the
+ * format and the partition columns. 0 (maybe still without it), or
+ * -errno with err filled. */
+static int read_meta(struct sl_source *s, const struct sl_source_spec *spec, char *err,
+		     size_t errlen)
+{
+	struct sl_table_meta m;
+	char why[512] = "";
+	int rc = sl_table_meta_read(s->dir_fd, &m, why, sizeof(why));
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		snprintf(err, errlen, "table source '%s': table '%s': %s", s->name, s->dir, why);
+		return rc;
+	}
+	if (spec != NULL) {
+		rc = check_table_schema(spec, s->dir, &m, err, errlen);
+	} else {
+		/* no spec past open(): compare with the columns kept */
+		struct sl_source_spec tmp = {.schema = {.ncols = s->ncols, .cols = s->cols}};
+		snprintf(tmp.name, sizeof(tmp.name), "%s", s->name);
+		rc = check_table_schema(&tmp, s->dir, &m, err, errlen);
+	}
+	if (rc == 0) {
+		s->p.format = m.format == SL_FILE_CSV ? SL_REC_CSV
+			      : m.format == SL_FILE_JSON ? SL_REC_JSON
+							 : SL_REC_TEXT;
+		s->p.parser = true;
+		s->p.csv_header = false;
+		s->npart = m.npart;
+		memcpy(s->part_col, m.part, sizeof(s->part_col));
+		s->have_meta = true;
+	}
+	sl_table_meta_free(&m);
+	return rc;
+}
+
+static void watch_log(struct sl_source *s)
+{
+	if (s->log_wd >= 0 || s->inotify_fd < 0 || !sl_commit_log_exists(s->dir_fd))
+		return;
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/" SL_COMMIT_LOG_DIR, strcmp(s->absdir, "/") == 0 ? "" : s->absdir);
+	s->log_wd = inotify_add_watch(s->inotify_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
+}
+
+struct log_visit {
+	struct sl_source *s;
+	char *err;
+	size_t errlen;
+	bool failed; /* the error is the visitor's own, complete */
+};
+
+/* Every file of a committed batch becomes a candidate, in log order. */
+static int log_visit_files(struct log_visit *v, const struct sl_commit_batch *b);
+
+static int log_visit(void *arg, const struct sl_commit_batch *b)
+{
+	struct log_visit *v = arg;
+	int rc = log_visit_files(v, b);
+	v->failed = rc < 0;
+	return rc;
+}
+
+static int log_visit_files(struct log_visit *v, const struct sl_commit_batch *b)
+{
+	struct sl_source *s = v->s;
+	for (uint32_t i = 0; i < b->nfiles; i++) {
+		const char *path = b->files[i].path;
+		/* the writer writes the metadata before its first commit, maybe
+		 * just after poll_log looked for it */
+		if (s->p.table && !s->have_meta) {
+			int rc = read_meta(s, NULL, v->err, v->errlen);
+			if (rc < 0)
+				return rc;
+		}
+		if (s->p.table && !s->have_meta) {
+			snprintf(v->err, v->errlen,
+				 "table source '%s': '%s' has commits but no " SL_TABLE_META ": it is "
+				 "a file sink's output, not a table; read it with connector = 'file'",
+				 s->name, s->dir);
+			return -EINVAL;
+		}
+		if (!s->readers_ready) {
+			int rc = make_readers(s, path, v->err, v->errlen);
+			if (rc < 0)
+				return rc;
+		}
+		struct fmap_slot *sl = fmap_put(&s->cands, path);
+		if (sl == NULL) {
+			snprintf(v->err, v->errlen, "source '%s': out of memory reading the commit log",
+				 s->name);
+			return -ENOMEM;
+		}
+		sl->size = b->files[i].size;
+		sl->t = ++s->log_seq;
+	}
+	return 0;
+}
+
+/* Read the batches committed since the last read; their files become
+ * candidates. 0, or -errno with err filled. */
+static int poll_log(struct sl_source *s, char *err, size_t errlen)
+{
+	s->log_due = false;
+	s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
+	watch_log(s);
+	if (s->p.table && !s->have_meta) {
+		int rc = read_meta(s, NULL, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	struct log_visit v = {.s = s, .err = err, .errlen = errlen};
+	char why[2048] = "";
+	v.err = why;
+	v.errlen = sizeof(why);
+	int rc = sl_commit_reader_read(s->log_reader, s->dir_fd, &s->log_next, UINT64_MAX,
+				       log_visit, &v, why, sizeof(why));
+	if (rc == -ENOENT)
+		return 0; /* no log yet: a table not written yet */
+	if (rc < 0) {
+		if (v.failed)
+			snprintf(err, errlen, "%s", why);
+		else
+			snprintf(err, errlen, "source '%s': reading the commit log of '%s': %s",
+				 s->name, s->dir, why);
+		return rc;
+	}
+	return 0;
+}
+
+/* The directory turned out to be a sink's output: from now on only its
+ * log counts. */
+static void switch_to_log(struct sl_source *s)
+{
+	fmap_free(&s->cands);
+	s->log_state = LOG_YES;
+	s->readers_ready = false;
+	s->log_due = true;
+	s->clean_ignored = s->p.clean != CLEAN_OFF;
+}
+
+static struct sl_source *source_open(const struct sl_source_spec *spec,
+				     const struct sl_settings *set, uint32_t n_ingest, bool table,
+				     char *err, size_t errlen)
+{
+	const char *kind = table ? "table" : "file";
 	struct sl_source *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		snprintf(err, errlen, "file source '%s': out of memory", spec->name);
+		snprintf(err, errlen, "%s source '%s': out of memory", kind, spec->name);
 		return NULL;
 	}
-	s->dir_fd = s->inotify_fd = -1;
+	s->dir_fd = s->inotify_fd = s->log_wd = -1;
 	snprintf(s->name, sizeof(s->name), "%s", spec->name);
-	if (parse_params(spec, &s->p, err, errlen) < 0)
+	if (parse_params(spec, table, &s->p, err, errlen) < 0)
 		goto err_close;
 	s->n_ingest = n_ingest ? n_ingest : 1;
 	/* Spark's prepareForTriggerAvailableNow: the files there now */
@@ -1442,15 +1844,28 @@ static struct sl_source *file_open(const struct sl_source_spec *spec, const stru
 							   : FILE_DEFAULT_MAX_LINE;
 	if (s->max_line > (uint64_t)UINT32_MAX - 1)
 		s->max_line = (uint64_t)UINT32_MAX - 1;
-	s->split_ok = !(s->p.format == SL_REC_CSV && s->p.csv_header);
+	s->ncols = spec->schema.ncols;
+	s->cols = malloc((s->ncols ? s->ncols : 1) * sizeof(*s->cols));
 	s->pathbuf = malloc(PATH_MAX);
-	if (s->pathbuf == NULL)
+	s->log_reader = sl_commit_reader_create();
+	if (s->cols == NULL || s->pathbuf == NULL || s->log_reader == NULL)
 		goto err_nomem;
+	memcpy(s->cols, spec->schema.cols, s->ncols * sizeof(*s->cols));
+	if (table) {
+		int rc = make_dirs(s->p.path);
+		if (rc < 0) {
+			snprintf(err, errlen,
+				 "table source '%s': cannot make the table's directory '%s': %s; fix "
+				 "option 'path'",
+				 s->name, s->p.path, strerror(-rc));
+			goto err_close;
+		}
+	}
 	if (resolve_path(s, err, errlen) < 0)
 		goto err_close;
 	s->absdir = realpath(s->dir, NULL);
 	if (s->absdir == NULL) {
-		snprintf(err, errlen, "file source '%s': cannot resolve directory '%s': %s",
+		snprintf(err, errlen, "%s source '%s': cannot resolve directory '%s': %s", kind,
 			 s->name, s->dir, strerror(errno));
 		goto err_close;
 	}
@@ -1462,17 +1877,32 @@ static struct sl_source *file_open(const struct sl_source_spec *spec, const stru
 	s->dir_fd = open(s->absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dir_fd < 0) {
 		snprintf(err, errlen,
-			 "file source '%s': cannot open directory '%s': %s; make it readable by "
+			 "%s source '%s': cannot open directory '%s': %s; make it readable by "
 			 "sluice",
-			 s->name, s->dir, strerror(errno));
+			 kind, s->name, s->dir, strerror(errno));
 		goto err_close;
 	}
+	/* a sink's output is read through its commit log (Spark checks for
+	 * _spark_metadata in a single path that is no pattern) */
+	if (table)
+		s->log_state = LOG_YES;
+	else if (s->pattern != NULL)
+		s->log_state = LOG_NO;
+	else if (sl_commit_log_exists(s->dir_fd))
+		s->log_state = LOG_YES;
+	else
+		s->log_state = s->available_now ? LOG_NO : LOG_UNDECIDED;
+	s->clean_ignored = s->log_state == LOG_YES && s->p.clean != CLEAN_OFF;
+	if (table && read_meta(s, spec, err, errlen) < 0)
+		goto err_close;
+	s->split_ok = !(s->p.format == SL_REC_CSV && s->p.csv_header);
 	s->seen = sl_file_seen_create(s->p.max_age_ms, s->p.name_only);
 	if (s->seen == NULL)
 		goto err_nomem;
 	/* CHECKPOINT SEAM: restore the seen map here from the source's log of
 	 * the files each committed batch took (chk/sources/<i>/<batch>), then
-	 * purge it, as Spark's FileStreamSource does from its metadata log. */
+	 * purge it, as Spark's FileStreamSource does from its metadata log;
+	 * in log mode, log_next: the next batch of the sink's log to read. */
 
 	/* watch first, then list, so that no file falls in between */
 	if (!s->available_now) {
@@ -1480,7 +1910,8 @@ static struct sl_source *file_open(const struct sl_source_spec *spec, const stru
 		if (s->inotify_fd >= 0 &&
 		    inotify_add_watch(s->inotify_fd, s->absdir,
 				      IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM |
-					      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) < 0) {
+					      IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF |
+					      IN_ONLYDIR) < 0) {
 			s->inotify_errno = errno;
 			close(s->inotify_fd);
 			s->inotify_fd = -1;
@@ -1488,19 +1919,13 @@ static struct sl_source *file_open(const struct sl_source_spec *spec, const stru
 			s->inotify_errno = errno;
 		}
 	}
-	int rc = list_dir(s, &s->cands);
-	if (rc < 0) {
-		snprintf(err, errlen, "file source '%s': cannot list directory '%s': %s", s->name,
-			 s->dir, strerror(-rc));
-		goto err_close;
-	}
-	s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
-
 	struct sl_option *fo = calloc(spec->options.n ? spec->options.n : 1, sizeof(*fo));
 	if (fo == NULL)
 		goto err_nomem;
 	s->fopts = fo;
 	format_spec(spec, s->p.format, s->fopts, &s->fspec);
+	if (table)
+		s->fspec.options.n = 0; /* the table's files take the readers' defaults */
 
 	if (pthread_mutex_init(&s->mu, NULL) != 0)
 		goto err_nomem;
@@ -1521,19 +1946,42 @@ static struct sl_source *file_open(const struct sl_source_spec *spec, const stru
 		t->arena = malloc(FILE_ARENA);
 		if (t->work_fd < 0 || t->reader == NULL || t->arena == NULL)
 			goto err_nomem;
-		if (s->p.parser) {
+		/* in log mode the parsers wait for the layout (make_readers) */
+		if (s->p.parser && s->log_state != LOG_YES) {
 			t->parser = sl_recparse_create(&s->fspec, s->p.format, err, errlen);
 			if (t->parser == NULL)
 				goto err_close;
 		}
 	}
+	int rc = s->log_state == LOG_YES ? poll_log(s, err, errlen) : list_dir(s, &s->cands);
+	if (rc < 0) {
+		if (s->log_state != LOG_YES)
+			snprintf(err, errlen, "file source '%s': cannot list directory '%s': %s",
+				 s->name, s->dir, strerror(-rc));
+		goto err_close;
+	}
+	s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
 	return s;
 
 err_nomem:
-	snprintf(err, errlen, "file source '%s': out of memory setting up its readers", spec->name);
+	snprintf(err, errlen, "%s source '%s': out of memory setting up its readers", kind,
+		 spec->name);
 err_close:
 	file_close(s);
 	return NULL;
+}
+
+static struct sl_source *file_open(const struct sl_source_spec *spec, const struct sl_settings *set,
+				   uint32_t n_ingest, char *err, size_t errlen)
+{
+	return source_open(spec, set, n_ingest, false, err, errlen);
+}
+
+static struct sl_source *table_open(const struct sl_source_spec *spec,
+				    const struct sl_settings *set, uint32_t n_ingest, char *err,
+				    size_t errlen)
+{
+	return source_open(spec, set, n_ingest, true, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1604,7 +2052,15 @@ static void read_events(struct fthread *t)
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 			p += sizeof(*ev) + ev->len;
 			if (ev->mask & IN_Q_OVERFLOW) {
-				s->relist_due = true;
+				s->relist_due = s->log_due = true;
+				continue;
+			}
+			if (s->log_wd >= 0 && ev->wd == s->log_wd) {
+				/* an entry renamed into the commit log */
+				if (ev->mask & IN_IGNORED)
+					s->log_wd = -1; /* the log went away */
+				else
+					s->log_due = true;
 				continue;
 			}
 			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
@@ -1619,6 +2075,12 @@ static void read_events(struct fthread *t)
 			}
 			if (ev->len == 0 || ev->name[0] == '\0')
 				continue;
+			if (strcmp(ev->name, SL_COMMIT_LOG_DIR) == 0) {
+				s->log_due = true; /* a sink started writing here */
+				continue;
+			}
+			if (s->log_state == LOG_YES)
+				continue; /* only the log says which files exist */
 			if (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE)) {
 				if (cand_note(s, &s->cands, ev->name) < 0)
 					s->relist_due = true; /* out of memory: try again later */
@@ -1629,6 +2091,67 @@ static void read_events(struct fthread *t)
 			}
 		}
 	}
+}
+
+/* The partition columns' values of the file at relative path `name`
+ * (Spark's partition discovery: "col=value" directories, escaped as
+ * escapePathName, __HIVE_DEFAULT_PARTITION__ for null), converted to the
+ * columns' types as CAST does (NULL when they do not convert, or when the
+ * path has no such directory). 0 or -ENOMEM. */
+static int part_values(struct sl_source *s, const char *name, struct sl_value **out,
+		       char **store_out)
+{
+	size_t nl = strlen(name);
+	struct sl_value *pv = calloc(s->npart, sizeof(*pv));
+	char *store = malloc(nl + 1);
+	if (pv == NULL || store == NULL) {
+		free(pv);
+		free(store);
+		return -ENOMEM;
+	}
+	size_t used = 0;
+	for (uint32_t k = 0; k < s->npart; k++) {
+		const struct sl_column_def *col = &s->cols[s->part_col[k]];
+		const char *raw;
+		size_t rl;
+		pv[k].type = col->type;
+		pv[k].is_null = true;
+		if (!sl_part_find(name, col->name, &raw, &rl))
+			continue;
+		char *u = store + used;
+		size_t ul = sl_part_unescape(raw, rl, u);
+		used += ul;
+		if (ul == sizeof(SL_PART_DEFAULT) - 1 && memcmp(u, SL_PART_DEFAULT, ul) == 0)
+			continue;
+		bool ok = false, b = false;
+		switch (col->type) {
+		case SL_TYPE_STRING:
+			pv[k].v.str = (struct sl_str){.ptr = u, .len = (uint32_t)ul};
+			ok = true;
+			break;
+		case SL_TYPE_INT:
+		case SL_TYPE_BIGINT:
+			ok = sl_text_to_integral(u, (uint32_t)ul, col->type == SL_TYPE_INT,
+						 &pv[k].v.i64);
+			break;
+		case SL_TYPE_TIMESTAMP:
+			ok = sl_text_to_timestamp(u, (uint32_t)ul, &pv[k].v.i64);
+			break;
+		case SL_TYPE_DOUBLE:
+			ok = sl_text_to_double(u, (uint32_t)ul, &pv[k].v.f64);
+			break;
+		case SL_TYPE_BOOLEAN:
+			ok = sl_text_to_bool(u, (uint32_t)ul, &b);
+			pv[k].v.b = b;
+			break;
+		default:
+			break;
+		}
+		pv[k].is_null = !ok;
+	}
+	*out = pv;
+	*store_out = store;
+	return 0;
 }
 
 static int batch_add_file(struct sl_source *s, const struct sl_file_cand *c)
@@ -1658,8 +2181,15 @@ static int batch_add_file(struct sl_source *s, const struct sl_file_cand *c)
 	char *dup = strdup(path);
 	if (dup == NULL)
 		return -ENOMEM;
+	struct sl_value *pvals = NULL;
+	char *pstore = NULL;
+	if (s->npart > 0 && part_values(s, c->name, &pvals, &pstore) < 0) {
+		free(dup);
+		return -ENOMEM;
+	}
 	uint32_t f = b->nfiles++;
-	b->files[f] = (struct ffile){.path = dup, .size = c->size, .mtime_ns = c->mtime_ns};
+	b->files[f] = (struct ffile){.path = dup, .size = c->size, .mtime_ns = c->mtime_ns,
+				     .pvals = pvals, .pstore = pstore};
 	b->bytes += c->size;
 	for (uint32_t i = 0; i < parts; i++) {
 		struct fwork *w = &b->items[b->nitems++];
@@ -1685,7 +2215,8 @@ static int fill_batch(struct fthread *t)
 		struct fmap_slot *sl = &s->cands.v[i];
 		if (!slot_live(sl))
 			continue;
-		if (!sl_file_seen_is_new(s->seen, identity(s, sl->key), ns_to_ms(sl->t))) {
+		if (s->log_state != LOG_YES &&
+		    !sl_file_seen_is_new(s->seen, identity(s, sl->key), ns_to_ms(sl->t))) {
 			fmap_del(&s->cands, sl); /* older than max_file_age allows, or taken */
 			continue;
 		}
@@ -1697,16 +2228,18 @@ static int fill_batch(struct fthread *t)
 	int rc = 0;
 	size_t added = 0;
 	for (; added < k; added++) {
+		/* in log mode the log's order takes each file once */
 		if ((rc = batch_add_file(s, &v[added])) < 0 ||
-		    (rc = sl_file_seen_add(s->seen, identity(s, v[added].name),
-					   ns_to_ms(v[added].mtime_ns))) < 0)
+		    (s->log_state != LOG_YES &&
+		     (rc = sl_file_seen_add(s->seen, identity(s, v[added].name),
+					    ns_to_ms(v[added].mtime_ns))) < 0))
 			break;
 		/* CHECKPOINT SEAM: this is where the file joins batch b->id; the
 		 * log entry (path, mtime, batch) must be durable before any of
 		 * its rows is committed */
 		fmap_del(&s->cands, fmap_find(&s->cands, v[added].name));
 	}
-	if (added > 0)
+	if (added > 0 && s->log_state != LOG_YES)
 		sl_file_seen_purge(s->seen);
 	free(v);
 	return rc < 0 ? rc : (int)added;
@@ -1770,7 +2303,7 @@ static void finish_batch(struct fthread *t)
 	struct fbatch *b = &s->batch;
 	/* every item is read and reported, so no other thread looks at the
 	 * batch until it has items again */
-	if (s->p.clean != CLEAN_OFF)
+	if (s->p.clean != CLEAN_OFF && s->log_state != LOG_YES)
 		for (uint32_t i = 0; i < b->nfiles; i++)
 			clean_file(t, &b->files[i]);
 	pthread_mutex_lock(&s->mu);
@@ -1798,8 +2331,32 @@ static int plan_step(struct fthread *t)
 	if (!s->available_now) {
 		if (s->inotify_fd >= 0)
 			read_events(t);
-		if (s->relist_due || sl_source_now_ns() >= s->next_list_ns)
+		bool due = sl_source_now_ns() >= s->next_list_ns;
+		if (s->log_state != LOG_YES && (s->relist_due || due))
 			relist(t);
+		/* Spark's FileStreamSource: undecided until files show up, then
+		 * a look for the sink's log once more before taking them */
+		if (s->log_state == LOG_UNDECIDED && (s->cands.n > 0 || s->log_due)) {
+			if (sl_commit_log_exists(s->dir_fd))
+				switch_to_log(s);
+			else if (s->cands.n > 0)
+				s->log_state = LOG_NO;
+			s->log_due = s->log_state == LOG_YES;
+		}
+		if (s->log_state == LOG_YES && (s->log_due || due)) {
+			char err[2048];
+			if (poll_log(s, err, sizeof(err)) < 0) {
+				sl_ingest_fail(t->in, "%s", err);
+				return -EIO;
+			}
+		}
+	}
+	if (s->clean_ignored) {
+		s->clean_ignored = false;
+		sl_ingest_log(t->in,
+			      "warning: source '%s': clean_source is ignored: '%s' is written by a "
+			      "sink, whose commit log still lists the files it reads",
+			      s->name, s->dir);
 	}
 	int added = 0;
 	bool done = false, announce = false;
@@ -1847,6 +2404,7 @@ struct fclaim {
 	const char *path; /* s->batch.files[file].path: freed only once the batch is DONE */
 	uint32_t file;
 	uint64_t size, start, end;
+	const struct sl_value *pvals; /* the file's partition values, as long as path */
 };
 
 static bool claim(struct fthread *t, struct fclaim *c)
@@ -1859,7 +2417,7 @@ static bool claim(struct fthread *t, struct fclaim *c)
 		const struct fwork *w = &b->items[b->next++];
 		const struct ffile *f = &b->files[w->file];
 		*c = (struct fclaim){.path = f->path, .file = w->file, .size = f->size,
-				     .start = w->start, .end = w->end};
+				     .start = w->start, .end = w->end, .pvals = f->pvals};
 		ok = true;
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -1984,18 +2542,47 @@ static int take_text(struct fthread *t)
 	}
 }
 
+/* Row `row` of the batch's partition columns: the file's values. */
+static void put_parts(struct fthread *t, const struct fclaim *cl, uint32_t row)
+{
+	const struct sl_source *s = t->s;
+	for (uint32_t k = 0; k < s->npart; k++) {
+		struct sl_vec *v = &t->batch->cols[s->part_col[k]];
+		const struct sl_value *pv = &cl->pvals[k];
+		v->nulls[row] = pv->is_null;
+		if (pv->is_null)
+			continue;
+		switch (v->type) {
+		case SL_TYPE_STRING: v->v.str[row] = pv->v.str; break;
+		case SL_TYPE_DOUBLE: v->v.f64[row] = pv->v.f64; break;
+		case SL_TYPE_BOOLEAN: v->v.b[row] = pv->v.b; break;
+		default: v->v.i64[row] = pv->v.i64; break;
+		}
+	}
+}
+
 /* csv, json (and text with format options): each line through recparse. */
 static int take_parsed(struct fthread *t, const struct fclaim *cl, int fd)
 {
 	struct sl_chunk *c = t->batch;
+	struct sl_chunk *into = c;
+	if (t->s->npart > 0) {
+		/* the parser fills the data columns, in the batch's storage */
+		for (uint32_t k = 0; k < t->s->ndata; k++)
+			t->view_cols[k] = c->cols[t->s->data_col[k]];
+		t->view = (struct sl_chunk){.ncols = t->s->ndata, .cols = t->view_cols};
+		into = &t->view;
+	}
 	for (;;) {
 		uint32_t k = sl_file_reader_lines(t->reader, t->lines, FILE_LINES_BURST);
 		if (k == 0)
 			return 0;
 		for (uint32_t i = 0; i < k; i++) {
-			int rc = sl_recparse_line(t->parser, t->lines[i].ptr, t->lines[i].len, c,
+			int rc = sl_recparse_line(t->parser, t->lines[i].ptr, t->lines[i].len, into,
 						  c->nrows, t->err, sizeof(t->err));
 			if (rc == 1) {
+				if (t->s->npart > 0)
+					put_parts(t, cl, c->nrows);
 				if (++c->nrows == SL_INGEST_BATCH_ROWS && (rc = commit(t)) < 0)
 					return rc;
 				continue;
@@ -2190,4 +2777,17 @@ const struct sl_source_ops sl_source_file_ops = {
 	.close = file_close,
 	.paces_epochs = true,
 	.marks_epoch_parts = true,
+};
+
+/* A table (Spark's readStream.table): the file source in log mode, its
+ * format and columns the table's. */
+const struct sl_source_ops sl_source_table_ops = {
+	.name = "table",
+	.validate = table_validate,
+	.open = table_open,
+	.run = file_run,
+	.close = file_close,
+	.paces_epochs = true,
+	.marks_epoch_parts = true,
+	.schema_of = sl_table_schema_of,
 };

@@ -1051,8 +1051,8 @@ static const struct err_case expr_errors[] = {
 	{EXPR_PRE "i FROM (SELECT i FROM nums LIMIT 1)",
 	 "line 3, column 38: LIMIT is only supported on the outermost query"},
 	{EXPR_PRE "v FROM (SELECT i AS v, i AS v FROM nums)",
-	 "line 3, column 11: column 'v' is ambiguous: more than one input column has that name; "
-	 "qualify it as table.v"},
+	 "line 3, column 11: [AMBIGUOUS_REFERENCE] Reference `v` is ambiguous, could be: [`v`, "
+	 "`v`]; give the columns different names"},
 };
 
 Test(plan, expression_errors)
@@ -1790,4 +1790,496 @@ Test(plan, union_all_errors)
 	char err[1024] = "";
 	cr_expect_eq(sl_sql_compile(sql, &s, &p, err, sizeof(err)), -EINVAL);
 	cr_expect(strstr(err, "a query reads at most 16 inputs") != NULL, "%s", err);
+}
+
+/* ------------------------------------------------ stream-static joins */
+
+#define EVENTS                                                                                     \
+	"CREATE SOURCE events (ts TIMESTAMP, ad_id STRING, event_type STRING, n INT) WITH "        \
+	"(connector = 'socket', port = 1) WATERMARK ts DELAY '10 seconds';\n"
+#define CAMPAIGNS                                                                                  \
+	"CREATE TABLE campaigns (ad_id STRING, campaign_id STRING, weight BIGINT) WITH "           \
+	"(connector = 'file', path = 'ads.csv', format = 'csv', header = true);\n"
+
+/* The query's plan, compiled after EVENTS and CAMPAIGNS (lines 1 and 2;
+ * the sink on line 3). */
+static struct sl_program *join_ok(const char *query)
+{
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+		 EVENTS CAMPAIGNS "CREATE SINK o WITH (connector = 'console', output_mode = "
+				  "'update') AS %s",
+		 query);
+	return compile_ok(sql);
+}
+
+static const struct sl_op *only_join(const struct sl_plan *p)
+{
+	for (uint32_t i = 0; i < p->nops; i++)
+		if (p->ops[i].kind == SL_OP_JOIN_STATIC)
+			return &p->ops[i];
+	cr_assert_fail("no join in the plan");
+	return NULL;
+}
+
+static const char *srcs_of(const struct sl_op *op, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < op->out.ncols; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%u", i ? "," : "",
+					 op->join->src[i]);
+	return buf;
+}
+
+Test(plan, join_yahoo_streaming_benchmark_plan)
+{
+	char b[512];
+	struct sl_program *prog = join_ok(
+		"SELECT window(ts, '10 seconds') AS w, campaign_id, count(*) AS n FROM events e JOIN "
+		"campaigns c ON e.ad_id = c.ad_id WHERE event_type = 'view' GROUP BY 1, 2");
+	const struct sl_plan *p = prog->plans[0];
+	cr_assert_eq(p->ntables, 1);
+	const struct sl_table_spec *t = &p->tables[0];
+	cr_expect_str_eq(t->def.name, "campaigns");
+	cr_expect_str_eq(t->def.connector, "file");
+	cr_expect_eq(t->def.line, 2);
+	cr_expect_eq(t->def.watermark_col, -1);
+	cr_expect(t->data == NULL, "loaded at start, not by the planner");
+	cr_assert_eq(t->def.options.n, 3, "connector is not passed on");
+	cr_expect_str_eq(t->def.options.v[0].key, "path");
+	cr_expect_str_eq(t->def.options.v[0].value, "ads.csv");
+	cr_expect_str_eq(names_of(&t->def.schema, b, sizeof(b)), "ad_id|campaign_id|weight");
+	cr_expect_eq(t->def.schema.cols[2].type, SL_TYPE_BIGINT);
+
+	cr_assert_eq(p->nops, 3);
+	const struct sl_op *op = &p->ops[0];
+	cr_assert_eq(op->kind, SL_OP_JOIN_STATIC);
+	const struct sl_join *j = op->join;
+	cr_expect_eq(j->table, 0);
+	cr_expect_eq(j->type, SL_JOIN_INNER);
+	cr_expect(!j->build_left);
+	cr_assert_eq(j->nkeys, 1);
+	cr_expect_str_eq(dump(j->probe[0], b, sizeof(b)), "#1");
+	cr_expect_str_eq(dump(j->build[0], b, sizeof(b)), "#0");
+	cr_expect(j->residual == NULL);
+	cr_expect_eq(j->nin, 4);
+	cr_expect(j->index == NULL);
+	cr_expect_str_eq(srcs_of(op, b, sizeof(b)), "0,1,2,3,4,5,6");
+	cr_expect_str_eq(names_of(&op->out, b, sizeof(b)),
+			 "ts|ad_id|event_type|n|ad_id|campaign_id|weight");
+	cr_expect_eq(op->out.cols[6].type, SL_TYPE_BIGINT);
+	cr_expect_eq(p->ops[1].kind, SL_OP_FILTER, "WHERE after the join");
+	cr_expect_str_eq(dump(p->ops[1].pred, b, sizeof(b)), "eq(#2,'view')");
+	cr_expect_eq(p->ops[2].kind, SL_OP_FILTER, "the window's null filter");
+	cr_expect(p->window_on_event_time, "the stream's watermark column stays its event time");
+	cr_expect_str_eq(names_of(&p->key_schema, b, sizeof(b)), "w|campaign_id");
+	cr_expect_str_eq(dump(p->keys[1], b, sizeof(b)), "#5");
+	cr_expect_str_eq(names_of(&p->out_schema, b, sizeof(b)), "w|campaign_id|n");
+
+	char *text = sl_plan_explain(p);
+	cr_assert_not_null(text);
+	static const char want[] =
+		"== Physical Plan ==\n"
+		"Sink o: console, output mode update, trigger default (each batch when the last is "
+		"done), num_rows=20, truncate=20  [control thread]\n"
+		"+- Project [w, campaign_id, count(1) AS n]  [agg core 1]\n"
+		"   +- Aggregate keys=[window(ts, 10000000, 10000000, 0) AS w, campaign_id], "
+		"functions=[count(1)], state: a hash table per shard, 1 shard  [agg core 1]\n"
+		"      +- Exchange hashpartitioning(w, campaign_id, 1)  [ingest core 0 -> agg core 1]\n"
+		"         +- PartialAggregate keys=[window(ts, 10000000, 10000000, 0) AS w, "
+		"campaign_id], functions=[partial_count(1)]  [ingest core 0]\n"
+		"            +- Filter (ts IS NOT NULL)  [ingest core 0]\n"
+		"               +- Filter (event_type = view)  [ingest core 0]\n"
+		"                  +- BroadcastHashJoin [ad_id], [ad_id], Inner, BuildRight, table "
+		"campaigns (file 'ads.csv', format csv)  [ingest core 0]\n"
+		"                     +- Source events: socket, port='1', schema=(ts TIMESTAMP, ad_id "
+		"STRING, event_type STRING, n INT)  [ingest core 0]\n";
+	cr_expect_str_eq(text, want, "got:\n%s", text);
+	free(text);
+	sl_program_free(prog);
+}
+
+Test(plan, join_keys_types_and_residual)
+{
+	char b[512];
+	/* keys unified by Spark's comparison rules: INT meets BIGINT as BIGINT,
+	 * a STRING meets a BIGINT as BIGINT; either order; several keys; the
+	 * other conjuncts (one side only, both sides, not =) are the residual */
+	struct sl_program *prog = join_ok(
+		"SELECT * FROM events e JOIN campaigns c ON c.weight = e.n AND e.ad_id = "
+		"c.weight AND c.campaign_id <> 'x' AND e.n < c.weight AND e.event_type = 'view'");
+	const struct sl_join *j = only_join(prog->plans[0])->join;
+	cr_assert_eq(j->nkeys, 2);
+	cr_expect_str_eq(dump(j->probe[0], b, sizeof(b)), "cast<BIGINT>(#3)");
+	cr_expect_str_eq(dump(j->build[0], b, sizeof(b)), "#2");
+	cr_expect_str_eq(dump(j->probe[1], b, sizeof(b)), "cast<BIGINT>(#1)");
+	cr_expect_str_eq(dump(j->build[1], b, sizeof(b)), "#2");
+	cr_assert(j->residual != NULL);
+	cr_expect_str_eq(dump(j->residual, b, sizeof(b)),
+			 "and(and(ne(#5,'x'),lt(cast<BIGINT>(#3),#6)),eq(#2,'view'))");
+	check_typed(j->residual);
+	char *text = sl_plan_explain(prog->plans[0]);
+	cr_expect(strstr(text, "BroadcastHashJoin [CAST(n AS BIGINT), CAST(ad_id AS BIGINT)], "
+			       "[weight, weight], Inner, BuildRight, (((NOT (campaign_id = x)) AND "
+			       "(CAST(n AS BIGINT) < weight)) AND (event_type = view)), table "
+			       "campaigns") != NULL,
+		  "%s", text);
+	free(text);
+	sl_program_free(prog);
+
+	/* an expression of each side may be a key */
+	prog = join_ok("SELECT e.ad_id FROM events e JOIN campaigns c ON lower(e.ad_id) = "
+		       "upper(c.ad_id)");
+	j = only_join(prog->plans[0])->join;
+	cr_assert_eq(j->nkeys, 1);
+	cr_expect_str_eq(dump(j->probe[0], b, sizeof(b)), "lower(#1)");
+	cr_expect_str_eq(dump(j->build[0], b, sizeof(b)), "upper(#0)");
+	sl_program_free(prog);
+}
+
+Test(plan, join_types_and_output_columns)
+{
+	char b[512];
+	struct {
+		const char *query;
+		enum sl_join_type type;
+		bool build_left;
+		const char *srcs, *names, *out;
+	} cases[] = {
+		/* ON: left's columns, then right's, as written */
+		{"SELECT * FROM events LEFT JOIN campaigns ON events.ad_id = campaigns.ad_id",
+		 SL_JOIN_LEFT_OUTER, false, "0,1,2,3,4,5,6",
+		 "ts|ad_id|event_type|n|ad_id|campaign_id|weight",
+		 "ts|ad_id|event_type|n|ad_id|campaign_id|weight"},
+		{"SELECT * FROM events e LEFT OUTER JOIN campaigns c ON e.ad_id = c.ad_id",
+		 SL_JOIN_LEFT_OUTER, false, "0,1,2,3,4,5,6", NULL, NULL},
+		{"SELECT * FROM campaigns c JOIN events e ON e.ad_id = c.ad_id", SL_JOIN_INNER, true,
+		 "4,5,6,0,1,2,3", "ad_id|campaign_id|weight|ts|ad_id|event_type|n", NULL},
+		{"SELECT * FROM campaigns c RIGHT OUTER JOIN events e ON e.ad_id = c.ad_id",
+		 SL_JOIN_RIGHT_OUTER, true, "4,5,6,0,1,2,3", NULL, NULL},
+		/* USING: the keys (the left's; the right's for RIGHT JOIN),
+		 * each side's others, and the other side's keys hidden */
+		{"SELECT * FROM events e JOIN campaigns c USING (ad_id)", SL_JOIN_INNER, false,
+		 "1,0,2,3,5,6,4", "ad_id|ts|event_type|n|campaign_id|weight|ad_id",
+		 "ad_id|ts|event_type|n|campaign_id|weight"},
+		{"SELECT * FROM events e LEFT JOIN campaigns c USING (ad_id)", SL_JOIN_LEFT_OUTER,
+		 false, "1,0,2,3,5,6,4", NULL, "ad_id|ts|event_type|n|campaign_id|weight"},
+		{"SELECT * FROM campaigns c JOIN events e USING (ad_id)", SL_JOIN_INNER, true,
+		 "4,5,6,0,2,3,1", "ad_id|campaign_id|weight|ts|event_type|n|ad_id",
+		 "ad_id|campaign_id|weight|ts|event_type|n"},
+		{"SELECT * FROM campaigns c RIGHT JOIN events e USING (ad_id)", SL_JOIN_RIGHT_OUTER,
+		 true, "1,5,6,0,2,3,4", "ad_id|campaign_id|weight|ts|event_type|n|ad_id", NULL},
+		{"SELECT * FROM events e JOIN campaigns c USING (AD_ID, ad_id)", SL_JOIN_INNER, false,
+		 "1,1,0,2,3,5,6,4,4", NULL, NULL},
+		/* more keys than columns: bug using_keys_overflow_output_columns */
+		{"SELECT ts FROM events e JOIN campaigns c USING (ad_id, ad_id, ad_id, ad_id, ad_id, "
+		 "ad_id, ad_id, ad_id, ad_id, ad_id, ad_id)",
+		 SL_JOIN_INNER, false, "1,1,1,1,1,1,1,1,1,1,1,0,2,3,5,6,4,4,4,4,4,4,4,4,4,4,4", NULL,
+		 "ts"},
+		/* semi and anti joins: the stream's columns */
+		{"SELECT * FROM events e LEFT SEMI JOIN campaigns c ON e.ad_id = c.ad_id",
+		 SL_JOIN_LEFT_SEMI, false, "0,1,2,3", "ts|ad_id|event_type|n", NULL},
+		{"SELECT * FROM events e SEMI JOIN campaigns c USING (ad_id)", SL_JOIN_LEFT_SEMI,
+		 false, "1,0,2,3", "ad_id|ts|event_type|n", NULL},
+		{"SELECT * FROM events e LEFT ANTI JOIN campaigns c USING (ad_id)", SL_JOIN_LEFT_ANTI,
+		 false, "1,0,2,3", NULL, NULL},
+		/* qualified references, the hidden key, qualified stars */
+		{"SELECT e.ad_id, c.ad_id AS cad, ad_id AS k, c.* FROM events e JOIN campaigns c "
+		 "USING (ad_id)",
+		 SL_JOIN_INNER, false, NULL, NULL, "ad_id|cad|k|campaign_id|weight|ad_id"},
+		{"SELECT events.ts, campaigns.campaign_id FROM events JOIN campaigns USING (ad_id)",
+		 SL_JOIN_INNER, false, NULL, NULL, "ts|campaign_id"},
+		/* a cross join with an equality is an inner join */
+		{"SELECT ts FROM events e CROSS JOIN campaigns c ON e.ad_id = c.ad_id", SL_JOIN_INNER,
+		 false, NULL, NULL, "ts"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sl_program *prog = join_ok(cases[i].query);
+		const struct sl_plan *p = prog->plans[0];
+		const struct sl_op *op = only_join(p);
+		cr_expect_eq(op->join->type, cases[i].type, "%s", cases[i].query);
+		cr_expect_eq(op->join->build_left, cases[i].build_left, "%s", cases[i].query);
+		if (cases[i].srcs != NULL)
+			cr_expect_str_eq(srcs_of(op, b, sizeof(b)), cases[i].srcs, "%s", cases[i].query);
+		if (cases[i].names != NULL)
+			cr_expect_str_eq(names_of(&op->out, b, sizeof(b)), cases[i].names, "%s",
+					 cases[i].query);
+		if (cases[i].out != NULL)
+			cr_expect_str_eq(names_of(&p->out_schema, b, sizeof(b)), cases[i].out, "%s",
+					 cases[i].query);
+		sl_program_free(prog);
+	}
+
+	/* which column the qualified names reach: c.ad_id is the table's key */
+	struct sl_program *prog = join_ok("SELECT e.ad_id, c.ad_id, ad_id FROM events e LEFT JOIN "
+					  "campaigns c USING (ad_id)");
+	const struct sl_plan *p = prog->plans[0];
+	cr_assert_eq(p->nops, 1);
+	cr_assert_eq(p->nout, 3);
+	cr_expect_str_eq(dump(p->out[0], b, sizeof(b)), "#0");
+	cr_expect_str_eq(dump(p->out[1], b, sizeof(b)), "#6");
+	cr_expect_str_eq(dump(p->out[2], b, sizeof(b)), "#0");
+	sl_program_free(prog);
+}
+
+Test(plan, join_chains_unions_and_derived_tables)
+{
+	char b[512];
+	static const char more[] =
+		EVENTS CAMPAIGNS
+		"CREATE TABLE names (campaign_id STRING, name STRING) WITH (connector = 'file', path "
+		"= 'names.json', format = 'json');\n"
+		"CREATE SOURCE clicks (t TIMESTAMP, ad STRING) WITH (connector = 'socket', port = 2) "
+		"WATERMARK t DELAY '1 minute';\n";
+	char sql[2048];
+	/* a chain: each join one op, the second's keys over the first's output */
+	snprintf(sql, sizeof(sql),
+		 "%sCREATE SINK o WITH (connector = 'console') AS SELECT e.ad_id, nm.name FROM "
+		 "events e JOIN campaigns c ON e.ad_id = c.ad_id LEFT JOIN names nm ON "
+		 "c.campaign_id = nm.campaign_id",
+		 more);
+	struct sl_program *prog = compile_ok(sql);
+	const struct sl_plan *p = prog->plans[0];
+	cr_assert_eq(p->ntables, 2);
+	cr_assert_eq(p->nops, 2);
+	cr_expect_eq(p->ops[0].join->table, 0);
+	cr_expect_eq(p->ops[1].kind, SL_OP_JOIN_STATIC);
+	cr_expect_eq(p->ops[1].join->table, 1);
+	cr_expect_eq(p->ops[1].join->type, SL_JOIN_LEFT_OUTER);
+	cr_expect_eq(p->ops[1].join->nin, 7);
+	cr_expect_str_eq(dump(p->ops[1].join->probe[0], b, sizeof(b)), "#5");
+	cr_expect_str_eq(names_of(&p->out_schema, b, sizeof(b)), "ad_id|name");
+	sl_program_free(prog);
+
+	/* a join in each input of a UNION ALL: one table, each input its own
+	 * join; a join over a union: repeated in every input */
+	snprintf(sql, sizeof(sql),
+		 "%sCREATE SINK o WITH (connector = 'console', output_mode = 'update') AS SELECT "
+		 "campaign_id, count(*) FROM (SELECT ad_id, campaign_id FROM events JOIN campaigns "
+		 "USING (ad_id) UNION ALL SELECT ad, campaign_id FROM clicks k JOIN campaigns c ON "
+		 "k.ad = c.ad_id) GROUP BY campaign_id",
+		 more);
+	prog = compile_ok(sql);
+	p = prog->plans[0];
+	cr_assert_eq(sl_plan_ninputs(p), 2);
+	cr_expect_eq(p->ntables, 1, "one table, read once");
+	cr_expect_eq(sl_plan_input(p, 0)->ops[0].kind, SL_OP_JOIN_STATIC);
+	cr_expect_eq(sl_plan_input(p, 1)->ops[0].kind, SL_OP_JOIN_STATIC);
+	cr_expect_eq(sl_plan_input(p, 1)->ops[0].join->table, 0);
+	sl_program_free(prog);
+
+	snprintf(sql, sizeof(sql),
+		 "%sCREATE SINK o WITH (connector = 'console', output_mode = 'append') AS SELECT "
+		 "window(ts, '1 minute') AS w, name, count(*) FROM (SELECT ts, ad_id FROM events "
+		 "UNION ALL SELECT t, ad FROM clicks) u JOIN campaigns c USING (ad_id) JOIN names "
+		 "USING (campaign_id) GROUP BY 1, 2",
+		 more);
+	prog = compile_ok(sql);
+	p = prog->plans[0];
+	cr_expect(p->window_on_event_time, "u.ts keeps the first input's event time");
+	for (uint32_t k = 0; k < 2; k++) {
+		const struct sl_input *in = sl_plan_input(p, k);
+		uint32_t joins = 0;
+		for (uint32_t i = 0; i < in->nops; i++)
+			joins += in->ops[i].kind == SL_OP_JOIN_STATIC;
+		cr_expect_eq(joins, 2, "input %u has both joins", k);
+	}
+	cr_expect_neq(sl_plan_input(p, 1)->ops[1].join, sl_plan_input(p, 0)->ops[1].join,
+		      "copies, not shared");
+	char *text = sl_plan_explain(p);
+	cr_expect(strstr(text, "BroadcastHashJoin [campaign_id], [campaign_id], Inner, BuildRight, "
+			       "table names (file 'names.json', format json)") != NULL,
+		  "%s", text);
+	free(text);
+	sl_program_free(prog);
+
+	/* the stream may be a derived table; the table may come first */
+	snprintf(sql, sizeof(sql),
+		 "%sCREATE SINK o WITH (connector = 'console') AS SELECT c.campaign_id, x.k FROM "
+		 "campaigns c RIGHT JOIN (SELECT upper(ad_id) AS k FROM events WHERE n > 0) x ON "
+		 "x.k = c.ad_id",
+		 more);
+	prog = compile_ok(sql);
+	p = prog->plans[0];
+	cr_assert_eq(p->nops, 3);
+	cr_expect_eq(p->ops[0].kind, SL_OP_FILTER);
+	cr_expect_eq(p->ops[1].kind, SL_OP_PROJECT);
+	cr_expect_eq(p->ops[2].join->type, SL_JOIN_RIGHT_OUTER);
+	cr_expect_str_eq(names_of(&p->ops[2].out, b, sizeof(b)), "ad_id|campaign_id|weight|k");
+	sl_program_free(prog);
+}
+
+Test(plan, join_errors)
+{
+	static const struct {
+		const char *query, *want;
+	} cases[] = {
+		{"SELECT ad_id FROM events e JOIN campaigns c ON e.ad_id = c.ad_id",
+		 "line 3, column 78: [AMBIGUOUS_REFERENCE] Reference `ad_id` is ambiguous, could be: "
+		 "[`e`.`ad_id`, `c`.`ad_id`]; qualify it with its table's name or alias (t.name)"},
+		{"SELECT * FROM events e JOIN campaigns c ON ad_id = c.ad_id",
+		 "line 3, column 114: [AMBIGUOUS_REFERENCE] Reference `ad_id` is ambiguous, could be: "
+		 "[`e`.`ad_id`, `c`.`ad_id`]; qualify it with its table's name or alias (t.name)"},
+		{"SELECT * FROM events e JOIN events f ON e.ad_id = f.ad_id",
+		 "line 3, column 99: joining two streams is not supported yet ('events' is a "
+		 "source): a stream-stream join keeps both sides' rows as state, which sluice does "
+		 "not do yet; join a stream with a static table (CREATE TABLE), or combine streams "
+		 "with UNION ALL"},
+		{"SELECT * FROM campaigns c LEFT JOIN events e ON e.ad_id = c.ad_id",
+		 "line 3, column 97: LeftOuter join with a streaming DataFrame/Dataset on the right "
+		 "and a static DataFrame/Dataset on the left is not supported; the static side's "
+		 "unmatched rows would depend on rows yet to come; put the stream on the left (FROM "
+		 "stream LEFT JOIN table), or write RIGHT JOIN to keep every stream row"},
+		{"SELECT * FROM campaigns c LEFT SEMI JOIN events e ON e.ad_id = c.ad_id",
+		 "line 3, column 97: LeftSemi join with a streaming DataFrame/Dataset on the right "
+		 "and a static DataFrame/Dataset on the left is not supported; the static side's "
+		 "unmatched rows would depend on rows yet to come; put the stream on the left (FROM "
+		 "stream LEFT JOIN table), or write RIGHT JOIN to keep every stream row"},
+		{"SELECT * FROM campaigns c ANTI JOIN events e USING (ad_id)",
+		 "line 3, column 97: LeftAnti joins with a streaming DataFrame/Dataset on the right "
+		 "are not supported; put the stream on the left (FROM stream LEFT ANTI JOIN table)"},
+		{"SELECT * FROM campaigns c FULL OUTER JOIN events e USING (ad_id)",
+		 "line 3, column 97: FullOuter joins with streaming DataFrames/Datasets on the right "
+		 "and a static DataFrame/Dataset on the left is not supported; write RIGHT JOIN (or "
+		 "FROM stream LEFT JOIN table) to keep every stream row"},
+		{"SELECT * FROM events e RIGHT JOIN campaigns c USING (ad_id)",
+		 "line 3, column 94: RightOuter join with a streaming DataFrame/Dataset on the left "
+		 "and a static DataFrame/DataSet on the right not supported; a right join keeps every "
+		 "row of the static table, which a stream cannot know to be unmatched; write the "
+		 "stream's LEFT JOIN (FROM stream LEFT JOIN table) to keep every stream row"},
+		{"SELECT * FROM events e FULL JOIN campaigns c USING (ad_id)",
+		 "line 3, column 94: FullOuter joins with streaming DataFrames/Datasets on the left "
+		 "and a static DataFrame/Dataset on the right is not supported; write LEFT JOIN to "
+		 "keep every stream row"},
+		{"SELECT * FROM events e JOIN campaigns c ON e.n < c.weight",
+		 "line 3, column 118: the join condition has no equality between a column of the "
+		 "stream and a column of table 'campaigns' (such as s.k = c.k): sluice joins a stream "
+		 "with a table on equal keys; conditions without one (a nested-loop join) are not "
+		 "supported"},
+		{"SELECT * FROM events e JOIN campaigns c ON e.ad_id = 'a' AND c.ad_id = 'a'",
+		 "line 3, column 128: the join condition has no equality between a column of the "
+		 "stream and a column of table 'campaigns' (such as s.k = c.k): sluice joins a stream "
+		 "with a table on equal keys; conditions without one (a nested-loop join) are not "
+		 "supported"},
+		{"SELECT * FROM events e CROSS JOIN campaigns c",
+		 "line 3, column 94: CROSS JOIN without an equality condition is a cross join, which "
+		 "is not supported: join the stream with table 'campaigns' on equal keys (ON s.k = "
+		 "c.k, or USING (k))"},
+		{"SELECT * FROM events LEFT JOIN campaigns",
+		 "line 3, column 92: LEFT JOIN without an equality condition is a cross join, which "
+		 "is not supported: join the stream with table 'campaigns' on equal keys (ON s.k = "
+		 "campaigns.k, or USING (k))"},
+		{"SELECT * FROM events e JOIN campaigns c USING (nope)",
+		 "line 3, column 118: [UNRESOLVED_USING_COLUMN_FOR_JOIN] USING column `nope` cannot be "
+		 "resolved on the left side of the join. The left-side columns: [`ad_id`, "
+		 "`event_type`, `n`, `ts`]"},
+		{"SELECT * FROM events e JOIN campaigns c USING (event_type)",
+		 "line 3, column 118: [UNRESOLVED_USING_COLUMN_FOR_JOIN] USING column `event_type` "
+		 "cannot be resolved on the right side of the join. The right-side columns: "
+		 "[`ad_id`, `campaign_id`, `weight`]"},
+		{"SELECT * FROM events e JOIN campaigns c ON e.ad_id = c.ad_id JOIN campaigns d USING "
+		 "(ts)",
+		 "line 3, column 156: [UNRESOLVED_USING_COLUMN_FOR_JOIN] USING column `ts` cannot be "
+		 "resolved on the right side of the join. The right-side columns: [`ad_id`, "
+		 "`campaign_id`, `weight`]"},
+		{"SELECT * FROM campaigns",
+		 "line 3, column 85: table 'campaigns' is static: a query reads a stream; join the "
+		 "table with a source (FROM source JOIN campaigns ON ...)"},
+		{"SELECT * FROM (SELECT * FROM campaigns) x JOIN events USING (ad_id)",
+		 "line 3, column 100: table 'campaigns' is static: a query reads a stream; join the "
+		 "table with a source (FROM source JOIN campaigns ON ...)"},
+		{"SELECT * FROM campaigns c JOIN campaigns d USING (ad_id)",
+		 "line 3, column 102: joining two static tables ('campaigns' and 'campaigns') is not "
+		 "supported: join each table with the stream (FROM stream JOIN campaigns ON ... JOIN "
+		 "campaigns ON ...)"},
+		{"SELECT * FROM events e JOIN (SELECT * FROM events) x USING (ad_id)",
+		 "line 3, column 99: a derived table on the right of a join is not supported: join "
+		 "the stream with a table by its name (JOIN t ON ...); joins of two streams are not "
+		 "supported yet"},
+		{"SELECT * FROM events e JOIN nope c USING (ad_id)",
+		 "line 3, column 99: unknown source or table 'nope' (sources: events; tables: "
+		 "campaigns)"},
+		{"SELECT * FROM (SELECT ad_id, count(*) AS k FROM events GROUP BY ad_id) a JOIN "
+		 "campaigns USING (ad_id)",
+		 "line 3, column 144: a join after an aggregation is not supported: join the stream "
+		 "with the table first, then aggregate (the join runs on the ingest cores, before the "
+		 "exchange)"},
+		{"SELECT * FROM events e JOIN campaigns c ON e.n",
+		 "line 3, column 114: join condition 'n' of type INT is not a boolean: ON needs a "
+		 "condition such as s.k = t.k"},
+		{"SELECT * FROM events e JOIN campaigns c ON e.ad_id = c.ad_id AND count(*) > 1",
+		 "line 3, column 136: aggregate functions are not allowed in a join condition, but "
+		 "found count(1)"},
+		{"SELECT * FROM events e JOIN campaigns c ON e.ad_id = explode(split(c.ad_id, ','))",
+		 "line 3, column 124: Generators are not supported outside the SELECT clause, but "
+		 "got: explode(split(ad_id, ,, -1))"},
+		{"SELECT * FROM events e JOIN campaigns c ON e.ts = c.weight",
+		 "line 3, column 119: cannot resolve '(ts = weight)' due to data type mismatch: "
+		 "the left and right operands of the binary operator have incompatible types "
+		 "(TIMESTAMP and BIGINT)"},
+		{"SELECT * FROM events e JOIN campaigns c USING (ad_id) WHERE ts > c.ts",
+		 "line 3, column 136: unknown column 'c.ts' (columns: ad_id, ts, event_type, n, "
+		 "campaign_id, weight)"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char sql[1024];
+		snprintf(sql, sizeof(sql),
+			 EVENTS CAMPAIGNS "CREATE SINK o WITH (connector = 'console', output_mode = "
+					  "'update') AS %s",
+			 cases[i].query);
+		compile_err(sql, cases[i].want, cases[i].query);
+	}
+}
+
+Test(plan, create_table_errors)
+{
+	static const struct {
+		const char *sql, *want;
+	} cases[] = {
+		{EVENTS "CREATE TABLE events (a STRING) WITH (connector = 'file', path = 'x')",
+		 "line 2, column 14: 'events' is already defined as a source at line 1, column 15; "
+		 "sources and tables share one set of names"},
+		{CAMPAIGNS "CREATE SOURCE campaigns (a STRING) WITH (connector = 'socket', port = 1)",
+		 "line 2, column 15: 'campaigns' is already defined as a table at line 1, column 14; "
+		 "sources and tables share one set of names"},
+		{CAMPAIGNS "CREATE TABLE Campaigns (a STRING) WITH (connector = 'file', path = 'x')",
+		 "line 2, column 14: table 'Campaigns' is already defined at line 1, column 14"},
+		{"CREATE TABLE t (a STRING, A INT) WITH (connector = 'file', path = 'x')",
+		 "line 1, column 27: column 'A' is defined twice in table 't'"},
+		{"CREATE TABLE t (a STRING) WITH (path = 'x')",
+		 "line 1, column 27: table 't' needs a connector: add connector = 'file' to WITH (...) "
+		 "(a static table is read from files)"},
+		{"CREATE TABLE t (a STRING) WITH (connector = 'kafka', path = 'x')",
+		 "line 1, column 45: unknown table connector 'kafka': a static table is read from "
+		 "files (connector = 'file')"},
+		{"CREATE TABLE t (a STRING) WITH (connector = 'file')",
+		 "line 1, column 1: table 't': a table needs a path: add path = '...' to WITH (...) (a "
+		 "file, a directory whose files are all read, or a pattern such as 'tables/*.csv')"},
+		{"CREATE TABLE t (a STRING) WITH (connector = 'file', path = '')",
+		 "line 1, column 53: option 'path' of table 't' is empty"},
+		{"CREATE TABLE t (a STRING) WITH (connector = 'file', path = 'x', format = 'parquet')",
+		 "line 1, column 65: option 'format' of table 't' must be 'text', 'csv' or 'json', not "
+		 "'parquet'"},
+		{"CREATE TABLE t (a STRING) WITH (connector = 'file', path = 'x', max_files_per_trigger "
+		 "= 1)",
+		 "line 1, column 65: unknown option 'max_files_per_trigger' for table 't' (options: "
+		 "path, format; options of format 'text': none)"},
+		{"CREATE TABLE t (a STRING, b INT) WITH (connector = 'file', path = 'x')",
+		 "line 1, column 1: format 'text' reads each line into one STRING column, as Spark's "
+		 "text source: declare (value STRING), not 2 columns"},
+		{"CREATE TABLE t (a STRING) WITH (connector = 'file', path = 'x', format = 'json', "
+		 "header = true)",
+		 "line 1, column 82: option 'header' is an option of format csv; format 'json' does "
+		 "not take it (remove it, or change format)"},
+		{"CREATE TABLE t (a STRING) WITH (connector = 'file', path = 'x', format = 'csv', mode "
+		 "= 'lenient')",
+		 "line 1, column 81: option 'mode' must be 'PERMISSIVE', 'DROPMALFORMED' or "
+		 "'FAILFAST', not 'lenient'"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		compile_err(cases[i].sql, cases[i].want, cases[i].sql);
+	/* EXPLAIN takes no CREATE TABLE */
+	compile_err("EXPLAIN CREATE TABLE t (a STRING) WITH (connector = 'file', path = 'x')",
+		    "line 1, column 9: EXPLAIN takes CREATE SINK ... or SELECT ...", "explain table");
 }

@@ -217,6 +217,90 @@ Test(sql_parse, column_types_and_aliases)
 	sl_script_free(s);
 }
 
+Test(sql_parse, create_table)
+{
+	struct sl_script *s = parse_ok(
+		"CREATE TABLE campaigns (ad_id STRING, campaign_id STRING, weight DOUBLE)\n"
+		"  WITH (connector = 'file', path = 'ads.csv', format = 'csv', header = true)");
+	cr_assert_eq(s->nstmts, 1);
+	const struct sl_stmt *t = s->stmts[0];
+	cr_expect_eq(t->kind, SL_STMT_CREATE_TABLE);
+	cr_expect_str_eq(t->name, "campaigns");
+	cr_expect(t->has_columns);
+	cr_assert_eq(t->ncols, 3);
+	cr_expect_str_eq(t->cols[2].name, "weight");
+	cr_expect_eq(t->cols[2].type, SL_TYPE_DOUBLE);
+	cr_assert_eq(t->noptions, 4);
+	cr_expect_str_eq(t->options[3].key, "header");
+	cr_expect_str_eq(t->options[3].value, "true");
+	cr_expect(t->query == NULL);
+	sl_script_free(s);
+}
+
+Test(sql_parse, join_chains_types_and_conditions)
+{
+	struct sl_script *s = parse_ok(
+		"EXPLAIN SELECT * FROM events AS e\n"
+		"  JOIN a ON e.k = a.k\n"
+		"  INNER JOIN b USING (k, `odd col`)\n"
+		"  LEFT JOIN c cc ON e.k = cc.k AND cc.v > 1\n"
+		"  LEFT OUTER JOIN d\n"
+		"  RIGHT OUTER JOIN f ON true\n"
+		"  FULL JOIN g ON 1 = 1\n"
+		"  LEFT SEMI JOIN h USING (k)\n"
+		"  ANTI JOIN i USING (k)\n"
+		"  CROSS JOIN j\n"
+		"  JOIN (SELECT * FROM x) dt ON 1 = 1\n"
+		"  LATERAL VIEW explode(split(k, ' ')) lv AS w\n"
+		"  WHERE e.k <> ''");
+	const struct sl_query *q = s->stmts[0]->query;
+	cr_expect_str_eq(q->from.source, "events");
+	cr_expect_str_eq(q->from.alias, "e");
+	cr_assert_eq(q->njoins, 10);
+	static const enum sl_ast_join want[] = {
+		SL_AJOIN_INNER, SL_AJOIN_INNER,     SL_AJOIN_LEFT,      SL_AJOIN_LEFT,
+		SL_AJOIN_RIGHT, SL_AJOIN_FULL,      SL_AJOIN_LEFT_SEMI, SL_AJOIN_LEFT_ANTI,
+		SL_AJOIN_CROSS, SL_AJOIN_INNER,
+	};
+	for (uint32_t i = 0; i < q->njoins; i++)
+		cr_expect_eq(q->joins[i].type, want[i], "join %u", i);
+	cr_expect_str_eq(q->joins[0].item.source, "a");
+	cr_expect(q->joins[0].on != NULL && !q->joins[0].has_using);
+	cr_expect_eq(q->joins[0].line, 2);
+	cr_expect_eq(q->joins[0].column, 3);
+	cr_expect(q->joins[1].has_using);
+	cr_assert_eq(q->joins[1].nusing, 2);
+	cr_expect_str_eq(q->joins[1].using[1].name, "odd col");
+	cr_expect_eq(q->joins[1].using[0].line, 3);
+	cr_expect_eq(q->joins[1].using[0].column, 23);
+	cr_expect_str_eq(q->joins[2].item.alias, "cc");
+	cr_expect(q->joins[3].on == NULL && !q->joins[3].has_using, "LEFT OUTER JOIN d has no condition");
+	cr_expect(q->joins[3].item.alias == NULL);
+	cr_expect(q->joins[9].item.query != NULL);
+	cr_expect_str_eq(q->joins[9].item.alias, "dt");
+	cr_assert_eq(q->nlaterals, 1, "LATERAL VIEW follows the joins");
+	cr_expect(q->where != NULL);
+	sl_script_free(s);
+}
+
+Test(sql_parse, join_words_are_no_implicit_alias)
+{
+	/* Spark's strictNonReserved: NATURAL, SEMI, ANTI and USING end a FROM
+	 * item instead of naming it */
+	struct sl_script *s = parse_ok("EXPLAIN SELECT * FROM t SEMI JOIN u USING (k)");
+	const struct sl_query *q = s->stmts[0]->query;
+	cr_expect(q->from.alias == NULL);
+	cr_assert_eq(q->njoins, 1);
+	cr_expect_eq(q->joins[0].type, SL_AJOIN_LEFT_SEMI);
+	cr_expect(q->joins[0].item.alias == NULL, "USING is not u's alias");
+	sl_script_free(s);
+	s = parse_ok("EXPLAIN SELECT * FROM t AS semi JOIN u AS using ON semi.k = using.k");
+	q = s->stmts[0]->query;
+	cr_expect_str_eq(q->from.alias, "semi", "after AS any word is an alias");
+	cr_expect_str_eq(q->joins[0].item.alias, "using");
+	sl_script_free(s);
+}
+
 Test(sql_parse, set_values)
 {
 	struct sl_script *s = parse_ok("SET shards = 8; SET ingest_cores = 0-3; SET agg_cores = '4,6'; "
@@ -282,8 +366,13 @@ struct err_case {
 static const struct err_case err_cases[] = {
 	{"CREATE SORCE x WITH (connector = 'a')",
 	 "line 1, column 8: expected SOURCE, SINK or TABLE after CREATE, found 'SORCE'"},
-	{"CREATE TABLE t (a INT) WITH (connector = 'file')",
-	 "line 1, column 8: CREATE TABLE (static tables for stream-static joins) is not supported yet"},
+	{"CREATE TABLE t WITH (connector = 'file')",
+	 "line 1, column 16: expected the table's columns, as in CREATE TABLE t (k STRING, v INT) "
+	 "WITH (...) (sluice does not infer them), found 'WITH'"},
+	{"CREATE TABLE t (a INT) WITH (connector = 'file') WATERMARK a DELAY '1 minute'",
+	 "line 1, column 50: a static table has no event time: WATERMARK belongs to CREATE SOURCE"},
+	{"CREATE TABLE t (a INT)",
+	 "line 1, column 23: expected WITH (connector = ..., ...), found end of input"},
 	{"CREATE SOURCE s (a INTEGR) WITH (connector = 'x')",
 	 "line 1, column 20: unknown type 'INTEGR' (types: BOOLEAN, INT, BIGINT, DOUBLE, STRING, "
 	 "TIMESTAMP)"},
@@ -311,11 +400,30 @@ static const struct err_case err_cases[] = {
 	{"EXPLAIN SELECT FROM t", "line 1, column 16: expected an expression, found 'FROM'"},
 	{"EXPLAIN SELECT a FROM", "line 1, column 22: expected a source name after FROM, found end of "
 				  "input"},
-	{"EXPLAIN SELECT a FROM t, u", "line 1, column 24: joins are not supported: each SELECT "
-				       "reads one source (UNION ALL combines several)"},
-	{"EXPLAIN SELECT a FROM t JOIN u ON a = b", "line 1, column 25: joins are not supported: "
-						    "each SELECT reads one source (UNION ALL "
-						    "combines several)"},
+	{"EXPLAIN SELECT a FROM t, u",
+	 "line 1, column 24: a comma between FROM items is a cross join, which is not supported: "
+	 "join a stream with a table on equal keys (FROM s JOIN t ON s.k = t.k)"},
+	{"EXPLAIN SELECT a FROM t JOIN u ON a = b, v",
+	 "line 1, column 40: a comma between FROM items is a cross join, which is not supported: "
+	 "join a stream with a table on equal keys (FROM s JOIN t ON s.k = t.k)"},
+	{"EXPLAIN SELECT a FROM t NATURAL JOIN u",
+	 "line 1, column 25: NATURAL JOIN is not supported: name the columns, as in JOIN t USING (k)"},
+	{"EXPLAIN SELECT a FROM t LEFT u", "line 1, column 30: expected JOIN, found 'u'"},
+	{"EXPLAIN SELECT a FROM t LEFT OUTER SEMI JOIN u",
+	 "line 1, column 36: expected JOIN, found 'SEMI'"},
+	{"EXPLAIN SELECT a FROM t SEMI u", "line 1, column 30: expected JOIN, found 'u'"},
+	{"EXPLAIN SELECT a FROM t JOIN", "line 1, column 29: expected a table or source name after "
+				       "JOIN, found end of input"},
+	{"EXPLAIN SELECT a FROM t JOIN u ON", "line 1, column 34: expected an expression, found end "
+					    "of input"},
+	{"EXPLAIN SELECT a FROM t JOIN u USING a", "line 1, column 38: expected '(' and column names "
+						 "after USING, found 'a'"},
+	{"EXPLAIN SELECT a FROM t JOIN u USING (a, )",
+	 "line 1, column 42: expected a column name in USING (...), found ')'"},
+	{"EXPLAIN SELECT a FROM t JOIN u USING (a b)",
+	 "line 1, column 41: expected ',' or ')' in USING (...), found 'b'"},
+	{"EXPLAIN SELECT a FROM t JOIN (u) x ON a = b",
+	 "line 1, column 31: expected SELECT in a derived table, found 'u'"},
 	{"EXPLAIN SELECT a FROM t UNION b", "line 1, column 25: UNION removes duplicate rows, which "
 					    "a stream cannot do without keeping every row; write "
 					    "UNION ALL, and GROUP BY the columns to count duplicates"},

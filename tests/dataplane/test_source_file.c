@@ -13,6 +13,11 @@
  * (sl_ingest_epoch_done, as the real engine does for marks_epoch_parts
  * sources), waits until every core has noticed the cut, then marks E
  * settled.
+ *
+ * A directory a sink wrote is read through its commit log: only committed
+ * files, in log order, never a staged one or a stray; the source switches
+ * to the log when a sink starts writing an empty directory it watches; the
+ * table connector reads a table's commits and checks its columns.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -30,11 +35,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "ingest.h"
+#include "sink_file.h"
 #include "source.h"
 #include "source_file.h"
 
 extern const struct sl_source_ops sl_source_file_ops;
+extern const struct sl_source_ops sl_source_table_ops;
 
 #define MAX_CORES 4
 #define MAX_ROWS 2000000
@@ -869,6 +877,7 @@ Test(source_file, open_refuses_an_archive_inside_the_source)
 /* run                                                                 */
 
 struct run {
+	const struct sl_source_ops *ops;
 	struct mock_engine eng;
 	struct spec_buf b;
 	struct sl_source *src;
@@ -888,29 +897,36 @@ static void *run_thread(void *arg)
 {
 	struct run_arg *a = arg;
 	struct sl_ingest *in = &a->r->eng.core[a->idx];
-	a->r->rc[a->idx] = sl_source_file_ops.run(a->r->src, in, a->idx);
+	a->r->rc[a->idx] = a->r->ops->run(a->r->src, in, a->idx);
 	atomic_store(&in->drained, true);
 	return NULL;
 }
 
 /* Start the source on ncores over kv (NULL-terminated); available_now
  * makes run() return after the files present now. */
-static void run_start(struct run *r, uint32_t ncores, const char *const *kv, bool available_now,
-		      const struct sl_settings *set)
+static void run_start_ops(struct run *r, const struct sl_source_ops *ops, uint32_t ncores,
+			  const char *const *kv, bool available_now, const struct sl_settings *set)
 {
 	memset(r, 0, sizeof(*r));
+	r->ops = ops;
 	r->n = ncores;
 	engine_init(&r->eng, ncores);
 	make_spec(&r->b, NULL, kv);
 	char err[512] = "";
-	cr_assert_eq(sl_source_file_ops.validate(&r->b.spec, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ops->validate(&r->b.spec, err, sizeof(err)), 0, "%s", err);
 	r->b.spec.trigger = available_now ? SL_TRIGGER_AVAILABLE_NOW : SL_TRIGGER_DEFAULT;
-	r->src = sl_source_file_ops.open(&r->b.spec, set, ncores, err, sizeof(err));
+	r->src = ops->open(&r->b.spec, set, ncores, err, sizeof(err));
 	cr_assert_not_null(r->src, "%s", err);
 	for (uint32_t i = 0; i < ncores; i++) {
 		run_args[i] = (struct run_arg){r, i};
 		cr_assert_eq(pthread_create(&r->tid[i], NULL, run_thread, &run_args[i]), 0);
 	}
+}
+
+static void run_start(struct run *r, uint32_t ncores, const char *const *kv, bool available_now,
+		      const struct sl_settings *set)
+{
+	run_start_ops(r, &sl_source_file_ops, ncores, kv, available_now, set);
 }
 
 /* Wait (up to 20 s) until the source's threads returned by themselves. */
@@ -942,7 +958,7 @@ static void run_stop(struct run *r)
 
 static void run_fini(struct run *r)
 {
-	sl_source_file_ops.close(r->src);
+	r->ops->close(r->src);
 	engine_fini(&r->eng);
 }
 
@@ -1231,5 +1247,150 @@ Test(source_file, run_counts_over_long_lines)
 	expect_epoch(&r.eng, 0, "ok short");
 	cr_expect_eq(r.eng.core[0].stats.malformed, 1);
 	run_fini(&r);
+	rm_tree(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* a sink's output: the commit log decides                             */
+
+static struct sl_column_def value_def[] = {{.name = "value", .type = SL_TYPE_STRING}};
+static const struct sl_schema value_schema = {1, value_def};
+
+/* A file or table sink writing one STRING column `value` as text. */
+static struct sl_sink *text_sink(const char *dir, bool table)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s", dir);
+	struct sl_option o[2] = {{.key = "path", .value = p, .line = 1, .column = 1},
+				 {.key = "format", .value = "text", .line = 1, .column = 20}};
+	struct sl_sink_spec spec = {.name = "w", .options = {2, o}, .line = 1, .column = 1};
+	char err[1024] = "";
+	struct sl_sink *s = sl_file_sink_open(&spec, &value_schema, table, err, sizeof(err));
+	cr_assert_not_null(s, "%s", err);
+	return s;
+}
+
+/* Stage epoch's rows (space-separated words); publish unless told not to. */
+static void sink_rows(struct sl_sink *s, uint64_t epoch, const char *words, bool publish)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", words);
+	struct sl_str v[16];
+	uint32_t n = 0;
+	char *save = NULL;
+	for (char *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save))
+		v[n++] = (struct sl_str){w, (uint32_t)strlen(w)};
+	struct sl_vec col = {.type = SL_TYPE_STRING, .v.str = v};
+	struct sl_batch *b = sl_batch_create(&value_schema);
+	cr_assert_not_null(b);
+	struct sl_chunk ch = {.nrows = n, .ncols = 1, .cols = &col};
+	cr_assert_eq(sl_batch_append_chunk(b, &ch), 0);
+	char err[1024] = "";
+	cr_assert_eq(sl_file_sink_stage(s, epoch, b, err, sizeof(err)), 1, "%s", err);
+	if (publish)
+		cr_assert_eq(sl_file_sink_publish(s, err, sizeof(err)), 0, "%s", err);
+	sl_batch_destroy(b);
+}
+
+Test(source_file, run_reads_only_what_the_commit_log_lists)
+{
+	char dir[64];
+	make_dir(dir);
+	struct sl_sink *s = text_sink(dir, false);
+	sink_rows(s, 0, "a1 a2", true);
+	sink_rows(s, 1, "b1", true);
+	sink_rows(s, 2, "c1", false); /* staged, then the writer died */
+	sl_file_sink_close(s);
+	put_file(dir, "stray.txt", "x1\n", 1); /* in the directory, not in the log */
+	struct run r;
+	char p[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	const char *kv[] = {p, "max_files_per_trigger=1", "clean_source=delete", NULL};
+	run_start(&r, 1, kv, true, NULL);
+	run_join(&r);
+	cr_expect_eq(r.rc[0], 0, "%s", r.eng.core[0].fail);
+	expect_epoch(&r.eng, 0, "a1 a2");
+	expect_epoch(&r.eng, 1, "b1");
+	cr_expect_eq(r.eng.nrows, 3, "only committed files are read");
+	cr_expect(strstr(r.eng.log, "clean_source is ignored") != NULL, "%s", r.eng.log);
+	char f[128];
+	snprintf(f, sizeof(f), "%s/stray.txt", dir);
+	cr_expect(exists(f), "nothing deleted in a sink's directory");
+	run_fini(&r);
+	rm_tree(dir);
+}
+
+Test(source_file, run_switches_to_the_log_when_a_sink_starts_writing)
+{
+	char dir[64];
+	make_dir(dir);
+	struct run r;
+	char p[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	const char *kv[] = {p, NULL};
+	run_start(&r, 2, kv, false, NULL);
+	struct sl_sink *s = text_sink(dir, false);
+	sink_rows(s, 0, "p1 p2", true);
+	wait_settled(&r, 1);
+	expect_epoch(&r.eng, 0, "p1 p2");
+	/* a staged batch stays unseen, even with its data file in place */
+	sink_rows(s, 1, "q1", false);
+	nap_ms(300);
+	cr_expect_eq(r.eng.nrows, 2, "a staged file was read");
+	char err[512] = "";
+	cr_assert_eq(sl_file_sink_publish(s, err, sizeof(err)), 0, "%s", err);
+	wait_settled(&r, 2);
+	expect_epoch(&r.eng, 1, "q1");
+	sl_file_sink_close(s);
+	run_stop(&r);
+	cr_expect_eq(r.rc[0], 0, "%s", r.eng.core[0].fail);
+	run_fini(&r);
+	rm_tree(dir);
+}
+
+Test(source_file, run_table_streams_its_commits)
+{
+	char dir[64], t[128];
+	make_dir(dir);
+	snprintf(t, sizeof(t), "%s/tbl", dir);
+	/* a table not written yet: the source waits for it */
+	struct run r;
+	char p[160];
+	snprintf(p, sizeof(p), "path=%s", t);
+	const char *kv[] = {p, NULL};
+	run_start_ops(&r, &sl_source_table_ops, 1, kv, false, NULL);
+	struct sl_sink *s = text_sink(t, true);
+	sink_rows(s, 0, "t1", true);
+	sink_rows(s, 1, "t2 t3", true);
+	wait_settled(&r, 1);
+	for (int i = 0; i < 20000 && r.eng.nrows < 3; i++)
+		nap_ms(1);
+	cr_expect_eq(r.eng.nrows, 3, "%s", r.eng.core[0].fail);
+	sl_file_sink_close(s);
+	run_stop(&r);
+	run_fini(&r);
+
+	/* available_now over the table as it is */
+	run_start_ops(&r, &sl_source_table_ops, 1, kv, true, NULL);
+	run_join(&r);
+	expect_epoch(&r.eng, 0, "t1 t2 t3");
+	run_fini(&r);
+
+	/* its columns are checked, its options are its own */
+	struct spec_buf b;
+	const char *bad[] = {p, "format=csv", NULL};
+	make_spec(&b, NULL, bad);
+	char err[1024] = "";
+	cr_expect_eq(sl_source_table_ops.validate(&b.spec, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "line 2, column 13: unknown option 'format' for connector 'table' "
+			      "(known options: path, max_files_per_trigger (maxFilesPerTrigger), "
+			      "max_bytes_per_trigger (maxBytesPerTrigger))") != NULL,
+		  "%s", err);
+	make_spec(&b, "value INT", kv);
+	cr_expect_eq(sl_source_table_ops.validate(&b.spec, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "line 1, column 1: source 's' declares the columns (value INT), but "
+			      "table '") != NULL &&
+			  strstr(err, "has (value STRING) in format text") != NULL,
+		  "%s", err);
 	rm_tree(dir);
 }
