@@ -62,7 +62,7 @@ static const char usage[] =
 	"  --mode MODE           output mode: update (default), append (each window once, when\n"
 	"                        the watermark passes its end) or complete\n"
 	"\n"
-	"options for gen-sales (the 'sales' connector's options, docs/sql.md; same options, same rows):\n"
+	"options for gen-sales (the 'sales' connector's options, docs/connectors.md; same options, same rows):\n"
 	"  --rows N              rows in all (needed unless --paced)\n"
 	"  --seed S  --stores N (20)  --counters N (500)  --speed X (60)\n"
 	"  --rows-per-second N   (2000) the shop clock's pace, and with --paced the writing's\n"
