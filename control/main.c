@@ -320,9 +320,21 @@ static int cmd_run(const struct cli *c, const char *text, const char *name)
 				 s->n_agg == 1 ? "" : "s", s->shards, s->shards == 1 ? "" : "s");
 		else
 			snprintf(cores, sizeof(cores), "no aggregation");
-		fprintf(stderr, "sluice: query '%s' started: source '%s' (%s), %u ingest core%s, %s\n",
-			prog->plans[i]->sink.name, prog->plans[i]->source.name,
-			prog->plans[i]->source.connector, s->n_ingest, s->n_ingest == 1 ? "" : "s", cores);
+		/* every input's source: 'a' (file) + 'b' (socket) for a UNION ALL */
+		char srcs[512] = "";
+		size_t used = 0;
+		for (uint32_t k = 0; k < sl_plan_ninputs(prog->plans[i]) && used < sizeof(srcs); k++) {
+			const struct sl_source_spec *src = &sl_plan_input(prog->plans[i], k)->source;
+			int w = snprintf(srcs + used, sizeof(srcs) - used, "%s'%s' (%s)", k ? " + " : "",
+					 src->name, src->connector);
+			if (w < 0)
+				break;
+			used += (size_t)w;
+		}
+		fprintf(stderr, "sluice: query '%s' started: source%s %s, %u ingest core%s%s, %s\n",
+			prog->plans[i]->sink.name, sl_plan_ninputs(prog->plans[i]) > 1 ? "s" : "",
+			srcs, s->n_ingest, s->n_ingest == 1 ? "" : "s",
+			sl_plan_ninputs(prog->plans[i]) > 1 ? " each" : "", cores);
 	}
 	if (prog->nplans == 1) {
 		run_job(&jobs[0]);
