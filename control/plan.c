@@ -4132,6 +4132,17 @@ static int apply_set(struct compiler *c, const struct sl_stmt *s)
 	       c->rc;
 }
 
+/* The statement's WITH options but `connector`, for the connector to check. */
+static int options_but_connector(struct compiler *c, const struct sl_stmt *s,
+				 struct sl_options *out)
+{
+	for (uint32_t i = 0; i < s->noptions; i++)
+		if (strcmp(s->options[i].key, "connector") != 0 &&
+		    options_add(out, &s->options[i]) < 0)
+			return coom(c), c->rc;
+	return 0;
+}
+
 static int compile_source(struct compiler *c, const struct sl_stmt *s)
 {
 	const struct source_def *prev = find_source(c, s->name);
@@ -4251,14 +4262,8 @@ static int compile_source(struct compiler *c, const struct sl_stmt *s)
 		goto err;
 	}
 	name_copy(sd.spec.connector, ops->name, strlen(ops->name));
-	for (uint32_t i = 0; i < s->noptions; i++) {
-		if (strcmp(s->options[i].key, "connector") == 0)
-			continue;
-		if (options_add(&sd.spec.options, &s->options[i]) < 0) {
-			coom(c);
-			goto err;
-		}
-	}
+	if (options_but_connector(c, s, &sd.spec.options) < 0)
+		goto err;
 	if (ops->validate != NULL && ops->validate(&sd.spec, c->err, c->errlen) < 0) {
 		cerr_raw(c, c->err);
 		goto err;
@@ -4345,14 +4350,8 @@ static int compile_table(struct compiler *c, const struct sl_stmt *s)
 		goto err;
 	}
 	strcpy(td.spec.connector, "file");
-	for (uint32_t i = 0; i < s->noptions; i++) {
-		if (strcmp(s->options[i].key, "connector") == 0)
-			continue;
-		if (options_add(&td.spec.options, &s->options[i]) < 0) {
-			coom(c);
-			goto err;
-		}
-	}
+	if (options_but_connector(c, s, &td.spec.options) < 0)
+		goto err;
 	if (sl_static_table_validate(&td.spec, c->err, c->errlen) < 0) {
 		cerr_raw(c, c->err);
 		goto err;
