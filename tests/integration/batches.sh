@@ -25,33 +25,7 @@ source "$(dirname "$0")/lib.sh"
 it_require_sluice
 it_require awk sort timeout
 
-# The rows of the table under "Batch: $1" in file $2, one "cell<TAB>cell"
-# line per row, padding removed, sorted (update mode's order is free).
-batch_rows() {
-	awk -v want="Batch: $1" '
-	/^Batch: [0-9]+$/ { inb = ($0 == want); hdr = 0; next }
-	inb && /^\|/ {
-		if (!hdr) { hdr = 1; next }
-		line = substr($0, 2, length($0) - 2)
-		k = split(line, f, "|")
-		out = ""
-		for (i = 1; i <= k; i++) {
-			gsub(/^ +| +$/, "", f[i])
-			out = out (i > 1 ? "\t" : "") f[i]
-		}
-		print out
-	}' "$2" | sort
-}
 
-# expect_batch CASE OUT N WANT...: Batch N of OUT holds exactly the WANT
-# rows ("cell<TAB>cell").
-expect_batch() {
-	local name=$1 out=$2 n=$3
-	shift 3
-	printf '%s\n' "$@" | sort >"$IT_TMP/want"
-	batch_rows "$n" "$out" >"$IT_TMP/got"
-	it_same "$IT_TMP/want" "$IT_TMP/got" "$name: the rows of Batch $n"
-}
 
 # expect_batches CASE OUT N: exactly Batch 0 .. N-1 were printed.
 expect_batches() {
@@ -132,9 +106,9 @@ wordcount_sql update "" >"$IT_TMP/update.sql"
 wordcount_sql complete ", trigger = 'available_now'" >"$IT_TMP/complete.sql"
 run_until update "$IT_TMP/update.sql" 3
 expect_batches update "$IT_TMP/update.out" 3
-expect_batch update "$IT_TMP/update.out" 0 $'a\t2' $'b\t1' $'c\t1'
-expect_batch update "$IT_TMP/update.out" 1 $'b\t3'
-expect_batch update "$IT_TMP/update.out" 2 $'a\t3' $'d\t1'
+it_expect_batch update "$IT_TMP/update.out" 0 $'a\t2' $'b\t1' $'c\t1'
+it_expect_batch update "$IT_TMP/update.out" 1 $'b\t3'
+it_expect_batch update "$IT_TMP/update.out" 2 $'a\t3' $'d\t1'
 [[ $(it_stat "$IT_TMP/update.err" rows_malformed) == 1 ]] || it_fail "update: stat rows_malformed is not 1"
 [[ $(it_stat "$IT_TMP/update.err" rows_in) == 4 ]] || it_fail "update: stat rows_in is not 4"
 [[ $(it_stat "$IT_TMP/update.err" bytes_in) == "$(wc -c <"$IT_TMP/words.txt")" ]] ||
@@ -174,9 +148,9 @@ AS SELECT word, sum(n) AS total, max(ts) AS last
 EOF
 run_until typed "$IT_TMP/typed.sql" 3
 expect_batches typed "$IT_TMP/typed.out" 3
-expect_batch typed "$IT_TMP/typed.out" 0 $'a\t2\t2024-01-01 12:05:00' $'b\t3\t2024-01-01 12:06:30'
-expect_batch typed "$IT_TMP/typed.out" 1 $'a\t12\t2024-01-01 12:07:00' $'c\tNULL\t2024-01-01 12:10:00'
-expect_batch typed "$IT_TMP/typed.out" 2 $'b\t-1\t2024-01-01 12:11:00' $'NULL\t7\t2024-01-01 12:12:00'
+it_expect_batch typed "$IT_TMP/typed.out" 0 $'a\t2\t2024-01-01 12:05:00' $'b\t3\t2024-01-01 12:06:30'
+it_expect_batch typed "$IT_TMP/typed.out" 1 $'a\t12\t2024-01-01 12:07:00' $'c\tNULL\t2024-01-01 12:10:00'
+it_expect_batch typed "$IT_TMP/typed.out" 2 $'b\t-1\t2024-01-01 12:11:00' $'NULL\t7\t2024-01-01 12:12:00'
 [[ $(it_stat "$IT_TMP/typed.err" rows_malformed) == 4 ]] || it_fail "typed: stat rows_malformed is not 4"
 [[ $(it_stat "$IT_TMP/typed.err" rows_in) == 8 ]] || it_fail "typed: stat rows_in is not 8"
 it_log "typed columns: TIMESTAMP and INT converted, empty sections skipped, bad rows counted: ok"
@@ -224,9 +198,9 @@ for cores in 1 2; do
 	((cores == 2)) && flags=(--ingest-cores '0,0')
 	run_available_now complete "$IT_TMP/complete.sql" "${flags[@]}"
 	expect_batches "$name" "$IT_TMP/complete.out" 3
-	expect_batch "$name" "$IT_TMP/complete.out" 0 $'a\t2' $'b\t1' $'c\t1'
-	expect_batch "$name" "$IT_TMP/complete.out" 1 $'a\t2' $'b\t3' $'c\t1'
-	expect_batch "$name" "$IT_TMP/complete.out" 2 $'a\t3' $'b\t3' $'c\t1' $'d\t1'
+	it_expect_batch "$name" "$IT_TMP/complete.out" 0 $'a\t2' $'b\t1' $'c\t1'
+	it_expect_batch "$name" "$IT_TMP/complete.out" 1 $'a\t2' $'b\t3' $'c\t1'
+	it_expect_batch "$name" "$IT_TMP/complete.out" 2 $'a\t3' $'b\t3' $'c\t1' $'d\t1'
 	[[ $(it_stat "$IT_TMP/complete.err" rows_malformed) == 1 ]] || it_fail "$name: stat rows_malformed is not 1"
 	[[ $(it_stat "$IT_TMP/complete.err" batches) == 3 ]] || it_fail "$name: stat batches is not 3"
 	it_log "$name, available_now: 3 batches, exit 0: ok"

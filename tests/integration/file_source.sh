@@ -26,32 +26,7 @@ source "$(dirname "$0")/lib.sh"
 it_require_sluice
 it_require awk sort timeout touch
 
-# The rows of the table under "Batch: $1" in file $2, one line per row,
-# padding removed, sorted.
-batch_rows() {
-	awk -v want="Batch: $1" '
-	/^Batch: [0-9]+$/ { inb = ($0 == want); hdr = 0; next }
-	inb && /^\|/ {
-		if (!hdr) { hdr = 1; next }
-		line = substr($0, 2, length($0) - 2)
-		k = split(line, f, "|")
-		out = ""
-		for (i = 1; i <= k; i++) {
-			gsub(/^ +| +$/, "", f[i])
-			out = out (i > 1 ? "\t" : "") f[i]
-		}
-		print out
-	}' "$2" | sort
-}
 
-# expect_batch CASE OUT N WANT...: Batch N of OUT holds exactly the WANT rows.
-expect_batch() {
-	local name=$1 out=$2 n=$3
-	shift 3
-	printf '%s\n' "$@" | sort >"$IT_TMP/want"
-	batch_rows "$n" "$out" >"$IT_TMP/got"
-	it_same "$IT_TMP/want" "$IT_TMP/got" "$name: the rows of Batch $n"
-}
 
 expect_batches() {
 	local nb
@@ -140,9 +115,9 @@ printf 'hidden\n' >"$d/part-0.txt._COPYING_"
 text_sql burst "path = '$d', max_files_per_trigger = 2" ", trigger = 'available_now'"
 run_now burst
 expect_batches burst "$IT_TMP/burst.out" 3
-expect_batch burst "$IT_TMP/burst.out" 0 e1 e2 c1
-expect_batch burst "$IT_TMP/burst.out" 1 a1 d1 d2 d3
-expect_batch burst "$IT_TMP/burst.out" 2 b1
+it_expect_batch burst "$IT_TMP/burst.out" 0 e1 e2 c1
+it_expect_batch burst "$IT_TMP/burst.out" 1 a1 d1 d2 d3
+it_expect_batch burst "$IT_TMP/burst.out" 2 b1
 [[ $(it_stat "$IT_TMP/burst.err" rows_in) == 8 ]] || it_fail "burst: stat rows_in is not 8"
 [[ $(it_stat "$IT_TMP/burst.err" bytes_in) == 24 ]] || it_fail "burst: stat bytes_in is not 24"
 grep -q hidden "$IT_TMP/burst.out" && it_fail "burst: a hidden file was read"
@@ -151,14 +126,14 @@ it_log "available_now, max_files_per_trigger = 2: 3 batches oldest first, hidden
 text_sql latest "path = '$d', latestFirst = true, maxFilesPerTrigger = 3" ", trigger = 'available_now'"
 run_now latest
 expect_batches latest "$IT_TMP/latest.out" 2
-expect_batch latest "$IT_TMP/latest.out" 0 b1 d1 d2 d3 a1
-expect_batch latest "$IT_TMP/latest.out" 1 c1 e1 e2
+it_expect_batch latest "$IT_TMP/latest.out" 0 b1 d1 d2 d3 a1
+it_expect_batch latest "$IT_TMP/latest.out" 1 c1 e1 e2
 it_log "latest_first: newest first: ok"
 
 text_sql glob "path = '$d/[ab].txt'" ", trigger = 'available_now'"
 run_now glob
 expect_batches glob "$IT_TMP/glob.out" 1
-expect_batch glob "$IT_TMP/glob.out" 0 a1 b1
+it_expect_batch glob "$IT_TMP/glob.out" 0 a1 b1
 it_log "a glob in path: only the names it matches: ok"
 
 # --- the default trigger: files moved in while running --------------------
@@ -168,10 +143,10 @@ text_sql live "path = '$d', max_files_per_trigger = 2" ""
 start_bg live
 put "$d" one.txt 1 "one-1" "one-2"
 wait_batch live 0
-expect_batch live "$IT_TMP/live.out" 0 one-1 one-2
+it_expect_batch live "$IT_TMP/live.out" 0 one-1 one-2
 put "$d" two.txt 2 "two-1"
 wait_batch live 1
-expect_batch live "$IT_TMP/live.out" 1 two-1
+it_expect_batch live "$IT_TMP/live.out" 1 two-1
 # a burst: five files moved in back to back
 for i in 1 2 3 4 5; do
 	printf 'burst%d-a\nburst%d-b\n' "$i" "$i" >"$IT_TMP/stage$i"
@@ -187,7 +162,7 @@ stop_bg live
 nb=$(it_count_batches "$IT_TMP/live.out")
 ((nb >= 5)) || { cat "$IT_TMP/live.out" >&2; it_fail "live: $nb batches; a burst of 5 files with max_files_per_trigger = 2 needs at least 3 after the first 2"; }
 for ((b = 2; b < nb; b++)); do
-	files=$(batch_rows "$b" "$IT_TMP/live.out" | sed 's/-[ab]$//' | sort -u | wc -l)
+	files=$(it_batch_rows "$b" "$IT_TMP/live.out" | sed 's/-[ab]$//' | sort -u | wc -l)
 	((files >= 1 && files <= 2)) || it_fail "live: Batch $b holds $files files (expected 1 or 2)"
 done
 grep -o 'burst[0-9]-[ab]' "$IT_TMP/live.out" | sort >"$IT_TMP/live.got"
@@ -207,7 +182,7 @@ expect_batches del "$IT_TMP/del.out" 2
 put "$d" z.txt 3 "z1"
 text_sql arch "path = '$d', clean_source = 'archive', source_archive_dir = '$IT_TMP/archive'" ", trigger = 'available_now'"
 run_now arch
-expect_batch arch "$IT_TMP/arch.out" 0 z1
+it_expect_batch arch "$IT_TMP/arch.out" 0 z1
 real=$(cd "$d" && pwd -P)
 [[ -f $IT_TMP/archive$real/z.txt ]] || it_fail "clean_source = 'archive': no $IT_TMP/archive$real/z.txt ($(find "$IT_TMP/archive" -type f))"
 [[ -e $d/z.txt ]] && it_fail "clean_source = 'archive': z.txt is still in the source directory"
@@ -253,8 +228,8 @@ done
 stop_bg gone
 grep -q "sluice: source 'lines': warning: file '$d/c.txt' vanished before it was read; skipped (1 file skipped so far)" "$IT_TMP/gone.err" ||
 	it_fail "vanished: no warning naming c.txt: $(cat "$IT_TMP/gone.err")"
-expect_batch gone "$IT_TMP/gone.out" 0 va
-expect_batch gone "$IT_TMP/gone.out" 1 vb
+it_expect_batch gone "$IT_TMP/gone.out" 0 va
+it_expect_batch gone "$IT_TMP/gone.out" 1 vb
 grep -q '| *vc' "$IT_TMP/gone.out" && it_fail "vanished: rows of c.txt were printed"
 it_log "a vanished file: warned about and skipped: ok"
 

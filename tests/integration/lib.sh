@@ -214,3 +214,32 @@ it_window_rows() {
 	             if (seen[b] == 0) print b " -"; else printf "%s", rows[b] } }' "$1" |
 		LC_ALL=C sort -k1,1n -k2
 }
+
+# it_batch_rows N OUT: the rows of the table under "Batch: N" in the console
+# output OUT, one "cell<TAB>cell" line per row, padding removed, sorted (an
+# output mode's order is free).
+it_batch_rows() {
+	awk -v want="Batch: $1" '
+	/^Batch: [0-9]+$/ { inb = ($0 == want); hdr = 0; next }
+	inb && /^\|/ {
+		if (!hdr) { hdr = 1; next }
+		line = substr($0, 2, length($0) - 2)
+		k = split(line, f, "|")
+		out = ""
+		for (i = 1; i <= k; i++) {
+			gsub(/^ +| +$/, "", f[i])
+			out = out (i > 1 ? "\t" : "") f[i]
+		}
+		print out
+	}' "$2" | sort
+}
+
+# it_expect_batch CASE OUT N WANT...: Batch N of OUT holds exactly the WANT
+# rows ("cell<TAB>cell").
+it_expect_batch() {
+	local name=$1 out=$2 n=$3
+	shift 3
+	printf '%s\n' "$@" | sort >"$IT_TMP/want"
+	it_batch_rows "$n" "$out" >"$IT_TMP/got"
+	it_same "$IT_TMP/want" "$IT_TMP/got" "$name: the rows of Batch $n"
+}
