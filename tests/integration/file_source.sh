@@ -26,8 +26,7 @@ source "$(dirname "$0")/lib.sh"
 it_require_sluice
 it_require awk sort timeout touch
 
-
-
+# expect_batches CASE OUT N: exactly N batches were printed.
 expect_batches() {
 	local nb
 	nb=$(it_count_batches "$2")
