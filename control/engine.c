@@ -677,6 +677,7 @@ static void print_stats(struct engine *e)
 	fprintf(f, "stat bytes_in %" PRIu64 "\n", s->bytes_in);
 	fprintf(f, "stat rows_malformed %" PRIu64 "\n", s->rows_malformed);
 	fprintf(f, "stat connections %" PRIu64 "\n", s->connections);
+	fprintf(f, "stat files_skipped %" PRIu64 "\n", s->files_skipped);
 	fprintf(f, "stat batches %" PRIu64 "\n", s->batches);
 	fprintf(f, "stat output_rows %" PRIu64 "\n", s->output_rows);
 	fprintf(f, "stat state_rows %" PRIu64 "\n", s->state_rows);
@@ -720,6 +721,7 @@ static void teardown(struct engine *e)
 		e->st.rows_malformed += s.malformed;
 		e->st.rows_null_event_time += s.null_event_time;
 		e->st.connections += s.connections;
+		e->st.files_skipped += s.files_skipped;
 	}
 	/* blocks still in rings: the pools own them, except oversized ones */
 	for (uint32_t l = 0; e->data != NULL && l < links; l++) {

@@ -31,6 +31,7 @@ struct sl_engine_stats {
 	uint64_t bytes_in;
 	uint64_t rows_malformed;
 	uint64_t connections;
+	uint64_t files_skipped; /* file sources: files gone before they were read */
 	uint64_t batches;
 	uint64_t output_rows;
 	uint64_t state_rows;

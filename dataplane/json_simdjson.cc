@@ -33,6 +33,10 @@ struct sl_json {
 	od::object obj;
 	od::object_iterator it;
 	od::value cur;
+	/* the iterators of the objects sl_json_enter() went into: stack[0]
+	 * is the record's; `depth` of them are open above it */
+	od::object_iterator stack[SL_JSON_MAX_ENTER];
+	uint32_t depth;
 	bool in_field; /* cur is a field's value */
 	bool checked;  /* cur was checked by a getter */
 	char *buf;     /* the line, then SIMDJSON_PADDING zero bytes */
@@ -322,6 +326,7 @@ int sl_json_open(struct sl_json *j, const char *line, uint32_t len)
 	j->len = len;
 	j->in_field = false;
 	j->checked = false;
+	j->depth = 0;
 
 	simdjson::error_code e = j->parser.iterate(j->buf, len, j->cap).get(j->doc);
 	if (e == simdjson::MEMALLOC)
@@ -392,6 +397,39 @@ int sl_json_next(struct sl_json *j, const char **key, uint32_t *klen)
 	j->in_field = true;
 	j->checked = false;
 	return SL_JSON_OK;
+}
+
+int sl_json_enter(struct sl_json *j)
+{
+	const char *at = j->cur.raw_json_token().data();
+	if (j->depth >= SL_JSON_MAX_ENTER)
+		return fail(j, "objects entered too deep", at);
+	od::object o;
+	simdjson::error_code e = j->cur.get_object().get(o);
+	if (e)
+		return fail_code(j, e, at);
+	/* the parent's iterator waits on the stack while the child's walks;
+	 * On-Demand allows this as long as the child is walked to its end
+	 * before the parent moves */
+	j->stack[j->depth++] = j->it;
+	if ((e = o.begin().get(j->it)))
+		return fail_code(j, e, at);
+	j->in_field = false;
+	j->checked = false;
+	return SL_JSON_OK;
+}
+
+void sl_json_leave(struct sl_json *j)
+{
+	j->it = j->stack[--j->depth];
+	/* the field whose object was entered, consumed whole */
+	j->in_field = true;
+	j->checked = true;
+}
+
+uint32_t sl_json_value_end(const struct sl_json *j, uint32_t off)
+{
+	return (uint32_t)(value_end(j, j->buf + off) - j->buf);
 }
 
 int sl_json_type(struct sl_json *j, enum sl_json_type *out)

@@ -94,6 +94,19 @@ int sl_json_raw(struct sl_json *j, uint32_t *off, uint32_t *len);
  * a getter consumed it. */
 void sl_json_token(struct sl_json *j, uint32_t *off, uint32_t *len);
 
+/* Nested objects (a column named "a.b" reads field b of the object in
+ * field a): when the current field's value is an object, sl_json_enter()
+ * makes sl_json_next() walk that object's fields (SL_JSON_OK, or
+ * SL_JSON_INVALID); once it has returned SL_JSON_END, sl_json_leave()
+ * goes back to the object that holds it, its field consumed. At most
+ * SL_JSON_MAX_ENTER objects are entered at once. */
+#define SL_JSON_MAX_ENTER 64
+int sl_json_enter(struct sl_json *j);
+void sl_json_leave(struct sl_json *j);
+/* Where the value that starts at byte off ends (past its closing bracket),
+ * once it has been checked whole (entered and left, or walked). */
+uint32_t sl_json_value_end(const struct sl_json *j, uint32_t off);
+
 /* After SL_JSON_END: SL_JSON_OK when only whitespace follows the object. */
 int sl_json_close(struct sl_json *j);
 

@@ -13,6 +13,11 @@
  *  - skipping: the current line is already counted as malformed; bytes are
  *    dropped up to and including its '\n' (start == scan == end in between);
  *  - eof set: no more bytes will come; a non-empty tail is the last line.
+ *
+ * With a scanner (sl_lines_set_scanner) the search for the line's end is
+ * the scanner's: it is handed each byte of [scan, end) once, in order,
+ * skipped lines' bytes too, so that it can keep state (quotes) across
+ * receives.
  */
 #include "lines.h"
 
@@ -36,6 +41,8 @@ struct sl_lines {
 	uint64_t malformed;
 	bool skipping;
 	bool eof;
+	sl_lines_scan_fn *find; /* where a record ends; NULL: at '\n' */
+	void *find_ctx;
 };
 
 size_t sl_lines_buffer_bytes(uint64_t max_line, size_t space)
@@ -137,11 +144,27 @@ static uint32_t emit(struct sl_lines *l, size_t len, struct sl_str *out)
 	return 1;
 }
 
+void sl_lines_set_scanner(struct sl_lines *l, sl_lines_scan_fn *find, void *ctx)
+{
+	l->find = find;
+	l->find_ctx = ctx;
+}
+
+/* The '\n' that ends the current line (record) in [scan, end), or NULL. */
+static inline const char *line_end(struct sl_lines *l)
+{
+	size_t n = l->end - l->scan;
+	if (l->find == NULL)
+		return memchr(l->buf + l->scan, '\n', n);
+	size_t k = l->find(l->find_ctx, l->buf + l->scan, n);
+	return k < n ? l->buf + l->scan + k : NULL;
+}
+
 uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t max)
 {
 	uint32_t n = 0;
 	while (n < max) {
-		const char *nl = memchr(l->buf + l->scan, '\n', l->end - l->scan);
+		const char *nl = line_end(l);
 		if (l->skipping) {
 			if (nl == NULL) {
 				l->start = l->scan = l->end;

@@ -78,6 +78,17 @@ uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t ma
 /* One line: 1 and *line set, or 0 as above. */
 int sl_lines_next(struct sl_lines *l, struct sl_str *line);
 
+/* Records that are not cut at every '\n' (CSV with quoted line ends):
+ * find(ctx, s, n) is handed every received byte once, in order (the bytes
+ * of over-long records being dropped too), and returns the index in s of
+ * the '\n' that ends the current record, or n; it keeps its own state
+ * between calls and starts a new record after the '\n' it returned. The
+ * rest is as for lines: one '\r' before that '\n' is removed, max_line
+ * bounds a record, the tail at end of input is the last record. NULL: plain
+ * lines. sl_lines_reset() does not reset the scanner's state. */
+typedef size_t sl_lines_scan_fn(void *ctx, const char *s, size_t n);
+void sl_lines_set_scanner(struct sl_lines *l, sl_lines_scan_fn *find, void *ctx);
+
 /* Over-long lines dropped so far. */
 uint64_t sl_lines_malformed(const struct sl_lines *l);
 /* Bytes held that are not yet part of a returned line. */

@@ -60,6 +60,7 @@ enum opt_id {
 	O_MAX_CHARS,
 	O_UNESCAPED_QUOTE,
 	O_NON_NUMERIC,
+	O_MULTI_LINE,
 	O_OTHER, /* refused, or accepted with one value only */
 };
 
@@ -140,8 +141,7 @@ static const struct opt_def opt_defs[] = {
 	 "lines are buffered by the source (max_line_length)", NULL},
 
 	/* both */
-	{"multi_line", "multiLine", F_CJ, O_OTHER,
-	 "a record is one line; a record across lines is not supported", "false"},
+	{"multi_line", "multiLine", F_CJ, O_MULTI_LINE, NULL, NULL},
 	{"encoding", "encoding", F_CJ, O_OTHER, "records are read as UTF-8", "utf-8|utf8"},
 	{"charset", "charset", F_CJ, O_OTHER, "records are read as UTF-8", "utf-8|utf8"},
 	{"line_sep", "lineSep", F_TEXT | F_CJ, O_OTHER,
@@ -204,7 +204,8 @@ void sl_recparse_option_names(enum sl_rec_format f, char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < N_OPT_DEFS; i++) {
 		const struct opt_def *d = &opt_defs[i];
-		if (!(d->formats & (1u << f)) || d->id == O_OTHER)
+		if (!(d->formats & (1u << f)) || d->id == O_OTHER ||
+		    (d->id == O_MULTI_LINE && f != SL_REC_CSV))
 			continue;
 		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", d->snake);
 		if (n < 0 || (size_t)n >= len - used)
@@ -398,6 +399,8 @@ static void free_opts(struct sl_recparse *p)
 		free(p->cols[i].name);
 	free(p->cols);
 	free(p->data);
+	free(p->jstate);
+	p->jstate = NULL;
 	p->ts_format = p->null_value = p->empty_value = p->nan_value = p->pos_inf = p->neg_inf =
 		NULL;
 	p->cols = NULL;
@@ -581,6 +584,18 @@ static int configure(struct sl_recparse *p, const struct sl_source_spec *spec,
 		case O_NON_NUMERIC:
 			r = sl_option_bool(o, &p->allow_nonnum, err, errlen);
 			break;
+		case O_MULTI_LINE:
+			r = sl_option_bool(o, &p->multi_line, err, errlen);
+			if (r == 0 && p->multi_line && f == SL_REC_JSON) {
+				snprintf(err, errlen,
+					 "line %u, column %u: option '%s' = true (one JSON document "
+					 "per file) is not supported: format 'json' reads one object "
+					 "per line (JSON Lines); remove it, or use format 'csv', which "
+					 "takes it",
+					 o->line, o->column, o->key);
+				r = -EINVAL;
+			}
+			break;
 		case O_OTHER:
 			if (d->only != NULL && value_in(o->value, d->only))
 				break;
@@ -628,6 +643,8 @@ static int configure(struct sl_recparse *p, const struct sl_source_spec *spec,
 		p->special[p->escape] = 1;
 	if (p->escape_escape >= 0)
 		p->special[p->escape_escape] = 1;
+	if (p->multi_line)
+		p->special['\r'] = 1; /* "\r\n" in a quoted field becomes "\n" */
 
 	/* the schema */
 	p->ncols = sc->ncols;
@@ -667,7 +684,11 @@ static int configure(struct sl_recparse *p, const struct sl_source_spec *spec,
 				 "STRING and TIMESTAMP columns",
 				 sc->cols[c].name, sl_type_name(sc->cols[c].type), fname);
 		p->data[p->ndata++] = c;
+		if (f == SL_REC_JSON && strchr(sc->cols[c].name, '.') != NULL)
+			p->nested = true;
 	}
+	if (p->nested && (p->jstate = calloc(sc->ncols, 1)) == NULL)
+		goto err_nomem;
 	if (corrupt_opt != NULL && p->corrupt < 0) {
 		snprintf(err, errlen,
 			 "line %u, column %u: option '%s' names '%s', but the source has no such "
@@ -745,6 +766,13 @@ void sl_recparse_destroy(struct sl_recparse *p)
 void sl_recparse_begin(struct sl_recparse *p)
 {
 	p->want_header = p->header;
+	p->scan_state = 0;
+	p->scan_sep = 0;
+}
+
+bool sl_recparse_multi_line(const struct sl_recparse *p)
+{
+	return p->multi_line;
 }
 
 void sl_recparse_reset(struct sl_recparse *p)

@@ -6,7 +6,10 @@
  *
  * One record is one line (Spark's default multiLine = false): the caller
  * splits lines (dataplane/lines.h) and hands each one over without its
- * line end. A parser fills one row of a chunk whose columns are the
+ * line end. A CSV source with multi_line = true has records whose quoted
+ * fields hold line ends: the caller cuts records with sl_recparse_scan()
+ * instead (which knows the quotes), and hands each record over without
+ * the '\n' (and one '\r' before it) that ends it. A parser fills one row of a chunk whose columns are the
  * source's schema.
  *
  * Formats (docs/formats.md has every option, its default and examples):
@@ -27,7 +30,10 @@
  *  - json: one JSON object per line (JSON Lines), parsed by simdjson
  *    (json_simdjson.h); top-level fields are matched to columns by name,
  *    case-sensitively (Spark's JacksonParser looks names up exactly,
- *    whatever spark.sql.caseSensitive says), missing fields are NULL,
+ *    whatever spark.sql.caseSensitive says); a column named "a.b" reads
+ *    field b of the object in field a (any depth; a top-level field
+ *    literally named "a.b" wins, as Spark's flat schema would read it;
+ *    a missing or non-object parent is NULL), missing fields are NULL,
  *    extra fields are ignored (but must be valid JSON); options `mode`,
  *    `column_name_of_corrupt_record`, `timestamp_format`,
  *    `enable_date_time_parsing_fallback`, `allow_non_numeric_numbers`.
@@ -37,7 +43,8 @@
  *  Spark's other options of these formats are known and refused with the
  *  reason (a write option, schema inference, no DATE type, ...), or
  *  accepted only with the value that means what sluice does anyway
- *  (multi_line = false, encoding = 'UTF-8', time_zone = 'UTC').
+ *  (encoding = 'UTF-8', time_zone = 'UTC'); multi_line is csv's only
+ *  (json: false).
  *
  * Malformed records follow `mode`, Spark's parse modes: PERMISSIVE
  * (default: the fields that do not convert are NULL, the others are kept; a
@@ -124,6 +131,23 @@ void sl_recparse_begin(struct sl_recparse *p);
  */
 int sl_recparse_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
 		     uint32_t row, char *err, size_t errlen);
+
+/* Whether records may span lines (csv with multi_line = true). */
+bool sl_recparse_multi_line(const struct sl_recparse *p);
+
+/*
+ * Where a record ends, for multi_line: scans s[0..n), the next bytes of the
+ * input, and returns the index of the '\n' that ends the record (a '\n'
+ * outside quotes), or n when the record goes on past s. The scan keeps its
+ * place between calls (inside a quoted field or not, after an escape), so
+ * every byte is looked at once however the input is cut; after a record's
+ * end it starts the next record, and sl_recparse_begin() starts afresh
+ * (a new input). Quotes are read as the CSV parser reads them: a quote
+ * opens a quoted field only at a field's start (after ignore_leading's
+ * whitespace), `""` and the escape before a quote are a quote, a record
+ * that starts with `comment` ends at its first '\n'.
+ */
+size_t sl_recparse_scan(struct sl_recparse *p, const char *s, size_t n);
 
 /* Forget the scratch that strings of rows parsed so far point into. */
 void sl_recparse_reset(struct sl_recparse *p);

@@ -22,7 +22,8 @@
  *    after the closing quote makes the field the raw text from its opening
  *    quote to the next sep (univocity's STOP_AT_DELIMITER, Spark's
  *    default). No closing quote: the field is the rest of the line and the
- *    record is malformed.
+ *    record is malformed. With multi_line, "\r\n" inside a quoted field is
+ *    "\n" (univocity normalizes line ends within quotes).
  *
  * Values: an unquoted empty field is NULL; a quoted empty field ("") is
  * `empty_value`; then a field equal to `null_value` is NULL (with Spark's
@@ -34,6 +35,10 @@
  * (missing ones NULL, extra ones dropped), a field that does not convert
  * (NULL; the other fields still convert), an unterminated quote, a field
  * over max_chars_per_column bytes, more than max_columns fields.
+ *
+ * With multi_line = true a record may hold line ends inside quoted fields:
+ * sl_recparse_scan() (below) cuts the input into records by the same rules
+ * of quotes and escapes, and a record is parsed here as a line is.
  *
  * Speed: one pass over the line; unquoted fields are found with memchr and
  * converted in place; a quoted field is copied (to the scratch) only when
@@ -190,7 +195,16 @@ static int csv_quoted(struct sl_recparse *p, const char *s, const char *end, con
 			seg = k;
 			continue;
 		}
-		k++; /* a lone escape is itself */
+		if (c == '\r' && next == '\n' && p->multi_line) {
+			/* a line end inside the field: "\r\n" is "\n", as univocity
+			 * normalizes line ends within quotes (Spark's default) */
+			if (qbuf_add(p, &buf, seg, (size_t)(k - seg), bound, -1) < 0)
+				return -ENOMEM;
+			k++;
+			seg = k;
+			continue;
+		}
+		k++; /* a lone escape (or '\r') is itself */
 	}
 }
 
@@ -440,4 +454,113 @@ int rp_csv_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl
 		bad = true;
 	}
 	return rp_finish(p, line, len, out, row, bad);
+}
+
+/* ------------------------------------------------------------------ */
+/* records across lines (multi_line = true)                            */
+/* ------------------------------------------------------------------ */
+
+/* sl_recparse_scan's states: where the byte to come stands. */
+enum {
+	SC_RECORD = 0, /* a record's first byte (a comment line?) */
+	SC_FIELD,      /* a field's first byte (a quote opens it?) */
+	SC_PLAIN,      /* inside an unquoted field, or after a closing quote */
+	SC_QUOTED,     /* inside a quoted field */
+	SC_QUOTE,      /* after a quote inside a quoted field: doubled or closing */
+	SC_ESCAPE,     /* after the escape inside a quoted field */
+	SC_ESC_ESC,    /* after char_to_escape_quote_escaping inside one */
+	SC_COMMENT,    /* a comment line */
+};
+
+/* Whether byte c ends a separator (multi-byte ones matched as they come). */
+static inline bool scan_sep(struct sl_recparse *p, unsigned char c)
+{
+	if (p->sep_len == 1)
+		return c == (unsigned char)p->sep[0];
+	if (c == (unsigned char)p->sep[p->scan_sep]) {
+		if (++p->scan_sep == p->sep_len) {
+			p->scan_sep = 0;
+			return true;
+		}
+		return false;
+	}
+	p->scan_sep = c == (unsigned char)p->sep[0] ? 1 : 0;
+	return false;
+}
+
+size_t sl_recparse_scan(struct sl_recparse *p, const char *s, size_t n)
+{
+	const int q = p->quote;
+	const int e = p->escape != q ? p->escape : -1; /* as csv_quoted */
+	const int ee = p->escape_escape;
+	uint8_t st = p->scan_state;
+	for (size_t i = 0; i < n; i++) {
+		const int c = (unsigned char)s[i];
+	again:
+		switch (st) {
+		case SC_RECORD:
+			if (c == p->comment) {
+				st = SC_COMMENT;
+				break;
+			}
+			/* fall through */
+		case SC_FIELD:
+			if (c == '\n')
+				goto end;
+			if (c == q) {
+				p->scan_sep = 0;
+				st = SC_QUOTED;
+				break;
+			}
+			if (p->ignore_leading && c <= ' ' && p->sep_len == 1 &&
+			    c != (unsigned char)p->sep[0]) {
+				st = SC_FIELD;
+				break;
+			}
+			st = SC_PLAIN;
+			goto again;
+		case SC_PLAIN:
+			if (c == '\n')
+				goto end;
+			if (scan_sep(p, (unsigned char)c))
+				st = SC_FIELD;
+			break;
+		case SC_QUOTED:
+			if (c == q)
+				st = SC_QUOTE;
+			else if (c == e)
+				st = SC_ESCAPE;
+			else if (c == ee && ee != e && e >= 0)
+				st = SC_ESC_ESC;
+			break;
+		case SC_QUOTE:
+			if (c == q) {
+				st = SC_QUOTED; /* a doubled quote */
+				break;
+			}
+			st = SC_PLAIN; /* closed: up to the separator */
+			goto again;
+		case SC_ESCAPE:
+			st = SC_QUOTED;
+			if (c == q || (ee == e && c == e))
+				break; /* <escape>" or <escape><escape>: taken */
+			goto again; /* a lone escape is itself */
+		case SC_ESC_ESC:
+			st = SC_QUOTED;
+			if (c == e)
+				break;
+			goto again;
+		case SC_COMMENT:
+			if (c == '\n')
+				goto end;
+			break;
+		}
+		continue;
+	end:
+		p->scan_state = SC_RECORD;
+		p->scan_sep = 0;
+		return i;
+	}
+	p->scan_state = st;
+	return n;
 }

@@ -65,11 +65,18 @@ struct sl_recparse {
 	uint8_t special[256]; /* quote, escape and escape_escape: 1 */
 	uint32_t max_columns;
 	int64_t max_chars; /* -1: unlimited */
+	bool multi_line;     /* records may span lines (sl_recparse_scan) */
+	uint8_t scan_state;  /* sl_recparse_scan's place in the record */
+	uint32_t scan_sep;   /* bytes of a multi-byte sep matched so far */
 
 	/* json */
 	struct sl_json *json;
 	bool allow_nonnum;
 	uint32_t hint; /* the data column the next key is likely to name */
+	bool nested;   /* a data column's name holds '.': nested fields */
+	uint8_t *jstate; /* with nested, per column and record: JS_* bits */
+	char jdeferred[256]; /* FAILFAST's message for the first nested mismatch */
+	int32_t jdeferred_col; /* its column, or -1 */
 
 	/* per input and line */
 	bool want_header;

@@ -10,6 +10,11 @@
  *    (StructType.getFieldIndex); fields no column names are checked and
  *    skipped; a name given twice: the last value wins; a column no field
  *    names, or a JSON null: NULL;
+ *  - a column named "a.b" (dots) reads field b of the object in field a,
+ *    at any depth (the walk enters objects that lead to such columns,
+ *    sl_json_enter); a parent missing, null or not an object: NULL, not
+ *    malformed; a top-level field literally named "a.b" wins, before or
+ *    after the nested one (p->jstate keeps what set each column);
  *  - a value that does not convert (below): that column NULL (or the value
  *    an earlier duplicate gave it), the record malformed, the other fields
  *    still read (Spark's partial results).
@@ -88,15 +93,11 @@ static int json_text(struct sl_recparse *p, const char *line, const char **s, ui
 	return SL_JSON_OK;
 }
 
-/* A value's JSON text without whitespace outside strings, as Spark's
- * Jackson generator writes it back. */
-static int json_compact(struct sl_recparse *p, const char *line, const char **s, uint32_t *n)
+/* The JSON text r[0..len) without whitespace outside strings, as Spark's
+ * Jackson generator writes a value back. */
+static int compact_text(struct sl_recparse *p, const char *r, uint32_t len, const char **s,
+			uint32_t *n)
 {
-	uint32_t off, len;
-	int rc = sl_json_raw(p->json, &off, &len);
-	if (rc != SL_JSON_OK)
-		return rc;
-	const char *r = line + off;
 	bool in_str = false, ws = false;
 	for (uint32_t i = 0; i < len && !ws; i++) {
 		if (in_str) {
@@ -136,6 +137,16 @@ static int json_compact(struct sl_recparse *p, const char *line, const char **s,
 	*s = b;
 	*n = o;
 	return SL_JSON_OK;
+}
+
+/* The current value's JSON text, compacted. */
+static int json_compact(struct sl_recparse *p, const char *line, const char **s, uint32_t *n)
+{
+	uint32_t off, len;
+	int rc = sl_json_raw(p->json, &off, &len);
+	if (rc != SL_JSON_OK)
+		return rc;
+	return compact_text(p, line + off, len, s, n);
 }
 
 static bool text_is(const char *s, uint32_t n, const char *w)
@@ -234,6 +245,151 @@ static int json_field(struct sl_recparse *p, uint32_t col, const char *line,
 	return JF_OK;
 }
 
+/* Nested fields (columns named "a.b"): what a record did to each column,
+ * in p->jstate, so that a top-level field literally named "a.b" wins over
+ * field b of object a whatever their order (Spark, with its flat schema,
+ * reads only the literal name). */
+enum {
+	JS_NESTED = 1,     /* set from a nested field */
+	JS_LITERAL = 2,    /* set (or made NULL) from the literal top-level name */
+	JS_NESTED_BAD = 4, /* a nested field did not convert */
+};
+
+struct jrec {
+	const char *line;
+	struct sl_chunk *out;
+	uint32_t row;
+	char *err;
+	size_t errlen;
+	bool bad;
+};
+
+/* The data column named pre[0..plen) + key exactly (a nested field), or -1. */
+static int find_nested(const struct sl_recparse *p, const char *pre, uint32_t plen,
+		       const char *k, uint32_t kl)
+{
+	for (uint32_t i = 0; i < p->ndata; i++) {
+		const struct rp_col *c = &p->cols[p->data[i]];
+		if (c->name_len == plen + kl && memcmp(c->name, pre, plen) == 0 &&
+		    memcmp(c->name + plen, k, kl) == 0)
+			return (int)p->data[i];
+	}
+	return -1;
+}
+
+/* A data column whose name begins with pre[0..plen) + key + ".": its name
+ * (the prefix of the fields inside key's object), or NULL. */
+static const char *find_parent(const struct sl_recparse *p, const char *pre, uint32_t plen,
+			       const char *k, uint32_t kl)
+{
+	for (uint32_t i = 0; i < p->ndata; i++) {
+		const struct rp_col *c = &p->cols[p->data[i]];
+		if (c->name_len > plen + kl && c->name[plen + kl] == '.' &&
+		    memcmp(c->name, pre, plen) == 0 && memcmp(c->name + plen, k, kl) == 0)
+			return c->name;
+	}
+	return NULL;
+}
+
+static int json_mismatch(struct sl_recparse *p, struct jrec *r, int col, bool literal,
+			 uint32_t toff, uint32_t tlen)
+{
+	const struct rp_col *c = &p->cols[col];
+	if (p->mode == RP_FAILFAST) {
+		char text[192];
+		if (tlen > 0 && (r->line[toff] == '{' || r->line[toff] == '['))
+			snprintf(text, sizeof(text), "a JSON %s",
+				 r->line[toff] == '{' ? "object" : "array");
+		else
+			rp_quote_text(text, sizeof(text), r->line + toff, tlen, false);
+		if (literal || !p->nested)
+			return rp_failfast(r->err, r->errlen, "field '%s': %s is not %s %s",
+					   c->name, text, c->type == SL_TYPE_INT ? "an" : "a",
+					   sl_type_name(c->type));
+		/* a literal "a.b" later in the record would still win */
+		if (p->jdeferred_col < 0) {
+			p->jdeferred_col = col;
+			rp_failfast(p->jdeferred, sizeof(p->jdeferred),
+				    "field '%s': %s is not %s %s", c->name, text,
+				    c->type == SL_TYPE_INT ? "an" : "a", sl_type_name(c->type));
+		}
+	}
+	if (p->nested) {
+		if (literal)
+			r->out->cols[col].nulls[r->row] = 1;
+		else
+			p->jstate[col] |= JS_NESTED_BAD;
+	}
+	if (literal || !p->nested)
+		r->bad = true;
+	return SL_JSON_OK;
+}
+
+/* The fields of the object being walked, whose columns are named
+ * pre[0..plen) + the field's name (the record's own: plen 0). Returns
+ * SL_JSON_END after the last, or an error (-EINVAL: FAILFAST). */
+static int json_object(struct sl_recparse *p, struct jrec *r, const char *pre, uint32_t plen,
+		       uint32_t depth)
+{
+	struct sl_json *j = p->json;
+	const char *key;
+	uint32_t klen;
+	int rc;
+	while ((rc = sl_json_next(j, &key, &klen)) == SL_JSON_OK) {
+		const bool literal = plen == 0;
+		int col = literal ? find_col(p, key, klen) : find_nested(p, pre, plen, key, klen);
+		const char *sub = NULL;
+		if (p->nested && depth < SL_JSON_MAX_ENTER)
+			sub = find_parent(p, pre, plen, key, klen);
+		if (col >= 0 && !literal && (p->jstate[col] & JS_LITERAL))
+			col = -1; /* the literal name was there: it wins */
+		if (col < 0 && sub == NULL)
+			continue;
+		uint32_t toff = 0, tlen = 0;
+		if (p->mode == RP_FAILFAST || sub != NULL)
+			sl_json_token(j, &toff, &tlen);
+		enum sl_json_type t = SL_JSON_NULL;
+		if (sub != NULL && (rc = sl_json_type(j, &t)) != SL_JSON_OK)
+			return rc;
+		if (sub != NULL && t == SL_JSON_OBJECT) {
+			uint32_t sublen = plen + klen + 1;
+			if ((rc = sl_json_enter(j)) != SL_JSON_OK)
+				return rc;
+			rc = json_object(p, r, sub, sublen, depth + 1);
+			if (rc != SL_JSON_END)
+				return rc;
+			sl_json_leave(j);
+			if (col < 0)
+				continue;
+			/* the column named by the object's own name too */
+			if (p->nested)
+				p->jstate[col] |= literal ? JS_LITERAL : JS_NESTED;
+			if (p->cols[col].type != SL_TYPE_STRING) {
+				if ((rc = json_mismatch(p, r, col, literal, toff, tlen)) != SL_JSON_OK)
+					return rc;
+				continue;
+			}
+			const char *s;
+			uint32_t n;
+			uint32_t end = sl_json_value_end(j, toff);
+			if ((rc = compact_text(p, r->line + toff, end - toff, &s, &n)) != SL_JSON_OK)
+				return rc;
+			rp_set_str(r->out, (uint32_t)col, r->row, s, n);
+			continue;
+		}
+		if (col < 0)
+			continue; /* a parent that is no object: its fields are NULL */
+		if (p->nested)
+			p->jstate[col] |= literal ? JS_LITERAL : JS_NESTED;
+		rc = json_field(p, (uint32_t)col, r->line, r->out, r->row);
+		if (rc == JF_MISMATCH)
+			rc = json_mismatch(p, r, col, literal, toff, tlen);
+		if (rc != SL_JSON_OK)
+			return rc;
+	}
+	return rc;
+}
+
 int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
 		 uint32_t row, char *err, size_t errlen)
 {
@@ -245,36 +401,16 @@ int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, struct s
 		return 0;
 	rp_null_data(p, out, row);
 	p->hint = 0;
-	bool bad = false;
-	int rc = sl_json_open(j, line, len);
-	const char *key;
-	uint32_t klen;
-	while (rc == SL_JSON_OK && (rc = sl_json_next(j, &key, &klen)) == SL_JSON_OK) {
-		int col = find_col(p, key, klen);
-		if (col < 0)
-			continue;
-		uint32_t toff = 0, tlen = 0;
-		if (p->mode == RP_FAILFAST)
-			sl_json_token(j, &toff, &tlen);
-		rc = json_field(p, (uint32_t)col, line, out, row);
-		if (rc == JF_MISMATCH) {
-			const struct rp_col *c = &p->cols[col];
-			if (p->mode == RP_FAILFAST) {
-				char text[192];
-				if (tlen > 0 && (line[toff] == '{' || line[toff] == '['))
-					snprintf(text, sizeof(text), "a JSON %s",
-						 line[toff] == '{' ? "object" : "array");
-				else
-					rp_quote_text(text, sizeof(text), line + toff, tlen, false);
-				return rp_failfast(err, errlen, "field '%s': %s is not %s %s",
-						   c->name, text,
-						   c->type == SL_TYPE_INT ? "an" : "a",
-						   sl_type_name(c->type));
-			}
-			bad = true;
-			rc = SL_JSON_OK;
-		}
+	if (p->nested) {
+		memset(p->jstate, 0, p->ncols);
+		p->jdeferred_col = -1;
 	}
+	struct jrec r = {line, out, row, err, errlen, false};
+	int rc = sl_json_open(j, line, len);
+	if (rc == SL_JSON_OK)
+		rc = json_object(p, &r, "", 0, 0);
+	if (rc == -EINVAL)
+		return rc; /* FAILFAST: err is set */
 	if (rc == SL_JSON_END)
 		rc = sl_json_close(j);
 	if (rc == SL_JSON_NOMEM) {
@@ -286,7 +422,26 @@ int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, struct s
 			return rp_failfast(err, errlen, "%s", sl_json_error(j));
 		/* no partial results for a record that is not JSON (Spark) */
 		rp_null_data(p, out, row);
-		bad = true;
+		r.bad = true;
+	} else if (p->nested) {
+		/* nested mismatches count unless the literal name won */
+		for (uint32_t i = 0; i < p->ndata; i++) {
+			uint32_t c = p->data[i];
+			if ((p->jstate[c] & (JS_NESTED_BAD | JS_LITERAL)) != JS_NESTED_BAD)
+				continue;
+			if (p->mode != RP_FAILFAST) {
+				r.bad = true;
+				continue;
+			}
+			if ((int32_t)c == p->jdeferred_col) {
+				snprintf(err, errlen, "%s", p->jdeferred);
+				return -EINVAL;
+			}
+			return rp_failfast(err, errlen, "field '%s': a value that is not %s %s",
+					   p->cols[c].name,
+					   p->cols[c].type == SL_TYPE_INT ? "an" : "a",
+					   sl_type_name(p->cols[c].type));
+		}
 	}
-	return rp_finish(p, line, len, out, row, bad);
+	return rp_finish(p, line, len, out, row, r.bad);
 }

@@ -40,6 +40,7 @@ struct sl_source_stats {
 	uint64_t bytes;           /* bytes read from the input */
 	uint64_t malformed;       /* records dropped as malformed (too long, unparsable) */
 	uint64_t connections;     /* connections accepted or opened */
+	uint64_t files_skipped;   /* file sources: files noticed, gone before read */
 	uint64_t null_event_time; /* rows whose WATERMARK column is NULL: counted,
 				   * in no window (filled by the ingest core) */
 };

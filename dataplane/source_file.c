@@ -22,7 +22,10 @@
  *    read on line boundaries (source_file.h: a part reads the lines that
  *    begin in (start, end]), so that one big file keeps every core busy.
  *    CSV with header = true is never split: only the file's first line is
- *    its header.
+ *    its header; nor is CSV with multi_line = true, whose records (quoted
+ *    fields holding line ends) are cut by the parser's scanner
+ *    (sl_recparse_scan, through sl_file_reader_set_records), not at every
+ *    '\n'.
  *
  * A batch (the files the source hands over as one epoch), as a state machine
  * of s->batch, kept by the planner under s->mu:
@@ -485,6 +488,11 @@ struct sl_file_reader {
 	uint64_t bytes;
 };
 
+void sl_file_reader_set_records(struct sl_file_reader *r, sl_file_scan_fn *find, void *ctx)
+{
+	sl_lines_set_scanner(r->lines, find, ctx);
+}
+
 struct sl_file_reader *sl_file_reader_create(uint64_t max_line, bool use_uring)
 {
 	struct sl_file_reader *r = calloc(1, sizeof(*r));
@@ -790,6 +798,7 @@ struct file_params {
 	const char *archive;
 	bool parser;             /* parse through recparse (csv, json; text with its options) */
 	bool csv_header;
+	bool multi_line;         /* csv records across lines: files never split */
 	bool table;              /* connector 'table': the format comes from the table */
 };
 
@@ -1138,6 +1147,9 @@ path:
 	p->parser = p->format != SL_REC_TEXT || format_opts;
 	if (p->format == SL_REC_CSV && (o = sl_options_find(opts, "header")) != NULL)
 		p->csv_header = strcasecmp(o->value, "true") == 0;
+	if (p->format == SL_REC_CSV && ((o = sl_options_find(opts, "multi_line")) != NULL ||
+					(o = sl_options_find(opts, "multiline")) != NULL))
+		p->multi_line = strcasecmp(o->value, "true") == 0;
 
 	if (p->format == SL_REC_TEXT && check_schema_text(spec, err, errlen) < 0)
 		return -EINVAL;
@@ -1609,6 +1621,18 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
+static size_t scan_records(void *parser, const char *b, size_t n)
+{
+	return sl_recparse_scan(parser, b, n);
+}
+
+/* CSV with multi_line: the parser's scanner cuts the records. */
+static void use_parser_records(struct fthread *t)
+{
+	if (sl_recparse_multi_line(t->parser))
+		sl_file_reader_set_records(t->reader, scan_records, t->parser);
+}
+
 /* Make the parsers (and the column split) once the files' layout is
  * known: in log mode, the partition columns, from the table's metadata or
  * from the first file's path ("store=7/part-..."). first_path NULL: no
@@ -1667,6 +1691,7 @@ static int make_readers(struct sl_source *s, const char *first_path, char *err, 
 			t->parser = sl_recparse_create(&s->fspec, s->p.format, err, errlen);
 			if (t->parser == NULL)
 				return -EINVAL;
+			use_parser_records(t);
 		}
 		if (s->npart > 0) {
 			t->view_cols = calloc(s->ndata, sizeof(*t->view_cols));
@@ -1895,7 +1920,10 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	s->clean_ignored = s->log_state == LOG_YES && s->p.clean != CLEAN_OFF;
 	if (table && read_meta(s, spec, err, errlen) < 0)
 		goto err_close;
-	s->split_ok = !(s->p.format == SL_REC_CSV && s->p.csv_header);
+	/* a CSV header is the file's first line only; a record across lines
+	 * could begin anywhere before a part's start (Spark reads such a file
+	 * whole too: its CSV source makes multiLine files unsplittable) */
+	s->split_ok = !(s->p.format == SL_REC_CSV && (s->p.csv_header || s->p.multi_line));
 	s->seen = sl_file_seen_create(s->p.max_age_ms, s->p.name_only);
 	if (s->seen == NULL)
 		goto err_nomem;
@@ -1951,6 +1979,7 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 			t->parser = sl_recparse_create(&s->fspec, s->p.format, err, errlen);
 			if (t->parser == NULL)
 				goto err_close;
+			use_parser_records(t);
 		}
 	}
 	int rc = s->log_state == LOG_YES ? poll_log(s, err, errlen) : list_dir(s, &s->cands);
@@ -1990,6 +2019,7 @@ static struct sl_source *table_open(const struct sl_source_spec *spec,
 static void warn_vanished(struct fthread *t, const char *path)
 {
 	uint64_t n = atomic_fetch_add(&t->s->vanished, 1) + 1;
+	t->st->files_skipped++; /* stat files_skipped */
 	sl_ingest_log(t->in,
 		      "warning: file '%s' vanished before it was read; skipped (%" PRIu64
 		      " file%s skipped so far); a file must stay in the directory until sluice "
@@ -2518,7 +2548,7 @@ static void file_gone(struct fthread *t, const struct fclaim *c)
 	bool first = !s->batch.files[c->file].warned;
 	s->batch.files[c->file].warned = true;
 	pthread_mutex_unlock(&s->mu);
-	if (first)
+	if (first) /* once per file, whichever of its parts found it gone */
 		warn_vanished(t, c->path);
 }
 

@@ -125,6 +125,11 @@ void sl_file_reader_destroy(struct sl_file_reader *r);
 /* Whether reads go through io_uring (false: pread, when io_uring could not
  * be set up). */
 bool sl_file_reader_uses_uring(const struct sl_file_reader *r);
+/* Records cut by find(ctx, ...) instead of at every '\n' (lines.h
+ * sl_lines_set_scanner): CSV with multi_line = true, whose files are read
+ * whole (one part). NULL: lines. */
+typedef size_t sl_file_scan_fn(void *ctx, const char *s, size_t n);
+void sl_file_reader_set_records(struct sl_file_reader *r, sl_file_scan_fn *find, void *ctx);
 /* Start on part [start, end) of the open file fd of `size` bytes. 0, or
  * -errno when the first line boundary could not be read. */
 int sl_file_reader_open(struct sl_file_reader *r, int fd, uint64_t size, uint64_t start,

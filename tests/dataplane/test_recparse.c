@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "lines.h"
 #include "recparse.h"
 #include "recparse_int.h"
 
@@ -259,9 +260,10 @@ Test(recparse, option_names)
 	char buf[1024];
 	sl_recparse_option_names(SL_REC_CSV, buf, sizeof(buf));
 	cr_assert(strstr(buf, "sep") != NULL && strstr(buf, "null_value") != NULL, "%s", buf);
-	cr_assert(strstr(buf, "multi_line") == NULL, "%s", buf);
+	cr_assert(strstr(buf, "multi_line") != NULL, "%s", buf);
 	sl_recparse_option_names(SL_REC_JSON, buf, sizeof(buf));
 	cr_assert(strstr(buf, "allow_non_numeric_numbers") != NULL, "%s", buf);
+	cr_assert(strstr(buf, "multi_line") == NULL, "%s", buf);
 	cr_assert(strstr(buf, "sep") == NULL, "%s", buf);
 	sl_recparse_option_names(SL_REC_TEXT, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "none");
@@ -295,8 +297,8 @@ static const struct bad_case bad_cases[] = {
 	{SL_REC_CSV, "a INT", {"ignoreLeadingWhiteSpace=1"}, "must be true or false"},
 	{SL_REC_CSV, "a INT", {"sep=\"", "quote=\""}, "begins with the quote character"},
 	{SL_REC_CSV, "a INT", {"unescaped_quote_handling=RAISE_ERROR"}, "only Spark's default"},
-	{SL_REC_CSV, "a INT", {"multi_line=true"}, "a record is one line"},
-	{SL_REC_JSON, "a INT", {"multiLine=TRUE"}, "a record is one line"},
+	{SL_REC_CSV, "a INT", {"multi_line=maybe"}, "multi_line"},
+	{SL_REC_JSON, "a INT", {"multiLine=TRUE"}, "one object per line (JSON Lines)"},
 	{SL_REC_CSV, "a INT", {"encoding=ISO-8859-1"}, "records are read as UTF-8"},
 	{SL_REC_CSV, "a INT", {"inferSchema=true"}, "declares"},
 	{SL_REC_CSV, "a INT", {"dateFormat=yyyy"}, "no DATE type"},
@@ -800,6 +802,131 @@ Test(recparse, csv_failfast_messages)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* CSV records across lines (multi_line = true)                         */
+/* ------------------------------------------------------------------ */
+
+static size_t scan_cb(void *ctx, const char *s, size_t n)
+{
+	return sl_recparse_scan(ctx, s, n);
+}
+
+/* Cut `in` into records through a line splitter with the parser's scanner,
+ * fed `step` bytes at a time; the records joined by '|' into out. */
+static void ml_records(struct fx *f, const char *in, size_t step, uint64_t max_line, char *out,
+		       size_t outlen, uint64_t *malformed)
+{
+	struct sl_lines *l = sl_lines_create(max_line, 64);
+	cr_assert(l != NULL);
+	sl_lines_set_scanner(l, scan_cb, f->p);
+	sl_recparse_begin(f->p);
+	size_t w = 0, len = strlen(in), at = 0, nrec = 0;
+	out[0] = '\0';
+	for (;;) {
+		struct sl_str r[8];
+		uint32_t k;
+		while ((k = sl_lines_next_burst(l, r, 8)) > 0)
+			for (uint32_t i = 0; i < k; i++)
+				w += (size_t)snprintf(out + w, outlen - w, "%s%.*s",
+						      nrec++ ? "|" : "", (int)r[i].len, r[i].ptr);
+		if (at == len) {
+			sl_lines_eof(l);
+			while ((k = sl_lines_next_burst(l, r, 8)) > 0)
+				for (uint32_t i = 0; i < k; i++)
+					w += (size_t)snprintf(out + w, outlen - w, "%s%.*s",
+							      nrec++ ? "|" : "", (int)r[i].len,
+							      r[i].ptr);
+			break;
+		}
+		size_t n = len - at < step ? len - at : step;
+		at += sl_lines_feed(l, in + at, n);
+	}
+	*malformed = sl_lines_malformed(l);
+	sl_lines_destroy(l);
+}
+
+static const struct {
+	const char *opts[3];
+	const char *in;
+	const char *records; /* '|' between records */
+	uint64_t malformed;
+} ml_cases[] = {
+	{{NULL}, "a,1\nb,2\n", "a,1|b,2", 0},
+	{{NULL}, "\"x\ny\",1\nb,2", "\"x\ny\",1|b,2", 0},
+	{{NULL}, "\"x\r\ny\",1\r\nb,2\r\n", "\"x\r\ny\",1|b,2", 0},
+	/* a doubled quote and an escaped quote do not close the field */
+	{{NULL}, "\"a\"\"\n\",1\n\"b\\\"\n\",2\n", "\"a\"\"\n\",1|\"b\\\"\n\",2", 0},
+	/* an escaped escape does not hide the closing quote */
+	{{NULL}, "\"a\\\\\",1\nb,2\n", "\"a\\\\\",1|b,2", 0},
+	/* a quote inside an unquoted field is text: the line ends the record */
+	{{NULL}, "a\"b,1\nc,2\n", "a\"b,1|c,2", 0},
+	/* text after a closing quote runs to the separator */
+	{{NULL}, "\"a\"x\"\n,1\n", "\"a\"x\"|,1", 0},
+	/* a quoted field later in the record */
+	{{NULL}, "1,\"p\n\nq\"\n2,\"\"\n", "1,\"p\n\nq\"|2,\"\"", 0},
+	/* blank lines are records the parser skips */
+	{{NULL}, "\n\na,1\n", "||a,1", 0},
+	/* a comment line's quote opens nothing */
+	{{"comment=#"}, "#\"c\na,1\n", "#\"c|a,1", 0},
+	/* unterminated quote at the end: the rest is the last record */
+	{{NULL}, "a,1\n\"b\n,2\n", "a,1|\"b\n,2\n", 0},
+	/* another separator and quote */
+	{{"sep=;", "quote='"}, "'a;\n';1\n\"b;2\n", "'a;\n';1|\"b;2", 0},
+	{{"sep=||"}, "\"a||\n\"||1\nb||2\n", "\"a||\n\"||1|b||2", 0},
+	/* leading whitespace before the quote */
+	{{"ignore_leading_white_space=true"}, "  \"a\n\",1\n", "  \"a\n\",1", 0},
+	{{NULL}, " \"a\n\",1\n", " \"a|\",1\n", 0},
+};
+
+Test(recparse, csv_multi_line_records_any_cut)
+{
+	for (size_t i = 0; i < sizeof(ml_cases) / sizeof(ml_cases[0]); i++) {
+		const char *opts[5] = {"multi_line=true", NULL};
+		for (int k = 0; ml_cases[i].opts[k] != NULL; k++)
+			opts[k + 1] = ml_cases[i].opts[k];
+		struct fx *f = fx_new(SL_REC_CSV, "a STRING, b INT", opts);
+		cr_assert(sl_recparse_multi_line(f->p));
+		size_t len = strlen(ml_cases[i].in);
+		for (size_t step = 1; step <= len; step++) {
+			char got[512];
+			uint64_t bad;
+			ml_records(f, ml_cases[i].in, step, 1024, got, sizeof(got), &bad);
+			cr_assert_str_eq(got, ml_cases[i].records, "case %zu, reads of %zu", i, step);
+			cr_assert_eq(bad, ml_cases[i].malformed, "case %zu", i);
+		}
+		fx_free(f);
+	}
+}
+
+Test(recparse, csv_multi_line_parse_and_bound)
+{
+	static const char *const opts[] = {"multi_line=true", NULL};
+	struct fx *f = fx_new(SL_REC_CSV, "a STRING, b INT", opts);
+	/* the parser reads a record with line ends as it reads a line */
+	cr_assert_eq(fx_line(f, "\"x\r\ny\"\"\r\r\n\",7"), 1, "%s", f->err);
+	/* "\r\n" inside quotes is "\n" (univocity's normalized line ends) */
+	cr_assert_str_eq(cell(f, 0, 0), "x\ny\"\r\n");
+	cr_assert_str_eq(cell(f, 1, 0), "7");
+	/* max_line bounds a record: a long one is malformed, the next read */
+	char in[400], got[512];
+	snprintf(in, sizeof(in), "\"%0200d\n\",1\nz,2\n\"open\n", 0);
+	uint64_t bad;
+	for (size_t step = 1; step < 64; step += 7) {
+		ml_records(f, in, step, 100, got, sizeof(got), &bad);
+		cr_assert_str_eq(got, "z,2|\"open\n", "reads of %zu", step);
+		cr_assert_eq(bad, 1);
+	}
+	/* an unterminated quote over the bound: counted once, nothing after */
+	snprintf(in, sizeof(in), "a,1\n\"%0200d\nb,2\n", 0);
+	ml_records(f, in, 13, 100, got, sizeof(got), &bad);
+	cr_assert_str_eq(got, "a,1");
+	cr_assert_eq(bad, 1);
+	/* the unterminated record itself is malformed for the parser */
+	cr_assert_eq(fx_line(f, "\"open\n"), 1);
+	cr_assert_eq(sl_recparse_malformed(f->p), 1);
+	fx_free(f);
+}
+
 Test(recparse, csv_rows_in_place_and_nul_bytes)
 {
 	struct fx *f = fx_new(SL_REC_CSV, "a STRING, b INT", NULL);
@@ -965,6 +1092,90 @@ static const struct row_case json_cases[] = {
 Test(recparse, json_table)
 {
 	run_cases(SL_REC_JSON, JSON_COLS, json_cases, sizeof(json_cases) / sizeof(json_cases[0]));
+}
+
+/* Nested fields: a column named "a.b" reads field b of object a. */
+#define NESTED_COLS "a.b STRING, a.c.d INT, x.y DOUBLE, a STRING"
+
+static const struct row_case json_nested_cases[] = {
+	{{NULL}, "{\"a\":{\"b\":\"v\",\"c\":{\"d\":7}},\"x\":{\"y\":1.5}}", 1,
+	 {"v", "7", "1.5", "{\"b\":\"v\",\"c\":{\"d\":7}}"}, false},
+	/* any order, other fields skipped (and still checked) */
+	{{NULL}, "{\"x\":{\"z\":[1,{}],\"y\":2},\"q\":1,\"a\":{\"c\":{\"e\":0,\"d\":-1}}}", 1,
+	 {"<null>", "-1", "2", "{\"c\":{\"e\":0,\"d\":-1}}"}, false},
+	/* a missing parent, a parent that is no object, a null parent: NULL */
+	{{NULL}, "{}", 1, {"<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a\":5,\"x\":[1]}", 1, {"<null>", "<null>", "<null>", "5"}, false},
+	{{NULL}, "{\"a\":null,\"x\":\"y\"}", 1, {"<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a\":{\"c\":3}}", 1, {"<null>", "<null>", "<null>", "{\"c\":3}"}, false},
+	/* a value that does not convert: NULL, malformed */
+	{{NULL}, "{\"a\":{\"c\":{\"d\":\"s\"}}}", 1,
+	 {"<null>", "<null>", "<null>", "{\"c\":{\"d\":\"s\"}}"}, true},
+	{{"mode=DROPMALFORMED"}, "{\"a\":{\"c\":{\"d\":1.5}}}", 0, {NULL}, true},
+	/* an object as a nested STRING: its JSON text */
+	{{NULL}, "{\"a\":{\"b\":{ \"k\" : [ 1 ] }}}", 1,
+	 {"{\"k\":[1]}", "<null>", "<null>", "{\"b\":{\"k\":[1]}}"}, false},
+	/* the literal top-level name wins over the nested field, in any order */
+	{{NULL}, "{\"a.b\":\"lit\",\"a\":{\"b\":\"nest\"}}", 1,
+	 {"lit", "<null>", "<null>", "{\"b\":\"nest\"}"}, false},
+	{{NULL}, "{\"a\":{\"b\":\"nest\"},\"a.b\":\"lit\"}", 1,
+	 {"lit", "<null>", "<null>", "{\"b\":\"nest\"}"}, false},
+	{{NULL}, "{\"a\":{\"b\":\"nest\"},\"a.b\":null}", 1,
+	 {"<null>", "<null>", "<null>", "{\"b\":\"nest\"}"}, false},
+	/* ... and a nested value that does not convert is then no matter */
+	{{NULL}, "{\"a\":{\"c\":{\"d\":true}},\"a.c.d\":4}", 1,
+	 {"<null>", "4", "<null>", "{\"c\":{\"d\":true}}"}, false},
+	{{NULL}, "{\"a.c.d\":4,\"a\":{\"c\":{\"d\":true}}}", 1,
+	 {"<null>", "4", "<null>", "{\"c\":{\"d\":true}}"}, false},
+	{{NULL}, "{\"a\":{\"c\":{\"d\":1}},\"a.c.d\":\"no\"}", 1,
+	 {"<null>", "<null>", "<null>", "{\"c\":{\"d\":1}}"}, true},
+	/* a dotted key inside an object */
+	{{NULL}, "{\"a\":{\"c.d\":9}}", 1, {"<null>", "9", "<null>", "{\"c.d\":9}"}, false},
+	/* invalid JSON inside an entered object: the whole record */
+	{{NULL}, "{\"a\":{\"b\":\"v\",\"z\":tru},\"x\":{\"y\":1}}", 1,
+	 {"<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":{\"b\":\"v\"", 1, {"<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":{\"b\":\"v\"}} x", 1, {"<null>", "<null>", "<null>", "<null>"}, true},
+};
+
+Test(recparse, json_nested_fields)
+{
+	run_cases(SL_REC_JSON, NESTED_COLS, json_nested_cases,
+		  sizeof(json_nested_cases) / sizeof(json_nested_cases[0]));
+}
+
+Test(recparse, json_nested_failfast)
+{
+	static const char *const opts[] = {"mode=FAILFAST", NULL};
+	struct fx *f = fx_new(SL_REC_JSON, NESTED_COLS, opts);
+	cr_assert_eq(fx_line(f, "{\"a\":{\"c\":{\"d\":\"s\"}}}"), -EINVAL);
+	cr_assert(strstr(f->err, "field 'a.c.d': \"s\" is not an INT") != NULL, "%s", f->err);
+	/* the literal wins: no failure */
+	cr_assert_eq(fx_line(f, "{\"a\":{\"c\":{\"d\":\"s\"}},\"a.c.d\":2}"), 1, "%s", f->err);
+	cr_assert_str_eq(cell(f, 1, 0), "2");
+	cr_assert_eq(fx_line(f, "{\"x\":{\"y\":\"s\"}}"), -EINVAL);
+	cr_assert(strstr(f->err, "field 'x.y'") != NULL, "%s", f->err);
+	fx_free(f);
+}
+
+Test(recparse, json_nested_deep_path)
+{
+	/* a path as deep as objects may be entered */
+	char cols[256], line[1024];
+	size_t w = 0;
+	for (int i = 0; i < 40; i++)
+		w += (size_t)snprintf(cols + w, sizeof(cols) - w, "%sk", i ? "." : "");
+	snprintf(cols + w, sizeof(cols) - w, " INT");
+	w = 0;
+	for (int i = 0; i < 39; i++)
+		w += (size_t)snprintf(line + w, sizeof(line) - w, "{\"k\":");
+	w += (size_t)snprintf(line + w, sizeof(line) - w, "{\"k\":42");
+	for (int i = 0; i < 40; i++)
+		w += (size_t)snprintf(line + w, sizeof(line) - w, "}");
+	struct fx *f = fx_new(SL_REC_JSON, cols, NULL);
+	cr_assert_eq(fx_line(f, line), 1, "%s", f->err);
+	cr_assert_str_eq(cell(f, 0, 0), "42");
+	fx_free(f);
 }
 
 Test(recparse, json_bigint)

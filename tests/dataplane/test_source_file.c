@@ -1121,6 +1121,7 @@ Test(source_file, run_new_files_and_a_vanished_one)
 			  strstr(r.eng.log, "/gone' vanished before it was read; skipped (1 file "
 					    "skipped so far)") != NULL,
 		  "log: %s", r.eng.log);
+	cr_expect_eq(r.eng.core[0].stats.files_skipped, 1, "stat files_skipped");
 	run_fini(&r);
 	rm_tree(dir);
 }
@@ -1170,6 +1171,64 @@ Test(source_file, run_two_cores_split_a_big_file)
 		  "both cores read: %" PRIu64 ", %" PRIu64, r.eng.core[0].stats.rows,
 		  r.eng.core[1].stats.rows);
 	cr_expect_eq(r.eng.core[0].stats.bytes + r.eng.core[1].stats.bytes, bytes + 6);
+	free(seen);
+	run_fini(&r);
+	rm_tree(dir);
+}
+
+/* CSV with multi_line: a file larger than a split's minimum is read whole
+ * by one core, and records whose quoted fields hold line ends cross the
+ * reads (1 MiB each, 4 in flight) each read once. */
+Test(source_file, run_multi_line_csv_is_never_split)
+{
+	char dir[64];
+	make_dir(dir);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/big.csv", dir);
+	FILE *f = fopen(path, "w");
+	uint64_t n = 0, bytes = 0;
+	while (bytes < 2 * SL_FILE_SPLIT_MIN + 12345) {
+		/* lengths vary so that record ends fall everywhere in a read */
+		int w = fprintf(f, "\"%" PRIu64 "\n%.*s\r\n\"\r\n", n, (int)(n % 97), tricky);
+		n++;
+		bytes += (uint64_t)w;
+	}
+	fclose(f);
+	struct run r;
+	char p[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	const char *kv[] = {p, "format=csv", "multi_line=true", NULL};
+	run_start(&r, 2, kv, true, NULL);
+	run_join(&r);
+	cr_expect_eq(r.rc[0], 0);
+	cr_expect_eq(r.rc[1], 0);
+	cr_expect_eq(r.eng.nrows, n);
+	uint8_t *seen = calloc(n, 1);
+	uint64_t dup = 0, bad = 0;
+	for (size_t i = 0; i < r.eng.nrows; i++) {
+		const char *t = r.eng.rows[i].text;
+		char *end, want[128];
+		uint64_t v = strtoull(t, &end, 10);
+		/* the text written, "\r\n" made "\n" (univocity's normalizing) */
+		size_t w = 0, k = v % 97;
+		for (size_t j = 0; j < k + 2; j++) {
+			char ch = j < k ? tricky[j] : "\r\n"[j - k];
+			char nx = j + 1 < k ? tricky[j + 1] : j + 1 < k + 2 ? "\r\n"[j + 1 - k] : 0;
+			if (!(ch == '\r' && nx == '\n'))
+				want[w++] = ch;
+		}
+		want[w] = '\0';
+		if (v >= n || *end != '\n' || strcmp(end + 1, want) != 0)
+			bad++;
+		else if (seen[v]++)
+			dup++;
+	}
+	cr_expect_eq(dup, 0);
+	cr_expect_eq(bad, 0);
+	cr_expect(r.eng.core[0].stats.rows == 0 || r.eng.core[1].stats.rows == 0,
+		  "one core read the file: %" PRIu64 ", %" PRIu64, r.eng.core[0].stats.rows,
+		  r.eng.core[1].stats.rows);
+	cr_expect_eq(r.eng.core[0].stats.malformed + r.eng.core[1].stats.malformed, 0);
 	free(seen);
 	run_fini(&r);
 	rm_tree(dir);

@@ -13,6 +13,9 @@
  *              bit 4: sl_recparse_begin before every line
  *              bits 5-6: reset the scratch after every 1, 2, 4 lines, or
  *                        only at the end
+ *              bit 7: csv: multi_line = true (records cut by
+ *                     sl_recparse_scan, not at every '\n'); json: nested
+ *                     column names ("a", "a.b", "a.b.c", "x.y", ...)
  *     byte 2   columns: 1 + byte % 6
  *     bytes 3-8  their types: byte % 6 (BOOLEAN, INT, BIGINT, DOUBLE,
  *                STRING, TIMESTAMP)
@@ -22,7 +25,9 @@
  *                byte  value length, % 24
  *                bytes the value (up to a NUL)
  *     rest     the lines, split at '\n' (the splitter's job: no '\n' in a
- *              line; '\r' and NUL bytes stay)
+ *              line; '\r' and NUL bytes stay); with multi_line, the
+ *              records sl_recparse_scan finds, one '\r' before their '\n'
+ *              dropped (the splitter's job too)
  *
  * Checked, beyond no crash, leak or undefined behaviour:
  *  - the fast paths in front of CAST (recparse_int.h) give what CAST gives,
@@ -38,7 +43,10 @@
  *    count grows by one exactly when it is set (PERMISSIVE) or a row is
  *    dropped (DROPMALFORMED, non-blank line);
  *  - every string handed out since the last reset still holds the same
- *    bytes when the next reset comes (the scratch is not reused early).
+ *    bytes when the next reset comes (the scratch is not reused early);
+ *  - multi_line: sl_recparse_scan finds the same record ends however the
+ *    input is cut (byte 8 % 7 + 1 bytes at a time against all at once),
+ *    and each end is a '\n'.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -193,12 +201,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool begin_each = (data[1] & 16) != 0;
 	uint32_t reset_every = (data[1] >> 5) & 3; /* 1, 2, 4 lines, or never */
 	uint32_t ncols = 1 + data[2] % 6;
+	bool bit7 = (data[1] & 128) != 0;
+	bool multi = bit7 && fmt == SL_REC_CSV;
+	bool nested = bit7 && fmt == SL_REC_JSON;
+	static const char *const nested_names[] = {"a", "a.b", "a.b.c", "x.y", "a.c", "b"};
 	if (fmt == SL_REC_TEXT) {
 		ncols = 1;
 		corrupt = false;
 	}
 	for (uint32_t c = 0; c < ncols; c++) {
-		snprintf(s->cols[c].name, SL_NAME_MAX, "c%u", c);
+		if (nested)
+			snprintf(s->cols[c].name, SL_NAME_MAX, "%s", nested_names[c]);
+		else
+			snprintf(s->cols[c].name, SL_NAME_MAX, "c%u", c);
 		s->cols[c].type = fmt == SL_REC_TEXT ? SL_TYPE_STRING : types[data[3 + c] % 6];
 	}
 	if (corrupt) {
@@ -212,6 +227,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode < 3 && fmt != SL_REC_TEXT) {
 		snprintf(s->keybuf[nopts], 64, "mode");
 		snprintf(s->valbuf[nopts], 32, "%s", modes[mode]);
+		nopts++;
+	}
+	if (multi) {
+		snprintf(s->keybuf[nopts], 64, "multi_line");
+		snprintf(s->valbuf[nopts], 32, "true");
 		nopts++;
 	}
 	if (header && fmt == SL_REC_CSV) {
@@ -298,14 +318,53 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	const char *in = (const char *)data + pos;
 	size_t n = size - pos;
+	/* multi_line: where the records end, found at once and then in small
+	 * pieces, which must agree */
+	static size_t ends[1 << 16];
+	size_t nends = 0, next_end = 0;
+	bool ml = sl_recparse_multi_line(p);
+	CHECK(!ml || fmt == SL_REC_CSV);
+	if (ml) {
+		sl_recparse_begin(p);
+		for (size_t at = 0; at < n;) {
+			size_t k = sl_recparse_scan(p, in + at, n - at);
+			if (k == n - at)
+				break;
+			CHECK(in[at + k] == '\n');
+			CHECK(nends < sizeof(ends) / sizeof(ends[0]));
+			ends[nends++] = at + k;
+			at += k + 1;
+		}
+		sl_recparse_begin(p);
+		size_t step = 1 + data[8] % 7, seen = 0;
+		for (size_t at = 0; at < n;) {
+			size_t piece = n - at < step ? n - at : step;
+			size_t k = sl_recparse_scan(p, in + at, piece);
+			if (k < piece) {
+				CHECK(seen < nends && ends[seen] == at + k);
+				seen++;
+				at += k + 1;
+			} else {
+				at += piece;
+			}
+		}
+		CHECK(seen == nends);
+		sl_recparse_begin(p);
+	}
 	size_t start = 0;
 	uint32_t lineno = 0;
 	uint64_t malformed = 0;
 	while (start <= n) {
-		const char *nl = memchr(in + start, '\n', n - start);
+		const char *nl;
+		if (ml)
+			nl = next_end < nends ? in + ends[next_end++] : NULL;
+		else
+			nl = memchr(in + start, '\n', n - start);
 		size_t end = nl ? (size_t)(nl - in) : n;
 		const char *line = in + start;
 		uint32_t len = (uint32_t)(end - start);
+		if (ml && nl != NULL && len > 0 && line[len - 1] == '\r')
+			len--;
 		uint32_t row = lineno % ROWS;
 		pieces_same_as_cast(line, len);
 		if (begin_each)

@@ -16,7 +16,13 @@
 #   - JSON Lines: fields matched to columns by name, missing fields NULL,
 #     extra fields ignored, a broken line NULL under PERMISSIVE and
 #     dropped under DROPMALFORMED (counted either way), a blank line no
-#     record; FAILFAST names the file and the line.
+#     record; FAILFAST names the file and the line;
+#   - CSV with multi_line = true: quoted fields holding line ends ("\n" and
+#     "\r\n"), a file larger than a split's minimum read whole (not split),
+#     each record once; an unterminated quote at the end is one malformed
+#     record;
+#   - JSON nested fields: columns `user.id`, `user.geo.lat`; the literal
+#     top-level name wins.
 # Not registered in meson until the CSV and JSON parsers are in.
 
 # shellcheck source=tests/integration/lib.sh
@@ -170,4 +176,52 @@ run_now jfail 1
 grep -q "file source 'j': file '$d/a.json', line 5, byte offset [0-9]*:" "$IT_TMP/jfail.err" ||
 	it_fail "json FAILFAST: the error does not name the file and line 5: $(cat "$IT_TMP/jfail.err")"
 it_log "json: by name, missing NULL, extra ignored, PERMISSIVE, DROPMALFORMED, FAILFAST: ok"
+# --- CSV multi_line: quoted line ends, a large file read whole -------------
+d=$IT_TMP/ml
+mkdir -p "$d"
+printf '%s\r\n' '1,"two' 'lines"' '2,"with ""quote"" and' '' 'blank"' >"$d/.a.part"
+printf '3,plain\n4,"cr\r\nlf"\n' >>"$d/.a.part"
+mv "$d/.a.part" "$d/a.csv"
+# 6 MiB of two-line records: more than one read and than a split's minimum
+awk 'BEGIN { for (i = 100; i < 60100; i++) printf "%d,\"x%090d\ny\"\n", i, i }' >"$d/.b.part"
+mv "$d/.b.part" "$d/b.csv"
+printf '9,"never closed\n10,x\n' >"$d/c.csv"
+cat >"$IT_TMP/ml.sql" <<EOF
+CREATE SOURCE m (id INT, note STRING)
+  WITH (connector = 'file', path = '$d', format = 'csv', multi_line = true);
+CREATE SINK out WITH (connector = 'console', trigger = 'available_now')
+AS SELECT id, length(note) AS len, note LIKE '%quote" and%blank' AS q FROM m WHERE id < 100;
+CREATE SINK cnt WITH (connector = 'console', output_mode = 'complete', trigger = 'available_now')
+AS SELECT count(*) AS n, sum(id) AS k, min(length(note)) AS lo, max(length(note)) AS hi FROM m WHERE id >= 100;
+EOF
+run_now ml
+# a.csv 4 records, b.csv 60000, c.csv 1 (its quote never closes: malformed)
+stat_is ml rows_in 60005
+stat_is ml rows_malformed 1
+grep -Eq '^\| *60000 *\| *1805970000 *\| *93 *\| *93 *\|$' "$IT_TMP/ml.out" ||
+	it_fail "csv multi_line: the 60000 two-line records are not each read once: $(grep -v '^| *[0-9] ' "$IT_TMP/ml.out" | tail -5)"
+all_rows "$IT_TMP/ml.out" | awk -F'\t' '$1 < 100' >"$IT_TMP/ml.got"
+# "\r\n" inside quotes is "\n" (Spark: univocity normalizes line ends)
+printf '%s\n' $'1\t9\tfalse' $'2\t23\ttrue' $'3\t5\tfalse' $'4\t5\tfalse' $'9\t18\tfalse' >"$IT_TMP/ml.want"
+it_same "$IT_TMP/ml.want" "$IT_TMP/ml.got" "csv multi_line: the small records"
+it_log "csv multi_line: records across lines, a large file whole, unterminated quote: ok"
+
+# --- JSON nested fields ----------------------------------------------------
+d=$IT_TMP/nested
+mkdir -p "$d"
+put "$d" a.json 1 '{"user": {"id": "u1", "geo": {"lat": 1.5}}, "n": 1}' \
+	'{"user": {"geo": null}, "n": 2}' '{"user": 7, "n": 3}' \
+	'{"user.id": "literal", "user": {"id": "nested"}, "n": 4}' \
+	'{"user": {"geo": {"lat": "north"}}, "n": 5}'
+cat >"$IT_TMP/nested.sql" <<EOF
+CREATE SOURCE j (\`user.id\` STRING, \`user.geo.lat\` DOUBLE, n INT)
+  WITH (connector = 'file', path = '$d', format = 'json');
+CREATE SINK out WITH (connector = 'console', trigger = 'available_now')
+AS SELECT n, \`user.id\` AS uid, \`user.geo.lat\` AS lat FROM j;
+EOF
+run_now nested
+expect_rows nested "$IT_TMP/nested.out" $'1\tu1\t1.5' $'2\tNULL\tNULL' $'3\tNULL\tNULL' \
+	$'4\tliteral\tNULL' $'5\tNULL\tNULL'
+stat_is nested rows_malformed 1
+it_log "json: nested fields a.b, the literal name wins: ok"
 exit 0
