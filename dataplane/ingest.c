@@ -468,7 +468,16 @@ static int route_agg(struct sl_ingest *in, const struct sl_chunk *c)
 	uint64_t *hash = sl_eval_ctx_alloc(in->ctx, (size_t)n * sizeof(*hash));
 	if (kstr == NULL || hash == NULL)
 		return -ENOMEM;
-	for (uint32_t done = 0; done < n;) {
+	if (plan->nkeys == 0) {
+		/* no GROUP BY: every row has the empty key */
+		static const char empty[1];
+		uint64_t h = sl_key_hash(empty, 0);
+		for (uint32_t r = 0; r < n; r++) {
+			kstr[r] = (struct sl_str){empty, 0};
+			hash[r] = h;
+		}
+	}
+	for (uint32_t done = plan->nkeys == 0 ? n : 0; done < n;) {
 		size_t cap = (size_t)(n - done) * 32 + 256;
 		uint8_t *buf = sl_eval_ctx_alloc(in->ctx, cap);
 		if (buf == NULL)
