@@ -1161,6 +1161,9 @@ static uint32_t num_chars(const char *s, uint32_t len)
 	const uint8_t *u = (const uint8_t *)s;
 	uint32_t c = 0, i = 0;
 	while (i < len) {
+		/* eight bytes at a time, and an ASCII tail at once: ASCII is one
+		 * character a byte (tools/bench files: short words spent most
+		 * of length() going through their tail byte by byte) */
 		if (i + 8 <= len) {
 			uint64_t w;
 			memcpy(&w, u + i, 8);
@@ -1169,6 +1172,12 @@ static uint32_t num_chars(const char *s, uint32_t len)
 				c += 8;
 				continue;
 			}
+		} else {
+			uint8_t any = 0;
+			for (uint32_t j = i; j < len; j++)
+				any |= u[j];
+			if ((any & 0x80) == 0)
+				return c + (len - i);
 		}
 		i += sl_utf8_len(u[i]);
 		c++;
