@@ -339,11 +339,25 @@ static uint64_t rows_published(struct engine *e)
  * of the epoch being filled, or has finished (sl_ingest_epoch_done). */
 static bool paced_ready(struct engine *e)
 {
-	for (uint32_t i = 0; e->marked && i < e->nin; i++)
-		if (e->src_ops[i / e->per_input]->marks_epoch_parts &&
-		    !sl_ingest_drained(e->ingest[i]) &&
-		    sl_ingest_done_through(e->ingest[i]) <= e->epoch)
+	uint64_t trig = atomic_load_explicit(&e->ctl.trigger_ns, memory_order_relaxed);
+	for (uint32_t i = 0; e->marked && i < e->nin; i++) {
+		const struct sl_source_ops *ops = e->src_ops[i / e->per_input];
+		if (!ops->marks_epoch_parts || sl_ingest_drained(e->ingest[i]))
+			continue;
+		/* under a processing-time trigger, a source that plans at
+		 * triggers answers the last one for all its cores through its
+		 * first one (it had nothing then, or has handed over what it
+		 * planned); else its cores must have handed over this epoch's
+		 * part (planned at an earlier trigger, while the last batch
+		 * still ran) */
+		if (trig != 0 && ops->plans_at_triggers) {
+			uint32_t first = i - i % e->per_input;
+			if (sl_ingest_trigger_acked(e->ingest[first]) >= trig)
+				continue;
+		}
+		if (sl_ingest_done_through(e->ingest[i]) <= e->epoch)
 			return false;
+	}
 	return true;
 }
 
@@ -602,6 +616,7 @@ static void run_loop(struct engine *e)
 	double next_trigger = t0;
 	double interval = (double)sink->trigger_interval_us / 1e6;
 	bool stopping = false, final = false;
+	bool pending = false; /* a processing-time trigger fired, its epoch not yet cut */
 
 	while (!e->failed) {
 		bool progress = false;
@@ -649,11 +664,26 @@ static void run_loop(struct engine *e)
 				 * its epochs is cut whenever rows came, below) */
 			} else if (sink->trigger == SL_TRIGGER_INTERVAL) {
 				if (now >= next_trigger) {
-					if ((fresh && paced_ready(e)) || e->no_data_due)
-						cut(e);
+					/* tell the sources that plan at triggers (release:
+					 * the batches before are written) */
+					atomic_store_explicit(&e->ctl.trigger_ns, sl_source_now_ns(),
+							      memory_order_release);
+					for (uint32_t i = 0; e->marked && i < e->nin; i++)
+						sl_ingest_wake(e->ingest[i]);
+					pending = true;
 					/* the next multiple of the interval, as Spark's ProcessingTime */
 					double k = (double)(uint64_t)((now - t0) / interval) + 1;
 					next_trigger = t0 + k * interval;
+				}
+				/* the trigger's epoch is cut once the sources that
+				 * decide its parts have handed them over */
+				if (pending && e->no_data_due) {
+					cut(e);
+					pending = false;
+				} else if (pending && paced_ready(e)) {
+					if (fresh)
+						cut(e);
+					pending = false;
 				}
 			} else if ((fresh && paced_ready(e)) || e->no_data_due) {
 				cut(e);

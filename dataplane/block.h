@@ -102,6 +102,10 @@ struct sl_epoch_ctl {
 	 * source that paces epochs (batches) waits for it between sections so
 	 * that its sections and Spark's no-data batches come in a fixed order */
 	_Atomic uint64_t settled;
+	/* When the last processing-time trigger fired (CLOCK_MONOTONIC ns;
+	 * 0: none yet): a source that plans at triggers (plans_at_triggers)
+	 * takes what is there at that moment, as Spark plans a batch */
+	_Atomic uint64_t trigger_ns;
 };
 
 #endif

@@ -81,6 +81,7 @@ struct sl_ingest {
 	/* shared: read by the control thread */
 	alignas(SL_CACHE_LINE) _Atomic uint64_t pub_rows;
 	_Atomic uint64_t done_through; /* sl_ingest_epoch_done: epoch + 1 */
+	_Atomic uint64_t trigger_acked; /* sl_ingest_trigger_ack */
 	_Atomic uint64_t rows_at_barrier;
 	_Atomic int drained;
 	_Atomic int failed;
@@ -775,6 +776,22 @@ void sl_ingest_epoch_done(struct sl_ingest *in, uint64_t epoch)
 uint64_t sl_ingest_done_through(const struct sl_ingest *in)
 {
 	return atomic_load_explicit(&in->done_through, memory_order_acquire);
+}
+
+uint64_t sl_ingest_trigger_ns(const struct sl_ingest *in)
+{
+	return atomic_load_explicit(&in->cfg.ctl->trigger_ns, memory_order_acquire);
+}
+
+void sl_ingest_trigger_ack(struct sl_ingest *in, uint64_t trigger_ns)
+{
+	/* release: the rows committed before are published first */
+	atomic_store_explicit(&in->trigger_acked, trigger_ns, memory_order_release);
+}
+
+uint64_t sl_ingest_trigger_acked(const struct sl_ingest *in)
+{
+	return atomic_load_explicit(&in->trigger_acked, memory_order_acquire);
 }
 
 uint64_t sl_ingest_settled(const struct sl_ingest *in)

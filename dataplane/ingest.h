@@ -101,4 +101,14 @@ void sl_ingest_epoch_done(struct sl_ingest *in, uint64_t epoch);
 /* The epoch last said done, plus one (0: none). Read by the control thread. */
 uint64_t sl_ingest_done_through(const struct sl_ingest *in);
 
+/* Processing-time triggers, for a source that plans at them
+ * (plans_at_triggers, source.h): when the last one fired (sl_epoch_ctl
+ * .trigger_ns), and the source's word that it has handed over everything
+ * it planned at that trigger (committed, and said done with
+ * sl_ingest_epoch_done when it had rows), or that it had nothing then. The
+ * engine cuts the trigger's epoch once every such source has said so. */
+uint64_t sl_ingest_trigger_ns(const struct sl_ingest *in);
+void sl_ingest_trigger_ack(struct sl_ingest *in, uint64_t trigger_ns);
+uint64_t sl_ingest_trigger_acked(const struct sl_ingest *in);
+
 #endif

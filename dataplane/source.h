@@ -73,6 +73,13 @@ struct sl_source_ops {
 	 * inputs of a UNION ALL then hand over their parts together (the
 	 * batches source's sections, a file source's files per trigger). */
 	bool marks_epoch_parts;
+	/* Under a processing-time trigger, run() plans what a batch takes
+	 * only when a trigger fires (sl_ingest_trigger_ns, ingest.h), and
+	 * acknowledges each trigger once it has handed over what it planned
+	 * then, or found nothing (sl_ingest_trigger_ack): the engine cuts the
+	 * trigger's epoch when every such source has. Spark takes, at each
+	 * trigger, what is there at that moment (the file source's files). */
+	bool plans_at_triggers;
 	/* The source's columns when CREATE SOURCE has no column list (the
 	 * planner copies them); NULL: one column value STRING. */
 	const struct sl_schema *default_schema;

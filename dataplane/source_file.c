@@ -1300,6 +1300,11 @@ struct sl_source {
 	char *pattern;             /* glob(3) pattern of the names, or NULL; owned */
 	char *archive;             /* absolute archive directory, or NULL; owned */
 	bool available_now;
+	/* processing-time trigger: a batch is planned only when a trigger
+	 * has fired since the last planning (planned_ns: that trigger's time),
+	 * as Spark takes the files there at the trigger; planner only */
+	bool interval;
+	uint64_t planned_ns;
 	bool split_ok;
 	uint64_t max_line;
 	uint32_t n_ingest;
@@ -1865,6 +1870,7 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	s->n_ingest = n_ingest ? n_ingest : 1;
 	/* Spark's prepareForTriggerAvailableNow: the files there now */
 	s->available_now = spec->trigger == SL_TRIGGER_AVAILABLE_NOW;
+	s->interval = spec->trigger == SL_TRIGGER_INTERVAL;
 	s->max_line = set != NULL && set->max_line_length ? set->max_line_length
 							   : FILE_DEFAULT_MAX_LINE;
 	if (s->max_line > (uint64_t)UINT32_MAX - 1)
@@ -2389,18 +2395,28 @@ static int plan_step(struct fthread *t)
 			      s->name, s->dir);
 	}
 	int added = 0;
-	bool done = false, announce = false;
+	bool done = false, announce = false, ack = false;
+	uint64_t trig = s->interval ? sl_ingest_trigger_ns(t->in) : 0;
 	pthread_mutex_lock(&s->mu);
-	if (b->nfiles == 0 && (added = fill_batch(t)) < 0) {
-		pthread_mutex_unlock(&s->mu);
-		sl_ingest_fail(t->in, "file source '%s': out of memory planning a batch", s->name);
-		return -ENOMEM;
+	if (b->nfiles == 0 && (!s->interval || trig > s->planned_ns)) {
+		if ((added = fill_batch(t)) < 0) {
+			pthread_mutex_unlock(&s->mu);
+			sl_ingest_fail(t->in, "file source '%s': out of memory planning a batch",
+				       s->name);
+			return -ENOMEM;
+		}
+		if (s->interval) {
+			s->planned_ns = trig;
+			ack = b->nfiles == 0; /* nothing there at this trigger */
+		}
 	}
 	if (b->nfiles > 0 && b->next == b->nitems && b->done == b->nitems) {
 		if (!atomic_load(&b->had_rows)) {
 			done = true; /* its files held no rows: there is no epoch to wait for */
+			ack = s->interval;
 		} else if (!b->announced) {
 			b->announced = announce = true;
+			ack = s->interval;
 		} else if (sl_ingest_settled(t->in) > atomic_load(&b->last_epoch)) {
 			done = true;
 		}
@@ -2412,6 +2428,10 @@ static int plan_step(struct fthread *t)
 		atomic_fetch_add_explicit(&s->announced, 1, memory_order_release);
 		say_done(t);
 	}
+	/* the trigger answered: what it planned is handed over, or nothing was
+	 * there (after say_done: the engine may cut at once) */
+	if (ack)
+		sl_ingest_trigger_ack(t->in, s->planned_ns);
 	if (added > 0 || announce)
 		notify_workers(s);
 	if (done) {
@@ -2807,6 +2827,7 @@ const struct sl_source_ops sl_source_file_ops = {
 	.close = file_close,
 	.paces_epochs = true,
 	.marks_epoch_parts = true,
+	.plans_at_triggers = true,
 };
 
 /* A table (Spark's readStream.table): the file source in log mode, its
@@ -2819,5 +2840,6 @@ const struct sl_source_ops sl_source_table_ops = {
 	.close = file_close,
 	.paces_epochs = true,
 	.marks_epoch_parts = true,
+	.plans_at_triggers = true,
 	.schema_of = sl_table_schema_of,
 };

@@ -64,6 +64,7 @@ struct sl_ingest {
 	atomic_bool stop;
 	_Atomic uint64_t epoch;        /* the epoch being filled */
 	_Atomic uint64_t done_through; /* sl_ingest_epoch_done: epoch + 1 */
+	_Atomic uint64_t trigger_acked; /* sl_ingest_trigger_ack */
 	atomic_bool drained;
 	char fail[1024];
 	bool failed;
@@ -79,6 +80,7 @@ struct mock_engine {
 	struct sl_ingest core[MAX_CORES];
 	_Atomic uint64_t cut;     /* epochs below are cut */
 	_Atomic uint64_t settled; /* epochs below are written */
+	_Atomic uint64_t trigger_ns; /* the last processing-time trigger */
 	atomic_bool paused;       /* do not cut */
 	atomic_bool quit;
 	pthread_mutex_t mu;       /* guards rows, log */
@@ -132,6 +134,16 @@ void sl_ingest_epoch_done(struct sl_ingest *in, uint64_t epoch)
 uint64_t sl_ingest_settled(const struct sl_ingest *in)
 {
 	return atomic_load(&in->eng->settled);
+}
+
+uint64_t sl_ingest_trigger_ns(const struct sl_ingest *in)
+{
+	return atomic_load(&in->eng->trigger_ns);
+}
+
+void sl_ingest_trigger_ack(struct sl_ingest *in, uint64_t trigger_ns)
+{
+	atomic_store(&in->trigger_acked, trigger_ns);
 }
 
 #include "mock_ingest.h"
@@ -1122,6 +1134,65 @@ Test(source_file, run_new_files_and_a_vanished_one)
 					    "skipped so far)") != NULL,
 		  "log: %s", r.eng.log);
 	cr_expect_eq(r.eng.core[0].stats.files_skipped, 1, "stat files_skipped");
+	run_fini(&r);
+	rm_tree(dir);
+}
+
+/* Under a processing-time trigger the source takes files only when a
+ * trigger fires, all those there then (Spark plans each batch at its
+ * trigger): files that land between two triggers wait for the next one,
+ * together, and a trigger that finds nothing is answered at once. */
+Test(source_file, run_plans_at_processing_time_triggers)
+{
+	char dir[64];
+	make_dir(dir);
+	put_file(dir, "a", "a1\n", 1);
+	struct run r;
+	char p[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	const char *kv[] = {p, NULL};
+	memset(&r, 0, sizeof(r));
+	r.ops = &sl_source_file_ops;
+	r.n = 1;
+	engine_init(&r.eng, 1);
+	make_spec(&r.b, NULL, kv);
+	char err[512] = "";
+	cr_assert_eq(r.ops->validate(&r.b.spec, err, sizeof(err)), 0, "%s", err);
+	r.b.spec.trigger = SL_TRIGGER_INTERVAL;
+	r.src = r.ops->open(&r.b.spec, NULL, 1, err, sizeof(err));
+	cr_assert_not_null(r.src, "%s", err);
+	run_args[0] = (struct run_arg){&r, 0};
+	cr_assert_eq(pthread_create(&r.tid[0], NULL, run_thread, &run_args[0]), 0);
+	/* no trigger yet: a is noticed, not read */
+	nap_ms(400);
+	cr_expect_eq(r.eng.rows_in[0], 0, "a file was read before any trigger");
+	atomic_store(&r.eng.trigger_ns, 100);
+	wake(&r.eng.core[0]);
+	wait_settled(&r, 1);
+	for (int t = 0; t < 20000 && atomic_load(&r.eng.core[0].trigger_acked) < 100; t++)
+		nap_ms(1);
+	cr_expect_eq(atomic_load(&r.eng.core[0].trigger_acked), 100);
+	/* two files between triggers: neither is read until the next one,
+	 * then both in one batch */
+	put_file(dir, "b", "b1\n", 2);
+	nap_ms(300);
+	put_file(dir, "c", "c1\n", 3);
+	nap_ms(400);
+	cr_expect_eq(r.eng.rows_in[1], 0, "a file was read between triggers");
+	atomic_store(&r.eng.trigger_ns, 200);
+	wake(&r.eng.core[0]);
+	wait_settled(&r, 2);
+	/* a trigger with nothing new is answered without a batch */
+	atomic_store(&r.eng.trigger_ns, 300);
+	wake(&r.eng.core[0]);
+	for (int t = 0; t < 20000 && atomic_load(&r.eng.core[0].trigger_acked) < 300; t++)
+		nap_ms(1);
+	cr_expect_eq(atomic_load(&r.eng.core[0].trigger_acked), 300);
+	run_stop(&r);
+	cr_expect_eq(r.rc[0], 0);
+	expect_epoch(&r.eng, 0, "a1");
+	expect_epoch(&r.eng, 1, "b1 c1");
+	expect_epoch(&r.eng, 2, "");
 	run_fini(&r);
 	rm_tree(dir);
 }

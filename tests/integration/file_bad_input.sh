@@ -183,8 +183,10 @@ for ((i = 0; i < 1200; i++)); do
 	sleep 0.05
 done
 rm "$d/c.txt" # taken only once Batch 1 is written
-for ((i = 0; i < 200; i++)); do
-	grep -q "vanished before it was read" "$IT_TMP/gone.err" && break
+# b is taken at the next trigger; c, gone by then, is warned about
+for ((i = 0; i < 400; i++)); do
+	grep -q "vanished before it was read" "$IT_TMP/gone.err" &&
+		grep -qx "Batch: 1" "$IT_TMP/gone.out" && break
 	sleep 0.05
 done
 kill -INT "$pid"

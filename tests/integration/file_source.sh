@@ -11,6 +11,8 @@
 #     by batch; a burst of five moved in at once is spread over at least
 #     three batches of at most two files, every line exactly once; the
 #     query keeps running until SIGINT (exit 0);
+#   - a processing-time trigger: files are taken when a trigger fires, so
+#     two files landing between two triggers make one batch;
 #   - clean_source = 'delete' and 'archive' (into source_archive_dir + the
 #     file's absolute path): done once the batch is written;
 #   - a file of about 10 MB read by two ingest cores (split on line
@@ -168,6 +170,24 @@ grep -o 'burst[0-9]-[ab]' "$IT_TMP/live.out" | sort >"$IT_TMP/live.got"
 for i in 1 2 3 4 5; do printf 'burst%d-a\nburst%d-b\n' "$i" "$i"; done | sort >"$IT_TMP/live.want"
 it_same "$IT_TMP/live.want" "$IT_TMP/live.got" "live: the burst's lines (each exactly once)"
 it_log "default trigger: files moved in show up batch by batch, a burst spread over $((nb - 2)) batches of <= 2 files: ok"
+
+# --- a processing-time trigger: files are taken at the triggers -----------
+# Spark plans each batch at its trigger, with the files there then: two
+# files that land between two triggers make one batch, not one each.
+d=$IT_TMP/in_trig
+mkdir -p "$d"
+text_sql trig "path = '$d'" ", trigger = '5 seconds'"
+start_bg trig
+put "$d" a.txt 1 "a1"
+wait_batch trig 0
+put "$d" b.txt 2 "b1"
+sleep 1
+put "$d" c.txt 3 "c1"
+wait_batch trig 1
+stop_bg trig
+it_expect_batch trig "$IT_TMP/trig.out" 0 a1
+it_expect_batch trig "$IT_TMP/trig.out" 1 b1 c1
+it_log "processing-time trigger: files landing between two triggers make one batch: ok"
 
 # --- clean_source ----------------------------------------------------------
 d=$IT_TMP/in3
