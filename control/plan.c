@@ -4143,6 +4143,22 @@ static int options_but_connector(struct compiler *c, const struct sl_stmt *s,
 	return 0;
 }
 
+/* A source or table declared: into the compiler's list (v, n), which owns
+ * it from then on; on failure it is freed. */
+static int push_def(struct compiler *c, struct source_def **v, uint32_t *n,
+		    struct source_def *d)
+{
+	struct source_def *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		schema_free(&d->spec.schema);
+		options_free(&d->spec.options);
+		return coom(c), c->rc;
+	}
+	*v = nv;
+	(*v)[(*n)++] = *d;
+	return 0;
+}
+
 static int compile_source(struct compiler *c, const struct sl_stmt *s)
 {
 	const struct source_def *prev = find_source(c, s->name);
@@ -4268,14 +4284,7 @@ static int compile_source(struct compiler *c, const struct sl_stmt *s)
 		cerr_raw(c, c->err);
 		goto err;
 	}
-	struct source_def *nv = realloc(c->sources, (c->nsources + 1) * sizeof(*nv));
-	if (nv == NULL) {
-		coom(c);
-		goto err;
-	}
-	c->sources = nv;
-	c->sources[c->nsources++] = sd;
-	return 0;
+	return push_def(c, &c->sources, &c->nsources, &sd);
 err:
 	schema_free(&sd.spec.schema);
 	options_free(&sd.spec.options);
@@ -4356,14 +4365,7 @@ static int compile_table(struct compiler *c, const struct sl_stmt *s)
 		cerr_raw(c, c->err);
 		goto err;
 	}
-	struct source_def *nv = realloc(c->tables, (c->ntables + 1) * sizeof(*nv));
-	if (nv == NULL) {
-		coom(c);
-		goto err;
-	}
-	c->tables = nv;
-	c->tables[c->ntables++] = td;
-	return 0;
+	return push_def(c, &c->tables, &c->ntables, &td);
 err:
 	schema_free(&td.spec.schema);
 	options_free(&td.spec.options);

@@ -23,6 +23,7 @@
 
 #include "ingest.h"
 #include "source.h"
+#include "spec_fixture.h"
 
 extern const struct sl_source_ops sl_source_batches_ops;
 
@@ -170,60 +171,11 @@ void sl_ingest_log(struct sl_ingest *in, const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* specs and files                                                     */
 
-/* A source spec: columns "name TYPE,name TYPE" (NULL: value STRING, as the
- * planner gives a source without a column list) and "key=value" options;
- * option i sits at line 2, column 10 * i + 3, the spec at line 1, column 1. */
-struct spec_buf {
-	struct sl_source_spec spec;
-	struct sl_option opts[8];
-	char keys[8][32];
-	char vals[8][256];
-	struct sl_column_def cols[MAX_COLS];
-};
-
-static enum sl_type type_of(const char *t)
-{
-	static const struct {
-		const char *name;
-		enum sl_type type;
-	} types[] = {{"BOOLEAN", SL_TYPE_BOOLEAN}, {"INT", SL_TYPE_INT},
-		     {"BIGINT", SL_TYPE_BIGINT},   {"DOUBLE", SL_TYPE_DOUBLE},
-		     {"STRING", SL_TYPE_STRING},   {"TIMESTAMP", SL_TYPE_TIMESTAMP},
-		     {"ARRAY", SL_TYPE_ARRAY}};
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(t, types[i].name) == 0)
-			return types[i].type;
-	cr_assert_fail("unknown type %s", t);
-	return SL_TYPE_NULL;
-}
-
+/* The batches source's spec "s"; cols NULL: value STRING, as the planner
+ * gives a source without a column list. */
 static void make_spec(struct spec_buf *b, const char *cols, const char *const *kv)
 {
-	memset(b, 0, sizeof(*b));
-	snprintf(b->spec.name, sizeof(b->spec.name), "s");
-	snprintf(b->spec.connector, sizeof(b->spec.connector), "batches");
-	b->spec.line = 1;
-	b->spec.column = 1;
-	char tmp[256];
-	snprintf(tmp, sizeof(tmp), "%s", cols != NULL ? cols : "value STRING");
-	char *save = NULL;
-	for (char *c = strtok_r(tmp, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
-		struct sl_column_def *d = &b->cols[b->spec.schema.ncols++];
-		char type[32];
-		cr_assert_eq(sscanf(c, "%127s %31s", d->name, type), 2);
-		d->type = type_of(type);
-	}
-	b->spec.schema.cols = b->cols;
-	for (uint32_t i = 0; kv != NULL && kv[i] != NULL; i++) {
-		const char *eq = strchr(kv[i], '=');
-		cr_assert(eq != NULL);
-		snprintf(b->keys[i], sizeof(b->keys[i]), "%.*s", (int)(eq - kv[i]), kv[i]);
-		snprintf(b->vals[i], sizeof(b->vals[i]), "%s", eq + 1);
-		b->opts[i] = (struct sl_option){.key = b->keys[i], .value = b->vals[i], .line = 2,
-						.column = 10 * i + 3};
-		b->spec.options.n++;
-	}
-	b->spec.options.v = b->opts;
+	spec_fill(b, "s", "batches", cols != NULL ? cols : "value STRING", kv);
 }
 
 /* A temporary file holding text; its path into path[64]. */

@@ -39,6 +39,7 @@
 #include "ingest.h"
 #include "sink_file.h"
 #include "source.h"
+#include "spec_fixture.h"
 #include "source_file.h"
 
 extern const struct sl_source_ops sl_source_file_ops;
@@ -287,47 +288,10 @@ static void expect_epoch(struct mock_engine *e, uint64_t E, const char *want)
 /* ------------------------------------------------------------------ */
 /* specs, files                                                        */
 
-struct spec_buf {
-	struct sl_source_spec spec;
-	struct sl_option opts[12];
-	char keys[12][40];
-	char vals[12][512];
-	struct sl_column_def cols[4];
-};
-
-/* Options "key=value" at line 2, column 10 * i + 3; the spec at line 1,
- * column 1; columns "name TYPE,..." (NULL: value STRING). */
+/* The file source's spec "s"; cols NULL: value STRING. */
 static void make_spec(struct spec_buf *b, const char *cols, const char *const *kv)
 {
-	memset(b, 0, sizeof(*b));
-	snprintf(b->spec.name, sizeof(b->spec.name), "s");
-	snprintf(b->spec.connector, sizeof(b->spec.connector), "file");
-	b->spec.line = 1;
-	b->spec.column = 1;
-	b->spec.watermark_col = -1;
-	char tmp[256];
-	snprintf(tmp, sizeof(tmp), "%s", cols != NULL ? cols : "value STRING");
-	char *save = NULL;
-	for (char *c = strtok_r(tmp, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
-		struct sl_column_def *d = &b->cols[b->spec.schema.ncols++];
-		char type[32];
-		cr_assert_eq(sscanf(c, "%127s %31s", d->name, type), 2);
-		d->type = strcmp(type, "INT") == 0	 ? SL_TYPE_INT
-			  : strcmp(type, "DOUBLE") == 0	 ? SL_TYPE_DOUBLE
-			  : strcmp(type, "TIMESTAMP") == 0 ? SL_TYPE_TIMESTAMP
-							   : SL_TYPE_STRING;
-	}
-	b->spec.schema.cols = b->cols;
-	for (uint32_t i = 0; kv != NULL && kv[i] != NULL; i++) {
-		const char *eq = strchr(kv[i], '=');
-		cr_assert(eq != NULL);
-		snprintf(b->keys[i], sizeof(b->keys[i]), "%.*s", (int)(eq - kv[i]), kv[i]);
-		snprintf(b->vals[i], sizeof(b->vals[i]), "%s", eq + 1);
-		b->opts[i] = (struct sl_option){.key = b->keys[i], .value = b->vals[i], .line = 2,
-						.column = 10 * i + 3};
-		b->spec.options.n++;
-	}
-	b->spec.options.v = b->opts;
+	spec_fill(b, "s", "file", cols != NULL ? cols : "value STRING", kv);
 }
 
 static void make_dir(char dir[64])

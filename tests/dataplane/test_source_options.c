@@ -24,6 +24,7 @@
 
 #include "lines.h"
 #include "source.h"
+#include "spec_fixture.h"
 #include "source_gen.h"
 
 extern const struct sl_source_ops sl_source_socket_ops;
@@ -160,47 +161,10 @@ void sl_ingest_log(struct sl_ingest *in, const char *fmt, ...)
 
 /* A source spec built from "key=value" strings; option i sits at line 2,
  * column 10 * i + 3. The spec itself is at line 1, column 1. */
-struct spec_buf {
-	struct sl_source_spec spec;
-	struct sl_option opts[16];
-	char keys[16][32];
-	char vals[16][64];
-	struct sl_column_def cols[4];
-};
-
 static void make_spec(struct spec_buf *b, const char *connector, const char *cols,
 		      const char *const *kv)
 {
-	memset(b, 0, sizeof(*b));
-	snprintf(b->spec.name, sizeof(b->spec.name), "lines");
-	snprintf(b->spec.connector, sizeof(b->spec.connector), "%s", connector);
-	b->spec.line = 1;
-	b->spec.column = 1;
-	/* cols: "name TYPE,name TYPE" with TYPE STRING, INT or TIMESTAMP */
-	if (cols != NULL) {
-		char tmp[128];
-		snprintf(tmp, sizeof(tmp), "%s", cols);
-		char *save = NULL;
-		for (char *c = strtok_r(tmp, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
-			struct sl_column_def *d = &b->cols[b->spec.schema.ncols++];
-			char type[32];
-			cr_assert_eq(sscanf(c, "%127s %31s", d->name, type), 2);
-			d->type = strcmp(type, "STRING") == 0 ? SL_TYPE_STRING
-				  : strcmp(type, "INT") == 0  ? SL_TYPE_INT
-							      : SL_TYPE_TIMESTAMP;
-		}
-		b->spec.schema.cols = b->cols;
-	}
-	for (uint32_t i = 0; kv != NULL && kv[i] != NULL; i++) {
-		const char *eq = strchr(kv[i], '=');
-		cr_assert(eq != NULL);
-		snprintf(b->keys[i], sizeof(b->keys[i]), "%.*s", (int)(eq - kv[i]), kv[i]);
-		snprintf(b->vals[i], sizeof(b->vals[i]), "%s", eq + 1);
-		b->opts[i] = (struct sl_option){.key = b->keys[i], .value = b->vals[i], .line = 2,
-						.column = 10 * i + 3};
-		b->spec.options.n++;
-	}
-	b->spec.options.v = b->opts;
+	spec_fill(b, "lines", connector, cols, kv);
 }
 
 struct validate_case {
