@@ -36,6 +36,7 @@
 #include "aggregator.h"
 #include "batch.h"
 #include "block.h"
+#include "checkpoint.h"
 #include "combiner.h"
 #include "format.h"
 #include "ingest.h"
@@ -87,6 +88,19 @@ struct engine {
 	uint64_t epoch_dropped;    /* late rows of the epoch being finished */
 	uint64_t epoch_dropped_in[SL_PLAN_MAX_INPUTS]; /* of them, per input */
 	bool no_data_due;          /* the watermark moved: run an epoch without input */
+
+	/* checkpoint (NULL: none). Batch numbers are base + epoch: the
+	 * ingest and aggregator cores count this run's epochs from 0. */
+	struct sl_ckpt *ck;
+	uint64_t base;
+	bool queued;               /* the epoch being finished has its files queued */
+	bool final;                /* it is the last (a stop, or the end of the input) */
+	bool dropped;              /* a source could not describe it: not published */
+	struct sl_time_state time; /* from the results of the epoch being finished */
+	bool have_time;
+	struct sl_state_delta *deltas; /* [ndeltas] taken from the results */
+	uint32_t ndeltas, capdeltas;
+	struct sl_strbuf ck_off[SL_PLAN_MAX_INPUTS], ck_log[SL_PLAN_MAX_INPUTS];
 	char error[640];
 	bool failed;
 };
@@ -158,6 +172,67 @@ int sl_engine_check_cores(const struct sl_settings *s, char *err, size_t errlen)
 				return -EINVAL;
 			}
 		}
+	return 0;
+}
+
+/* A restart: load every shard's state and the watermarks (before the
+ * aggregator threads start). */
+static int restore_state(struct engine *e)
+{
+	const struct sl_ckpt_recovery *r = sl_ckpt_recovery(e->ck);
+	char err[512];
+	e->base = r->next_batch;
+	for (uint32_t s = 0; !e->stateless && s < r->nshards; s++) {
+		struct sl_aggregator *a = e->agg[e->shard_dest[s]];
+		for (uint32_t i = 0; i < r->shard[s].n; i++) {
+			const struct sl_blob *b = &r->shard[s].p[i];
+			if (sl_aggregator_load(a, s, b->p, b->len, err, sizeof(err)) < 0) {
+				fail(e, "checkpoint %s: shard %u: %s", e->plan->sink.checkpoint, s, err);
+				return -EINVAL;
+			}
+		}
+	}
+	for (uint32_t d = 0; !e->stateless && d < e->ndest; d++) {
+		if (sl_aggregator_load_done(e->agg[d], err, sizeof(err)) < 0) {
+			fail(e, "checkpoint %s: %s", e->plan->sink.checkpoint, err);
+			return -EINVAL;
+		}
+		if (r->have_time)
+			sl_aggregator_set_time(e->agg[d], &r->time);
+	}
+	if (r->have_time) {
+		/* after batch N: W_N evicted in it, W_{N+1} next; a no-data batch
+		 * is due when it moved, as it was when the batch was written */
+		e->st.watermark_us = r->time.wm_late_us;
+		e->next_watermark_us = r->time.wm_evict_us;
+		e->no_data_due = sl_plan_evicts(e->plan) && e->next_watermark_us > e->st.watermark_us;
+		if (e->no_data_due)
+			atomic_store_explicit(&e->ctl.hold_until, 1, memory_order_relaxed);
+	}
+	return 0;
+}
+
+/* A restart: input k's source goes on after its committed offset. */
+static int restore_source(struct engine *e, uint32_t k)
+{
+	const struct sl_ckpt_recovery *r = sl_ckpt_recovery(e->ck);
+	const struct sl_source_spec *spec = &sl_plan_input(e->plan, k)->source;
+	char err[512];
+	if (r->fresh)
+		return 0;
+	if (e->src_ops[k]->restore == NULL) {
+		fprintf(e->opts->log,
+			"sluice: checkpoint: source '%s' (%s) cannot be replayed: it goes on with "
+			"what arrives from now on\n",
+			spec->name, spec->connector);
+		return 0;
+	}
+	if (!r->has_offset[k] && r->src[k].replay.p == NULL)
+		return 0; /* nothing committed yet: from the start */
+	if (e->src_ops[k]->restore(e->src[k], &r->src[k], err, sizeof(err)) < 0) {
+		fail(e, "checkpoint %s: source '%s': %s", e->plan->sink.checkpoint, spec->name, err);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -255,7 +330,7 @@ static int setup(struct engine *e)
 				.plan = plan, .idx = d, .n_agg = e->ndest,
 				.cpu = d < set->n_agg ? set->agg_cores[d] : -1,
 				.nin = e->nin, .in = in, .ret = back, .results = e->results[d],
-				.ctl = &e->ctl};
+				.ctl = &e->ctl, .deltas = plan->sink.checkpoint[0] != '\0'};
 			e->agg[d] = sl_aggregator_create(&ac, err, sizeof(err));
 			free(in);
 			free(back);
@@ -275,6 +350,17 @@ static int setup(struct engine *e)
 		fail(e, "%s", err);
 		return -EINVAL;
 	}
+	if (plan->sink.checkpoint[0] != '\0') {
+		double t_restore = now_s();
+		e->ck = sl_ckpt_open(plan, e->sink_ops, e->sink, e->opts->log, err, sizeof(err));
+		if (e->ck == NULL) {
+			fail(e, "%s", err);
+			return -EINVAL;
+		}
+		if (restore_state(e) < 0)
+			return -EINVAL;
+		e->st.restore_s = now_s() - t_restore;
+	}
 	for (uint32_t k = 0; k < e->ninputs; k++) {
 		e->src[k] = e->src_ops[k]->open(&sl_plan_input(plan, k)->source, set, e->per_input,
 						err, sizeof(err));
@@ -282,6 +368,8 @@ static int setup(struct engine *e)
 			fail(e, "%s", err);
 			return -EIO;
 		}
+		if (e->ck != NULL && restore_source(e, k) < 0)
+			return -EINVAL;
 	}
 	for (uint32_t i = 0; i < e->nin; i++) {
 		uint32_t k = i / e->per_input, j = i % e->per_input;
@@ -299,6 +387,10 @@ static int setup(struct engine *e)
 		}
 	}
 	e->limit_left = plan->limit >= 0 ? (uint64_t)plan->limit : UINT64_MAX;
+	if (e->ck != NULL && !sl_ckpt_recovery(e->ck)->fresh && plan->limit >= 0 &&
+	    plan->sink.mode != SL_OUTPUT_COMPLETE &&
+	    sl_ckpt_recovery(e->ck)->limit_left < e->limit_left)
+		e->limit_left = sl_ckpt_recovery(e->ck)->limit_left;
 	return 0;
 
 err_nomem:
@@ -438,6 +530,102 @@ static bool pump_rows(struct engine *e)
 	return progress;
 }
 
+/* Checkpoint: keep the result's state deltas for the epoch's files. */
+static int take_deltas(struct engine *e, struct sl_epoch_result *res)
+{
+	if (e->ndeltas + res->ndeltas > e->capdeltas) {
+		uint32_t cap = e->capdeltas ? e->capdeltas : 8;
+		while (cap < e->ndeltas + res->ndeltas)
+			cap *= 2;
+		struct sl_state_delta *n = realloc(e->deltas, cap * sizeof(*n));
+		if (n == NULL)
+			return -ENOMEM;
+		e->deltas = n;
+		e->capdeltas = cap;
+	}
+	for (uint32_t i = 0; i < res->ndeltas; i++) {
+		e->deltas[e->ndeltas++] = res->deltas[i];
+		res->deltas[i].buf = NULL;
+	}
+	return 0;
+}
+
+/* A checkpoint write failed (a full disk): the query stops; what the last
+ * commit holds is intact. */
+static void ckpt_failed(struct engine *e, const char *err)
+{
+	fail(e, "%s; the last committed batch is intact: free the space (or fix the cause) and "
+		"start the query again to resume",
+	     err);
+}
+
+/* Checkpoint: the epoch's results are in; queue its files (offsets,
+ * sources' logs, state deltas). The sink writes it once they are durable. */
+static void queue_checkpoint(struct engine *e)
+{
+	struct sl_ckpt_epoch ep = {.time = e->stateless ? NULL : &e->time,
+				   .limit_left = e->limit_left};
+	struct sl_state_delta *dp[256];
+	struct sl_state_delta **dv = e->ndeltas <= 256 ? dp : calloc(e->ndeltas, sizeof(*dv));
+	char err[640];
+	if (dv == NULL) {
+		fail(e, "out of memory writing the checkpoint of batch %" PRIu64, e->base + e->epoch);
+		return;
+	}
+	for (uint32_t i = 0; i < e->ndeltas; i++) {
+		dv[i] = &e->deltas[i];
+		e->st.checkpoint_bytes += e->deltas[i].len;
+		e->st.checkpoint_puts += e->deltas[i].puts;
+		e->st.checkpoint_removes += e->deltas[i].removes;
+	}
+	ep.deltas = dv;
+	ep.ndeltas = e->ndeltas;
+	for (uint32_t k = 0; k < e->ninputs; k++) {
+		const struct sl_source_ops *ops = e->src_ops[k];
+		sl_strbuf_reset(&e->ck_off[k]);
+		sl_strbuf_reset(&e->ck_log[k]);
+		ep.offset[k] = &e->ck_off[k];
+		ep.log[k] = &e->ck_log[k];
+		if (ops->checkpoint == NULL)
+			continue;
+		uint64_t pos[64];
+		uint32_t n = e->per_input < 64 ? e->per_input : 64;
+		for (uint32_t j = 0; j < n; j++)
+			pos[j] = sl_ingest_offset_at_barrier(e->ingest[k * e->per_input + j]);
+		ep.replayable[k] = true;
+		ep.log_compact[k] = sl_ckpt_log_compact_due(e->ck, k);
+		int rc = ops->checkpoint(e->src[k], e->epoch, pos, n, ep.log_compact[k],
+					 &e->ck_off[k], &e->ck_log[k], err, sizeof(err));
+		if (rc == -EAGAIN && e->final) {
+			/* a stop cut the source's part of the batch short (a file
+			 * batch half read): the batch is neither published nor
+			 * committed, and the next start runs it again whole */
+			fprintf(e->opts->log,
+				"sluice: batch %" PRIu64 " was cut short by the stop (source '%s': %s); "
+				"it is not written, and runs again whole at the next start\n",
+				e->base + e->epoch, sl_plan_input(e->plan, k)->source.name, err);
+			e->dropped = true;
+			goto out;
+		}
+		if (rc < 0) {
+			fail(e, "source '%s' could not say where batch %" PRIu64 " ended: %s",
+			     sl_plan_input(e->plan, k)->source.name, e->base + e->epoch, err);
+			goto out;
+		}
+	}
+	for (uint32_t k = 0; k < e->ninputs; k++)
+		e->st.checkpoint_bytes += e->ck_off[k].len + e->ck_log[k].len;
+	if (sl_ckpt_epoch(e->ck, e->base + e->epoch, &ep, err, sizeof(err)) < 0)
+		ckpt_failed(e, err);
+out:
+	for (uint32_t i = 0; i < e->ndeltas; i++)
+		free(e->deltas[i].buf);
+	e->ndeltas = 0;
+	if (dv != dp)
+		free(dv);
+	e->queued = true;
+}
+
 /* Aggregation: collect each aggregator's result for the epoch being cut. */
 static bool pump_results(struct engine *e)
 {
@@ -475,6 +663,11 @@ static bool pump_results(struct engine *e)
 		}
 		e->st.evicted_rows += res->evicted_rows;
 		e->st.evict_ns += res->evict_ns;
+		e->time = res->time;
+		e->have_time = true;
+		if (e->ck != NULL && take_deltas(e, res) < 0)
+			fail(e, "out of memory keeping the state deltas of batch %" PRIu64,
+			     e->base + e->epoch);
 		sl_epoch_result_free(res);
 		e->got[d] = 1;
 		e->ngot++;
@@ -518,10 +711,14 @@ static void finish_epoch(struct engine *e)
 			e->limit_left -= b->nrows;
 		}
 	}
-	int rc = e->sink_ops->write(e->sink, e->epoch, b);
+	uint64_t batch = e->base + e->epoch;
+	int rc = e->sink_ops->write(e->sink, batch, b);
 	if (rc < 0)
-		fail(e, "sink '%s' could not write batch %" PRIu64 ": %s", plan->sink.name, e->epoch,
+		fail(e, "sink '%s' could not write batch %" PRIu64 ": %s", plan->sink.name, batch,
 		     strerror(-rc));
+	char err[640];
+	if (rc == 0 && e->ck != NULL && sl_ckpt_commit(e->ck, batch, b->nrows, err, sizeof(err)) < 0)
+		ckpt_failed(e, err);
 	e->st.batches++;
 	e->st.output_rows += b->nrows;
 	if (e->st.state_rows > e->st.peak_state_rows) {
@@ -548,7 +745,7 @@ static void finish_epoch(struct engine *e)
 		fprintf(e->opts->log,
 			"sluice: batch %" PRIu64 ": watermark %s, %" PRIu64
 			" rows dropped as late%s, %" PRIu64 " state rows\n",
-			e->epoch, wm, e->epoch_dropped, per, e->st.state_rows);
+			batch, wm, e->epoch_dropped, per, e->st.state_rows);
 		fflush(e->opts->log);
 	}
 	e->epoch_dropped = 0;
@@ -569,9 +766,12 @@ static void finish_epoch(struct engine *e)
 	e->rows_done = through;
 	e->epoch++;
 	e->cutting = false;
+	e->queued = false;
 	if (!e->no_data_due) {
 		/* release: the batch is written before a pacing source sees it */
 		atomic_store_explicit(&e->ctl.settled, e->epoch, memory_order_release);
+		if (e->ck == NULL)
+			atomic_store_explicit(&e->ctl.committed, e->epoch, memory_order_release);
 		for (uint32_t i = 0; i < e->nin; i++)
 			sl_ingest_wake(e->ingest[i]);
 	}
@@ -608,6 +808,27 @@ static void shutdown_cores(struct engine *e)
 	}
 }
 
+/* Checkpoint: tell the cores which epochs are durable; stop on a failed
+ * write. Whether anything moved. */
+static bool track_commits(struct engine *e)
+{
+	char err[640];
+	if (sl_ckpt_error(e->ck, err, sizeof(err)) < 0) {
+		ckpt_failed(e, err);
+		return false;
+	}
+	int64_t c = sl_ckpt_committed(e->ck);
+	uint64_t through = c >= (int64_t)e->base ? (uint64_t)c - e->base + 1 : 0;
+	if (through > atomic_load_explicit(&e->ctl.committed, memory_order_relaxed)) {
+		/* release: pairs with the sources' acquire (sl_ingest_committed) */
+		atomic_store_explicit(&e->ctl.committed, through, memory_order_release);
+		for (uint32_t i = 0; e->marked && i < e->nin; i++)
+			sl_ingest_wake(e->ingest[i]);
+		return true;
+	}
+	return false;
+}
+
 static void run_loop(struct engine *e)
 {
 	const struct sl_sink_spec *sink = &e->plan->sink;
@@ -615,6 +836,9 @@ static void run_loop(struct engine *e)
 	double t0 = now_s();
 	double next_trigger = t0;
 	double interval = (double)sink->trigger_interval_us / 1e6;
+	/* once: what is there as one batch (the sources ignore their limits),
+	 * then stop, as available_now does */
+	bool to_end = sink->trigger == SL_TRIGGER_AVAILABLE_NOW || sink->trigger == SL_TRIGGER_ONCE;
 	bool stopping = false, final = false;
 	bool pending = false; /* a processing-time trigger fired, its epoch not yet cut */
 
@@ -622,10 +846,25 @@ static void run_loop(struct engine *e)
 		bool progress = false;
 		if (e->stateless)
 			progress |= pump_rows(e);
+		if (e->ck != NULL)
+			progress |= track_commits(e);
 		if (e->cutting) {
 			if (!e->stateless)
 				progress |= pump_results(e);
-			if (!e->failed && epoch_complete(e)) {
+			bool ready = !e->failed && epoch_complete(e);
+			if (ready && e->ck != NULL) {
+				/* the sink writes the batch once its checkpoint
+				 * files are durable */
+				if (!e->queued) {
+					e->final = final;
+					queue_checkpoint(e);
+					progress = true;
+				}
+				if (e->dropped)
+					break; /* the last batch, not to be written */
+				ready = !e->failed && sl_ckpt_durable(e->ck, e->base + e->epoch);
+			}
+			if (ready) {
 				finish_epoch(e);
 				progress = true;
 				if (final && !e->no_data_due)
@@ -649,17 +888,14 @@ static void run_loop(struct engine *e)
 			bool drained = all_drained(e);
 			bool fresh = rows_published(e) > e->rows_done;
 			bool at_end = stopping ? drained
-					       : ((sink->trigger == SL_TRIGGER_AVAILABLE_NOW ||
-						   e->opts->until_drained) &&
-						  drained);
+					       : ((to_end || e->opts->until_drained) && drained);
 			double now = now_s();
 			if (at_end) {
 				if (!fresh && !e->no_data_due)
 					break;
 				final = true;
 				cut(e);
-			} else if (stopping || (sink->trigger == SL_TRIGGER_AVAILABLE_NOW &&
-						!e->paced)) {
+			} else if (stopping || (to_end && !e->paced)) {
 				/* wait for the end of the input (a source that paces
 				 * its epochs is cut whenever rows came, below) */
 			} else if (sink->trigger == SL_TRIGGER_INTERVAL) {
@@ -731,6 +967,12 @@ static void print_stats(struct engine *e)
 		fprintf(f, "stat evict_ns %" PRIu64 "\n", s->evict_ns);
 		fprintf(f, "stat no_data_batches %" PRIu64 "\n", s->no_data_batches);
 	}
+	if (e->plan->sink.checkpoint[0] != '\0') {
+		fprintf(f, "stat checkpoint_bytes %" PRIu64 "\n", s->checkpoint_bytes);
+		fprintf(f, "stat checkpoint_puts %" PRIu64 "\n", s->checkpoint_puts);
+		fprintf(f, "stat checkpoint_removes %" PRIu64 "\n", s->checkpoint_removes);
+		fprintf(f, "stat restore_s %.6f\n", s->restore_s);
+	}
 	fprintf(f, "stat elapsed_s %.6f\n", s->elapsed_s);
 	fprintf(f, "stat rows_per_s %.1f\n", s->elapsed_s > 0 ? (double)s->rows_in / s->elapsed_s : 0.0);
 	fprintf(f, "stat peak_rss_kb %ld\n", ru.ru_maxrss);
@@ -767,6 +1009,21 @@ static void teardown(struct engine *e)
 	for (uint32_t k = 0; k < e->ninputs; k++)
 		if (e->src[k] != NULL)
 			e->src_ops[k]->close(e->src[k]);
+	if (e->ck != NULL) {
+		if (!e->failed && sl_ckpt_drain(e->ck) < 0) {
+			char err[640];
+			sl_ckpt_error(e->ck, err, sizeof(err));
+			fail(e, "%s", err);
+		}
+		sl_ckpt_close(e->ck);
+	}
+	for (uint32_t k = 0; k < SL_PLAN_MAX_INPUTS; k++) {
+		sl_strbuf_free(&e->ck_off[k]);
+		sl_strbuf_free(&e->ck_log[k]);
+	}
+	for (uint32_t i = 0; i < e->ndeltas; i++)
+		free(e->deltas[i].buf);
+	free(e->deltas);
 	if (e->sink != NULL)
 		e->sink_ops->close(e->sink);
 	for (uint32_t l = 0; l < links; l++) {
@@ -800,6 +1057,8 @@ int sl_engine_run(struct sl_plan *plan, const struct sl_engine_opts *opts,
 	atomic_init(&e.ctl.shutdown, 0);
 	atomic_init(&e.ctl.abort, 0);
 	atomic_init(&e.ctl.settled, 0);
+	atomic_init(&e.ctl.committed, 0);
+	atomic_init(&e.ctl.hold_until, 0);
 
 	if (setup(&e) == 0 && start_threads(&e) == 0)
 		run_loop(&e);

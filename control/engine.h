@@ -53,6 +53,12 @@ struct sl_engine_stats {
 	 * dropped as late (a UNION ALL has several) */
 	uint64_t input_rows[SL_PLAN_MAX_INPUTS];
 	uint64_t input_dropped[SL_PLAN_MAX_INPUTS];
+	/* checkpoints: payload bytes queued for the batches' files, the
+	 * groups their deltas put and removed, and how long the restart took
+	 * to read the checkpoint and load the state (seconds) */
+	uint64_t checkpoint_bytes;
+	uint64_t checkpoint_puts, checkpoint_removes;
+	double restore_s;
 	double elapsed_s;
 };
 

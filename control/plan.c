@@ -93,6 +93,8 @@ void sl_settings_default(struct sl_settings *s, unsigned ncpu)
 	s->ring_slots = 64;
 	s->blocks_per_core = 0;
 	s->combiner = true;
+	s->min_deltas_for_snapshot = 10;
+	s->min_batches_to_retain = 100;
 }
 
 #define SL_MAX_CPU_ID 1023
@@ -4097,6 +4099,20 @@ static int apply_set(struct compiler *c, const struct sl_stmt *s)
 		st->combiner = on;
 		return 0;
 	}
+	if (strcmp(k, "min_deltas_for_snapshot") == 0 ||
+	    strcmp(k, "spark.sql.streaming.statestore.mindeltasforsnapshot") == 0) {
+		if (sl_option_u64(&opt, 1, 1000000, &n, c->err, c->errlen) < 0)
+			return cerr_raw(c, c->err), c->rc;
+		st->min_deltas_for_snapshot = (uint32_t)n;
+		return 0;
+	}
+	if (strcmp(k, "min_batches_to_retain") == 0 ||
+	    strcmp(k, "spark.sql.streaming.minbatchestoretain") == 0) {
+		if (sl_option_u64(&opt, 1, 1000000000, &n, c->err, c->errlen) < 0)
+			return cerr_raw(c, c->err), c->rc;
+		st->min_batches_to_retain = (uint32_t)n;
+		return 0;
+	}
 	if (strcmp(k, "multiple_watermark_policy") == 0 ||
 	    strcmp(k, "spark.sql.streaming.multiplewatermarkpolicy") == 0) {
 		if (strcasecmp(v, "min") == 0)
@@ -4127,7 +4143,7 @@ static int apply_set(struct compiler *c, const struct sl_stmt *s)
 	return cerr(c, s->name_line, s->name_column,
 		    "unknown setting '%s' (settings: shards, spark.sql.shuffle.partitions, "
 		    "ingest_cores, agg_cores, max_line_length, ring_slots, combiner, "
-		    "multiple_watermark_policy)",
+		    "multiple_watermark_policy, min_deltas_for_snapshot, min_batches_to_retain)",
 		    k),
 	       c->rc;
 }
@@ -4425,8 +4441,10 @@ static int sink_options(struct compiler *c, const struct sl_stmt *s, struct sl_s
 	if (o != NULL) {
 		uint64_t us = 0;
 		if (strcasecmp(o->value, "available_now") == 0 ||
-		    strcasecmp(o->value, "availableNow") == 0 || strcasecmp(o->value, "once") == 0) {
+		    strcasecmp(o->value, "availableNow") == 0) {
 			spec->trigger = SL_TRIGGER_AVAILABLE_NOW;
+		} else if (strcasecmp(o->value, "once") == 0) {
+			spec->trigger = SL_TRIGGER_ONCE;
 		} else if (sl_parse_interval(o->value, &us) == 0) {
 			/* Spark: ProcessingTime(0) runs batches as fast as possible,
 			 * which is the default trigger */
@@ -4435,7 +4453,7 @@ static int sink_options(struct compiler *c, const struct sl_stmt *s, struct sl_s
 		} else {
 			return cerr(c, o->value_line, o->value_column,
 				    "trigger must be an interval such as '1 second' or '500 "
-				    "milliseconds', or 'available_now', not '%s'",
+				    "milliseconds', 'available_now' or 'once', not '%s'",
 				    o->value),
 			       c->rc;
 		}
@@ -4471,8 +4489,35 @@ static int sink_options(struct compiler *c, const struct sl_stmt *s, struct sl_s
 			spec->truncate = (uint32_t)n;
 		}
 	}
-	static const char *const generic[] = {"connector", "output_mode", "trigger", "num_rows",
-					      "truncate"};
+	/* checkpoint = 'dir', or Spark's checkpointLocation (lower-cased) */
+	const struct sl_ast_option *ck = stmt_option(s, "checkpoint");
+	const struct sl_ast_option *ck2 = stmt_option(s, "checkpointlocation");
+	const struct sl_ast_option *ck3 = stmt_option(s, "checkpoint_location");
+	if ((ck != NULL) + (ck2 != NULL) + (ck3 != NULL) > 1) {
+		const struct sl_ast_option *x = ck2 != NULL && ck != NULL ? ck2 : ck3;
+		return cerr(c, x->line, x->column,
+			    "sink '%s' names its checkpoint twice: keep one of checkpoint, "
+			    "checkpoint_location and checkpointLocation",
+			    s->name),
+		       c->rc;
+	}
+	if (ck == NULL)
+		ck = ck2 != NULL ? ck2 : ck3;
+	if (ck != NULL) {
+		size_t n = strlen(ck->value);
+		if (n == 0 || n >= sizeof(spec->checkpoint))
+			return cerr(c, ck->value_line, ck->value_column,
+				    "checkpoint must name a directory (at most %zu bytes), not '%s'",
+				    sizeof(spec->checkpoint) - 1, ck->value),
+			       c->rc;
+		memcpy(spec->checkpoint, ck->value, n + 1);
+		spec->checkpoint_line = ck->value_line;
+		spec->checkpoint_column = ck->value_column;
+	}
+	static const char *const generic[] = {"connector",	    "output_mode",
+					      "trigger",	    "num_rows",
+					      "truncate",	    "checkpoint",
+					      "checkpointlocation", "checkpoint_location"};
 	for (uint32_t i = 0; i < s->noptions; i++) {
 		bool skip = false;
 		for (size_t k = 0; k < sizeof(generic) / sizeof(generic[0]); k++)
@@ -5312,6 +5357,7 @@ char *sl_plan_explain(const struct sl_plan *p)
 	switch (p->sink.trigger) {
 	case SL_TRIGGER_DEFAULT: ex_puts(&x, ", trigger default (each batch when the last is done)"); break;
 	case SL_TRIGGER_AVAILABLE_NOW: ex_puts(&x, ", trigger available now"); break;
+	case SL_TRIGGER_ONCE: ex_puts(&x, ", trigger once (what is there, one batch)"); break;
 	case SL_TRIGGER_INTERVAL:
 		interval_text(p->sink.trigger_interval_us, buf, sizeof(buf));
 		ex_puts(&x, ", trigger every ");

@@ -106,6 +106,14 @@ struct sl_epoch_ctl {
 	 * 0: none yet): a source that plans at triggers (plans_at_triggers)
 	 * takes what is there at that moment, as Spark plans a batch */
 	_Atomic uint64_t trigger_ns;
+	/* Epochs below `committed` are durable in the query's checkpoint
+	 * (commits/N written), or, without a checkpoint, settled: a source
+	 * deletes or archives what it read (clean_source) only then */
+	_Atomic uint64_t committed;
+	/* A restart whose last batch left a no-data batch due: the ingest
+	 * cores start their sources only once `settled` reaches this, so that
+	 * the no-data batch runs alone first, as it did before the stop */
+	_Atomic uint64_t hold_until;
 };
 
 #endif

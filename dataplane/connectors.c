@@ -10,6 +10,7 @@ extern const struct sl_source_ops sl_source_sales_ops;
 extern const struct sl_source_ops sl_source_file_ops;
 extern const struct sl_source_ops sl_source_table_ops;
 extern const struct sl_sink_ops sl_sink_console_ops;
+extern const struct sl_sink_ops sl_sink_noop_ops;
 extern const struct sl_sink_ops sl_sink_file_ops;
 extern const struct sl_sink_ops sl_sink_table_ops;
 
@@ -29,4 +30,5 @@ void sl_sinks_register_builtin(void)
 	sl_sink_register(&sl_sink_console_ops);
 	sl_sink_register(&sl_sink_file_ops);
 	sl_sink_register(&sl_sink_table_ops);
+	sl_sink_register(&sl_sink_noop_ops);
 }

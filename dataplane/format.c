@@ -294,6 +294,26 @@ size_t sl_format_i64(int64_t v, char *buf, size_t len)
 	return emit(out, (size_t)n, buf, len);
 }
 
+int sl_strbuf_put_u64(struct sl_strbuf *sb, uint64_t v)
+{
+	char x[8];
+	for (int i = 0; i < 8; i++)
+		x[i] = (char)(uint8_t)(v >> (8 * i));
+	return sl_strbuf_append(sb, x, 8);
+}
+
+bool sl_get_u64(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	if (end - *p < 8)
+		return false;
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++)
+		x |= (uint64_t)(*p)[i] << (8 * i);
+	*p += 8;
+	*v = x;
+	return true;
+}
+
 void sl_strbuf_init(struct sl_strbuf *sb)
 {
 	sb->ptr = NULL;

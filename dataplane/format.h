@@ -62,6 +62,11 @@ int sl_strbuf_puts(struct sl_strbuf *sb, const char *s);
 int sl_strbuf_putc(struct sl_strbuf *sb, char c);
 /* n copies of c. */
 int sl_strbuf_fill(struct sl_strbuf *sb, char c, size_t n);
+/* v as 8 little-endian bytes (checkpoint offsets); 0 or -ENOMEM. */
+int sl_strbuf_put_u64(struct sl_strbuf *sb, uint64_t v);
+/* Reads 8 little-endian bytes at *p (< end) and moves *p past them; false
+ * when fewer are left. */
+bool sl_get_u64(const uint8_t **p, const uint8_t *end, uint64_t *v);
 
 /* Spark's show() text of row `row` of v, appended to out: "null" for a null,
  * "true"/"false", integers, doubles and timestamps as above, strings as

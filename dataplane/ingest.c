@@ -69,6 +69,7 @@ struct sl_ingest {
 
 	uint64_t epoch; /* the epoch rows are ingested into now */
 	uint64_t rows;  /* rows committed */
+	uint64_t offset; /* the source's position after the rows committed (sl_ingest_set_offset) */
 	/* WATERMARK: the source's event-time column (-1: none) and the
 	 * largest event time seen so far, in milliseconds as Spark keeps it
 	 * (INT64_MIN: none yet); every barrier carries it to the aggregators */
@@ -83,6 +84,7 @@ struct sl_ingest {
 	_Atomic uint64_t done_through; /* sl_ingest_epoch_done: epoch + 1 */
 	_Atomic uint64_t trigger_acked; /* sl_ingest_trigger_ack */
 	_Atomic uint64_t rows_at_barrier;
+	_Atomic uint64_t offset_at_barrier; /* UINT64_MAX: none set this run */
 	_Atomic int drained;
 	_Atomic int failed;
 	char error[512];
@@ -118,6 +120,8 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 	in->input = sl_plan_input(cfg->plan, cfg->input);
 	in->wm_col = cfg->plan->has_agg ? in->input->source.watermark_col : -1;
 	in->max_event_ms = INT64_MIN;
+	in->offset = UINT64_MAX; /* no position set this run (source.h) */
+	atomic_init(&in->offset_at_barrier, UINT64_MAX);
 
 	const struct sl_plan *plan = cfg->plan;
 	uint32_t want = plan->has_agg ? 1 : plan->out_schema.ncols;
@@ -418,6 +422,7 @@ static int close_epochs(struct sl_ingest *in, uint64_t cut)
 				return rc;
 		}
 		/* release: pairs with the control thread's acquire after the epoch completes */
+		atomic_store_explicit(&in->offset_at_barrier, in->offset, memory_order_relaxed);
 		atomic_store_explicit(&in->rows_at_barrier, in->rows, memory_order_release);
 		in->epoch++;
 	}
@@ -644,7 +649,18 @@ void *sl_ingest_thread(void *arg)
 	snprintf(name, sizeof(name), "sl-in%u-%u", in->cfg.input, in->cfg.idx);
 	pthread_setname_np(pthread_self(), name);
 
-	int rc = in->cfg.ops->run(in->cfg.src, in, in->cfg.idx);
+	/* a restart with a no-data batch due: it runs first, alone */
+	struct sl_epoch_ctl *hc = in->cfg.ctl;
+	while (!aborted(in) &&
+	       atomic_load_explicit(&hc->settled, memory_order_acquire) <
+		       atomic_load_explicit(&hc->hold_until, memory_order_relaxed)) {
+		if (close_epochs(in, atomic_load_explicit(&hc->cut, memory_order_acquire)) < 0)
+			break;
+		struct pollfd pfd = {.fd = in->wake_fd, .events = POLLIN};
+		poll(&pfd, 1, 50);
+		drain_wake(in);
+	}
+	int rc = aborted(in) ? -ECANCELED : in->cfg.ops->run(in->cfg.src, in, in->cfg.idx);
 	if (rc < 0 && rc != -ECANCELED && !atomic_load(&in->failed))
 		sl_ingest_fail(in, "source stopped: %s", strerror(-rc));
 	atomic_store_explicit(&in->drained, 1, memory_order_release);
@@ -677,6 +693,16 @@ void sl_ingest_wake(struct sl_ingest *in)
 }
 
 /* --- what sources call --- */
+
+void sl_ingest_set_offset(struct sl_ingest *in, uint64_t pos)
+{
+	in->offset = pos;
+}
+
+uint64_t sl_ingest_offset_at_barrier(const struct sl_ingest *in)
+{
+	return atomic_load_explicit(&in->offset_at_barrier, memory_order_acquire);
+}
 
 struct sl_chunk *sl_ingest_batch(struct sl_ingest *in)
 {
@@ -798,4 +824,9 @@ uint64_t sl_ingest_settled(const struct sl_ingest *in)
 {
 	/* acquire: pairs with the control thread's release after a batch */
 	return atomic_load_explicit(&in->cfg.ctl->settled, memory_order_acquire);
+}
+
+uint64_t sl_ingest_committed(const struct sl_ingest *in)
+{
+	return atomic_load_explicit(&in->cfg.ctl->committed, memory_order_acquire);
 }

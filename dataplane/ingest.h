@@ -73,6 +73,9 @@ uint64_t sl_ingest_rows_published(const struct sl_ingest *in); /* source rows co
 /* Rows committed before the last barrier this core sent: after epoch e is
  * complete everywhere, the rows of epochs 0..e. */
 uint64_t sl_ingest_rows_at_barrier(const struct sl_ingest *in);
+/* The source's position (sl_ingest_set_offset) at the last barrier this
+ * core sent: after epoch e is complete everywhere, where e left the input. */
+uint64_t sl_ingest_offset_at_barrier(const struct sl_ingest *in);
 bool sl_ingest_drained(const struct sl_ingest *in);    /* run() has returned */
 bool sl_ingest_failed(const struct sl_ingest *in);
 const char *sl_ingest_error(const struct sl_ingest *in); /* valid once failed */
@@ -88,6 +91,10 @@ uint64_t sl_ingest_epoch(const struct sl_ingest *in);
 /* Epochs finished with no epoch without input due after them
  * (sl_epoch_ctl.settled); for sources that pace their epochs. */
 uint64_t sl_ingest_settled(const struct sl_ingest *in);
+
+/* Epochs below this are durable in the checkpoint (sl_epoch_ctl.committed;
+ * without a checkpoint it follows settled). */
+uint64_t sl_ingest_committed(const struct sl_ingest *in);
 
 /* A source that marks its epochs' parts (marks_epoch_parts, source.h) says
  * that it has committed everything it

@@ -148,6 +148,7 @@ enum sl_trigger_kind {
 	SL_TRIGGER_DEFAULT,       /* next epoch as soon as the last is done */
 	SL_TRIGGER_INTERVAL,      /* every interval_us */
 	SL_TRIGGER_AVAILABLE_NOW, /* what is there, then stop */
+	SL_TRIGGER_ONCE,          /* what is there, as one epoch, then stop */
 };
 
 struct sl_order_key {
@@ -192,6 +193,10 @@ struct sl_sink_spec {
 	uint64_t trigger_interval_us;
 	uint32_t num_rows; /* console: rows shown, default 20 */
 	uint32_t truncate; /* console: 0 = off, default 20 */
+	/* checkpoint = 'dir' (Spark's checkpointLocation): the directory,
+	 * or "" for none; its line and column for messages */
+	char checkpoint[4096];
+	uint32_t checkpoint_line, checkpoint_column;
 	struct sl_options options;
 	uint32_t line, column;
 };
@@ -215,6 +220,11 @@ struct sl_settings {
 	uint32_t blocks_per_core; /* record blocks in each ingest core's pool */
 	bool combiner;            /* pre-aggregate on the ingest cores (default true) */
 	enum sl_watermark_policy wm_policy; /* several inputs with a WATERMARK */
+	/* checkpoints: a shard's snapshot every this many deltas (Spark's
+	 * stateStore.minDeltasForSnapshot, 10); batches kept recoverable
+	 * (spark.sql.streaming.minBatchesToRetain, 100) */
+	uint32_t min_deltas_for_snapshot;
+	uint32_t min_batches_to_retain;
 };
 
 /* Inputs one query reads (a UNION ALL of up to this many queries). */

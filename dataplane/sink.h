@@ -31,6 +31,21 @@ struct sl_sink_ops {
 	/* Write epoch `batch_id`'s rows. Returns 0 or -errno. */
 	int (*write)(struct sl_sink *sink, uint64_t batch_id, const struct sl_batch *rows);
 	void (*close)(struct sl_sink *sink);
+
+	/* --- checkpoints (docs/checkpoints.md) --- */
+	/* Exactly once: a batch written again (after a restart) replaces, or
+	 * leaves as it is, what the first write published; never doubles it.
+	 * False: at least once (the console prints a replayed batch again). */
+	bool exactly_once;
+	/* The sink's own number for the query's batch 0 (the file sink's log
+	 * batch), kept in a new checkpoint; set_batch_base gives it back to
+	 * the sink of a restarted query, so that batch N maps to the same
+	 * place. NULL: the sink numbers nothing. */
+	uint64_t (*batch_base)(const struct sl_sink *sink);
+	void (*set_batch_base)(struct sl_sink *sink, uint64_t base);
+	/* The newest of the query's batches the sink has published (-1:
+	 * none); NULL: the sink cannot tell. */
+	int64_t (*published)(const struct sl_sink *sink);
 };
 
 void sl_sink_register(const struct sl_sink_ops *ops);

@@ -23,9 +23,11 @@
  * wrote the directory. A run maps its epoch e to log batch base + e, base
  * being the latest committed batch + 1 when the sink opens, so a new run
  * continues after the last batch of the one before, overwriting nothing and
- * skipping nothing. CHECKPOINT SEAM: a query restarted from a checkpoint
- * must get back the base it ran with (sl_file_sink_set_batch_base), so
- * that a replayed epoch maps to its committed batch and is skipped.
+ * skipping nothing. A query restarted from a checkpoint gets back the base
+ * it ran with (sl_file_sink_set_batch_base, from the checkpoint's
+ * metadata), so that its batch N maps to the same log batch: a batch the
+ * log holds is not written again (the checkpoint then adopts it, see
+ * control/checkpoint.h), and published() tells the checkpoint which.
  *
  * Row text is Spark's:
  *  - csv: univocity's CsvWriter with the settings Spark's CSVOptions gives
@@ -1563,7 +1565,8 @@ static struct sl_sink *sink_open(const struct sl_sink_spec *spec, const struct s
 			goto err_close;
 		}
 	}
-	/* CHECKPOINT SEAM: with a checkpoint, the base recorded there */
+	/* with a checkpoint, the engine sets the base recorded there
+	 * (sl_file_sink_set_batch_base) */
 	s->base = (uint64_t)(sl_commit_log_latest(s->log) + 1);
 	return s;
 err_nomem:
@@ -1965,6 +1968,12 @@ static int sink_write(struct sl_sink *s, uint64_t epoch, const struct sl_batch *
 	return 0;
 }
 
+static int64_t sink_published(const struct sl_sink *s)
+{
+	int64_t latest = sl_commit_log_latest(s->log);
+	return latest < (int64_t)s->base ? -1 : latest - (int64_t)s->base;
+}
+
 const struct sl_sink_ops sl_sink_file_ops = {
 	.name = "file",
 	.supports_append = true,
@@ -1973,6 +1982,10 @@ const struct sl_sink_ops sl_sink_file_ops = {
 	.open = file_open,
 	.write = sink_write,
 	.close = sl_file_sink_close,
+	.exactly_once = true,
+	.batch_base = sl_file_sink_batch_base,
+	.set_batch_base = sl_file_sink_set_batch_base,
+	.published = sink_published,
 };
 
 const struct sl_sink_ops sl_sink_table_ops = {
@@ -1983,4 +1996,8 @@ const struct sl_sink_ops sl_sink_table_ops = {
 	.open = table_open,
 	.write = sink_write,
 	.close = sl_file_sink_close,
+	.exactly_once = true,
+	.batch_base = sl_file_sink_batch_base,
+	.set_batch_base = sl_file_sink_set_batch_base,
+	.published = sink_published,
 };

@@ -45,6 +45,32 @@ struct sl_source_stats {
 				   * in no window (filled by the ingest core) */
 };
 
+/* Bytes someone else owns (checkpoint payloads handed to restore()). */
+struct sl_blob {
+	const void *p;
+	size_t len;
+};
+struct sl_strbuf; /* format.h */
+
+/* What a restart hands a replayable source (restore()). */
+struct sl_source_restore {
+	/* the last committed batch, in the checkpoint's numbering (the
+	 * ingest cores number this run's epochs from 0 again) */
+	uint64_t epoch;
+	struct sl_blob offset;   /* what checkpoint() wrote for it */
+	/* its log entries up to that epoch, oldest first: the newest compact
+	 * one first (when there is one), then those after it */
+	const struct sl_blob *logs;
+	uint32_t nlogs;
+	/* The epoch after it ran but was not committed, and no one saw its
+	 * output: what checkpoint() wrote for it (replay.p NULL: nothing to
+	 * replay) and its log entry (len 0: none). The source takes the same
+	 * input again as its next epoch where it can (the same files), as
+	 * Spark re-runs a batch from its offset log. */
+	struct sl_blob replay;
+	struct sl_blob replay_log;
+};
+
 struct sl_source_ops {
 	const char *name;
 	/* Check options and schema at plan time, before anything starts; on
@@ -95,6 +121,33 @@ struct sl_source_ops {
 	 * column locate the error. May be NULL. */
 	int (*validate_sink)(const struct sl_source_spec *src, const struct sl_sink_spec *sink,
 			     char *err, size_t errlen);
+
+	/* --- checkpoints (docs/checkpoints.md); both NULL: the source
+	 * cannot be replayed, and a query restarted from its checkpoint reads
+	 * it from wherever it is then (a socket: what arrives) --- */
+	/* After epoch `epoch` (as the ingest cores number it, sl_ingest_epoch:
+	 * from 0 in every run) is complete, on the control thread, before
+	 * the sink sees it and before the cores go past the epoch after it:
+	 * append to `offset` what a restart needs to go on after the epoch
+	 * (the rate source's next values, the last batch of files taken), and
+	 * to `log` what the epoch took that every later restart needs (the
+	 * file source's names of the files it took: kept in sources/<input>/,
+	 * compacted), or nothing. core_pos[0..ncores): each of the source's
+	 * cores' position at its barrier for the epoch (sl_ingest_set_offset;
+	 * UINT64_MAX for a core that has set none in this run: it is where
+	 * restore() put it).
+	 * compact: append to `log` the whole log a restart needs instead (it
+	 * replaces every entry before it: Spark's compact files). 0, or -errno
+	 * with the reason in err. */
+	int (*checkpoint)(struct sl_source *src, uint64_t epoch, const uint64_t *core_pos,
+			  uint32_t ncores, bool compact, struct sl_strbuf *offset,
+			  struct sl_strbuf *log, char *err, size_t errlen);
+	/* After open(), before any run(), on the control thread: go on after
+	 * the last committed epoch (struct sl_source_restore). 0, or -errno
+	 * with a message in err that says what does not fit (the query's
+	 * options changed in a way the offsets cannot follow). */
+	int (*restore)(struct sl_source *src, const struct sl_source_restore *r, char *err,
+		       size_t errlen);
 };
 
 /* Registry: connectors register at start-up; lookup by name. */
@@ -116,6 +169,11 @@ struct sl_chunk *sl_ingest_batch(struct sl_ingest *in);
 int sl_ingest_commit(struct sl_ingest *in);
 /* Handle a pending epoch cut or stop. Returns 0, or -ECANCELED as above. */
 int sl_ingest_poll(struct sl_ingest *in);
+/* A replayable source's position on this core (what checkpoint() reads
+ * back, per core): set it before each sl_ingest_commit() to where the input
+ * stands after the rows of that commit; the core keeps the one in force at
+ * each barrier. Sources that track their epochs themselves need not. */
+void sl_ingest_set_offset(struct sl_ingest *in, uint64_t pos);
 bool sl_ingest_should_stop(const struct sl_ingest *in);
 int sl_ingest_wake_fd(const struct sl_ingest *in);
 /* Consume the eventfd's counter after it fired (then call sl_ingest_poll). */

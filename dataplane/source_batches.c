@@ -34,6 +34,7 @@
  * section.
  */
 #include "block.h"
+#include "format.h"
 #include "ingest.h" /* sl_ingest_epoch(): the one call beyond source.h */
 #include "source.h"
 
@@ -84,6 +85,7 @@ struct sl_source {
 	struct sl_expr *cast;    /* [ncols] CAST(colref[c] AS the column's type), owned */
 	struct sl_vec *conv;   /* [ncols] a section's converted columns, owned */
 	struct sl_eval_ctx *ctx;
+	uint64_t first; /* the first section to read (a restart: after the committed ones) */
 };
 
 /* --- options --- */
@@ -509,7 +511,7 @@ static int batches_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 	}
 	bool waiting = false; /* rows were committed into epoch `held` */
 	uint64_t held = 0;
-	for (uint64_t k = 0; k < s->nsec; k++) {
+	for (uint64_t k = s->first; k < s->nsec; k++) {
 		if (sl_ingest_should_stop(in))
 			return 0;
 		int rc = fill(s, &s->sec[k], batch, st);
@@ -527,6 +529,7 @@ static int batches_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 			break;
 		held = sl_ingest_epoch(in);
 		waiting = true;
+		sl_ingest_set_offset(in, k + 1); /* a restart reads on from section k + 1 */
 		if (sl_ingest_commit(in) < 0)
 			break;
 		/* this section is the epoch's whole part from this source */
@@ -536,7 +539,41 @@ static int batches_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 	return 0;
 }
 
+/* Checkpoints: the offset is the number of sections taken (thread 0's
+ * position), as 8 bytes; a replayed epoch is the same section again. */
+static int batches_checkpoint(struct sl_source *s, uint64_t epoch, const uint64_t *core_pos,
+			      uint32_t ncores, bool compact, struct sl_strbuf *offset,
+			      struct sl_strbuf *log, char *err, size_t errlen)
+{
+	(void)epoch, (void)compact, (void)log;
+	/* a core that committed nothing this run is where restore() put it */
+	uint64_t k = ncores == 0 || core_pos[0] == UINT64_MAX ? s->first : core_pos[0];
+	if (sl_strbuf_put_u64(offset, k) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int batches_restore(struct sl_source *s, const struct sl_source_restore *r, char *err,
+			   size_t errlen)
+{
+	const uint8_t *p = r->offset.p, *end = p + r->offset.len;
+	uint64_t k = 0;
+	if (r->offset.p != NULL && (!sl_get_u64(&p, end, &k) || p != end || k > s->nsec)) {
+		snprintf(err, errlen,
+			 "the checkpoint says %" PRIu64 " sections of %s were taken, and it has %" PRIu64
+			 "; a restart needs the same file",
+			 k, s->path, s->nsec);
+		return -EINVAL;
+	}
+	s->first = k;
+	return 0;
+}
+
 const struct sl_source_ops sl_source_batches_ops = {
+	.checkpoint = batches_checkpoint,
+	.restore = batches_restore,
 	.name = "batches",
 	.validate = batches_validate,
 	.open = batches_open,

@@ -44,7 +44,10 @@
  *    of a pacing source has said it done) and writes it. Once E is
  *    finished and no batch without input is due after it
  *    (sl_ingest_settled() > E) -> DONE.
- *  - DONE: the batch's files are cleaned (clean_source) -> EMPTY.
+ *  - DONE: -> EMPTY. The batch's files are cleaned (clean_source) once E
+ *    is durable in the checkpoint as well (sl_ingest_committed() > E; the
+ *    engine keeps it equal to settled without one): until then they wait
+ *    in the planner's clean queue, and a stop leaves them in place.
  * So a batch is exactly one epoch: no core says E done before the batch is
  * read whole, and the next batch is read only once E is finished (the
  * engine's trigger decides when E is cut: at once by default, at the next
@@ -68,8 +71,9 @@
  * after an inotify queue overflow) as the fallback; an idle source sleeps
  * in poll() on its fds. Under trigger = 'available_now' the files present
  * at open() are the input (Spark's prepareForTriggerAvailableNow), taken
- * in as many batches as the limits need; after the last is DONE every
- * run() returns, which ends the query.
+ * in as many batches as the limits need (under trigger = 'once' in one:
+ * the limits do not apply); after the last is DONE every run() returns,
+ * which ends the query.
  *
  * Locking: s->mu guards s->batch; it is taken once per work item claimed,
  * per stretch of items reported, and per planning step: never per line or
@@ -102,14 +106,75 @@
  * table's _sluice_table (table.h), its columns must be the table's, and a
  * table not written yet is waited for (its directory made and watched).
  *
- * Not yet: the checkpoint (the seen-files map and the batch log are kept in
- * memory only: see the CHECKPOINT SEAM comments), subdirectories of a plain
- * directory (only its own files are read), compressed files.
+ * Checkpoints (Spark's FileStreamSource offsets and its metadata log). The
+ * file batches are numbered 0, 1, ... across restarts (b->id, Spark's batch
+ * id). When a batch is handed over (announced, or DONE without rows) the
+ * planner notes its files under s->mu (s->taken: key, modification time,
+ * size, batch, the epoch of its rows); checkpoint(E), on the control
+ * thread, moves those of epochs <= E into the log entry and into the
+ * durable view (ck_*: the seen map a restart rebuilds, the batches
+ * logged, the sink-log position), and writes the offset from that view.
+ * Without checkpoints the planner drops the notes once their epoch is
+ * committed (= settled), so nothing grows. restore(), before run():
+ * rebuilds the seen map from the log (compact entry first), purges it
+ * (max_file_age), drops taken files from the candidates, and sets the
+ * batch counter; in log mode it reads the sink's log again from the
+ * position the offset gives, skipping the files of that log batch taken
+ * already. An epoch that ran but was not committed is replayed: its files
+ * (those still there; a vanished one is counted in files_skipped) are the
+ * first batch, whatever the limits or newer files, as Spark re-runs a
+ * batch from its offset log. In log mode files are taken strictly in log
+ * order (latest_first does not reorder them), so what has been taken is
+ * always a prefix of the sink's log: (log batch, files of it taken).
+ *
+ * A checkpoint for an epoch that holds part of a batch only (the query
+ * was stopped while the batch was read: what was read goes into the last
+ * epoch) describes the whole batch in the offset and the log (so that an
+ * engine may keep them as the epoch to replay) but returns -EAGAIN: that
+ * epoch must not be committed; a restart reads the batch again whole.
+ *
+ * Offset (what a restart goes on from), little-endian:
+ *
+ *   0   u8   version, CK_VERSION (1)
+ *   1   u8   connector: 'f' file, 't' table
+ *   2   u8   how the directory is read: 0 not known yet (nothing taken),
+ *            1 a plain directory, 2 through a sink's commit log
+ *   3   u8   flags: bit 0 file_name_only
+ *   4   u8   format: SL_REC_TEXT, _CSV, _JSON (file); 0xff (table: its own)
+ *   5   u64  file batches taken: the id of the next one
+ *  13   u64  log mode: the sink's log batch to read from ...
+ *  21   u64  ... and how many of its files were taken already
+ *  29   u32  n, then n bytes: the directory, absolute
+ *       u32  n, then n bytes: the pattern of the names (n = 0: none)
+ *
+ * Log entry (each checkpoint's; a compact one replaces all before it):
+ *
+ *   0   u8   version, CK_VERSION
+ *   1   u8   'e': the files taken since the previous entry; 'c': compact,
+ *            every file a restart needs (the durable seen map after its
+ *            max_file_age purge; in log mode none: the offset says it
+ *            all), and the files this checkpoint logs (so that a replay of
+ *            its epoch finds them)
+ *   2   u64  the source's identity: XXH3 of the offset's bytes 1, 3, 4
+ *            and its two strings, so that a log of another source is
+ *            refused
+ *  10   u32  files, then per file, in the order taken:
+ *       u64  the file batch that took it
+ *       i64  its modification time, ms (log mode: 0)
+ *       u64  its size, bytes (a file split over cores is one file)
+ *       u64  log mode: the sink's log batch that lists it ...
+ *       u64  ... and how many files of that log batch were taken through it
+ *       u32  n, then n bytes: its key: the seen map's (absolute path, or
+ *            name with file_name_only); log mode: its path in the directory
+ *
+ * Not yet: subdirectories of a plain directory (only its own files are
+ * read), compressed files.
  */
 #include "source_file.h"
 
 #include "commit_log.h"
 #include "expr.h"   /* sl_text_to_*: partition values */
+#include "format.h" /* sl_strbuf: checkpoint offsets and logs */
 #include "ingest.h" /* sl_ingest_epoch, _settled, _epoch_done: pacing epochs */
 #include "lines.h"
 #include "recparse.h"
@@ -144,6 +209,9 @@
 #define READER_SCRATCH ((size_t)64 << 10)
 #define READER_LOOKAHEAD ((uint64_t)64 << 10) /* read past a part's end for its '\n' */
 #define READER_SPACE (SL_FILE_READ_CHUNK * SL_FILE_READS_IN_FLIGHT)
+#define CK_VERSION 1                    /* of the checkpoint offset and log */
+#define CK_NO_FORMAT 0xff               /* a table's: the table's own */
+#define CLEAN_POLL_MS 20                /* files wait for a commit: look this often */
 
 /* ------------------------------------------------------------------ */
 /* names                                                               */
@@ -278,6 +346,8 @@ struct fmap_slot {
 	uint64_t hash;
 	uint64_t size;
 	int64_t t;
+	uint64_t aux; /* candidates in log mode: the sink's log batch; seen maps:
+		       * the file batch that took the file */
 };
 
 struct fmap {
@@ -411,15 +481,24 @@ void sl_file_seen_destroy(struct sl_file_seen *s)
 	free(s);
 }
 
-int sl_file_seen_add(struct sl_file_seen *s, const char *path, int64_t mtime_ms)
+/* Remember a file with what a checkpoint's compact log says of it. */
+static int seen_put(struct sl_file_seen *s, const char *path, int64_t mtime_ms, uint64_t size,
+		    uint64_t batch)
 {
 	struct fmap_slot *sl = fmap_put(&s->m, seen_key(s, path));
 	if (sl == NULL)
 		return -ENOMEM;
 	sl->t = mtime_ms;
+	sl->size = size;
+	sl->aux = batch;
 	if (mtime_ms > s->latest_ms)
 		s->latest_ms = mtime_ms;
 	return 0;
+}
+
+int sl_file_seen_add(struct sl_file_seen *s, const char *path, int64_t mtime_ms)
+{
+	return seen_put(s, path, mtime_ms, 0, 0);
 }
 
 bool sl_file_seen_is_new(const struct sl_file_seen *s, const char *path, int64_t mtime_ms)
@@ -1237,9 +1316,14 @@ static int table_validate(const struct sl_source_spec *spec, char *err, size_t e
 
 /* A file of the batch. */
 struct ffile {
-	char *path;       /* as shown to the user: directory as given + '/' + name; owned */
+	char *path;       /* as shown to the user: directory as given + '/' + name; owned
+			   * (NULL once handed to the clean queue) */
+	char *key;        /* the checkpoint log's: the seen map's key (log mode: the
+			   * path in the directory); owned */
 	uint64_t size;
 	int64_t mtime_ns;
+	uint64_t lbatch;  /* log mode: the sink's log batch that lists it, and the */
+	uint64_t lk;      /* files of that log batch taken through this one */
 	bool warned;      /* its vanishing was reported */
 	/* log mode with partition columns: their values, from the file's path
 	 * ("store=7/part-..."); strings point into pstore; both owned */
@@ -1265,8 +1349,42 @@ struct fbatch {
 	uint32_t next;  /* items claimed */
 	uint32_t done;  /* items read and committed */
 	bool announced; /* the threads were told to say the epoch done */
+	uint8_t mode;   /* CK_MODE_*: how its files were found */
 	_Atomic uint64_t last_epoch; /* the epoch that holds the batch's rows */
 	atomic_bool had_rows;
+};
+
+/* A file of a batch handed over, not yet in a checkpoint's log (s->taken). */
+struct ftaken {
+	char *key;        /* owned */
+	int64_t mtime_ms;
+	uint64_t size;
+	uint64_t batch;   /* the file batch that took it */
+	uint64_t epoch;   /* its rows' epoch (a batch without rows: the epoch the
+			   * planner was filling when it was DONE) */
+	uint64_t lbatch, lk; /* log mode: as struct ffile */
+	uint8_t mode;     /* CK_MODE_*: how the directory was read */
+};
+
+/* How a directory is read, as the offset records it. */
+enum {
+	CK_MODE_NONE = 0,  /* nothing taken yet */
+	CK_MODE_PLAIN = 1,
+	CK_MODE_LOG = 2,
+};
+
+/* A file of the batch to take again first (restore(): the epoch that ran
+ * but was not committed). */
+struct freplay {
+	char *key;        /* as struct ftaken; owned */
+	int64_t mtime_ms;
+	uint64_t size;
+};
+
+/* A file read, to delete or archive once its epoch is committed. */
+struct fclean {
+	char *path;       /* owned */
+	uint64_t epoch;
 };
 
 /* One ingest thread's own state: touched by that thread only (work_fd is
@@ -1343,6 +1461,37 @@ struct sl_source {
 	uint32_t *data_col;        /* owned */
 	struct sl_column_def *data_cols; /* owned: fspec's schema when npart > 0 */
 
+	/* clean_source: files of DONE batches whose epoch is not committed
+	 * yet, oldest first (planner only) */
+	struct fclean *clean_q;
+	uint32_t nclean, clean_head, cleancap;
+	/* log mode: the last file put into a batch leaves the sink's log here:
+	 * lk files of log batch lbatch taken (planner only; restore sets it) */
+	uint64_t lpos_batch, lpos_k;
+	/* restore(): the batch to take again before anything new, and its id
+	 * (planner only once run() started) */
+	struct freplay *replay;
+	uint32_t nreplay;
+	bool replay_due;
+	/* log mode, restore(): files of log batch skip_batch taken already */
+	uint64_t skip_batch, skip_files;
+
+	/* Checkpoints. taken: the files of batches handed over, not yet in a
+	 * checkpoint's log, in the order taken; appended by the planner,
+	 * taken off by checkpoint(); under mu. */
+	struct ftaken *taken;
+	uint32_t ntaken, takencap;
+	/* What the checkpoints have logged (the durable view; checkpoint() and
+	 * restore() on the control thread only): the seen map a restart
+	 * rebuilds (plain mode), the batches taken, the sink-log position. */
+	struct sl_file_seen *ck_seen;
+	uint64_t ck_batches;
+	uint64_t ck_lbatch, ck_lk;
+	uint8_t ck_mode;
+	/* the source's identity in the checkpoint (set by open()) */
+	uint8_t ck_conn, ck_flags, ck_format;
+	uint64_t ck_ident;
+
 	_Atomic uint64_t vanished;
 	atomic_bool finished;      /* available_now: every file is read, every batch DONE */
 	_Atomic uint64_t announced; /* batches whose epoch the threads are to say done */
@@ -1372,6 +1521,7 @@ static void batch_reset(struct fbatch *b)
 {
 	for (uint32_t i = 0; i < b->nfiles; i++) {
 		free(b->files[i].path);
+		free(b->files[i].key);
 		free(b->files[i].pvals);
 		free(b->files[i].pstore);
 	}
@@ -1391,6 +1541,256 @@ static void batch_note_epoch(struct fbatch *b, uint64_t e)
 	while (e > v && !atomic_compare_exchange_weak(&b->last_epoch, &v, e))
 		;
 	atomic_store(&b->had_rows, true); /* after the epochs: who sees it sees them */
+}
+
+/* ------------------------------------------------------------------ */
+/* checkpoint encoding (the byte tables at the top)                    */
+
+static int put_le(struct sl_strbuf *b, uint64_t v, unsigned bytes)
+{
+	char x[8];
+	for (unsigned i = 0; i < bytes; i++)
+		x[i] = (char)(uint8_t)(v >> (8 * i));
+	return sl_strbuf_append(b, x, bytes);
+}
+
+static int put_str(struct sl_strbuf *b, const char *str)
+{
+	size_t n = str != NULL ? strlen(str) : 0;
+	int rc = put_le(b, n, 4);
+	return rc < 0 ? rc : sl_strbuf_append(b, str != NULL ? str : "", n);
+}
+
+static uint64_t ck_identity(uint8_t conn, uint8_t flags, uint8_t format, const char *dir,
+			    const char *pattern)
+{
+	const uint8_t head[3] = {conn, flags, format};
+	/* chained seeds: the strings' boundaries count */
+	uint64_t h = XXH3_64bits(head, sizeof(head));
+	h = XXH3_64bits_withSeed(dir, strlen(dir), h);
+	return XXH3_64bits_withSeed(pattern != NULL ? pattern : "",
+				    pattern != NULL ? strlen(pattern) : 0, h);
+}
+
+/* A cursor over bytes a restart hands back; `bad` once they end early. */
+struct ckrd {
+	const uint8_t *p;
+	size_t n, at;
+	bool bad;
+};
+
+static uint64_t get_le(struct ckrd *r, unsigned bytes)
+{
+	if (r->bad || r->n - r->at < bytes) {
+		r->bad = true;
+		return 0;
+	}
+	uint64_t v = 0;
+	for (unsigned i = 0; i < bytes; i++)
+		v |= (uint64_t)r->p[r->at + i] << (8 * i);
+	r->at += bytes;
+	return v;
+}
+
+static const char *get_str(struct ckrd *r, uint32_t *len)
+{
+	uint64_t n = get_le(r, 4);
+	if (r->bad || r->n - r->at < n) {
+		r->bad = true;
+		*len = 0;
+		return "";
+	}
+	const char *p = (const char *)r->p + r->at;
+	r->at += n;
+	*len = (uint32_t)n;
+	return p;
+}
+
+struct ck_offset {
+	uint8_t conn, mode, flags, format;
+	uint64_t batches;  /* the next file batch's id */
+	uint64_t lbatch, lk; /* log mode: lk files of log batch lbatch taken */
+	const char *dir, *pattern; /* not NUL-terminated */
+	uint32_t dirlen, patlen;
+};
+
+static int write_offset(const struct sl_source *s, struct sl_strbuf *out, uint8_t mode,
+			uint64_t batches, uint64_t lbatch, uint64_t lk)
+{
+	int rc = put_le(out, CK_VERSION, 1);
+	if (rc == 0)
+		rc = put_le(out, s->ck_conn, 1);
+	if (rc == 0)
+		rc = put_le(out, mode, 1);
+	if (rc == 0)
+		rc = put_le(out, s->ck_flags, 1);
+	if (rc == 0)
+		rc = put_le(out, s->ck_format, 1);
+	if (rc == 0)
+		rc = put_le(out, batches, 8);
+	if (rc == 0)
+		rc = put_le(out, lbatch, 8);
+	if (rc == 0)
+		rc = put_le(out, lk, 8);
+	if (rc == 0)
+		rc = put_str(out, s->absdir);
+	if (rc == 0)
+		rc = put_str(out, s->pattern);
+	return rc;
+}
+
+static const char *conn_name(uint8_t c)
+{
+	return c == 't' ? "table" : c == 'f' ? "file" : "unknown";
+}
+
+static const char *format_name(uint8_t f)
+{
+	return f == SL_REC_TEXT ? "text" : f == SL_REC_CSV ? "csv" : f == SL_REC_JSON ? "json"
+								       : "unknown";
+}
+
+#define CK_REFUSE(...)                                                                         \
+	do {                                                                                   \
+		char why_[1536];                                                               \
+		snprintf(why_, sizeof(why_), __VA_ARGS__);                                     \
+		snprintf(err, errlen,                                                          \
+			 "checkpoint source log for '%s' %s; use a new checkpoint directory",  \
+			 s->name, why_);                                                       \
+		return -EINVAL;                                                                \
+	} while (0)
+
+/* Read back an offset (`what`: "offset", "replayed offset") and check that
+ * it is this source's. 0, or -EINVAL with err saying what differs. */
+static int parse_offset(const struct sl_source *s, const struct sl_blob *b, const char *what,
+			struct ck_offset *o, char *err, size_t errlen)
+{
+	struct ckrd r = {.p = b->p, .n = b->len};
+	*o = (struct ck_offset){0};
+	uint64_t version = get_le(&r, 1);
+	if (!r.bad && version != CK_VERSION)
+		CK_REFUSE("has its %s in format version %" PRIu64
+			  " of the %s source, which this build does not read (it writes version %d)",
+			  what, version, conn_name(s->ck_conn), CK_VERSION);
+	o->conn = (uint8_t)get_le(&r, 1);
+	o->mode = (uint8_t)get_le(&r, 1);
+	o->flags = (uint8_t)get_le(&r, 1);
+	o->format = (uint8_t)get_le(&r, 1);
+	o->batches = get_le(&r, 8);
+	o->lbatch = get_le(&r, 8);
+	o->lk = get_le(&r, 8);
+	o->dir = get_str(&r, &o->dirlen);
+	o->pattern = get_str(&r, &o->patlen);
+	if (r.bad || r.at != r.n || o->mode > CK_MODE_LOG)
+		CK_REFUSE("has a damaged %s (%zu bytes)", what, b->len);
+	if (o->conn != s->ck_conn)
+		CK_REFUSE("was written by a %s source, but '%s' is now a %s source (option "
+			  "'connector')",
+			  conn_name(o->conn), s->name, conn_name(s->ck_conn));
+	size_t pl = s->pattern != NULL ? strlen(s->pattern) : 0;
+	if (o->dirlen != strlen(s->absdir) || memcmp(o->dir, s->absdir, o->dirlen) != 0 ||
+	    o->patlen != pl || (pl > 0 && memcmp(o->pattern, s->pattern, pl) != 0))
+		CK_REFUSE("is for '%.*s%s%.*s', but the source now reads '%s%s%s' (option 'path')",
+			  (int)o->dirlen, o->dir, o->patlen > 0 ? "/" : "", (int)o->patlen,
+			  o->pattern, s->absdir, pl > 0 ? "/" : "", pl > 0 ? s->pattern : "");
+	if (o->format != s->ck_format)
+		CK_REFUSE("was written for format '%s', but the source now reads format '%s' "
+			  "(option 'format')",
+			  format_name(o->format), format_name(s->ck_format));
+	if (o->flags != s->ck_flags)
+		CK_REFUSE("was written with file_name_only = %s, but it is now %s (the files "
+			  "taken are known by another key)",
+			  (o->flags & 1) ? "true" : "false", (s->ck_flags & 1) ? "true" : "false");
+	return 0;
+}
+
+/* A file of a log entry; key is NUL-terminated. */
+struct ck_file {
+	uint64_t batch;
+	int64_t mtime_ms;
+	uint64_t size, lbatch, lk;
+	const char *key;
+};
+
+typedef int (*ck_visit_fn)(struct sl_source *s, void *arg, const struct ck_file *f);
+
+/* Read back a log entry (`what` and `idx` for messages), calling fn for
+ * each of its files in order; *compact: whether it is a compact one. 0, or
+ * -errno with err filled. */
+static int parse_log(struct sl_source *s, const struct sl_blob *b, const char *what,
+		     uint32_t idx, bool *compact, ck_visit_fn fn, void *arg, char *err,
+		     size_t errlen)
+{
+	struct ckrd r = {.p = b->p, .n = b->len};
+	uint64_t version = get_le(&r, 1);
+	if (!r.bad && version != CK_VERSION)
+		CK_REFUSE("has its %s %u in format version %" PRIu64
+			  " of the %s source, which this build does not read (it writes version %d)",
+			  what, idx, version, conn_name(s->ck_conn), CK_VERSION);
+	uint64_t kind = get_le(&r, 1);
+	uint64_t ident = get_le(&r, 8);
+	uint64_t n = get_le(&r, 4);
+	if (r.bad || (kind != 'e' && kind != 'c'))
+		CK_REFUSE("has a damaged %s %u (%zu bytes)", what, idx, b->len);
+	if (ident != s->ck_ident)
+		CK_REFUSE("has its %s %u written for another source (another directory, "
+			  "pattern, format or file_name_only than '%s' has now)",
+			  what, idx, s->name);
+	*compact = kind == 'c';
+	char key[PATH_MAX + 1];
+	for (uint64_t i = 0; i < n; i++) {
+		struct ck_file f;
+		f.batch = get_le(&r, 8);
+		f.mtime_ms = (int64_t)get_le(&r, 8);
+		f.size = get_le(&r, 8);
+		f.lbatch = get_le(&r, 8);
+		f.lk = get_le(&r, 8);
+		uint32_t kl;
+		const char *k = get_str(&r, &kl);
+		if (r.bad || kl == 0 || kl > PATH_MAX)
+			CK_REFUSE("has a damaged %s %u (file %" PRIu64 " of %" PRIu64 ")", what, idx,
+				  i + 1, n);
+		memcpy(key, k, kl);
+		key[kl] = '\0';
+		f.key = key;
+		int rc = fn(s, arg, &f);
+		if (rc < 0) {
+			snprintf(err, errlen, "source '%s': out of memory restoring its checkpoint",
+				 s->name);
+			return rc;
+		}
+	}
+	if (r.at != r.n)
+		CK_REFUSE("has a damaged %s %u (%zu bytes after its files)", what, idx, r.n - r.at);
+	return 0;
+}
+
+static int put_ck_file(struct sl_strbuf *out, const struct ftaken *f)
+{
+	int rc = put_le(out, f->batch, 8);
+	if (rc == 0)
+		rc = put_le(out, (uint64_t)f->mtime_ms, 8);
+	if (rc == 0)
+		rc = put_le(out, f->size, 8);
+	if (rc == 0)
+		rc = put_le(out, f->lbatch, 8);
+	if (rc == 0)
+		rc = put_le(out, f->lk, 8);
+	if (rc == 0)
+		rc = put_str(out, f->key);
+	return rc;
+}
+
+static int put_log_head(const struct sl_source *s, struct sl_strbuf *out, char kind, uint64_t n)
+{
+	int rc = put_le(out, CK_VERSION, 1);
+	if (rc == 0)
+		rc = put_le(out, (uint8_t)kind, 1);
+	if (rc == 0)
+		rc = put_le(out, s->ck_ident, 8);
+	if (rc == 0)
+		rc = put_le(out, n, 4);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1417,6 +1817,16 @@ static void file_close(struct sl_source *s)
 	free(s->batch.items);
 	fmap_free(&s->cands);
 	sl_file_seen_destroy(s->seen);
+	sl_file_seen_destroy(s->ck_seen);
+	for (uint32_t i = s->clean_head; i < s->nclean; i++)
+		free(s->clean_q[i].path); /* not committed: left in place */
+	free(s->clean_q);
+	for (uint32_t i = 0; i < s->nreplay; i++)
+		free(s->replay[i].key);
+	free(s->replay);
+	for (uint32_t i = 0; i < s->ntaken; i++)
+		free(s->taken[i].key);
+	free(s->taken);
 	sl_commit_reader_destroy(s->log_reader);
 	free(s->cols);
 	free(s->data_col);
@@ -1799,6 +2209,9 @@ static int log_visit_files(struct log_visit *v, const struct sl_commit_batch *b)
 			if (rc < 0)
 				return rc;
 		}
+		/* restored: the files of this log batch taken before the restart */
+		if (b->batch == s->skip_batch && i < s->skip_files)
+			continue;
 		struct fmap_slot *sl = fmap_put(&s->cands, path);
 		if (sl == NULL) {
 			snprintf(v->err, v->errlen, "source '%s': out of memory reading the commit log",
@@ -1807,6 +2220,7 @@ static int log_visit_files(struct log_visit *v, const struct sl_commit_batch *b)
 		}
 		sl->size = b->files[i].size;
 		sl->t = ++s->log_seq;
+		sl->aux = b->batch;
 	}
 	return 0;
 }
@@ -1868,8 +2282,12 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	if (parse_params(spec, table, &s->p, err, errlen) < 0)
 		goto err_close;
 	s->n_ingest = n_ingest ? n_ingest : 1;
-	/* Spark's prepareForTriggerAvailableNow: the files there now */
-	s->available_now = spec->trigger == SL_TRIGGER_AVAILABLE_NOW;
+	/* Spark's prepareForTriggerAvailableNow: the files there now; under
+	 * Trigger.Once all of them as one batch (the limits do not apply) */
+	s->available_now = spec->trigger == SL_TRIGGER_AVAILABLE_NOW ||
+			   spec->trigger == SL_TRIGGER_ONCE;
+	if (spec->trigger == SL_TRIGGER_ONCE)
+		s->p.max_files = s->p.max_bytes = 0;
 	s->interval = spec->trigger == SL_TRIGGER_INTERVAL;
 	s->max_line = set != NULL && set->max_line_length ? set->max_line_length
 							   : FILE_DEFAULT_MAX_LINE;
@@ -1931,12 +2349,14 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	 * whole too: its CSV source makes multiLine files unsplittable) */
 	s->split_ok = !(s->p.format == SL_REC_CSV && (s->p.csv_header || s->p.multi_line));
 	s->seen = sl_file_seen_create(s->p.max_age_ms, s->p.name_only);
-	if (s->seen == NULL)
+	s->ck_seen = sl_file_seen_create(s->p.max_age_ms, s->p.name_only);
+	if (s->seen == NULL || s->ck_seen == NULL)
 		goto err_nomem;
-	/* CHECKPOINT SEAM: restore the seen map here from the source's log of
-	 * the files each committed batch took (chk/sources/<i>/<batch>), then
-	 * purge it, as Spark's FileStreamSource does from its metadata log;
-	 * in log mode, log_next: the next batch of the sink's log to read. */
+	/* what the checkpoint knows the source by (restore() refuses another) */
+	s->ck_conn = table ? 't' : 'f';
+	s->ck_flags = s->p.name_only ? 1 : 0;
+	s->ck_format = table ? CK_NO_FORMAT : (uint8_t)s->p.format;
+	s->ck_ident = ck_identity(s->ck_conn, s->ck_flags, s->ck_format, s->absdir, s->pattern);
 
 	/* watch first, then list, so that no file falls in between */
 	if (!s->available_now) {
@@ -2190,7 +2610,9 @@ static int part_values(struct sl_source *s, const char *name, struct sl_value **
 	return 0;
 }
 
-static int batch_add_file(struct sl_source *s, const struct sl_file_cand *c)
+/* Add candidate c to the batch (log mode: listed by the sink's log batch
+ * lbatch; files come in log order). 0 or -ENOMEM. */
+static int batch_add_file(struct sl_source *s, const struct sl_file_cand *c, uint64_t lbatch)
 {
 	struct fbatch *b = &s->batch;
 	if (b->nfiles == b->fcap) {
@@ -2215,17 +2637,34 @@ static int batch_add_file(struct sl_source *s, const struct sl_file_cand *c)
 	char path[PATH_MAX + 256];
 	shown_path(s, c->name, path, sizeof(path));
 	char *dup = strdup(path);
-	if (dup == NULL)
+	bool log = s->log_state == LOG_YES;
+	char *key = strdup(log ? c->name : seen_key(s->seen, identity(s, c->name)));
+	if (dup == NULL || key == NULL) {
+		free(dup);
+		free(key);
 		return -ENOMEM;
+	}
 	struct sl_value *pvals = NULL;
 	char *pstore = NULL;
 	if (s->npart > 0 && part_values(s, c->name, &pvals, &pstore) < 0) {
 		free(dup);
+		free(key);
 		return -ENOMEM;
 	}
+	b->mode = log ? CK_MODE_LOG : CK_MODE_PLAIN;
+	if (log) {
+		/* taken in log order: what is taken is a prefix of the log */
+		if (lbatch == s->lpos_batch) {
+			s->lpos_k++;
+		} else {
+			s->lpos_batch = lbatch;
+			s->lpos_k = 1;
+		}
+	}
 	uint32_t f = b->nfiles++;
-	b->files[f] = (struct ffile){.path = dup, .size = c->size, .mtime_ns = c->mtime_ns,
-				     .pvals = pvals, .pstore = pstore};
+	b->files[f] = (struct ffile){.path = dup, .key = key, .size = c->size,
+				     .mtime_ns = c->mtime_ns, .lbatch = log ? lbatch : 0,
+				     .lk = log ? s->lpos_k : 0, .pvals = pvals, .pstore = pstore};
 	b->bytes += c->size;
 	for (uint32_t i = 0; i < parts; i++) {
 		struct fwork *w = &b->items[b->nitems++];
@@ -2235,12 +2674,83 @@ static int batch_add_file(struct sl_source *s, const struct sl_file_cand *c)
 	return 0;
 }
 
+/* The first batch after a restore that replays an epoch: exactly the
+ * files it took (s->replay), whatever the limits and the newer files, as
+ * Spark re-runs a batch from its offset log; a file gone since is skipped
+ * and counted (s->mu held). Returns how many files were added, or
+ * -ENOMEM. */
+static int fill_replay(struct fthread *t)
+{
+	struct sl_source *s = t->s;
+	bool log = s->log_state == LOG_YES;
+	struct sl_file_cand *v = malloc((s->nreplay ? s->nreplay : 1) * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	char path[PATH_MAX + 256];
+	size_t n = 0;
+	for (uint32_t i = 0; i < s->nreplay; i++) {
+		const struct freplay *f = &s->replay[i];
+		if (log) {
+			/* the log lists it still: it is a candidate again */
+			struct fmap_slot *sl = fmap_find(&s->cands, f->key);
+			if (sl != NULL) {
+				v[n++] = (struct sl_file_cand){.name = sl->key, .size = sl->size,
+							       .mtime_ns = sl->t};
+				continue;
+			}
+		} else {
+			/* a plain directory's own file: its name is the key's last part */
+			const char *slash = strrchr(f->key, '/');
+			const char *name = slash != NULL ? slash + 1 : f->key;
+			struct stat st;
+			if (fstatat(s->dir_fd, name, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+				v[n++] = (struct sl_file_cand){.name = name, .size = f->size,
+							       .mtime_ns = f->mtime_ms * 1000000};
+				continue;
+			}
+		}
+		const char *slash = strrchr(f->key, '/');
+		shown_path(s, log || slash == NULL ? f->key : slash + 1, path, sizeof(path));
+		warn_vanished(t, path);
+	}
+	if (log)
+		sl_file_sort(v, n, false); /* log order */
+	int rc = 0;
+	size_t added = 0;
+	for (; added < n; added++) {
+		struct fmap_slot *cs = fmap_find(&s->cands, v[added].name);
+		if ((rc = batch_add_file(s, &v[added], cs != NULL ? cs->aux : 0)) < 0 ||
+		    (!log && (rc = sl_file_seen_add(s->seen, identity(s, v[added].name),
+						    ns_to_ms(v[added].mtime_ns))) < 0))
+			break;
+		if (cs != NULL)
+			fmap_del(&s->cands, cs); /* v[added].name was its key */
+	}
+	if (added > 0 && !log)
+		sl_file_seen_purge(s->seen);
+	free(v);
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < s->nreplay; i++)
+		free(s->replay[i].key);
+	free(s->replay);
+	s->replay = NULL;
+	s->nreplay = 0;
+	s->replay_due = false;
+	return (int)added;
+}
+
 /* Put candidates into the empty batch, in order, while the limits allow
  * (s->mu held). Returns how many files were added, or -ENOMEM. */
 static int fill_batch(struct fthread *t)
 {
 	struct sl_source *s = t->s;
 	struct fbatch *b = &s->batch;
+	if (s->replay_due) {
+		int rc = fill_replay(t);
+		if (rc != 0)
+			return rc;
+	}
 	if (s->cands.n == 0)
 		return 0;
 	struct sl_file_cand *v = malloc(s->cands.n * sizeof(*v));
@@ -2258,22 +2768,24 @@ static int fill_batch(struct fthread *t)
 		}
 		v[n++] = (struct sl_file_cand){.name = sl->key, .size = sl->size, .mtime_ns = sl->t};
 	}
-	sl_file_sort(v, n, s->p.latest_first);
+	/* in log mode the log's order, always: what is taken stays a prefix
+	 * of the log, which is what a checkpoint's offset records */
+	sl_file_sort(v, n, s->p.latest_first && s->log_state != LOG_YES);
 	bool full; /* nothing joins a batch after its planning anyway */
 	size_t k = sl_file_take(v, n, b->nfiles, b->bytes, s->p.max_files, s->p.max_bytes, &full);
 	int rc = 0;
 	size_t added = 0;
 	for (; added < k; added++) {
-		/* in log mode the log's order takes each file once */
-		if ((rc = batch_add_file(s, &v[added])) < 0 ||
+		/* in log mode the log's order takes each file once. The file
+		 * joins batch b->id; the checkpoint logs it once the batch is
+		 * handed over (note_taken) */
+		struct fmap_slot *cs = fmap_find(&s->cands, v[added].name);
+		if ((rc = batch_add_file(s, &v[added], cs->aux)) < 0 ||
 		    (s->log_state != LOG_YES &&
 		     (rc = sl_file_seen_add(s->seen, identity(s, v[added].name),
 					    ns_to_ms(v[added].mtime_ns))) < 0))
 			break;
-		/* CHECKPOINT SEAM: this is where the file joins batch b->id; the
-		 * log entry (path, mtime, batch) must be durable before any of
-		 * its rows is committed */
-		fmap_del(&s->cands, fmap_find(&s->cands, v[added].name));
+		fmap_del(&s->cands, cs);
 	}
 	if (added > 0 && s->log_state != LOG_YES)
 		sl_file_seen_purge(s->seen);
@@ -2281,27 +2793,27 @@ static int fill_batch(struct fthread *t)
 	return rc < 0 ? rc : (int)added;
 }
 
-static void clean_file(struct fthread *t, const struct ffile *f)
+static void clean_file(struct fthread *t, const char *path)
 {
 	struct sl_source *s = t->s;
 	if (s->p.clean == CLEAN_DELETE) {
-		if (unlink(f->path) != 0)
+		if (unlink(path) != 0)
 			sl_ingest_log(t->in,
 				      "warning: clean_source = 'delete': cannot delete '%s': %s; "
 				      "left in place",
-				      f->path, strerror(errno));
+				      path, strerror(errno));
 		return;
 	}
 	/* archive: the file's absolute path under the archive directory, as
 	 * Spark's SourceFileArchiver moves /a/b/x.csv to <archive>/a/b/x.csv */
-	const char *name = strrchr(f->path, '/');
-	name = name != NULL ? name + 1 : f->path;
+	const char *name = strrchr(path, '/');
+	name = name != NULL ? name + 1 : path;
 	char to[2 * PATH_MAX];
 	const char *abs = strcmp(s->absdir, "/") == 0 ? "" : s->absdir;
 	int w = snprintf(to, sizeof(to), "%s%s/%s", s->archive, abs, name);
 	if (w < 0 || (size_t)w >= sizeof(to)) {
 		sl_ingest_log(t->in, "warning: clean_source = 'archive': the archive path of '%s' is "
-				     "too long; left in place", f->path);
+				     "too long; left in place", path);
 		return;
 	}
 	/* make the directories on the way */
@@ -2315,7 +2827,7 @@ static void clean_file(struct fthread *t, const struct ffile *f)
 				sl_ingest_log(t->in,
 					      "warning: clean_source = 'archive': cannot make directory "
 					      "'%s': %s; '%s' left in place",
-					      to, strerror(errno), f->path);
+					      to, strerror(errno), path);
 				return;
 			}
 			*q = c;
@@ -2324,28 +2836,114 @@ static void clean_file(struct fthread *t, const struct ffile *f)
 		}
 	}
 	*slash = '/';
-	if (rename(f->path, to) != 0)
+	if (rename(path, to) != 0)
 		sl_ingest_log(t->in,
 			      "warning: clean_source = 'archive': cannot move '%s' to '%s': %s%s; "
 			      "left in place",
-			      f->path, to, strerror(errno),
+			      path, to, strerror(errno),
 			      errno == EXDEV ? " (the archive must be on the same file system)" : "");
 }
 
-/* The batch is DONE: clean its files; the batch is EMPTY again. */
+/* Clean the queued files whose epoch is committed now (planner). */
+static void clean_committed(struct fthread *t)
+{
+	struct sl_source *s = t->s;
+	if (s->clean_head == s->nclean)
+		return;
+	uint64_t committed = sl_ingest_committed(t->in);
+	while (s->clean_head < s->nclean && s->clean_q[s->clean_head].epoch < committed) {
+		struct fclean *c = &s->clean_q[s->clean_head++];
+		clean_file(t, c->path);
+		free(c->path);
+	}
+	if (s->clean_head == s->nclean)
+		s->clean_head = s->nclean = 0;
+}
+
+/* Clean file f of the DONE batch once epoch e is durable: now, or later
+ * from the queue. A batch without rows (e = UINT64_MAX) added nothing to
+ * any epoch: its files go at once. */
+static void clean_later(struct fthread *t, struct ffile *f, uint64_t e)
+{
+	struct sl_source *s = t->s;
+	if (e == UINT64_MAX || (s->clean_head == s->nclean && sl_ingest_committed(t->in) > e)) {
+		clean_file(t, f->path);
+		return;
+	}
+	if (s->nclean == s->cleancap) {
+		uint32_t cap = s->cleancap ? s->cleancap * 2 : 16;
+		struct fclean *v = realloc(s->clean_q, cap * sizeof(*v));
+		if (v == NULL) {
+			sl_ingest_log(t->in,
+				      "warning: clean_source: out of memory queueing '%s' until its "
+				      "batch is committed; left in place",
+				      f->path);
+			return;
+		}
+		s->clean_q = v;
+		s->cleancap = cap;
+	}
+	s->clean_q[s->nclean++] = (struct fclean){.path = f->path, .epoch = e};
+	f->path = NULL; /* the queue's now; fclaims are gone with the batch */
+}
+
+/* The batch is DONE: clean its files (once committed); the batch is EMPTY
+ * again. */
 static void finish_batch(struct fthread *t)
 {
 	struct sl_source *s = t->s;
 	struct fbatch *b = &s->batch;
 	/* every item is read and reported, so no other thread looks at the
 	 * batch until it has items again */
-	if (s->p.clean != CLEAN_OFF && s->log_state != LOG_YES)
+	if (s->p.clean != CLEAN_OFF && s->log_state != LOG_YES) {
+		uint64_t e = atomic_load(&b->had_rows) ? atomic_load(&b->last_epoch) : UINT64_MAX;
 		for (uint32_t i = 0; i < b->nfiles; i++)
-			clean_file(t, &b->files[i]);
+			clean_later(t, &b->files[i], e);
+	}
 	pthread_mutex_lock(&s->mu);
 	batch_reset(b);
 	b->id++;
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* The batch is handed over (announced, or DONE without rows; its rows in
+ * `epoch`): note its files for the checkpoint's log, their keys moving
+ * from the batch (s->mu held). 0 or -ENOMEM. */
+static int note_taken(struct sl_source *s, struct fbatch *b, uint64_t epoch)
+{
+	if (s->ntaken + b->nfiles > s->takencap) {
+		uint32_t cap = s->takencap ? s->takencap : 16;
+		while (cap < s->ntaken + b->nfiles)
+			cap *= 2;
+		struct ftaken *v = realloc(s->taken, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		s->taken = v;
+		s->takencap = cap;
+	}
+	uint8_t mode = s->log_state == LOG_YES ? CK_MODE_LOG : CK_MODE_PLAIN;
+	for (uint32_t i = 0; i < b->nfiles; i++) {
+		struct ffile *f = &b->files[i];
+		s->taken[s->ntaken++] = (struct ftaken){
+			.key = f->key, .mtime_ms = mode == CK_MODE_LOG ? 0 : ns_to_ms(f->mtime_ns),
+			.size = f->size, .batch = b->id, .epoch = epoch, .lbatch = f->lbatch,
+			.lk = f->lk, .mode = mode};
+		f->key = NULL;
+	}
+	return 0;
+}
+
+/* Forget the notes of committed epochs: a checkpoint has logged them
+ * (it runs before the commit), or there is none (s->mu held). */
+static void prune_taken(struct sl_source *s, uint64_t committed)
+{
+	uint32_t k = 0;
+	while (k < s->ntaken && s->taken[k].epoch < committed)
+		free(s->taken[k++].key);
+	if (k == 0)
+		return;
+	memmove(s->taken, s->taken + k, (s->ntaken - k) * sizeof(*s->taken));
+	s->ntaken -= k;
 }
 
 /* Answer an announcement: the batch is read whole, its epoch is done. */
@@ -2394,10 +2992,13 @@ static int plan_step(struct fthread *t)
 			      "sink, whose commit log still lists the files it reads",
 			      s->name, s->dir);
 	}
-	int added = 0;
+	clean_committed(t);
+	int added = 0, noted = 0;
 	bool done = false, announce = false, ack = false;
 	uint64_t trig = s->interval ? sl_ingest_trigger_ns(t->in) : 0;
 	pthread_mutex_lock(&s->mu);
+	if (s->ntaken > 0)
+		prune_taken(s, sl_ingest_committed(t->in));
 	if (b->nfiles == 0 && (!s->interval || trig > s->planned_ns)) {
 		if ((added = fill_batch(t)) < 0) {
 			pthread_mutex_unlock(&s->mu);
@@ -2414,14 +3015,23 @@ static int plan_step(struct fthread *t)
 		if (!atomic_load(&b->had_rows)) {
 			done = true; /* its files held no rows: there is no epoch to wait for */
 			ack = s->interval;
+			/* logged by the checkpoint of the epoch being filled, or
+			 * an earlier one */
+			noted = note_taken(s, b, sl_ingest_epoch(t->in));
 		} else if (!b->announced) {
 			b->announced = announce = true;
 			ack = s->interval;
+			noted = note_taken(s, b, atomic_load(&b->last_epoch));
 		} else if (sl_ingest_settled(t->in) > atomic_load(&b->last_epoch)) {
 			done = true;
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (noted < 0) {
+		sl_ingest_fail(t->in, "file source '%s': out of memory noting a batch's files",
+			       s->name);
+		return -ENOMEM;
+	}
 	if (announce) {
 		atomic_store(&s->announced_epoch, atomic_load(&b->last_epoch));
 		/* release: the epoch is there before anyone sees the count */
@@ -2434,14 +3044,17 @@ static int plan_step(struct fthread *t)
 		sl_ingest_trigger_ack(t->in, s->planned_ns);
 	if (added > 0 || announce)
 		notify_workers(s);
+	/* under available_now the query ends once every file read is cleaned:
+	 * a batch's files wait for its commit */
+	bool rest = s->cands.n == 0 && !s->replay_due;
 	if (done) {
 		finish_batch(t);
-		if (s->available_now && s->cands.n == 0) {
+		if (s->available_now && rest && s->clean_head == s->nclean) {
 			atomic_store(&s->finished, true);
 			notify_workers(s);
 		}
-	} else if (s->available_now && b->nfiles == 0 && s->cands.n == 0) {
-		atomic_store(&s->finished, true); /* nothing at all to read */
+	} else if (s->available_now && b->nfiles == 0 && rest && s->clean_head == s->nclean) {
+		atomic_store(&s->finished, true); /* nothing (more) to read */
 		notify_workers(s);
 	}
 	return done ? 1 : 0;
@@ -2746,6 +3359,8 @@ static int wait_event(struct fthread *t, int timeout_ms)
 
 static int planner_timeout(const struct sl_source *s)
 {
+	if (s->clean_head < s->nclean)
+		return CLEAN_POLL_MS; /* the engine need not wake sources when it commits */
 	if (s->available_now)
 		return FILE_WAIT_MS;
 	uint64_t now = sl_source_now_ns();
@@ -2819,6 +3434,290 @@ static int file_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* checkpoint and restore (control thread)                             */
+
+static void free_taken(struct ftaken *v, uint32_t n)
+{
+	for (uint32_t i = 0; v != NULL && i < n; i++)
+		free(v[i].key);
+	free(v);
+}
+
+/* A copy of what epochs <= epoch handed over and no checkpoint logged yet,
+ * and of the batch in flight when it put rows into them (a stop): *partial.
+ * s->mu held. NULL on ENOMEM. */
+static struct ftaken *copy_taken(struct sl_source *s, uint64_t epoch, uint32_t *n, bool *partial)
+{
+	uint32_t k = 0;
+	while (k < s->ntaken && s->taken[k].epoch <= epoch)
+		k++;
+	const struct fbatch *b = &s->batch;
+	*partial = b->nfiles > 0 && !b->announced && atomic_load(&b->had_rows) &&
+		   atomic_load(&b->last_epoch) <= epoch;
+	uint32_t m = k + (*partial ? b->nfiles : 0);
+	struct ftaken *v = calloc(m ? m : 1, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < m; i++) {
+		if (i < k) {
+			v[i] = s->taken[i];
+		} else {
+			const struct ffile *f = &b->files[i - k];
+			v[i] = (struct ftaken){
+				.key = f->key, .size = f->size, .batch = b->id, .epoch = epoch,
+				.mtime_ms = b->mode == CK_MODE_LOG ? 0 : ns_to_ms(f->mtime_ns),
+				.lbatch = f->lbatch, .lk = f->lk, .mode = b->mode};
+		}
+		/* keys copied: the planner may drop its notes meanwhile */
+		v[i].key = strdup(v[i].key);
+		if (v[i].key == NULL) {
+			free_taken(v, i);
+			return NULL;
+		}
+	}
+	*n = m;
+	return v;
+}
+
+/* The whole log a restart needs: the durable seen map (plain mode), and
+ * the files this checkpoint logs (so that a replay of this epoch finds
+ * them, in log mode too, where the offset alone says where to go on). */
+static int write_compact(struct sl_source *s, struct sl_strbuf *log, const struct ftaken *now,
+			 uint32_t n)
+{
+	const struct fmap *m = &s->ck_seen->m;
+	uint64_t count = m->n;
+	for (uint32_t i = 0; i < n; i++)
+		count += now[i].mode != CK_MODE_PLAIN ||
+			 fmap_find(m, seen_key(s->ck_seen, now[i].key)) == NULL;
+	int rc = put_log_head(s, log, 'c', count);
+	for (size_t i = 0; rc == 0 && i < m->cap; i++) {
+		const struct fmap_slot *sl = &m->v[i];
+		if (!slot_live(sl))
+			continue;
+		struct ftaken f = {.key = sl->key, .mtime_ms = sl->t, .size = sl->size,
+				   .batch = sl->aux};
+		rc = put_ck_file(log, &f);
+	}
+	for (uint32_t i = 0; rc == 0 && i < n; i++)
+		if (now[i].mode != CK_MODE_PLAIN ||
+		    fmap_find(m, seen_key(s->ck_seen, now[i].key)) == NULL)
+			rc = put_ck_file(log, &now[i]); /* purged at once: too old to count */
+	return rc;
+}
+
+static int file_checkpoint(struct sl_source *s, uint64_t epoch, const uint64_t *core_pos,
+			   uint32_t ncores, bool compact, struct sl_strbuf *offset,
+			   struct sl_strbuf *log, char *err, size_t errlen)
+{
+	(void)core_pos; /* the source knows its batches' epochs itself */
+	(void)ncores;
+	uint32_t n = 0;
+	bool partial = false;
+	pthread_mutex_lock(&s->mu);
+	struct ftaken *now = copy_taken(s, epoch, &n, &partial);
+	uint64_t partial_id = s->batch.id;
+	pthread_mutex_unlock(&s->mu);
+	if (now == NULL)
+		goto err_nomem;
+	/* the durable view moves on by what this epoch handed over */
+	bool plain = false;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ftaken *f = &now[i];
+		if (f->mode == CK_MODE_PLAIN) {
+			if (seen_put(s->ck_seen, f->key, f->mtime_ms, f->size, f->batch) < 0)
+				goto err_free;
+			plain = true;
+		}
+		if (f->batch + 1 > s->ck_batches)
+			s->ck_batches = f->batch + 1;
+		s->ck_mode = f->mode;
+		if (f->mode == CK_MODE_LOG) {
+			s->ck_lbatch = f->lbatch;
+			s->ck_lk = f->lk;
+		}
+	}
+	if (plain)
+		sl_file_seen_purge(s->ck_seen);
+	int rc = 0;
+	if (compact) {
+		rc = write_compact(s, log, now, n);
+	} else if (n > 0) {
+		rc = put_log_head(s, log, 'e', n);
+		for (uint32_t i = 0; rc == 0 && i < n; i++)
+			rc = put_ck_file(log, &now[i]);
+	}
+	if (rc == 0)
+		rc = write_offset(s, offset, s->ck_mode, s->ck_batches, s->ck_lbatch, s->ck_lk);
+	if (rc < 0)
+		goto err_free;
+	free_taken(now, n);
+	/* logged: drop the notes (none of a later epoch can come before them) */
+	pthread_mutex_lock(&s->mu);
+	uint32_t k = 0;
+	while (k < s->ntaken && s->taken[k].epoch <= epoch)
+		free(s->taken[k++].key);
+	if (k > 0) {
+		memmove(s->taken, s->taken + k, (s->ntaken - k) * sizeof(*s->taken));
+		s->ntaken -= k;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (partial) {
+		snprintf(err, errlen,
+			 "file source '%s': epoch %" PRIu64 " holds only part of file batch %" PRIu64
+			 " (the query stopped while reading it), so it must not be committed; a "
+			 "restart reads the whole batch again",
+			 s->name, epoch, partial_id);
+		return -EAGAIN;
+	}
+	return 0;
+err_free:
+	free_taken(now, n);
+err_nomem:
+	snprintf(err, errlen, "file source '%s': out of memory writing its checkpoint", s->name);
+	return -ENOMEM;
+}
+
+/* How the checkpoint read the directory; the source reads it so too. */
+static int adopt_mode(struct sl_source *s, uint8_t mode, char *err, size_t errlen)
+{
+	if (mode == CK_MODE_PLAIN && s->log_state == LOG_YES)
+		CK_REFUSE("read '%s' as a plain directory, but it now has a sink's commit log "
+			  "(" SL_COMMIT_LOG_DIR "/), which decides its files",
+			  s->dir);
+	if (mode == CK_MODE_PLAIN)
+		s->log_state = LOG_NO;
+	if (mode == CK_MODE_LOG && s->log_state != LOG_YES)
+		CK_REFUSE("read '%s' through a sink's commit log, which is gone (no " SL_COMMIT_LOG_DIR
+			  "/ there now)",
+			  s->dir);
+	return 0;
+}
+
+struct restore_ctx {
+	bool plain;          /* restore the seen maps */
+	uint64_t from_batch; /* replay: files of batches from this one */
+	uint64_t max_batch;
+	uint32_t cap;
+};
+
+static int restore_file(struct sl_source *s, void *arg, const struct ck_file *f)
+{
+	const struct restore_ctx *c = arg;
+	if (!c->plain)
+		return 0; /* log mode: the offset says where to go on */
+	int rc = sl_file_seen_add(s->seen, f->key, f->mtime_ms);
+	return rc < 0 ? rc : seen_put(s->ck_seen, f->key, f->mtime_ms, f->size, f->batch);
+}
+
+static int replay_file(struct sl_source *s, void *arg, const struct ck_file *f)
+{
+	struct restore_ctx *c = arg;
+	if (f->batch < c->from_batch)
+		return 0; /* committed (a compact entry holds those too) */
+	if (s->nreplay == c->cap) {
+		uint32_t cap = c->cap ? c->cap * 2 : 16;
+		struct freplay *v = realloc(s->replay, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		s->replay = v;
+		c->cap = cap;
+	}
+	char *key = strdup(f->key);
+	if (key == NULL)
+		return -ENOMEM;
+	s->replay[s->nreplay++] = (struct freplay){.key = key, .mtime_ms = f->mtime_ms,
+						   .size = f->size};
+	if (f->batch > c->max_batch)
+		c->max_batch = f->batch;
+	return 0;
+}
+
+static int file_restore(struct sl_source *s, const struct sl_source_restore *r, char *err,
+			size_t errlen)
+{
+	struct ck_offset o = {0};
+	int rc;
+	if (r->offset.len > 0) {
+		if ((rc = parse_offset(s, &r->offset, "offset", &o, err, errlen)) < 0 ||
+		    (rc = adopt_mode(s, o.mode, err, errlen)) < 0)
+			return rc;
+	} else if (r->nlogs > 0) {
+		CK_REFUSE("has %u log entr%s but no offset", r->nlogs, r->nlogs == 1 ? "y" : "ies");
+	}
+	/* the seen map: every file a committed epoch took; an entry that is
+	 * compact replaces what came before it */
+	struct restore_ctx c = {.plain = o.mode == CK_MODE_PLAIN};
+	for (uint32_t i = 0; i < r->nlogs; i++) {
+		const struct sl_blob *b = &r->logs[i];
+		if (i > 0 && b->len > 1 && ((const uint8_t *)b->p)[1] == 'c') {
+			sl_file_seen_destroy(s->seen);
+			sl_file_seen_destroy(s->ck_seen);
+			s->seen = sl_file_seen_create(s->p.max_age_ms, s->p.name_only);
+			s->ck_seen = sl_file_seen_create(s->p.max_age_ms, s->p.name_only);
+			if (s->seen == NULL || s->ck_seen == NULL)
+				goto err_nomem;
+		}
+		bool compact;
+		if ((rc = parse_log(s, b, "log entry", i, &compact, restore_file, &c, err,
+				    errlen)) < 0)
+			return rc;
+	}
+	if (c.plain) {
+		/* Spark's SeenFilesMap after its restart: files older than the
+		 * newest taken minus max_file_age are not new anyway */
+		sl_file_seen_purge(s->seen);
+		sl_file_seen_purge(s->ck_seen);
+		for (size_t i = 0; i < s->cands.cap; i++) {
+			struct fmap_slot *sl = &s->cands.v[i];
+			if (slot_live(sl) &&
+			    !sl_file_seen_is_new(s->seen, identity(s, sl->key), ns_to_ms(sl->t)))
+				fmap_del(&s->cands, sl);
+		}
+	}
+	s->batch.id = s->ck_batches = o.batches;
+	s->ck_mode = o.mode;
+	s->ck_lbatch = s->lpos_batch = o.lbatch;
+	s->ck_lk = s->lpos_k = o.lk;
+	if (o.mode == CK_MODE_LOG) {
+		if ((o.lbatch > 0 || o.lk > 0) && !sl_commit_log_exists(s->dir_fd))
+			CK_REFUSE("read the commit log of '%s' up to its batch %" PRIu64
+				  ", but there is no " SL_COMMIT_LOG_DIR "/ there now",
+				  s->dir, o.lbatch);
+		/* read the sink's log again from where the checkpoint left it */
+		fmap_free(&s->cands);
+		s->log_seq = 0;
+		s->log_next = s->skip_batch = o.lbatch;
+		s->skip_files = o.lk;
+		if ((rc = poll_log(s, err, errlen)) < 0)
+			return rc;
+	}
+	if (r->replay.p == NULL)
+		return 0;
+	/* the epoch after it ran, uncommitted: its files are the first batch */
+	struct ck_offset ro;
+	if (r->replay.len > 0 && ((rc = parse_offset(s, &r->replay, "replayed offset", &ro, err,
+						      errlen)) < 0 ||
+				  (rc = adopt_mode(s, ro.mode, err, errlen)) < 0))
+		return rc;
+	if (r->replay_log.len == 0)
+		return 0;
+	struct restore_ctx rc_ = {.from_batch = o.batches, .max_batch = o.batches};
+	bool compact;
+	if ((rc = parse_log(s, &r->replay_log, "replayed log entry", 0, &compact, replay_file, &rc_,
+			    err, errlen)) < 0)
+		return rc;
+	if (s->nreplay > 0) {
+		s->replay_due = true;
+		s->batch.id = rc_.max_batch;
+	}
+	return 0;
+err_nomem:
+	snprintf(err, errlen, "source '%s': out of memory restoring its checkpoint", s->name);
+	return -ENOMEM;
+}
+
 const struct sl_source_ops sl_source_file_ops = {
 	.name = "file",
 	.validate = file_validate,
@@ -2828,6 +3727,8 @@ const struct sl_source_ops sl_source_file_ops = {
 	.paces_epochs = true,
 	.marks_epoch_parts = true,
 	.plans_at_triggers = true,
+	.checkpoint = file_checkpoint,
+	.restore = file_restore,
 };
 
 /* A table (Spark's readStream.table): the file source in log mode, its
@@ -2842,4 +3743,6 @@ const struct sl_source_ops sl_source_table_ops = {
 	.marks_epoch_parts = true,
 	.plans_at_triggers = true,
 	.schema_of = sl_table_schema_of,
+	.checkpoint = file_checkpoint,
+	.restore = file_restore,
 };

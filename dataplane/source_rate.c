@@ -28,6 +28,7 @@
  */
 #include "source_rate.h"
 
+#include "format.h"
 #include "source.h"
 
 #include <ctype.h>
@@ -274,16 +275,17 @@ static int rate_validate(const struct sl_source_spec *spec, char *err, size_t er
 static int rate_validate_sink(const struct sl_source_spec *src, const struct sl_sink_spec *sink,
 			      char *err, size_t errlen)
 {
-	if (sink->trigger != SL_TRIGGER_AVAILABLE_NOW ||
+	if ((sink->trigger != SL_TRIGGER_AVAILABLE_NOW && sink->trigger != SL_TRIGGER_ONCE) ||
 	    sl_options_find(&src->options, "rows") != NULL)
 		return 0;
 	snprintf(err, errlen,
 		 "line %u, column %u: query '%s' reads the rate source '%s' with trigger = "
-		 "'available_now', but a rate source never runs out of rows, so the query would "
+		 "'%s', but a rate source never runs out of rows, so the query would "
 		 "never end (Spark falls back to one batch, empty on a new query); use a "
 		 "processing-time trigger such as trigger = '1 second', or set rows = N on the "
 		 "source to end after N rows",
-		 sink->line, sink->column, sink->name, src->name);
+		 sink->line, sink->column, sink->name, src->name,
+		 sink->trigger == SL_TRIGGER_ONCE ? "once" : "available_now");
 	return -EINVAL;
 }
 
@@ -298,6 +300,10 @@ struct sl_source {
 	uint64_t partitions;
 	int64_t start_us;    /* wall clock at the start, whole ms, in us */
 	uint64_t start_ns;   /* CLOCK_MONOTONIC at the same instant */
+	/* a restart (restore()): each partition's next value when the
+	 * checkpoint was written; NULL: from the start */
+	uint64_t *was_next; /* [partitions] */
+	uint64_t was_min_block, was_max_block;
 };
 
 
@@ -330,9 +336,120 @@ static struct sl_source *rate_open(const struct sl_source_spec *spec,
 
 static void rate_close(struct sl_source *s)
 {
+	free(s->was_next);
 	free(s);
 }
 
+/* --- checkpoints ---
+ * The offset: u64 version 2, u64 start_us (the first run's creation time:
+ * a restarted stream keeps its timestamps), u64 partitions np, then each
+ * partition's next value (every value of partition q below it was made).
+ * Per partition, not per thread, so that a restart with another number of
+ * ingest cores goes on exactly: thread i serves the partitions q with
+ * q % n == i, and its position (sl_ingest_set_offset) is its next value v:
+ * of its partitions, those at or after v's in v's block are next in that
+ * block, the others in the block after. */
+
+#define RATE_CKPT_MAX_PARTITIONS 65536
+
+static uint64_t part_next(uint64_t v, uint64_t q, uint64_t np)
+{
+	uint64_t block = v - v % np;
+	return q >= v % np ? block + q : block + np + q;
+}
+
+static int rate_checkpoint(struct sl_source *s, uint64_t epoch, const uint64_t *core_pos,
+			   uint32_t ncores, bool compact, struct sl_strbuf *offset,
+			   struct sl_strbuf *log, char *err, size_t errlen)
+{
+	(void)epoch, (void)compact, (void)log;
+	const uint64_t np = s->partitions;
+	if (np > RATE_CKPT_MAX_PARTITIONS) {
+		snprintf(err, errlen,
+			 "rate source '%s' has %" PRIu64 " partitions; with a checkpoint it may have "
+			 "at most %d (num_partitions)",
+			 s->name, np, RATE_CKPT_MAX_PARTITIONS);
+		return -EINVAL;
+	}
+	int rc = sl_strbuf_put_u64(offset, 2);
+	rc |= sl_strbuf_put_u64(offset, (uint64_t)s->start_us);
+	rc |= sl_strbuf_put_u64(offset, np);
+	for (uint64_t q = 0; q < np; q++) {
+		uint64_t t = q % s->n_ingest;
+		uint64_t next = 0;
+		if (t < ncores && core_pos[t] != UINT64_MAX)
+			next = part_next(core_pos[t], q, np);
+		/* a thread may skip past values made before the restart */
+		if (s->was_next != NULL && s->was_next[q] > next)
+			next = s->was_next[q];
+		if (next < q)
+			next = q;
+		rc |= sl_strbuf_put_u64(offset, next);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Whether value v was made before the restart. */
+static bool rate_was_made(const struct sl_source *s, uint64_t v)
+{
+	return v < s->was_next[v % s->partitions];
+}
+
+static int rate_restore(struct sl_source *s, const struct sl_source_restore *r, char *err,
+			size_t errlen)
+{
+	if (r->offset.p == NULL)
+		return 0;
+	const uint8_t *p = r->offset.p, *end = p + r->offset.len;
+	uint64_t ver = 0, start = 0, np = 0;
+	if (!sl_get_u64(&p, end, &ver) || ver != 2 || !sl_get_u64(&p, end, &start) ||
+	    !sl_get_u64(&p, end, &np) || np == 0 || np > RATE_CKPT_MAX_PARTITIONS ||
+	    (uint64_t)(end - p) != np * 8) {
+		snprintf(err, errlen,
+			 "the checkpoint's offset of rate source '%s' does not parse; give the "
+			 "query a new checkpoint directory",
+			 s->name);
+		return -EINVAL;
+	}
+	if (np != s->partitions) {
+		snprintf(err, errlen,
+			 "rate source '%s' had %" PRIu64 " partitions when the checkpoint was written "
+			 "and has %" PRIu64 " now (num_partitions, or the ingest cores when it is "
+			 "not set); a restart keeps them: set num_partitions = %" PRIu64,
+			 s->name, np, s->partitions, np);
+		return -EINVAL;
+	}
+	s->was_next = malloc(np * sizeof(*s->was_next));
+	if (s->was_next == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->was_min_block = UINT64_MAX;
+	s->was_max_block = 0;
+	for (uint64_t q = 0; q < np; q++) {
+		sl_get_u64(&p, end, &s->was_next[q]);
+		uint64_t b = s->was_next[q] - s->was_next[q] % np;
+		if (b < s->was_min_block)
+			s->was_min_block = b;
+		if (b > s->was_max_block)
+			s->was_max_block = b;
+	}
+	/* the stream goes on as if it had never stopped: its timestamps from
+	 * the first start, and rows due since then due at once */
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	int64_t now_us = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000;
+	uint64_t now_ns = sl_source_now_ns();
+	int64_t since = now_us - (int64_t)start;
+	s->start_us = (int64_t)start;
+	s->start_ns = since > 0 && (uint64_t)since * 1000 < now_ns ? now_ns - (uint64_t)since * 1000
+								  : 0;
+	return 0;
+}
 
 /* Where a thread stands in the stream: the second of its next value and
  * that second's rows [first, end), so that the due time of increasing
@@ -386,7 +503,12 @@ static int rate_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 	/* our values: block + p for every block = 0, np, 2np, ... and each of
 	 * our partitions p = idx, idx + n, ... < np, in that order */
 	uint64_t block = 0, p = idx;
-	uint64_t v = p;
+	/* a restart: from the oldest block any thread had not finished,
+	 * skipping what was made before (until the newest such block) */
+	bool skipping = s->was_next != NULL;
+	if (skipping)
+		block = s->was_min_block;
+	uint64_t v = block + p;
 	struct rate_cursor cur;
 	cursor_seek(&cur, s, v);
 	while (v < s->end) {
@@ -394,6 +516,19 @@ static int rate_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 		uint32_t row = batch->nrows;
 		uint64_t due = 0;
 		while (row < SL_INGEST_BATCH_ROWS && v < s->end) {
+			if (skipping) {
+				if (block > s->was_max_block) {
+					skipping = false;
+				} else if (rate_was_made(s, v)) {
+					p += n;
+					if (p >= np) {
+						p = idx;
+						block += np;
+					}
+					v = block + p;
+					continue;
+				}
+			}
 			due = cursor_due_us(&cur, s, v);
 			if (due > now_us)
 				break;
@@ -413,6 +548,7 @@ static int rate_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 		}
 		st->rows += row - batch->nrows;
 		batch->nrows = row;
+		sl_ingest_set_offset(in, v); /* our next value: where a restart goes on */
 		if (row > 0 && sl_ingest_commit(in) == -ECANCELED)
 			return 0;
 		if (v < s->end && due > now_us && sl_source_wait_until(in, deadline_ns(s, due)) < 0)
@@ -429,4 +565,6 @@ const struct sl_source_ops sl_source_rate_ops = {
 	.close = rate_close,
 	.default_schema = &rate_schema,
 	.validate_sink = rate_validate_sink,
+	.checkpoint = rate_checkpoint,
+	.restore = rate_restore,
 };

@@ -13,6 +13,7 @@
 
 #include "hll.h"
 #include "shard.h"
+#include "state_codec.h"
 
 /* A MIN/MAX of STRING's state. */
 struct sl_agg_str {
@@ -541,4 +542,94 @@ void sl_agg_release_state(const struct sl_agg_layout *l, void *state,
 		}
 	}
 	memset(state, 0, l->state_size);
+}
+
+/* ---- portable form (checkpoints) ---- */
+
+static inline bool is_str_slot(const struct sl_agg_slot *sl)
+{
+	return (sl->fn == SL_AGG_MIN || sl->fn == SL_AGG_MAX) && sl->arg_type == SL_TYPE_STRING;
+}
+
+size_t sl_agg_state_encoded_size(const struct sl_agg_layout *l, const void *state)
+{
+	size_t n = l->state_size;
+	for (uint32_t j = 0; j < l->naggs; j++) {
+		const struct sl_agg_slot *sl = &l->slots[j];
+		if (!is_str_slot(sl))
+			continue;
+		if (!seen(state, sl->seen_bit)) {
+			n += 1;
+			continue;
+		}
+		const struct sl_agg_str *s = cat(state, sl->off);
+		n += sl_varint_size((uint64_t)s->len + 1) + s->len;
+	}
+	return n;
+}
+
+uint8_t *sl_agg_state_encode(const struct sl_agg_layout *l, const void *state, uint8_t *out)
+{
+	memcpy(out, state, l->state_size);
+	uint8_t *p = out + l->state_size;
+	for (uint32_t j = 0; j < l->naggs; j++) {
+		const struct sl_agg_slot *sl = &l->slots[j];
+		if (!is_str_slot(sl))
+			continue;
+		memset(out + sl->off, 0, sizeof(struct sl_agg_str));
+		if (!seen(state, sl->seen_bit)) {
+			*p++ = 0;
+			continue;
+		}
+		const struct sl_agg_str *s = cat(state, sl->off);
+		p = sl_varint_put(p, (uint64_t)s->len + 1);
+		if (s->len)
+			memcpy(p, s->ptr, s->len);
+		p += s->len;
+	}
+	return p;
+}
+
+int sl_agg_state_decode(const struct sl_agg_layout *l, const uint8_t *in, size_t n, void *state,
+			struct sl_shard *arena_owner, size_t *used)
+{
+	const uint8_t *end = in + n, *p = in + l->state_size;
+	int rc = -EINVAL;
+	if (n < l->state_size)
+		return -EINVAL;
+	memcpy(state, in, l->state_size);
+	/* no pointer from the bytes survives, whatever they held */
+	for (uint32_t j = 0; j < l->naggs; j++)
+		if (is_str_slot(&l->slots[j]))
+			memset(at(state, l->slots[j].off), 0, sizeof(struct sl_agg_str));
+	for (uint32_t j = 0; j < l->naggs; j++) {
+		const struct sl_agg_slot *sl = &l->slots[j];
+		if (!is_str_slot(sl))
+			continue;
+		uint64_t m;
+		uint32_t k = sl_varint_get(p, end, &m);
+		if (k == 0)
+			goto err_release;
+		p += k;
+		if (m == 0) {
+			/* no value: the seen bit says so too */
+			((uint8_t *)state)[sl->seen_bit >> 3] &= (uint8_t)~(1u << (sl->seen_bit & 7));
+			continue;
+		}
+		m--;
+		if (m > (uint64_t)(end - p) || m > UINT32_MAX - 8)
+			goto err_release;
+		rc = str_set(at(state, sl->off), (const char *)p, (uint32_t)m, arena_owner);
+		if (rc < 0)
+			goto err_release;
+		rc = -EINVAL; /* what fails next is the bytes */
+		set_seen(state, sl->seen_bit);
+		p += m;
+	}
+	*used = (size_t)(p - in);
+	return 0;
+
+err_release:
+	sl_agg_release_state(l, state, arena_owner);
+	return rc;
 }

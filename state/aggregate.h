@@ -43,6 +43,7 @@
 #ifndef SL_AGGREGATE_H
 #define SL_AGGREGATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "plan_types.h"
@@ -110,5 +111,26 @@ int sl_agg_result(const struct sl_agg_layout *l, const void *state, uint32_t j,
  * state is left initial. */
 void sl_agg_release_state(const struct sl_agg_layout *l, void *state,
 			  struct sl_shard *arena_owner);
+
+/*
+ * A state in portable form, for the checkpoint (state/state_codec.h): the
+ * state_size fixed bytes with every MIN/MAX STRING's 16 bytes zeroed, then
+ * per MIN/MAX STRING aggregate in order a LEB128 varint, 0 when it holds no
+ * value (its seen bit is clear), else length + 1, then the string's bytes.
+ * Everything else (counts, sums, doubles, HyperLogLog words, seen bits) is
+ * the fixed bytes as they are, in the host's byte order.
+ */
+/* Bytes sl_agg_state_encode writes for state. */
+size_t sl_agg_state_encoded_size(const struct sl_agg_layout *l, const void *state);
+/* Writes state's portable form at out (sl_agg_state_encoded_size bytes);
+ * returns the byte after it. */
+uint8_t *sl_agg_state_encode(const struct sl_agg_layout *l, const void *state, uint8_t *out);
+/* Reads one portable state from in[0..n) into state, which must hold no
+ * arena block (initial, or released): strings are copied into
+ * arena_owner's arena. 0 with *used the bytes it took; -EINVAL when in is
+ * not a state of this layout (too short, a string length past the end), or
+ * -ENOMEM; on failure state is left initial, holding no block. */
+int sl_agg_state_decode(const struct sl_agg_layout *l, const uint8_t *in, size_t n, void *state,
+			struct sl_shard *arena_owner, size_t *used);
 
 #endif

@@ -10,6 +10,17 @@
  * the groups the epoch touched for update) are decoded, run through HAVING
  * and the select list, and handed over as one batch. The result is built
  * with malloc (once per epoch, not per record).
+ *
+ * Checkpoints (cfg.deltas): at the epoch's end each local shard's delta is
+ * encoded (state/state_codec.h) from what the epoch changed, never from the
+ * whole state: a remove for every group eviction dropped (written as it
+ * drops it), then a put for every group the epoch touched that still lives
+ * (the shard's touched list: every fold path upserts through the shard, so
+ * it holds rows, combiner partials and session folds alike). Session
+ * groups that eviction shortened without dropping are put as eviction
+ * leaves them; a stamp in their list keeps the touched pass from putting
+ * them twice. A restart loads payloads with sl_aggregator_load, then
+ * sl_aggregator_load_done rebuilds the eviction index from what is left.
  */
 #include "aggregator.h"
 
@@ -26,6 +37,7 @@
 #include "key.h"
 #include "pipeline.h"
 #include "shard.h"
+#include "state_codec.h"
 
 /* A group's sessions (session_window), sorted by start; stored sessions
  * never overlap nor touch (a row that bridges them merged them). Each item
@@ -35,6 +47,7 @@ struct sess_list {
 	uint32_t refs; /* eviction index entries that name this list */
 	uint32_t stride;
 	uint8_t *items;
+	uint64_t delta_stamp; /* epoch + 1 whose delta has this group already */
 };
 
 /* The groups of one window end, in a shard. Time windows chain them
@@ -98,6 +111,15 @@ struct sl_aggregator {
 	uint64_t session_bytes;     /* and the memory of their lists */
 	struct evict_index *evict;  /* [nlocal] */
 
+	/* checkpoints */
+	uint32_t fingerprint;       /* sl_state_fingerprint of this query */
+	struct sl_state_writer *dw; /* [nlocal] each shard's delta (cfg.deltas) */
+	/* payloads were loaded: the eviction index and the touched lists are
+	 * rebuilt before the first epoch (sl_aggregator_load_done); until
+	 * then a loaded entry's link holds its own ref */
+	bool load_pending;
+	bool load_closed;           /* load_done ran: no more loads */
+
 	void **states;              /* [SL_BLOCK_ROWS] scratch */
 	uint8_t *is_new;            /* [SL_BLOCK_ROWS] scratch */
 	struct sl_vec *args;        /* [naggs] per block */
@@ -117,6 +139,9 @@ void sl_epoch_result_free(struct sl_epoch_result *r)
 	if (r == NULL)
 		return;
 	sl_batch_destroy(r->rows);
+	for (uint32_t i = 0; r->deltas != NULL && i < r->ndeltas; i++)
+		free(r->deltas[i].buf);
+	free(r->deltas);
 	free(r);
 }
 
@@ -188,6 +213,12 @@ struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cf
 	a->evict = calloc(a->nlocal ? a->nlocal : 1, sizeof(*a->evict));
 	if (a->evict == NULL)
 		goto err_nomem;
+	a->fingerprint = sl_state_fingerprint(a->layout, plan->session, &plan->key_schema);
+	if (cfg->deltas) {
+		a->dw = calloc(a->nlocal ? a->nlocal : 1, sizeof(*a->dw));
+		if (a->dw == NULL)
+			goto err_nomem;
+	}
 	if (plan->having != NULL)
 		a->post[a->npost++] = (struct sl_op){.kind = SL_OP_FILTER, .pred = plan->having};
 	a->post[a->npost++] = (struct sl_op){
@@ -228,6 +259,9 @@ void sl_aggregator_destroy(struct sl_aggregator *a)
 		free(a->evict[l].b);
 	}
 	free(a->evict);
+	for (uint32_t l = 0; a->dw != NULL && l < a->nlocal; l++)
+		sl_state_writer_free(&a->dw[l]);
+	free(a->dw);
 	sl_agg_layout_destroy(a->layout);
 	free(a->at_barrier);
 	free(a->ended);
@@ -596,15 +630,36 @@ static int emitter_begin(struct emitter *e)
 	return 0;
 }
 
-static int emit_entry(struct emitter *e, const void *key, uint32_t klen, const void *state)
+/* One group as an output row. detach: the group is freed before the
+ * emitter flushes (eviction), so its key and string results are copied
+ * into the context's arena first: a freed arena block's first bytes hold
+ * the shard's free list, and a big one goes back to the allocator. */
+static int emit_entry(struct emitter *e, const void *key, uint32_t klen, const void *state,
+		      bool detach)
 {
 	struct sl_aggregator *a = e->a;
 	const struct sl_plan *plan = a->plan;
+	if (detach && klen > 0) {
+		void *k = sl_eval_ctx_alloc(a->ctx, klen);
+		if (k == NULL)
+			return -ENOMEM;
+		key = memcpy(k, key, klen);
+	}
 	int rc = sl_key_decode(key, klen, &plan->key_schema, e->cols, e->n);
 	if (rc < 0)
 		return rc;
-	for (uint32_t j = 0; j < plan->naggs; j++)
-		sl_agg_result(a->layout, state, j, &e->cols[plan->nkeys + j], e->n);
+	for (uint32_t j = 0; j < plan->naggs; j++) {
+		struct sl_vec *out = &e->cols[plan->nkeys + j];
+		sl_agg_result(a->layout, state, j, out, e->n);
+		if (detach && out->type == SL_TYPE_STRING && !out->nulls[e->n] &&
+		    out->v.str[e->n].len > 0) {
+			struct sl_str *v = &out->v.str[e->n];
+			char *c = sl_eval_ctx_alloc(a->ctx, v->len);
+			if (c == NULL)
+				return -ENOMEM;
+			v->ptr = memcpy(c, v->ptr, v->len);
+		}
+	}
 	if (++e->n == SL_BLOCK_ROWS) {
 		rc = emitter_flush(e);
 		if (rc == 0)
@@ -617,7 +672,7 @@ static int emit_entry(struct emitter *e, const void *key, uint32_t klen, const v
  * window put back together (in the context's arena, which lives until the
  * emitter flushes: the decoded strings point into it). */
 static int emit_session(struct emitter *e, const uint8_t *prefix, uint32_t plen,
-			const int64_t *sess)
+			const int64_t *sess, bool detach)
 {
 	uint8_t *k = sl_eval_ctx_alloc(e->a->ctx, (size_t)plen + SL_KEY_WINDOW_BYTES);
 	if (k == NULL)
@@ -632,7 +687,7 @@ static int emit_session(struct emitter *e, const uint8_t *prefix, uint32_t plen,
 #endif
 	memcpy(k + plen + 1, &s, 8);
 	memcpy(k + plen + 9, &en, 8);
-	return emit_entry(e, k, plen + SL_KEY_WINDOW_BYTES, sess + 2);
+	return emit_entry(e, k, plen + SL_KEY_WINDOW_BYTES, sess + 2, detach);
 }
 
 /* Complete mode: every session of every group. */
@@ -646,21 +701,107 @@ static int emit_all_sessions(struct sl_aggregator *a, struct emitter *e)
 		while (rc == 0 && sl_shard_iter_next(&it, &ent)) {
 			const struct sess_list *x = *(struct sess_list **)ent.state;
 			for (uint32_t i = 0; rc == 0 && x != NULL && i < x->n; i++)
-				rc = emit_session(e, ent.key, ent.klen, sess_at(x, i));
+				rc = emit_session(e, ent.key, ent.klen, sess_at(x, i), false);
+		}
+	}
+	return rc;
+}
+
+/* ---- deltas (checkpoints) ---- */
+
+static inline void put_i64le(uint8_t *p, int64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)((uint64_t)v >> (8 * i));
+}
+
+static inline int64_t get_i64le(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return (int64_t)v;
+}
+
+/* A put of a time-window or plain group: its state, portable. */
+static int delta_put_state(struct sl_aggregator *a, struct sl_state_writer *w,
+			   const struct sl_shard_entry *ent)
+{
+	size_t vlen = sl_agg_state_encoded_size(a->layout, ent->state);
+	uint8_t *p = sl_state_writer_put(w, ent->key, ent->klen, vlen);
+	if (p == NULL)
+		return -errno;
+	sl_agg_state_encode(a->layout, ent->state, p);
+	return 0;
+}
+
+/* A put of a session group: its sessions (at least one), portable. */
+static int delta_put_sessions(struct sl_aggregator *a, struct sl_state_writer *w,
+			      const struct sl_shard_entry *ent, const struct sess_list *x)
+{
+	size_t vlen = sl_varint_size(x->n);
+	for (uint32_t i = 0; i < x->n; i++)
+		vlen += 16 + sl_agg_state_encoded_size(a->layout, sess_at(x, i) + 2);
+	uint8_t *p = sl_state_writer_put(w, ent->key, ent->klen, vlen);
+	if (p == NULL)
+		return -errno;
+	p = sl_varint_put(p, x->n);
+	for (uint32_t i = 0; i < x->n; i++) {
+		const int64_t *t = sess_at(x, i);
+		put_i64le(p, t[0]);
+		put_i64le(p + 8, t[1]);
+		p = sl_agg_state_encode(a->layout, t + 2, p + 16);
+	}
+	return 0;
+}
+
+/* A session group in this epoch's delta, as it stands: put while it has
+ * sessions, removed once it has none (its entry may live on while the
+ * eviction index still names it, but it holds nothing). Once an epoch. */
+static int delta_session_group(struct sl_aggregator *a, struct sl_state_writer *w,
+			       const struct sl_shard_entry *ent, struct sess_list *x)
+{
+	uint64_t stamp = a->epoch + 1;
+	if (x != NULL && x->delta_stamp == stamp)
+		return 0;
+	if (x != NULL)
+		x->delta_stamp = stamp;
+	if (x == NULL || x->n == 0)
+		return sl_state_writer_remove(w, ent->key, ent->klen);
+	return delta_put_sessions(a, w, ent, x);
+}
+
+/* Every group the epoch touched that still lives, into each shard's
+ * delta: costs what the epoch changed. */
+static int delta_touched(struct sl_aggregator *a)
+{
+	int rc = 0;
+	for (uint32_t l = 0; rc == 0 && l < a->nlocal; l++) {
+		struct sl_shard_iter it;
+		struct sl_shard_entry ent;
+		sl_shard_touched_init(&it, a->shards[l]);
+		while (rc == 0 && sl_shard_touched_next(&it, &ent)) {
+			if (a->plan->session)
+				rc = delta_session_group(a, &a->dw[l], &ent,
+							 *(struct sess_list **)ent.state);
+			else
+				rc = delta_put_state(a, &a->dw[l], &ent);
 		}
 	}
 	return rc;
 }
 
 /* A time-window group the watermark finalised: emitted in append mode,
- * then freed. */
+ * then freed (and, with deltas, a remove in w). */
 static int evict_group(struct sl_aggregator *a, struct emitter *e, struct sl_shard *sh,
-		       void *state, uint64_t *evicted)
+		       struct sl_state_writer *w, void *state, uint64_t *evicted)
 {
 	struct sl_shard_entry ent = sl_shard_entry_of(sh, state);
 	int rc = 0;
 	if (a->plan->sink.mode == SL_OUTPUT_APPEND)
-		rc = emit_entry(e, ent.key, ent.klen, ent.state);
+		rc = emit_entry(e, ent.key, ent.klen, ent.state, true);
+	if (rc == 0 && w != NULL)
+		rc = sl_state_writer_remove(w, ent.key, ent.klen);
 	sl_agg_release_state(a->layout, ent.state, sh);
 	if (rc == 0)
 		rc = sl_shard_remove(sh, sl_key_hash(ent.key, ent.klen), ent.key, ent.klen);
@@ -672,14 +813,14 @@ static int evict_group(struct sl_aggregator *a, struct emitter *e, struct sl_sha
  * are freed; the group goes too once it has no session and no index entry
  * names it. */
 static int evict_sessions_of(struct sl_aggregator *a, struct emitter *e, struct sl_shard *sh,
-			     struct sess_list **slot, uint64_t *evicted)
+			     struct sl_state_writer *w, struct sess_list **slot, uint64_t *evicted)
 {
 	struct sess_list *x = *slot;
 	struct sl_shard_entry ent = sl_shard_entry_of(sh, slot);
 	int rc = 0;
 	uint32_t m = 0;
 	while (rc == 0 && m < x->n && sess_at(x, m)[1] <= a->wm_evict_us) {
-		rc = emit_session(e, ent.key, ent.klen, sess_at(x, m));
+		rc = emit_session(e, ent.key, ent.klen, sess_at(x, m), true);
 		sl_agg_release_state(a->layout, sess_at(x, m) + 2, sh);
 		m++;
 	}
@@ -688,6 +829,9 @@ static int evict_sessions_of(struct sl_aggregator *a, struct emitter *e, struct 
 		x->n -= m;
 		a->nsessions -= m;
 		*evicted += m;
+		/* the group as eviction leaves it (sessions left, or none) */
+		if (rc == 0 && w != NULL)
+			rc = delta_session_group(a, w, &ent, x);
 	}
 	x->refs--;
 	if (rc == 0 && x->n == 0 && x->refs == 0) {
@@ -707,21 +851,24 @@ static int evict(struct sl_aggregator *a, struct emitter *e, uint64_t *evicted)
 	for (uint32_t l = 0; l < a->nlocal; l++) {
 		struct evict_index *x = &a->evict[l];
 		struct sl_shard *sh = a->shards[l];
+		struct sl_state_writer *w = a->dw != NULL ? &a->dw[l] : NULL;
 		uint32_t done = 0;
 		while (rc == 0 && done < x->n && x->b[done].end <= a->wm_evict_us) {
 			struct evict_bucket *bk = &x->b[done];
 			for (uint32_t k = 0; rc == 0 && k < bk->n && a->plan->session; k++)
-				rc = evict_sessions_of(a, e, sh, bk->states[k], evicted);
+				rc = evict_sessions_of(a, e, sh, w, bk->states[k], evicted);
 			for (uint32_t ref = bk->head; rc == 0 && ref != 0;) {
 				void *st = sl_shard_state_at(sh, ref);
 				ref = *sl_shard_link(sh, st);
-				rc = evict_group(a, e, sh, st, evicted);
+				rc = evict_group(a, e, sh, w, st, evicted);
 			}
 			free(bk->states);
 			done++;
 		}
-		memmove(x->b, x->b + done, (x->n - done) * sizeof(*x->b));
-		x->n -= done;
+		if (done > 0) { /* (x->b is NULL while a shard has no bucket) */
+			memmove(x->b, x->b + done, (x->n - done) * sizeof(*x->b));
+			x->n -= done;
+		}
 	}
 	return rc;
 }
@@ -767,6 +914,31 @@ static int advance_watermarks(struct sl_aggregator *a, int64_t *next)
 	return 0;
 }
 
+/* The event-time bookkeeping as it stands (a checkpoint's offsets/N). */
+static void fill_time(const struct sl_aggregator *a, struct sl_time_state *t)
+{
+	t->max_event_ms = a->max_event_ms;
+	for (uint32_t k = 0; k < SL_PLAN_MAX_INPUTS; k++) {
+		t->max_event_in[k] = a->max_event_in[k];
+		t->wm_in_ms[k] = a->wm_in_ms[k];
+		t->wm_in_set[k] = a->wm_in_set[k];
+	}
+	t->wm_late_us = a->wm_late_us;
+	t->wm_evict_us = a->wm_evict_us;
+}
+
+void sl_aggregator_set_time(struct sl_aggregator *a, const struct sl_time_state *t)
+{
+	a->max_event_ms = t->max_event_ms;
+	for (uint32_t k = 0; k < SL_PLAN_MAX_INPUTS; k++) {
+		a->max_event_in[k] = t->max_event_in[k];
+		a->wm_in_ms[k] = t->wm_in_ms[k];
+		a->wm_in_set[k] = t->wm_in_set[k] != 0;
+	}
+	a->wm_late_us = t->wm_late_us;
+	a->wm_evict_us = t->wm_evict_us;
+}
+
 static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 {
 	struct sl_epoch_result *res = calloc(1, sizeof(*res));
@@ -783,7 +955,11 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 	bool changed = !(a->evicting && a->plan->sink.mode == SL_OUTPUT_APPEND) &&
 		       !a->plan->session;
 	struct emitter e = {.a = a, .out = res->rows};
-	int rc = emitter_begin(&e);
+	int rc = 0;
+	for (uint32_t l = 0; rc == 0 && a->dw != NULL && l < a->nlocal; l++)
+		rc = sl_state_writer_begin(&a->dw[l], a->fingerprint, 0);
+	if (rc == 0)
+		rc = emitter_begin(&e);
 	if (rc == 0 && a->plan->session && all)
 		rc = emit_all_sessions(a, &e);
 	for (uint32_t l = 0; rc == 0 && changed && l < a->nlocal; l++) {
@@ -795,7 +971,14 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 		else
 			sl_shard_touched_init(&it, sh);
 		while (rc == 0 && (all ? sl_shard_iter_next(&it, &ent) : sl_shard_touched_next(&it, &ent)))
-			rc = emit_entry(&e, ent.key, ent.klen, ent.state);
+			rc = emit_entry(&e, ent.key, ent.klen, ent.state, false);
+	}
+	if (rc == 0 && a->evicting && changed) {
+		/* the rows just emitted point into states that eviction may free
+		 * now: out before it */
+		rc = emitter_flush(&e);
+		if (rc == 0)
+			rc = emitter_begin(&e);
 	}
 	if (rc == 0 && a->evicting) {
 		struct timespec t0, t1;
@@ -805,6 +988,10 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 		res->evict_ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
 					   (t1.tv_nsec - t0.tv_nsec));
 	}
+	/* after eviction: what it dropped is in the deltas already, and the
+	 * touched list no longer shows it */
+	if (rc == 0 && a->dw != NULL)
+		rc = delta_touched(a);
 	for (uint32_t l = 0; l < a->nlocal; l++) {
 		struct sl_shard *sh = a->shards[l];
 		res->updated_rows += sl_shard_touched_count(sh);
@@ -840,11 +1027,267 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 	a->wm_late_us = a->wm_evict_us;
 	a->wm_evict_us = next;
 	sl_eval_ctx_reset(a->ctx);
+	fill_time(a, &res->time);
+	if (a->dw != NULL && rc == 0) {
+		res->deltas = calloc(a->nlocal ? a->nlocal : 1, sizeof(*res->deltas));
+		if (res->deltas == NULL)
+			rc = -ENOMEM;
+	}
+	for (uint32_t l = 0; a->dw != NULL && l < a->nlocal; l++) {
+		if (rc < 0) {
+			sl_state_writer_free(&a->dw[l]);
+			continue;
+		}
+		struct sl_state_delta *d = &res->deltas[l];
+		d->shard = a->cfg.idx + l * a->cfg.n_agg;
+		d->puts = a->dw[l].puts;
+		d->removes = a->dw[l].removes;
+		sl_state_writer_finish(&a->dw[l], &d->buf, &d->len);
+		res->ndeltas = l + 1;
+	}
 	res->error = rc;
 	a->epoch++;
 	for (uint32_t l = 0; l < a->nlocal; l++)
 		sl_shard_begin_epoch(a->shards[l], a->epoch);
 	return res;
+}
+
+/* ---- restart: loading checkpointed state ---- */
+
+/* Drops a loaded group: its arena blocks, its sessions, its entry. */
+static void load_drop(struct sl_aggregator *a, struct sl_shard *sh, uint64_t hash,
+		      const uint8_t *key, uint32_t klen, void *st)
+{
+	if (a->plan->session) {
+		struct sess_list *x = *(struct sess_list **)st;
+		if (x != NULL) {
+			for (uint32_t i = 0; i < x->n; i++)
+				sl_agg_release_state(a->layout, sess_at(x, i) + 2, sh);
+			a->nsessions -= x->n;
+			a->session_bytes -= sizeof(*x) + (uint64_t)x->cap * x->stride;
+			sess_list_free(x);
+		}
+	} else {
+		sl_agg_release_state(a->layout, st, sh);
+	}
+	sl_shard_remove(sh, hash, key, klen);
+}
+
+/* A session group's value (state_codec.h) into *slot, whose list (made
+ * here when absent) is empty. 0 or -EINVAL with why, -ENOMEM. */
+static int load_sessions(struct sl_aggregator *a, struct sl_shard *sh, struct sess_list **slot,
+			 const uint8_t *v, size_t vlen, const char **why)
+{
+	const uint8_t *end = v + vlen;
+	const uint32_t ssize = sl_agg_state_size(a->layout);
+	uint64_t n;
+	uint32_t k = sl_varint_get(v, end, &n);
+	*why = "a session count runs past the value";
+	if (k == 0)
+		return -EINVAL;
+	v += k;
+	/* each session takes its bounds and at least its fixed state bytes */
+	*why = "a session count that the value cannot hold";
+	if (n == 0 || n > (uint64_t)(end - v) / (16 + ssize) || n > UINT32_MAX / 2)
+		return -EINVAL;
+	struct sess_list *x = *slot;
+	if (x == NULL) {
+		x = calloc(1, sizeof(*x));
+		if (x == NULL)
+			return -ENOMEM;
+		x->stride = (uint32_t)((16 + ssize + 7) & ~7u);
+		a->session_bytes += sizeof(*x);
+		*slot = x;
+	}
+	if (x->cap < n) {
+		uint8_t *ni = realloc(x->items, (size_t)n * x->stride);
+		if (ni == NULL)
+			return -ENOMEM;
+		a->session_bytes += (uint64_t)(n - x->cap) * x->stride;
+		x->items = ni;
+		x->cap = (uint32_t)n;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		*why = "a session's bounds run past the value";
+		if ((size_t)(end - v) < 16)
+			return -EINVAL;
+		int64_t *t = sess_at(x, i);
+		t[0] = get_i64le(v);
+		t[1] = get_i64le(v + 8);
+		v += 16;
+		*why = "sessions out of order or overlapping";
+		if (t[0] > t[1] || (i > 0 && t[0] <= sess_at(x, i - 1)[1]))
+			return -EINVAL;
+		size_t used;
+		int rc = sl_agg_state_decode(a->layout, v, (size_t)(end - v), t + 2, sh, &used);
+		*why = "a session's aggregate state does not fit this query's";
+		if (rc < 0)
+			return rc;
+		v += used;
+		x->n++;
+		a->nsessions++;
+	}
+	*why = "bytes after its last session";
+	return v == end ? 0 : -EINVAL;
+}
+
+int sl_aggregator_load(struct sl_aggregator *a, uint32_t shard, const void *payload, size_t len,
+		       char *err, size_t errlen)
+{
+	struct sl_state_reader r;
+	struct sl_state_record rec;
+	char why[256];
+	const char *what = NULL;
+	int rc;
+
+	if (a->load_closed) {
+		snprintf(err, errlen,
+			 "aggregator core %u: state can only be loaded before its first batch",
+			 a->cfg.idx);
+		return -EBUSY;
+	}
+	if (shard >= a->nshards || shard % a->cfg.n_agg != a->cfg.idx) {
+		snprintf(err, errlen, "shard %u is not one of aggregator core %u's (%u shards)",
+			 shard, a->cfg.idx, a->nshards);
+		return -EINVAL;
+	}
+	uint32_t l = shard / a->cfg.n_agg;
+	struct sl_shard *sh = a->shards[l];
+	rc = sl_state_reader_init(&r, payload, len, why, sizeof(why));
+	if (rc == 0)
+		rc = sl_state_check_fingerprint(&r, a->fingerprint, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "shard %u: %s", shard, why);
+		return rc;
+	}
+	a->load_pending = true;
+	while ((rc = sl_state_reader_next(&r, &rec, why, sizeof(why))) > 0) {
+		uint64_t hash = sl_key_hash(rec.key, rec.klen);
+		what = NULL;
+		if (sl_key_shard(hash, a->nshards) != shard) {
+			snprintf(err, errlen,
+				 "shard %u: the group at byte %zu of its state belongs to shard %u: "
+				 "the checkpoint was written with another number of shards",
+				 shard, rec.offset, sl_key_shard(hash, a->nshards));
+			return -EINVAL;
+		}
+		if (rec.op == SL_STATE_REMOVE) {
+			void *st = sl_shard_find(sh, hash, rec.key, rec.klen);
+			if (st != NULL)
+				load_drop(a, sh, hash, rec.key, rec.klen, st);
+			continue;
+		}
+		int64_t end;
+		if (a->evicting && !a->plan->session) {
+			struct sl_str k = {(const char *)rec.key, rec.klen};
+			if (key_window_end(a, &k, &end) < 0) {
+				snprintf(err, errlen,
+					 "shard %u: the group at byte %zu of its state has no window "
+					 "end in its key",
+					 shard, rec.offset);
+				return -EINVAL;
+			}
+		}
+		bool is_new;
+		uint32_t ref;
+		void *st = sl_shard_upsert_ref(sh, hash, rec.key, rec.klen, &is_new, &ref);
+		if (st == NULL) {
+			rc = errno == E2BIG ? -EINVAL : -ENOMEM;
+			what = errno == E2BIG ? "a key too long" : NULL;
+			goto err_record;
+		}
+		if (is_new)
+			*sl_shard_link(sh, st) = ref; /* until load_done chains it */
+		if (a->plan->session) {
+			struct sess_list *x = *(struct sess_list **)st;
+			if (x != NULL) {
+				/* a later put replaces the group's sessions */
+				for (uint32_t i = 0; i < x->n; i++)
+					sl_agg_release_state(a->layout, sess_at(x, i) + 2, sh);
+				a->nsessions -= x->n;
+				x->n = 0;
+			}
+			rc = load_sessions(a, sh, st, rec.val, rec.vlen, &what);
+		} else {
+			size_t used = 0;
+			if (!is_new)
+				sl_agg_release_state(a->layout, st, sh);
+			rc = sl_agg_state_decode(a->layout, rec.val, rec.vlen, st, sh, &used);
+			what = "its aggregate state does not fit this query's";
+			if (rc == 0 && used != rec.vlen) {
+				what = "bytes after its aggregate state";
+				rc = -EINVAL;
+			}
+		}
+		if (rc < 0) {
+			load_drop(a, sh, hash, rec.key, rec.klen, st);
+			goto err_record;
+		}
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "shard %u: %s", shard, why);
+		return rc;
+	}
+	return 0;
+
+err_record:
+	if (rc == -ENOMEM || what == NULL)
+		snprintf(err, errlen, "shard %u: out of memory loading the group at byte %zu",
+			 shard, rec.offset);
+	else
+		snprintf(err, errlen, "shard %u: state payload is malformed at byte %zu: %s", shard,
+			 rec.offset, what);
+	return rc;
+}
+
+int sl_aggregator_load_done(struct sl_aggregator *a, char *err, size_t errlen)
+{
+	a->load_closed = true;
+	if (!a->load_pending)
+		return 0;
+	a->load_pending = false;
+	for (uint32_t l = 0; l < a->nlocal; l++) {
+		struct sl_shard *sh = a->shards[l];
+		/* the loads are no epoch's change: the first epoch starts clean */
+		sl_shard_begin_epoch(sh, a->epoch);
+		if (!a->evicting)
+			continue;
+		/* the eviction index, as folding builds it: a time-window group
+		 * under its window's end, a session group once per session end */
+		struct evict_index *x = &a->evict[l];
+		struct sl_shard_iter it;
+		struct sl_shard_entry ent;
+		sl_shard_iter_init(&it, sh);
+		while (sl_shard_iter_next(&it, &ent)) {
+			if (a->plan->session) {
+				struct sess_list *sl = *(struct sess_list **)ent.state;
+				for (uint32_t i = 0; sl != NULL && i < sl->n; i++) {
+					if (evict_index_add(x, sess_at(sl, i)[1], ent.state) < 0)
+						goto err_nomem;
+					sl->refs++;
+				}
+				continue;
+			}
+			int64_t end;
+			struct sl_str k = {(const char *)ent.key, ent.klen};
+			if (key_window_end(a, &k, &end) < 0)
+				continue; /* checked at load: cannot happen */
+			uint32_t *link = sl_shard_link(sh, ent.state);
+			uint32_t ref = *link; /* the entry's own, stored at load */
+			struct evict_bucket *bk = evict_bucket_of(x, end);
+			if (bk == NULL)
+				goto err_nomem;
+			*link = bk->head;
+			bk->head = ref;
+			bk->n++;
+		}
+	}
+	return 0;
+
+err_nomem:
+	snprintf(err, errlen, "aggregator core %u: out of memory indexing the loaded state",
+		 a->cfg.idx);
+	return -ENOMEM;
 }
 
 static int give_back(struct sl_aggregator *a, uint32_t i, struct sl_block *b)
@@ -883,6 +1326,17 @@ void *sl_aggregator_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "sl-agg-%u", cfg->idx);
 	pthread_setname_np(pthread_self(), name);
+
+	if (a->load_pending || !a->load_closed) {
+		/* the engine may leave this to the thread */
+		char err[256];
+		int rc = sl_aggregator_load_done(a, err, sizeof(err));
+		if (rc < 0) {
+			a->error = rc;
+			atomic_store_explicit(&a->failed, 1, memory_order_release);
+			return NULL;
+		}
+	}
 
 	unsigned spins = 0;
 	struct sl_ring_item items[16];

@@ -18,6 +18,27 @@
 #include "block.h"
 #include "plan_types.h"
 
+/* Event time as a checkpoint keeps it (offsets/N): where the aggregators'
+ * watermark bookkeeping stands after an epoch, so that a restart goes on
+ * with the same watermarks (every aggregator computes the same). */
+struct sl_time_state {
+	int64_t max_event_ms;                      /* INT64_MIN: none */
+	int64_t max_event_in[SL_PLAN_MAX_INPUTS];  /* per input; INT64_MIN: none */
+	int64_t wm_in_ms[SL_PLAN_MAX_INPUTS];
+	uint8_t wm_in_set[SL_PLAN_MAX_INPUTS];
+	int64_t wm_late_us;   /* rows of windows ending at or before it are late */
+	int64_t wm_evict_us;  /* windows ending at or before it are final */
+};
+
+/* What an epoch changed in one shard, encoded (state/state_codec.h): the
+ * groups it put (new or changed, with their state) and those it removed. */
+struct sl_state_delta {
+	uint32_t shard;
+	void *buf;      /* malloc'ed; whoever takes it sets buf NULL */
+	size_t len;
+	uint64_t puts, removes;
+};
+
 /* One epoch's output from one aggregator; freed by the control thread. */
 struct sl_epoch_result {
 	uint64_t epoch;
@@ -34,6 +55,11 @@ struct sl_epoch_result {
 	uint64_t evicted_rows;    /* groups whose window the watermark closed */
 	uint64_t evict_ns;        /* time spent evicting them (emitting included) */
 	int error;                /* 0, or -errno: the epoch could not be finished */
+	/* checkpointing (sl_aggregator_config.deltas): the event-time
+	 * bookkeeping after the epoch, and one delta per shard this core owns */
+	struct sl_time_state time;
+	uint32_t ndeltas;
+	struct sl_state_delta *deltas;
 };
 
 void sl_epoch_result_free(struct sl_epoch_result *r);
@@ -48,11 +74,28 @@ struct sl_aggregator_config {
 	struct sl_ring **ret;      /* [nin] this core -> ingest i (blocks back) */
 	struct sl_ring *results;   /* this core -> control thread: struct sl_epoch_result * */
 	struct sl_epoch_ctl *ctl;  /* abort flag */
+	bool deltas;               /* hand over each epoch's state deltas (checkpoint) */
 };
 
 struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cfg, char *err,
 					   size_t errlen);
 void sl_aggregator_destroy(struct sl_aggregator *a);
+/* Restart from a checkpoint, before the thread starts: apply one payload
+ * (a snapshot, then the deltas after it, in order; state/state_codec.h) to
+ * shard `shard` (one this core owns), rebuilding what the state keeps
+ * beside the groups (the eviction index). 0, or -errno with "what is
+ * wrong" in err (a payload that does not fit this query's aggregates). */
+int sl_aggregator_load(struct sl_aggregator *a, uint32_t shard, const void *payload, size_t len,
+		       char *err, size_t errlen);
+/* Restart: after the last sl_aggregator_load of every shard of this core
+ * and before the thread starts, rebuild what the loads leave to be
+ * rebuilt: the eviction index by window end (only the groups left after
+ * every payload; none that a later delta removed) and a clean touched list
+ * (loading is no epoch's change). The thread calls it itself when the
+ * engine did not; no load is taken after it. 0, or -ENOMEM with err. */
+int sl_aggregator_load_done(struct sl_aggregator *a, char *err, size_t errlen);
+/* Restart: the event-time bookkeeping of the last committed epoch. */
+void sl_aggregator_set_time(struct sl_aggregator *a, const struct sl_time_state *t);
 void *sl_aggregator_thread(void *a);
 /* 0 while the core is well; -errno once it has stopped on a failure (it
  * could not fold a block or build a result). Read by the control thread. */

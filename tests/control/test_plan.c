@@ -847,7 +847,7 @@ Test(plan, sink_options)
 	cr_expect_eq(a->truncate, 0);
 	cr_expect_eq(a->mode, SL_OUTPUT_APPEND, "append is Spark's default");
 	cr_expect_str_eq(b->connector, "console", "the registered name");
-	cr_expect_eq(b->trigger, SL_TRIGGER_AVAILABLE_NOW);
+	cr_expect_eq(b->trigger, SL_TRIGGER_ONCE);
 	cr_expect_eq(b->truncate, 7);
 	cr_expect_eq(c->trigger, SL_TRIGGER_INTERVAL);
 	cr_expect_eq(c->trigger_interval_us, 100000);
@@ -1224,7 +1224,8 @@ Test(plan, output_mode_rules)
 static const struct err_case stmt_errors[] = {
 	{"SET shard = 4", "line 1, column 5: unknown setting 'shard' (settings: shards, "
 			  "spark.sql.shuffle.partitions, ingest_cores, agg_cores, max_line_length, "
-			  "ring_slots, combiner, multiple_watermark_policy)"},
+			  "ring_slots, combiner, multiple_watermark_policy, min_deltas_for_snapshot, "
+			  "min_batches_to_retain)"},
 	{"SET shards = 0", "line 1, column 14: option 'shards' must be a whole number from 1 to 4096, "
 			   "not '0'"},
 	{"SET spark.sql.shuffle.partitions = 5000",
@@ -1263,11 +1264,11 @@ static const struct err_case stmt_errors[] = {
 	 "line 3, column 13: sink 'O' is already defined at line 2, column 13"},
 	{LINES "CREATE SINK o WITH (connector = 'console', trigger = 'soon') AS SELECT value FROM lines",
 	 "line 2, column 54: trigger must be an interval such as '1 second' or '500 "
-	 "milliseconds', or 'available_now', not 'soon'"},
+	 "milliseconds', 'available_now' or 'once', not 'soon'"},
 	{LINES "CREATE SINK o WITH (connector = 'console', trigger = '-1 seconds') AS SELECT value FROM "
 	       "lines",
 	 "line 2, column 54: trigger must be an interval such as '1 second' or '500 "
-	 "milliseconds', or 'available_now', not '-1 seconds'"},
+	 "milliseconds', 'available_now' or 'once', not '-1 seconds'"},
 	{LINES "CREATE SINK o WITH (connector = 'console', num_rows = 0) AS SELECT value FROM lines",
 	 "line 2, column 55: option 'num_rows' must be a whole number from 1 to 2147483647, not '0'"},
 	{LINES "CREATE SINK o WITH (connector = 'console', truncate = 'maybe') AS SELECT value FROM "

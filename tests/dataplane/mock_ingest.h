@@ -45,6 +45,13 @@ struct sl_source_stats *sl_ingest_stats(struct sl_ingest *in)
 	return &in->stats;
 }
 
+/* Checkpoint positions: not recorded by the mocked cores. */
+void sl_ingest_set_offset(struct sl_ingest *in, uint64_t pos)
+{
+	(void)in;
+	(void)pos;
+}
+
 uint32_t sl_ingest_index(const struct sl_ingest *in)
 {
 	return in->idx;

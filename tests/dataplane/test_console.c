@@ -545,3 +545,43 @@ Test(console, validate_refuses_unknown_options)
 	cr_expect_str_eq(err, "line 3, column 9: unknown option 'path' for the console sink "
 			      "(options: num_rows, truncate)");
 }
+
+/* --- the noop sink (Spark's format("noop")), beside the console --- */
+
+extern const struct sl_sink_ops sl_sink_noop_ops;
+
+Test(noop, takes_every_mode_and_writes_nothing)
+{
+	cr_expect(sl_sink_noop_ops.supports_append && sl_sink_noop_ops.supports_update &&
+		  sl_sink_noop_ops.supports_complete);
+	struct sl_column_def col = {.name = "word", .type = SL_TYPE_STRING};
+	struct sl_schema schema = {.ncols = 1, .cols = &col};
+	struct sl_sink_spec spec = {.name = "out", .connector = "noop", .mode = SL_OUTPUT_UPDATE};
+	char err[256] = "";
+	cr_assert_eq(sl_sink_noop_ops.validate(&spec, err, sizeof err), 0, "%s", err);
+	struct console c;
+	c.buf = NULL;
+	c.len = 0;
+	c.f = open_memstream(&c.buf, &c.len);
+	struct sl_sink *s = sl_sink_noop_ops.open(&spec, &schema, c.f, err, sizeof err);
+	cr_assert_not_null(s, "%s", err);
+	struct sl_batch *b = sl_batch_create(&schema);
+	cr_assert_not_null(b);
+	cr_expect_eq(sl_sink_noop_ops.write(s, 0, b), 0);
+	sl_batch_destroy(b);
+	sl_sink_noop_ops.close(s);
+	fclose(c.f);
+	cr_expect_eq(c.len, 0, "the noop sink wrote %zu bytes", c.len);
+	free(c.buf);
+}
+
+Test(noop, refuses_options)
+{
+	struct sl_option opt = {.key = "path", .value = "/tmp/x", .line = 3, .column = 9};
+	struct sl_sink_spec spec = {.name = "out", .connector = "noop",
+				    .options = {.n = 1, .v = &opt}};
+	char err[256] = "";
+	cr_assert_eq(sl_sink_noop_ops.validate(&spec, err, sizeof err), -EINVAL);
+	cr_expect(strstr(err, "line 3, column 9: unknown option 'path' for the noop sink") != NULL,
+		  "%s", err);
+}

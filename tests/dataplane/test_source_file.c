@@ -12,12 +12,21 @@
  * cuts epoch E once rows arrived in it and every core has said E done
  * (sl_ingest_epoch_done, as the real engine does for marks_epoch_parts
  * sources), waits until every core has noticed the cut, then marks E
- * settled.
+ * settled, and committed with it (an engine without a checkpoint); with
+ * held_commits the test commits, after calling checkpoint() itself.
  *
  * A directory a sink wrote is read through its commit log: only committed
  * files, in log order, never a staged one or a stray; the source switches
  * to the log when a sink starts writing an empty directory it watches; the
  * table connector reads a table's commits and checks its columns.
+ *
+ * Checkpoints: checkpoint() and restore() called as the engine calls them
+ * (the mock holds `committed` back, as an engine with a checkpoint does,
+ * and the test commits): a restored source takes no file a committed
+ * epoch took, a new one it does, from the log entries or from a compact
+ * one alone; an uncommitted epoch is replayed with its own files first;
+ * log mode resumes inside a sink's log batch; a checkpoint of another
+ * source is refused; clean_source waits for the commit.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -36,6 +45,8 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "commit_log.h"
+#include "format.h"
 #include "ingest.h"
 #include "sink_file.h"
 #include "source.h"
@@ -81,6 +92,8 @@ struct mock_engine {
 	struct sl_ingest core[MAX_CORES];
 	_Atomic uint64_t cut;     /* epochs below are cut */
 	_Atomic uint64_t settled; /* epochs below are written */
+	_Atomic uint64_t committed; /* epochs below are durable (= settled but with held_commits) */
+	atomic_bool held_commits; /* a checkpointing engine: the test commits (commit_through) */
 	_Atomic uint64_t trigger_ns; /* the last processing-time trigger */
 	atomic_bool paused;       /* do not cut */
 	atomic_bool quit;
@@ -135,6 +148,11 @@ void sl_ingest_epoch_done(struct sl_ingest *in, uint64_t epoch)
 uint64_t sl_ingest_settled(const struct sl_ingest *in)
 {
 	return atomic_load(&in->eng->settled);
+}
+
+uint64_t sl_ingest_committed(const struct sl_ingest *in)
+{
+	return atomic_load(&in->eng->committed);
 }
 
 uint64_t sl_ingest_trigger_ns(const struct sl_ingest *in)
@@ -208,6 +226,8 @@ static void *engine_thread(void *arg)
 				break;
 			nap_ms(1);
 		}
+		if (!atomic_load(&e->held_commits))
+			atomic_store(&e->committed, E + 1); /* no checkpoint: committed = settled */
 		atomic_store(&e->settled, E + 1);
 		for (uint32_t i = 0; i < e->ncores; i++)
 			wake(&e->core[i]);
@@ -878,10 +898,11 @@ static void *run_thread(void *arg)
 	return NULL;
 }
 
-/* Start the source on ncores over kv (NULL-terminated); available_now
- * makes run() return after the files present now. */
-static void run_start_ops(struct run *r, const struct sl_source_ops *ops, uint32_t ncores,
-			  const char *const *kv, bool available_now, const struct sl_settings *set)
+/* Open the source on ncores over kv (NULL-terminated), with the mock
+ * engine running; run_go starts its run()s. available_now makes run()
+ * return after the files present now. */
+static void run_open_ops(struct run *r, const struct sl_source_ops *ops, uint32_t ncores,
+			 const char *const *kv, bool available_now, const struct sl_settings *set)
 {
 	memset(r, 0, sizeof(*r));
 	r->ops = ops;
@@ -893,10 +914,21 @@ static void run_start_ops(struct run *r, const struct sl_source_ops *ops, uint32
 	r->b.spec.trigger = available_now ? SL_TRIGGER_AVAILABLE_NOW : SL_TRIGGER_DEFAULT;
 	r->src = ops->open(&r->b.spec, set, ncores, err, sizeof(err));
 	cr_assert_not_null(r->src, "%s", err);
-	for (uint32_t i = 0; i < ncores; i++) {
+}
+
+static void run_go(struct run *r)
+{
+	for (uint32_t i = 0; i < r->n; i++) {
 		run_args[i] = (struct run_arg){r, i};
 		cr_assert_eq(pthread_create(&r->tid[i], NULL, run_thread, &run_args[i]), 0);
 	}
+}
+
+static void run_start_ops(struct run *r, const struct sl_source_ops *ops, uint32_t ncores,
+			  const char *const *kv, bool available_now, const struct sl_settings *set)
+{
+	run_open_ops(r, ops, ncores, kv, available_now, set);
+	run_go(r);
 }
 
 static void run_start(struct run *r, uint32_t ncores, const char *const *kv, bool available_now,
@@ -1309,6 +1341,35 @@ Test(source_file, run_clean_source_delete_and_archive)
 	rm_tree(arch);
 }
 
+/* trigger = 'once' (Spark's Trigger.Once): the files there at the start,
+ * as one batch whatever the limits, then run() returns. */
+Test(source_file, run_trigger_once_is_one_batch)
+{
+	char dir[64];
+	make_dir(dir);
+	put_file(dir, "a", "a1\n", 1);
+	put_file(dir, "b", "b1\n", 2);
+	char p[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	const char *kv[] = {p, "max_files_per_trigger=1", NULL};
+	struct run r;
+	memset(&r, 0, sizeof(r));
+	r.ops = &sl_source_file_ops;
+	r.n = 1;
+	engine_init(&r.eng, 1);
+	make_spec(&r.b, NULL, kv);
+	r.b.spec.trigger = SL_TRIGGER_ONCE;
+	char err[512] = "";
+	r.src = r.ops->open(&r.b.spec, NULL, 1, err, sizeof(err));
+	cr_assert_not_null(r.src, "%s", err);
+	run_go(&r);
+	run_join(&r);
+	expect_epoch(&r.eng, 0, "a1 b1");
+	cr_expect_eq(r.eng.nrows, 2);
+	run_fini(&r);
+	rm_tree(dir);
+}
+
 /* Under available_now an empty directory ends at once. */
 Test(source_file, run_available_now_on_nothing)
 {
@@ -1486,5 +1547,485 @@ Test(source_file, run_table_streams_its_commits)
 			      "table '") != NULL &&
 			  strstr(err, "has (value STRING) in format text") != NULL,
 		  "%s", err);
+	rm_tree(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* checkpoints                                                         */
+
+/* What one checkpoint() wrote. */
+struct ck_out {
+	struct sl_strbuf off, log;
+};
+
+static void ck_free(struct ck_out *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sl_strbuf_free(&c[i].off);
+		sl_strbuf_free(&c[i].log);
+	}
+}
+
+/* checkpoint(E) of r's source into c, as the engine calls it once epoch E
+ * is complete; then E is committed, as the engine does once the files are
+ * durable. */
+static void ck_take(struct run *r, uint64_t E, bool compact, struct ck_out *c)
+{
+	sl_strbuf_init(&c->off);
+	sl_strbuf_init(&c->log);
+	char err[512] = "";
+	cr_assert_eq(r->ops->checkpoint(r->src, E, NULL, 0, compact, &c->off, &c->log, err,
+					sizeof(err)),
+		     0, "epoch %" PRIu64 ": %s", E, err);
+	cr_assert(c->off.len > 0);
+	if (atomic_load(&r->eng.committed) < E + 1)
+		atomic_store(&r->eng.committed, E + 1);
+	for (uint32_t i = 0; i < r->n; i++)
+		wake(&r->eng.core[i]);
+}
+
+static struct sl_blob blob_of(const struct sl_strbuf *b)
+{
+	return (struct sl_blob){b->ptr, b->len};
+}
+
+static uint64_t le64(const char *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)(uint8_t)p[i] << (8 * i);
+	return v;
+}
+
+/* A log entry: 'e' or 'c', its number of files, its first file's batch. */
+static void log_head(const struct sl_strbuf *b, char *kind, uint32_t *nfiles, uint64_t *batch)
+{
+	cr_assert_geq(b->len, 14);
+	cr_expect_eq((uint8_t)b->ptr[0], 1, "version byte");
+	*kind = b->ptr[1];
+	*nfiles = (uint32_t)(le64(b->ptr + 10) & 0xffffffffu);
+	*batch = b->len >= 22 ? le64(b->ptr + 14) : UINT64_MAX;
+}
+
+/* Open the source over kv, restore it (restore must succeed), run it to
+ * its end (available_now), committing nothing (the test may checkpoint). */
+static void run_restored(struct run *r, const struct sl_source_ops *ops, const char *const *kv,
+			 const struct sl_source_restore *rs)
+{
+	run_open_ops(r, ops, 1, kv, true, NULL);
+	atomic_store(&r->eng.held_commits, true);
+	char err[1024] = "";
+	cr_assert_eq(ops->restore(r->src, rs, err, sizeof(err)), 0, "%s", err);
+	run_go(r);
+	run_join(r);
+	cr_expect_eq(r->rc[0], 0, "%s", r->eng.core[0].fail);
+}
+
+/* Two batches, a checkpoint after each: a fresh source restored from the
+ * log entries and the last offset takes neither file again, and takes a
+ * new one, as batch 2; an epoch without a file batch logs nothing and
+ * keeps the offset. */
+Test(source_file, checkpoint_restore_takes_each_file_once)
+{
+	char dir[64];
+	make_dir(dir);
+	put_file(dir, "a", "a1\n", 1);
+	put_file(dir, "b", "b1\n", 2);
+	char p[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	const char *kv[] = {p, "max_files_per_trigger=1", NULL};
+	struct run r;
+	run_open_ops(&r, &sl_source_file_ops, 1, kv, true, NULL);
+	atomic_store(&r.eng.held_commits, true);
+	run_go(&r);
+	run_join(&r);
+	expect_epoch(&r.eng, 0, "a1");
+	expect_epoch(&r.eng, 1, "b1");
+	struct ck_out c[3];
+	ck_take(&r, 0, false, &c[0]);
+	ck_take(&r, 1, false, &c[1]);
+	ck_take(&r, 2, false, &c[2]);
+	char kind;
+	uint32_t nf;
+	uint64_t batch;
+	log_head(&c[0].log, &kind, &nf, &batch);
+	cr_expect(kind == 'e' && nf == 1 && batch == 0, "%c %u %" PRIu64, kind, nf, batch);
+	log_head(&c[1].log, &kind, &nf, &batch);
+	cr_expect(kind == 'e' && nf == 1 && batch == 1, "%c %u %" PRIu64, kind, nf, batch);
+	cr_expect_eq(c[2].log.len, 0, "an epoch without a file batch logs nothing");
+	cr_expect(c[2].off.len == c[1].off.len && memcmp(c[2].off.ptr, c[1].off.ptr, c[1].off.len) == 0,
+		  "an epoch without a file batch keeps the offset");
+	run_fini(&r);
+
+	put_file(dir, "c", "c1\n", 3);
+	struct sl_blob logs[2] = {blob_of(&c[0].log), blob_of(&c[1].log)};
+	struct sl_source_restore rs = {.epoch = 1, .offset = blob_of(&c[1].off), .logs = logs,
+				       .nlogs = 2};
+	run_restored(&r, &sl_source_file_ops, kv, &rs);
+	expect_epoch(&r.eng, 0, "c1");
+	cr_expect_eq(r.eng.nrows, 1, "a taken file was taken again");
+	struct ck_out d;
+	ck_take(&r, 0, false, &d);
+	log_head(&d.log, &kind, &nf, &batch);
+	cr_expect(nf == 1 && batch == 2, "the batch count goes on: %u files, batch %" PRIu64, nf,
+		  batch);
+	run_fini(&r);
+	ck_free(c, 3);
+	ck_free(&d, 1);
+	rm_tree(dir);
+}
+
+/* A compact entry alone restores what the entries before it did, and
+ * holds only what max_file_age keeps (Spark's compacted file-source log). */
+Test(source_file, checkpoint_compact_alone_restores_the_same)
+{
+	char dir[64];
+	make_dir(dir);
+	put_file(dir, "a", "a1\n", 0);
+	put_file(dir, "b", "b1\n", 100);
+	put_file(dir, "c", "c1\n", 105);
+	char p[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	const char *kv[] = {p, "max_files_per_trigger=1", "max_file_age=10s", NULL};
+	struct run r;
+	run_open_ops(&r, &sl_source_file_ops, 1, kv, true, NULL);
+	atomic_store(&r.eng.held_commits, true);
+	run_go(&r);
+	run_join(&r);
+	expect_epoch(&r.eng, 0, "a1");
+	expect_epoch(&r.eng, 1, "b1");
+	expect_epoch(&r.eng, 2, "c1");
+	struct ck_out c[3];
+	ck_take(&r, 0, false, &c[0]);
+	ck_take(&r, 1, false, &c[1]);
+	ck_take(&r, 2, true, &c[2]);
+	char kind;
+	uint32_t nf;
+	uint64_t batch;
+	log_head(&c[2].log, &kind, &nf, &batch);
+	cr_expect_eq(kind, 'c');
+	cr_expect_eq(nf, 2, "a (0 s) is older than the newest (105 s) minus 10 s: purged");
+	run_fini(&r);
+
+	put_file(dir, "d", "d1\n", 50);   /* too old: never new */
+	put_file(dir, "e", "e1\n", 200);
+	struct sl_blob logs[1] = {blob_of(&c[2].log)};
+	struct sl_source_restore rs = {.epoch = 2, .offset = blob_of(&c[2].off), .logs = logs,
+				       .nlogs = 1};
+	run_restored(&r, &sl_source_file_ops, kv, &rs);
+	expect_epoch(&r.eng, 0, "e1");
+	cr_expect_eq(r.eng.nrows, 1);
+	run_fini(&r);
+
+	/* the entries before a compact one count no more */
+	struct sl_blob more[3] = {blob_of(&c[0].log), blob_of(&c[2].log), blob_of(&c[1].log)};
+	rs.logs = more;
+	rs.nlogs = 3;
+	run_restored(&r, &sl_source_file_ops, kv, &rs);
+	expect_epoch(&r.eng, 0, "e1");
+	cr_expect_eq(r.eng.nrows, 1);
+	run_fini(&r);
+	ck_free(c, 3);
+	rm_tree(dir);
+}
+
+/* The epoch after the committed one ran, uncommitted: the restored source
+ * takes its files again as its first batch, before a newer file that
+ * latest_first would take first; also from a compact entry; a file gone
+ * since is skipped and counted. */
+Test(source_file, checkpoint_replays_the_uncommitted_batch_first)
+{
+	char dir[64];
+	make_dir(dir);
+	put_file(dir, "a", "a1\n", 1);
+	put_file(dir, "b", "b1\nb2\n", 2);
+	char p[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	const char *kv[] = {p, "max_files_per_trigger=1", NULL};
+	struct run r;
+	run_open_ops(&r, &sl_source_file_ops, 1, kv, true, NULL);
+	atomic_store(&r.eng.held_commits, true);
+	run_go(&r);
+	run_join(&r);
+	struct ck_out c[2], cc;
+	ck_take(&r, 0, false, &c[0]);
+	ck_take(&r, 1, false, &c[1]); /* written, never committed */
+	run_fini(&r);
+	run_open_ops(&r, &sl_source_file_ops, 1, kv, true, NULL);
+	atomic_store(&r.eng.held_commits, true);
+	run_go(&r);
+	run_join(&r);
+	ck_take(&r, 0, false, &cc);
+	ck_free(&cc, 1);
+	ck_take(&r, 1, true, &cc); /* the same, compact */
+	run_fini(&r);
+
+	put_file(dir, "c", "c1\n", 3);
+	put_file(dir, "d", "d1\n", 0);
+	const char *newest[] = {p, "max_files_per_trigger=1", "latest_first=true", NULL};
+	struct sl_blob logs[1] = {blob_of(&c[0].log)};
+	struct sl_source_restore rs = {.epoch = 0, .offset = blob_of(&c[0].off), .logs = logs,
+				       .nlogs = 1, .replay = blob_of(&c[1].off),
+				       .replay_log = blob_of(&c[1].log)};
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			rs.replay_log = blob_of(&cc.log);
+		run_restored(&r, &sl_source_file_ops, newest, &rs);
+		expect_epoch(&r.eng, 0, "b1 b2");
+		expect_epoch(&r.eng, 1, "c1");
+		expect_epoch(&r.eng, 2, "d1");
+		cr_expect_eq(r.eng.nrows, 4, "pass %d", pass);
+		cr_expect_eq(r.eng.core[0].stats.files_skipped, 0);
+		/* the replayed batch keeps its id */
+		struct ck_out d;
+		ck_take(&r, 0, false, &d);
+		char kind;
+		uint32_t nf;
+		uint64_t batch;
+		log_head(&d.log, &kind, &nf, &batch);
+		cr_expect(nf == 1 && batch == 1, "%u files, batch %" PRIu64, nf, batch);
+		ck_free(&d, 1);
+		run_fini(&r);
+	}
+
+	/* b is gone: counted, warned about, and the next batch is new files */
+	char f[128];
+	snprintf(f, sizeof(f), "%s/b", dir);
+	cr_assert_eq(unlink(f), 0);
+	rs.replay_log = blob_of(&c[1].log);
+	run_restored(&r, &sl_source_file_ops, newest, &rs);
+	expect_epoch(&r.eng, 0, "c1");
+	expect_epoch(&r.eng, 1, "d1");
+	cr_expect_eq(r.eng.core[0].stats.files_skipped, 1);
+	cr_expect(strstr(r.eng.log, "/b' vanished before it was read") != NULL, "%s", r.eng.log);
+	run_fini(&r);
+	ck_free(c, 2);
+	ck_free(&cc, 1);
+	rm_tree(dir);
+}
+
+/* Commit batch `batch` of dir's log listing the given files. */
+static void log_commit(const char *dir, uint64_t batch, const char *const *files)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert(dfd >= 0);
+	char err[512] = "";
+	struct sl_commit_log *log = sl_commit_log_open(dfd, dir, err, sizeof(err));
+	cr_assert_not_null(log, "%s", err);
+	struct sl_commit_file v[8];
+	uint32_t n = 0;
+	for (; files[n] != NULL; n++)
+		v[n] = (struct sl_commit_file){.path = files[n], .size = 3, .rows = 1};
+	struct sl_commit_batch b = {.batch = batch, .epoch = batch, .rows = n, .nfiles = n,
+				    .files = v};
+	sl_commit_run_id(b.run);
+	cr_assert_eq(sl_commit_log_add(log, &b, err, sizeof(err)), 0, "%s", err);
+	sl_commit_log_close(log);
+	close(dfd);
+}
+
+/* Log mode: the offset says how far into a sink's log batch the source
+ * got, so a restart takes the rest of that batch, then what follows;
+ * an uncommitted epoch's files come again first. */
+Test(source_file, checkpoint_log_mode_resumes_inside_a_log_batch)
+{
+	char dir[64];
+	make_dir(dir);
+	put_file(dir, "p0.txt", "x0\n", 1);
+	put_file(dir, "p1.txt", "x1\n", 2);
+	put_file(dir, "p2.txt", "x2\n", 3);
+	const char *b0[] = {"p0.txt", "p1.txt", NULL}, *b1[] = {"p2.txt", NULL};
+	log_commit(dir, 0, b0);
+	log_commit(dir, 1, b1);
+	char p[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	const char *kv[] = {p, "max_files_per_trigger=1", NULL};
+	struct run r;
+	run_open_ops(&r, &sl_source_file_ops, 1, kv, true, NULL);
+	atomic_store(&r.eng.held_commits, true);
+	run_go(&r);
+	run_join(&r);
+	expect_epoch(&r.eng, 0, "x0");
+	expect_epoch(&r.eng, 1, "x1");
+	expect_epoch(&r.eng, 2, "x2");
+	struct ck_out c[2];
+	ck_take(&r, 0, false, &c[0]); /* one file of log batch 0 taken */
+	ck_take(&r, 1, false, &c[1]);
+	run_fini(&r);
+
+	put_file(dir, "p3.txt", "x3\n", 0);
+	const char *b2[] = {"p3.txt", NULL};
+	log_commit(dir, 2, b2);
+	struct sl_blob logs[1] = {blob_of(&c[0].log)};
+	struct sl_source_restore rs = {.epoch = 0, .offset = blob_of(&c[0].off), .logs = logs,
+				       .nlogs = 1};
+	run_restored(&r, &sl_source_file_ops, kv, &rs);
+	expect_epoch(&r.eng, 0, "x1");
+	expect_epoch(&r.eng, 1, "x2");
+	expect_epoch(&r.eng, 2, "x3");
+	cr_expect_eq(r.eng.nrows, 3);
+	run_fini(&r);
+
+	/* replayed: x1 again first, in one batch with no limit to split */
+	const char *all[] = {p, NULL};
+	rs.replay = blob_of(&c[1].off);
+	rs.replay_log = blob_of(&c[1].log);
+	run_restored(&r, &sl_source_file_ops, all, &rs);
+	expect_epoch(&r.eng, 0, "x1");
+	expect_epoch(&r.eng, 1, "x2 x3");
+	run_fini(&r);
+	ck_free(c, 2);
+	rm_tree(dir);
+}
+
+/* The table connector: a restart reads the commits after the last one
+ * consumed. */
+Test(source_file, checkpoint_table_resumes_after_its_commits)
+{
+	char dir[64], t[128];
+	make_dir(dir);
+	snprintf(t, sizeof(t), "%s/tbl", dir);
+	struct sl_sink *s = text_sink(t, true);
+	sink_rows(s, 0, "t1", true);
+	sink_rows(s, 1, "t2 t3", true);
+	char p[160];
+	snprintf(p, sizeof(p), "path=%s", t);
+	const char *kv[] = {p, "max_files_per_trigger=1", NULL};
+	struct run r;
+	run_open_ops(&r, &sl_source_table_ops, 1, kv, true, NULL);
+	atomic_store(&r.eng.held_commits, true);
+	run_go(&r);
+	run_join(&r);
+	expect_epoch(&r.eng, 0, "t1");
+	struct ck_out c;
+	ck_take(&r, 0, false, &c);
+	run_fini(&r);
+	sink_rows(s, 2, "t4", true);
+	sl_file_sink_close(s);
+	struct sl_blob logs[1] = {blob_of(&c.log)};
+	struct sl_source_restore rs = {.epoch = 0, .offset = blob_of(&c.off), .logs = logs,
+				       .nlogs = 1};
+	run_restored(&r, &sl_source_table_ops, kv, &rs);
+	expect_epoch(&r.eng, 0, "t2 t3");
+	expect_epoch(&r.eng, 1, "t4");
+	cr_expect_eq(r.eng.nrows, 3);
+	run_fini(&r);
+
+	/* a file source's checkpoint is not a table's */
+	const char *fkv[] = {p, NULL};
+	run_open_ops(&r, &sl_source_file_ops, 1, fkv, true, NULL);
+	char err[1024] = "";
+	cr_expect_eq(sl_source_file_ops.restore(r.src, &rs, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "checkpoint source log for 's' was written by a table source, but "
+			      "'s' is now a file source (option 'connector'); use a new checkpoint "
+			      "directory") != NULL,
+		  "%s", err);
+	run_go(&r);
+	run_stop(&r);
+	run_fini(&r);
+	ck_free(&c, 1);
+	rm_tree(dir);
+}
+
+/* restore() refuses what another source, or another version, wrote. */
+Test(source_file, checkpoint_of_another_source_is_refused)
+{
+	char dir[64], other[64];
+	make_dir(dir);
+	make_dir(other);
+	put_file(dir, "a", "a1\n", 1);
+	char p[128], q[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	snprintf(q, sizeof(q), "path=%s", other);
+	const char *kv[] = {p, NULL};
+	struct run r;
+	run_open_ops(&r, &sl_source_file_ops, 1, kv, true, NULL);
+	atomic_store(&r.eng.held_commits, true);
+	run_go(&r);
+	run_join(&r);
+	struct ck_out c;
+	ck_take(&r, 0, false, &c);
+	run_fini(&r);
+	struct sl_blob logs[1] = {blob_of(&c.log)};
+	struct sl_source_restore rs = {.epoch = 0, .offset = blob_of(&c.off), .logs = logs,
+				       .nlogs = 1};
+	static const struct {
+		int which; /* 0 another directory, 1 another format, 2 version, 3 log identity,
+			    * 4 cut short */
+		const char *want;
+	} cases[] = {
+		{0, "' is for '"},
+		{1, "was written for format 'text', but the source now reads format 'csv' (option "
+		    "'format'); use a new checkpoint directory"},
+		{2, "has its offset in format version 9 of the file source, which this build does "
+		    "not read (it writes version 1); use a new checkpoint directory"},
+		{3, "has its log entry 0 written for another source"},
+		{4, "has a damaged offset"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *csv[] = {p, "format=csv", NULL};
+		const char *oth[] = {q, NULL};
+		struct sl_strbuf off, log;
+		sl_strbuf_init(&off);
+		sl_strbuf_init(&log);
+		cr_assert_eq(sl_strbuf_append(&off, c.off.ptr, c.off.len), 0);
+		cr_assert_eq(sl_strbuf_append(&log, c.log.ptr, c.log.len), 0);
+		if (cases[i].which == 2)
+			off.ptr[0] = 9;
+		if (cases[i].which == 3)
+			log.ptr[5] ^= 1;
+		if (cases[i].which == 4)
+			off.len -= 3;
+		struct sl_blob l[1] = {blob_of(&log)};
+		struct sl_source_restore bad = rs;
+		bad.offset = blob_of(&off);
+		bad.logs = l;
+		run_open_ops(&r, &sl_source_file_ops, 1,
+			     cases[i].which == 0 ? oth : cases[i].which == 1 ? csv : kv, true, NULL);
+		char err[1024] = "";
+		cr_expect_eq(sl_source_file_ops.restore(r.src, &bad, err, sizeof(err)), -EINVAL,
+			     "case %zu", i);
+		cr_expect(strstr(err, "checkpoint source log for 's' ") == err &&
+				  strstr(err, cases[i].want) != NULL &&
+				  strstr(err, "; use a new checkpoint directory") != NULL,
+			  "case %zu: %s", i, err);
+		run_go(&r);
+		run_stop(&r);
+		run_fini(&r);
+		sl_strbuf_free(&off);
+		sl_strbuf_free(&log);
+	}
+	ck_free(&c, 1);
+	rm_tree(dir);
+	rm_tree(other);
+}
+
+/* clean_source deletes a batch's files only once its epoch is committed
+ * (durable in the checkpoint), not when it is written; under
+ * available_now the query ends only once they are cleaned. */
+Test(source_file, checkpoint_clean_source_waits_for_the_commit)
+{
+	char dir[64];
+	make_dir(dir);
+	put_file(dir, "a", "a1\n", 1);
+	char p[128], f[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	snprintf(f, sizeof(f), "%s/a", dir);
+	const char *kv[] = {p, "clean_source=delete", NULL};
+	struct run r;
+	run_open_ops(&r, &sl_source_file_ops, 1, kv, true, NULL);
+	atomic_store(&r.eng.held_commits, true);
+	run_go(&r);
+	wait_settled(&r, 1);
+	nap_ms(200);
+	cr_expect(exists(f), "deleted before its epoch was committed");
+	cr_expect_not(atomic_load(&r.eng.core[0].drained), "ended with a file not cleaned");
+	struct ck_out c;
+	ck_take(&r, 0, false, &c);
+	run_join(&r);
+	cr_expect_not(exists(f), "not deleted once committed");
+	expect_epoch(&r.eng, 0, "a1");
+	run_fini(&r);
+	ck_free(&c, 1);
 	rm_tree(dir);
 }
