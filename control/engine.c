@@ -360,6 +360,11 @@ static int setup(struct engine *e)
 		if (restore_state(e) < 0)
 			return -EINVAL;
 		e->st.restore_s = now_s() - t_restore;
+		if (!e->sink_ops->exactly_once)
+			fprintf(e->opts->log,
+				"sluice: checkpoint: sink '%s' (%s) is at least once: a batch that runs "
+				"again after a crash is written again\n",
+				plan->sink.name, plan->sink.connector);
 	}
 	for (uint32_t k = 0; k < e->ninputs; k++) {
 		e->src[k] = e->src_ops[k]->open(&sl_plan_input(plan, k)->source, set, e->per_input,
