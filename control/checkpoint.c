@@ -134,13 +134,37 @@ struct sl_ckpt {
 	uint64_t commits[64];
 	uint32_t ncommits;
 	int64_t committed;
-	/* per shard: the newest snapshot's batch (-1: none) */
+	/* per shard: the newest snapshot known good (-1: none), and every
+	 * snapshot known good, ascending: recovery read it, or maintenance
+	 * wrote it. Snapshots and retention start only from these, never from
+	 * a file that is merely there (it may be corrupt). */
 	int64_t *snap;
+	struct known_snaps {
+		int64_t *v;
+		uint32_t n, cap;
+	} *known;
 	struct maint m;
 	char error[640];
 	int err;
 	FILE *log;
 };
+
+static int snap_known(struct sl_ckpt *ck, uint32_t s, int64_t b)
+{
+	struct known_snaps *k = &ck->known[s];
+	if (k->n > 0 && k->v[k->n - 1] >= b)
+		return 0;
+	if (k->n == k->cap) {
+		uint32_t cap = k->cap ? 2 * k->cap : 8;
+		int64_t *v = realloc(k->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n++] = b;
+	return 0;
+}
 
 static int keep_mem(struct sl_ckpt *ck, void *p)
 {
@@ -187,6 +211,10 @@ static bool meta_get(const uint8_t *p, size_t n, const char *key, struct sl_strb
 		while (e < n && p[e] != '\n')
 			e++;
 		if (e - i > kl && memcmp(p + i, key, kl) == 0 && p[i + kl] == '=') {
+			/* out->ptr is a string even for an empty value: callers
+			 * read it so (an empty buffer's ptr is NULL) */
+			if (sl_strbuf_append(out, "", 0) < 0)
+				return false;
 			for (size_t j = i + kl + 1; j < e; j++) {
 				char c = (char)p[j];
 				if (c == '\\' && j + 1 < e) {
@@ -413,8 +441,13 @@ static int read_file(struct sl_ckpt *ck, const char *rel, enum sl_ckpt_kind kind
 	return keep_mem(ck, mem);
 }
 
+static int load_logs(struct sl_ckpt *ck, uint32_t k, int64_t c, bool replay,
+		     struct sl_source_restore *r, char *err, size_t errlen);
+
 /* Whether batch c can be recovered: its commit, its offsets, every shard's
- * snapshot-and-deltas chain. On success fills o and the shard loads. */
+ * snapshot-and-deltas chain, its sources' log entries. On success fills o,
+ * the shard loads, each shard's snapshot in use (ck->snap) and the sources'
+ * logs; on failure changes none of them. */
 static int try_batch(struct sl_ckpt *ck, int64_t c, bool need_commit, struct offsets *o,
 		     char *err, size_t errlen)
 {
@@ -426,6 +459,16 @@ static int try_batch(struct sl_ckpt *ck, int64_t c, bool need_commit, struct off
 		snprintf(rel, sizeof(rel), "commits/%" PRId64, c);
 		if ((rc = read_file(ck, rel, SL_CKPT_COMMIT, &p, &n, err, errlen)) < 0)
 			return rc;
+		struct rd r = {p, p + n, false};
+		uint32_t v = (uint32_t)get_n(&r, 4);
+		uint64_t b = get_n(&r, 8);
+		get_n(&r, 8);
+		if (r.bad || r.p != r.end || v != COMMIT_VERSION || b != (uint64_t)c) {
+			snprintf(err, errlen,
+				 "checkpoint file %s is corrupt: it is not the commit of batch %" PRId64,
+				 rel, c);
+			return -EINVAL;
+		}
 	}
 	snprintf(rel, sizeof(rel), "offsets/%" PRId64, c);
 	if ((rc = read_file(ck, rel, SL_CKPT_OFFSETS, &p, &n, err, errlen)) < 0)
@@ -437,46 +480,83 @@ static int try_batch(struct sl_ckpt *ck, int64_t c, bool need_commit, struct off
 			 " of %u inputs", rel, o->batch, o->ninputs);
 		return -EINVAL;
 	}
-	for (uint32_t s = 0; s < ck->nshards; s++) {
-		struct sl_ckpt_shard_load *L = &ck->rec.shard[s];
-		free(L->p);
-		L->p = NULL;
-		L->n = 0;
+	uint32_t ns = ck->nshards;
+	struct sl_ckpt_shard_load *L = calloc(ns ? ns : 1, sizeof(*L));
+	int64_t *from = calloc(ns ? ns : 1, sizeof(*from));
+	rc = L == NULL || from == NULL ? -ENOMEM : 0;
+	for (uint32_t s = 0; rc == 0 && s < ns; s++) {
 		char dir[64];
 		snprintf(dir, sizeof(dir), "state/%u", s);
 		int64_t *snaps;
 		uint32_t nsnaps;
 		if ((rc = list_batches(ck->root, dir, ".snapshot", &snaps, &nsnaps)) < 0) {
 			snprintf(err, errlen, "cannot list %.300s/%s: %s", ck->path, dir, strerror(-rc));
-			return rc;
+			break;
 		}
 		/* the newest valid snapshot at or before c (-1: from nothing) */
-		int64_t from = -1;
+		from[s] = -1;
 		for (uint32_t i = nsnaps; i-- > 0;) {
 			if (snaps[i] > c)
 				continue;
 			snprintf(rel, sizeof(rel), "%s/%" PRId64 ".snapshot", dir, snaps[i]);
 			char why[512];
 			if (read_file(ck, rel, SL_CKPT_SNAPSHOT, &p, &n, why, sizeof(why)) == 0) {
-				from = snaps[i];
+				from[s] = snaps[i];
 				break;
 			}
-			fprintf(ck->log, "sluice: checkpoint: %s; using an older snapshot\n", why);
+			fprintf(ck->log,
+				"sluice: checkpoint: %s; using an older snapshot, or the deltas "
+				"alone\n",
+				why);
 		}
 		free(snaps);
-		L->p = calloc((size_t)(c - from) + 1, sizeof(*L->p));
-		if (L->p == NULL)
-			return -ENOMEM;
-		if (from >= 0)
-			L->p[L->n++] = (struct sl_blob){p, n};
-		for (int64_t b = from + 1; b <= c; b++) {
+		uint32_t cap = 0;
+		if (from[s] >= 0) {
+			cap = 16;
+			if ((L[s].p = malloc(cap * sizeof(*L[s].p))) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			L[s].p[L[s].n++] = (struct sl_blob){p, n};
+		}
+		for (int64_t b = from[s] + 1; rc == 0 && b <= c; b++) {
 			snprintf(rel, sizeof(rel), "%s/%" PRId64 ".delta", dir, b);
 			if ((rc = read_file(ck, rel, SL_CKPT_DELTA, &p, &n, err, errlen)) < 0)
-				return rc;
-			L->p[L->n++] = (struct sl_blob){p, n};
+				break;
+			if (L[s].n == cap) { /* grown as files are found: no guess from c */
+				cap = cap ? 2 * cap : 16;
+				struct sl_blob *g = realloc(L[s].p, cap * sizeof(*g));
+				if (g == NULL) {
+					rc = -ENOMEM;
+					break;
+				}
+				L[s].p = g;
+			}
+			L[s].p[L[s].n++] = (struct sl_blob){p, n};
 		}
 	}
-	return 0;
+	struct sl_source_restore lg[SL_PLAN_MAX_INPUTS];
+	memset(lg, 0, sizeof(lg));
+	for (uint32_t k = 0; rc == 0 && k < ck->ninputs; k++)
+		if (o->replayable[k])
+			rc = load_logs(ck, k, c, false, &lg[k], err, errlen);
+	if (rc == 0) {
+		for (uint32_t k = 0; k < ck->ninputs; k++) {
+			ck->rec.src[k].logs = lg[k].logs;
+			ck->rec.src[k].nlogs = lg[k].nlogs;
+		}
+		for (uint32_t s = 0; s < ns; s++) {
+			free(ck->rec.shard[s].p);
+			ck->rec.shard[s] = L[s];
+			ck->snap[s] = from[s];
+		}
+	} else {
+		for (uint32_t s = 0; L != NULL && s < ns; s++)
+			free(L[s].p);
+	}
+	free(L);
+	free(from);
+	return rc;
 }
 
 /* Input k's log entries up to batch c (the newest compact one first), and
@@ -490,7 +570,7 @@ static int load_logs(struct sl_ckpt *ck, uint32_t k, int64_t c, bool replay,
 	uint32_t nn;
 	int rc = list_batches(ck->root, dir, "", &ns, &nn);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot list %s/%s: %s", ck->path, dir, strerror(-rc));
+		snprintf(err, errlen, "cannot list %.300s/%s: %s", ck->path, dir, strerror(-rc));
 		return rc;
 	}
 	struct sl_blob *logs = calloc(nn + 1, sizeof(*logs));
@@ -613,6 +693,7 @@ static void maintain(struct sl_ckpt *ck, int64_t c)
 			continue;
 		}
 		ck->snap[s] = c;
+		snap_known(ck, s, c); /* without room, retention keeps more: fine */
 		any_snapshot = true;
 	}
 	if (!any_snapshot && ck->nshards > 0)
@@ -626,20 +707,20 @@ static void maintain(struct sl_ckpt *ck, int64_t c)
 	unlink_batches_below(ck->root, "offsets", "", keep);
 	unlink_batches_below(ck->root, "commits", "", keep);
 	for (uint32_t s = 0; s < ck->nshards; s++) {
+		/* the newest snapshot known good at or before keep: what a
+		 * recovery of any kept batch may start from */
+		struct known_snaps *k = &ck->known[s];
+		uint32_t i = 0;
+		while (i < k->n && k->v[i] <= keep)
+			i++;
+		if (i == 0)
+			continue;
+		int64_t base = k->v[i - 1];
 		snprintf(dir, sizeof(dir), "state/%u", s);
-		int64_t *ns;
-		uint32_t nn;
-		if (list_batches(ck->root, dir, ".snapshot", &ns, &nn) < 0)
-			continue;
-		int64_t base = -1; /* the newest snapshot at or before keep */
-		for (uint32_t i = 0; i < nn; i++)
-			if (ns[i] <= keep)
-				base = ns[i];
-		free(ns);
-		if (base < 0)
-			continue;
 		unlink_batches_below(ck->root, dir, ".snapshot", base);
 		unlink_batches_below(ck->root, dir, ".delta", base + 1);
+		memmove(k->v, k->v + i - 1, (k->n - (i - 1)) * sizeof(*k->v));
+		k->n -= i - 1;
 	}
 	for (uint32_t k = 0; k < ck->ninputs; k++) {
 		/* the newest compact entry at or before keep, and what follows */
@@ -774,7 +855,7 @@ static int check_metadata(struct sl_ckpt *ck, const uint8_t *p, uint64_t n,
 		const char *now = fp[i].ptr ? fp[i].ptr : "";
 		if (strcmp(v.ptr ? v.ptr : "", now) != 0) {
 			snprintf(err, errlen,
-				 "checkpoint %s was written by query '%s' with a different %s: it "
+				 "checkpoint %s was written by query '%s' with different %s: it "
 				 "had [%s], this one has [%s]; a restart keeps the sources, grouping, "
 				 "aggregates and shard count (rate limits, triggers and sink options "
 				 "may change): restore the query, or give it a new checkpoint "
@@ -908,27 +989,28 @@ static int recover(struct sl_ckpt *ck, const struct sl_sink_ops *sink_ops, struc
 	r->last_commit = c;
 	r->next_batch = (uint64_t)(c + 1);
 	for (uint32_t k = 0; k < ck->ninputs; k++) {
-		bool replay = r->src[k].replay.p != NULL;
-		if (!r->has_offset[k] && !replay)
-			continue;
-		if ((rc = load_logs(ck, k, c, replay, &r->src[k], err, errlen)) < 0)
-			return rc;
 		if (!r->has_offset[k])
 			r->src[k].offset = (struct sl_blob){NULL, 0};
-	}
-	for (uint32_t s = 0; s < ck->nshards; s++) {
-		ck->snap[s] = -1;
-		char dir[64];
-		snprintf(dir, sizeof(dir), "state/%u", s);
-		int64_t *ns;
-		uint32_t nn;
-		if (list_batches(ck->root, dir, ".snapshot", &ns, &nn) == 0) {
-			for (uint32_t i = 0; i < nn; i++)
-				if (ns[i] <= c)
-					ck->snap[s] = ns[i];
-			free(ns);
+		if (r->src[k].replay.p == NULL)
+			continue;
+		/* the replayed batch's log entry (its files): without it the
+		 * batch is planned afresh, which is fine as no one saw it */
+		struct sl_source_restore x;
+		memset(&x, 0, sizeof(x));
+		char why2[512];
+		if (load_logs(ck, k, c, true, &x, why2, sizeof(why2)) < 0) {
+			fprintf(ck->log, "sluice: checkpoint: %s; batch %" PRId64
+				" is planned afresh\n", why2, c + 1);
+			r->src[k].replay = (struct sl_blob){NULL, 0};
+		} else {
+			r->src[k].replay_log = x.replay_log;
 		}
 	}
+	/* the snapshots recovery used are the ones known good: new snapshots
+	 * and retention start from them (ck->snap, set by try_batch) */
+	for (uint32_t s = 0; s < ck->nshards; s++)
+		if (ck->snap[s] >= 0 && snap_known(ck, s, ck->snap[s]) < 0)
+			return -ENOMEM;
 	if (c >= 0)
 		fprintf(ck->log, "sluice: checkpoint %s: resuming from batch %" PRId64
 			" (the last committed batch is %" PRId64 ")\n",
@@ -958,7 +1040,8 @@ struct sl_ckpt *sl_ckpt_open(const struct sl_plan *plan, const struct sl_sink_op
 	ck->rec.nshards = ck->nshards;
 	ck->rec.shard = calloc(ck->nshards ? ck->nshards : 1, sizeof(*ck->rec.shard));
 	ck->snap = calloc(ck->nshards ? ck->nshards : 1, sizeof(*ck->snap));
-	if (ck->rec.shard == NULL || ck->snap == NULL)
+	ck->known = calloc(ck->nshards ? ck->nshards : 1, sizeof(*ck->known));
+	if (ck->rec.shard == NULL || ck->snap == NULL || ck->known == NULL)
 		goto err_nomem;
 	for (uint32_t s = 0; s < ck->nshards; s++)
 		ck->snap[s] = -1;
@@ -1089,6 +1172,9 @@ void sl_ckpt_close(struct sl_ckpt *ck)
 		free(ck->mem[i]);
 	free(ck->mem);
 	free(ck->snap);
+	for (uint32_t s = 0; ck->known != NULL && s < ck->nshards; s++)
+		free(ck->known[s].v);
+	free(ck->known);
 	if (ck->lock_fd >= 0)
 		close(ck->lock_fd); /* releases the lock */
 	if (ck->root >= 0)
@@ -1273,4 +1359,79 @@ int sl_ckpt_drain(struct sl_ckpt *ck)
 	}
 	sl_ckpt_committed(ck);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* payload checks, for the fuzz harness and the tests                   */
+
+/* Every key write_metadata writes. */
+static const char *const meta_keys[] = {"format",     "id",     "query",     "created",
+					"sources",    "grouping", "aggregates", "shards",
+					"sink_base",  "text"};
+
+int sl_ckpt_parse_payload(enum sl_ckpt_kind kind, const uint8_t *p, size_t n, char *err,
+			  size_t errlen)
+{
+	switch (kind) {
+	case SL_CKPT_METADATA: {
+		/* as check_metadata reads it: every key looked up, each value
+		 * read as a C string (which sluice never writes a NUL into);
+		 * the query's name and id are needed */
+		struct sl_strbuf v;
+		sl_strbuf_init(&v);
+		int rc = 0;
+		for (size_t i = 0; i < sizeof(meta_keys) / sizeof(meta_keys[0]) && rc == 0; i++) {
+			bool found = meta_get(p, n, meta_keys[i], &v);
+			if (found && strlen(v.ptr) != v.len) {
+				snprintf(err, errlen,
+					 "checkpoint metadata is corrupt: the value of %s holds a NUL "
+					 "byte",
+					 meta_keys[i]);
+				rc = -EINVAL;
+			} else if (!found && (strcmp(meta_keys[i], "query") == 0 ||
+					      strcmp(meta_keys[i], "id") == 0)) {
+				snprintf(err, errlen, "checkpoint metadata is corrupt: no query id");
+				rc = -EINVAL;
+			}
+		}
+		sl_strbuf_free(&v);
+		return rc;
+	}
+	case SL_CKPT_OFFSETS: {
+		struct offsets o;
+		return decode_offsets(p, n, "offsets", &o, err, errlen);
+	}
+	case SL_CKPT_COMMIT: {
+		struct rd r = {p, p + n, false};
+		uint32_t v = (uint32_t)get_n(&r, 4);
+		get_n(&r, 8); /* batch */
+		get_n(&r, 8); /* rows the sink was given */
+		if (r.bad || r.p != r.end || v != COMMIT_VERSION) {
+			snprintf(err, errlen,
+				 "checkpoint commit is corrupt: %zu bytes, version %u (a commit is "
+				 "20 bytes, version %d)",
+				 n, v, COMMIT_VERSION);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case SL_CKPT_DELTA:
+	case SL_CKPT_SNAPSHOT: {
+		/* as the aggregator loads it (the fingerprint aside) */
+		struct sl_state_reader r;
+		struct sl_state_record rec;
+		int rc = sl_state_reader_init(&r, p, n, err, errlen);
+		while (rc == 0 && (rc = sl_state_reader_next(&r, &rec, err, errlen)) > 0)
+			rc = 0;
+		return rc;
+	}
+	case SL_CKPT_SOURCE_LOG:
+		if (n < 1) {
+			snprintf(err, errlen, "checkpoint source log entry is corrupt: empty");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "unknown checkpoint file kind %d", (int)kind);
+	return -EINVAL;
 }

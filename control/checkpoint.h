@@ -38,6 +38,7 @@
 #include <stdio.h>
 
 #include "aggregator.h"
+#include "ckpt_file.h" /* enum sl_ckpt_kind */
 #include "format.h"
 #include "plan_types.h"
 #include "sink.h"
@@ -110,5 +111,15 @@ int64_t sl_ckpt_committed(struct sl_ckpt *ck);
 int sl_ckpt_error(const struct sl_ckpt *ck, char *err, size_t errlen);
 /* Waits until everything queued is durable (a clean stop). */
 int sl_ckpt_drain(struct sl_ckpt *ck);
+
+/* Checks a payload of `kind` (the bytes after a file's header) with the
+ * parsers recovery uses: offsets decoded, every metadata key looked up
+ * (query and id needed, no value with a NUL byte), a commit's 20 bytes, a
+ * delta's or snapshot's records read to the end (state/state_codec.h), a
+ * source log entry's compact byte. 0, or -EINVAL with the reason in err
+ * (-EPROTONOSUPPORT for offsets of another version). For the fuzz harness
+ * and the tests. */
+int sl_ckpt_parse_payload(enum sl_ckpt_kind kind, const uint8_t *p, size_t n, char *err,
+			  size_t errlen);
 
 #endif
