@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -147,6 +148,7 @@ struct sl_ckpt {
 	char error[640];
 	int err;
 	FILE *log;
+	char id[40]; /* the query's id, from the metadata */
 };
 
 static int snap_known(struct sl_ckpt *ck, uint32_t s, int64_t b)
@@ -754,6 +756,11 @@ static void *maint_thread(void *arg)
 {
 	struct sl_ckpt *ck = arg;
 	pthread_setname_np(pthread_self(), "sl-ckpt-maint");
+	/* snapshots are the checkpoint's background work: they run when the
+	 * query's pinned cores leave a CPU idle, never in their way (merging
+	 * ten deltas of a million groups takes seconds of CPU) */
+	struct sched_param sp = {0};
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 	pthread_mutex_lock(&ck->m.mu);
 	for (;;) {
 		while (!ck->m.quit && ck->m.want <= ck->m.done)
@@ -781,6 +788,7 @@ static int write_metadata(struct sl_ckpt *ck, const struct sl_strbuf fp[FP_N], u
 	sl_strbuf_init(&b);
 	char id[33], num[64];
 	hex_id(id);
+	snprintf(ck->id, sizeof(ck->id), "%s", id);
 	int rc = meta_put(&b, "format", "1");
 	rc |= meta_put(&b, "id", id);
 	rc |= meta_put(&b, "query", plan->sink.name);
@@ -840,6 +848,7 @@ static int check_metadata(struct sl_ckpt *ck, const uint8_t *p, uint64_t n,
 	}
 	char id[64];
 	snprintf(id, sizeof(id), "%s", v.ptr);
+	snprintf(ck->id, sizeof(ck->id), "%s", v.ptr);
 	meta_get(p, n, "query", &v);
 	if (strcmp(v.ptr, ck->plan->sink.name) != 0) {
 		snprintf(err, errlen,
@@ -1148,6 +1157,11 @@ err:
 const struct sl_ckpt_recovery *sl_ckpt_recovery(const struct sl_ckpt *ck)
 {
 	return &ck->rec;
+}
+
+const char *sl_ckpt_query_id(const struct sl_ckpt *ck)
+{
+	return ck->id;
 }
 
 void sl_ckpt_close(struct sl_ckpt *ck)

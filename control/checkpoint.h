@@ -76,6 +76,8 @@ struct sl_ckpt_recovery {
 struct sl_ckpt *sl_ckpt_open(const struct sl_plan *plan, const struct sl_sink_ops *sink_ops,
 			     struct sl_sink *sink, FILE *log, char *err, size_t errlen);
 const struct sl_ckpt_recovery *sl_ckpt_recovery(const struct sl_ckpt *ck);
+/* The query's id (32 hex digits), kept in the metadata for its life. */
+const char *sl_ckpt_query_id(const struct sl_ckpt *ck);
 /* Waits for the files in flight and the maintenance thread; frees. */
 void sl_ckpt_close(struct sl_ckpt *ck);
 

@@ -29,6 +29,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,6 +102,19 @@ struct engine {
 	struct sl_state_delta *deltas; /* [ndeltas] taken from the results */
 	uint32_t ndeltas, capdeltas;
 	struct sl_strbuf ck_off[SL_PLAN_MAX_INPUTS], ck_log[SL_PLAN_MAX_INPUTS];
+
+	/* progress (opts->progress): the batch's times (CLOCK_MONOTONIC s),
+	 * and what the last batch ended with, per core and per input */
+	struct sl_progress *prog;
+	char query_id[40], run_id[40];
+	double t_trigger, t_cut, t_complete, t_queued, t_durable, t_prev_trigger, t_prev_finish;
+	bool trigger_set;
+	uint64_t *prev_cpu;       /* [nin + ndest]: ingest cores, then aggregators */
+	uint64_t *prev_stall;     /* [nin] */
+	uint64_t *agg_cpu;        /* [ndest] from the results */
+	uint64_t prev_malformed;
+	uint64_t input_done[SL_PLAN_MAX_INPUTS]; /* rows per input through the last batch */
+	uint64_t ep_updated, ep_evicted;
 	char error[640];
 	bool failed;
 };
@@ -175,6 +189,33 @@ int sl_engine_check_cores(const struct sl_settings *s, char *err, size_t errlen)
 	return 0;
 }
 
+static void random_hex(char out[33])
+{
+	uint8_t b[16];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		uint64_t x = (uint64_t)now_s() * 1000003u ^ (uint64_t)getpid();
+		for (int i = 0; i < 16; i++)
+			b[i] = (uint8_t)(x >> (8 * (i % 8))) ^ (uint8_t)(i * 37);
+	}
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* The query's id (the checkpoint's, the caller's, or new) and run id. */
+static void make_ids(struct engine *e)
+{
+	if (e->opts->run_id != NULL)
+		snprintf(e->run_id, sizeof(e->run_id), "%s", e->opts->run_id);
+	else
+		random_hex(e->run_id);
+	if (e->ck != NULL)
+		snprintf(e->query_id, sizeof(e->query_id), "%s", sl_ckpt_query_id(e->ck));
+	else if (e->opts->query_id != NULL)
+		snprintf(e->query_id, sizeof(e->query_id), "%s", e->opts->query_id);
+	else
+		random_hex(e->query_id);
+}
+
 /* A restart: load every shard's state and the watermarks (before the
  * aggregator threads start). */
 static int restore_state(struct engine *e)
@@ -184,12 +225,10 @@ static int restore_state(struct engine *e)
 	e->base = r->next_batch;
 	for (uint32_t s = 0; !e->stateless && s < r->nshards; s++) {
 		struct sl_aggregator *a = e->agg[e->shard_dest[s]];
-		for (uint32_t i = 0; i < r->shard[s].n; i++) {
-			const struct sl_blob *b = &r->shard[s].p[i];
-			if (sl_aggregator_load(a, s, b->p, b->len, err, sizeof(err)) < 0) {
-				fail(e, "checkpoint %s: shard %u: %s", e->plan->sink.checkpoint, s, err);
-				return -EINVAL;
-			}
+		if (r->shard[s].n > 0 &&
+		    sl_aggregator_load_chain(a, s, r->shard[s].p, r->shard[s].n, err, sizeof(err)) < 0) {
+			fail(e, "checkpoint %s: shard %u: %s", e->plan->sink.checkpoint, s, err);
+			return -EINVAL;
 		}
 	}
 	for (uint32_t d = 0; !e->stateless && d < e->ndest; d++) {
@@ -391,6 +430,16 @@ static int setup(struct engine *e)
 			return -ENOMEM;
 		}
 	}
+	if (e->opts->progress != NULL) {
+		e->prog = calloc(1, sizeof(*e->prog));
+		e->prev_cpu = calloc(e->nin + e->ndest, sizeof(*e->prev_cpu));
+		e->prev_stall = calloc(e->nin, sizeof(*e->prev_stall));
+		e->agg_cpu = calloc(e->ndest, sizeof(*e->agg_cpu));
+		if (e->prog == NULL || e->prev_cpu == NULL || e->prev_stall == NULL ||
+		    e->agg_cpu == NULL)
+			goto err_nomem;
+	}
+	make_ids(e);
 	e->limit_left = plan->limit >= 0 ? (uint64_t)plan->limit : UINT64_MAX;
 	if (e->ck != NULL && !sl_ckpt_recovery(e->ck)->fresh && plan->limit >= 0 &&
 	    plan->sink.mode != SL_OUTPUT_COMPLETE &&
@@ -489,6 +538,10 @@ static void cut(struct engine *e)
 {
 	if (e->no_data_due && rows_published(e) <= e->rows_done)
 		e->st.no_data_batches++;
+	e->t_cut = now_s();
+	if (!e->trigger_set)
+		e->t_trigger = e->t_cut;
+	e->trigger_set = false;
 	/* release: everything about epoch e is settled before cores see the cut */
 	atomic_store_explicit(&e->ctl.cut, e->epoch + 1, memory_order_release);
 	for (uint32_t i = 0; i < e->nin; i++)
@@ -668,6 +721,10 @@ static bool pump_results(struct engine *e)
 		}
 		e->st.evicted_rows += res->evicted_rows;
 		e->st.evict_ns += res->evict_ns;
+		e->ep_updated += res->updated_rows;
+		e->ep_evicted += res->evicted_rows;
+		if (e->agg_cpu != NULL)
+			e->agg_cpu[d] = res->cpu_ns;
 		e->time = res->time;
 		e->have_time = true;
 		if (e->ck != NULL && take_deltas(e, res) < 0)
@@ -689,6 +746,133 @@ static bool epoch_complete(struct engine *e)
 		return done == e->nin;
 	}
 	return e->ngot == e->ndest;
+}
+
+static uint64_t ms_of(double s)
+{
+	return s > 0 ? (uint64_t)(s * 1000.0 + 0.5) : 0;
+}
+
+static void source_description(const struct sl_source_spec *src, char *buf, size_t len)
+{
+	const struct sl_option *path = sl_options_find(&src->options, "path");
+	if (path != NULL)
+		snprintf(buf, len, "%s[%s]", src->connector, path->value);
+	else
+		snprintf(buf, len, "%s[%s]", src->connector, src->name);
+}
+
+/* The batch's progress record, to opts->progress. */
+static void emit_progress(struct engine *e, uint64_t batch, uint64_t out_rows, double t_commit)
+{
+	struct sl_progress *p = e->prog;
+	const struct sl_plan *plan = e->plan;
+	double now = now_s();
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%s", e->query_id);
+	snprintf(p->run_id, sizeof(p->run_id), "%s", e->run_id);
+	snprintf(p->name, sizeof(p->name), "%s", plan->sink.name);
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	int64_t wall_us = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
+	p->timestamp_us = wall_us - (int64_t)((now - e->t_trigger) * 1e6);
+	p->batch_id = batch;
+	double since_prev = e->t_prev_trigger > 0 ? e->t_trigger - e->t_prev_trigger : 0;
+	double exec = now - e->t_trigger;
+	p->latest_offset_ms = ms_of(e->t_cut - e->t_trigger);
+	p->wal_commit_ms = e->ck != NULL ? ms_of(e->t_durable - e->t_queued) : 0;
+	p->add_batch_ms = ms_of(now - e->t_cut - (e->t_durable - e->t_queued) - t_commit);
+	p->commit_offsets_ms = ms_of(t_commit);
+	p->trigger_execution_ms = ms_of(exec);
+	/* per input: the rows its cores had committed at their barriers */
+	p->nsources = e->ninputs;
+	uint64_t total = 0;
+	for (uint32_t k = 0; k < e->ninputs; k++) {
+		uint64_t through = 0;
+		for (uint32_t j = 0; j < e->per_input; j++)
+			through += sl_ingest_rows_at_barrier(e->ingest[k * e->per_input + j]);
+		struct sl_progress_source *ps = &p->sources[k];
+		source_description(&sl_plan_input(plan, k)->source, ps->description,
+				   sizeof(ps->description));
+		ps->start_rows = e->input_done[k];
+		ps->end_rows = through;
+		ps->num_input_rows = through - e->input_done[k];
+		ps->input_rows_per_second = since_prev > 0 ? (double)ps->num_input_rows / since_prev : 0;
+		ps->processed_rows_per_second = exec > 0 ? (double)ps->num_input_rows / exec : 0;
+		total += ps->num_input_rows;
+		e->input_done[k] = through;
+	}
+	p->num_input_rows = total;
+	p->input_rows_per_second = since_prev > 0 ? (double)total / since_prev : 0;
+	p->processed_rows_per_second = exec > 0 ? (double)total / exec : 0;
+	/* event time over the batch's rows, and the watermark */
+	uint64_t et_n = 0, malformed = 0;
+	double et_sum = 0;
+	int64_t et_min = INT64_MAX, et_max = INT64_MIN;
+	double wall_s = e->t_prev_finish > 0 ? now - e->t_prev_finish : now - e->t_trigger;
+	for (uint32_t i = 0; i < e->nin && p->ncores < SL_PROGRESS_MAX_CORES; i++) {
+		struct sl_ingest_progress ip;
+		sl_ingest_progress(e->ingest[i], &ip);
+		if (ip.et_n > 0) {
+			et_n += ip.et_n;
+			et_sum += ip.et_sum_ms;
+			et_min = ip.et_min_ms < et_min ? ip.et_min_ms : et_min;
+			et_max = ip.et_max_ms > et_max ? ip.et_max_ms : et_max;
+		}
+		malformed += ip.malformed;
+		uint32_t j = i % e->per_input;
+		struct sl_progress_core *c = &p->cores[p->ncores++];
+		c->role = 'i';
+		c->idx = j;
+		c->input = i / e->per_input;
+		c->cpu = j < plan->settings.n_ingest ? plan->settings.ingest_cores[j] : -1;
+		c->busy = wall_s > 0 ? (double)(ip.cpu_ns - e->prev_cpu[i]) / 1e9 / wall_s : 0;
+		if (c->busy > 1)
+			c->busy = 1;
+		c->ring_fill = ip.capacity ? (double)ip.queued / ip.capacity : 0;
+		c->stall_ms = (ip.stall_ns - e->prev_stall[i]) / 1000000;
+		e->prev_cpu[i] = ip.cpu_ns;
+		e->prev_stall[i] = ip.stall_ns;
+	}
+	for (uint32_t d = 0; !e->stateless && d < e->ndest && p->ncores < SL_PROGRESS_MAX_CORES; d++) {
+		struct sl_progress_core *c = &p->cores[p->ncores++];
+		c->role = 'a';
+		c->idx = d;
+		c->cpu = d < plan->settings.n_agg ? plan->settings.agg_cores[d] : -1;
+		uint64_t cpu = e->agg_cpu[d], *prev = &e->prev_cpu[e->nin + d];
+		c->busy = wall_s > 0 && cpu >= *prev ? (double)(cpu - *prev) / 1e9 / wall_s : 0;
+		if (c->busy > 1)
+			c->busy = 1;
+		*prev = cpu;
+	}
+	p->rows_malformed = malformed - e->prev_malformed;
+	e->prev_malformed = malformed;
+	if (et_n > 0) {
+		p->has_event_time = true;
+		p->et_min_us = et_min * 1000;
+		p->et_max_us = et_max * 1000;
+		p->et_avg_us = (int64_t)(et_sum / (double)et_n) * 1000;
+	}
+	if (sl_plan_has_watermark(plan) && plan->has_agg) {
+		p->has_watermark = true;
+		p->watermark_us = e->st.watermark_us;
+	}
+	if (plan->has_agg) {
+		p->has_state = true;
+		p->state_rows_total = e->st.state_rows;
+		p->state_rows_updated = e->ep_updated;
+		p->state_rows_removed = e->ep_evicted;
+		p->state_rows_dropped_by_watermark = e->epoch_dropped;
+		p->state_memory_bytes = e->st.state_memory;
+		p->shuffle_partitions = plan->settings.shards;
+	}
+	snprintf(p->sink_description, sizeof(p->sink_description), "%s[%s]", plan->sink.connector,
+		 plan->sink.name);
+	p->sink_output_rows = out_rows;
+	e->opts->progress(e->opts->progress_arg, p);
+	e->ep_updated = e->ep_evicted = 0;
+	e->t_prev_trigger = e->t_trigger;
+	e->t_prev_finish = now;
 }
 
 static void finish_epoch(struct engine *e)
@@ -722,8 +906,10 @@ static void finish_epoch(struct engine *e)
 		fail(e, "sink '%s' could not write batch %" PRIu64 ": %s", plan->sink.name, batch,
 		     strerror(-rc));
 	char err[640];
+	double t_sink = now_s();
 	if (rc == 0 && e->ck != NULL && sl_ckpt_commit(e->ck, batch, b->nrows, err, sizeof(err)) < 0)
 		ckpt_failed(e, err);
+	double t_commit = now_s() - t_sink;
 	e->st.batches++;
 	e->st.output_rows += b->nrows;
 	if (e->st.state_rows > e->st.peak_state_rows) {
@@ -753,6 +939,8 @@ static void finish_epoch(struct engine *e)
 			batch, wm, e->epoch_dropped, per, e->st.state_rows);
 		fflush(e->opts->log);
 	}
+	if (e->prog != NULL)
+		emit_progress(e, batch, b->nrows, t_commit);
 	e->epoch_dropped = 0;
 	memset(e->epoch_dropped_in, 0, sizeof(e->epoch_dropped_in));
 	/* Spark's no-data batch: when the watermark moved, one more batch runs
@@ -862,12 +1050,18 @@ static void run_loop(struct engine *e)
 				 * files are durable */
 				if (!e->queued) {
 					e->final = final;
+					e->t_complete = now_s();
 					queue_checkpoint(e);
+					e->t_queued = now_s();
 					progress = true;
 				}
 				if (e->dropped)
 					break; /* the last batch, not to be written */
 				ready = !e->failed && sl_ckpt_durable(e->ck, e->base + e->epoch);
+				if (ready)
+					e->t_durable = now_s();
+			} else if (ready) {
+				e->t_complete = e->t_queued = e->t_durable = now_s();
 			}
 			if (ready) {
 				finish_epoch(e);
@@ -912,6 +1106,10 @@ static void run_loop(struct engine *e)
 					for (uint32_t i = 0; e->marked && i < e->nin; i++)
 						sl_ingest_wake(e->ingest[i]);
 					pending = true;
+					if (!e->trigger_set) {
+						e->t_trigger = now;
+						e->trigger_set = true;
+					}
 					/* the next multiple of the interval, as Spark's ProcessingTime */
 					double k = (double)(uint64_t)((now - t0) / interval) + 1;
 					next_trigger = t0 + k * interval;
@@ -1029,6 +1227,10 @@ static void teardown(struct engine *e)
 	for (uint32_t i = 0; i < e->ndeltas; i++)
 		free(e->deltas[i].buf);
 	free(e->deltas);
+	free(e->prog);
+	free(e->prev_cpu);
+	free(e->prev_stall);
+	free(e->agg_cpu);
 	if (e->sink != NULL)
 		e->sink_ops->close(e->sink);
 	for (uint32_t l = 0; l < links; l++) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "plan_types.h"
+#include "progress.h"
 
 struct sl_engine_opts {
 	FILE *out;              /* where the sink writes (console) */
@@ -23,6 +24,15 @@ struct sl_engine_opts {
 	/* Stop cleanly once every source has ended (and the batches it made
 	 * due, no-data batches included, are written), with any trigger. */
 	bool until_drained;
+	/* Called on the control thread after every batch with its progress
+	 * (control/progress.h); the record is valid during the call. May be
+	 * NULL. */
+	void (*progress)(void *arg, const struct sl_progress *p);
+	void *progress_arg;
+	/* The query's run id (32 hex digits) and, without a checkpoint, its
+	 * id; NULL: made up at start. With a checkpoint the id is the
+	 * checkpoint's. */
+	const char *run_id, *query_id;
 };
 
 /* What a finished run counted, summed over cores. */

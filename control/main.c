@@ -227,37 +227,10 @@ static const char retail_sql_fmt[] =
 	"   FROM sales\n"
 	"   GROUP BY window(ts, '15 minutes'), store;\n";
 
-/* Defaults for the CPUs this process may run on (taskset, cgroups): the
- * planner's layout for that many CPUs, mapped onto their real ids. */
-static void default_settings(struct sl_settings *s)
-{
-	int allowed[CPU_SETSIZE];
-	unsigned n = 0;
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-		for (int c = 0; c < CPU_SETSIZE; c++)
-			if (CPU_ISSET(c, &set))
-				allowed[n++] = c;
-	}
-	if (n == 0) {
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		n = ncpu > 0 ? (unsigned)ncpu : 1;
-		for (unsigned i = 0; i < n && i < CPU_SETSIZE; i++)
-			allowed[i] = (int)i;
-	}
-	sl_settings_default(s, n);
-	for (uint32_t i = 0; i < s->n_ingest; i++)
-		if (s->ingest_cores[i] >= 0 && (unsigned)s->ingest_cores[i] < n)
-			s->ingest_cores[i] = allowed[s->ingest_cores[i]];
-	for (uint32_t i = 0; i < s->n_agg; i++)
-		if (s->agg_cores[i] >= 0 && (unsigned)s->agg_cores[i] < n)
-			s->agg_cores[i] = allowed[s->agg_cores[i]];
-}
-
 static int compile(const struct cli *c, const char *text, const char *name, struct sl_program **prog)
 {
 	struct sl_settings base;
-	default_settings(&base);
+	sl_settings_for_process(&base);
 	char err[1024];
 	if (sl_sql_compile(text, &base, prog, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sluice: error: %s: %s\n", name, err);

@@ -48,11 +48,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "block.h"
 #include "combiner.h"
@@ -95,6 +97,33 @@ void sl_settings_default(struct sl_settings *s, unsigned ncpu)
 	s->combiner = true;
 	s->min_deltas_for_snapshot = 10;
 	s->min_batches_to_retain = 100;
+}
+
+/* Defaults for the CPUs this process may run on (taskset, cgroups): the
+ * planner's layout for that many CPUs, mapped onto their real ids. */
+void sl_settings_for_process(struct sl_settings *s)
+{
+	int allowed[CPU_SETSIZE];
+	unsigned n = 0;
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				allowed[n++] = c;
+	}
+	if (n == 0) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		n = ncpu > 0 ? (unsigned)ncpu : 1;
+		for (unsigned i = 0; i < n && i < CPU_SETSIZE; i++)
+			allowed[i] = (int)i;
+	}
+	sl_settings_default(s, n);
+	for (uint32_t i = 0; i < s->n_ingest; i++)
+		if (s->ingest_cores[i] >= 0 && (unsigned)s->ingest_cores[i] < n)
+			s->ingest_cores[i] = allowed[s->ingest_cores[i]];
+	for (uint32_t i = 0; i < s->n_agg; i++)
+		if (s->agg_cores[i] >= 0 && (unsigned)s->agg_cores[i] < n)
+			s->agg_cores[i] = allowed[s->agg_cores[i]];
 }
 
 #define SL_MAX_CPU_ID 1023

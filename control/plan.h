@@ -31,6 +31,9 @@ struct sl_program {
  * and the rest aggregates (at most 64 each). shards 0 (= n_agg),
  * max_line_length 1 MiB, ring_slots 64, blocks_per_core 0 (engine decides), combiner on. */
 void sl_settings_default(struct sl_settings *s, unsigned ncpu);
+/* sl_settings_default for the CPUs this process may run on (taskset,
+ * cgroups), mapped onto their real ids. */
+void sl_settings_for_process(struct sl_settings *s);
 
 /* Compile text. Each plan gets a copy of base changed by the SET statements
  * before it, its shards resolved (0 -> n_agg), and a copy of the whole text.

@@ -250,7 +250,7 @@ static int put_batch(struct sl_strbuf *sb, const struct sl_commit_batch *b)
 /* reading entries                                                     */
 
 struct sl_commit_reader {
-	struct sl_json *json;
+	struct sl_simdjson *json;
 	char *buf; /* one log file */
 	size_t cap;
 	struct sl_commit_file *files;
@@ -267,7 +267,7 @@ struct sl_commit_reader *sl_commit_reader_create(void)
 		return NULL;
 	r->ls.latest = -1;
 	sl_strbuf_init(&r->paths);
-	r->json = sl_json_create();
+	r->json = sl_simdjson_create();
 	if (r->json == NULL) {
 		free(r);
 		errno = ENOMEM;
@@ -280,7 +280,7 @@ void sl_commit_reader_destroy(struct sl_commit_reader *r)
 {
 	if (r == NULL)
 		return;
-	sl_json_destroy(r->json);
+	sl_simdjson_destroy(r->json);
 	free(r->buf);
 	free(r->files);
 	free(r->path_off);
@@ -337,25 +337,25 @@ struct line_fields {
 	bool path_escaped;
 };
 
-static int get_u64(struct sl_json *j, uint64_t *out)
+static int get_u64(struct sl_simdjson *j, uint64_t *out)
 {
 	int64_t v;
-	if (sl_json_int64(j, &v) != SL_JSON_OK || v < 0)
+	if (sl_simdjson_int64(j, &v) != SL_SIMDJSON_OK || v < 0)
 		return -1;
 	*out = (uint64_t)v;
 	return 0;
 }
 
 /* The known fields of one line; -1 when it is not a valid line of ours. */
-static int parse_line(struct sl_json *j, const char *line, uint32_t len, struct line_fields *f)
+static int parse_line(struct sl_simdjson *j, const char *line, uint32_t len, struct line_fields *f)
 {
 	*f = (struct line_fields){0};
-	if (sl_json_open(j, line, len) != SL_JSON_OK)
+	if (sl_simdjson_open(j, line, len) != SL_SIMDJSON_OK)
 		return -1;
 	const char *key;
 	uint32_t klen;
 	int rc;
-	while ((rc = sl_json_next(j, &key, &klen)) == SL_JSON_OK) {
+	while ((rc = sl_simdjson_next(j, &key, &klen)) == SL_SIMDJSON_OK) {
 		bool esc;
 #define KEY(s) (klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
 		if (KEY("batch")) {
@@ -379,19 +379,19 @@ static int parse_line(struct sl_json *j, const char *line, uint32_t len, struct 
 				return -1;
 			f->has_size = true;
 		} else if (KEY("run")) {
-			if (sl_json_string(j, &f->run_off, &f->run_len, &esc) != SL_JSON_OK || esc)
+			if (sl_simdjson_string(j, &f->run_off, &f->run_len, &esc) != SL_SIMDJSON_OK || esc)
 				return -1;
 			f->has_run = true;
 		} else if (KEY("path")) {
-			if (sl_json_string(j, &f->path_off, &f->path_len, &f->path_escaped) !=
-			    SL_JSON_OK)
+			if (sl_simdjson_string(j, &f->path_off, &f->path_len, &f->path_escaped) !=
+			    SL_SIMDJSON_OK)
 				return -1;
 			f->has_path = true;
 		}
 #undef KEY
 		/* other fields: from a later minor version; skipped */
 	}
-	if (rc != SL_JSON_END || sl_json_close(j) != SL_JSON_OK)
+	if (rc != SL_SIMDJSON_END || sl_simdjson_close(j) != SL_SIMDJSON_OK)
 		return -1;
 	return 0;
 }
@@ -506,7 +506,7 @@ static int parse_file(struct read_ctx *c, const char *name, size_t n, uint64_t i
 			char *dst = r->paths.ptr + at;
 			int64_t plen = f.path_len;
 			if (f.path_escaped)
-				plen = sl_json_unescape(p + f.path_off, f.path_len, dst);
+				plen = sl_simdjson_unescape(p + f.path_off, f.path_len, dst);
 			else
 				memcpy(dst, p + f.path_off, f.path_len);
 			if (plen < 0 || !safe_path(dst, (size_t)plen))

@@ -76,6 +76,12 @@ struct sl_ingest {
 	int32_t wm_col;
 	int64_t max_event_ms;
 	uint32_t jump_warnings; /* event times that leapt ahead, logged */
+	/* progress: the epoch's event times (ms; ep_n 0: none), the time
+	 * spent waiting for a full ring (ns, from the start) */
+	int64_t ep_min_ms, ep_max_ms;
+	double ep_sum_ms;
+	uint64_t ep_n;
+	uint64_t stall_ns;
 	struct sl_source_stats stats;
 	const struct sl_input *input; /* the plan's input this core reads */
 
@@ -85,6 +91,10 @@ struct sl_ingest {
 	_Atomic uint64_t trigger_acked; /* sl_ingest_trigger_ack */
 	_Atomic uint64_t rows_at_barrier;
 	_Atomic uint64_t offset_at_barrier; /* UINT64_MAX: none set this run */
+	/* progress at the last barrier (sl_ingest_progress) */
+	_Atomic int64_t et_min_at_barrier, et_max_at_barrier;
+	_Atomic uint64_t et_n_at_barrier, et_sum_at_barrier; /* sum: a double's bits */
+	_Atomic uint64_t cpu_ns_at_barrier, stall_ns_at_barrier, malformed_at_barrier;
 	_Atomic int drained;
 	_Atomic int failed;
 	char error[512];
@@ -274,16 +284,32 @@ static struct sl_block *take_block(struct sl_ingest *in, bool partial)
 }
 
 /* Push one item to consumer d, waiting while its ring is full. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int push(struct sl_ingest *in, uint32_t d, void *ptr, uint64_t tag)
 {
 	struct sl_ring_item item = {ptr, tag};
+	if (sl_ring_push_burst(in->cfg.out[d], &item, 1) == 1)
+		return 0;
+	/* the ring is full: backpressure; how long it holds us is the stall
+	 * time progress shows */
 	unsigned spins = 0;
+	uint64_t t0 = mono_ns();
+	int rc = 0;
 	while (sl_ring_push_burst(in->cfg.out[d], &item, 1) == 0) {
-		if (aborted(in))
-			return -ECANCELED;
+		if (aborted(in)) {
+			rc = -ECANCELED;
+			break;
+		}
 		sl_backoff(&spins);
 	}
-	return 0;
+	in->stall_ns += mono_ns() - t0;
+	return rc;
 }
 
 static int ship_one(struct sl_ingest *in, uint32_t d, struct sl_block **slot)
@@ -421,6 +447,23 @@ static int close_epochs(struct sl_ingest *in, uint64_t cut)
 			if (rc < 0)
 				return rc;
 		}
+		/* progress of the epoch: its event times, our CPU and stall time */
+		struct timespec cpu;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+		uint64_t sum_bits;
+		memcpy(&sum_bits, &in->ep_sum_ms, sizeof(sum_bits));
+		atomic_store_explicit(&in->et_min_at_barrier, in->ep_min_ms, memory_order_relaxed);
+		atomic_store_explicit(&in->et_max_at_barrier, in->ep_max_ms, memory_order_relaxed);
+		atomic_store_explicit(&in->et_n_at_barrier, in->ep_n, memory_order_relaxed);
+		atomic_store_explicit(&in->et_sum_at_barrier, sum_bits, memory_order_relaxed);
+		atomic_store_explicit(&in->cpu_ns_at_barrier,
+				      (uint64_t)cpu.tv_sec * 1000000000ull + (uint64_t)cpu.tv_nsec,
+				      memory_order_relaxed);
+		atomic_store_explicit(&in->stall_ns_at_barrier, in->stall_ns, memory_order_relaxed);
+		atomic_store_explicit(&in->malformed_at_barrier, in->stats.malformed,
+				      memory_order_relaxed);
+		in->ep_n = 0;
+		in->ep_sum_ms = 0;
 		/* release: pairs with the control thread's acquire after the epoch completes */
 		atomic_store_explicit(&in->offset_at_barrier, in->offset, memory_order_relaxed);
 		atomic_store_explicit(&in->rows_at_barrier, in->rows, memory_order_release);
@@ -575,6 +618,12 @@ static void observe_event_times(struct sl_ingest *in)
 		}
 		int64_t us = v->v.i64[r];
 		int64_t ms = us / 1000 - (us % 1000 < 0);
+		if (in->ep_n == 0 || ms < in->ep_min_ms)
+			in->ep_min_ms = ms;
+		if (in->ep_n == 0 || ms > in->ep_max_ms)
+			in->ep_max_ms = ms;
+		in->ep_sum_ms += (double)ms;
+		in->ep_n++;
 		if (ms <= mx)
 			continue;
 		if (mx != INT64_MIN && ms - mx > SL_WATERMARK_JUMP_MS) {
@@ -697,6 +746,24 @@ void sl_ingest_wake(struct sl_ingest *in)
 void sl_ingest_set_offset(struct sl_ingest *in, uint64_t pos)
 {
 	in->offset = pos;
+}
+
+void sl_ingest_progress(const struct sl_ingest *in, struct sl_ingest_progress *p)
+{
+	p->et_n = atomic_load_explicit(&in->et_n_at_barrier, memory_order_acquire);
+	p->et_min_ms = atomic_load_explicit(&in->et_min_at_barrier, memory_order_relaxed);
+	p->et_max_ms = atomic_load_explicit(&in->et_max_at_barrier, memory_order_relaxed);
+	uint64_t bits = atomic_load_explicit(&in->et_sum_at_barrier, memory_order_relaxed);
+	memcpy(&p->et_sum_ms, &bits, sizeof(bits));
+	p->cpu_ns = atomic_load_explicit(&in->cpu_ns_at_barrier, memory_order_relaxed);
+	p->stall_ns = atomic_load_explicit(&in->stall_ns_at_barrier, memory_order_relaxed);
+	p->malformed = atomic_load_explicit(&in->malformed_at_barrier, memory_order_relaxed);
+	p->queued = 0;
+	p->capacity = 0;
+	for (uint32_t d = 0; d < in->cfg.ndest; d++) {
+		p->queued += sl_ring_count(in->cfg.out[d]);
+		p->capacity += sl_ring_capacity(in->cfg.out[d]);
+	}
 }
 
 uint64_t sl_ingest_offset_at_barrier(const struct sl_ingest *in)

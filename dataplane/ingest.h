@@ -76,6 +76,20 @@ uint64_t sl_ingest_rows_at_barrier(const struct sl_ingest *in);
 /* The source's position (sl_ingest_set_offset) at the last barrier this
  * core sent: after epoch e is complete everywhere, where e left the input. */
 uint64_t sl_ingest_offset_at_barrier(const struct sl_ingest *in);
+
+/* What progress reports of a core, as it stood at its last barrier (read
+ * by the control thread once the epoch is complete): the epoch's event
+ * times (et_n 0: none), the thread's CPU time and its time waiting on full
+ * rings (both from the start), and how full its rings are now. */
+struct sl_ingest_progress {
+	uint64_t et_n;
+	int64_t et_min_ms, et_max_ms;
+	double et_sum_ms;
+	uint64_t cpu_ns, stall_ns;
+	uint64_t malformed;        /* records its source dropped as malformed, from the start */
+	uint32_t queued, capacity; /* blocks in its outgoing rings, and room */
+};
+void sl_ingest_progress(const struct sl_ingest *in, struct sl_ingest_progress *p);
 bool sl_ingest_drained(const struct sl_ingest *in);    /* run() has returned */
 bool sl_ingest_failed(const struct sl_ingest *in);
 const char *sl_ingest_error(const struct sl_ingest *in); /* valid once failed */

@@ -27,15 +27,15 @@
 
 namespace od = simdjson::ondemand;
 
-struct sl_json {
+struct sl_simdjson {
 	od::parser parser;
 	od::document doc;
 	od::object obj;
 	od::object_iterator it;
 	od::value cur;
-	/* the iterators of the objects sl_json_enter() went into: stack[0]
+	/* the iterators of the objects sl_simdjson_enter() went into: stack[0]
 	 * is the record's; `depth` of them are open above it */
-	od::object_iterator stack[SL_JSON_MAX_ENTER];
+	od::object_iterator stack[SL_SIMDJSON_MAX_ENTER];
 	uint32_t depth;
 	bool in_field; /* cur is a field's value */
 	bool checked;  /* cur was checked by a getter */
@@ -47,7 +47,7 @@ struct sl_json {
 	char err[192];
 };
 
-static int fail(struct sl_json *j, const char *what, const char *where)
+static int fail(struct sl_simdjson *j, const char *what, const char *where)
 {
 	if (where != nullptr && where >= j->buf && where <= j->buf + j->len)
 		snprintf(j->err, sizeof(j->err), "not valid JSON near byte %u: %s",
@@ -55,10 +55,10 @@ static int fail(struct sl_json *j, const char *what, const char *where)
 	else
 		snprintf(j->err, sizeof(j->err), "not valid JSON: %s", what);
 	j->in_field = false;
-	return SL_JSON_INVALID;
+	return SL_SIMDJSON_INVALID;
 }
 
-static int fail_code(struct sl_json *j, simdjson::error_code e, const char *where)
+static int fail_code(struct sl_simdjson *j, simdjson::error_code e, const char *where)
 {
 	return fail(j, simdjson::error_message(e), where);
 }
@@ -121,7 +121,7 @@ static bool number_ok(std::string_view t, bool *integral)
 
 /* The end of a string whose text starts at s (just past its opening
  * quote): the closing quote. Stage 1 has checked that there is one. */
-static const char *string_end(const struct sl_json *j, const char *s, bool *escaped)
+static const char *string_end(const struct sl_simdjson *j, const char *s, bool *escaped)
 {
 	const char *lim = j->buf + j->len;
 	const char *q = static_cast<const char *>(memchr(s, '"', (size_t)(lim - s)));
@@ -143,26 +143,26 @@ static const char *string_end(const struct sl_json *j, const char *s, bool *esca
 
 /* A string value or key at its raw text r: where its text lies, escapes
  * checked. */
-static int string_at(struct sl_json *j, const char *r, uint32_t *off, uint32_t *len,
+static int string_at(struct sl_simdjson *j, const char *r, uint32_t *off, uint32_t *len,
 		     bool *escaped)
 {
 	const char *e = string_end(j, r, escaped);
 	if (e == nullptr)
 		return fail(j, "unterminated string", r);
-	if (*escaped && sl_json_unescape(r, (uint32_t)(e - r), nullptr) < 0)
+	if (*escaped && sl_simdjson_unescape(r, (uint32_t)(e - r), nullptr) < 0)
 		return fail(j, "invalid escape in a string", r);
 	*off = (uint32_t)(r - j->buf);
 	*len = (uint32_t)(e - r);
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
 /* Jackson's default limit (StreamReadConstraints, Spark 3.5's 2.15): a
  * record nested deeper is malformed. It also bounds walk()'s recursion. */
 #define MAX_NESTING 1000
 
-static int walk(struct sl_json *j, od::value v, int depth);
+static int walk(struct sl_simdjson *j, od::value v, int depth);
 
-static int walk_object(struct sl_json *j, od::object o, int depth)
+static int walk_object(struct sl_simdjson *j, od::object o, int depth)
 {
 	for (auto fr : o) {
 		od::field f;
@@ -173,15 +173,15 @@ static int walk_object(struct sl_json *j, od::object o, int depth)
 		bool esc;
 		int rc = string_at(j, reinterpret_cast<const char *>(f.key().raw()), &off, &len,
 				   &esc);
-		if (rc != SL_JSON_OK)
+		if (rc != SL_SIMDJSON_OK)
 			return rc;
-		if ((rc = walk(j, f.value(), depth)) != SL_JSON_OK)
+		if ((rc = walk(j, f.value(), depth)) != SL_SIMDJSON_OK)
 			return rc;
 	}
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
-static int walk_array(struct sl_json *j, od::array a, int depth)
+static int walk_array(struct sl_simdjson *j, od::array a, int depth)
 {
 	for (auto er : a) {
 		od::value v;
@@ -189,16 +189,16 @@ static int walk_array(struct sl_json *j, od::array a, int depth)
 		if (e)
 			return fail_code(j, e, nullptr);
 		int rc = walk(j, v, depth);
-		if (rc != SL_JSON_OK)
+		if (rc != SL_SIMDJSON_OK)
 			return rc;
 	}
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
 /* Check v whole (and consume it, scalars aside, which the iterator steps
  * over): every atom and every escape, as Jackson would read them. `depth`
  * is the nesting of the object or array that holds v (the record: 1). */
-static int walk(struct sl_json *j, od::value v, int depth)
+static int walk(struct sl_simdjson *j, od::value v, int depth)
 {
 	const char *at = v.raw_json_token().data();
 	od::json_type t;
@@ -232,19 +232,19 @@ static int walk(struct sl_json *j, od::value v, int depth)
 		bool integral;
 		if (!number_ok(trim_token(v.raw_json_token()), &integral))
 			return fail(j, "invalid number", at);
-		return SL_JSON_OK;
+		return SL_SIMDJSON_OK;
 	}
 	case od::json_type::boolean: {
 		bool b;
 		if ((e = v.get_bool().get(b)))
 			return fail(j, "invalid literal (true or false expected)", at);
-		return SL_JSON_OK;
+		return SL_SIMDJSON_OK;
 	}
 	case od::json_type::null: {
 		bool n = false;
 		if ((e = v.is_null().get(n)) || !n)
 			return fail(j, "invalid literal (null expected)", at);
-		return SL_JSON_OK;
+		return SL_SIMDJSON_OK;
 	}
 	}
 	return fail(j, "unknown value", at);
@@ -252,7 +252,7 @@ static int walk(struct sl_json *j, od::value v, int depth)
 
 /* Where the value that starts at s (checked whole) ends: past its closing
  * bracket, or past the scalar's last byte. */
-static const char *value_end(const struct sl_json *j, const char *s)
+static const char *value_end(const struct sl_simdjson *j, const char *s)
 {
 	const char *lim = j->buf + j->len;
 	if (*s == '"') {
@@ -289,9 +289,9 @@ static const char *value_end(const struct sl_json *j, const char *s)
 
 extern "C" {
 
-struct sl_json *sl_json_create(void)
+struct sl_simdjson *sl_simdjson_create(void)
 {
-	struct sl_json *j = new (std::nothrow) sl_json();
+	struct sl_simdjson *j = new (std::nothrow) sl_simdjson();
 	if (j == nullptr) {
 		errno = ENOMEM;
 		return nullptr;
@@ -299,7 +299,7 @@ struct sl_json *sl_json_create(void)
 	return j;
 }
 
-void sl_json_destroy(struct sl_json *j)
+void sl_simdjson_destroy(struct sl_simdjson *j)
 {
 	if (j == nullptr)
 		return;
@@ -308,7 +308,7 @@ void sl_json_destroy(struct sl_json *j)
 	delete j;
 }
 
-int sl_json_open(struct sl_json *j, const char *line, uint32_t len)
+int sl_simdjson_open(struct sl_simdjson *j, const char *line, uint32_t len)
 {
 	size_t need = (size_t)len + simdjson::SIMDJSON_PADDING;
 	if (need > j->cap) {
@@ -317,7 +317,7 @@ int sl_json_open(struct sl_json *j, const char *line, uint32_t len)
 			cap *= 2;
 		char *nb = static_cast<char *>(realloc(j->buf, cap));
 		if (nb == nullptr)
-			return SL_JSON_NOMEM;
+			return SL_SIMDJSON_NOMEM;
 		j->buf = nb;
 		j->cap = cap;
 	}
@@ -330,7 +330,7 @@ int sl_json_open(struct sl_json *j, const char *line, uint32_t len)
 
 	simdjson::error_code e = j->parser.iterate(j->buf, len, j->cap).get(j->doc);
 	if (e == simdjson::MEMALLOC)
-		return SL_JSON_NOMEM;
+		return SL_SIMDJSON_NOMEM;
 	if (e)
 		return fail_code(j, e, nullptr);
 	od::json_type t;
@@ -343,21 +343,21 @@ int sl_json_open(struct sl_json *j, const char *line, uint32_t len)
 			 : t == od::json_type::number ? "number"
 			 : t == od::json_type::null   ? "null"
 						      : "boolean");
-		return SL_JSON_INVALID;
+		return SL_SIMDJSON_INVALID;
 	}
 	if ((e = j->doc.get_object().get(j->obj)))
 		return fail_code(j, e, nullptr);
 	if ((e = j->obj.begin().get(j->it)))
 		return fail_code(j, e, nullptr);
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
-int sl_json_next(struct sl_json *j, const char **key, uint32_t *klen)
+int sl_simdjson_next(struct sl_simdjson *j, const char **key, uint32_t *klen)
 {
 	if (j->in_field) {
 		if (!j->checked) {
 			int rc = walk(j, j->cur, 1);
-			if (rc != SL_JSON_OK)
+			if (rc != SL_SIMDJSON_OK)
 				return rc;
 		}
 		++j->it;
@@ -366,7 +366,7 @@ int sl_json_next(struct sl_json *j, const char **key, uint32_t *klen)
 	/* the iterator stays open until the object's '}' (an error is kept
 	 * for the next dereference) */
 	if (!(j->it != j->it))
-		return SL_JSON_END;
+		return SL_SIMDJSON_END;
 	/* the field in place: copying simdjson's pair costs store-forwarding
 	 * stalls on this path, per field */
 	simdjson::simdjson_result<od::field> fr = *j->it;
@@ -376,7 +376,7 @@ int sl_json_next(struct sl_json *j, const char **key, uint32_t *klen)
 	uint32_t off, len;
 	bool esc;
 	int rc = string_at(j, reinterpret_cast<const char *>(f.key().raw()), &off, &len, &esc);
-	if (rc != SL_JSON_OK)
+	if (rc != SL_SIMDJSON_OK)
 		return rc;
 	if (!esc) {
 		*key = j->buf + off;
@@ -385,24 +385,24 @@ int sl_json_next(struct sl_json *j, const char **key, uint32_t *klen)
 		if (len > j->keycap) {
 			char *nb = static_cast<char *>(realloc(j->keybuf, len));
 			if (nb == nullptr)
-				return SL_JSON_NOMEM;
+				return SL_SIMDJSON_NOMEM;
 			j->keybuf = nb;
 			j->keycap = len;
 		}
-		int64_t n = sl_json_unescape(j->buf + off, len, j->keybuf);
+		int64_t n = sl_simdjson_unescape(j->buf + off, len, j->keybuf);
 		*key = j->keybuf;
 		*klen = (uint32_t)n;
 	}
 	j->cur = f.value();
 	j->in_field = true;
 	j->checked = false;
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
-int sl_json_enter(struct sl_json *j)
+int sl_simdjson_enter(struct sl_simdjson *j)
 {
 	const char *at = j->cur.raw_json_token().data();
-	if (j->depth >= SL_JSON_MAX_ENTER)
+	if (j->depth >= SL_SIMDJSON_MAX_ENTER)
 		return fail(j, "objects entered too deep", at);
 	od::object o;
 	simdjson::error_code e = j->cur.get_object().get(o);
@@ -416,10 +416,10 @@ int sl_json_enter(struct sl_json *j)
 		return fail_code(j, e, at);
 	j->in_field = false;
 	j->checked = false;
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
-void sl_json_leave(struct sl_json *j)
+void sl_simdjson_leave(struct sl_simdjson *j)
 {
 	j->it = j->stack[--j->depth];
 	/* the field whose object was entered, consumed whole */
@@ -427,12 +427,12 @@ void sl_json_leave(struct sl_json *j)
 	j->checked = true;
 }
 
-uint32_t sl_json_value_end(const struct sl_json *j, uint32_t off)
+uint32_t sl_simdjson_value_end(const struct sl_simdjson *j, uint32_t off)
 {
 	return (uint32_t)(value_end(j, j->buf + off) - j->buf);
 }
 
-int sl_json_type(struct sl_json *j, enum sl_json_type *out)
+int sl_simdjson_type(struct sl_simdjson *j, enum sl_simdjson_type *out)
 {
 	od::json_type t;
 	simdjson::error_code e = j->cur.type().get(t);
@@ -440,28 +440,28 @@ int sl_json_type(struct sl_json *j, enum sl_json_type *out)
 		return fail_code(j, e, j->cur.raw_json_token().data());
 	switch (t) {
 	case od::json_type::object:
-		*out = SL_JSON_OBJECT;
+		*out = SL_SIMDJSON_OBJECT;
 		break;
 	case od::json_type::array:
-		*out = SL_JSON_ARRAY;
+		*out = SL_SIMDJSON_ARRAY;
 		break;
 	case od::json_type::string:
-		*out = SL_JSON_STRING;
+		*out = SL_SIMDJSON_STRING;
 		break;
 	case od::json_type::number:
-		*out = SL_JSON_NUMBER;
+		*out = SL_SIMDJSON_NUMBER;
 		break;
 	case od::json_type::boolean:
-		*out = SL_JSON_BOOLEAN;
+		*out = SL_SIMDJSON_BOOLEAN;
 		break;
 	case od::json_type::null:
-		*out = SL_JSON_NULL;
+		*out = SL_SIMDJSON_NULL;
 		break;
 	}
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
-int sl_json_int64(struct sl_json *j, int64_t *out)
+int sl_simdjson_int64(struct sl_simdjson *j, int64_t *out)
 {
 	std::string_view t = trim_token(j->cur.raw_json_token());
 	bool integral;
@@ -470,25 +470,25 @@ int sl_json_int64(struct sl_json *j, int64_t *out)
 	/* checked; the iterator steps over the token */
 	j->checked = true;
 	if (!integral)
-		return SL_JSON_MISMATCH;
+		return SL_SIMDJSON_MISMATCH;
 	/* accumulated negatively so that INT64_MIN reads */
 	size_t i = t[0] == '-' ? 1 : 0;
 	int64_t r = 0;
 	for (; i < t.size(); i++) {
 		if (__builtin_mul_overflow(r, (int64_t)10, &r) ||
 		    __builtin_sub_overflow(r, (int64_t)(t[i] - '0'), &r))
-			return SL_JSON_MISMATCH;
+			return SL_SIMDJSON_MISMATCH;
 	}
 	if (t[0] != '-') {
 		if (r == INT64_MIN)
-			return SL_JSON_MISMATCH;
+			return SL_SIMDJSON_MISMATCH;
 		r = -r;
 	}
 	*out = r;
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
-int sl_json_double(struct sl_json *j, double *out)
+int sl_simdjson_double(struct sl_simdjson *j, double *out)
 {
 	std::string_view t = trim_token(j->cur.raw_json_token());
 	bool integral;
@@ -498,25 +498,25 @@ int sl_json_double(struct sl_json *j, double *out)
 	double d;
 	if (!j->cur.get_double().get(d)) {
 		*out = d;
-		return SL_JSON_OK;
+		return SL_SIMDJSON_OK;
 	}
 	/* what simdjson refuses but Java reads: out of double's range (1e999
 	 * is infinity, 1e-999 zero); the token is short, valid and followed
 	 * in the buffer by a byte strtod stops at */
 	*out = strtod(t.data(), nullptr);
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
-int sl_json_bool(struct sl_json *j, bool *out)
+int sl_simdjson_bool(struct sl_simdjson *j, bool *out)
 {
 	const char *at = j->cur.raw_json_token().data();
 	j->checked = true;
 	if (j->cur.get_bool().get(*out))
 		return fail(j, "invalid literal (true or false expected)", at);
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
-int sl_json_string(struct sl_json *j, uint32_t *off, uint32_t *len, bool *escaped)
+int sl_simdjson_string(struct sl_simdjson *j, uint32_t *off, uint32_t *len, bool *escaped)
 {
 	const char *at = j->cur.raw_json_token().data();
 	od::raw_json_string r;
@@ -527,37 +527,37 @@ int sl_json_string(struct sl_json *j, uint32_t *off, uint32_t *len, bool *escape
 	return string_at(j, reinterpret_cast<const char *>(r.raw()), off, len, escaped);
 }
 
-int sl_json_raw(struct sl_json *j, uint32_t *off, uint32_t *len)
+int sl_simdjson_raw(struct sl_simdjson *j, uint32_t *off, uint32_t *len)
 {
 	const char *s = j->cur.raw_json_token().data();
 	j->checked = true;
 	int rc = walk(j, j->cur, 1);
-	if (rc != SL_JSON_OK)
+	if (rc != SL_SIMDJSON_OK)
 		return rc;
 	const char *e = value_end(j, s);
 	*off = (uint32_t)(s - j->buf);
 	*len = (uint32_t)(e - s);
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
-void sl_json_token(struct sl_json *j, uint32_t *off, uint32_t *len)
+void sl_simdjson_token(struct sl_simdjson *j, uint32_t *off, uint32_t *len)
 {
 	std::string_view t = trim_token(j->cur.raw_json_token());
 	*off = (uint32_t)(t.data() - j->buf);
 	*len = (uint32_t)t.size();
 }
 
-int sl_json_close(struct sl_json *j)
+int sl_simdjson_close(struct sl_simdjson *j)
 {
 	/* in bounds after the object's '}' means something follows it (a
 	 * second object: stage 1 let it through, its brackets balance) */
 	const char *where = nullptr;
 	if (!j->doc.current_location().get(where))
 		return fail(j, "text after the end of the object", where);
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
-const char *sl_json_error(const struct sl_json *j)
+const char *sl_simdjson_error(const struct sl_simdjson *j)
 {
 	return j->err;
 }
@@ -585,7 +585,7 @@ static int hex4(const char *s)
 	return v;
 }
 
-int64_t sl_json_unescape(const char *s, uint32_t len, char *out)
+int64_t sl_simdjson_unescape(const char *s, uint32_t len, char *out)
 {
 	uint32_t i = 0, o = 0;
 	while (i < len) {

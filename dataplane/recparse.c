@@ -739,7 +739,7 @@ struct sl_recparse *sl_recparse_create(const struct sl_source_spec *spec, enum s
 		errno = -rc;
 		return NULL;
 	}
-	if (f == SL_REC_JSON && (p->json = sl_json_create()) == NULL) {
+	if (f == SL_REC_JSON && (p->json = sl_simdjson_create()) == NULL) {
 		snprintf(err, errlen, "out of memory while setting up the json parser");
 		free_opts(p);
 		free(p);
@@ -754,7 +754,7 @@ void sl_recparse_destroy(struct sl_recparse *p)
 {
 	if (p == NULL)
 		return;
-	sl_json_destroy(p->json);
+	sl_simdjson_destroy(p->json);
 	for (struct rp_block *b = p->blocks, *next; b != NULL; b = next) {
 		next = b->next;
 		free(b);

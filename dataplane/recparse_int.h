@@ -19,7 +19,7 @@
 
 #include "recparse.h"
 
-struct sl_json;
+struct sl_simdjson;
 
 enum rp_mode {
 	RP_PERMISSIVE,
@@ -70,7 +70,7 @@ struct sl_recparse {
 	uint32_t scan_sep;   /* bytes of a multi-byte sep matched so far */
 
 	/* json */
-	struct sl_json *json;
+	struct sl_simdjson *json;
 	bool allow_nonnum;
 	uint32_t hint; /* the data column the next key is likely to name */
 	bool nested;   /* a data column's name holds '.': nested fields */

@@ -12,7 +12,7 @@
  *    names, or a JSON null: NULL;
  *  - a column named "a.b" (dots) reads field b of the object in field a,
  *    at any depth (the walk enters objects that lead to such columns,
- *    sl_json_enter); a parent missing, null or not an object: NULL, not
+ *    sl_simdjson_enter); a parent missing, null or not an object: NULL, not
  *    malformed; a top-level field literally named "a.b" wins, before or
  *    after the nested one (p->jstate keeps what set each column);
  *  - a value that does not convert (below): that column NULL (or the value
@@ -74,23 +74,23 @@ static int json_text(struct sl_recparse *p, const char *line, const char **s, ui
 {
 	uint32_t off, len;
 	bool esc;
-	int rc = sl_json_string(p->json, &off, &len, &esc);
-	if (rc != SL_JSON_OK)
+	int rc = sl_simdjson_string(p->json, &off, &len, &esc);
+	if (rc != SL_SIMDJSON_OK)
 		return rc;
 	if (!esc) {
 		*s = line + off;
 		*n = len;
-		return SL_JSON_OK;
+		return SL_SIMDJSON_OK;
 	}
 	char *b = rp_alloc(p, len);
 	if (b == NULL)
-		return SL_JSON_NOMEM;
-	int64_t w = sl_json_unescape(line + off, len, b);
+		return SL_SIMDJSON_NOMEM;
+	int64_t w = sl_simdjson_unescape(line + off, len, b);
 	if (w < 0)
-		return SL_JSON_INVALID; /* sl_json_string has checked it */
+		return SL_SIMDJSON_INVALID; /* sl_simdjson_string has checked it */
 	*s = b;
 	*n = (uint32_t)w;
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
 /* The JSON text r[0..len) without whitespace outside strings, as Spark's
@@ -114,11 +114,11 @@ static int compact_text(struct sl_recparse *p, const char *r, uint32_t len, cons
 	if (!ws) {
 		*s = r;
 		*n = len;
-		return SL_JSON_OK;
+		return SL_SIMDJSON_OK;
 	}
 	char *b = rp_alloc(p, len);
 	if (b == NULL)
-		return SL_JSON_NOMEM;
+		return SL_SIMDJSON_NOMEM;
 	uint32_t o = 0;
 	in_str = false;
 	for (uint32_t i = 0; i < len; i++) {
@@ -136,15 +136,15 @@ static int compact_text(struct sl_recparse *p, const char *r, uint32_t len, cons
 	}
 	*s = b;
 	*n = o;
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
 /* The current value's JSON text, compacted. */
 static int json_compact(struct sl_recparse *p, const char *line, const char **s, uint32_t *n)
 {
 	uint32_t off, len;
-	int rc = sl_json_raw(p->json, &off, &len);
-	if (rc != SL_JSON_OK)
+	int rc = sl_simdjson_raw(p->json, &off, &len);
+	if (rc != SL_SIMDJSON_OK)
 		return rc;
 	return compact_text(p, line + off, len, s, n);
 }
@@ -156,17 +156,17 @@ static bool text_is(const char *s, uint32_t n, const char *w)
 }
 
 /* The current field's value into column col of the row: JF_OK, JF_MISMATCH,
- * or SL_JSON_INVALID / SL_JSON_NOMEM. */
+ * or SL_SIMDJSON_INVALID / SL_SIMDJSON_NOMEM. */
 static int json_field(struct sl_recparse *p, uint32_t col, const char *line,
 		      struct sl_chunk *out, uint32_t row)
 {
-	struct sl_json *j = p->json;
+	struct sl_simdjson *j = p->json;
 	struct sl_vec *v = &out->cols[col];
-	enum sl_json_type t;
-	int rc = sl_json_type(j, &t);
-	if (rc != SL_JSON_OK)
+	enum sl_simdjson_type t;
+	int rc = sl_simdjson_type(j, &t);
+	if (rc != SL_SIMDJSON_OK)
 		return rc;
-	if (t == SL_JSON_NULL) {
+	if (t == SL_SIMDJSON_NULL) {
 		/* the literal is checked when the next field is asked for */
 		v->nulls[row] = 1;
 		return JF_OK;
@@ -176,33 +176,33 @@ static int json_field(struct sl_recparse *p, uint32_t col, const char *line,
 	int64_t i;
 	switch (p->cols[col].type) {
 	case SL_TYPE_BOOLEAN: {
-		if (t != SL_JSON_BOOLEAN)
+		if (t != SL_SIMDJSON_BOOLEAN)
 			return JF_MISMATCH;
 		bool b;
-		if ((rc = sl_json_bool(j, &b)) != SL_JSON_OK)
+		if ((rc = sl_simdjson_bool(j, &b)) != SL_SIMDJSON_OK)
 			return rc;
 		v->v.b[row] = b;
 		break;
 	}
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
-		if (t != SL_JSON_NUMBER)
+		if (t != SL_SIMDJSON_NUMBER)
 			return JF_MISMATCH;
-		if ((rc = sl_json_int64(j, &i)) != SL_JSON_OK)
-			return rc == SL_JSON_MISMATCH ? JF_MISMATCH : rc;
+		if ((rc = sl_simdjson_int64(j, &i)) != SL_SIMDJSON_OK)
+			return rc == SL_SIMDJSON_MISMATCH ? JF_MISMATCH : rc;
 		if (p->cols[col].type == SL_TYPE_INT && (i < INT32_MIN || i > INT32_MAX))
 			return JF_MISMATCH;
 		v->v.i64[row] = i;
 		break;
 	case SL_TYPE_DOUBLE:
-		if (t == SL_JSON_NUMBER) {
-			if ((rc = sl_json_double(j, &v->v.f64[row])) != SL_JSON_OK)
+		if (t == SL_SIMDJSON_NUMBER) {
+			if ((rc = sl_simdjson_double(j, &v->v.f64[row])) != SL_SIMDJSON_OK)
 				return rc;
 			break;
 		}
-		if (t != SL_JSON_STRING)
+		if (t != SL_SIMDJSON_STRING)
 			return JF_MISMATCH;
-		if ((rc = json_text(p, line, &s, &n)) != SL_JSON_OK)
+		if ((rc = json_text(p, line, &s, &n)) != SL_SIMDJSON_OK)
 			return rc;
 		if (!p->allow_nonnum)
 			return JF_MISMATCH;
@@ -217,23 +217,23 @@ static int json_field(struct sl_recparse *p, uint32_t col, const char *line,
 			return JF_MISMATCH;
 		break;
 	case SL_TYPE_STRING:
-		rc = t == SL_JSON_STRING ? json_text(p, line, &s, &n)
+		rc = t == SL_SIMDJSON_STRING ? json_text(p, line, &s, &n)
 					 : json_compact(p, line, &s, &n);
-		if (rc != SL_JSON_OK)
+		if (rc != SL_SIMDJSON_OK)
 			return rc;
 		v->v.str[row].ptr = s;
 		v->v.str[row].len = n;
 		break;
 	case SL_TYPE_TIMESTAMP:
-		if (t == SL_JSON_NUMBER) {
-			if ((rc = sl_json_int64(j, &i)) != SL_JSON_OK)
-				return rc == SL_JSON_MISMATCH ? JF_MISMATCH : rc;
+		if (t == SL_SIMDJSON_NUMBER) {
+			if ((rc = sl_simdjson_int64(j, &i)) != SL_SIMDJSON_OK)
+				return rc == SL_SIMDJSON_MISMATCH ? JF_MISMATCH : rc;
 			v->v.i64[row] = (int64_t)((uint64_t)i * 1000000u);
 			break;
 		}
-		if (t != SL_JSON_STRING)
+		if (t != SL_SIMDJSON_STRING)
 			return JF_MISMATCH;
-		if ((rc = json_text(p, line, &s, &n)) != SL_JSON_OK)
+		if ((rc = json_text(p, line, &s, &n)) != SL_SIMDJSON_OK)
 			return rc;
 		if (n == 0 || !rp_text_timestamp(p, s, n, &v->v.i64[row]))
 			return JF_MISMATCH;
@@ -322,24 +322,24 @@ static int json_mismatch(struct sl_recparse *p, struct jrec *r, int col, bool li
 	}
 	if (literal || !p->nested)
 		r->bad = true;
-	return SL_JSON_OK;
+	return SL_SIMDJSON_OK;
 }
 
 /* The fields of the object being walked, whose columns are named
  * pre[0..plen) + the field's name (the record's own: plen 0). Returns
- * SL_JSON_END after the last, or an error (-EINVAL: FAILFAST). */
+ * SL_SIMDJSON_END after the last, or an error (-EINVAL: FAILFAST). */
 static int json_object(struct sl_recparse *p, struct jrec *r, const char *pre, uint32_t plen,
 		       uint32_t depth)
 {
-	struct sl_json *j = p->json;
+	struct sl_simdjson *j = p->json;
 	const char *key;
 	uint32_t klen;
 	int rc;
-	while ((rc = sl_json_next(j, &key, &klen)) == SL_JSON_OK) {
+	while ((rc = sl_simdjson_next(j, &key, &klen)) == SL_SIMDJSON_OK) {
 		const bool literal = plen == 0;
 		int col = literal ? find_col(p, key, klen) : find_nested(p, pre, plen, key, klen);
 		const char *sub = NULL;
-		if (p->nested && depth < SL_JSON_MAX_ENTER)
+		if (p->nested && depth < SL_SIMDJSON_MAX_ENTER)
 			sub = find_parent(p, pre, plen, key, klen);
 		if (col >= 0 && !literal && (p->jstate[col] & JS_LITERAL))
 			col = -1; /* the literal name was there: it wins */
@@ -347,32 +347,32 @@ static int json_object(struct sl_recparse *p, struct jrec *r, const char *pre, u
 			continue;
 		uint32_t toff = 0, tlen = 0;
 		if (p->mode == RP_FAILFAST || sub != NULL)
-			sl_json_token(j, &toff, &tlen);
-		enum sl_json_type t = SL_JSON_NULL;
-		if (sub != NULL && (rc = sl_json_type(j, &t)) != SL_JSON_OK)
+			sl_simdjson_token(j, &toff, &tlen);
+		enum sl_simdjson_type t = SL_SIMDJSON_NULL;
+		if (sub != NULL && (rc = sl_simdjson_type(j, &t)) != SL_SIMDJSON_OK)
 			return rc;
-		if (sub != NULL && t == SL_JSON_OBJECT) {
+		if (sub != NULL && t == SL_SIMDJSON_OBJECT) {
 			uint32_t sublen = plen + klen + 1;
-			if ((rc = sl_json_enter(j)) != SL_JSON_OK)
+			if ((rc = sl_simdjson_enter(j)) != SL_SIMDJSON_OK)
 				return rc;
 			rc = json_object(p, r, sub, sublen, depth + 1);
-			if (rc != SL_JSON_END)
+			if (rc != SL_SIMDJSON_END)
 				return rc;
-			sl_json_leave(j);
+			sl_simdjson_leave(j);
 			if (col < 0)
 				continue;
 			/* the column named by the object's own name too */
 			if (p->nested)
 				p->jstate[col] |= literal ? JS_LITERAL : JS_NESTED;
 			if (p->cols[col].type != SL_TYPE_STRING) {
-				if ((rc = json_mismatch(p, r, col, literal, toff, tlen)) != SL_JSON_OK)
+				if ((rc = json_mismatch(p, r, col, literal, toff, tlen)) != SL_SIMDJSON_OK)
 					return rc;
 				continue;
 			}
 			const char *s;
 			uint32_t n;
-			uint32_t end = sl_json_value_end(j, toff);
-			if ((rc = compact_text(p, r->line + toff, end - toff, &s, &n)) != SL_JSON_OK)
+			uint32_t end = sl_simdjson_value_end(j, toff);
+			if ((rc = compact_text(p, r->line + toff, end - toff, &s, &n)) != SL_SIMDJSON_OK)
 				return rc;
 			rp_set_str(r->out, (uint32_t)col, r->row, s, n);
 			continue;
@@ -384,7 +384,7 @@ static int json_object(struct sl_recparse *p, struct jrec *r, const char *pre, u
 		rc = json_field(p, (uint32_t)col, r->line, r->out, r->row);
 		if (rc == JF_MISMATCH)
 			rc = json_mismatch(p, r, col, literal, toff, tlen);
-		if (rc != SL_JSON_OK)
+		if (rc != SL_SIMDJSON_OK)
 			return rc;
 	}
 	return rc;
@@ -393,7 +393,7 @@ static int json_object(struct sl_recparse *p, struct jrec *r, const char *pre, u
 int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
 		 uint32_t row, char *err, size_t errlen)
 {
-	struct sl_json *j = p->json;
+	struct sl_simdjson *j = p->json;
 	uint32_t k = 0;
 	while (k < len && json_ws(line[k]))
 		k++;
@@ -406,20 +406,20 @@ int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, struct s
 		p->jdeferred_col = -1;
 	}
 	struct jrec r = {line, out, row, err, errlen, false};
-	int rc = sl_json_open(j, line, len);
-	if (rc == SL_JSON_OK)
+	int rc = sl_simdjson_open(j, line, len);
+	if (rc == SL_SIMDJSON_OK)
 		rc = json_object(p, &r, "", 0, 0);
 	if (rc == -EINVAL)
 		return rc; /* FAILFAST: err is set */
-	if (rc == SL_JSON_END)
-		rc = sl_json_close(j);
-	if (rc == SL_JSON_NOMEM) {
+	if (rc == SL_SIMDJSON_END)
+		rc = sl_simdjson_close(j);
+	if (rc == SL_SIMDJSON_NOMEM) {
 		snprintf(err, errlen, "out of memory while parsing a JSON record of %u bytes", len);
 		return -ENOMEM;
 	}
-	if (rc != SL_JSON_OK) {
+	if (rc != SL_SIMDJSON_OK) {
 		if (p->mode == RP_FAILFAST)
-			return rp_failfast(err, errlen, "%s", sl_json_error(j));
+			return rp_failfast(err, errlen, "%s", sl_simdjson_error(j));
 		/* no partial results for a record that is not JSON (Spark) */
 		rp_null_data(p, out, row);
 		r.bad = true;

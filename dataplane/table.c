@@ -115,15 +115,15 @@ int sl_table_meta_write(int dirfd, const struct sl_table_meta *m, const char *ru
 }
 
 /* One string field's text, unescaped into out (room for SL_NAME_MAX). */
-static int get_name(struct sl_json *j, const char *line, char *out)
+static int get_name(struct sl_simdjson *j, const char *line, char *out)
 {
 	uint32_t off, len;
 	bool esc;
-	if (sl_json_string(j, &off, &len, &esc) != SL_JSON_OK || len >= SL_NAME_MAX)
+	if (sl_simdjson_string(j, &off, &len, &esc) != SL_SIMDJSON_OK || len >= SL_NAME_MAX)
 		return -1;
 	int64_t n = len;
 	if (esc)
-		n = sl_json_unescape(line + off, len, out);
+		n = sl_simdjson_unescape(line + off, len, out);
 	else
 		memcpy(out, line + off, len);
 	if (n < 0)
@@ -143,7 +143,7 @@ int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t err
 		return -e;
 	}
 	char *buf = malloc(META_MAX_BYTES + 1);
-	struct sl_json *j = sl_json_create();
+	struct sl_simdjson *j = sl_simdjson_create();
 	int rc = 0;
 	uint32_t lineno = 0;
 	if (buf == NULL || j == NULL) {
@@ -188,14 +188,14 @@ int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t err
 			p = nl + 1;
 			continue;
 		}
-		if (sl_json_open(j, p, len) != SL_JSON_OK)
+		if (sl_simdjson_open(j, p, len) != SL_SIMDJSON_OK)
 			BAD("not a JSON object");
 		const char *key;
 		uint32_t klen;
 		int jr;
 		char name[SL_NAME_MAX] = "", type[SL_NAME_MAX] = "", fmt[SL_NAME_MAX] = "";
 		bool is_col = false, is_part = false, is_head = false;
-		while ((jr = sl_json_next(j, &key, &klen)) == SL_JSON_OK) {
+		while ((jr = sl_simdjson_next(j, &key, &klen)) == SL_SIMDJSON_OK) {
 #define KEY(s) (klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
 			int64_t v;
 			if (KEY("format")) {
@@ -203,11 +203,11 @@ int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t err
 				if (get_name(j, p, fmt) < 0)
 					BAD("bad format");
 			} else if (KEY("columns")) {
-				if (sl_json_int64(j, &v) != SL_JSON_OK || v < 1 || v > 4096)
+				if (sl_simdjson_int64(j, &v) != SL_SIMDJSON_OK || v < 1 || v > 4096)
 					BAD("bad column count");
 				ncols = (uint64_t)v;
 			} else if (KEY("partition_columns")) {
-				if (sl_json_int64(j, &v) != SL_JSON_OK || v < 0 || v > SL_MAX_PART_COLS)
+				if (sl_simdjson_int64(j, &v) != SL_SIMDJSON_OK || v < 0 || v > SL_MAX_PART_COLS)
 					BAD("bad partition column count");
 				npart = (uint64_t)v;
 			} else if (KEY("column")) {
@@ -224,7 +224,7 @@ int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t err
 			}
 #undef KEY
 		}
-		if (jr != SL_JSON_END || sl_json_close(j) != SL_JSON_OK)
+		if (jr != SL_SIMDJSON_END || sl_simdjson_close(j) != SL_SIMDJSON_OK)
 			BAD("not a JSON object");
 		if (lineno == 2) {
 			if (!is_head || ncols == 0 || sl_file_format_parse(fmt, &m->format) < 0)
@@ -265,7 +265,7 @@ out:
 	if (rc < 0)
 		sl_table_meta_free(m);
 	free(buf);
-	sl_json_destroy(j);
+	sl_simdjson_destroy(j);
 	close(fd);
 	return rc;
 }

@@ -945,6 +945,9 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 	if (res == NULL)
 		return NULL;
 	res->epoch = a->epoch;
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	res->cpu_ns = (uint64_t)cpu.tv_sec * 1000000000ull + (uint64_t)cpu.tv_nsec;
 	res->rows = sl_batch_create(&a->plan->out_schema);
 	if (res->rows == NULL) {
 		free(res);
@@ -1131,8 +1134,12 @@ static int load_sessions(struct sl_aggregator *a, struct sl_shard *sh, struct se
 	return v == end ? 0 : -EINVAL;
 }
 
-int sl_aggregator_load(struct sl_aggregator *a, uint32_t shard, const void *payload, size_t len,
-		       char *err, size_t errlen)
+/* One payload into shard `shard`. With `tomb` (sl_aggregator_load_chain:
+ * payloads newest first), a record whose key a newer payload decided (the
+ * key is in the shard, or in tomb: removed) is skipped, and a remove puts
+ * its key in tomb; without it, records apply in order. */
+static int load_payload(struct sl_aggregator *a, uint32_t shard, const void *payload, size_t len,
+			struct sl_shard *tomb, char *err, size_t errlen)
 {
 	struct sl_state_reader r;
 	struct sl_state_record rec;
@@ -1161,6 +1168,19 @@ int sl_aggregator_load(struct sl_aggregator *a, uint32_t shard, const void *payl
 		return rc;
 	}
 	a->load_pending = true;
+	/* an empty shard about to take many groups (a snapshot, the first
+	 * delta) is made at their size at once: growing it group by group,
+	 * rehashing at every doubling, was most of a restart's time */
+	if (sl_shard_count(sh) == 0 && r.nrecords > 1024 && r.nrecords <= UINT32_MAX / 2) {
+		struct sl_shard *big = sl_shard_create(
+			a->plan->session ? sizeof(struct sess_list *) : sl_agg_state_size(a->layout),
+			(uint32_t)r.nrecords);
+		if (big != NULL) {
+			sl_shard_destroy(sh);
+			sh = a->shards[l] = big;
+			sl_shard_begin_epoch(sh, a->epoch);
+		}
+	}
 	while ((rc = sl_state_reader_next(&r, &rec, why, sizeof(why))) > 0) {
 		uint64_t hash = sl_key_hash(rec.key, rec.klen);
 		what = NULL;
@@ -1170,6 +1190,19 @@ int sl_aggregator_load(struct sl_aggregator *a, uint32_t shard, const void *payl
 				 "the checkpoint was written with another number of shards",
 				 shard, rec.offset, sl_key_shard(hash, a->nshards));
 			return -EINVAL;
+		}
+		if (tomb != NULL) {
+			if (sl_shard_find(sh, hash, rec.key, rec.klen) != NULL ||
+			    sl_shard_find(tomb, hash, rec.key, rec.klen) != NULL)
+				continue; /* a newer payload decided this group */
+			if (rec.op == SL_STATE_REMOVE) {
+				bool fresh;
+				if (sl_shard_upsert(tomb, hash, rec.key, rec.klen, &fresh) == NULL) {
+					rc = -ENOMEM;
+					goto err_record;
+				}
+				continue;
+			}
 		}
 		if (rec.op == SL_STATE_REMOVE) {
 			void *st = sl_shard_find(sh, hash, rec.key, rec.klen);
@@ -1237,6 +1270,31 @@ err_record:
 	else
 		snprintf(err, errlen, "shard %u: state payload is malformed at byte %zu: %s", shard,
 			 rec.offset, what);
+	return rc;
+}
+
+int sl_aggregator_load(struct sl_aggregator *a, uint32_t shard, const void *payload, size_t len,
+		       char *err, size_t errlen)
+{
+	return load_payload(a, shard, payload, len, NULL, err, errlen);
+}
+
+int sl_aggregator_load_chain(struct sl_aggregator *a, uint32_t shard, const struct sl_blob *p,
+			     uint32_t n, char *err, size_t errlen)
+{
+	if (n == 1)
+		return load_payload(a, shard, p[0].p, p[0].len, NULL, err, errlen);
+	/* newest first: each group is decoded once, from the newest record
+	 * that has it, not once per delta that changed it */
+	struct sl_shard *tomb = sl_shard_create(0, 1024);
+	if (tomb == NULL) {
+		snprintf(err, errlen, "shard %u: out of memory", shard);
+		return -ENOMEM;
+	}
+	int rc = 0;
+	for (uint32_t i = n; rc == 0 && i-- > 0;)
+		rc = load_payload(a, shard, p[i].p, p[i].len, tomb, err, errlen);
+	sl_shard_destroy(tomb);
 	return rc;
 }
 

@@ -17,6 +17,7 @@
 #include "batch.h"
 #include "block.h"
 #include "plan_types.h"
+#include "source.h" /* struct sl_blob */
 
 /* Event time as a checkpoint keeps it (offsets/N): where the aggregators'
  * watermark bookkeeping stands after an epoch, so that a restart goes on
@@ -55,6 +56,7 @@ struct sl_epoch_result {
 	uint64_t evicted_rows;    /* groups whose window the watermark closed */
 	uint64_t evict_ns;        /* time spent evicting them (emitting included) */
 	int error;                /* 0, or -errno: the epoch could not be finished */
+	uint64_t cpu_ns;          /* the core's CPU time from its start (progress) */
 	/* checkpointing (sl_aggregator_config.deltas): the event-time
 	 * bookkeeping after the epoch, and one delta per shard this core owns */
 	struct sl_time_state time;
@@ -96,6 +98,12 @@ int sl_aggregator_load(struct sl_aggregator *a, uint32_t shard, const void *payl
 int sl_aggregator_load_done(struct sl_aggregator *a, char *err, size_t errlen);
 /* Restart: the event-time bookkeeping of the last committed epoch. */
 void sl_aggregator_set_time(struct sl_aggregator *a, const struct sl_time_state *t);
+/* sl_aggregator_load of a whole chain p[0..n) (a snapshot, then the deltas
+ * after it, oldest first), read newest first so that each group is decoded
+ * once: the state is the same as loading them in order, at the cost of the
+ * groups alive, not of every delta's records. */
+int sl_aggregator_load_chain(struct sl_aggregator *a, uint32_t shard, const struct sl_blob *p,
+			     uint32_t n, char *err, size_t errlen);
 void *sl_aggregator_thread(void *a);
 /* 0 while the core is well; -errno once it has stopped on a failure (it
  * could not fold a block or build a result). Read by the control thread. */

@@ -1,0 +1,150 @@
+/*
+ * progress.c — a batch's progress as JSON, with Spark's field names
+ * (StreamingQueryProgress.json), and sluice's own under "sluice".
+ */
+#include "progress.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+
+/* Spark's timestamps in progress: ISO 8601 in UTC with milliseconds. */
+static void iso_ms(int64_t us, char *buf, size_t len)
+{
+	int64_t ms = us / 1000 - (us % 1000 < 0);
+	time_t s = (time_t)(ms / 1000 - (ms % 1000 < 0));
+	int frac = (int)(ms - (int64_t)s * 1000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+static void key_str(struct sl_jw *w, const char *k, const char *v)
+{
+	sl_jw_key(w, k);
+	sl_jw_str(w, v, strlen(v));
+}
+
+static void key_u64(struct sl_jw *w, const char *k, uint64_t v)
+{
+	sl_jw_key(w, k);
+	sl_jw_uint(w, v);
+}
+
+static void key_dbl(struct sl_jw *w, const char *k, double v)
+{
+	sl_jw_key(w, k);
+	sl_jw_double(w, v);
+}
+
+static void key_time(struct sl_jw *w, const char *k, int64_t us)
+{
+	char buf[64];
+	iso_ms(us, buf, sizeof(buf));
+	key_str(w, k, buf);
+}
+
+int sl_progress_json(const struct sl_progress *p, struct sl_strbuf *out)
+{
+	struct sl_jw w;
+	sl_jw_init(&w, out);
+	sl_jw_obj_begin(&w);
+	key_str(&w, "id", p->id);
+	key_str(&w, "runId", p->run_id);
+	key_str(&w, "name", p->name);
+	key_time(&w, "timestamp", p->timestamp_us);
+	key_u64(&w, "batchId", p->batch_id);
+	key_u64(&w, "numInputRows", p->num_input_rows);
+	key_dbl(&w, "inputRowsPerSecond", p->input_rows_per_second);
+	key_dbl(&w, "processedRowsPerSecond", p->processed_rows_per_second);
+	sl_jw_key(&w, "durationMs");
+	sl_jw_obj_begin(&w);
+	key_u64(&w, "addBatch", p->add_batch_ms);
+	key_u64(&w, "commitOffsets", p->commit_offsets_ms);
+	key_u64(&w, "latestOffset", p->latest_offset_ms);
+	key_u64(&w, "triggerExecution", p->trigger_execution_ms);
+	key_u64(&w, "walCommit", p->wal_commit_ms);
+	sl_jw_obj_end(&w);
+	if (p->has_event_time || p->has_watermark) {
+		sl_jw_key(&w, "eventTime");
+		sl_jw_obj_begin(&w);
+		if (p->has_event_time) {
+			key_time(&w, "avg", p->et_avg_us);
+			key_time(&w, "max", p->et_max_us);
+			key_time(&w, "min", p->et_min_us);
+		}
+		if (p->has_watermark)
+			key_time(&w, "watermark", p->watermark_us);
+		sl_jw_obj_end(&w);
+	}
+	sl_jw_key(&w, "stateOperators");
+	sl_jw_arr_begin(&w);
+	if (p->has_state) {
+		sl_jw_obj_begin(&w);
+		key_str(&w, "operatorName", "stateStoreSave");
+		key_u64(&w, "numRowsTotal", p->state_rows_total);
+		key_u64(&w, "numRowsUpdated", p->state_rows_updated);
+		key_u64(&w, "numRowsRemoved", p->state_rows_removed);
+		key_u64(&w, "numRowsDroppedByWatermark", p->state_rows_dropped_by_watermark);
+		key_u64(&w, "memoryUsedBytes", p->state_memory_bytes);
+		key_u64(&w, "numShufflePartitions", p->shuffle_partitions);
+		sl_jw_obj_end(&w);
+	}
+	sl_jw_arr_end(&w);
+	sl_jw_key(&w, "sources");
+	sl_jw_arr_begin(&w);
+	for (uint32_t k = 0; k < p->nsources; k++) {
+		const struct sl_progress_source *s = &p->sources[k];
+		sl_jw_obj_begin(&w);
+		key_str(&w, "description", s->description);
+		/* sluice's offsets in progress: the rows each source handed over */
+		sl_jw_key(&w, "startOffset");
+		sl_jw_obj_begin(&w);
+		key_u64(&w, "rows", s->start_rows);
+		sl_jw_obj_end(&w);
+		sl_jw_key(&w, "endOffset");
+		sl_jw_obj_begin(&w);
+		key_u64(&w, "rows", s->end_rows);
+		sl_jw_obj_end(&w);
+		key_u64(&w, "numInputRows", s->num_input_rows);
+		key_dbl(&w, "inputRowsPerSecond", s->input_rows_per_second);
+		key_dbl(&w, "processedRowsPerSecond", s->processed_rows_per_second);
+		sl_jw_obj_end(&w);
+	}
+	sl_jw_arr_end(&w);
+	sl_jw_key(&w, "sink");
+	sl_jw_obj_begin(&w);
+	key_str(&w, "description", p->sink_description);
+	key_u64(&w, "numOutputRows", p->sink_output_rows);
+	sl_jw_obj_end(&w);
+	sl_jw_key(&w, "sluice");
+	sl_jw_obj_begin(&w);
+	key_u64(&w, "rowsMalformed", p->rows_malformed);
+	sl_jw_key(&w, "cores");
+	sl_jw_arr_begin(&w);
+	for (uint32_t i = 0; i < p->ncores; i++) {
+		const struct sl_progress_core *c = &p->cores[i];
+		sl_jw_obj_begin(&w);
+		key_str(&w, "role", c->role == 'i' ? "ingest" : "aggregator");
+		key_u64(&w, "index", c->idx);
+		if (c->role == 'i')
+			key_u64(&w, "input", c->input);
+		sl_jw_key(&w, "cpu");
+		sl_jw_int(&w, c->cpu);
+		key_dbl(&w, "busy", c->busy);
+		if (c->role == 'i') {
+			key_dbl(&w, "ringFill", c->ring_fill);
+			key_u64(&w, "stallMs", c->stall_ms);
+		}
+		sl_jw_obj_end(&w);
+	}
+	sl_jw_arr_end(&w);
+	sl_jw_obj_end(&w);
+	sl_jw_obj_end(&w);
+	return sl_jw_finish(&w);
+}
