@@ -354,6 +354,19 @@ static void reply_error(struct client *c, const struct sl_json *id, const char *
 	sl_strbuf_free(&b);
 }
 
+/* Closes the reply reply_begin opened, sends it (or says the daemon ran
+ * out of memory), and frees its buffer. */
+static void reply_end(struct client *c, const struct sl_json *id, struct sl_jw *w,
+		      struct sl_strbuf *b)
+{
+	sl_jw_obj_end(w);
+	if (sl_jw_finish(w) == 0)
+		client_send(c, b);
+	else
+		reply_error(c, id, "internal", "out of memory", 0, 0);
+	sl_strbuf_free(b);
+}
+
 static void iso_us(int64_t us, char *buf, size_t len)
 {
 	time_t s = (time_t)(us / 1000000);
@@ -431,12 +444,7 @@ static void reply_query(struct client *c, const struct sl_json *id, struct query
 	pthread_mutex_lock(&q->mu);
 	put_query(&w, q, true);
 	pthread_mutex_unlock(&q->mu);
-	sl_jw_obj_end(&w);
-	if (sl_jw_finish(&w) == 0)
-		client_send(c, &b);
-	else
-		reply_error(c, id, "internal", "out of memory", 0, 0);
-	sl_strbuf_free(&b);
+	reply_end(c, id, &w, &b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -585,12 +593,7 @@ static void op_submit(struct client *c, const struct sl_json *req, const struct 
 		sl_jw_obj_end(&w);
 	}
 	sl_jw_arr_end(&w);
-	sl_jw_obj_end(&w);
-	if (sl_jw_finish(&w) == 0)
-		client_send(c, &b);
-	else
-		reply_error(c, id, "internal", "out of memory", 0, 0);
-	sl_strbuf_free(&b);
+	reply_end(c, id, &w, &b);
 	sl_program_free(prog);
 }
 
@@ -608,12 +611,7 @@ static void op_list(struct client *c, const struct sl_json *id)
 		pthread_mutex_unlock(&q->mu);
 	}
 	sl_jw_arr_end(&w);
-	sl_jw_obj_end(&w);
-	if (sl_jw_finish(&w) == 0)
-		client_send(c, &b);
-	else
-		reply_error(c, id, "internal", "out of memory", 0, 0);
-	sl_strbuf_free(&b);
+	reply_end(c, id, &w, &b);
 }
 
 static struct query *named_query(struct client *c, const struct sl_json *req,
@@ -674,12 +672,7 @@ static void op_progress(struct client *c, const struct sl_json *req, const struc
 	}
 	pthread_mutex_unlock(&q->mu);
 	sl_jw_arr_end(&w);
-	sl_jw_obj_end(&w);
-	if (sl_jw_finish(&w) == 0)
-		client_send(c, &b);
-	else
-		reply_error(c, id, "internal", "out of memory", 0, 0);
-	sl_strbuf_free(&b);
+	reply_end(c, id, &w, &b);
 	sl_strbuf_free(&pj);
 }
 
@@ -756,12 +749,7 @@ static void op_explain(struct client *c, const struct sl_json *req, const struct
 		free(t);
 	}
 	sl_jw_arr_end(&w);
-	sl_jw_obj_end(&w);
-	if (sl_jw_finish(&w) == 0)
-		client_send(c, &b);
-	else
-		reply_error(c, id, "internal", "out of memory", 0, 0);
-	sl_strbuf_free(&b);
+	reply_end(c, id, &w, &b);
 	sl_program_free(prog);
 }
 
@@ -809,11 +797,7 @@ static void op_metrics(struct client *c, const struct sl_json *id)
 		reply_begin(&w, &b, id, true);
 		sl_jw_key(&w, "text");
 		sl_jw_str(&w, text.ptr ? text.ptr : "", text.len);
-		sl_jw_obj_end(&w);
-		if (sl_jw_finish(&w) == 0)
-			client_send(c, &b);
-		else
-			reply_error(c, id, "internal", "out of memory", 0, 0);
+		reply_end(c, id, &w, &b);
 	}
 	sl_strbuf_free(&text);
 	sl_strbuf_free(&b);

@@ -74,30 +74,8 @@ expect_err() { # NAME PATTERN WHAT
 	grep -q -- "$2" "$IT_TMP/$1.err" || { cat "$IT_TMP/$1.err" >&2; it_fail "$3: no '$2' in the message"; }
 }
 
-# committed NAME: the rows of every data file the sink's commit log lists
-# (plain entries and compactions, each batch once), sorted
-committed() {
-	python3 - "$IT_TMP/out-$1" <<'PY' | sort
-import json, os, re, sys
-d = sys.argv[1]
-logd = os.path.join(d, "_sluice_log")
-batches = {}
-for name in os.listdir(logd):
-    if not re.fullmatch(r"[0-9]+(\.compact)?", name):
-        continue
-    cur = None
-    for line in open(os.path.join(logd, name)).read().splitlines()[1:]:
-        e = json.loads(line)
-        if "batch" in e:
-            cur = batches.setdefault(e["batch"], [])
-            cur.clear()
-        else:
-            cur.append(e["path"])
-for b in sorted(batches):
-    for p in batches[b]:
-        sys.stdout.write(open(os.path.join(d, p)).read())
-PY
-}
+# committed NAME: the sink's committed rows, sorted
+committed() { it_sink_rows "$IT_TMP/out-$1" | sort; }
 
 same_as_ref() { # NAME WHAT
 	committed "$1" >"$IT_TMP/$1.rows"

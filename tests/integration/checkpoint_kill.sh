@@ -68,30 +68,8 @@ AS SELECT w.start AS ws, k, n, s
 EOF
 }
 
-# committed NAME: the rows of every data file the sink's commit log lists
-# (plain entries and compactions, each batch once), sorted
-committed() {
-	python3 - "$IT_TMP/out-$1" <<'PY' | sort
-import json, os, re, sys
-d = sys.argv[1]
-logd = os.path.join(d, "_sluice_log")
-batches = {}
-for name in os.listdir(logd):
-    if not re.fullmatch(r"[0-9]+(\.compact)?", name):
-        continue
-    cur = None
-    for line in open(os.path.join(logd, name)).read().splitlines()[1:]:
-        e = json.loads(line)
-        if "batch" in e:
-            cur = batches.setdefault(e["batch"], [])
-            cur.clear()
-        else:
-            cur.append(e["path"])
-for b in sorted(batches):
-    for p in batches[b]:
-        sys.stdout.write(open(os.path.join(d, p)).read())
-PY
-}
+# committed NAME: the sink's committed rows, sorted
+committed() { it_sink_rows "$IT_TMP/out-$1" | sort; }
 
 query ref
 timeout 120 "$SLUICE" run --stats "$IT_TMP/ref.sql" >"$IT_TMP/ref.out" 2>"$IT_TMP/ref.err" ||

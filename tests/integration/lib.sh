@@ -243,3 +243,29 @@ it_expect_batch() {
 	it_batch_rows "$n" "$out" >"$IT_TMP/got"
 	it_same "$IT_TMP/want" "$IT_TMP/got" "$name: the rows of Batch $n"
 }
+
+# it_sink_rows DIR: the rows of every data file a file or table sink's
+# commit log lists (plain entries and compactions, each batch once), in
+# batch order
+it_sink_rows() {
+	python3 - "$1" <<'PY'
+import json, os, re, sys
+d = sys.argv[1]
+logd = os.path.join(d, "_sluice_log")
+batches = {}
+for name in os.listdir(logd):
+    if not re.fullmatch(r"[0-9]+(\.compact)?", name):
+        continue
+    cur = None
+    for line in open(os.path.join(logd, name)).read().splitlines()[1:]:
+        e = json.loads(line)
+        if "batch" in e:
+            cur = batches.setdefault(e["batch"], [])
+            cur.clear()
+        else:
+            cur.append(e["path"])
+for b in sorted(batches):
+    for p in batches[b]:
+        sys.stdout.write(open(os.path.join(d, p)).read())
+PY
+}
