@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_path.h"
+#include "ctl_server.h"
 #include "engine.h"
 #include "plan.h"
 #include "sink.h"
@@ -54,6 +56,9 @@ static const char usage[] =
 	"  --ingest-cores LIST   CPUs for ingest threads, one thread per entry, e.g. 0 or 0-3 or 0,2 (SET ingest_cores)\n"
 	"  --agg-cores LIST      CPUs for aggregator threads (SET agg_cores)\n"
 	"  --shards N            state shards, Spark's spark.sql.shuffle.partitions (SET shards)\n"
+	"  --socket PATH         the control socket sluicectl reaches the run on (default\n"
+	"                        run-PID.sock beside sluiced's, printed at start)\n"
+	"  --no-socket           no control socket\n"
 	"\n"
 	"options for gen-text:\n"
 	"  --words N  --words-per-line K  --rows N | --bytes SIZE (100M, 1G: powers of 1024)  --seed S\n"
@@ -86,6 +91,8 @@ struct cli {
 	const char *file;
 	bool stats;
 	bool until_drained;
+	const char *socket; /* run: the control socket; NULL: one of this process's */
+	bool no_socket;
 	const char *ingest_cores, *agg_cores;
 	long shards;
 	struct sl_gen_params gen;
@@ -177,23 +184,6 @@ static int apply_flags(const struct cli *c, struct sl_settings *s)
 	return 0;
 }
 
-struct job {
-	struct sl_plan *plan;
-	const struct cli *cli;
-	int status;
-	pthread_t tid;
-};
-
-static void *run_job(void *arg)
-{
-	struct job *j = arg;
-	struct sl_engine_opts o = {
-		.out = stdout, .log = stderr, .stats = j->cli->stats, .stop = &stop_requested,
-		.until_drained = j->cli->until_drained};
-	j->status = sl_engine_run(j->plan, &o, NULL);
-	return NULL;
-}
-
 static const char demo_sql[] =
 	"-- sluice demo: the seed's word count (DESIGN.md section 1) on the built-in\n"
 	"-- line generator instead of `nc -lk 9994`, ordered so that the top words show.\n"
@@ -253,6 +243,27 @@ static int compile(const struct cli *c, const char *text, const char *name, stru
 	return 0;
 }
 
+/* The run's control socket: --socket, or run-PID.sock in sluiced's default
+ * directory. */
+static int run_socket(const struct cli *c, char *buf, size_t len)
+{
+	if (c->socket != NULL) {
+		if (strlen(c->socket) >= len)
+			return -ENAMETOOLONG;
+		snprintf(buf, len, "%s", c->socket);
+		return 0;
+	}
+	char def[108];
+	if (sl_ctl_default_socket(def, sizeof(def)) < 0)
+		return -ENAMETOOLONG;
+	char *slash = strrchr(def, '/');
+	if (slash == NULL)
+		return -EINVAL;
+	slash[1] = '\0';
+	int w = snprintf(buf, len, "%srun-%ld.sock", def, (long)getpid());
+	return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+}
+
 static int cmd_run(const struct cli *c, const char *text, const char *name)
 {
 	struct sl_program *prog = NULL;
@@ -272,20 +283,7 @@ static int cmd_run(const struct cli *c, const char *text, const char *name)
 		goto out;
 	}
 
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	struct job *jobs = calloc(prog->nplans, sizeof(*jobs));
-	if (jobs == NULL) {
-		fprintf(stderr, "sluice: error: out of memory\n");
-		rc = 1;
-		goto out;
-	}
 	for (uint32_t i = 0; i < prog->nplans; i++) {
-		jobs[i] = (struct job){.plan = prog->plans[i], .cli = c};
 		const struct sl_settings *s = &prog->plans[i]->settings;
 		char cores[128];
 		if (prog->plans[i]->has_agg)
@@ -309,22 +307,32 @@ static int cmd_run(const struct cli *c, const char *text, const char *name)
 			srcs, s->n_ingest, s->n_ingest == 1 ? "" : "s",
 			sl_plan_ninputs(prog->plans[i]) > 1 ? " each" : "", cores);
 	}
-	if (prog->nplans == 1) {
-		run_job(&jobs[0]);
-	} else {
-		for (uint32_t i = 0; i < prog->nplans; i++)
-			if (pthread_create(&jobs[i].tid, NULL, run_job, &jobs[i]) != 0) {
-				jobs[i].status = 1;
-				jobs[i].tid = 0;
-			}
-		for (uint32_t i = 0; i < prog->nplans; i++)
-			if (jobs[i].tid != 0)
-				pthread_join(jobs[i].tid, NULL);
+	/* the queries run under the control server, in the foreground, so
+	 * that sluicectl reaches them as it reaches sluiced's */
+	char path[108] = "", err[512];
+	if (!c->no_socket && run_socket(c, path, sizeof(path)) < 0)
+		path[0] = '\0';
+	struct sl_settings base;
+	sl_settings_for_process(&base);
+	struct sl_ctl_server_opts so = {.socket_path = path, .base = &base, .foreground = true,
+					.stats = c->stats, .until_drained = c->until_drained};
+	if (sl_ctl_server_open(&so, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sluice: warning: no control socket (%s); the queries run, "
+				"sluicectl cannot reach them\n",
+			err);
+		so.socket_path = NULL;
+		if (sl_ctl_server_open(&so, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sluice: error: %s\n", err);
+			rc = 1;
+			goto out;
+		}
+	} else if (path[0] != '\0') {
+		fprintf(stderr, "sluice: control socket %s (sluicectl --socket %s list)\n", path,
+			path);
 	}
-	for (uint32_t i = 0; i < prog->nplans; i++)
-		if (jobs[i].status > rc)
-			rc = jobs[i].status;
-	free(jobs);
+	sl_ctl_server_start(prog, text, name);
+	rc = sl_ctl_server_run();
+	sl_ctl_server_close();
 out:
 	sl_program_free(prog);
 	return rc;
@@ -673,6 +681,13 @@ int main(int argc, char **argv)
 			c.stats = true;
 		} else if (strcmp(a, "--until-drained") == 0) {
 			c.until_drained = true;
+		} else if (strcmp(a, "--no-socket") == 0) {
+			c.no_socket = true;
+		} else if (strcmp(a, "--socket") == 0) {
+			if (val == NULL)
+				return die_usage("%s needs a value", a);
+			c.socket = val;
+			i++;
 		} else if (strcmp(a, "--ingest-cores") == 0 || strcmp(a, "--agg-cores") == 0 ||
 			   strcmp(a, "--shards") == 0 || strcmp(a, "--words") == 0 ||
 			   strcmp(a, "--words-per-line") == 0 || strcmp(a, "--rows") == 0 ||

@@ -15,7 +15,9 @@
 #   - a second daemon on the same socket is refused; a stale socket file
 #     (a killed daemon's) is taken over;
 #   - SIGTERM stops every query and the daemon cleanly;
-#   - as root: a connection from another uid is refused.
+#   - as root: a connection from another uid is refused;
+#   - sluicectl's commands, output and exit codes against the daemon, and
+#     against a foreground `sluice run`, which opens the same socket.
 
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -219,6 +221,28 @@ grep -q "$IT_TMP/nobody.sock" "$IT_TMP/ctl.err" || it_fail "unreachable: the soc
 rc=0
 ctl frobnicate 2>/dev/null || rc=$?
 ((rc == 2)) || it_fail "sluicectl with an unknown command exited $rc, not 2"
+
+# --- sluice run opens the same socket: sluicectl reaches a foreground query ---
+cat >"$IT_TMP/fg.sql" <<EOF
+CREATE SOURCE r3 WITH (connector = 'rate', rows_per_second = 500);
+CREATE SINK fg WITH (connector = 'noop', output_mode = 'update', trigger = '100 milliseconds')
+AS SELECT count(*) AS n FROM r3;
+EOF
+"$SLUICE" run --socket "$IT_TMP/run.sock" "$IT_TMP/fg.sql" >"$IT_TMP/fg.out" 2>"$IT_TMP/fg.err" &
+fgpid=$!
+it_track "$fgpid"
+for _ in $(seq 100); do grep -q "control socket" "$IT_TMP/fg.err" && break; sleep 0.05; done
+grep -q "^sluice: control socket $IT_TMP/run.sock (sluicectl --socket $IT_TMP/run.sock list)$" "$IT_TMP/fg.err" ||
+	it_fail "sluice run did not print its control socket: $(cat "$IT_TMP/fg.err")"
+sleep 0.5
+timeout 30 "$CTL" --socket "$IT_TMP/run.sock" list >"$IT_TMP/ctl.out" || it_fail "sluicectl list on a sluice run failed"
+grep -q '^fg  *active ' "$IT_TMP/ctl.out" || it_fail "sluicectl list on sluice run: $(cat "$IT_TMP/ctl.out")"
+timeout 30 "$CTL" --socket "$IT_TMP/run.sock" stop fg >"$IT_TMP/ctl.out" || it_fail "sluicectl stop on sluice run failed"
+rc=0
+timeout 20 tail --pid="$fgpid" -f /dev/null || it_fail "sluice run did not end once its query was stopped"
+wait "$fgpid" || rc=$?
+((rc == 0)) || it_fail "sluice run exited $rc after its query was stopped: $(cat "$IT_TMP/fg.err")"
+[[ -e $IT_TMP/run.sock ]] && it_fail "sluice run left its socket behind"
 
 # --- a second daemon on the same socket is refused ---
 rc=0
