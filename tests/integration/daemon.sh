@@ -14,7 +14,8 @@
 #     mid-request, 1000 clients at once: each its error, the daemon unharmed;
 #   - a second daemon on the same socket is refused; a stale socket file
 #     (a killed daemon's) is taken over;
-#   - SIGTERM stops every query and the daemon cleanly;
+#   - SIGTERM stops every query and the daemon cleanly; --log-format json
+#     writes one object a line; SIGHUP reopens --log-file;
 #   - as root: a connection from another uid is refused;
 #   - sluicectl's commands, output and exit codes against the daemon, and
 #     against a foreground `sluice run`, which opens the same socket.
@@ -243,6 +244,25 @@ timeout 20 tail --pid="$fgpid" -f /dev/null || it_fail "sluice run did not end o
 wait "$fgpid" || rc=$?
 ((rc == 0)) || it_fail "sluice run exited $rc after its query was stopped: $(cat "$IT_TMP/fg.err")"
 [[ -e $IT_TMP/run.sock ]] && it_fail "sluice run left its socket behind"
+
+# --- logs: --log-format json, --log-file reopened on SIGHUP ---
+"$SLUICED" --socket "$IT_TMP/log.sock" --log-format json --log-file "$IT_TMP/d.log" &
+lpid=$!
+it_track "$lpid"
+for _ in $(seq 100); do grep -q "listening" "$IT_TMP/d.log" 2>/dev/null && break; sleep 0.05; done
+python3 - "$IT_TMP/d.log" <<'EOF' || it_fail "--log-format json: $(head -3 "$IT_TMP/d.log")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines and all({"time", "level", "msg"} <= set(l) for l in lines), lines
+assert any("listening on" in l["msg"] for l in lines), lines
+EOF
+mv "$IT_TMP/d.log" "$IT_TMP/d.log.1"
+kill -HUP "$lpid"
+for _ in $(seq 100); do [[ -s $IT_TMP/d.log ]] && break; sleep 0.05; done
+grep -q '"msg":"log reopened"' "$IT_TMP/d.log" || it_fail "SIGHUP did not reopen the log file"
+kill -TERM "$lpid"
+wait "$lpid" || it_fail "the json-logging daemon did not stop cleanly"
+grep -q '"msg":"sluiced stopped"' "$IT_TMP/d.log" || it_fail "no 'stopped' line in the reopened log"
 
 # --- a second daemon on the same socket is refused ---
 rc=0
