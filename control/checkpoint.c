@@ -144,6 +144,9 @@ struct sl_ckpt {
 		int64_t *v;
 		uint32_t n, cap;
 	} *known;
+	/* per shard: the newest snapshot an aggregator wrote in place of a
+	 * delta (-1: none), under m.mu: maintenance adopts it once committed */
+	int64_t *batch_snap;
 	struct maint m;
 	char error[640];
 	int err;
@@ -661,6 +664,21 @@ static int make_snapshot(struct sl_ckpt *ck, uint32_t s, int64_t c, char *err, s
 		uint64_t len, ep;
 		rc = sl_ckpt_read(ck->root, rel, snap ? SL_CKPT_SNAPSHOT : SL_CKPT_DELTA, &mem[n], &p,
 				  &len, &ep, err, errlen);
+		if (rc == -ENOENT && !snap) {
+			/* the batch wrote the shard whole (a high-churn batch):
+			 * the merge starts again from it */
+			free(mem[n]);
+			mem[n] = NULL;
+			snprintf(rel, sizeof(rel), "state/%u/%" PRId64 ".snapshot", s, b);
+			rc = sl_ckpt_read(ck->root, rel, SL_CKPT_SNAPSHOT, &mem[n], &p, &len, &ep, err,
+					  errlen);
+			if (rc == 0) {
+				for (uint32_t i = 0; i < n; i++)
+					free(mem[i]);
+				mem[0] = mem[n];
+				n = 0;
+			}
+		}
 		in[n++] = (struct sl_blob){p, len};
 	}
 	void *out = NULL;
@@ -685,6 +703,16 @@ static void maintain(struct sl_ckpt *ck, int64_t c)
 	char err[512], dir[64];
 	bool any_snapshot = false;
 	for (uint32_t s = 0; s < ck->nshards; s++) {
+		/* a snapshot a batch wrote whole (a high-churn shard), durable
+		 * now that a later commit is */
+		pthread_mutex_lock(&ck->m.mu);
+		int64_t bs = ck->batch_snap[s];
+		pthread_mutex_unlock(&ck->m.mu);
+		if (bs >= 0 && bs <= c && bs > ck->snap[s]) {
+			ck->snap[s] = bs;
+			snap_known(ck, s, bs);
+			any_snapshot = true;
+		}
 		if (c - ck->snap[s] < (int64_t)ck->min_deltas)
 			continue;
 		int rc = make_snapshot(ck, s, c, err, sizeof(err));
@@ -1050,8 +1078,11 @@ struct sl_ckpt *sl_ckpt_open(const struct sl_plan *plan, const struct sl_sink_op
 	ck->rec.shard = calloc(ck->nshards ? ck->nshards : 1, sizeof(*ck->rec.shard));
 	ck->snap = calloc(ck->nshards ? ck->nshards : 1, sizeof(*ck->snap));
 	ck->known = calloc(ck->nshards ? ck->nshards : 1, sizeof(*ck->known));
-	if (ck->rec.shard == NULL || ck->snap == NULL || ck->known == NULL)
+	ck->batch_snap = calloc(ck->nshards ? ck->nshards : 1, sizeof(*ck->batch_snap));
+	if (ck->rec.shard == NULL || ck->snap == NULL || ck->known == NULL || ck->batch_snap == NULL)
 		goto err_nomem;
+	for (uint32_t s = 0; s < ck->nshards; s++)
+		ck->batch_snap[s] = -1;
 	for (uint32_t s = 0; s < ck->nshards; s++)
 		ck->snap[s] = -1;
 	if (fingerprint(plan, fp) < 0)
@@ -1189,6 +1220,7 @@ void sl_ckpt_close(struct sl_ckpt *ck)
 	for (uint32_t s = 0; ck->known != NULL && s < ck->nshards; s++)
 		free(ck->known[s].v);
 	free(ck->known);
+	free(ck->batch_snap);
 	if (ck->lock_fd >= 0)
 		close(ck->lock_fd); /* releases the lock */
 	if (ck->root >= 0)
@@ -1238,12 +1270,19 @@ int sl_ckpt_epoch(struct sl_ckpt *ck, uint64_t batch, const struct sl_ckpt_epoch
 	/* the state deltas: their buffers go to the writer as they are */
 	for (uint32_t i = 0; i < ep->ndeltas; i++) {
 		struct sl_state_delta *d = ep->deltas[i];
-		snprintf(rel, sizeof(rel), "state/%u/%" PRIu64 ".delta", d->shard, batch);
+		snprintf(rel, sizeof(rel), "state/%u/%" PRIu64 ".%s", d->shard, batch,
+			 d->snapshot ? "snapshot" : "delta");
+		if (d->snapshot && d->shard < ck->nshards) {
+			pthread_mutex_lock(&ck->m.mu);
+			ck->batch_snap[d->shard] = (int64_t)batch;
+			pthread_mutex_unlock(&ck->m.mu);
+		}
 		void *buf = d->buf;
 		d->buf = NULL;
 		if (buf == NULL && (buf = malloc(1)) == NULL)
 			return failed(ck, -ENOMEM, err, errlen);
-		rc = sl_ckpt_writer_put(ck->w, rel, SL_CKPT_DELTA, batch, buf, d->len, batch);
+		rc = sl_ckpt_writer_put(ck->w, rel, d->snapshot ? SL_CKPT_SNAPSHOT : SL_CKPT_DELTA,
+					batch, buf, d->len, batch);
 		if (rc < 0)
 			return failed(ck, rc, err, errlen);
 	}

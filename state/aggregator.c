@@ -709,6 +709,11 @@ static int emit_all_sessions(struct sl_aggregator *a, struct emitter *e)
 
 /* ---- deltas (checkpoints) ---- */
 
+/* A shard smaller than this always writes deltas: its snapshot is the
+ * maintenance thread's (cheap at that size), and small high-churn shards
+ * do not fill the checkpoint with snapshots. */
+#define SL_DUMP_MIN_GROUPS 4096
+
 static inline void put_i64le(uint8_t *p, int64_t v)
 {
 	for (int i = 0; i < 8; i++)
@@ -773,14 +778,30 @@ static int delta_session_group(struct sl_aggregator *a, struct sl_state_writer *
 
 /* Every group the epoch touched that still lives, into each shard's
  * delta: costs what the epoch changed. */
-static int delta_touched(struct sl_aggregator *a)
+/* Each shard's part of the checkpoint for the epoch: its delta (the
+ * touched groups' puts after the removes eviction wrote), or, when the
+ * epoch touched at least half of the shard's groups, the whole shard as a
+ * snapshot instead: that costs at most twice the delta it replaces, and
+ * saves the maintenance thread merging a delta as big as the state (and a
+ * restart loading it). dump[l] says which each shard got. */
+static int delta_touched(struct sl_aggregator *a, bool *dump)
 {
 	int rc = 0;
 	for (uint32_t l = 0; rc == 0 && l < a->nlocal; l++) {
+		struct sl_shard *sh = a->shards[l];
+		uint64_t live = sl_shard_count(sh), touched = sl_shard_touched_count(sh);
+		uint64_t least = a->cfg.dump_min_groups ? a->cfg.dump_min_groups : SL_DUMP_MIN_GROUPS;
+		dump[l] = live >= least && touched * 2 >= live;
 		struct sl_shard_iter it;
 		struct sl_shard_entry ent;
-		sl_shard_touched_init(&it, a->shards[l]);
-		while (rc == 0 && sl_shard_touched_next(&it, &ent)) {
+		if (dump[l]) {
+			rc = sl_state_writer_begin(&a->dw[l], a->fingerprint, SL_STATE_SNAPSHOT);
+			sl_shard_iter_init(&it, sh);
+		} else {
+			sl_shard_touched_init(&it, sh);
+		}
+		while (rc == 0 &&
+		       (dump[l] ? sl_shard_iter_next(&it, &ent) : sl_shard_touched_next(&it, &ent))) {
 			if (a->plan->session)
 				rc = delta_session_group(a, &a->dw[l], &ent,
 							 *(struct sess_list **)ent.state);
@@ -993,8 +1014,14 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 	}
 	/* after eviction: what it dropped is in the deltas already, and the
 	 * touched list no longer shows it */
+	bool dump_stack[64];
+	bool *dump = a->nlocal <= 64 ? dump_stack : calloc(a->nlocal, sizeof(*dump));
+	if (dump == NULL)
+		rc = -ENOMEM;
+	else
+		memset(dump, 0, (a->nlocal <= 64 ? 64 : a->nlocal) * sizeof(*dump));
 	if (rc == 0 && a->dw != NULL)
-		rc = delta_touched(a);
+		rc = delta_touched(a, dump);
 	for (uint32_t l = 0; l < a->nlocal; l++) {
 		struct sl_shard *sh = a->shards[l];
 		res->updated_rows += sl_shard_touched_count(sh);
@@ -1043,11 +1070,14 @@ static struct sl_epoch_result *finish_epoch(struct sl_aggregator *a)
 		}
 		struct sl_state_delta *d = &res->deltas[l];
 		d->shard = a->cfg.idx + l * a->cfg.n_agg;
+		d->snapshot = dump != NULL && dump[l];
 		d->puts = a->dw[l].puts;
 		d->removes = a->dw[l].removes;
 		sl_state_writer_finish(&a->dw[l], &d->buf, &d->len);
 		res->ndeltas = l + 1;
 	}
+	if (dump != dump_stack)
+		free(dump);
 	res->error = rc;
 	a->epoch++;
 	for (uint32_t l = 0; l < a->nlocal; l++)

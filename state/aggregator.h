@@ -38,6 +38,7 @@ struct sl_state_delta {
 	void *buf;      /* malloc'ed; whoever takes it sets buf NULL */
 	size_t len;
 	uint64_t puts, removes;
+	bool snapshot;  /* the whole shard (written as N.snapshot), not a delta */
 };
 
 /* One epoch's output from one aggregator; freed by the control thread. */
@@ -77,6 +78,9 @@ struct sl_aggregator_config {
 	struct sl_ring *results;   /* this core -> control thread: struct sl_epoch_result * */
 	struct sl_epoch_ctl *ctl;  /* abort flag */
 	bool deltas;               /* hand over each epoch's state deltas (checkpoint) */
+	/* a shard of at least this many groups (0: 4096) whose epoch touched
+	 * half of them hands over a snapshot of itself instead of a delta */
+	uint32_t dump_min_groups;
 };
 
 struct sl_aggregator *sl_aggregator_create(const struct sl_aggregator_config *cfg, char *err,

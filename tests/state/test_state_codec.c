@@ -699,6 +699,9 @@ struct harness {
 	struct sl_agg_layout *partial;
 };
 
+/* the aggregators' dump_min_groups (0: their default) */
+static uint32_t g_dump_min;
+
 static void h_create(struct harness *h, const char *sql, uint32_t shards, int64_t win_us,
 		     bool deltas)
 {
@@ -727,6 +730,7 @@ static void h_create(struct harness *h, const char *sql, uint32_t shards, int64_
 		.results = h->results,
 		.ctl = h->ctl,
 		.deltas = deltas,
+		.dump_min_groups = g_dump_min,
 	};
 	h->a = sl_aggregator_create(&cfg, err, sizeof(err));
 	cr_assert_not_null(h->a, "%s", err);
@@ -1029,7 +1033,8 @@ static void record(struct run *rn, uint32_t e, struct sl_epoch_result *res, uint
 		char err[256];
 		cr_assert_eq(sl_state_reader_init(&r, d->buf, d->len, err, sizeof(err)), 0);
 		cr_assert_eq(r.nrecords, d->puts + d->removes);
-		cr_assert_eq(r.flags, 0);
+		cr_assert_eq(r.flags, d->snapshot ? SL_STATE_SNAPSHOT : 0,
+			     "the payload's flags say what the result says it is");
 		rn->raw[e][l] = (struct sl_blob){d->buf, d->len};
 		d->buf = NULL; /* ours now */
 	}
@@ -1080,6 +1085,18 @@ struct summary {
 	uint64_t evicted, dropped, puts, removes;
 };
 
+/* Where shard l's chain for a restart at R starts: its newest whole-shard
+ * snapshot before R (a high-churn epoch's), or epoch 0. */
+static uint32_t chain_start(const struct sl_blob raw[][MAX_SHARDS], uint32_t R, uint32_t l)
+{
+	for (uint32_t e = R; e-- > 0;) {
+		const uint8_t *p = raw[e][l].p;
+		if (raw[e][l].len >= 8 && (p[4] & 1))
+			return e;
+	}
+	return 0;
+}
+
 static struct summary check_restarts(const char *sql, uint32_t shards, int64_t win_us,
 				     const struct epoch *eps, uint32_t n)
 {
@@ -1109,26 +1126,28 @@ static struct summary check_restarts(const char *sql, uint32_t shards, int64_t w
 		if (use_partials)
 			h_partial(&h);
 		for (uint32_t l = 0; l < shards; l++) {
+			uint32_t from = chain_start(full.raw, R, l);
 			if (R % 2 == 1) {
 				struct sl_blob in[MAX_EPOCHS];
-				for (uint32_t e = 0; e < R; e++)
-					in[e] = full.raw[e][l];
+				for (uint32_t e = from; e < R; e++)
+					in[e - from] = full.raw[e][l];
 				void *snap;
 				size_t len;
-				cr_assert_eq(sl_state_compact(in, R, &snap, &len, err, sizeof(err)), 0,
-					     "%s", err);
+				cr_assert_eq(sl_state_compact(in, R - from, &snap, &len, err, sizeof(err)),
+					     0, "%s", err);
 				cr_assert_eq(sl_aggregator_load(h.a, l, snap, len, err, sizeof(err)), 0,
 					     "restart at %u, shard %u: %s", R, l, err);
 				free(snap);
 			} else if (R % 4 == 0) {
 				/* the engine's way: the chain, read newest first */
 				struct sl_blob in[MAX_EPOCHS];
-				for (uint32_t e = 0; e < R; e++)
-					in[e] = full.raw[e][l];
-				cr_assert_eq(sl_aggregator_load_chain(h.a, l, in, R, err, sizeof(err)), 0,
-					     "restart at %u, shard %u (chain): %s", R, l, err);
+				for (uint32_t e = from; e < R; e++)
+					in[e - from] = full.raw[e][l];
+				cr_assert_eq(sl_aggregator_load_chain(h.a, l, in, R - from, err,
+								      sizeof(err)),
+					     0, "restart at %u, shard %u (chain): %s", R, l, err);
 			} else {
-				for (uint32_t e = 0; e < R; e++)
+				for (uint32_t e = from; e < R; e++)
 					cr_assert_eq(sl_aggregator_load(h.a, l, full.raw[e][l].p,
 									full.raw[e][l].len, err,
 									sizeof(err)),
@@ -1225,6 +1244,32 @@ Test(state_restart, plain_groups_complete_mode)
 	const char *sql = EV_SOURCE ";\nCREATE SINK o WITH (connector = 'console', output_mode = "
 			  "'complete') AS " PLAIN_SELECT ";";
 	check_restarts(sql, 3, 0, plain_eps, 5);
+}
+
+/* A high-churn epoch (it touched at least half of a shard's groups, here
+ * from one group up) hands over the whole shard as a snapshot instead of a
+ * delta; restarts from the chains that start at those snapshots give the
+ * same results as the run that never stopped. */
+Test(state_restart, whole_shard_snapshots_at_high_churn)
+{
+	const char *sql = EV_SOURCE ";\nCREATE SINK o WITH (connector = 'console', output_mode = "
+			  "'update') AS " PLAIN_SELECT ";";
+	g_dump_min = 1;
+	check_restarts(sql, 2, 0, plain_eps, 5);
+	struct run full;
+	run_all(&full, sql, 1, 0, plain_eps, 5, true);
+	uint32_t snaps = 0, deltas = 0;
+	for (uint32_t e = 0; e < 5; e++) {
+		const uint8_t *p = full.raw[e][0].p;
+		if (p[4] & 1)
+			snaps++;
+		else
+			deltas++;
+	}
+	run_free(&full, 5, 1);
+	g_dump_min = 0;
+	cr_expect(snaps > 0, "no epoch wrote its shard whole");
+	cr_expect(deltas > 0, "every epoch wrote its shard whole (epoch 2 touches nothing)");
 }
 
 Test(state_restart, global_aggregate)
