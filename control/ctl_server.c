@@ -490,6 +490,14 @@ static void sql_position(const char *msg, int64_t *line, int64_t *col)
 	}
 }
 
+/* sql_error, with the line and column of "line L, column C: ..." */
+static void reply_sql_error(struct client *c, const struct sl_json *id, const char *err)
+{
+	int64_t l, col;
+	sql_position(err, &l, &col);
+	reply_error(c, id, "sql_error", err, l, col);
+}
+
 static int compile(const char *sql, struct sl_program **prog, char *err, size_t errlen)
 {
 	if (sl_sql_compile(sql, &D.base, prog, err, errlen) < 0)
@@ -591,9 +599,7 @@ static void op_submit(struct client *c, const struct sl_json *req, const struct 
 	struct sl_program *prog = NULL;
 	char err[1024];
 	if (compile(sql, &prog, err, sizeof(err)) < 0) {
-		int64_t l, col;
-		sql_position(err, &l, &col);
-		reply_error(c, id, "sql_error", err, l, col);
+		reply_sql_error(c, id, err);
 		sl_program_free(prog);
 		return;
 	}
@@ -767,9 +773,7 @@ static void op_explain(struct client *c, const struct sl_json *req, const struct
 	struct sl_program *prog = NULL;
 	char err[1024];
 	if (compile(sql, &prog, err, sizeof(err)) < 0) {
-		int64_t l, col;
-		sql_position(err, &l, &col);
-		reply_error(c, id, "sql_error", err, l, col);
+		reply_sql_error(c, id, err);
 		sl_program_free(prog);
 		return;
 	}

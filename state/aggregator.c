@@ -450,6 +450,22 @@ static inline int64_t *sess_at(const struct sess_list *x, uint32_t i)
 	return (int64_t *)(x->items + (size_t)i * x->stride);
 }
 
+/* A group's session list, made empty on its first use. NULL: ENOMEM. */
+static struct sess_list *sess_list_of(struct sl_aggregator *a, struct sess_list **slot,
+				      uint32_t ssize)
+{
+	struct sess_list *x = *slot;
+	if (x == NULL) {
+		x = calloc(1, sizeof(*x));
+		if (x == NULL)
+			return NULL;
+		x->stride = (uint32_t)((16 + ssize + 7) & ~7u);
+		a->session_bytes += sizeof(*x);
+		*slot = x;
+	}
+	return x;
+}
+
 /* Room for one more session at position i (the later ones move up). */
 static int sess_insert(struct sess_list *x, uint32_t i, uint64_t *bytes)
 {
@@ -496,15 +512,9 @@ static int fold_sessions(struct sl_aggregator *a, const struct sl_block *b)
 		struct sess_list **slot = sl_shard_upsert(sh, b->hash[r], keys[r].ptr, plen, &is_new);
 		if (slot == NULL)
 			return -ENOMEM;
-		struct sess_list *x = *slot;
-		if (x == NULL) {
-			x = calloc(1, sizeof(*x));
-			if (x == NULL)
-				return -ENOMEM;
-			x->stride = (uint32_t)((16 + ssize + 7) & ~7u);
-			a->session_bytes += sizeof(*x);
-			*slot = x;
-		}
+		struct sess_list *x = sess_list_of(a, slot, ssize);
+		if (x == NULL)
+			return -ENOMEM;
 		/* the stored sessions it overlaps or touches: [i, j) */
 		uint32_t i = 0;
 		while (i < x->n && sess_at(x, i)[1] < s)
@@ -1123,15 +1133,9 @@ static int load_sessions(struct sl_aggregator *a, struct sl_shard *sh, struct se
 	*why = "a session count that the value cannot hold";
 	if (n == 0 || n > (uint64_t)(end - v) / (16 + ssize) || n > UINT32_MAX / 2)
 		return -EINVAL;
-	struct sess_list *x = *slot;
-	if (x == NULL) {
-		x = calloc(1, sizeof(*x));
-		if (x == NULL)
-			return -ENOMEM;
-		x->stride = (uint32_t)((16 + ssize + 7) & ~7u);
-		a->session_bytes += sizeof(*x);
-		*slot = x;
-	}
+	struct sess_list *x = sess_list_of(a, slot, ssize);
+	if (x == NULL)
+		return -ENOMEM;
 	if (x->cap < n) {
 		uint8_t *ni = realloc(x->items, (size_t)n * x->stride);
 		if (ni == NULL)
