@@ -156,6 +156,53 @@ static int string_at(struct sl_simdjson *j, const char *r, uint32_t *off, uint32
 	return SL_SIMDJSON_OK;
 }
 
+/* A string whose token On-Demand handed over: t is its raw token (from the
+ * opening quote up to the next token), r just past the opening quote.
+ * Stage 1 ended the token at the string's closing quote (a byte after that
+ * quote starts a new token), so the end is found by trimming the token, not
+ * by scanning the text for quotes again; anything else falls back to the
+ * scan. */
+static int string_tok(struct sl_simdjson *j, std::string_view t, const char *r, uint32_t *off,
+		      uint32_t *len, bool *escaped)
+{
+	t = trim_token(t);
+	if (t.size() < 2 || t.data() + 1 != r || t.back() != '"')
+		return string_at(j, r, off, len, escaped);
+	uint32_t n = (uint32_t)(t.size() - 2);
+	*escaped = memchr(r, '\\', n) != nullptr;
+	if (*escaped && sl_simdjson_unescape(r, n, nullptr) < 0)
+		return fail(j, "invalid escape in a string", r);
+	*off = (uint32_t)(r - j->buf);
+	*len = n;
+	return SL_SIMDJSON_OK;
+}
+
+/* A field's key, r just past its opening quote, v its value's first byte:
+ * between the key's closing quote and v lie only whitespace and the colon
+ * On-Demand has checked, so the key ends where a step back from v says. */
+static int key_at(struct sl_simdjson *j, const char *r, const char *v, uint32_t *off,
+		  uint32_t *len, bool *escaped)
+{
+	const char *q = v;
+	do
+		q--;
+	while (q > r && is_ws(*q));
+	if (q <= r || *q != ':')
+		return string_at(j, r, off, len, escaped);
+	do
+		q--;
+	while (q > r && is_ws(*q));
+	if (q < r || *q != '"')
+		return string_at(j, r, off, len, escaped);
+	uint32_t n = (uint32_t)(q - r);
+	*escaped = memchr(r, '\\', n) != nullptr;
+	if (*escaped && sl_simdjson_unescape(r, n, nullptr) < 0)
+		return fail(j, "invalid escape in a string", r);
+	*off = (uint32_t)(r - j->buf);
+	*len = n;
+	return SL_SIMDJSON_OK;
+}
+
 /* Jackson's default limit (StreamReadConstraints, Spark 3.5's 2.15): a
  * record nested deeper is malformed. It also bounds walk()'s recursion. */
 #define MAX_NESTING 1000
@@ -171,11 +218,12 @@ static int walk_object(struct sl_simdjson *j, od::object o, int depth)
 			return fail_code(j, e, nullptr);
 		uint32_t off, len;
 		bool esc;
-		int rc = string_at(j, reinterpret_cast<const char *>(f.key().raw()), &off, &len,
-				   &esc);
+		od::value v = f.value();
+		int rc = key_at(j, reinterpret_cast<const char *>(f.key().raw()),
+				v.raw_json_token().data(), &off, &len, &esc);
 		if (rc != SL_SIMDJSON_OK)
 			return rc;
-		if ((rc = walk(j, f.value(), depth)) != SL_SIMDJSON_OK)
+		if ((rc = walk(j, v, depth)) != SL_SIMDJSON_OK)
 			return rc;
 	}
 	return SL_SIMDJSON_OK;
@@ -200,7 +248,8 @@ static int walk_array(struct sl_simdjson *j, od::array a, int depth)
  * is the nesting of the object or array that holds v (the record: 1). */
 static int walk(struct sl_simdjson *j, od::value v, int depth)
 {
-	const char *at = v.raw_json_token().data();
+	std::string_view tok = v.raw_json_token();
+	const char *at = tok.data();
 	od::json_type t;
 	simdjson::error_code e = v.type().get(t);
 	if (e)
@@ -226,7 +275,7 @@ static int walk(struct sl_simdjson *j, od::value v, int depth)
 			return fail_code(j, e, at);
 		uint32_t off, len;
 		bool esc;
-		return string_at(j, reinterpret_cast<const char *>(r.raw()), &off, &len, &esc);
+		return string_tok(j, tok, reinterpret_cast<const char *>(r.raw()), &off, &len, &esc);
 	}
 	case od::json_type::number: {
 		bool integral;
@@ -375,7 +424,9 @@ int sl_simdjson_next(struct sl_simdjson *j, const char **key, uint32_t *klen)
 	od::field &f = fr.value_unsafe();
 	uint32_t off, len;
 	bool esc;
-	int rc = string_at(j, reinterpret_cast<const char *>(f.key().raw()), &off, &len, &esc);
+	j->cur = f.value();
+	int rc = key_at(j, reinterpret_cast<const char *>(f.key().raw()),
+			j->cur.raw_json_token().data(), &off, &len, &esc);
 	if (rc != SL_SIMDJSON_OK)
 		return rc;
 	if (!esc) {
@@ -393,7 +444,6 @@ int sl_simdjson_next(struct sl_simdjson *j, const char **key, uint32_t *klen)
 		*key = j->keybuf;
 		*klen = (uint32_t)n;
 	}
-	j->cur = f.value();
 	j->in_field = true;
 	j->checked = false;
 	return SL_SIMDJSON_OK;
@@ -518,13 +568,13 @@ int sl_simdjson_bool(struct sl_simdjson *j, bool *out)
 
 int sl_simdjson_string(struct sl_simdjson *j, uint32_t *off, uint32_t *len, bool *escaped)
 {
-	const char *at = j->cur.raw_json_token().data();
+	std::string_view tok = j->cur.raw_json_token();
 	od::raw_json_string r;
 	j->checked = true;
 	simdjson::error_code e = j->cur.get_raw_json_string().get(r);
 	if (e)
-		return fail_code(j, e, at);
-	return string_at(j, reinterpret_cast<const char *>(r.raw()), off, len, escaped);
+		return fail_code(j, e, tok.data());
+	return string_tok(j, tok, reinterpret_cast<const char *>(r.raw()), off, len, escaped);
 }
 
 int sl_simdjson_raw(struct sl_simdjson *j, uint32_t *off, uint32_t *len)

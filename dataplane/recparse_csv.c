@@ -230,14 +230,17 @@ static inline int csv_field(struct sl_recparse *p, const char *end, const char *
 	return 0;
 }
 
-static bool eq(const char *s, uint32_t n, const char *w, uint32_t wn)
+/* A field against null_value, nan_value, positive_inf or negative_inf: the
+ * length and the first byte first, so that most fields (an amount of the
+ * same length as "-Inf") are told apart without a call to memcmp. */
+static inline bool eq(const char *s, uint32_t n, const char *w, uint32_t wn)
 {
-	return n == wn && memcmp(s, w, n) == 0;
+	return n == wn && (n == 0 || (s[0] == w[0] && memcmp(s + 1, w + 1, n - 1) == 0));
 }
 
 /* Field tok into column col of the row: false when it does not convert
  * (the value is then NULL). */
-static bool csv_convert(const struct sl_recparse *p, uint32_t col, const struct csv_tok *t,
+static bool csv_convert(struct sl_recparse *p, uint32_t col, const struct csv_tok *t,
 			struct sl_chunk *out, uint32_t row)
 {
 	struct sl_vec *v = &out->cols[col];
@@ -282,7 +285,12 @@ static bool csv_convert(const struct sl_recparse *p, uint32_t col, const struct 
 		break;
 	}
 	case SL_TYPE_TIMESTAMP:
-		ok = rp_text_timestamp(p, s, n, &v->v.i64[row]);
+		/* rp_text_timestamp's rules, with this thread's date cache */
+		if (p->ts_format == NULL)
+			ok = rp_fast_timestamp_cached(&p->ts_cache, s, n, &v->v.i64[row]) ||
+			     sl_text_to_timestamp(s, n, &v->v.i64[row]);
+		else
+			ok = rp_text_timestamp(p, s, n, &v->v.i64[row]);
 		break;
 	default:
 		ok = false;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "recparse.h"
 
@@ -40,6 +41,14 @@ struct rp_col {
 };
 
 #define RP_SEP_MAX 16
+
+/* The last date a parser's fast path converted (rp_fast_timestamp_cached):
+ * zeroed with the parser, then touched only by its ingest thread. */
+struct rp_ts_cache {
+	uint64_t date8; /* s[0..8) of the cached date; 0: none (s[4] is '-') */
+	uint16_t date2; /* s[8..10) */
+	int64_t days;   /* its day number since 1970-01-01 */
+};
 
 struct sl_recparse {
 	enum sl_rec_format f;
@@ -68,6 +77,7 @@ struct sl_recparse {
 	bool multi_line;     /* records may span lines (sl_recparse_scan) */
 	uint8_t scan_state;  /* sl_recparse_scan's place in the record */
 	uint32_t scan_sep;   /* bytes of a multi-byte sep matched so far */
+	struct rp_ts_cache ts_cache; /* TIMESTAMP fields: the last date read */
 
 	/* json */
 	struct sl_simdjson *json;
@@ -163,43 +173,117 @@ static inline int64_t rp_days_from_civil(int64_t y, uint32_t m, uint32_t d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static inline bool rp_digits(const char *s, uint32_t n, uint32_t *v)
+/*
+ * Timestamps, yyyy-MM-dd HH:mm:ss[.S{1,6}] (' ' or 'T', no zone: UTC), read
+ * with 8-byte loads (SWAR): a mask checks the separators and that every
+ * digit byte is '0'..'9' at once, then digit pairs are multiplied and added.
+ * Little-endian loads: byte i of a word is s[i].
+ *
+ * Most files hold runs of rows from the same day, so a parser keeps the last
+ * date it converted (struct rp_ts_cache): when the 10 date bytes equal it,
+ * its day number is reused and the date is neither checked nor converted
+ * again (it was, when it was cached). Only the time is.
+ */
+
+static inline uint64_t rp_load64(const char *s)
 {
-	uint32_t r = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		unsigned d = (unsigned)((unsigned char)s[i] - '0');
-		if (d > 9)
-			return false;
-		r = r * 10 + d;
-	}
-	*v = r;
-	return true;
+	uint64_t v;
+	memcpy(&v, s, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
 }
 
-/* yyyy-MM-dd HH:mm:ss[.S{1,6}], with ' ' or 'T', no zone (UTC). */
-static inline int rp_fast_timestamp(const char *s, uint32_t n, int64_t *out)
+static inline uint16_t rp_load16(const char *s)
 {
-	uint32_t y, mo, d, h, mi, se, us = 0;
-	if (n < 19 || n > 26 || n == 20 || s[4] != '-' || s[7] != '-' ||
-	    (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':')
-		return 0;
-	if (!rp_digits(s, 4, &y) || !rp_digits(s + 5, 2, &mo) || !rp_digits(s + 8, 2, &d) ||
-	    !rp_digits(s + 11, 2, &h) || !rp_digits(s + 14, 2, &mi) || !rp_digits(s + 17, 2, &se))
-		return 0;
-	if (n > 19) {
-		if (s[19] != '.' || !rp_digits(s + 20, n - 20, &us))
-			return 0;
-		for (uint32_t k = n - 20; k < 6; k++)
-			us *= 10;
-	}
+	return (uint16_t)((unsigned char)s[0] | (unsigned)(unsigned char)s[1] << 8);
+}
+
+/* True when every byte of v where `digits` is 0xFF is '0'..'9' and every
+ * other byte equals that byte of `sep` (0 where `digits` is 0xFF). */
+static inline bool rp_swar_match(uint64_t v, uint64_t digits, uint64_t sep)
+{
+	const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull, z = 0x3030303030303030ull;
+	/* digit bytes 0x30..0x3F, the others exactly `sep` */
+	if ((v & ((hi & digits) | ~digits)) != ((z & digits) | sep))
+		return false;
+	/* no carry between bytes: all are <= 0x3F or a known separator < 0xFA */
+	return ((v + (0x0606060606060606ull & digits)) & hi & digits) == (z & digits);
+}
+
+/* The value of each pair of digit bytes i, i+1 at byte i (d: digit values). */
+static inline uint64_t rp_swar_pairs(uint64_t d)
+{
+	return d * 10 + (d >> 8);
+}
+
+/* yyyy-MM-dd HH:mm:ss[.S{1,6}], with ' ' or 'T', no zone (UTC); c: the
+ * parser's cache, or NULL. */
+static inline int rp_fast_timestamp_cached(struct rp_ts_cache *c, const char *s, uint32_t n,
+					   int64_t *out)
+{
+	/* "HH:mm:ss" at s + 11, s[10] is ' ' or 'T' */
+	const uint64_t tdig = 0xFFFF00FFFF00FFFFull, tsep = 0x00003A00003A0000ull;
+	/* "yyyy-MM-" and "dd" */
+	const uint64_t ddig = 0x00FFFF00FFFFFFFFull, dsep = 0x2D00002D00000000ull;
 	static const uint8_t dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (mo < 1 || mo > 12 || d < 1 || d > (mo == 2 && leap ? 29u : dm[mo - 1]) || h > 23 ||
-	    mi > 59 || se > 59)
+	if (n < 19 || n > 26 || n == 20 || (s[10] != ' ' && s[10] != 'T'))
 		return 0;
-	int64_t days = rp_days_from_civil(y, mo, d);
+	uint64_t t = rp_load64(s + 11);
+	if (!rp_swar_match(t, tdig, tsep))
+		return 0;
+	t = rp_swar_pairs(t - ((0x3030303030303030ull & tdig) | tsep));
+	uint32_t h = (uint32_t)(t & 0xFF), mi = (uint32_t)(t >> 24 & 0xFF),
+		 se = (uint32_t)(t >> 48 & 0xFF);
+	if (h > 23 || mi > 59 || se > 59)
+		return 0;
+	int64_t us = 0;
+	if (n > 19) {
+		/* the 8 bytes that end the text, shifted so that the 1 to 6
+		 * fraction digits start at byte 2; bytes 0, 1 and the missing
+		 * digits are made '0': "00ffffff" */
+		uint32_t r = 26 - n;
+		uint64_t f = rp_load64(s + n - 8) >> (8 * r);
+		f = (f & ~0xFFFFull) | 0x3030 | (0x3030303030303030ull & ~(~0ull >> (8 * r)));
+		if (s[19] != '.' || !rp_swar_match(f, ~0ull, 0))
+			return 0;
+		f -= 0x3030303030303030ull;
+		f = rp_swar_pairs(f) & 0x00FF00FF00FF00FFull; /* 4 pairs, 0..99 */
+		f = (f * (1 + (100ull << 16))) >> 16 & 0x0000FFFF0000FFFFull; /* 2 quads */
+		us = (int64_t)((f & 0xFFFF) * 10000 + (f >> 32));
+	}
+	uint64_t d8 = rp_load64(s);
+	uint16_t d2 = rp_load16(s + 8);
+	int64_t days;
+	if (c != NULL && d8 == c->date8 && d2 == c->date2 && c->date8 != 0) {
+		days = c->days;
+	} else {
+		if (!rp_swar_match(d8, ddig, dsep) || (unsigned)(s[8] - '0') > 9 ||
+		    (unsigned)(s[9] - '0') > 9)
+			return 0;
+		uint64_t p = rp_swar_pairs(d8 - ((0x3030303030303030ull & ddig) | dsep));
+		uint32_t y = (uint32_t)(p & 0xFF) * 100 + (uint32_t)(p >> 16 & 0xFF),
+			 mo = (uint32_t)(p >> 40 & 0xFF),
+			 d = (uint32_t)(s[8] - '0') * 10 + (uint32_t)(s[9] - '0');
+		bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		if (mo < 1 || mo > 12 || d < 1 || d > (mo == 2 && leap ? 29u : dm[mo - 1]))
+			return 0;
+		days = rp_days_from_civil(y, mo, d);
+		if (c != NULL) {
+			c->date8 = d8;
+			c->date2 = d2;
+			c->days = days;
+		}
+	}
 	*out = ((days * 86400 + h * 3600 + mi * 60 + se) * 1000000) + us;
 	return 1;
+}
+
+/* The same without a cache. */
+static inline int rp_fast_timestamp(const char *s, uint32_t n, int64_t *out)
+{
+	return rp_fast_timestamp_cached(NULL, s, n, out);
 }
 
 /* Scratch memory until sl_recparse_reset(); NULL when out of memory. */

@@ -52,6 +52,40 @@ static inline bool json_ws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+static inline uint64_t load64(const char *s)
+{
+	uint64_t v;
+	memcpy(&v, s, sizeof(v));
+	return v;
+}
+
+static inline uint32_t load32(const char *s)
+{
+	uint32_t v;
+	memcpy(&v, s, sizeof(v));
+	return v;
+}
+
+/* a[0..n) == b[0..n) for a key and a column name of the same length n:
+ * names are short, so two overlapping word loads (no byte outside either)
+ * replace memcmp's call for n up to 16. */
+static inline bool name_eq(const char *a, const char *b, uint32_t n)
+{
+	if (n >= 8) {
+		if (load64(a) != load64(b))
+			return false;
+		if (n <= 16)
+			return load64(a + n - 8) == load64(b + n - 8);
+		return memcmp(a + 8, b + 8, n - 8) == 0;
+	}
+	if (n >= 4)
+		return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+	for (uint32_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /* The column a key names: its schema index, or -1. Keys tend to come in
  * the same order on every line, so the search starts after the last hit. */
 static int find_col(struct sl_recparse *p, const char *k, uint32_t kl)
@@ -61,7 +95,7 @@ static int find_col(struct sl_recparse *p, const char *k, uint32_t kl)
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t d = h + i < n ? h + i : h + i - n;
 		const struct rp_col *c = &p->cols[p->data[d]];
-		if (c->name_len == kl && memcmp(c->name, k, kl) == 0) {
+		if (c->name_len == kl && name_eq(c->name, k, kl)) {
 			p->hint = d + 1;
 			return (int)p->data[d];
 		}

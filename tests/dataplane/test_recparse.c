@@ -1435,7 +1435,288 @@ Test(recparse, fast_paths_equal_cast)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* the timestamp fast path: SWAR digits and the per-parser date cache   */
+/* ------------------------------------------------------------------ */
+
+/* Accepted with exactly this value, or refused (ok = false): by
+ * rp_fast_timestamp, and by rp_fast_timestamp_cached whether the cache
+ * holds another date (miss) or this one (hit). */
+static const struct {
+	const char *s;
+	bool ok;
+	int64_t us;
+} ts_cases[] = {
+	{"1970-01-01 00:00:00", true, 0},
+	{"1970-01-01T00:00:00", true, 0},
+	{"1969-12-31 23:59:59", true, -1000000},
+	{"1969-12-31 23:59:59.000001", true, -999999},
+	{"1969-12-31 00:00:00.5", true, -86399500000},
+	{"2024-02-29 23:59:59.999999", true, 1709251199999999},
+	{"2000-02-29 12:00:00", true, 951825600000000},
+	{"1600-02-29 00:00:00", true, -11670998400000000},
+	{"9999-12-31 23:59:59.999999", true, 253402300799999999},
+	{"0001-01-01 00:00:00", true, -62135596800000000},
+	/* fractions of 1 to 6 digits */
+	{"2024-03-01 09:00:00.1", true, 1709283600100000},
+	{"2024-03-01 09:00:00.12", true, 1709283600120000},
+	{"2024-03-01 09:00:00.123", true, 1709283600123000},
+	{"2024-03-01 09:00:00.1234", true, 1709283600123400},
+	{"2024-03-01 09:00:00.12345", true, 1709283600123450},
+	{"2024-03-01 09:00:00.123456", true, 1709283600123456},
+	{"2024-03-01 09:00:00.000000", true, 1709283600000000},
+	/* refused: CAST decides (it may accept some of them) */
+	{"2023-02-29 00:00:00", false, 0},
+	{"1900-02-29 00:00:00", false, 0},
+	{"2100-02-29 00:00:00", false, 0},
+	{"2024-04-31 00:00:00", false, 0},
+	{"2024-00-10 00:00:00", false, 0},
+	{"2024-13-10 00:00:00", false, 0},
+	{"2024-01-00 00:00:00", false, 0},
+	{"2024-01-01 24:00:00", false, 0},
+	{"2024-01-01 23:60:00", false, 0},
+	{"2024-01-01 23:59:60", false, 0},
+	{"2024-03-01 09:00:00.", false, 0},
+	{"2024-03-01 09:00:00.1234567", false, 0},
+	{"2024-03-01 09:00:00,123", false, 0},
+	{"2024-03-01 09:00:00.12a", false, 0},
+	{"2024-03-01 09:00:00.12 ", false, 0},
+	{"2024-03-01 09:00:00Z", false, 0},
+	{"2024-03-01 09:00", false, 0},
+	{"2024-03-01  9:00:00", false, 0},
+	{"2024-3-01 09:00:00.0", false, 0},
+	{"+2024-03-01 09:00:00", false, 0},
+	{"2024/03/01 09:00:00", false, 0},
+	{"2024-03-01t09:00:00", false, 0},
+	{"2024-03-01 09-00-00", false, 0},
+};
+
+static void expect_ts(const char *s, uint32_t n, bool ok, int64_t want, const char *what)
+{
+	struct rp_ts_cache other = {0}, same = {0};
+	int64_t v, w;
+	/* fill the caches: one with another date, one with this text's date */
+	cr_assert(rp_fast_timestamp_cached(&other, "1999-09-09 00:00:00", 19, &w));
+	cr_assert_eq(other.days, 10843);
+	if (n >= 10) {
+		char t[32];
+		memcpy(t, s, 10);
+		memcpy(t + 10, " 00:00:00", 9);
+		(void)rp_fast_timestamp_cached(&same, t, 19, &w);
+	}
+	struct rp_ts_cache *caches[] = {NULL, &other, &same};
+	for (int k = 0; k < 3; k++) {
+		v = 12345;
+		int r = rp_fast_timestamp_cached(caches[k], s, n, &v);
+		cr_assert_eq(r, ok, "%s '%.*s' (cache %d): %d, not %d", what, (int)n, s, k, r, ok);
+		if (ok)
+			cr_assert_eq(v, want, "%s '%.*s' (cache %d): %lld, not %lld", what, (int)n, s,
+				     k, (long long)v, (long long)want);
+		else
+			cr_assert_eq(v, 12345, "%s '%.*s': *out written on a refusal", what, (int)n,
+				     s);
+	}
+	cr_assert_eq(rp_fast_timestamp(s, n, &v), ok);
+	if (ok) {
+		cr_assert(sl_text_to_timestamp(s, n, &w), "'%.*s': CAST refuses it", (int)n, s);
+		cr_assert_eq(v, w, "'%.*s': %lld, CAST %lld", (int)n, s, (long long)v,
+			     (long long)w);
+	}
+}
+
+Test(recparse, fast_timestamp_table)
+{
+	for (size_t i = 0; i < sizeof(ts_cases) / sizeof(ts_cases[0]); i++)
+		expect_ts(ts_cases[i].s, (uint32_t)strlen(ts_cases[i].s), ts_cases[i].ok,
+			  ts_cases[i].us, "table");
+}
+
+/* One wrong byte anywhere in the text is refused, whether its date is in
+ * the cache or not: '/' and ':' just below and above the digits, a letter,
+ * NUL, 0xFF, '0' with the high bit set. */
+Test(recparse, fast_timestamp_bad_byte_in_each_position)
+{
+	static const char good[] = "2024-02-29 23:59:58.123456";
+	static const char bad[] = {'/', ':', 'a', '\0', (char)0xFF, (char)0xB0, '-', '.', ' '};
+	for (uint32_t n = 19; n <= 26; n++) {
+		if (n == 20)
+			continue;
+		char s[32];
+		memcpy(s, good, n);
+		int64_t want;
+		cr_assert(rp_fast_timestamp(s, n, &want));
+		expect_ts(s, n, true, want, "good");
+		for (uint32_t i = 0; i < n; i++) {
+			for (size_t b = 0; b < sizeof(bad); b++) {
+				if (bad[b] == good[i] || (i == 10 && bad[b] == ' '))
+					continue;
+				memcpy(s, good, n);
+				s[i] = bad[b];
+				expect_ts(s, n, false, 0, "bad byte");
+			}
+		}
+	}
+}
+
+/* The cache: runs of one date, a new date, back again; a zeroed cache
+ * never matches a text whose first 10 bytes are NUL. */
+Test(recparse, fast_timestamp_cache_hit_and_miss)
+{
+	static const char *const seq[] = {
+		"2024-03-01 09:00:00.5", "2024-03-01 23:59:59", "2024-03-01 00:00:00.000001",
+		"2024-03-02 00:00:00", "2024-03-01 12:00:00", "1969-12-31 23:59:59.999999",
+		"1969-12-31 00:00:00", "2024-13-01 00:00:00", "2024-03-01 12:00:00",
+		"2024-03-01 12:00:60",
+	};
+	struct rp_ts_cache c = {0};
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		int64_t a = 0, b = 0;
+		uint32_t n = (uint32_t)strlen(seq[i]);
+		int ra = rp_fast_timestamp_cached(&c, seq[i], n, &a);
+		int rb = rp_fast_timestamp(seq[i], n, &b);
+		cr_assert_eq(ra, rb, "'%s': %d with the cache, %d without", seq[i], ra, rb);
+		cr_assert_eq(a, b, "'%s': %lld with the cache, %lld without", seq[i],
+			     (long long)a, (long long)b);
+	}
+	struct rp_ts_cache z = {0};
+	static const char nul[19] = {[10] = ' ', '0', '0', ':', '0', '0', ':', '0', '0'};
+	int64_t v;
+	cr_assert_not(rp_fast_timestamp_cached(&z, nul, 19, &v));
+}
+
+/* Through a CSV parser: rows of one day, then another, then a refused
+ * date whose time is fine, then the first day again. */
+Test(recparse, csv_timestamps_share_the_date_cache)
+{
+	static const char *const opts[] = {NULL};
+	struct fx *f = fx_new(SL_REC_CSV, "a INT, t TIMESTAMP", opts);
+	static const struct {
+		const char *line;
+		const char *t;
+		bool bad;
+	} rows[] = {
+		{"1,2024-03-01 09:00:00.1", "1709283600100000", false},
+		{"2,2024-03-01 09:00:01", "1709283601000000", false},
+		{"3,2024-03-02 00:00:00", "1709337600000000", false},
+		{"4,2024-02-30 00:00:00", "<null>", true},
+		{"5,2024-03-01 09:00:00.123456", "1709283600123456", false},
+		{"6,1970-01-01T00:00:00", "0", false},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t before = sl_recparse_malformed(f->p);
+		cr_assert_eq(fx_line(f, rows[i].line), 1, "'%s': %s", rows[i].line, f->err);
+		cr_assert_str_eq(cell(f, 1, 0), rows[i].t, "'%s': %s", rows[i].line, cell(f, 1, 0));
+		cr_assert_eq(sl_recparse_malformed(f->p) - before, rows[i].bad ? 1u : 0u, "'%s'",
+			     rows[i].line);
+	}
+	fx_free(f);
+}
+
 Test(recparse, destroy_null_is_a_noop)
 {
 	sl_recparse_destroy(NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON: where keys and strings end (read from simdjson's tokens) and */
+/* whole-name key matching                                            */
+/* ------------------------------------------------------------------ */
+
+static const struct row_case json_token_cases[] = {
+	/* whitespace between a key, its colon and its value, and after a string */
+	{{NULL}, "{\"a\" :\"x\" ,\"b\": 1}", 1, {"x", "1", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{ \"a\"\t:\r\"x y\"\n}", 1, {"x y", "<null>", "<null>", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"a\"  :  \"\"  }", 1, {"", "<null>", "<null>", "<null>", "<null>"}, false},
+	/* a string that ends in an escaped backslash or an escaped quote */
+	{{NULL}, "{\"a\":\"ends with \\\\\"}", 1,
+	 {"ends with \\", "<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a\":\"q\\\"\" , \"b\":2}", 1, {"q\"", "2", "<null>", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"a\":\"\\\"\",\"b\":2}", 1, {"\"", "2", "<null>", "<null>", "<null>"}, false},
+	/* keys: empty, with an escaped quote or backslash at the end, with spaces */
+	{{NULL}, "{\"\":\"empty key\",\"a\":\"v\"}", 1, {"v", "<null>", "<null>", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"\" : 1 ,\"a\" : \"v\"}", 1, {"v", "<null>", "<null>", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"a\\\"\":\"k\", \"a\":\"y\"}", 1, {"y", "<null>", "<null>", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"a\\\\\" :\"k\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a \":\"k\",\" a\":\"k\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 false},
+	{{NULL}, "{\"\\u0062\" : 3}", 1, {"<null>", "3", "<null>", "<null>", "<null>"}, false},
+	/* skipped values walked with the same rules */
+	{{NULL}, "{\"z\":[\"x\" , \"y\\\\\" ,{\"k\\\\\" :\"v\" }],\"a\":\"w\"}", 1,
+	 {"w", "<null>", "<null>", "<null>", "<null>"}, false},
+	{{NULL}, "{\"a\":{ \"k\\\"\" : \"v\\\\\" } }", 1,
+	 {"{\"k\\\"\":\"v\\\\\"}", "<null>", "<null>", "<null>", "<null>"}, false},
+	/* invalid: two strings, a string and a word, a key without a colon,
+	 * bad escapes in keys and strings followed by whitespace */
+	{{NULL}, "{\"a\":\"x\"\"y\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\":\"x\"y}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\"\"x\"}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"a\\q\":1}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"b\":1, \"a\\q\" : 1}", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"},
+	 true},
+	{{NULL}, "{\"a\":\"\\q\" }", 1, {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"z\":[\"\\q\" ],\"a\":\"w\"}", 1,
+	 {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{NULL}, "{\"z\":{\"\\q\" : 1},\"a\":\"w\"}", 1,
+	 {"<null>", "<null>", "<null>", "<null>", "<null>"}, true},
+	{{"mode=DROPMALFORMED"}, "{\"a\" : \"\\x\" }", 0, {NULL}, true},
+};
+
+Test(recparse, json_key_and_string_ends_from_tokens)
+{
+	run_cases(SL_REC_JSON, JSON_COLS, json_token_cases,
+		  sizeof(json_token_cases) / sizeof(json_token_cases[0]));
+}
+
+/* Key lookup compares whole names, whatever their length (the word loads
+ * cover 1-3, 4-7, 8-16 and longer names differently). */
+Test(recparse, json_keys_match_whole_names)
+{
+	static const char *const names[] = {"k",        "ab",        "abcd",
+					    "abcdefg",  "abcdefgh",  "abcdefghi",
+					    "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnopqrstuvwxyz0"};
+	enum { NN = sizeof(names) / sizeof(names[0]) };
+	char cols[512] = "";
+	for (size_t i = 0; i < NN; i++)
+		snprintf(cols + strlen(cols), sizeof(cols) - strlen(cols), "%s%s INT",
+			 i ? ", " : "", names[i]);
+	struct fx *f = fx_new(SL_REC_JSON, cols, NULL);
+	char line[256], key[64];
+	for (size_t i = 0; i < NN; i++) {
+		size_t n = strlen(names[i]);
+		snprintf(line, sizeof(line), "{\"%s\":%zu}", names[i], i + 1);
+		cr_assert_eq(fx_line(f, line), 1, "%s", f->err);
+		for (size_t c = 0; c < NN; c++)
+			cr_assert_eq(f->nulls[c][0], c != i, "%s: column %s", line, names[c]);
+		cr_assert_eq(f->i64[i][0], (int64_t)(i + 1));
+		/* one byte changed anywhere (first, middle, last): no column */
+		size_t at[] = {0, n / 2, n - 1};
+		for (size_t a = 0; a < 3; a++) {
+			snprintf(key, sizeof(key), "%s", names[i]);
+			key[at[a]] = 'Z';
+			snprintf(line, sizeof(line), "{\"%s\":1}", key);
+			cr_assert_eq(fx_line(f, line), 1, "%s", f->err);
+			for (size_t c = 0; c < NN; c++)
+				cr_assert_eq(f->nulls[c][0], 1, "%s set column %s", line, names[c]);
+		}
+		/* one byte longer: no column */
+		snprintf(line, sizeof(line), "{\"%s_\":1}", names[i]);
+		cr_assert_eq(fx_line(f, line), 1, "%s", f->err);
+		for (size_t c = 0; c < NN; c++)
+			cr_assert_eq(f->nulls[c][0], 1, "%s set column %s", line, names[c]);
+	}
+	/* every name on one line, in reverse order, then forward */
+	size_t m = 0;
+	for (size_t i = NN; i-- > 0;)
+		m += (size_t)snprintf(line + m, sizeof(line) - m, "%s\"%s\":%zu", m ? "," : "{",
+				      names[i], i + 1);
+	snprintf(line + m, sizeof(line) - m, "}");
+	cr_assert_eq(fx_line(f, line), 1, "%s", f->err);
+	for (size_t c = 0; c < NN; c++)
+		cr_assert_eq(f->i64[c][0], (int64_t)(c + 1), "%s: column %s", line, names[c]);
+	fx_free(f);
 }
