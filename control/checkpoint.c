@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -282,20 +281,6 @@ static int fingerprint(const struct sl_plan *plan, struct sl_strbuf fp[FP_N])
 	return rc < 0 ? -ENOMEM : 0;
 }
 
-static void hex_id(char out[33])
-{
-	uint8_t b[16];
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
-		for (int i = 0; i < 16; i++)
-			b[i] = (uint8_t)(x >> (8 * (i % 8))) ^ (uint8_t)i;
-	}
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 /* ------------------------------------------------------------------ */
 /* directories                                                         */
 
@@ -446,8 +431,8 @@ static int read_file(struct sl_ckpt *ck, const char *rel, enum sl_ckpt_kind kind
 	return keep_mem(ck, mem);
 }
 
-static int load_logs(struct sl_ckpt *ck, uint32_t k, int64_t c, bool replay,
-		     struct sl_source_restore *r, char *err, size_t errlen);
+static int load_logs(struct sl_ckpt *ck, uint32_t k, int64_t c, struct sl_source_restore *r,
+		     char *err, size_t errlen);
 
 /* Whether batch c can be recovered: its commit, its offsets, every shard's
  * snapshot-and-deltas chain, its sources' log entries. On success fills o,
@@ -544,7 +529,7 @@ static int try_batch(struct sl_ckpt *ck, int64_t c, bool need_commit, struct off
 	memset(lg, 0, sizeof(lg));
 	for (uint32_t k = 0; rc == 0 && k < ck->ninputs; k++)
 		if (o->replayable[k])
-			rc = load_logs(ck, k, c, false, &lg[k], err, errlen);
+			rc = load_logs(ck, k, c, &lg[k], err, errlen);
 	if (rc == 0) {
 		for (uint32_t k = 0; k < ck->ninputs; k++) {
 			ck->rec.src[k].logs = lg[k].logs;
@@ -564,10 +549,9 @@ static int try_batch(struct sl_ckpt *ck, int64_t c, bool need_commit, struct off
 	return rc;
 }
 
-/* Input k's log entries up to batch c (the newest compact one first), and
- * the one of batch c + 1 when `replay`. */
-static int load_logs(struct sl_ckpt *ck, uint32_t k, int64_t c, bool replay,
-		     struct sl_source_restore *r, char *err, size_t errlen)
+/* Input k's log entries up to batch c (the newest compact one first). */
+static int load_logs(struct sl_ckpt *ck, uint32_t k, int64_t c, struct sl_source_restore *r,
+		     char *err, size_t errlen)
 {
 	char dir[64], rel[128];
 	snprintf(dir, sizeof(dir), "sources/%u", k);
@@ -611,20 +595,27 @@ static int load_logs(struct sl_ckpt *ck, uint32_t k, int64_t c, bool replay,
 	}
 	r->logs = first < nn ? &logs[first] : logs;
 	r->nlogs = first < nn ? last - first + 1 : 0;
-	for (uint32_t i = 0; replay && i < nn; i++) {
-		if (ns[i] != c + 1)
-			continue;
-		snprintf(rel, sizeof(rel), "%s/%" PRId64, dir, ns[i]);
-		const uint8_t *p;
-		uint64_t n;
-		if ((rc = read_file(ck, rel, SL_CKPT_SOURCE_LOG, &p, &n, err, errlen)) < 0)
-			goto out;
-		if (n >= 1)
-			r->replay_log = (struct sl_blob){p + 1, n - 1};
-	}
 	rc = 0;
 out:
 	free(ns);
+	return rc;
+}
+
+/* Input k's log entry of batch b (the batch to replay), when it has one:
+ * 0 with *out set or left empty (none: the batch took no files), or -errno
+ * with err for one that cannot be read. */
+static int load_replay_log(struct sl_ckpt *ck, uint32_t k, int64_t b, struct sl_blob *out,
+			   char *err, size_t errlen)
+{
+	char rel[128];
+	snprintf(rel, sizeof(rel), "sources/%u/%" PRId64, k, b);
+	const uint8_t *p;
+	uint64_t n;
+	int rc = read_file(ck, rel, SL_CKPT_SOURCE_LOG, &p, &n, err, errlen);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0 && n >= 1)
+		*out = (struct sl_blob){p + 1, n - 1};
 	return rc;
 }
 
@@ -815,7 +806,7 @@ static int write_metadata(struct sl_ckpt *ck, const struct sl_strbuf fp[FP_N], u
 	struct sl_strbuf b;
 	sl_strbuf_init(&b);
 	char id[33], num[64];
-	hex_id(id);
+	sl_random_hex(id);
 	snprintf(ck->id, sizeof(ck->id), "%s", id);
 	int rc = meta_put(&b, "format", "1");
 	rc |= meta_put(&b, "id", id);
@@ -1032,15 +1023,11 @@ static int recover(struct sl_ckpt *ck, const struct sl_sink_ops *sink_ops, struc
 			continue;
 		/* the replayed batch's log entry (its files): without it the
 		 * batch is planned afresh, which is fine as no one saw it */
-		struct sl_source_restore x;
-		memset(&x, 0, sizeof(x));
 		char why2[512];
-		if (load_logs(ck, k, c, true, &x, why2, sizeof(why2)) < 0) {
+		if (load_replay_log(ck, k, c + 1, &r->src[k].replay_log, why2, sizeof(why2)) < 0) {
 			fprintf(ck->log, "sluice: checkpoint: %s; batch %" PRId64
 				" is planned afresh\n", why2, c + 1);
 			r->src[k].replay = (struct sl_blob){NULL, 0};
-		} else {
-			r->src[k].replay_log = x.replay_log;
 		}
 	}
 	/* the snapshots recovery used are the ones known good: new snapshots

@@ -148,11 +148,8 @@ static void log_line(const char *level, const char *query, const char *fmt, ...)
 	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
 	char when[64];
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	sl_format_iso_ms((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, when, sizeof(when));
 	pthread_mutex_lock(&D.log_mu);
 	if (D.json_log) {
 		struct sl_strbuf b;
@@ -298,22 +295,6 @@ static void *query_thread(void *arg)
 	return NULL;
 }
 
-static void random_hex(char out[33])
-{
-	FILE *f = fopen("/dev/urandom", "rb");
-	uint8_t b[16] = {0};
-	if (f == NULL || fread(b, 1, sizeof(b), f) != sizeof(b)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		for (int i = 0; i < 16; i++)
-			b[i] = (uint8_t)((uint64_t)ts.tv_nsec >> (i % 8 * 8)) ^ (uint8_t)i;
-	}
-	if (f != NULL)
-		fclose(f);
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 static struct query *find_query(const char *name)
 {
 	for (struct query *q = D.queries; q != NULL; q = q->next)
@@ -396,15 +377,6 @@ static void reply_end(struct client *c, const struct sl_json *id, struct sl_jw *
 	sl_strbuf_free(b);
 }
 
-static void iso_us(int64_t us, char *buf, size_t len)
-{
-	time_t s = (time_t)(us / 1000000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us % 1000000 / 1000));
-}
-
 /* Q of docs/control-protocol.md (caller holds q->mu). */
 static void put_query(struct sl_jw *w, const struct query *q, bool detail)
 {
@@ -428,7 +400,7 @@ static void put_query(struct sl_jw *w, const struct query *q, bool detail)
 	sl_jw_key(w, "late");
 	sl_jw_uint(w, q->late);
 	if (p != NULL && p->has_watermark) {
-		iso_us(p->watermark_us, t, sizeof(t));
+		sl_format_iso_ms(p->watermark_us, t, sizeof(t));
 		sl_jw_key(w, "watermark");
 		sl_jw_cstr(w, t);
 	}
@@ -436,7 +408,7 @@ static void put_query(struct sl_jw *w, const struct query *q, bool detail)
 	sl_jw_uint(w, p != NULL && p->has_state ? p->state_rows_total : 0);
 	sl_jw_key(w, "rowsIn");
 	sl_jw_uint(w, q->rows_in);
-	iso_us(q->started_us, t, sizeof(t));
+	sl_format_iso_ms(q->started_us, t, sizeof(t));
 	sl_jw_key(w, "startedAt");
 	sl_jw_cstr(w, t);
 	if (detail) {
@@ -541,8 +513,8 @@ static void start_plans(struct sl_program *prog, const char *sql, const char *fi
 			continue;
 		}
 		snprintf(q->name, sizeof(q->name), "%s", plan->sink.name);
-		random_hex(q->run_id);
-		random_hex(q->id);
+		sl_random_hex(q->run_id);
+		sl_random_hex(q->id);
 		q->sql = strdup(sql);
 		q->file = strdup(file);
 		q->plan = plan;

@@ -29,7 +29,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -189,31 +188,19 @@ int sl_engine_check_cores(const struct sl_settings *s, char *err, size_t errlen)
 	return 0;
 }
 
-static void random_hex(char out[33])
-{
-	uint8_t b[16];
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-		uint64_t x = (uint64_t)now_s() * 1000003u ^ (uint64_t)getpid();
-		for (int i = 0; i < 16; i++)
-			b[i] = (uint8_t)(x >> (8 * (i % 8))) ^ (uint8_t)(i * 37);
-	}
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 /* The query's id (the checkpoint's, the caller's, or new) and run id. */
 static void make_ids(struct engine *e)
 {
 	if (e->opts->run_id != NULL)
 		snprintf(e->run_id, sizeof(e->run_id), "%s", e->opts->run_id);
 	else
-		random_hex(e->run_id);
+		sl_random_hex(e->run_id);
 	if (e->ck != NULL)
 		snprintf(e->query_id, sizeof(e->query_id), "%s", sl_ckpt_query_id(e->ck));
 	else if (e->opts->query_id != NULL)
 		snprintf(e->query_id, sizeof(e->query_id), "%s", e->opts->query_id);
 	else
-		random_hex(e->query_id);
+		sl_random_hex(e->query_id);
 }
 
 /* A restart: load every shard's state and the watermarks (before the

@@ -12,18 +12,6 @@
 
 #include "json.h"
 
-/* Spark's timestamps in progress: ISO 8601 in UTC with milliseconds. */
-static void iso_ms(int64_t us, char *buf, size_t len)
-{
-	int64_t ms = us / 1000 - (us % 1000 < 0);
-	time_t s = (time_t)(ms / 1000 - (ms % 1000 < 0));
-	int frac = (int)(ms - (int64_t)s * 1000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-}
-
 static void key_str(struct sl_jw *w, const char *k, const char *v)
 {
 	sl_jw_key(w, k);
@@ -45,7 +33,7 @@ static void key_dbl(struct sl_jw *w, const char *k, double v)
 static void key_time(struct sl_jw *w, const char *k, int64_t us)
 {
 	char buf[64];
-	iso_ms(us, buf, sizeof(buf));
+	sl_format_iso_ms(us, buf, sizeof(buf));
 	key_str(w, k, buf);
 }
 

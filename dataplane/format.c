@@ -30,6 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 /* Copy text of length n into buf as snprintf would; returns n. */
 static size_t emit(const char *text, size_t n, char *buf, size_t len)
@@ -292,6 +295,31 @@ size_t sl_format_i64(int64_t v, char *buf, size_t len)
 	char out[SL_FORMAT_MAX];
 	int n = snprintf(out, sizeof out, "%" PRId64, v);
 	return emit(out, (size_t)n, buf, len);
+}
+
+void sl_random_hex(char out[33])
+{
+	uint8_t b[16];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
+		for (int i = 0; i < 16; i++)
+			b[i] = (uint8_t)(x >> (8 * (i % 8))) ^ (uint8_t)(i * 37);
+	}
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+void sl_format_iso_ms(int64_t us, char *buf, size_t len)
+{
+	int64_t ms = us / 1000 - (us % 1000 < 0);
+	time_t s = (time_t)(ms / 1000 - (ms % 1000 < 0));
+	int frac = (int)(ms - (int64_t)s * 1000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
 int sl_strbuf_put_u64(struct sl_strbuf *sb, uint64_t v)

@@ -62,6 +62,12 @@ int sl_strbuf_puts(struct sl_strbuf *sb, const char *s);
 int sl_strbuf_putc(struct sl_strbuf *sb, char c);
 /* n copies of c. */
 int sl_strbuf_fill(struct sl_strbuf *sb, char c, size_t n);
+/* 32 lowercase hex digits of 16 random bytes and a NUL: query and run ids
+ * (getrandom; the clock and pid when it fails). */
+void sl_random_hex(char out[33]);
+/* A time in microseconds since the epoch as ISO 8601 in UTC with
+ * milliseconds, as Spark's progress writes it: 2026-11-30T12:00:41.000Z. */
+void sl_format_iso_ms(int64_t us, char *buf, size_t len);
 /* v as 8 little-endian bytes (checkpoint offsets); 0 or -ENOMEM. */
 int sl_strbuf_put_u64(struct sl_strbuf *sb, uint64_t v);
 /* Reads 8 little-endian bytes at *p (< end) and moves *p past them; false
