@@ -245,10 +245,9 @@ static int qlog_close(void *cookie)
 static void on_progress(void *arg, const struct sl_progress *p)
 {
 	struct query *q = arg;
-	struct sl_progress *copy = malloc(sizeof(*copy));
+	struct sl_progress *copy = sl_progress_dup(p);
 	pthread_mutex_lock(&q->mu);
 	if (copy != NULL) {
-		*copy = *p;
 		free(q->ring[q->head]);
 		q->ring[q->head] = copy;
 		q->head = (q->head + 1) % PROGRESS_KEPT;

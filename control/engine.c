@@ -113,6 +113,8 @@ struct engine {
 	uint64_t *agg_cpu;        /* [ndest] from the results */
 	uint64_t prev_malformed;
 	uint64_t input_done[SL_PLAN_MAX_INPUTS]; /* rows per input through the last batch */
+	/* progress: the sources' own offsets (progress_offsets), per input */
+	struct sl_strbuf prog_off[SL_PLAN_MAX_INPUTS][3];
 	uint64_t ep_updated, ep_evicted;
 	char error[640];
 	bool failed;
@@ -783,6 +785,21 @@ static void emit_progress(struct engine *e, uint64_t batch, uint64_t out_rows, d
 				   sizeof(ps->description));
 		ps->start_rows = e->input_done[k];
 		ps->end_rows = through;
+		if (e->src_ops[k]->progress_offsets != NULL) {
+			struct sl_strbuf *o = e->prog_off[k];
+			for (int j = 0; j < 3; j++)
+				sl_strbuf_reset(&o[j]);
+			e->src_ops[k]->progress_offsets(e->src[k], e->epoch, &o[0], &o[1], &o[2]);
+			/* each a string once appended to (an empty buffer's ptr is NULL) */
+			bool ok = true;
+			for (int j = 0; j < 3; j++)
+				ok &= o[j].len == 0 || sl_strbuf_putc(&o[j], '\0') == 0;
+			if (ok) {
+				ps->start_json = o[0].len ? o[0].ptr : NULL;
+				ps->end_json = o[1].len ? o[1].ptr : NULL;
+				ps->latest_json = o[2].len ? o[2].ptr : NULL;
+			}
+		}
 		ps->num_input_rows = through - e->input_done[k];
 		ps->input_rows_per_second = since_prev > 0 ? (double)ps->num_input_rows / since_prev : 0;
 		ps->processed_rows_per_second = exec > 0 ? (double)ps->num_input_rows / exec : 0;
@@ -1215,6 +1232,9 @@ static void teardown(struct engine *e)
 		free(e->deltas[i].buf);
 	free(e->deltas);
 	free(e->prog);
+	for (uint32_t k = 0; k < SL_PLAN_MAX_INPUTS; k++)
+		for (int j = 0; j < 3; j++)
+			sl_strbuf_free(&e->prog_off[k][j]);
 	free(e->prev_cpu);
 	free(e->prev_stall);
 	free(e->agg_cpu);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -91,14 +92,28 @@ int sl_progress_json(const struct sl_progress *p, struct sl_strbuf *out)
 		sl_jw_obj_begin(&w);
 		key_str(&w, "description", s->description);
 		/* sluice's offsets in progress: the rows each source handed over */
+		bool own = s->start_json != NULL && s->start_json[0] != '\0' &&
+			   s->end_json != NULL && s->end_json[0] != '\0';
 		sl_jw_key(&w, "startOffset");
-		sl_jw_obj_begin(&w);
-		key_u64(&w, "rows", s->start_rows);
-		sl_jw_obj_end(&w);
+		if (own) {
+			sl_jw_raw(&w, s->start_json, strlen(s->start_json));
+		} else {
+			sl_jw_obj_begin(&w);
+			key_u64(&w, "rows", s->start_rows);
+			sl_jw_obj_end(&w);
+		}
 		sl_jw_key(&w, "endOffset");
-		sl_jw_obj_begin(&w);
-		key_u64(&w, "rows", s->end_rows);
-		sl_jw_obj_end(&w);
+		if (own) {
+			sl_jw_raw(&w, s->end_json, strlen(s->end_json));
+		} else {
+			sl_jw_obj_begin(&w);
+			key_u64(&w, "rows", s->end_rows);
+			sl_jw_obj_end(&w);
+		}
+		if (own && s->latest_json != NULL && s->latest_json[0] != '\0') {
+			sl_jw_key(&w, "latestOffset");
+			sl_jw_raw(&w, s->latest_json, strlen(s->latest_json));
+		}
 		key_u64(&w, "numInputRows", s->num_input_rows);
 		key_dbl(&w, "inputRowsPerSecond", s->input_rows_per_second);
 		key_dbl(&w, "processedRowsPerSecond", s->processed_rows_per_second);
@@ -135,4 +150,33 @@ int sl_progress_json(const struct sl_progress *p, struct sl_strbuf *out)
 	sl_jw_obj_end(&w);
 	sl_jw_obj_end(&w);
 	return sl_jw_finish(&w);
+}
+
+struct sl_progress *sl_progress_dup(const struct sl_progress *p)
+{
+	size_t extra = 0;
+	for (uint32_t k = 0; k < p->nsources; k++) {
+		const struct sl_progress_source *s = &p->sources[k];
+		const char *v[3] = {s->start_json, s->end_json, s->latest_json};
+		for (int j = 0; j < 3; j++)
+			extra += v[j] != NULL ? strlen(v[j]) + 1 : 0;
+	}
+	struct sl_progress *c = malloc(sizeof(*c) + extra);
+	if (c == NULL)
+		return NULL;
+	*c = *p;
+	char *tail = (char *)(c + 1);
+	for (uint32_t k = 0; k < c->nsources; k++) {
+		struct sl_progress_source *s = &c->sources[k];
+		const char **v[3] = {&s->start_json, &s->end_json, &s->latest_json};
+		for (int j = 0; j < 3; j++) {
+			if (*v[j] == NULL)
+				continue;
+			size_t n = strlen(*v[j]) + 1;
+			memcpy(tail, *v[j], n);
+			*v[j] = tail;
+			tail += n;
+		}
+	}
+	return c;
 }

@@ -40,6 +40,9 @@ struct sl_progress_source {
 	char description[320];     /* connector[name]: e.g. file[/data/in] */
 	uint64_t start_rows;       /* rows the source had handed over before the batch */
 	uint64_t end_rows;         /* and after it */
+	/* the source's own offsets as JSON (source.h progress_offsets), NULL
+	 * or "": the rows above stand for them */
+	const char *start_json, *end_json, *latest_json;
 	uint64_t num_input_rows;
 	double input_rows_per_second;
 	double processed_rows_per_second;
@@ -80,5 +83,10 @@ struct sl_progress {
  * "sources":[...], "sink":{...}, "sluice":{"rowsMalformed":..., "cores":[...]}}.
  * 0 or -ENOMEM. */
 int sl_progress_json(const struct sl_progress *p, struct sl_strbuf *out);
+
+/* A copy of p that owns its strings (the sources' offsets JSON point into
+ * the engine's buffers, which the next batch overwrites): one allocation,
+ * freed with free(). NULL on ENOMEM. */
+struct sl_progress *sl_progress_dup(const struct sl_progress *p);
 
 #endif

@@ -9,10 +9,12 @@ extern const struct sl_source_ops sl_source_rate_ops;
 extern const struct sl_source_ops sl_source_sales_ops;
 extern const struct sl_source_ops sl_source_file_ops;
 extern const struct sl_source_ops sl_source_table_ops;
+extern const struct sl_source_ops sl_source_kafka_ops;
 extern const struct sl_sink_ops sl_sink_console_ops;
 extern const struct sl_sink_ops sl_sink_noop_ops;
 extern const struct sl_sink_ops sl_sink_file_ops;
 extern const struct sl_sink_ops sl_sink_table_ops;
+extern const struct sl_sink_ops sl_sink_kafka_ops;
 
 void sl_sources_register_builtin(void)
 {
@@ -23,6 +25,7 @@ void sl_sources_register_builtin(void)
 	sl_source_register(&sl_source_sales_ops);
 	sl_source_register(&sl_source_file_ops);
 	sl_source_register(&sl_source_table_ops);
+	sl_source_register(&sl_source_kafka_ops);
 }
 
 void sl_sinks_register_builtin(void)
@@ -31,4 +34,5 @@ void sl_sinks_register_builtin(void)
 	sl_sink_register(&sl_sink_file_ops);
 	sl_sink_register(&sl_sink_table_ops);
 	sl_sink_register(&sl_sink_noop_ops);
+	sl_sink_register(&sl_sink_kafka_ops);
 }

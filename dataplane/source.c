@@ -43,6 +43,24 @@ const struct sl_option *sl_options_find(const struct sl_options *o, const char *
 	return NULL;
 }
 
+int sl_options_pick(const struct sl_options *opts, const char *name, const char *spark,
+		    const struct sl_option **out, const char **shown, char *err, size_t errlen)
+{
+	const struct sl_option *a = sl_options_find(opts, name);
+	const struct sl_option *b = spark != NULL ? sl_options_find(opts, spark) : NULL;
+	if (a != NULL && b != NULL) {
+		const struct sl_option *later = a > b ? a : b;
+		snprintf(err, errlen,
+			 "line %u, column %u: options '%s' and '%s' are the same setting (sluice's "
+			 "and Spark's name); set only one",
+			 later->line, later->column, name, spark);
+		return -EINVAL;
+	}
+	*out = a != NULL ? a : b;
+	*shown = a != NULL ? name : spark;
+	return 0;
+}
+
 int sl_option_bool(const struct sl_option *opt, bool *out, char *err, size_t errlen)
 {
 	if (strcasecmp(opt->value, "true") == 0) {

@@ -148,6 +148,16 @@ struct sl_source_ops {
 	 * options changed in a way the offsets cannot follow). */
 	int (*restore)(struct sl_source *src, const struct sl_source_restore *r, char *err,
 		       size_t errlen);
+
+	/* Progress (Spark's sources[].startOffset, endOffset, latestOffset),
+	 * on the control thread once epoch `epoch` is complete: append to
+	 * start and end a JSON value of where the source stood before and
+	 * after the epoch, and to latest the newest input it knew of when it
+	 * planned it (the kafka source: {"topic":{"0":123}}); leave them empty
+	 * when the epoch took nothing of this source. NULL (or empty): progress
+	 * shows the rows handed over, {"rows": N}. */
+	void (*progress_offsets)(struct sl_source *src, uint64_t epoch, struct sl_strbuf *start,
+				 struct sl_strbuf *end, struct sl_strbuf *latest);
 };
 
 /* Registry: connectors register at start-up; lookup by name. */
@@ -189,6 +199,12 @@ void sl_ingest_log(struct sl_ingest *in, const char *fmt, ...)
 
 /* Options helpers for connectors (case-insensitive keys). */
 const struct sl_option *sl_options_find(const struct sl_options *o, const char *key);
+/* An option with two spellings, sluice's and Spark's (`max_offsets_per_trigger`
+ * and `maxOffsetsPerTrigger`; spark NULL: one): *out the one given (NULL:
+ * neither), *shown its name as written in messages. Both given: -EINVAL,
+ * "line L, column C: options 'a' and 'b' are the same setting ..." in err. */
+int sl_options_pick(const struct sl_options *opts, const char *name, const char *spark,
+		    const struct sl_option **out, const char **shown, char *err, size_t errlen);
 /* Parse helpers: 0 or -EINVAL with "line L, column C: ..." in err. */
 int sl_option_bool(const struct sl_option *opt, bool *out, char *err, size_t errlen);
 int sl_option_u64(const struct sl_option *opt, uint64_t min, uint64_t max, uint64_t *out,

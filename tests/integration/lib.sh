@@ -269,3 +269,70 @@ for b in sorted(batches):
         sys.stdout.write(open(os.path.join(d, p)).read())
 PY
 }
+
+# ---- Kafka: tools/kafka-mock, librdkafka's mock cluster (docs/kafka.md) ----
+
+# it_kafka_start [--brokers N] TOPIC:PARTITIONS[:REPLICATION]...
+# Starts a mock Kafka cluster on 127.0.0.1 ($KAFKA_MOCK, which meson sets;
+# default build/tools/kafka-mock) with N brokers (default 1) and the topics
+# given, killed when the test exits. Waits (10 s at most) for its bootstrap
+# line, then sets and exports:
+#   KAFKA_BOOTSTRAP   host:port[,host:port...], for bootstrap_servers and kcat -b
+#   KAFKA_MOCK_PID    its pid (SIGUSR1: brokers down, SIGUSR2: up; see
+#                     it_kafka_down / it_kafka_up)
+#   KAFKA_MOCK_ERR    the file its stderr goes to
+# Skips the test (77) when kcat or the kafka-mock binary is missing; fails
+# it when the mock refuses its arguments or does not start. Call it
+# directly, not in $(...): it sets variables of the calling shell. A second
+# call starts a second cluster, and the variables then name that one.
+it_kafka_start() {
+	local out err i line
+	it_require kcat
+	KAFKA_MOCK=${KAFKA_MOCK:-$SRCDIR/build/tools/kafka-mock}
+	[[ -x $KAFKA_MOCK ]] || it_skip "no kafka-mock binary at '$KAFKA_MOCK' (ninja builds tools/kafka-mock)"
+	out=$(mktemp "$IT_TMP/kafka-mock.out.XXXXXX") || it_fail "mktemp failed"
+	err=${out/.out./.err.}
+	"$KAFKA_MOCK" "$@" >"$out" 2>"$err" &
+	KAFKA_MOCK_PID=$!
+	it_track "$KAFKA_MOCK_PID"
+	for ((i = 0; i < 500; i++)); do
+		line=$(sed -n 's/^bootstrap \([^ ]*\)$/\1/p' "$out")
+		[[ -n $line ]] && break
+		if ! kill -0 "$KAFKA_MOCK_PID" 2>/dev/null; then
+			cat "$err" >&2
+			it_fail "kafka-mock $* exited before it printed its bootstrap line"
+		fi
+		sleep 0.02
+	done
+	[[ -n $line ]] || { cat "$err" >&2; it_fail "kafka-mock $* printed no bootstrap line within 10 s"; }
+	KAFKA_BOOTSTRAP=$line
+	KAFKA_MOCK_ERR=$err
+	export KAFKA_BOOTSTRAP KAFKA_MOCK_PID KAFKA_MOCK_ERR
+}
+
+# it_kafka_down / it_kafka_up: every broker of the last cluster started
+# goes down (connections dropped, new ones refused) or up again; each
+# returns once the mock has said it did (5 s at most).
+it_kafka_down() { _it_kafka_signal USR1 'every broker is down'; }
+it_kafka_up() { _it_kafka_signal USR2 'every broker is up again'; }
+
+_it_kafka_signal() {
+	local sig=$1 what=$2 before i
+	before=$(grep -c "$what" "$KAFKA_MOCK_ERR")
+	kill -"$sig" "$KAFKA_MOCK_PID" || it_fail "kafka-mock (pid $KAFKA_MOCK_PID) is not running"
+	for ((i = 0; i < 250; i++)); do
+		(($(grep -c "$what" "$KAFKA_MOCK_ERR") > before)) && return 0
+		sleep 0.02
+	done
+	it_fail "kafka-mock did not say '$what' within 5 s of SIG$sig"
+}
+
+# it_kafka_consume TOPIC [FORMAT]: every record of TOPIC from its first
+# offset to its end, one kcat FORMAT line each (default '%k\t%s\n': key,
+# tab, value; a null prints as empty, %S and %K print the lengths, -1 for
+# a null). Partitions are read one after another, in no set order: sort
+# when the topic has more than one.
+it_kafka_consume() {
+	timeout 20 kcat -C -b "$KAFKA_BOOTSTRAP" -t "$1" -o beginning -e -q -f "${2:-%k\t%s\n}" ||
+		it_fail "kcat could not read topic '$1' from $KAFKA_BOOTSTRAP"
+}

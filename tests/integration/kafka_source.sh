@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+#
+# kafka_source — the kafka source (connector = 'kafka', Spark's Kafka
+# source) run by the real binary against tools/kafka-mock, records
+# produced by kcat (an independent Kafka client):
+#   - word count over a topic of 4 partitions (Spark's columns, no format),
+#     trigger available_now: the counts equal awk's over the same lines,
+#     on one ingest core and on two;
+#   - max_offsets_per_trigger: a running query's progress (sluicectl) shows
+#     every batch at most the limit, the batches' ranges back to back
+#     (startOffset = the previous endOffset), all records counted;
+#   - a restart from the checkpoint reads only what came after;
+#   - format = 'json' and 'csv' with the file source's modes: a malformed
+#     value is a NULL field (PERMISSIVE), dropped and counted
+#     (DROPMALFORMED), or stops the query naming topic, partition and
+#     offset (FAILFAST); empty and 900 KB values;
+#   - starting_offsets JSON, assign, subscribe_pattern;
+#   - fail_on_data_loss: records deleted by the mock's retention (it keeps
+#     about 5 MB a partition) before a restarted query read them: the
+#     query stops naming the offsets (true), or skips them, says so and
+#     reads the rest (false);
+#   - brokers down while the query runs (SIGUSR1 to the mock), up again:
+#     nothing lost; a broker that cannot be reached at start: a clear error
+#     within kafka.socket.timeout.ms;
+#   - bad options refused before anything runs (exit 2).
+
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+it_require_sluice
+it_require awk sort timeout grep python3
+CTL=${SLUICECTL:-$(dirname "$SLUICE")/sluicectl}
+[[ -x $CTL ]] || it_skip "no sluicectl binary at $CTL"
+
+it_kafka_start words:4 json:2 csv:1 pat-a:1 pat-b:2 other:1 lossy:1 live:2 big:1
+
+# run_sql NAME [ARGS]: run $IT_TMP/NAME.sql to its end, expect exit 0.
+run_sql() {
+	local name=$1
+	shift
+	timeout 60 "$SLUICE" run "$IT_TMP/$name.sql" --no-socket "$@" >"$IT_TMP/$name.out" \
+		2>"$IT_TMP/$name.err" || { cat "$IT_TMP/$name.err" >&2; it_fail "$name: sluice failed"; }
+}
+
+# table NAME: the rows of the last console table in NAME.out, "|a|b|" per
+# row (the header and the borders left out, spaces removed).
+table() {
+	awk '/^Batch: /{n = 0; plus = 0} /^\+/{plus++; next}
+	     /^\|/ && plus == 2 {gsub(/ /, ""); rows[n++] = $0}
+	     END {for (i = 0; i < n; i++) print rows[i]}' "$IT_TMP/$1.out"
+}
+
+# wait_for SECONDS CMD: until CMD succeeds (every 0.1 s); 1 when it never does.
+wait_for() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		eval "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- word count over 4 partitions ---------------------------------------
+python3 - "$IT_TMP/words.txt" <<'EOF'
+import random, sys
+r = random.Random(7)
+words = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"]
+with open(sys.argv[1], "w") as f:
+    for i in range(3000):
+        f.write(" ".join(r.choice(words) for _ in range(r.randrange(1, 9))) + "\n")
+EOF
+kcat -P -b "$KAFKA_BOOTSTRAP" -t words -l "$IT_TMP/words.txt" || it_fail "kcat could not produce"
+tr ' ' '\n' <"$IT_TMP/words.txt" | sort | uniq -c | awk '{print "|" $2 "|" $1 "|"}' >"$IT_TMP/wc.want"
+cat >"$IT_TMP/wc.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  subscribe = 'words', starting_offsets = 'earliest');
+CREATE SINK o WITH (connector = 'console', output_mode = 'complete', trigger = 'available_now',
+  num_rows = 100)
+AS SELECT word, count(*) AS n FROM (SELECT explode(split(CAST(value AS STRING), ' ')) AS word FROM k)
+   GROUP BY word ORDER BY word;
+EOF
+run_sql wc --stats
+table wc >"$IT_TMP/wc.got"
+it_same "$IT_TMP/wc.want" "$IT_TMP/wc.got" "word counts on one ingest core"
+grep -q '^stat rows_in 3000$' "$IT_TMP/wc.err" || it_fail "rows_in is not 3000: $(grep rows_in "$IT_TMP/wc.err")"
+run_sql wc --ingest-cores 0,1
+table wc >"$IT_TMP/wc2.got"
+it_same "$IT_TMP/wc.want" "$IT_TMP/wc2.got" "word counts on two ingest cores"
+
+# --- max_offsets_per_trigger, seen in progress ---------------------------
+cat >"$IT_TMP/lim.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  subscribe = 'words', starting_offsets = 'earliest', max_offsets_per_trigger = 700);
+CREATE SINK lim WITH (connector = 'noop') AS SELECT value FROM k;
+EOF
+"$SLUICE" run "$IT_TMP/lim.sql" --socket "$IT_TMP/lim.sock" >"$IT_TMP/lim.out" 2>"$IT_TMP/lim.err" &
+lim_pid=$!
+it_track "$lim_pid"
+for ((i = 0; i < 200; i++)); do
+	"$CTL" --socket "$IT_TMP/lim.sock" progress lim --json --last 100 >"$IT_TMP/lim.json" 2>/dev/null &&
+		python3 - "$IT_TMP/lim.json" <<'EOF' && break
+import json, sys
+ps = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if sum(p["numInputRows"] for p in ps) >= 3000 else 1)
+EOF
+	sleep 0.1
+done
+python3 - "$IT_TMP/lim.json" <<'EOF' || it_fail "max_offsets_per_trigger: see above"
+import json, sys
+ps = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ps = [p for p in ps if p["numInputRows"] > 0]
+total = sum(p["numInputRows"] for p in ps)
+assert total == 3000, "rows %d" % total
+assert len(ps) >= 5, "only %d batches for 3000 records at 700 a batch" % len(ps)
+prev = None
+for p in ps:
+    s = p["sources"][0]
+    st, en = s["startOffset"]["words"], s["endOffset"]["words"]
+    took = sum(en[k] - st.get(k, 0) for k in en)
+    assert took == p["numInputRows"], (took, p["numInputRows"])
+    assert took <= 700, "batch %d took %d offsets" % (p["batchId"], took)
+    if prev is not None:
+        assert st == prev, "batch %d starts at %s, not where the last ended (%s)" % (p["batchId"], st, prev)
+    prev = en
+    assert "latestOffset" in s
+print("batches:", [p["numInputRows"] for p in ps])
+EOF
+kill "$lim_pid"
+
+# --- a restart from the checkpoint --------------------------------------
+cat >"$IT_TMP/ck.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  subscribe = 'words', starting_offsets = 'earliest', max_offsets_per_trigger = 1000);
+CREATE SINK o WITH (connector = 'file', path = '$IT_TMP/ck-out', format = 'csv',
+  trigger = 'available_now', checkpoint = '$IT_TMP/ck')
+AS SELECT partition, offset FROM k;
+EOF
+run_sql ck
+kcat -P -b "$KAFKA_BOOTSTRAP" -t words -l "$IT_TMP/words.txt" || it_fail "kcat could not produce"
+run_sql ck
+grep -q 'resuming from batch' "$IT_TMP/ck.err" || it_fail "the second run did not resume"
+it_sink_rows "$IT_TMP/ck-out" | sort >"$IT_TMP/ck.rows"
+(($(wc -l <"$IT_TMP/ck.rows") == 6000)) || it_fail "restart: $(wc -l <"$IT_TMP/ck.rows") records, not 6000"
+(($(uniq -d "$IT_TMP/ck.rows" | wc -l) == 0)) || it_fail "restart: records written twice"
+
+# --- json and csv values, the parse modes, empty and large values --------
+printf '%s\n' '{"ad":"a1","n":1}' '{"ad":"a2","n":"x"}' 'not json' '{"ad":"a3","n":3}' \
+	>"$IT_TMP/json.txt"
+kcat -P -b "$KAFKA_BOOTSTRAP" -t json -p 0 -l "$IT_TMP/json.txt"
+echo | kcat -P -b "$KAFKA_BOOTSTRAP" -t json -p 1 # an empty value: no record
+json_q() {
+	cat >"$IT_TMP/$1.sql" <<EOF
+CREATE SOURCE j (ad STRING, n INT) WITH (connector = 'kafka',
+  bootstrap_servers = '$KAFKA_BOOTSTRAP', subscribe = 'json', starting_offsets = 'earliest',
+  format = 'json', mode = '$2');
+CREATE SINK o WITH (connector = 'console', trigger = 'available_now')
+AS SELECT ad, n FROM j;
+EOF
+}
+json_q jperm PERMISSIVE
+run_sql jperm --stats
+printf '%s\n' '|NULL|NULL|' '|a1|1|' '|a2|NULL|' '|a3|3|' >"$IT_TMP/jperm.want"
+table jperm | sort >"$IT_TMP/jperm.got"
+it_same "$IT_TMP/jperm.want" "$IT_TMP/jperm.got" "json PERMISSIVE"
+json_q jdrop DROPMALFORMED
+run_sql jdrop --stats
+printf '%s\n' '|a1|1|' '|a3|3|' >"$IT_TMP/jdrop.want"
+table jdrop | sort >"$IT_TMP/jdrop.got"
+it_same "$IT_TMP/jdrop.want" "$IT_TMP/jdrop.got" "json DROPMALFORMED"
+grep -q '^stat rows_malformed 2$' "$IT_TMP/jdrop.err" ||
+	it_fail "DROPMALFORMED: $(grep rows_malformed "$IT_TMP/jdrop.err")"
+json_q jfail FAILFAST
+timeout 60 "$SLUICE" run "$IT_TMP/jfail.sql" --no-socket >"$IT_TMP/jfail.out" 2>"$IT_TMP/jfail.err" &&
+	it_fail "FAILFAST: the query did not stop"
+grep -q "topic 'json' partition 0 offset 1: " "$IT_TMP/jfail.err" ||
+	it_fail "FAILFAST: the error does not name the record: $(cat "$IT_TMP/jfail.err")"
+
+# csv: an empty value is no record; a 900 KB value is one
+python3 - "$IT_TMP/csv.txt" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("k1,5\n")
+    f.write("k2,7\n")
+    f.write("big," + "9" * 6 + "\n")
+EOF
+kcat -P -b "$KAFKA_BOOTSTRAP" -t csv -l "$IT_TMP/csv.txt"
+echo | kcat -P -b "$KAFKA_BOOTSTRAP" -t csv # an empty value: no record
+python3 -c 'print("huge," + "1" * 900000, end="")' >"$IT_TMP/huge.bin"
+kcat -P -b "$KAFKA_BOOTSTRAP" -t csv -X message.max.bytes=2000000 "$IT_TMP/huge.bin" ||
+	it_fail "kcat could not produce a 900 KB record"
+cat >"$IT_TMP/csv.sql" <<EOF
+CREATE SOURCE c (k STRING, v STRING) WITH (connector = 'kafka',
+  bootstrap_servers = '$KAFKA_BOOTSTRAP', subscribe = 'csv', starting_offsets = 'earliest',
+  format = 'csv');
+CREATE SINK o WITH (connector = 'console', trigger = 'available_now')
+AS SELECT k, length(v) AS len FROM c WHERE k IS NOT NULL;
+EOF
+run_sql csv
+printf '%s\n' '|big|6|' '|huge|900000|' '|k1|1|' '|k2|1|' >"$IT_TMP/csv.want"
+table csv | sort >"$IT_TMP/csv.got"
+it_same "$IT_TMP/csv.want" "$IT_TMP/csv.got" "csv values, a 900 KB one among them"
+
+# --- starting_offsets JSON, assign, subscribe_pattern --------------------
+for t in pat-a pat-b other; do
+	seq 1 10 | sed "s/^/$t-/" | kcat -P -b "$KAFKA_BOOTSTRAP" -t "$t" -p 0
+done
+sub_q() {
+	cat >"$IT_TMP/$1.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP', $2);
+CREATE SINK o WITH (connector = 'console', trigger = 'available_now', output_mode = 'complete')
+AS SELECT topic, count(*) AS n FROM k GROUP BY topic ORDER BY topic;
+EOF
+	run_sql "$1"
+	table "$1" >"$IT_TMP/$1.got"
+}
+sub_q pat "subscribe_pattern = 'pat-.*', starting_offsets = 'earliest'"
+printf '%s\n' '|pat-a|10|' '|pat-b|10|' >"$IT_TMP/pat.want"
+it_same "$IT_TMP/pat.want" "$IT_TMP/pat.got" "subscribe_pattern"
+sub_q asg "assign = '{\"pat-b\":[0],\"other\":[0]}', starting_offsets = '{\"pat-b\":{\"0\":4},\"other\":{\"0\":-2}}'"
+printf '%s\n' '|other|10|' '|pat-b|6|' >"$IT_TMP/asg.want"
+it_same "$IT_TMP/asg.want" "$IT_TMP/asg.got" "assign with starting_offsets JSON"
+
+# --- fail_on_data_loss ---------------------------------------------------
+seq 1 100 | kcat -P -b "$KAFKA_BOOTSTRAP" -t lossy
+loss_q() {
+	cat >"$IT_TMP/$1.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  subscribe = 'lossy', starting_offsets = 'earliest', fail_on_data_loss = $2);
+CREATE SINK o WITH (connector = 'file', path = '$IT_TMP/$1-out', format = 'csv',
+  trigger = 'available_now', checkpoint = '$IT_TMP/$1-ck')
+AS SELECT offset FROM k;
+EOF
+}
+loss_q lt true
+loss_q lf false
+run_sql lt
+run_sql lf
+# 8 MB more: the mock keeps about 5 MB a partition, so offsets 100.. go
+python3 -c 'import sys; [print("x" * 1000) for _ in range(8000)]' >"$IT_TMP/lossy.txt"
+kcat -P -b "$KAFKA_BOOTSTRAP" -t lossy -l "$IT_TMP/lossy.txt"
+lo=$(kcat -Q -b "$KAFKA_BOOTSTRAP" -t lossy:0:-2 | awk '{print $NF}')
+((lo > 100)) || it_fail "the mock kept every record (earliest offset $lo): no data loss to test"
+timeout 60 "$SLUICE" run "$IT_TMP/lt.sql" --no-socket >"$IT_TMP/lt.out" 2>"$IT_TMP/lt.err" &&
+	it_fail "fail_on_data_loss = true: the query did not stop"
+grep -q "topic 'lossy' partition 0: offsets 100 to $((lo - 1)) were deleted before they were read" \
+	"$IT_TMP/lt.err" || it_fail "fail_on_data_loss = true: $(cat "$IT_TMP/lt.err")"
+run_sql lf --stats
+grep -q "offsets 100 to $((lo - 1)) were deleted before they were read; skipped" "$IT_TMP/lf.err" ||
+	it_fail "fail_on_data_loss = false: no warning: $(cat "$IT_TMP/lf.err")"
+n=$(it_sink_rows "$IT_TMP/lf-out" | wc -l)
+((n == 100 + 8100 - lo)) || it_fail "fail_on_data_loss = false: $n records, not $((100 + 8100 - lo))"
+
+# --- brokers down while the query runs, up again ---------------------------
+cat >"$IT_TMP/live.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  subscribe = 'live', starting_offsets = 'earliest');
+CREATE SINK live WITH (connector = 'console', output_mode = 'complete')
+AS SELECT count(*) AS n FROM k;
+EOF
+"$SLUICE" run "$IT_TMP/live.sql" --no-socket >"$IT_TMP/live.out" 2>"$IT_TMP/live.err" &
+live_pid=$!
+it_track "$live_pid"
+seq 1 500 | kcat -P -b "$KAFKA_BOOTSTRAP" -t live
+wait_for 20 "grep -q '^| *500|' '$IT_TMP/live.out'" || it_fail "live: 500 not counted"
+it_kafka_down
+sleep 2
+it_kafka_up
+seq 1 700 | kcat -P -b "$KAFKA_BOOTSTRAP" -t live
+wait_for 30 "grep -q '^| *1200|' '$IT_TMP/live.out'" ||
+	it_fail "live: after the brokers came back, 1200 not counted: $(tail -5 "$IT_TMP/live.out")"
+kill "$live_pid"
+
+# a broker that cannot be reached at start
+port=$(it_free_port)
+cat >"$IT_TMP/dead.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '127.0.0.1:$port',
+  subscribe = 'x', kafka.socket.timeout.ms = 1500);
+CREATE SINK o WITH (connector = 'console') AS SELECT value FROM k;
+EOF
+timeout 20 "$SLUICE" run "$IT_TMP/dead.sql" --no-socket >/dev/null 2>"$IT_TMP/dead.err" &&
+	it_fail "an unreachable broker: the query ran"
+grep -q "cannot read the cluster's metadata from '127.0.0.1:$port' within 1500 ms" "$IT_TMP/dead.err" ||
+	it_fail "an unreachable broker: $(cat "$IT_TMP/dead.err")"
+
+# --- bad options: refused before anything runs ----------------------------
+bad() {
+	local what=$1 opts=$2 want=$3 cols=${4:-}
+	cat >"$IT_TMP/bad.sql" <<EOF
+CREATE SOURCE k $cols WITH (connector = 'kafka', $opts);
+CREATE SINK o WITH (connector = 'console') AS SELECT * FROM k;
+EOF
+	local rc=0
+	timeout 20 "$SLUICE" run "$IT_TMP/bad.sql" --no-socket >/dev/null 2>"$IT_TMP/bad.err" || rc=$?
+	((rc == 2)) || it_fail "$what: exit $rc, not 2: $(cat "$IT_TMP/bad.err")"
+	grep -qF -- "$want" "$IT_TMP/bad.err" || it_fail "$what: the message lacks '$want': $(cat "$IT_TMP/bad.err")"
+}
+B="bootstrap_servers = '$KAFKA_BOOTSTRAP'"
+bad "no bootstrap" "subscribe = 'x'" "needs option 'bootstrap_servers'"
+bad "no subscription" "$B" "needs exactly one of 'subscribe'"
+bad "two subscriptions" "$B, subscribe = 'x', assign = '{\"x\":[0]}'" "it has more than one"
+bad "bad assign" "$B, assign = '{\"x\":[0,]}'" "option 'assign' is not valid JSON"
+bad "bad pattern" "$B, subscribe_pattern = 'a(('" "option 'subscribe_pattern'"
+bad "bad starting_offsets" "$B, subscribe = 'x', starting_offsets = 'first'" "must be 'earliest', 'latest' or JSON"
+bad "bad limit" "$B, subscribe = 'x', max_offsets_per_trigger = 0" "max_offsets_per_trigger"
+bad "min over max" "$B, subscribe = 'x', max_offsets_per_trigger = 5, min_offsets_per_trigger = 9" "a batch could never take enough"
+bad "auto.offset.reset" "$B, subscribe = 'x', kafka.auto.offset.reset = 'earliest'" "set the source option 'starting_offsets' instead"
+bad "librdkafka refuses" "$B, subscribe = 'x', kafka.fetch.wait.max.ms = 'soon'" "librdkafka refuses"
+bad "unknown option" "$B, subscribe = 'x', topic = 'y'" "unknown option 'topic' for connector 'kafka'"
+bad "headers" "$B, subscribe = 'x', include_headers = true" "not supported yet"
+bad "a column not Kafka's" "$B, subscribe = 'x'" "its columns are Kafka's" "(ad STRING)"
+bad "a Kafka column's type" "$B, subscribe = 'x'" "is BIGINT in Kafka's rows" "(offset INT)"
+bad "format without columns" "$B, subscribe = 'x', format = 'json'" "declare the columns"
+bad "a format option without format" "$B, subscribe = 'x', header = true" "has no format"
+it_log "ok"
