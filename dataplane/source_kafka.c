@@ -407,7 +407,7 @@ int sl_kafka_json_parse(const char *s, size_t len, bool assign, struct sl_kafka_
 					int64_t p;
 					if ((rc = jp_int(&j, 0, INT32_MAX, &p)) < 0)
 						goto out;
-					if (tpo_has(v + first, nv - first, topic, (int32_t)p)) {
+					if (nv > first && tpo_has(v + first, nv - first, topic, (int32_t)p)) {
 						rc = jp_fail(&j, "a partition named twice");
 						goto out;
 					}
@@ -432,7 +432,7 @@ int sl_kafka_json_parse(const char *s, size_t len, bool assign, struct sl_kafka_
 					int64_t o;
 					if ((rc = jp_part_key(&j, &p)) < 0)
 						goto out;
-					if (tpo_has(v + first, nv - first, topic, p)) {
+					if (nv > first && tpo_has(v + first, nv - first, topic, p)) {
 						rc = jp_fail(&j, "a partition named twice");
 						goto out;
 					}
@@ -1216,6 +1216,7 @@ struct sl_source {
 	struct krange *replay;    /* the uncommitted batch to read again first */
 	uint32_t nreplay;
 	bool replay_due;
+	bool planned_once;
 	bool committed_to_group_through_set;
 	uint64_t group_committed; /* epochs whose offsets went to the group */
 
@@ -1874,7 +1875,8 @@ static int install_batch(struct sl_source *s, struct krange *r, uint32_t n)
 }
 
 /* Plan the next batch (s->batch EMPTY). 1 planned, 0 nothing to read now,
- * -errno fatal (set_fatal done). */
+ * -EAGAIN the brokers did not answer (said; try again), other -errno fatal
+ * (set_fatal done). */
 static int plan_batch(struct sl_source *s)
 {
 	char err[1024];
@@ -1903,11 +1905,11 @@ static int plan_batch(struct sl_source *s)
 		s->discovered_ns = now;
 		if (discover(s, K_UNRESOLVED, &added, err, sizeof(err)) < 0) {
 			warn_planner(s, "%s; trying again", err);
-			return 0;
+			return -EAGAIN;
 		}
 		if (resolve_starts(s, false, err, sizeof(err)) < 0) {
 			warn_planner(s, "%s; trying again", err);
-			return 0;
+			return -EAGAIN;
 		}
 		if (added > 0)
 			fprintf(stderr,
@@ -1926,14 +1928,12 @@ static int plan_batch(struct sl_source *s)
 	if (refresh_latest(s, ask, lo, err, sizeof(err)) < 0) {
 		free(lo);
 		warn_planner(s, "%s; trying again", err);
-		return 0;
+		return -EAGAIN;
 	}
 	int rc = check_loss(s, lo);
 	free(lo);
-	if (rc == -EAGAIN)
-		return 0;
 	if (rc < 0)
-		return rc;
+		return rc; /* -EAGAIN: try again */
 	/* what is there, as Spark's latestOffset */
 	uint32_t np = s->available_now ? s->nfinal : s->nparts;
 	int64_t *from = calloc(np + 1, sizeof(*from)), *until = calloc(np + 1, sizeof(*until));
@@ -2221,7 +2221,8 @@ static void *planner_main(void *arg)
 			last_due = false;
 		}
 		if (empty) {
-			if (s->available_now && !s->replay_due && all_read(s)) {
+			/* after one planning at least: it checks for lost data */
+			if (s->available_now && !s->replay_due && s->planned_once && all_read(s)) {
 				atomic_store(&s->finished, true);
 				notify_cores(s);
 				break;
@@ -2229,8 +2230,12 @@ static void *planner_main(void *arg)
 			uint64_t trig = s->interval ? sl_ingest_trigger_ns(in) : 0;
 			if (!s->interval || trig > s->planned_ns) {
 				int rc = plan_batch(s);
-				if (rc < 0)
+				if (rc == -EAGAIN)
+					rc = 0;
+				else if (rc < 0)
 					break;
+				else
+					s->planned_once = true;
 				if (s->interval) {
 					s->planned_ns = trig;
 					if (rc == 0)

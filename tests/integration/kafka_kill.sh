@@ -66,14 +66,16 @@ EOF
 committed() { it_sink_rows "$IT_TMP/out-$1" | sort; }
 
 query ref
+t0=$(date +%s%N)
 timeout 120 "$SLUICE" run --no-socket --stats "$IT_TMP/ref.sql" >"$IT_TMP/ref.out" 2>"$IT_TMP/ref.err" ||
 	{ cat "$IT_TMP/ref.err" >&2; it_fail "the uninterrupted run failed"; }
+t1=$(date +%s%N)
 committed ref >"$IT_TMP/ref.rows"
 [[ -s $IT_TMP/ref.rows ]] || it_fail "the uninterrupted run wrote nothing"
 grep -q 'resuming' "$IT_TMP/ref.err" && it_fail "a new checkpoint says it resumes"
-# how long a whole run takes: kill points are spread over it
-ms=$(awk '/^stat elapsed_s/ {print int($2 * 1000)}' "$IT_TMP/ref.err")
-[[ -n $ms ]] || it_fail "no elapsed_s in the uninterrupted run's --stats"
+# how long a whole run takes, start-up included (connecting to the
+# brokers: slow under sanitizers): kill points are spread over it
+ms=$(((t1 - t0) / 1000000))
 grep -q '^stat rows_dropped_by_watermark [1-9]' "$IT_TMP/ref.err" ||
 	it_fail "the input was meant to have late rows; the uninterrupted run dropped none"
 

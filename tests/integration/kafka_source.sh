@@ -14,11 +14,17 @@
 #     value is a NULL field (PERMISSIVE), dropped and counted
 #     (DROPMALFORMED), or stops the query naming topic, partition and
 #     offset (FAILFAST); empty and 900 KB values;
-#   - starting_offsets JSON, assign, subscribe_pattern;
+#   - starting_offsets JSON, assign, subscribe_pattern (and a topic made
+#     while the query runs that matches it); starting_timestamp (the mock
+#     has no time index: its error, and strategy 'latest');
+#   - commit_offsets_to_group: a kcat member of the group goes on after
+#     the query's offsets;
 #   - fail_on_data_loss: records deleted by the mock's retention (it keeps
 #     about 5 MB a partition) before a restarted query read them: the
 #     query stops naming the offsets (true), or skips them, says so and
 #     reads the rest (false);
+#   - a topic deleted and made again (the restarted query pointed at a
+#     new cluster): offsets gone back, a partition gone, both ways;
 #   - brokers down while the query runs (SIGUSR1 to the mock), up again:
 #     nothing lost; a broker that cannot be reached at start: a clear error
 #     within kafka.socket.timeout.ms;
@@ -31,7 +37,7 @@ it_require awk sort timeout grep python3
 CTL=${SLUICECTL:-$(dirname "$SLUICE")/sluicectl}
 [[ -x $CTL ]] || it_skip "no sluicectl binary at $CTL"
 
-it_kafka_start words:4 json:2 csv:1 pat-a:1 pat-b:2 other:1 lossy:1 live:2 big:1
+it_kafka_start words:4 json:2 csv:1 pat-a:1 pat-b:2 other:1 lossy:1 live:2 again:2 grp:2
 
 # run_sql NAME [ARGS]: run $IT_TMP/NAME.sql to its end, expect exit 0.
 run_sql() {
@@ -219,6 +225,54 @@ sub_q asg "assign = '{\"pat-b\":[0],\"other\":[0]}', starting_offsets = '{\"pat-
 printf '%s\n' '|other|10|' '|pat-b|6|' >"$IT_TMP/asg.want"
 it_same "$IT_TMP/asg.want" "$IT_TMP/asg.got" "assign with starting_offsets JSON"
 
+# --- commit_offsets_to_group: kcat, as a member of the group, goes on after them
+seq 1 100 | kcat -P -b "$KAFKA_BOOTSTRAP" -t grp
+cat >"$IT_TMP/grp.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  subscribe = 'grp', starting_offsets = 'earliest', commit_offsets_to_group = true,
+  kafka.group.id = 'watchers');
+CREATE SINK o WITH (connector = 'noop', trigger = 'available_now') AS SELECT value FROM k;
+EOF
+run_sql grp
+seq 101 105 | kcat -P -b "$KAFKA_BOOTSTRAP" -t grp
+timeout 20 kcat -b "$KAFKA_BOOTSTRAP" -G watchers -X auto.offset.reset=earliest -e -q grp |
+	sort -n >"$IT_TMP/grp.got"
+seq 101 105 >"$IT_TMP/grp.want"
+it_same "$IT_TMP/grp.want" "$IT_TMP/grp.got" "what the group reads after the query's committed offsets"
+
+# --- starting_timestamp: the mock keeps no time index (it answers -1 for
+# every timestamp), so every partition has "no record at or after it"
+cat >"$IT_TMP/ts.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  subscribe = 'grp', starting_timestamp = 0);
+CREATE SINK o WITH (connector = 'noop', trigger = 'available_now') AS SELECT value FROM k;
+EOF
+timeout 20 "$SLUICE" run "$IT_TMP/ts.sql" --no-socket >/dev/null 2>"$IT_TMP/ts.err" &&
+	it_fail "starting_timestamp with no record after it: the query ran"
+grep -q "topic 'grp' partition 0 has no record at or after timestamp 0" "$IT_TMP/ts.err" ||
+	it_fail "starting_timestamp: $(cat "$IT_TMP/ts.err")"
+sed -i "s/starting_timestamp = 0)/starting_timestamp = 0, starting_offsets_by_timestamp_strategy = 'latest')/" "$IT_TMP/ts.sql"
+run_sql ts --stats
+grep -q '^stat rows_in 0$' "$IT_TMP/ts.err" || it_fail "strategy latest read records: $(grep rows_in "$IT_TMP/ts.err")"
+
+# --- a new topic that matches the pattern, while the query runs ------------
+cat >"$IT_TMP/newt.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  subscribe_pattern = 'fresh-.*', starting_offsets = 'earliest');
+CREATE SINK o WITH (connector = 'console', output_mode = 'complete')
+AS SELECT topic, count(*) AS n FROM k GROUP BY topic;
+EOF
+"$SLUICE" run "$IT_TMP/newt.sql" --no-socket >"$IT_TMP/newt.out" 2>"$IT_TMP/newt.err" &
+newt_pid=$!
+it_track "$newt_pid"
+sleep 1
+seq 1 30 | kcat -P -b "$KAFKA_BOOTSTRAP" -t fresh-one # the mock makes the topic (4 partitions)
+wait_for 20 "grep -q '^|fresh-one| *30|' '$IT_TMP/newt.out'" ||
+	it_fail "a new topic matching the pattern was not read: $(tail -5 "$IT_TMP/newt.out") $(cat "$IT_TMP/newt.err")"
+grep -q "new partitions\?, read from their earliest offsets" "$IT_TMP/newt.err" ||
+	it_fail "the new partitions were not announced: $(cat "$IT_TMP/newt.err")"
+kill "$newt_pid"
+
 # --- fail_on_data_loss ---------------------------------------------------
 seq 1 100 | kcat -P -b "$KAFKA_BOOTSTRAP" -t lossy
 loss_q() {
@@ -248,6 +302,47 @@ grep -q "offsets 100 to $((lo - 1)) were deleted before they were read; skipped"
 	it_fail "fail_on_data_loss = false: no warning: $(cat "$IT_TMP/lf.err")"
 n=$(it_sink_rows "$IT_TMP/lf-out" | wc -l)
 ((n == 100 + 8100 - lo)) || it_fail "fail_on_data_loss = false: $n records, not $((100 + 8100 - lo))"
+
+# a topic deleted and made again (here: the query restarted against a new
+# cluster whose 'again' has fewer records and one partition less): the
+# offsets went back and partition 1 is gone
+seq 1 100 | kcat -P -b "$KAFKA_BOOTSTRAP" -t again -p 0
+seq 1 50 | kcat -P -b "$KAFKA_BOOTSTRAP" -t again -p 1
+again_q() {
+	cat >"$IT_TMP/$1.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  subscribe = 'again', starting_offsets = 'earliest', fail_on_data_loss = $2);
+CREATE SINK o WITH (connector = 'file', path = '$IT_TMP/$1-out', format = 'csv',
+  trigger = 'available_now', checkpoint = '$IT_TMP/$1-ck')
+AS SELECT partition, offset FROM k;
+EOF
+}
+again_q at true
+again_q af false
+run_sql at
+run_sql af
+first_bootstrap=$KAFKA_BOOTSTRAP
+first_pid=$KAFKA_MOCK_PID
+first_err=$KAFKA_MOCK_ERR
+it_kafka_start again:1
+seq 1 10 | kcat -P -b "$KAFKA_BOOTSTRAP" -t again -p 0
+again_q at true
+again_q af false
+timeout 60 "$SLUICE" run "$IT_TMP/at.sql" --no-socket >"$IT_TMP/at.out" 2>"$IT_TMP/at.err" &&
+	it_fail "a recreated topic, fail_on_data_loss = true: the query did not stop"
+grep -Eq "topic 'again' partition (0: its newest offset is 10, below 100|1 is gone)" "$IT_TMP/at.err" ||
+	it_fail "a recreated topic, fail_on_data_loss = true: $(cat "$IT_TMP/at.err")"
+run_sql af
+grep -q "topic 'again' partition 0: its offsets went back" "$IT_TMP/af.err" ||
+	it_fail "a recreated topic, fail_on_data_loss = false: no warning: $(cat "$IT_TMP/af.err")"
+grep -q "topic 'again' partition 1 is gone" "$IT_TMP/af.err" ||
+	it_fail "a gone partition, fail_on_data_loss = false: no warning: $(cat "$IT_TMP/af.err")"
+# 150 records from the first cluster, then the new one's 10 from offset 0
+n=$(it_sink_rows "$IT_TMP/af-out" | wc -l)
+((n == 160)) || it_fail "a recreated topic, fail_on_data_loss = false: $n records, not 160"
+KAFKA_BOOTSTRAP=$first_bootstrap
+KAFKA_MOCK_PID=$first_pid
+KAFKA_MOCK_ERR=$first_err
 
 # --- brokers down while the query runs, up again ---------------------------
 cat >"$IT_TMP/live.sql" <<EOF
