@@ -39,9 +39,12 @@ struct sl_simdjson {
 	uint32_t depth;
 	bool in_field; /* cur is a field's value */
 	bool checked;  /* cur was checked by a getter */
-	char *buf;     /* the line, then SIMDJSON_PADDING zero bytes */
-	size_t cap;
+	bool has_bs;   /* the line holds a backslash: strings may be escaped */
+	const char *buf; /* the line being parsed: `own`, or the caller's own
+			  * bytes (sl_simdjson_open_padded) */
 	uint32_t len;
+	char *own;     /* a copy of the line, then SIMDJSON_PADDING zero bytes */
+	size_t cap;
 	char *keybuf; /* unescaped keys that held escapes */
 	size_t keycap;
 	char err[192];
@@ -162,14 +165,14 @@ static int string_at(struct sl_simdjson *j, const char *r, uint32_t *off, uint32
  * quote starts a new token), so the end is found by trimming the token, not
  * by scanning the text for quotes again; anything else falls back to the
  * scan. */
-static int string_tok(struct sl_simdjson *j, std::string_view t, const char *r, uint32_t *off,
+static inline int string_tok(struct sl_simdjson *j, std::string_view t, const char *r, uint32_t *off,
 		      uint32_t *len, bool *escaped)
 {
 	t = trim_token(t);
 	if (t.size() < 2 || t.data() + 1 != r || t.back() != '"')
 		return string_at(j, r, off, len, escaped);
 	uint32_t n = (uint32_t)(t.size() - 2);
-	*escaped = memchr(r, '\\', n) != nullptr;
+	*escaped = j->has_bs && memchr(r, '\\', n) != nullptr;
 	if (*escaped && sl_simdjson_unescape(r, n, nullptr) < 0)
 		return fail(j, "invalid escape in a string", r);
 	*off = (uint32_t)(r - j->buf);
@@ -180,22 +183,26 @@ static int string_tok(struct sl_simdjson *j, std::string_view t, const char *r, 
 /* A field's key, r just past its opening quote, v its value's first byte:
  * between the key's closing quote and v lie only whitespace and the colon
  * On-Demand has checked, so the key ends where a step back from v says. */
-static int key_at(struct sl_simdjson *j, const char *r, const char *v, uint32_t *off,
+static inline int key_at(struct sl_simdjson *j, const char *r, const char *v, uint32_t *off,
 		  uint32_t *len, bool *escaped)
 {
-	const char *q = v;
-	do
-		q--;
-	while (q > r && is_ws(*q));
-	if (q <= r || *q != ':')
-		return string_at(j, r, off, len, escaped);
-	do
-		q--;
-	while (q > r && is_ws(*q));
-	if (q < r || *q != '"')
-		return string_at(j, r, off, len, escaped);
+	const char *q = v - 2;
+	if (q < r || v[-1] != ':' || *q != '"') {
+		/* whitespace around the colon */
+		q = v;
+		do
+			q--;
+		while (q > r && is_ws(*q));
+		if (q <= r || *q != ':')
+			return string_at(j, r, off, len, escaped);
+		do
+			q--;
+		while (q > r && is_ws(*q));
+		if (q < r || *q != '"')
+			return string_at(j, r, off, len, escaped);
+	}
 	uint32_t n = (uint32_t)(q - r);
-	*escaped = memchr(r, '\\', n) != nullptr;
+	*escaped = j->has_bs && memchr(r, '\\', n) != nullptr;
 	if (*escaped && sl_simdjson_unescape(r, n, nullptr) < 0)
 		return fail(j, "invalid escape in a string", r);
 	*off = (uint32_t)(r - j->buf);
@@ -352,32 +359,24 @@ void sl_simdjson_destroy(struct sl_simdjson *j)
 {
 	if (j == nullptr)
 		return;
-	free(j->buf);
+	free(j->own);
 	free(j->keybuf);
 	delete j;
 }
 
-int sl_simdjson_open(struct sl_simdjson *j, const char *line, uint32_t len)
+/* Start on buf[0..len), readable up to cap (cap >= len + SIMDJSON_PADDING). */
+static int open_at(struct sl_simdjson *j, const char *buf, uint32_t len, size_t cap)
 {
-	size_t need = (size_t)len + simdjson::SIMDJSON_PADDING;
-	if (need > j->cap) {
-		size_t cap = j->cap ? j->cap : 4096;
-		while (cap < need)
-			cap *= 2;
-		char *nb = static_cast<char *>(realloc(j->buf, cap));
-		if (nb == nullptr)
-			return SL_SIMDJSON_NOMEM;
-		j->buf = nb;
-		j->cap = cap;
-	}
-	memcpy(j->buf, line, len);
-	memset(j->buf + len, 0, simdjson::SIMDJSON_PADDING);
+	j->buf = buf;
 	j->len = len;
+	/* one scan of the line for a backslash, instead of one per key and
+	 * string: most records have no escapes at all */
+	j->has_bs = memchr(buf, '\\', len) != nullptr;
 	j->in_field = false;
 	j->checked = false;
 	j->depth = 0;
 
-	simdjson::error_code e = j->parser.iterate(j->buf, len, j->cap).get(j->doc);
+	simdjson::error_code e = j->parser.iterate(buf, len, cap).get(j->doc);
 	if (e == simdjson::MEMALLOC)
 		return SL_SIMDJSON_NOMEM;
 	if (e)
@@ -399,6 +398,39 @@ int sl_simdjson_open(struct sl_simdjson *j, const char *line, uint32_t len)
 	if ((e = j->obj.begin().get(j->it)))
 		return fail_code(j, e, nullptr);
 	return SL_SIMDJSON_OK;
+}
+
+int sl_simdjson_open(struct sl_simdjson *j, const char *line, uint32_t len)
+{
+	size_t need = (size_t)len + simdjson::SIMDJSON_PADDING;
+	if (need > j->cap) {
+		size_t cap = j->cap ? j->cap : 4096;
+		while (cap < need)
+			cap *= 2;
+		char *nb = static_cast<char *>(realloc(j->own, cap));
+		if (nb == nullptr)
+			return SL_SIMDJSON_NOMEM;
+		j->own = nb;
+		j->cap = cap;
+	}
+	memcpy(j->own, line, len);
+	memset(j->own + len, 0, simdjson::SIMDJSON_PADDING);
+	return open_at(j, j->own, len, j->cap);
+}
+
+static_assert(simdjson::SIMDJSON_PADDING <= SL_SIMDJSON_PADDING,
+	      "SL_SIMDJSON_PADDING must cover simdjson's padding");
+
+int sl_simdjson_open_padded(struct sl_simdjson *j, const char *line, uint32_t len)
+{
+	/* In place when the byte after the line is its line end. simdjson
+	 * reads that byte as data in one place only (a '}' there makes it check
+	 * the brackets' balance: simdjson issue 1834); '\n' and '\r', like the
+	 * copy's zero bytes, are no '}', so the answers are the copy's. Any
+	 * other byte (a last line without its '\n'): the copy. */
+	if (line[len] != '\n' && line[len] != '\r')
+		return sl_simdjson_open(j, line, len);
+	return open_at(j, line, len, (size_t)len + SL_SIMDJSON_PADDING);
 }
 
 int sl_simdjson_next(struct sl_simdjson *j, const char **key, uint32_t *klen)

@@ -21,9 +21,10 @@
  * sl_simdjson_open().
  *
  * Not thread-safe: one per parser, on one ingest thread. The line is copied
- * into a padded buffer (simdjson reads up to 64 bytes past the end); that
- * buffer and simdjson's own grow while a core warms up (the longest line so
- * far), then no allocation happens.
+ * into a padded buffer (simdjson reads up to 64 bytes past the end), unless
+ * the caller promises readable bytes after it (sl_simdjson_open_padded);
+ * that buffer and simdjson's own grow while a core warms up (the longest
+ * line so far), then no allocation happens.
  */
 #ifndef SL_SIMDJSON_SIMDJSON_H
 #define SL_SIMDJSON_SIMDJSON_H
@@ -65,6 +66,15 @@ void sl_simdjson_destroy(struct sl_simdjson *j);
  * follow), SL_SIMDJSON_INVALID (not JSON, or JSON that is not an object),
  * SL_SIMDJSON_NOMEM. */
 int sl_simdjson_open(struct sl_simdjson *j, const char *line, uint32_t len);
+
+/* Bytes after a line that sl_simdjson_open_padded() may read. */
+#define SL_SIMDJSON_PADDING 64
+
+/* sl_simdjson_open() for a line with SL_SIMDJSON_PADDING readable bytes
+ * after it (any content; they are not changed): parsed in place, without
+ * the copy, when line[len] is '\n' or '\r' (the line end a splitter cut
+ * it at), else copied. The same answers and offsets as sl_simdjson_open(). */
+int sl_simdjson_open_padded(struct sl_simdjson *j, const char *line, uint32_t len);
 
 /* The next top-level field: SL_SIMDJSON_OK with its name (unescaped; valid
  * until the next call) in *key, *klen; SL_SIMDJSON_END; SL_SIMDJSON_INVALID. */

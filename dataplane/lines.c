@@ -31,7 +31,7 @@
 #include <strings.h>
 
 struct sl_lines {
-	char *buf;         /* owned; cap bytes */
+	char *buf;         /* owned; cap bytes, then SL_LINES_PADDING readable ones */
 	size_t cap;        /* max_line + 1 + space */
 	size_t space;      /* receive room promised after a drain */
 	size_t start;      /* first byte of the current line */
@@ -61,7 +61,9 @@ struct sl_lines *sl_lines_create(uint64_t max_line, size_t space)
 	if (l == NULL)
 		return NULL;
 	l->cap = sl_lines_buffer_bytes(max_line, space);
-	l->buf = malloc(l->cap);
+	/* zeroed: the padding after the last line is read before any byte is
+	 * written there (lines.h SL_LINES_PADDING) */
+	l->buf = calloc(1, l->cap + SL_LINES_PADDING);
 	if (l->buf == NULL)
 		goto err_free;
 	l->space = space;

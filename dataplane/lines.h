@@ -22,8 +22,11 @@
  * unfinished tail to the front of the buffer.
  *
  * Invariants:
- *  - The buffer is one fixed allocation of max_line + 1 + space bytes; no
- *    allocation happens after sl_lines_create().
+ *  - The buffer is one fixed allocation of max_line + 1 + space bytes, and
+ *    SL_LINES_PADDING more; no allocation happens after sl_lines_create().
+ *  - SL_LINES_PADDING bytes after every line handed out are readable (its
+ *    line end, then later lines, stale bytes or the zeroed padding), so a
+ *    parser that reads ahead (simdjson) may take the line in place.
  *  - After sl_lines_next_burst() has returned 0, at most max_line + 1 bytes
  *    are kept (an unfinished line that may still end in "\r\n"); anything
  *    longer is already known to be malformed and is dropped as it arrives.
@@ -40,6 +43,9 @@
 
 #include "types.h"
 
+/* Readable bytes after every line (sl_recparse_line_padded's promise). */
+#define SL_LINES_PADDING 64
+
 /* Receive room the text sources ask for: large reads, few system calls. */
 #define SL_LINES_DEFAULT_SPACE ((size_t)256 * 1024)
 
@@ -52,7 +58,7 @@ struct sl_lines *sl_lines_create(uint64_t max_line, size_t space);
 void sl_lines_destroy(struct sl_lines *l);
 
 /* Bytes of memory the buffer of such a splitter takes: the bound per
- * connection or open file. */
+ * connection or open file (SL_LINES_PADDING more are allocated). */
 size_t sl_lines_buffer_bytes(uint64_t max_line, size_t space);
 
 /* Where the next bytes may be written: returns the room and sets *ptr.

@@ -905,8 +905,8 @@ void rp_quote_text(char *buf, size_t len, const char *s, uint32_t n, bool quotes
 	buf[o] = '\0';
 }
 
-int sl_recparse_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
-		     uint32_t row, char *err, size_t errlen)
+static inline int parse_line(struct sl_recparse *p, const char *line, uint32_t len, bool padded,
+			     struct sl_chunk *out, uint32_t row, char *err, size_t errlen)
 {
 	switch (p->f) {
 	case SL_REC_TEXT:
@@ -914,10 +914,22 @@ int sl_recparse_line(struct sl_recparse *p, const char *line, uint32_t len, stru
 			rp_set_str(out, 0, row, line, len);
 		return 1;
 	case SL_REC_CSV:
-		return rp_csv_line(p, line, len, out, row, err, errlen);
+		return rp_csv_line(p, line, len, padded, out, row, err, errlen);
 	case SL_REC_JSON:
-		return rp_json_line(p, line, len, out, row, err, errlen);
+		return rp_json_line(p, line, len, padded, out, row, err, errlen);
 	}
 	snprintf(err, errlen, "unknown record format %d", (int)p->f);
 	return -EINVAL;
+}
+
+int sl_recparse_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
+		     uint32_t row, char *err, size_t errlen)
+{
+	return parse_line(p, line, len, false, out, row, err, errlen);
+}
+
+int sl_recparse_line_padded(struct sl_recparse *p, const char *line, uint32_t len,
+			    struct sl_chunk *out, uint32_t row, char *err, size_t errlen)
+{
+	return parse_line(p, line, len, true, out, row, err, errlen);
 }

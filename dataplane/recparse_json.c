@@ -42,6 +42,9 @@
 #include "json_simdjson.h"
 #include "recparse_int.h"
 
+_Static_assert(SL_RECPARSE_PADDING >= SL_SIMDJSON_PADDING,
+	       "a padded line has the bytes simdjson reads in place");
+
 enum {
 	JF_OK = 0,
 	JF_MISMATCH = 1, /* does not convert: the record is malformed */
@@ -88,7 +91,7 @@ static inline bool name_eq(const char *a, const char *b, uint32_t n)
 
 /* The column a key names: its schema index, or -1. Keys tend to come in
  * the same order on every line, so the search starts after the last hit. */
-static int find_col(struct sl_recparse *p, const char *k, uint32_t kl)
+static inline int find_col(struct sl_recparse *p, const char *k, uint32_t kl)
 {
 	uint32_t n = p->ndata;
 	uint32_t h = p->hint < n ? p->hint : 0;
@@ -269,7 +272,7 @@ static int json_field(struct sl_recparse *p, uint32_t col, const char *line,
 			return JF_MISMATCH;
 		if ((rc = json_text(p, line, &s, &n)) != SL_SIMDJSON_OK)
 			return rc;
-		if (n == 0 || !rp_text_timestamp(p, s, n, &v->v.i64[row]))
+		if (n == 0 || !rp_text_timestamp_cached(p, s, n, &v->v.i64[row]))
 			return JF_MISMATCH;
 		break;
 	default:
@@ -424,8 +427,8 @@ static int json_object(struct sl_recparse *p, struct jrec *r, const char *pre, u
 	return rc;
 }
 
-int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
-		 uint32_t row, char *err, size_t errlen)
+int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, bool padded,
+		 struct sl_chunk *out, uint32_t row, char *err, size_t errlen)
 {
 	struct sl_simdjson *j = p->json;
 	uint32_t k = 0;
@@ -440,7 +443,7 @@ int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, struct s
 		p->jdeferred_col = -1;
 	}
 	struct jrec r = {line, out, row, err, errlen, false};
-	int rc = sl_simdjson_open(j, line, len);
+	int rc = padded ? sl_simdjson_open_padded(j, line, len) : sl_simdjson_open(j, line, len);
 	if (rc == SL_SIMDJSON_OK)
 		rc = json_object(p, &r, "", 0, 0);
 	if (rc == -EINVAL)

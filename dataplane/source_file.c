@@ -548,6 +548,9 @@ void sl_file_split_part(uint64_t size, uint32_t parts, uint32_t i, uint64_t *sta
 /* ------------------------------------------------------------------ */
 /* the reader                                                          */
 
+_Static_assert(SL_LINES_PADDING >= SL_RECPARSE_PADDING,
+	       "the reader's lines have the bytes sl_recparse_line_padded reads");
+
 struct sl_file_reader {
 	struct sl_lines *lines; /* owned */
 	struct io_uring ring;
@@ -3241,8 +3244,11 @@ static int take_parsed(struct fthread *t, const struct fclaim *cl, int fd)
 		if (k == 0)
 			return 0;
 		for (uint32_t i = 0; i < k; i++) {
-			int rc = sl_recparse_line(t->parser, t->lines[i].ptr, t->lines[i].len, into,
-						  c->nrows, t->err, sizeof(t->err));
+			/* the splitter's lines have SL_LINES_PADDING readable bytes after
+			 * them: JSON is parsed in place */
+			int rc = sl_recparse_line_padded(t->parser, t->lines[i].ptr,
+							 t->lines[i].len, into, c->nrows, t->err,
+							 sizeof(t->err));
 			if (rc == 1) {
 				if (t->s->npart > 0)
 					put_parts(t, cl, c->nrows);

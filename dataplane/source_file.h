@@ -134,6 +134,8 @@ void sl_file_reader_set_records(struct sl_file_reader *r, sl_file_scan_fn *find,
  * -errno when the first line boundary could not be read. */
 int sl_file_reader_open(struct sl_file_reader *r, int fd, uint64_t size, uint64_t start,
 			uint64_t end);
+/* Up to max complete lines; SL_LINES_PADDING bytes after each are
+ * readable (sl_recparse_line_padded may take them). */
 uint32_t sl_file_reader_lines(struct sl_file_reader *r, struct sl_str *out, uint32_t max);
 bool sl_file_reader_done(const struct sl_file_reader *r);
 /* Read the next bytes of the part. 1 when bytes came, 0 at the part's end,

@@ -336,3 +336,46 @@ Test(lines, byte_at_a_time_equals_one_shot_on_random_text)
 	for (uint64_t seed = 1; seed <= 8; seed++)
 		compare_feeds(seed * 0x9E3779B97F4A7C15ULL, 30, 1 + seed * 37);
 }
+
+/* SL_LINES_PADDING bytes after every line are readable (a parser reads
+ * ahead in place: sl_recparse_line_padded), also after a line that ends at
+ * the buffer's last byte and after the final line without '\n'; ASan
+ * checks the reads. */
+Test(lines, padding_after_every_line_is_readable)
+{
+	const uint64_t max_line = 8;
+	const size_t space = 16;
+	struct sl_lines *l = sl_lines_create(max_line, space);
+	cr_assert(l != NULL);
+	char *p;
+	size_t room = sl_lines_space(l, &p);
+	cr_assert_eq(room, sl_lines_buffer_bytes(max_line, space));
+	/* fill every byte of the buffer: lines "abc\n" and a last '\n' at
+	 * its end */
+	for (size_t i = 0; i < room; i++)
+		p[i] = i % 4 == 3 || i == room - 1 ? '\n' : (char)('a' + i % 4);
+	sl_lines_produced(l, room);
+	struct sl_str out[64];
+	uint32_t n = sl_lines_next_burst(l, out, 64);
+	cr_assert_gt(n, 0);
+	unsigned sum = 0;
+	for (uint32_t i = 0; i < n; i++)
+		for (size_t k = 0; k < SL_LINES_PADDING; k++)
+			sum += (unsigned char)out[i].ptr[out[i].len + k];
+	/* the last line ends at the buffer's last byte: what follows is the
+	 * zeroed padding */
+	cr_assert_eq(out[n - 1].ptr + out[n - 1].len, p + room - 1);
+	for (size_t k = 1; k < SL_LINES_PADDING; k++)
+		cr_assert_eq(out[n - 1].ptr[out[n - 1].len + k], '\0');
+	/* a final line without '\n' */
+	sl_lines_reset(l);
+	room = sl_lines_space(l, &p);
+	memcpy(p, "xyz", 3);
+	sl_lines_produced(l, 3);
+	sl_lines_eof(l);
+	cr_assert_eq(sl_lines_next_burst(l, out, 64), 1);
+	for (size_t k = 0; k < SL_LINES_PADDING; k++)
+		sum += (unsigned char)out[0].ptr[out[0].len + k];
+	cr_assert(sum > 0);
+	sl_lines_destroy(l);
+}

@@ -1435,6 +1435,57 @@ Test(recparse, fast_paths_equal_cast)
 	}
 }
 
+/* rp_fast_integral_ahead (8 digits at a time, bytes after the text
+ * readable) answers as rp_fast_integral does, whatever follows the text:
+ * every length to 20, a bad byte in each position, signs, and the INT
+ * range. */
+static void ahead_same(const char *s, uint32_t n)
+{
+	static const char *const after[] = {"", "0000000000000000", "9999999999999999",
+					    ",,,,,,,,,,,,,,,,", "\xff\x80/:;\n\r\t\0abcdefghi"};
+	char buf[64];
+	cr_assert(n + 17 <= sizeof(buf));
+	for (size_t k = 0; k < sizeof(after) / sizeof(after[0]); k++) {
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, s, n);
+		memcpy(buf + n, after[k], strlen(after[k]));
+		for (int is_int = 0; is_int < 2; is_int++) {
+			int64_t a = 11, b = 11;
+			int ra = rp_fast_integral(buf, n, is_int, &a);
+			int rb = rp_fast_integral_ahead(buf, n, is_int, &b);
+			cr_assert_eq(rb, ra, "'%.*s' (after %zu, is_int %d): %d, loop %d", (int)n, s,
+				     k, is_int, rb, ra);
+			cr_assert_eq(b, a, "'%.*s': %lld, loop %lld", (int)n, s, (long long)b,
+				     (long long)a);
+		}
+	}
+}
+
+Test(recparse, fast_integral_ahead_same_as_loop)
+{
+	static const char *const cases[] = {
+		"0", "-0", "+0", "7", "-7", "+7", "12", "99999999", "-99999999", "+99999999",
+		"100000000", "2147483647", "2147483648", "-2147483648", "-2147483649", "00000001",
+		"-00000001", "0000000000000000012", "", "-", "+", "--1", "+-1", "1-", "1+", "1 ",
+		" 1", "1.5", "1e5", "123456789012345678", "1234567890123456789", "12345678901234567890"};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ahead_same(cases[i], (uint32_t)strlen(cases[i]));
+	/* each length, each position holding each kind of byte */
+	static const char bytes[] = {'0', '9', '/', ':', 'a', ' ', '.', '-', '+', '\0', '\x80',
+				     '\xff', '\x39' + 6, '\x30' - 16};
+	char t[24];
+	for (uint32_t n = 1; n <= 20; n++) {
+		for (uint32_t at = 0; at < n; at++) {
+			for (size_t b = 0; b < sizeof(bytes); b++) {
+				for (uint32_t i = 0; i < n; i++)
+					t[i] = (char)('1' + (i * 7 + n) % 9);
+				t[at] = bytes[b];
+				ahead_same(t, n);
+			}
+		}
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* the timestamp fast path: SWAR digits and the per-parser date cache   */
 /* ------------------------------------------------------------------ */
@@ -1718,5 +1769,219 @@ Test(recparse, json_keys_match_whole_names)
 	cr_assert_eq(fx_line(f, line), 1, "%s", f->err);
 	for (size_t c = 0; c < NN; c++)
 		cr_assert_eq(f->i64[c][0], (int64_t)(c + 1), "%s: column %s", line, names[c]);
+	fx_free(f);
+}
+
+/* ------------------------------------------------------------------ */
+/* sl_recparse_line_padded: the same answers as sl_recparse_line,      */
+/* whatever the bytes after the line                                   */
+/* ------------------------------------------------------------------ */
+
+/* Every column of row 0 of a and b, as text, and the error: equal. */
+static void expect_same_row(struct fx *a, struct fx *b, const char *what)
+{
+	for (uint32_t c = 0; c < a->chunk.ncols; c++) {
+		char x[512];
+		snprintf(x, sizeof(x), "%s", cell(a, c, 0));
+		cr_assert_str_eq(x, cell(b, c, 0), "%s: column %s is '%s' padded, '%s' not", what,
+				 a->cols[c].name, cell(b, c, 0), x);
+	}
+}
+
+/* The bytes a padded line may be followed by: its line end (in place), the
+ * next line, a '}' (which makes simdjson check the brackets), zeros,
+ * garbage, a quote and a separator (CSV). */
+static const char *const trailers[] = {
+	"\n{\"a\":\"next\",\"b\":2}\n",
+	"\r\n",
+	"\n}}}}",
+	"}\n",
+	"}}\"\\",
+	"",
+	"\xff\xfe 1e999 true",
+	"\n\"x\",1,2",
+	",,,\"",
+};
+
+static void padded_same(enum sl_rec_format fmt, const char *cols, const char *const *opts,
+			const char *line, size_t n)
+{
+	for (size_t t = 0; t < sizeof(trailers) / sizeof(trailers[0]); t++) {
+		/* the line at the end of its buffer's data, then the trailer, then
+		 * the padding: a heap block of exactly that size (ASan sees a
+		 * read past it) */
+		size_t tl = strlen(trailers[t]);
+		char *buf = malloc(n + tl + SL_RECPARSE_PADDING);
+		cr_assert(buf != NULL);
+		memcpy(buf, line, n);
+		memcpy(buf + n, trailers[t], tl);
+		memset(buf + n + tl, t % 2 ? 'x' : '\0', SL_RECPARSE_PADDING);
+		struct fx *a = fx_new(fmt, cols, opts), *b = fx_new(fmt, cols, opts);
+		char what[700];
+		snprintf(what, sizeof(what), "[%.*s] + trailer %zu", (int)n, line, t);
+		int ra = fx_line_n(a, 0, line, (uint32_t)n);
+		b->err[0] = '\0';
+		int rb = sl_recparse_line_padded(b->p, buf, (uint32_t)n, &b->chunk, 0, b->err,
+						 sizeof(b->err));
+		cr_assert_eq(rb, ra, "%s: %d padded, %d not (%s)", what, rb, ra, b->err);
+		cr_assert_str_eq(b->err, a->err, "%s", what);
+		cr_assert_eq(sl_recparse_malformed(b->p), sl_recparse_malformed(a->p), "%s", what);
+		if (ra == 1)
+			expect_same_row(a, b, what);
+		fx_free(a);
+		fx_free(b);
+		free(buf);
+	}
+}
+
+static void padded_same_cases(enum sl_rec_format fmt, const char *cols,
+			      const struct row_case *cases, size_t n)
+{
+	static const char *const modes[] = {NULL, "mode=FAILFAST", "mode=DROPMALFORMED"};
+	for (size_t i = 0; i < n; i++) {
+		for (size_t m = 0; m < 3; m++) {
+			const char *opts[8] = {NULL};
+			size_t k = 0;
+			for (; k < 6 && cases[i].opts[k] != NULL; k++)
+				opts[k] = cases[i].opts[k];
+			if (modes[m] != NULL && k == 0)
+				opts[k++] = modes[m];
+			padded_same(fmt, cols, opts, cases[i].line, strlen(cases[i].line));
+		}
+	}
+}
+
+Test(recparse, json_padded_in_place_same_as_copied)
+{
+	padded_same_cases(SL_REC_JSON, JSON_COLS, json_cases,
+			  sizeof(json_cases) / sizeof(json_cases[0]));
+	padded_same_cases(SL_REC_JSON, JSON_COLS, json_token_cases,
+			  sizeof(json_token_cases) / sizeof(json_token_cases[0]));
+	padded_same_cases(SL_REC_JSON, NESTED_COLS, json_nested_cases,
+			  sizeof(json_nested_cases) / sizeof(json_nested_cases[0]));
+	/* records whose end decides: cut short, a second '}', text after it,
+	 * an atom or a number last (simdjson reads past those) */
+	static const char *const lines[] = {
+		"{\"a\":\"x\"}}", "{\"a\":\"x\"} }", "{\"a\":\"x\"}{}", "{\"a\":\"x\"", "{\"b\":1",
+		"{\"b\":12", "{\"d\":true", "{\"d\":tru", "{\"d\":t}", "{\"b\":1}", "{\"c\":1e999}",
+		"{\"c\":-1e-999}", "{\"d\":null}", "{\"d\":nul}", "{\"a\":{}}", "{\"a\":[1,{}]}}",
+		"{}", "{", "}", "", " ", "[1]", "\"s\"", "12", "{\"a\":\"\\u00e9\"}",
+		"{\"a\":\"x\"}   ", "{\"e\":\"2024-03-01 09:00:00.123\"}",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		static const char *const modes[][2] = {{NULL}, {"mode=FAILFAST"},
+							  {"mode=DROPMALFORMED"}};
+		for (size_t m = 0; m < 3; m++)
+			padded_same(SL_REC_JSON, JSON_COLS, modes[m], lines[i], strlen(lines[i]));
+	}
+}
+
+Test(recparse, csv_and_text_padded_same)
+{
+	padded_same_cases(SL_REC_CSV, "a STRING, b INT, c DOUBLE", csv_cases,
+			  sizeof(csv_cases) / sizeof(csv_cases[0]));
+	padded_same(SL_REC_TEXT, "value STRING", NULL, "a,b", 3);
+	padded_same(SL_REC_TEXT, "value STRING", NULL, "", 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* CSV: the fast split (lines without quotes, bits per separator) and  */
+/* the field-by-field one give the same rows                           */
+/* ------------------------------------------------------------------ */
+
+/* Whitespace-free lines split the same with ignore_leading_white_space and
+ * ignore_trailing_white_space on, which take the field-by-field way: so the
+ * two parsers below must agree on every line. Lengths cross the 16-byte
+ * blocks, the 64-bit words and the fast split's 512-byte limit; separators
+ * come first, last, doubled, and in the line's last, overlapping block. */
+static void csv_split_same(const char *sep_opt, char sep, const char *const *extra)
+{
+	const char *cols = "a STRING, b INT, c DOUBLE, d STRING";
+	const char *fast_opts[8] = {sep_opt}, *slow_opts[8] = {sep_opt,
+								"ignore_leading_white_space=true",
+								"ignore_trailing_white_space=true"};
+	size_t nf = 1, ns = 3;
+	for (size_t k = 0; extra != NULL && extra[k] != NULL; k++) {
+		fast_opts[nf++] = extra[k];
+		slow_opts[ns++] = extra[k];
+	}
+	struct fx *fast = fx_new(SL_REC_CSV, cols, fast_opts);
+	struct fx *slow = fx_new(SL_REC_CSV, cols, slow_opts);
+	const char alphabet[] = {'a', '1', '7', '.', '-', 'Z', sep, sep, sep, '"'};
+	uint64_t x = 88172645463325252ull;
+	static char line[700];
+	static const uint32_t lens[] = {1,  2,  15, 16, 17,  31,  32,  33,  47,  48,  49,  63, 64,
+					65, 79, 80, 127, 128, 129, 255, 256, 511, 512, 513, 600};
+	for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+		for (int rep = 0; rep < 60; rep++) {
+			uint32_t n = lens[li];
+			/* mostly no quote (the fast way); some lines with one */
+			size_t na = rep % 6 == 5 ? sizeof(alphabet) : sizeof(alphabet) - 1;
+			for (uint32_t i = 0; i < n; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				/* long runs without a separator, sometimes */
+				line[i] = alphabet[(x >> 20) % (rep % 3 == 0 ? 6 : na)];
+				if (rep % 3 == 0 && (x >> 40) % 8 == 0)
+					line[i] = sep;
+			}
+			if (rep % 4 == 1)
+				line[n - 1] = sep; /* an empty last field */
+			if (rep % 4 == 2)
+				line[0] = sep;
+			if (line[0] == '"')
+				line[0] = 'a';
+			/* blank lines are no records either way; keep one byte > ' ' */
+			if ((unsigned char)line[0] <= ' ')
+				line[0] = '1';
+			char what[64];
+			snprintf(what, sizeof(what), "length %u, line %d", n, rep);
+			int ra = fx_line_n(fast, 0, line, n);
+			int rb = fx_line_n(slow, 0, line, n);
+			cr_assert_eq(ra, rb, "%s: %d and %d (%s | %s)", what, ra, rb, fast->err,
+				     slow->err);
+			cr_assert_str_eq(fast->err, slow->err, "%s", what);
+			cr_assert_eq(sl_recparse_malformed(fast->p), sl_recparse_malformed(slow->p),
+				     "%s", what);
+			if (ra == 1)
+				expect_same_row(slow, fast, what);
+		}
+	}
+	fx_free(fast);
+	fx_free(slow);
+}
+
+Test(recparse, csv_fast_split_same_as_field_by_field)
+{
+	csv_split_same("sep=,", ',', NULL);
+	csv_split_same("sep=;", ';', (const char *const[]){"mode=FAILFAST", NULL});
+	csv_split_same("sep=,", ',', (const char *const[]){"mode=DROPMALFORMED", NULL});
+	csv_split_same("sep=,", ',', (const char *const[]){"max_columns=3", NULL});
+	csv_split_same("sep=,", ',',
+		       (const char *const[]){"max_columns=5", "mode=FAILFAST", NULL});
+	csv_split_same("sep=,", ',', (const char *const[]){"max_chars_per_column=9", NULL});
+	csv_split_same("sep=,", ',', (const char *const[]){"quote=", NULL});
+	/* the NUL separator: zero bytes are data for neither */
+	csv_split_same("sep=\\u0000", '\0', NULL);
+}
+
+/* The fast split reads no byte outside the line: a line at the very end of
+ * a heap block (ASan) and fields in its last, overlapping 16 bytes. */
+Test(recparse, csv_fast_split_reads_only_the_line)
+{
+	struct fx *f = fx_new(SL_REC_CSV, "a STRING, b INT, c DOUBLE", NULL);
+	static const char *const lines[] = {"x,1,2", "abcdefghijklmnopq,1,2.5",
+					    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ,7,8",
+					    "abcdefghijklmnop,1234567,9"};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		size_t n = strlen(lines[i]);
+		char *b = malloc(n);
+		cr_assert(b != NULL);
+		memcpy(b, lines[i], n);
+		cr_assert_eq(fx_line_n(f, 0, b, (uint32_t)n), 1, "%s: %s", lines[i], f->err);
+		cr_assert_eq(sl_recparse_malformed(f->p), 0, "%s", lines[i]);
+		free(b);
+	}
 	fx_free(f);
 }

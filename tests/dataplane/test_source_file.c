@@ -1301,6 +1301,65 @@ Test(source_file, run_multi_line_csv_is_never_split)
 	rm_tree(dir);
 }
 
+/* JSON lines are parsed in place in the reader's buffer
+ * (sl_recparse_line_padded): lines across the ends of reads, "\r\n" and
+ * "\n", records with a second '}' (what follows a line matters to
+ * simdjson), and a last line without its '\n' read the same as copied. */
+Test(source_file, run_json_in_place_across_reads)
+{
+	char dir[64];
+	make_dir(dir);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/big.json", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	uint64_t n = 0, bytes = 0, bad = 0;
+	while (bytes < 3 * 256 * 1024 + 777) {
+		int w;
+		if (n % 41 == 7) {
+			w = fprintf(f, "{\"value\":\"bad%" PRIu64 "\"}}\n", n);
+			bad++;
+		} else {
+			/* lengths vary so that line ends fall everywhere in a read */
+			w = fprintf(f, "{\"value\":\"%" PRIu64 "-%.*s\"}%s", n, (int)(n % 89),
+				    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl"
+				    "mnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+				    n % 3 == 0 ? "\r\n" : "\n");
+		}
+		n++;
+		bytes += (uint64_t)w;
+	}
+	fprintf(f, "{\"value\":\"last\"}");
+	fclose(f);
+	struct run r;
+	char p[128];
+	snprintf(p, sizeof(p), "path=%s", dir);
+	const char *kv[] = {p, "format=json", NULL};
+	run_start(&r, 1, kv, true, NULL);
+	run_join(&r);
+	cr_expect_eq(r.rc[0], 0);
+	cr_assert_eq(r.eng.nrows, n + 1);
+	uint64_t wrong = 0, nulls = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		const char *t = r.eng.rows[i].text;
+		if (i % 41 == 7) {
+			nulls += strcmp(t, "NULL") == 0;
+			continue;
+		}
+		char *end;
+		uint64_t v = strtoull(t, &end, 10);
+		size_t k = strlen(end);
+		if (v != i || *end != '-' || k != 1 + i % 89)
+			wrong++;
+	}
+	cr_expect_eq(wrong, 0);
+	cr_expect_eq(nulls, bad);
+	cr_expect_str_eq(r.eng.rows[n].text, "last");
+	cr_expect_eq(r.eng.core[0].stats.malformed, bad);
+	run_fini(&r);
+	rm_tree(dir);
+}
+
 Test(source_file, run_clean_source_delete_and_archive)
 {
 	char dir[64], arch[96];
