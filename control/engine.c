@@ -113,8 +113,11 @@ struct engine {
 	uint64_t *agg_cpu;        /* [ndest] from the results */
 	uint64_t prev_malformed;
 	uint64_t input_done[SL_PLAN_MAX_INPUTS]; /* rows per input through the last batch */
-	/* progress: the sources' own offsets (progress_offsets), per input */
-	struct sl_strbuf prog_off[SL_PLAN_MAX_INPUTS][3];
+	/* progress: the sources' own offsets (progress_offsets) and counters
+	 * (JSON object), per input */
+	struct sl_strbuf prog_off[SL_PLAN_MAX_INPUTS][4];
+	/* --stats: the sources' counters, taken before they close */
+	struct sl_strbuf src_counters;
 	uint64_t ep_updated, ep_evicted;
 	char error[640];
 	bool failed;
@@ -751,6 +754,33 @@ static void source_description(const struct sl_source_spec *src, char *buf, size
 		snprintf(buf, len, "%s[%s]", src->connector, src->name);
 }
 
+struct counters_json {
+	struct sl_strbuf *out;
+	bool failed, more;
+};
+
+static void counter_json(void *arg, const char *name, uint64_t v)
+{
+	struct counters_json *c = arg;
+	char line[160];
+	snprintf(line, sizeof(line), "%s\"%s\":%" PRIu64, c->more ? "," : "", name, v);
+	c->failed |= sl_strbuf_puts(c->out, line) < 0;
+	c->more = true;
+}
+
+struct counters_text {
+	struct sl_strbuf *out;
+	const char *source;
+};
+
+static void counter_text(void *arg, const char *name, uint64_t v)
+{
+	struct counters_text *c = arg;
+	char line[SL_NAME_MAX + 160];
+	snprintf(line, sizeof(line), "stat source.%s.%s %" PRIu64 "\n", c->source, name, v);
+	sl_strbuf_puts(c->out, line);
+}
+
 /* The batch's progress record, to opts->progress. */
 static void emit_progress(struct engine *e, uint64_t batch, uint64_t out_rows, double t_commit)
 {
@@ -785,6 +815,15 @@ static void emit_progress(struct engine *e, uint64_t batch, uint64_t out_rows, d
 				   sizeof(ps->description));
 		ps->start_rows = e->input_done[k];
 		ps->end_rows = through;
+		if (e->src_ops[k]->counters != NULL) {
+			struct sl_strbuf *o = &e->prog_off[k][3];
+			sl_strbuf_reset(o);
+			struct counters_json cj = {.out = o};
+			sl_strbuf_putc(o, '{');
+			e->src_ops[k]->counters(e->src[k], counter_json, &cj);
+			if (sl_strbuf_puts(o, "}") == 0 && sl_strbuf_putc(o, '\0') == 0 && !cj.failed)
+				ps->counters_json = o->ptr;
+		}
 		if (e->src_ops[k]->progress_offsets != NULL) {
 			struct sl_strbuf *o = e->prog_off[k];
 			for (int j = 0; j < 3; j++)
@@ -1180,6 +1219,8 @@ static void print_stats(struct engine *e)
 		fprintf(f, "stat checkpoint_removes %" PRIu64 "\n", s->checkpoint_removes);
 		fprintf(f, "stat restore_s %.6f\n", s->restore_s);
 	}
+	if (e->src_counters.len > 0)
+		fwrite(e->src_counters.ptr, 1, e->src_counters.len, f);
 	fprintf(f, "stat elapsed_s %.6f\n", s->elapsed_s);
 	fprintf(f, "stat rows_per_s %.1f\n", s->elapsed_s > 0 ? (double)s->rows_in / s->elapsed_s : 0.0);
 	fprintf(f, "stat peak_rss_kb %ld\n", ru.ru_maxrss);
@@ -1213,9 +1254,16 @@ static void teardown(struct engine *e)
 		sl_ingest_destroy(e->ingest[i]);
 	for (uint32_t d = 0; e->agg != NULL && d < e->ndest; d++)
 		sl_aggregator_destroy(e->agg[d]);
-	for (uint32_t k = 0; k < e->ninputs; k++)
-		if (e->src[k] != NULL)
-			e->src_ops[k]->close(e->src[k]);
+	for (uint32_t k = 0; k < e->ninputs; k++) {
+		if (e->src[k] == NULL)
+			continue;
+		if (e->src_ops[k]->counters != NULL) {
+			struct counters_text ct = {.out = &e->src_counters,
+						   .source = sl_plan_input(e->plan, k)->source.name};
+			e->src_ops[k]->counters(e->src[k], counter_text, &ct);
+		}
+		e->src_ops[k]->close(e->src[k]);
+	}
 	if (e->ck != NULL) {
 		if (!e->failed && sl_ckpt_drain(e->ck) < 0) {
 			char err[640];
@@ -1233,7 +1281,7 @@ static void teardown(struct engine *e)
 	free(e->deltas);
 	free(e->prog);
 	for (uint32_t k = 0; k < SL_PLAN_MAX_INPUTS; k++)
-		for (int j = 0; j < 3; j++)
+		for (int j = 0; j < 4; j++)
 			sl_strbuf_free(&e->prog_off[k][j]);
 	free(e->prev_cpu);
 	free(e->prev_stall);
@@ -1280,6 +1328,7 @@ int sl_engine_run(struct sl_plan *plan, const struct sl_engine_opts *opts,
 	teardown(&e);
 	if (opts->stats)
 		print_stats(&e);
+	sl_strbuf_free(&e.src_counters);
 	if (stats_out != NULL)
 		*stats_out = e.st;
 	if (e.failed) {

@@ -114,6 +114,10 @@ int sl_progress_json(const struct sl_progress *p, struct sl_strbuf *out)
 			sl_jw_key(&w, "latestOffset");
 			sl_jw_raw(&w, s->latest_json, strlen(s->latest_json));
 		}
+		if (s->counters_json != NULL && s->counters_json[0] != '\0') {
+			sl_jw_key(&w, "counters");
+			sl_jw_raw(&w, s->counters_json, strlen(s->counters_json));
+		}
 		key_u64(&w, "numInputRows", s->num_input_rows);
 		key_dbl(&w, "inputRowsPerSecond", s->input_rows_per_second);
 		key_dbl(&w, "processedRowsPerSecond", s->processed_rows_per_second);
@@ -157,8 +161,8 @@ struct sl_progress *sl_progress_dup(const struct sl_progress *p)
 	size_t extra = 0;
 	for (uint32_t k = 0; k < p->nsources; k++) {
 		const struct sl_progress_source *s = &p->sources[k];
-		const char *v[3] = {s->start_json, s->end_json, s->latest_json};
-		for (int j = 0; j < 3; j++)
+		const char *v[4] = {s->start_json, s->end_json, s->latest_json, s->counters_json};
+		for (int j = 0; j < 4; j++)
 			extra += v[j] != NULL ? strlen(v[j]) + 1 : 0;
 	}
 	struct sl_progress *c = malloc(sizeof(*c) + extra);
@@ -168,8 +172,9 @@ struct sl_progress *sl_progress_dup(const struct sl_progress *p)
 	char *tail = (char *)(c + 1);
 	for (uint32_t k = 0; k < c->nsources; k++) {
 		struct sl_progress_source *s = &c->sources[k];
-		const char **v[3] = {&s->start_json, &s->end_json, &s->latest_json};
-		for (int j = 0; j < 3; j++) {
+		const char **v[4] = {&s->start_json, &s->end_json, &s->latest_json,
+				     &s->counters_json};
+		for (int j = 0; j < 4; j++) {
 			if (*v[j] == NULL)
 				continue;
 			size_t n = strlen(*v[j]) + 1;

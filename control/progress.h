@@ -43,6 +43,9 @@ struct sl_progress_source {
 	/* the source's own offsets as JSON (source.h progress_offsets), NULL
 	 * or "": the rows above stand for them */
 	const char *start_json, *end_json, *latest_json;
+	/* the source's own counters (source.h counters), a JSON object; NULL:
+	 * none */
+	const char *counters_json;
 	uint64_t num_input_rows;
 	double input_rows_per_second;
 	double processed_rows_per_second;

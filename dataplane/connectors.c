@@ -10,6 +10,7 @@ extern const struct sl_source_ops sl_source_sales_ops;
 extern const struct sl_source_ops sl_source_file_ops;
 extern const struct sl_source_ops sl_source_table_ops;
 extern const struct sl_source_ops sl_source_kafka_ops;
+extern const struct sl_source_ops sl_source_dpdk_ops;
 extern const struct sl_sink_ops sl_sink_console_ops;
 extern const struct sl_sink_ops sl_sink_noop_ops;
 extern const struct sl_sink_ops sl_sink_file_ops;
@@ -26,6 +27,7 @@ void sl_sources_register_builtin(void)
 	sl_source_register(&sl_source_file_ops);
 	sl_source_register(&sl_source_table_ops);
 	sl_source_register(&sl_source_kafka_ops);
+	sl_source_register(&sl_source_dpdk_ops);
 }
 
 void sl_sinks_register_builtin(void)

@@ -158,6 +158,15 @@ struct sl_source_ops {
 	 * shows the rows handed over, {"rows": N}. */
 	void (*progress_offsets)(struct sl_source *src, uint64_t epoch, struct sl_strbuf *start,
 				 struct sl_strbuf *end, struct sl_strbuf *latest);
+
+	/* The source's own counters beyond struct sl_source_stats (the dpdk
+	 * source's drops by reason, its NIC's imissed), as totals from the
+	 * start: emit(arg, name, value) for each, names [a-z0-9_]. On the
+	 * control thread, for progress (sources[].counters) and --stats
+	 * (stat source.NAME.COUNTER), the last time before close(). May be
+	 * NULL. */
+	void (*counters)(struct sl_source *src,
+			 void (*emit)(void *arg, const char *name, uint64_t value), void *arg);
 };
 
 /* Registry: connectors register at start-up; lookup by name. */
