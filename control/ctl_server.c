@@ -88,8 +88,17 @@ struct client {
 	uint64_t serial; /* never reused, unlike fds */
 	struct sl_strbuf in, out;
 	bool closing; /* close once out is written */
+	/* closing, out written, our side shut: what the peer still sends is
+	 * read and dropped until it closes (at most SL_CTL_DRAIN bytes), so
+	 * that closing with unread input does not reset the connection and
+	 * lose the reply (request_too_large) */
+	bool draining;
+	uint64_t drained;
+	time_t drain_until; /* CLOCK_MONOTONIC seconds: closed then at the latest */
 	uid_t uid;
 };
+
+#define SL_CTL_DRAIN (64u << 20)
 
 struct stop_wait { /* a stop request waiting for its query to end */
 	struct stop_wait *next;
@@ -945,6 +954,12 @@ static bool client_read(struct client *c)
 			return false;
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
+		if (c->draining || c->closing) {
+			c->drained += (uint64_t)n;
+			if (c->drained > SL_CTL_DRAIN)
+				return false;
+			continue;
+		}
 		size_t start = 0;
 		for (size_t i = 0; i < (size_t)n; i++) {
 			if (buf[i] != '\n')
@@ -990,7 +1005,16 @@ static bool client_write(struct client *c)
 		memmove(c->out.ptr, c->out.ptr + off, c->out.len - off);
 		c->out.len -= off;
 	}
-	return !(c->closing && c->out.len == 0);
+	if (c->closing && c->out.len == 0 && !c->draining) {
+		/* everything said: the peer sees the end, reads the reply,
+		 * closes; its unread bytes are drained meanwhile */
+		shutdown(c->fd, SHUT_WR);
+		c->draining = true;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		c->drain_until = now.tv_sec + 5;
+	}
+	return true;
 }
 
 /* --metrics-listen: one HTTP/1.0 GET /metrics per connection. */
@@ -1274,13 +1298,26 @@ int sl_ctl_server_run(void)
 		pfd[np++] = (struct pollfd){.fd = D.ev_fd, .events = POLLIN};
 		pfd[np++] = (struct pollfd){.fd = stopping_all ? -1 : D.listen_fd, .events = POLLIN};
 		pfd[np++] = (struct pollfd){.fd = D.metrics_fd, .events = POLLIN};
+		bool draining = false;
+		struct timespec mono;
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		for (uint32_t i = D.nclients; i-- > 0;) {
+			struct client *c = D.clients[i];
+			if (c->draining && mono.tv_sec >= c->drain_until) {
+				client_close(i); /* a peer that never closes */
+				continue;
+			}
+			draining |= c->draining;
+		}
 		for (uint32_t i = 0; i < D.nclients; i++)
 			pfd[np++] = (struct pollfd){
 				.fd = D.clients[i]->fd,
-				.events = (short)((D.clients[i]->closing ? 0 : POLLIN) |
+				.events = (short)((D.clients[i]->closing && !D.clients[i]->draining
+							   ? 0
+							   : POLLIN) |
 						  (D.clients[i]->out.len ? POLLOUT : 0))};
 		uint32_t nc = D.nclients;
-		if (poll(pfd, np, stopping_all ? 100 : -1) < 0 && errno != EINTR)
+		if (poll(pfd, np, stopping_all ? 100 : draining ? 1000 : -1) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;

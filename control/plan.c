@@ -492,7 +492,7 @@ static struct sl_expr *x_lit(struct compiler *c, const struct sl_value *v, uint3
 	if (e == NULL)
 		return NULL;
 	e->lit = *v;
-	if (v->type == SL_TYPE_STRING && !v->is_null) {
+	if (sl_type_is_bytes(v->type) && !v->is_null) {
 		/* the tree owns its literal bytes (sl_expr_free frees them) */
 		char *b = malloc(v->v.str.len + 1);
 		if (b == NULL) {
@@ -637,6 +637,7 @@ static bool value_equal(const struct sl_value *a, const struct sl_value *b)
 	case SL_TYPE_BOOLEAN: return a->v.b == b->v.b;
 	case SL_TYPE_DOUBLE: return memcmp(&a->v.f64, &b->v.f64, sizeof(double)) == 0;
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 		return a->v.str.len == b->v.str.len &&
 		       memcmp(a->v.str.ptr, b->v.str.ptr, a->v.str.len) == 0;
 	case SL_TYPE_NULL: return true;
@@ -710,6 +711,10 @@ static bool wider_type(enum sl_type a, enum sl_type b, enum sl_type *out)
 		*out = wider_numeric(a, b);
 		return true;
 	}
+	/* Spark's stringPromotion leaves BINARY out: a binary mixes with
+	 * nothing but a binary (and NULL) */
+	if (a == SL_TYPE_BINARY || b == SL_TYPE_BINARY)
+		return false;
 	if ((a == SL_TYPE_STRING && is_scalar(b)) || (b == SL_TYPE_STRING && is_scalar(a))) {
 		*out = SL_TYPE_STRING;
 		return true;
@@ -718,7 +723,8 @@ static bool wider_type(enum sl_type a, enum sl_type b, enum sl_type *out)
 }
 
 /* Spark's findCommonTypeForBinaryComparison (non-ANSI): numbers widen; a
- * string meets any other scalar type as that type. */
+ * string meets any other scalar type as that type (a BINARY as BINARY: the
+ * string's bytes). */
 static bool cmp_type(enum sl_type a, enum sl_type b, enum sl_type *out)
 {
 	if (a == SL_TYPE_ARRAY || b == SL_TYPE_ARRAY)
@@ -756,6 +762,8 @@ static bool fold_literal(struct compiler *c, struct sl_expr *e, enum sl_type t)
 	if (sl_type_is_integer(v->type) && (t == SL_TYPE_BIGINT || t == SL_TYPE_DOUBLE)) {
 		if (t == SL_TYPE_DOUBLE)
 			v->v.f64 = (double)v->v.i64;
+	} else if (sl_type_is_bytes(v->type) && sl_type_is_bytes(t)) {
+		/* STRING <-> BINARY: the same bytes (the tree owns them) */
 	} else if (v->type == SL_TYPE_STRING || t != SL_TYPE_STRING ||
 		   (!sl_type_is_numeric(v->type) && v->type != SL_TYPE_BOOLEAN)) {
 		return false;
@@ -1164,8 +1172,8 @@ static struct sl_expr *bool_arg(struct bctx *b, const struct sl_ast *at, const s
 	return NULL;
 }
 
-/* An argument that a string function takes as STRING: scalars are cast. */
-static struct sl_expr *string_arg(struct bctx *b, const struct sl_ast *fn, const struct sl_ast *arg)
+/* An argument of a string function, as it is (not an ARRAY). */
+static struct sl_expr *text_arg(struct bctx *b, const struct sl_ast *fn, const struct sl_ast *arg)
 {
 	struct sl_expr *e = build(b, arg);
 	if (e == NULL)
@@ -1178,7 +1186,39 @@ static struct sl_expr *string_arg(struct bctx *b, const struct sl_ast *fn, const
 		x_free(e);
 		return NULL;
 	}
-	return to_type(b->pl->c, e, SL_TYPE_STRING);
+	return e;
+}
+
+/* An argument that a string function takes as STRING: scalars are cast
+ * (a BINARY too, its bytes as they are: Spark's ImplicitTypeCasts casts
+ * any atomic type to the STRING a function expects). */
+static struct sl_expr *string_arg(struct bctx *b, const struct sl_ast *fn, const struct sl_ast *arg)
+{
+	return to_type(b->pl->c, text_arg(b, fn, arg), SL_TYPE_STRING);
+}
+
+/* concat(...) and ||: Spark's ConcatCoercion: binaries alone concatenate
+ * to a BINARY; any other mix is cast to STRING. Frees args on failure. */
+static struct sl_expr *build_concat(struct bctx *b, const struct sl_ast *a,
+				    const struct sl_ast *const *argv, uint32_t n)
+{
+	struct compiler *c = b->pl->c;
+	struct sl_expr **args = calloc(n ? n : 1, sizeof(*args));
+	if (args == NULL)
+		return coom(c);
+	bool binary = true;
+	for (uint32_t i = 0; i < n; i++) {
+		args[i] = text_arg(b, a, argv[i]);
+		if (args[i] == NULL)
+			break;
+		binary = binary && args[i]->type == SL_TYPE_BINARY;
+	}
+	const enum sl_type t = binary ? SL_TYPE_BINARY : SL_TYPE_STRING;
+	for (uint32_t i = 0; i < n && args[i] != NULL; i++)
+		args[i] = to_type(c, args[i], t);
+	struct sl_expr *e = x_call(c, SL_FN_CONCAT, t, a->line, a->column, n, args);
+	free(args);
+	return e;
 }
 
 /* An INT argument (substr positions, split's limit). */
@@ -1414,11 +1454,8 @@ static struct sl_expr *build_op(struct bctx *b, const struct sl_ast *a)
 		}
 		return x_call1(c, SL_FN_NEG, e->type, a, e);
 	}
-	case SL_AOP_CONCAT: {
-		struct sl_expr *l = string_arg(b, a, a->args[0]);
-		struct sl_expr *r = l ? string_arg(b, a, a->args[1]) : NULL;
-		return x_call2(c, SL_FN_CONCAT, SL_TYPE_STRING, a, l, r);
-	}
+	case SL_AOP_CONCAT:
+		return build_concat(b, a, (const struct sl_ast *const *)a->args, 2);
 	case SL_AOP_IS_NULL:
 	case SL_AOP_IS_NOT_NULL:
 		return x_call1(c, a->op == SL_AOP_IS_NULL ? SL_FN_IS_NULL : SL_FN_IS_NOT_NULL,
@@ -1593,6 +1630,21 @@ out:
 	return e;
 }
 
+/* Spark's Cast.canCast (non-ANSI) for the casts that involve BINARY: a
+ * binary becomes a STRING (its bytes, not checked as UTF-8); a STRING
+ * (its bytes) or an integer (its big-endian bytes: 4 for INT, 8 for
+ * BIGINT) becomes a binary; nothing else. */
+static bool binary_cast_ok(enum sl_type from, enum sl_type to)
+{
+	if (from == to || from == SL_TYPE_NULL)
+		return true;
+	if (from == SL_TYPE_BINARY)
+		return to == SL_TYPE_STRING;
+	if (to == SL_TYPE_BINARY)
+		return from == SL_TYPE_STRING || sl_type_is_integer(from);
+	return true;
+}
+
 static struct sl_expr *build_cast(struct bctx *b, const struct sl_ast *a)
 {
 	struct sl_expr *e = build(b, a->args[0]);
@@ -1600,12 +1652,16 @@ static struct sl_expr *build_cast(struct bctx *b, const struct sl_ast *a)
 		return NULL;
 	/* an array casts to nothing; an interval or a window only to STRING
 	 * (their text, as Spark shows them) */
-	if (e->type == SL_TYPE_ARRAY ||
+	if (e->type == SL_TYPE_ARRAY || !binary_cast_ok(e->type, a->cast_type) ||
 	    ((e->type == SL_TYPE_INTERVAL || e->type == SL_TYPE_WINDOW) &&
 	     a->cast_type != SL_TYPE_STRING && a->cast_type != e->type)) {
 		char tb[64];
-		cerr(b->pl->c, a->line, a->column, "cannot cast %s to %s", etype(e, tb, sizeof(tb)),
-		     sl_type_name(a->cast_type));
+		const bool via_text = e->type == SL_TYPE_BINARY || a->cast_type == SL_TYPE_BINARY;
+		cerr(b->pl->c, a->line, a->column, "cannot cast %s to %s%s", etype(e, tb, sizeof(tb)),
+		     sl_type_name(a->cast_type),
+		     via_text ? "; a BINARY casts only to and from STRING (and from INT or "
+				"BIGINT): go through CAST(... AS STRING)"
+			      : "");
 		x_free(e);
 		return NULL;
 	}
@@ -1829,32 +1885,30 @@ static struct sl_expr *build_call(struct bctx *b, const struct sl_ast *a)
 			fn = SL_FN_TRIM;
 			t = SL_TYPE_STRING;
 		}
-		return x_call1(c, fn, t, a, string_arg(b, a, a->args[0]));
+		struct sl_expr *s = text_arg(b, a, a->args[0]);
+		/* length of a BINARY: its bytes (Spark's Length) */
+		if (s != NULL && !(fn == SL_FN_LENGTH && s->type == SL_TYPE_BINARY))
+			s = to_type(c, s, SL_TYPE_STRING);
+		return x_call1(c, fn, t, a, s);
 	}
 	if (strcmp(n, "substr") == 0 || strcmp(n, "substring") == 0) {
 		if (a->nargs != 2 && a->nargs != 3)
 			return nargs_error(b, a, "2 or 3 arguments");
 		struct sl_expr *args[3] = {NULL, NULL, NULL};
-		args[0] = string_arg(b, a, a->args[0]);
+		/* a BINARY's substring is a BINARY, counted in bytes (Spark's
+		 * Substring over ByteArray.subStringSQL) */
+		args[0] = text_arg(b, a, a->args[0]);
+		const enum sl_type t =
+			args[0] != NULL && args[0]->type == SL_TYPE_BINARY ? SL_TYPE_BINARY : SL_TYPE_STRING;
+		args[0] = to_type(c, args[0], t);
 		for (uint32_t i = 1; i < a->nargs && args[i - 1] != NULL; i++)
 			args[i] = int_arg(b, a, a->args[i]);
-		return x_call(c, SL_FN_SUBSTR, SL_TYPE_STRING, a->line, a->column, a->nargs, args);
+		return x_call(c, SL_FN_SUBSTR, t, a->line, a->column, a->nargs, args);
 	}
 	if (strcmp(n, "concat") == 0) {
 		if (a->nargs < 1)
 			return nargs_error(b, a, "at least 1 argument");
-		struct sl_expr **args = calloc(a->nargs, sizeof(*args));
-		if (args == NULL)
-			return coom(c);
-		for (uint32_t i = 0; i < a->nargs; i++) {
-			args[i] = string_arg(b, a, a->args[i]);
-			if (args[i] == NULL)
-				break;
-		}
-		struct sl_expr *e = x_call(c, SL_FN_CONCAT, SL_TYPE_STRING, a->line, a->column, a->nargs,
-					   args);
-		free(args);
-		return e;
+		return build_concat(b, a, (const struct sl_ast *const *)a->args, a->nargs);
 	}
 	if (strcmp(n, "window") == 0)
 		return build_window(b, a);
@@ -2563,7 +2617,7 @@ static bool join_key_type(enum sl_type t)
 {
 	return t == SL_TYPE_BOOLEAN || t == SL_TYPE_INT || t == SL_TYPE_BIGINT ||
 	       t == SL_TYPE_DOUBLE || t == SL_TYPE_STRING || t == SL_TYPE_TIMESTAMP ||
-	       t == SL_TYPE_INTERVAL;
+	       t == SL_TYPE_INTERVAL || t == SL_TYPE_BINARY;
 }
 
 static int add_join_key(struct compiler *c, struct sl_join *j, struct sl_expr *probe,
@@ -5044,6 +5098,18 @@ int sl_expr_text(const struct sl_expr *e, const struct sl_schema *in, struct sl_
 		switch (e->lit.type) {
 		case SL_TYPE_BOOLEAN: return sl_strbuf_puts(out, e->lit.v.b ? "true" : "false");
 		case SL_TYPE_STRING: return sl_strbuf_append(out, e->lit.v.str.ptr, e->lit.v.str.len);
+		case SL_TYPE_BINARY: {
+			/* Spark's SQL text of a binary literal: X'68656C6C6F' */
+			static const char hex[] = "0123456789ABCDEF";
+			rc = sl_strbuf_puts(out, "X'");
+			for (uint32_t i = 0; rc == 0 && i < e->lit.v.str.len; i++) {
+				const uint8_t x = (uint8_t)e->lit.v.str.ptr[i];
+				rc = sl_strbuf_putc(out, hex[x >> 4]);
+				if (rc == 0)
+					rc = sl_strbuf_putc(out, hex[x & 15]);
+			}
+			return rc < 0 ? rc : sl_strbuf_putc(out, '\'');
+		}
 		case SL_TYPE_DOUBLE:
 			sl_format_double(e->lit.v.f64, buf, sizeof(buf));
 			return sl_strbuf_puts(out, buf);

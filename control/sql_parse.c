@@ -390,10 +390,11 @@ static bool parse_type(struct parser *p, enum sl_type *out)
 		{"INTEGER", SL_TYPE_INT},     {"BIGINT", SL_TYPE_BIGINT},  {"LONG", SL_TYPE_BIGINT},
 		{"DOUBLE", SL_TYPE_DOUBLE},   {"FLOAT", SL_TYPE_DOUBLE},   {"STRING", SL_TYPE_STRING},
 		{"VARCHAR", SL_TYPE_STRING},  {"TEXT", SL_TYPE_STRING},    {"TIMESTAMP", SL_TYPE_TIMESTAMP},
+		{"BINARY", SL_TYPE_BINARY},
 	};
 	const struct sl_token *t = peek(p);
 	if (t->kind != SL_TOK_IDENT) {
-		expected(p, "a type (BOOLEAN, INT, BIGINT, DOUBLE, STRING or TIMESTAMP)");
+		expected(p, "a type (BOOLEAN, INT, BIGINT, DOUBLE, STRING, BINARY or TIMESTAMP)");
 		return false;
 	}
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -485,6 +486,52 @@ static struct sl_ast *string_literal(struct parser *p)
 }
 
 static struct sl_ast *parse_primary(struct parser *p);
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* X'68656C6C6F': a BINARY literal, two hex digits a byte (an odd count
+ * gets a leading 0, as Spark's parser pads it). The X and the quote touch. */
+static struct sl_ast *binary_literal(struct parser *p)
+{
+	const struct sl_token *x = next(p);
+	const struct sl_token *t = next(p);
+	struct sl_ast *e = new_node(p, SL_AST_LITERAL, x);
+	if (e == NULL)
+		return NULL;
+	const uint32_t digits = t->text_len, odd = digits % 2;
+	char *buf = palloc(p, (digits + 1) / 2 + 1);
+	char *text = palloc(p, digits + 4);
+	if (buf == NULL || text == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < digits; i++) {
+		if (hex_digit(t->text[i]) < 0)
+			return perr(p, t,
+				    "the binary literal X'%s' holds '%c', which is not a hex digit: "
+				    "write two hex digits (0-9, A-F) per byte",
+				    t->text, t->text[i]);
+	}
+	for (uint32_t i = 0, o = 0; i < digits; o++) {
+		int hi = 0;
+		if (!(odd && o == 0))
+			hi = hex_digit(t->text[i++]);
+		buf[o] = (char)(hi << 4 | hex_digit(t->text[i++]));
+	}
+	snprintf(text, digits + 4, "X'%s'", t->text);
+	e->lit.type = SL_TYPE_BINARY;
+	e->lit.v.str.ptr = buf;
+	e->lit.v.str.len = (digits + 1) / 2;
+	e->text = text;
+	return e;
+}
 
 /* INTERVAL '10 minutes', INTERVAL '10' MINUTE, INTERVAL 10 MINUTES: a
  * day-time interval literal in microseconds. */
@@ -666,6 +713,10 @@ static struct sl_ast *parse_primary(struct parser *p)
 			e->text = e->lit.v.b ? "true" : "false";
 			return e;
 		}
+		if ((strcmp(t->text, "X") == 0 || strcmp(t->text, "x") == 0) &&
+		    peek_at(p, 1)->kind == SL_TOK_STRING &&
+		    peek_at(p, 1)->offset == t->offset + t->len)
+			return binary_literal(p);
 		if (sl_tok_is_kw(t, "NULL")) {
 			struct sl_ast *e = new_node(p, SL_AST_LITERAL, t);
 			if (e == NULL)
@@ -1869,7 +1920,8 @@ int sl_ast_pretty(const struct sl_ast *e, struct sl_strbuf *out)
 		case SL_TYPE_STRING:
 			/* Spark names a column after a string literal's bare text */
 			return sl_strbuf_append(out, e->lit.v.str.ptr, e->lit.v.str.len);
-		case SL_TYPE_INTERVAL: return sl_strbuf_puts(out, e->text);
+		case SL_TYPE_INTERVAL:
+		case SL_TYPE_BINARY: return sl_strbuf_puts(out, e->text);
 		default: return pretty_number(e, out);
 		}
 	case SL_AST_COLUMN:

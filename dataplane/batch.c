@@ -276,7 +276,8 @@ static int copy_value(struct sl_batch_arena *a, struct sl_vec *dst, uint32_t di,
 	case SL_TYPE_WINDOW:
 		dst->v.win[di] = src->v.win[si];
 		return 0;
-	case SL_TYPE_STRING: {
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: {
 		struct sl_str s = src->v.str[si];
 		if (s.len == 0) {
 			dst->v.str[di] = zero_str();
@@ -313,6 +314,7 @@ static void clear_value(struct sl_vec *dst, uint32_t di)
 		dst->v.f64[di] = 0;
 		break;
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 		dst->v.str[di] = zero_str();
 		break;
 	case SL_TYPE_ARRAY:
@@ -496,7 +498,8 @@ static int cmp_values(const struct sl_vec *v, uint32_t a, uint32_t b)
 			return x.start < y.start ? -1 : 1;
 		return (x.end > y.end) - (x.end < y.end);
 	}
-	case SL_TYPE_STRING: {
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: {
 		/* unsigned bytes, then the shorter first (UTF8String.compareTo) */
 		struct sl_str x = v->v.str[a], y = v->v.str[b];
 		uint32_t n = x.len < y.len ? x.len : y.len;

@@ -66,7 +66,7 @@ size_t sl_block_row_bytes(const struct sl_vec *src, uint32_t ncols, uint32_t row
 {
 	size_t n = 0;
 	for (uint32_t c = 0; c < ncols; c++)
-		if (src[c].type == SL_TYPE_STRING && !sl_vec_is_null(&src[c], row))
+		if (sl_type_is_bytes(src[c].type) && !sl_vec_is_null(&src[c], row))
 			n += src[c].v.str[row].len;
 	return n;
 }
@@ -89,7 +89,8 @@ int sl_block_append_row(struct sl_block *b, const struct sl_vec *src, uint32_t r
 		if (null)
 			continue;
 		switch (d->type) {
-		case SL_TYPE_STRING: {
+		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY: {
 			struct sl_str str = s->v.str[row];
 			char *dst = b->heap + b->heap_used;
 			if (str.len)

@@ -360,6 +360,7 @@ static int eval_literal(const struct sl_expr *e, uint32_t n, struct sl_eval_ctx 
 		break;
 	}
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 		for (uint32_t i = 0; i < n; i++)
 			out->v.str[i] = lit->v.str;
 		break;
@@ -492,8 +493,11 @@ static int eval_compare(enum sl_fn fn, const struct sl_vec *a, const struct sl_v
 		CMP_LOOP(cmp_double(x[i], y[i]));
 		break;
 	}
-	case SL_TYPE_STRING: {
-		/* Null rows hold garbage pointers: never compare them. */
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: {
+		/* Null rows hold garbage pointers: never compare them. Both
+		 * order by unsigned bytes, the shorter first (Spark's
+		 * UTF8String.compareTo and ByteArray.compareBinary). */
 		const struct sl_str *x = a->v.str, *y = b->v.str;
 		CMP_LOOP((nl != NULL && nl[i]) ? 0 : cmp_str(&x[i], &y[i]));
 		break;
@@ -1194,21 +1198,28 @@ static int eval_length(const struct sl_vec *a, uint32_t n, struct sl_eval_ctx *c
 	if (rc < 0)
 		return rc;
 	out->nulls = a->nulls;
+	if (a->type == SL_TYPE_BINARY) {
+		/* a binary's length is its bytes */
+		for (uint32_t i = 0; i < n; i++)
+			out->v.i64[i] = is_null_at(a, i) ? 0 : a->v.str[i].len;
+		return 0;
+	}
 	for (uint32_t i = 0; i < n; i++)
 		out->v.i64[i] = is_null_at(a, i) ? 0 : num_chars(a->v.str[i].ptr, a->v.str[i].len);
 	return 0;
 }
 
 /* Spark's UTF8String.substringSQL(pos, len): 1-based, 0 is 1, negative
- * counts from the end; the result points into s. */
-static struct sl_str substr_sql(struct sl_str s, int64_t pos, int64_t length)
+ * counts from the end; the result points into s. With bytes, a BINARY's
+ * ByteArray.subStringSQL: the same, counted in bytes. */
+static struct sl_str substr_sql(struct sl_str s, int64_t pos, int64_t length, bool bytes)
 {
 	const uint8_t *u = (const uint8_t *)s.ptr;
 	int64_t start;
 	if (pos > 0)
 		start = pos - 1;
 	else if (pos < 0)
-		start = (int64_t)num_chars(s.ptr, s.len) + pos;
+		start = (int64_t)(bytes ? s.len : num_chars(s.ptr, s.len)) + pos;
 	else
 		start = 0;
 	int64_t end = start + length;
@@ -1219,6 +1230,14 @@ static struct sl_str substr_sql(struct sl_str s, int64_t pos, int64_t length)
 	struct sl_str r = { s.ptr, 0 };
 	if (end <= start || start >= (int64_t)s.len)
 		return r;
+	if (bytes) {
+		int64_t b = start < 0 ? 0 : start, e = end < (int64_t)s.len ? end : (int64_t)s.len;
+		if (e > b) {
+			r.ptr = s.ptr + b;
+			r.len = (uint32_t)(e - b);
+		}
+		return r;
+	}
 	uint32_t i = 0;
 	int64_t c = 0;
 	while (i < s.len && c < start) {
@@ -1243,10 +1262,11 @@ static int eval_substr(const struct sl_vec *a, const struct sl_vec *pos,
 		       const struct sl_vec *len, uint32_t n, struct sl_eval_ctx *ctx,
 		       struct sl_vec *out)
 {
+	const enum sl_type t = a->type == SL_TYPE_BINARY ? SL_TYPE_BINARY : SL_TYPE_STRING;
 	if (a->type == SL_TYPE_NULL || pos->type == SL_TYPE_NULL ||
 	    (len != NULL && len->type == SL_TYPE_NULL))
-		return vec_all_null(ctx, out, SL_TYPE_STRING, SL_TYPE_NULL, n);
-	int rc = vec_alloc(ctx, out, SL_TYPE_STRING, n);
+		return vec_all_null(ctx, out, t, SL_TYPE_NULL, n);
+	int rc = vec_alloc(ctx, out, t, n);
 	if (rc < 0 || (rc = merge_nulls(ctx, a, pos, n, &out->nulls)) < 0)
 		return rc;
 	if (len != NULL) {
@@ -1258,18 +1278,21 @@ static int eval_substr(const struct sl_vec *a, const struct sl_vec *pos,
 		if (is_null_at(out, i))
 			continue;
 		int64_t l = len != NULL ? len->v.i64[i] : INT32_MAX;
-		out->v.str[i] = substr_sql(a->v.str[i], pos->v.i64[i], l);
+		out->v.str[i] = substr_sql(a->v.str[i], pos->v.i64[i], l, t == SL_TYPE_BINARY);
 	}
 	return 0;
 }
 
-static int eval_concat(const struct sl_vec *args, uint32_t nargs, uint32_t n,
+/* t: STRING, or BINARY when every argument is one (the planner's rule). */
+static int eval_concat(enum sl_type t, const struct sl_vec *args, uint32_t nargs, uint32_t n,
 		       struct sl_eval_ctx *ctx, struct sl_vec *out)
 {
+	if (!sl_type_is_bytes(t))
+		return -EINVAL;
 	for (uint32_t k = 0; k < nargs; k++)
 		if (args[k].type == SL_TYPE_NULL)
-			return vec_all_null(ctx, out, SL_TYPE_STRING, SL_TYPE_NULL, n);
-	int rc = vec_alloc(ctx, out, SL_TYPE_STRING, n);
+			return vec_all_null(ctx, out, t, SL_TYPE_NULL, n);
+	int rc = vec_alloc(ctx, out, t, n);
 	if (rc < 0)
 		return rc;
 	out->nulls = NULL;
@@ -1870,6 +1893,29 @@ static int cast_to_string(const struct sl_vec *a, uint32_t n, struct sl_eval_ctx
 	return 0;
 }
 
+/* Spark's cast of an integer to BINARY: its big-endian bytes, 4 for an
+ * INT, 8 for a BIGINT (Cast.castToBinary: Ints.toByteArray, Longs). */
+static int cast_int_to_binary(const struct sl_vec *a, uint32_t n, struct sl_eval_ctx *ctx,
+			      struct sl_vec *out)
+{
+	int rc = vec_alloc(ctx, out, SL_TYPE_BINARY, n);
+	if (rc < 0)
+		return rc;
+	out->nulls = a->nulls;
+	const uint32_t w = a->type == SL_TYPE_INT ? 4 : 8;
+	char *buf = sl_eval_ctx_alloc(ctx, (size_t)n * w);
+	if (buf == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint64_t v = (uint64_t)a->v.i64[i];
+		char *p = buf + (size_t)i * w;
+		for (uint32_t k = 0; k < w; k++)
+			p[k] = (char)(uint8_t)(v >> (8 * (w - 1 - k)));
+		out->v.str[i] = (struct sl_str){ p, w };
+	}
+	return 0;
+}
+
 static int cast_from_string(enum sl_type to, const struct sl_vec *a, uint32_t n,
 			    struct sl_eval_ctx *ctx, struct sl_vec *out)
 {
@@ -1935,6 +1981,17 @@ static int eval_cast(const struct sl_expr *e, const struct sl_vec *a, uint32_t n
 	}
 	if (from == SL_TYPE_NULL)
 		return vec_all_null(ctx, out, to, e->elem_type, n);
+	if (sl_type_is_bytes(from) && sl_type_is_bytes(to)) {
+		/* STRING <-> BINARY: the same bytes (Spark does not check that a
+		 * binary is UTF-8 when it makes a string of it) */
+		*out = *a;
+		out->type = to;
+		return 0;
+	}
+	if (to == SL_TYPE_BINARY)
+		return sl_type_is_integer(from) ? cast_int_to_binary(a, n, ctx, out) : -EINVAL;
+	if (from == SL_TYPE_BINARY)
+		return -EINVAL; /* the planner casts a binary only to STRING */
 	if (to == SL_TYPE_STRING)
 		return cast_to_string(a, n, ctx, out);
 	if (from == SL_TYPE_STRING)
@@ -2501,7 +2558,7 @@ static int eval_call(const struct sl_expr *e, const struct sl_chunk *in,
 			       ? eval_substr(&args[0], &args[1], na == 3 ? &args[2] : NULL, n, ctx, out)
 			       : -EINVAL;
 	case SL_FN_CONCAT:
-		return eval_concat(args, na, n, ctx, out);
+		return eval_concat(e->type, args, na, n, ctx, out);
 	case SL_FN_TRIM:
 		return na == 1 ? eval_trim(&args[0], n, ctx, out) : -EINVAL;
 	case SL_FN_SIZE:
@@ -2690,7 +2747,7 @@ void sl_expr_free(struct sl_expr *e)
 	for (uint32_t k = 0; k < e->nargs; k++)
 		sl_expr_free(e->args[k]);
 	free(e->args);
-	if (e->kind == SL_EXPR_LITERAL && e->lit.type == SL_TYPE_STRING && !e->lit.is_null)
+	if (e->kind == SL_EXPR_LITERAL && sl_type_is_bytes(e->lit.type) && !e->lit.is_null)
 		free((void *)e->lit.v.str.ptr);
 	free(e);
 }

@@ -444,6 +444,27 @@ int sl_format_cell(const struct sl_vec *v, uint32_t row, struct sl_strbuf *out)
 		return sl_strbuf_append(out, tmp, n);
 	case SL_TYPE_STRING:
 		return sl_strbuf_append(out, v->v.str[row].ptr, v->v.str[row].len);
+	case SL_TYPE_BINARY: {
+		/* Spark's show() of a binary: "[68 65 6C 6C 6F]", "[]" when empty */
+		static const char hex[] = "0123456789ABCDEF";
+		const struct sl_str b = v->v.str[row];
+		int rc = sl_strbuf_reserve(out, (size_t)b.len * 3 + 2);
+		if (rc < 0)
+			return rc;
+		char *p = out->ptr + out->len;
+		*p++ = '[';
+		for (uint32_t i = 0; i < b.len; i++) {
+			const uint8_t x = (uint8_t)b.ptr[i];
+			if (i > 0)
+				*p++ = ' ';
+			*p++ = hex[x >> 4];
+			*p++ = hex[x & 15];
+		}
+		*p++ = ']';
+		out->len = (size_t)(p - out->ptr);
+		out->ptr[out->len] = '\0';
+		return 0;
+	}
 	case SL_TYPE_WINDOW: {
 		/* Spark 3.x shows a struct as "{start, end}" */
 		int rc = sl_strbuf_putc(out, '{');

@@ -3,8 +3,8 @@
  *
  * The burst encoder works a column at a time in three passes over the rows:
  * sizes, then values, then hashes, so the type switch runs once per column
- * and not once per row. The single STRING column (the word count's `word`)
- * has its own loop that copies and hashes each key while it is in cache.
+ * and not once per row. The single STRING (or BINARY) column (the word
+ * count's `word`) has its own loop that copies and hashes each key while it is in cache.
  */
 #include "key.h"
 
@@ -84,7 +84,8 @@ static inline size_t value_len(const struct sl_vec *c, uint32_t row, bool last)
 		return 8;
 	case SL_TYPE_WINDOW:
 		return 16;
-	case SL_TYPE_STRING: {
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: {
 		uint32_t len = c->v.str[row].len;
 		return last ? len : varint_len(len) + (size_t)len;
 	}
@@ -117,7 +118,8 @@ static inline uint8_t *put_value(uint8_t *p, const struct sl_vec *c, uint32_t ro
 		put_le64(p + 8, (uint64_t)c->v.win[row].end);
 		p += 16;
 		break;
-	case SL_TYPE_STRING: {
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: {
 		const struct sl_str *s = &c->v.str[row];
 		if (!last)
 			p = put_varint(p, s->len);
@@ -190,6 +192,7 @@ static uint32_t encode_one_string(const struct sl_vec *c, uint32_t first, uint32
 {
 	const struct sl_str *s = c->v.str + first;
 	const uint8_t *nulls = c->nulls ? c->nulls + first : NULL;
+	const uint8_t tag = (uint8_t)c->type; /* STRING or BINARY */
 	size_t off = 0;
 	uint32_t i;
 	for (i = 0; i < n; i++) {
@@ -204,7 +207,7 @@ static uint32_t encode_one_string(const struct sl_vec *c, uint32_t first, uint32
 			len = 1 + (size_t)s[i].len;
 			if (cap - off < len)
 				break;
-			*p = SL_TYPE_STRING;
+			*p = tag;
 			copy_short(p + 1, s[i].ptr, s[i].len);
 		}
 		keys[i].ptr = (const char *)p;
@@ -223,7 +226,7 @@ uint32_t sl_key_encode_burst(const struct sl_vec *cols, uint32_t ncols, uint32_t
 			     uint32_t n, uint8_t *buf, size_t cap, struct sl_str *keys,
 			     uint64_t *hashes)
 {
-	if (ncols == 1 && cols[0].type == SL_TYPE_STRING)
+	if (ncols == 1 && sl_type_is_bytes(cols[0].type))
 		return encode_one_string(&cols[0], first, n, buf, cap, keys, hashes);
 
 	/* Pass 1: each row's size, accumulated in keys[i].len. */
@@ -238,7 +241,8 @@ uint32_t sl_key_encode_burst(const struct sl_vec *cols, uint32_t ncols, uint32_t
 		switch (v->type) {
 		case SL_TYPE_NULL:
 			continue;
-		case SL_TYPE_STRING: {
+		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY: {
 			const struct sl_str *s = v->v.str + first;
 			for (uint32_t i = 0; i < n; i++) {
 				if (nulls && nulls[i])
@@ -348,7 +352,8 @@ uint32_t sl_key_encode_burst(const struct sl_vec *cols, uint32_t ncols, uint32_t
 			}
 			break;
 		}
-		case SL_TYPE_STRING: {
+		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY: {
 			const struct sl_str *s = v->v.str + first;
 			for (uint32_t i = 0; i < m; i++) {
 				uint8_t *p = buf + hashes[i];
@@ -358,7 +363,7 @@ uint32_t sl_key_encode_burst(const struct sl_vec *cols, uint32_t ncols, uint32_t
 					continue;
 				}
 				uint8_t *q = p;
-				*q++ = SL_TYPE_STRING;
+				*q++ = (uint8_t)v->type;
 				if (!last)
 					q = put_varint(q, s[i].len);
 				copy_short(q, s[i].ptr, s[i].len);
@@ -450,7 +455,8 @@ int sl_key_decode(const uint8_t *k, size_t n, const struct sl_schema *key_schema
 			p += 8;
 			break;
 		}
-		case SL_TYPE_STRING: {
+		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY: {
 			uint32_t len;
 			if (last) {
 				if ((size_t)(end - p) > UINT32_MAX)
@@ -496,7 +502,8 @@ int sl_key_window_end(const uint8_t *k, size_t n, const struct sl_schema *key_sc
 		case SL_TYPE_WINDOW:
 			len = 16;
 			break;
-		case SL_TYPE_STRING: {
+		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY: {
 			uint32_t sl;
 			if (last)
 				return -EINVAL; /* col comes after it: cannot be */

@@ -17,9 +17,9 @@
  *                        as 0x7ff8000000000000 (Spark normalises both before
  *                        grouping)
  *   value        1       BOOLEAN: 0 or 1
- *   length       1..5    STRING not in the last column: LEB128 varint
- *   bytes        length  STRING; the last column's string runs to the end of
- *                        the key, so it carries no length
+ *   length       1..5    STRING, BINARY not in the last column: LEB128 varint
+ *   bytes        length  STRING, BINARY; the last column's bytes run to the
+ *                        end of the key, so they carry no length
  *
  * A NULL value has the tag only. Zero key columns (a global aggregate)
  * encode to the empty key. ARRAY columns cannot be keys: the planner refuses

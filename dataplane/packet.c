@@ -114,7 +114,7 @@ enum sl_pkt_verdict sl_pkt_parse(const uint8_t *frame, uint32_t len, uint16_t po
 bool sl_binrec_type_ok(enum sl_type t)
 {
 	return t == SL_TYPE_BOOLEAN || t == SL_TYPE_INT || t == SL_TYPE_BIGINT ||
-	       t == SL_TYPE_DOUBLE || t == SL_TYPE_TIMESTAMP || t == SL_TYPE_STRING;
+	       t == SL_TYPE_DOUBLE || t == SL_TYPE_TIMESTAMP || sl_type_is_bytes(t);
 }
 
 static inline uint64_t le(const uint8_t *p, unsigned n)
@@ -139,7 +139,7 @@ size_t sl_binrec_parse(const uint8_t *p, size_t n, struct sl_chunk *out, uint32_
 		struct sl_vec *v = &out->cols[k];
 		if (p[k / 8] & (1u << (k % 8))) {
 			v->nulls[row] = 1;
-			if (v->type == SL_TYPE_STRING)
+			if (sl_type_is_bytes(v->type))
 				v->v.str[row] = (struct sl_str){"", 0};
 			else if (v->type != SL_TYPE_NULL)
 				v->v.i64[row] = 0;
@@ -160,6 +160,7 @@ size_t sl_binrec_parse(const uint8_t *p, size_t n, struct sl_chunk *out, uint32_
 			w = 8;
 			break;
 		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY:
 			w = 2;
 			break;
 		default:
@@ -192,7 +193,7 @@ size_t sl_binrec_parse(const uint8_t *p, size_t n, struct sl_chunk *out, uint32_
 			memcpy(&v->v.f64[row], &bits, sizeof(double));
 			break;
 		}
-		default: { /* STRING */
+		default: { /* STRING, BINARY */
 			size_t sl = (size_t)le(f, 2);
 			if (n - at < sl) {
 				*why = "a STRING longer than the bytes left in the datagram";

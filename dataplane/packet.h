@@ -58,8 +58,8 @@ enum sl_pkt_verdict sl_pkt_parse(const uint8_t *frame, uint32_t len, uint16_t po
  * i / 8, least significant first, set: column i is NULL and takes no
  * bytes), then every non-null column in order, little-endian:
  *   BOOLEAN u8 (0 or 1), INT i32, BIGINT i64, DOUBLE IEEE-754 f64,
- *   TIMESTAMP i64 microseconds since 1970-01-01 UTC, STRING u16 length
- *   then that many bytes.
+ *   TIMESTAMP i64 microseconds since 1970-01-01 UTC, STRING and BINARY
+ *   u16 length then that many bytes.
  * Other column types cannot be declared with this format.
  */
 

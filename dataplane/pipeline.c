@@ -613,6 +613,7 @@ static bool expr_equal(const struct sl_expr *a, const struct sl_expr *b)
 		case SL_TYPE_DOUBLE:
 			return memcmp(&a->lit.v.f64, &b->lit.v.f64, sizeof(double)) == 0;
 		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY:
 			return a->lit.v.str.len == b->lit.v.str.len &&
 			       (a->lit.v.str.len == 0 ||
 				memcmp(a->lit.v.str.ptr, b->lit.v.str.ptr, a->lit.v.str.len) == 0);

@@ -1076,6 +1076,39 @@ static int json_str(struct sl_strbuf *out, const char *s, size_t n)
 	return rc < 0 ? rc : sl_strbuf_putc(out, '"');
 }
 
+/* A BINARY value as Jackson's writeBinary writes it (Spark's
+ * JacksonGenerator): a JSON string of standard base64 with '=' padding,
+ * no line breaks (Base64Variants.MIME_NO_LINEFEEDS). */
+static int json_base64(struct sl_strbuf *out, const struct sl_str *b)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const uint8_t *u = (const uint8_t *)b->ptr;
+	int rc = sl_strbuf_reserve(out, ((size_t)b->len + 2) / 3 * 4 + 2);
+	if (rc < 0)
+		return rc;
+	char *p = out->ptr + out->len;
+	*p++ = '"';
+	uint32_t i = 0;
+	for (; i + 3 <= b->len; i += 3) {
+		const uint32_t w = (uint32_t)u[i] << 16 | (uint32_t)u[i + 1] << 8 | u[i + 2];
+		*p++ = abc[w >> 18];
+		*p++ = abc[(w >> 12) & 63];
+		*p++ = abc[(w >> 6) & 63];
+		*p++ = abc[w & 63];
+	}
+	if (i < b->len) {
+		const uint32_t w = (uint32_t)u[i] << 16 | (i + 1 < b->len ? (uint32_t)u[i + 1] << 8 : 0);
+		*p++ = abc[w >> 18];
+		*p++ = abc[(w >> 12) & 63];
+		*p++ = i + 1 < b->len ? abc[(w >> 6) & 63] : '=';
+		*p++ = '=';
+	}
+	*p++ = '"';
+	out->len = (size_t)(p - out->ptr);
+	out->ptr[out->len] = '\0';
+	return 0;
+}
+
 /* One non-null JSON value. */
 static int json_value(struct sl_file_enc *e, const struct sl_vec *v, uint32_t row,
 		      struct sl_strbuf *out)
@@ -1097,6 +1130,8 @@ static int json_value(struct sl_file_enc *e, const struct sl_vec *v, uint32_t ro
 			return json_str(out, buf, n); /* QUOTE_NON_NUMERIC_NUMBERS */
 		return sl_strbuf_append(out, buf, n);
 	}
+	case SL_TYPE_BINARY:
+		return json_base64(out, &v->v.str[row]);
 	case SL_TYPE_WINDOW: {
 		const struct sl_window *w = &v->v.win[row];
 		sl_strbuf_reset(&e->tmp);
@@ -1204,12 +1239,18 @@ int sl_file_enc_init(struct sl_file_enc *e, const struct sl_file_opts *o,
 			goto err;
 		}
 		const struct sl_column_def *c = &schema->cols[k];
-		if (c->type == SL_TYPE_WINDOW || c->type == SL_TYPE_ARRAY) {
+		if (c->type == SL_TYPE_WINDOW || c->type == SL_TYPE_ARRAY ||
+		    c->type == SL_TYPE_BINARY) {
+			/* BINARY: its directory name would be the show() text of
+			 * the bytes; a CAST says which text is meant */
 			type_text(c, t, sizeof(t));
 			snprintf(err, errlen, "Cannot use %s for partition column `%s`%s", t, c->name,
 				 c->type == SL_TYPE_WINDOW ? "; partition by its start instead "
 							     "(SELECT w.start AS window_start, ...)"
-							   : "");
+				 : c->type == SL_TYPE_BINARY
+					 ? "; partition by its text instead (SELECT CAST(b AS "
+					   "STRING) AS b, ...)"
+					 : "");
 			goto err;
 		}
 		part_idx[i] = k;
@@ -1234,11 +1275,15 @@ int sl_file_enc_init(struct sl_file_enc *e, const struct sl_file_opts *o,
 	}
 	for (uint32_t j = 0; j < e->ncols; j++) {
 		const struct sl_column_def *c = &schema->cols[e->cols[j]];
+		/* BINARY: Spark's CSV and text sources refuse it; a table is
+		 * read back by the CSV/JSON parsers, which read no BINARY */
 		bool bad = (o->format == SL_FILE_TEXT && c->type != SL_TYPE_STRING) ||
 			   (o->format == SL_FILE_CSV &&
-			    (c->type == SL_TYPE_WINDOW || c->type == SL_TYPE_ARRAY)) ||
+			    (c->type == SL_TYPE_WINDOW || c->type == SL_TYPE_ARRAY ||
+			     c->type == SL_TYPE_BINARY)) ||
 			   (o->table && (c->type == SL_TYPE_WINDOW || c->type == SL_TYPE_ARRAY ||
-					 c->type == SL_TYPE_INTERVAL || c->type == SL_TYPE_NULL));
+					 c->type == SL_TYPE_INTERVAL || c->type == SL_TYPE_NULL ||
+					 c->type == SL_TYPE_BINARY));
 		if (bad) {
 			type_text(c, t, sizeof(t));
 			if (o->table)
@@ -1249,6 +1294,8 @@ int sl_file_enc_init(struct sl_file_enc *e, const struct sl_file_opts *o,
 					 c->type == SL_TYPE_WINDOW
 						 ? " (select w.start AS window_start, w.end AS "
 						   "window_end instead)"
+					 : c->type == SL_TYPE_BINARY
+						 ? " (select CAST(b AS STRING) AS b instead)"
 						 : "");
 			else
 				snprintf(err, errlen,

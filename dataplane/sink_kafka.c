@@ -3,8 +3,10 @@
  * produced as Kafka records through librdkafka, at least once.
  *
  * Row layout, as Spark's KafkaWriter reads it (format absent):
- *   value      STRING (or a bare NULL)  required; a null is a tombstone
- *   key        STRING (or NULL)         optional; a null is no key
+ *   value      STRING or BINARY         required; a null is a tombstone
+ *              (or a bare NULL)
+ *   key        STRING or BINARY         optional; a null is no key
+ *              (or NULL)
  *   topic      STRING                   optional when option 'topic' is set
  *                                       (the option wins over the column)
  *   partition  INT or BIGINT            optional; null: librdkafka's
@@ -13,7 +15,7 @@
  * column dropped without a word is more often a mistake than a wish).
  * format = 'json': the value is the whole row as one JSON object, written
  * as the file sink writes json (sl_file_enc_row); the key is the STRING
- * column option 'key' names, or none; topic as above.
+ * or BINARY column option 'key' names, or none; topic as above.
  *
  * One batch (write(), on the control thread, sink.h):
  *  1. every row is handed to librdkafka (rd_kafka_producev, payload copied:
@@ -253,10 +255,12 @@ static int find_col(const struct sl_schema *schema, const char *name)
 	return -1;
 }
 
-static bool is_string(const struct sl_schema *schema, int c)
+/* A key or value column: STRING or BINARY, as Spark's KafkaWriter takes
+ * (both are bytes as they are), or an all-NULL one. */
+static bool is_bytes(const struct sl_schema *schema, int c)
 {
 	enum sl_type t = schema->cols[c].type;
-	return t == SL_TYPE_STRING || t == SL_TYPE_NULL;
+	return sl_type_is_bytes(t) || t == SL_TYPE_NULL;
 }
 
 /* Which columns play which part; -EINVAL with Spark's reason and a fix. */
@@ -300,11 +304,11 @@ static int layout_make(const struct sl_sink_spec *spec, const struct sl_schema *
 					 lay->key_opt->value);
 				return -EINVAL;
 			}
-			if (!is_string(schema, lay->key)) {
+			if (!is_bytes(schema, lay->key)) {
 				snprintf(err, errlen,
 					 "line %u, column %u: kafka sink '%s': key column `%s` is %s; "
-					 "a Kafka key is a STRING: select CAST(%s AS STRING) AS ... "
-					 "and name that",
+					 "a Kafka key is a STRING or BINARY: select CAST(%s AS STRING) "
+					 "AS ... and name that",
 					 lay->key_opt->line, lay->key_opt->column, n,
 					 schema->cols[lay->key].name,
 					 sl_type_name(schema->cols[lay->key].type),
@@ -324,7 +328,7 @@ static int layout_make(const struct sl_sink_spec *spec, const struct sl_schema *
 			 L, C, n);
 		return -EINVAL;
 	}
-	if (!is_string(schema, lay->value)) {
+	if (!is_bytes(schema, lay->value)) {
 		snprintf(err, errlen,
 			 "line %u, column %u: kafka sink '%s': value attribute type must be a string "
 			 "or binary, and `value` is %s; use CAST(... AS STRING) AS value, or set "
@@ -333,7 +337,7 @@ static int layout_make(const struct sl_sink_spec *spec, const struct sl_schema *
 		return -EINVAL;
 	}
 	lay->key = find_col(schema, "key");
-	if (lay->key >= 0 && !is_string(schema, lay->key)) {
+	if (lay->key >= 0 && !is_bytes(schema, lay->key)) {
 		snprintf(err, errlen,
 			 "line %u, column %u: kafka sink '%s': key attribute type must be a string "
 			 "or binary, and `key` is %s; use CAST(... AS STRING) AS key",

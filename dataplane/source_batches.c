@@ -12,7 +12,7 @@
  *    exactly one field per column;
  *  - an empty field, or the text "null", is NULL; any other field becomes
  *    its column's type as Spark's CAST from STRING does (the engine's own
- *    CAST, dataplane/expr.c);
+ *    CAST, dataplane/expr.c): a BINARY column holds the field's bytes;
  *  - a line with the wrong number of fields, a field that does not convert,
  *    or a line longer than max_line_length is malformed: counted in the
  *    source's stats and skipped.
@@ -98,6 +98,7 @@ static bool type_supported(enum sl_type t)
 	case SL_TYPE_BIGINT:
 	case SL_TYPE_DOUBLE:
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 	case SL_TYPE_TIMESTAMP:
 		return true;
 	default:
@@ -131,7 +132,8 @@ static int batches_validate(const struct sl_source_spec *spec, char *err, size_t
 		if (!type_supported(sc->cols[c].type)) {
 			snprintf(err, errlen,
 				 "line %u, column %u: column '%s' of source '%s' is %s; the batches "
-				 "connector reads BOOLEAN, INT, BIGINT, DOUBLE, STRING and TIMESTAMP",
+				 "connector reads BOOLEAN, INT, BIGINT, DOUBLE, STRING, BINARY and "
+				 "TIMESTAMP",
 				 spec->line, spec->column, sc->cols[c].name, spec->name,
 				 sl_type_name(sc->cols[c].type));
 			return -EINVAL;
@@ -421,6 +423,7 @@ static void put_value(struct sl_vec *dst, uint32_t row, const struct sl_vec *src
 		dst->v.f64[row] = src->v.f64[r];
 		break;
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 		dst->v.str[row] = src->v.str[r];
 		break;
 	default: /* refused by validate() */
@@ -450,7 +453,7 @@ static int fill(struct sl_source *s, const struct batches_section *sec, struct s
 	}
 	struct sl_chunk fields = {.nrows = n, .ncols = s->ncols, .cols = s->fcol};
 	for (uint32_t c = 0; c < s->ncols; c++) {
-		if (batch->cols[c].type == SL_TYPE_STRING || n == 0) {
+		if (sl_type_is_bytes(batch->cols[c].type) || n == 0) {
 			s->conv[c] = s->fcol[c];
 			continue;
 		}

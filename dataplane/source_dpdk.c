@@ -244,7 +244,7 @@ static int dpdk_validate(const struct sl_source_spec *spec, char *err, size_t er
 				snprintf(err, errlen,
 					 "line %u, column %u: dpdk source '%s' with format 'binary': "
 					 "column '%s' is %s, which the binary layout cannot carry "
-					 "(BOOLEAN, INT, BIGINT, DOUBLE, TIMESTAMP, STRING; docs/dpdk.md)",
+					 "(BOOLEAN, INT, BIGINT, DOUBLE, TIMESTAMP, STRING, BINARY; docs/dpdk.md)",
 					 spec->line, spec->column, spec->name, spec->schema.cols[i].name,
 					 sl_type_name(spec->schema.cols[i].type));
 				return -EINVAL;

@@ -77,9 +77,7 @@
  * read again with the same ends (the replayed offset), whatever the limits.
  *
  * Not yet: the `headers` column (include_headers; Spark's is an array of
- * structs, and sluice has no STRUCT type), BINARY key and value (they are
- * STRING here: the bytes as they are, which CAST(value AS STRING) leaves
- * as they are, as Spark's cast does); transactional topics whose batch
+ * structs, and sluice has no STRUCT type); transactional topics whose batch
  * ends right after control records (the core waits for offsets that no
  * record has: it says so every 10 s; read_committed is not offered).
  */
@@ -527,7 +525,7 @@ void sl_kafka_rate_limit(uint64_t limit, const int64_t *from, const int64_t *unt
 enum kcol { KC_KEY, KC_VALUE, KC_TOPIC, KC_PARTITION, KC_OFFSET, KC_TIMESTAMP, KC_TSTYPE, KC_N };
 static const char *const kcol_name[KC_N] = {"key",    "value",     "topic",        "partition",
 					    "offset", "timestamp", "timestampType"};
-static const enum sl_type kcol_type[KC_N] = {SL_TYPE_STRING,	SL_TYPE_STRING, SL_TYPE_STRING,
+static const enum sl_type kcol_type[KC_N] = {SL_TYPE_BINARY,	SL_TYPE_BINARY, SL_TYPE_STRING,
 					     SL_TYPE_INT,	SL_TYPE_BIGINT, SL_TYPE_TIMESTAMP,
 					     SL_TYPE_INT};
 
@@ -690,20 +688,25 @@ static int check_kafka_columns(const struct sl_source_spec *spec, char *err, siz
 		if (c < 0) {
 			snprintf(err, errlen,
 				 "line %u, column %u: kafka source '%s' has no format, so its columns "
-				 "are Kafka's (key STRING, value STRING, topic STRING, partition INT, "
+				 "are Kafka's (key BINARY, value BINARY, topic STRING, partition INT, "
 				 "offset BIGINT, timestamp TIMESTAMP, timestampType INT), not '%s'; "
 				 "leave the columns out, name some of Kafka's, or set format = "
 				 "'json', 'csv' or 'text' to parse the values into your columns",
 				 spec->line, spec->column, spec->name, sc->cols[i].name);
 			return -EINVAL;
 		}
-		if (sc->cols[i].type != kcol_type[c]) {
+		/* key and value are bytes: BINARY as Spark's, or STRING holding
+		 * the same bytes (what CAST(value AS STRING) gives) */
+		bool ok = sc->cols[i].type == kcol_type[c] ||
+			  (kcol_type[c] == SL_TYPE_BINARY && sc->cols[i].type == SL_TYPE_STRING);
+		if (!ok) {
 			snprintf(err, errlen,
 				 "line %u, column %u: kafka source '%s': column '%s' is %s in Kafka's "
-				 "rows, not %s; declare it %s (and CAST it in the query)",
+				 "rows, not %s; declare it %s%s (and CAST it in the query)",
 				 spec->line, spec->column, spec->name, sc->cols[i].name,
 				 sl_type_name(kcol_type[c]), sl_type_name(sc->cols[i].type),
-				 sl_type_name(kcol_type[c]));
+				 sl_type_name(kcol_type[c]),
+				 kcol_type[c] == SL_TYPE_BINARY ? " or STRING" : "");
 			return -EINVAL;
 		}
 		for (uint32_t k = 0; k < i; k++)

@@ -8,7 +8,7 @@
  *      INT, BIGINT, TIMESTAMP,  -> v.i64 (INT values stay within int32 range)
  *      INTERVAL                    (INTERVAL: microseconds, Spark's day-time interval)
  *      DOUBLE                   -> v.f64
- *      STRING                   -> v.str (bytes are not NUL-terminated and may
+ *      STRING, BINARY           -> v.str (bytes are not NUL-terminated and may
  *                                  hold NUL or invalid UTF-8: they pass as bytes)
  *      WINDOW                   -> v.win: Spark's window struct
  *                                  {start, end}, two TIMESTAMPs
@@ -39,6 +39,8 @@ enum sl_type {
 	SL_TYPE_ARRAY,
 	SL_TYPE_WINDOW, /* struct<start: timestamp, end: timestamp>, what window() returns */
 	SL_TYPE_INTERVAL, /* a day-time interval in microseconds (INTERVAL '10' MINUTE) */
+	SL_TYPE_BINARY, /* Spark's BinaryType: bytes, stored as STRING is (last: the
+			 * numbers above are written in checkpoints) */
 	SL_TYPE__COUNT
 };
 
@@ -53,6 +55,14 @@ static inline bool sl_type_is_integer(enum sl_type t)
 static inline bool sl_type_is_numeric(enum sl_type t)
 {
 	return sl_type_is_integer(t) || t == SL_TYPE_DOUBLE;
+}
+
+/* STRING or BINARY: values are struct sl_str. For code that moves, copies,
+ * hashes or orders the bytes; what the bytes mean (text or not) is asked
+ * with the type itself. */
+static inline bool sl_type_is_bytes(enum sl_type t)
+{
+	return t == SL_TYPE_STRING || t == SL_TYPE_BINARY;
 }
 
 struct sl_str {
@@ -106,6 +116,7 @@ static inline size_t sl_type_width(enum sl_type t)
 	case SL_TYPE_DOUBLE:
 		return sizeof(double);
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 		return sizeof(struct sl_str);
 	case SL_TYPE_ARRAY:
 		return sizeof(struct sl_span);

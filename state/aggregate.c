@@ -62,7 +62,7 @@ static uint32_t value_size(const struct sl_agg_slot *sl)
 	case SL_AGG_MAX:
 		if (arg == SL_TYPE_NULL)
 			return 0;
-		return arg == SL_TYPE_STRING ? 16 : 8;
+		return sl_type_is_bytes(arg) ? 16 : 8;
 	default:
 		return 8;
 	}
@@ -252,6 +252,7 @@ static int update_minmax(const struct sl_agg_slot *sl, void **states, uint32_t n
 		}
 		return 0;
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: /* Spark orders both by unsigned bytes */
 		for (uint32_t i = 0; i < n; i++) {
 			if (nulls && nulls[i])
 				continue;
@@ -309,6 +310,7 @@ static int update_hll(const struct sl_agg_slot *sl, void **states, uint32_t n,
 		HLL_ADD_EACH(sl_hll_hash_double(a->v.f64[i], seed));
 		return 0;
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: /* Spark's XxHash64 hashes both by their bytes */
 		HLL_ADD_EACH(sl_hll_hash_bytes(a->v.str[i].ptr, a->v.str[i].len, seed));
 		return 0;
 	case SL_TYPE_WINDOW:
@@ -423,7 +425,7 @@ int sl_agg_merge(const struct sl_agg_layout *l, void *dst, const void *src,
 			if (sl->arg_type == SL_TYPE_NULL || !seen(src, bit))
 				break;
 			take = !seen(dst, bit);
-			if (sl->arg_type == SL_TYPE_STRING) {
+			if (sl_type_is_bytes(sl->arg_type)) {
 				struct sl_agg_str *d = at(dst, off);
 				const struct sl_agg_str *s = cat(src, off);
 				if (!take) {
@@ -518,7 +520,8 @@ int sl_agg_result(const struct sl_agg_layout *l, const void *state, uint32_t j,
 	case SL_TYPE_DOUBLE:
 		out->v.f64[row] = *(const double *)cat(state, off);
 		return 0;
-	case SL_TYPE_STRING: {
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: {
 		const struct sl_agg_str *s = cat(state, off);
 		out->v.str[row].ptr = s->ptr ? s->ptr : "";
 		out->v.str[row].len = s->len;
@@ -535,7 +538,7 @@ void sl_agg_release_state(const struct sl_agg_layout *l, void *state,
 	for (uint32_t j = 0; j < l->naggs; j++) {
 		const struct sl_agg_slot *sl = &l->slots[j];
 		if ((sl->fn == SL_AGG_MIN || sl->fn == SL_AGG_MAX) &&
-		    sl->arg_type == SL_TYPE_STRING) {
+		    sl_type_is_bytes(sl->arg_type)) {
 			struct sl_agg_str *s = at(state, sl->off);
 			if (s->cap)
 				sl_shard_free(arena_owner, s->ptr, s->cap);
@@ -548,7 +551,7 @@ void sl_agg_release_state(const struct sl_agg_layout *l, void *state,
 
 static inline bool is_str_slot(const struct sl_agg_slot *sl)
 {
-	return (sl->fn == SL_AGG_MIN || sl->fn == SL_AGG_MAX) && sl->arg_type == SL_TYPE_STRING;
+	return (sl->fn == SL_AGG_MIN || sl->fn == SL_AGG_MAX) && sl_type_is_bytes(sl->arg_type);
 }
 
 size_t sl_agg_state_encoded_size(const struct sl_agg_layout *l, const void *state)

@@ -661,7 +661,7 @@ static int emit_entry(struct emitter *e, const void *key, uint32_t klen, const v
 	for (uint32_t j = 0; j < plan->naggs; j++) {
 		struct sl_vec *out = &e->cols[plan->nkeys + j];
 		sl_agg_result(a->layout, state, j, out, e->n);
-		if (detach && out->type == SL_TYPE_STRING && !out->nulls[e->n] &&
+		if (detach && sl_type_is_bytes(out->type) && !out->nulls[e->n] &&
 		    out->v.str[e->n].len > 0) {
 			struct sl_str *v = &out->v.str[e->n];
 			char *c = sl_eval_ctx_alloc(a->ctx, v->len);

@@ -31,7 +31,7 @@ bool sl_combiner_applies(const struct sl_plan *plan)
 	for (uint32_t j = 0; j < plan->naggs; j++) {
 		const struct sl_agg_spec *a = &plan->aggs[j];
 		if ((a->fn == SL_AGG_MIN || a->fn == SL_AGG_MAX) && a->arg != NULL &&
-		    a->arg->type == SL_TYPE_STRING)
+		    sl_type_is_bytes(a->arg->type))
 			return false;
 	}
 	return true;

@@ -131,6 +131,12 @@ static void dump_into(const struct sl_expr *e, char *buf, size_t len, size_t *us
 		case SL_TYPE_DOUBLE: PUT("%gd", e->lit.v.f64); return;
 		case SL_TYPE_BOOLEAN: PUT("%s", e->lit.v.b ? "true" : "false"); return;
 		case SL_TYPE_STRING: PUT("'%.*s'", (int)e->lit.v.str.len, e->lit.v.str.ptr); return;
+		case SL_TYPE_BINARY:
+			PUT("X'");
+			for (uint32_t i = 0; i < e->lit.v.str.len; i++)
+				PUT("%02X", (unsigned)(uint8_t)e->lit.v.str.ptr[i]);
+			PUT("'");
+			return;
 		default: PUT("?lit"); return;
 		}
 	case SL_EXPR_CALL:
@@ -195,14 +201,23 @@ static void check_typed(const struct sl_expr *e)
 		break;
 	case SL_FN_LOWER:
 	case SL_FN_UPPER:
-	case SL_FN_LENGTH:
 	case SL_FN_TRIM:
-	case SL_FN_CONCAT:
 	case SL_FN_LIKE:
 	case SL_FN_RLIKE:
 	case SL_FN_SPLIT:
-	case SL_FN_SUBSTR:
 		cr_expect_eq(e->args[0]->type, SL_TYPE_STRING);
+		break;
+	case SL_FN_LENGTH:
+		cr_expect(sl_type_is_bytes(e->args[0]->type), "length takes STRING or BINARY");
+		break;
+	case SL_FN_CONCAT:
+		for (uint32_t i = 0; i < e->nargs; i++)
+			cr_expect_eq(e->args[i]->type, e->type, "concat's args are its type");
+		cr_expect(sl_type_is_bytes(e->type));
+		break;
+	case SL_FN_SUBSTR:
+		cr_expect_eq(e->args[0]->type, e->type, "substr keeps STRING or BINARY");
+		cr_expect(sl_type_is_bytes(e->type));
 		break;
 	default: break;
 	}
@@ -2283,4 +2298,134 @@ Test(plan, create_table_errors)
 	/* EXPLAIN takes no CREATE TABLE */
 	compile_err("EXPLAIN CREATE TABLE t (a STRING) WITH (connector = 'file', path = 'x')",
 		    "line 1, column 9: EXPLAIN takes CREATE SINK ... or SELECT ...", "explain table");
+}
+
+/* -------------------------------------------------------------- BINARY */
+
+#define BINS                                                                                       \
+	"CREATE SOURCE bins (x BINARY, s STRING, i INT, l BIGINT, d DOUBLE) WITH (connector = "     \
+	"'socket', port = 1);\n"
+/* the select list starts at line 3, column 11 */
+#define BIN_PRE BINS "CREATE SINK o WITH (connector = 'console')\nAS SELECT "
+
+static const struct cast_case binary_cases[] = {
+	{"CAST(x AS STRING)", "cast<STRING>(#0)", SL_TYPE_STRING},
+	{"CAST(s AS BINARY)", "cast<BINARY>(#1)", SL_TYPE_BINARY},
+	{"CAST('hi' AS BINARY)", "X'6869'", SL_TYPE_BINARY},
+	{"CAST(X'6869' AS STRING)", "'hi'", SL_TYPE_STRING},
+	{"CAST(i AS BINARY)", "cast<BINARY>(#2)", SL_TYPE_BINARY},
+	{"CAST(l AS BINARY)", "cast<BINARY>(#3)", SL_TYPE_BINARY},
+	{"X'123'", "X'0123'", SL_TYPE_BINARY},
+	{"x'00fF'", "X'00FF'", SL_TYPE_BINARY},
+	{"X''", "X''", SL_TYPE_BINARY},
+	/* a string compared with a binary is cast to BINARY (Spark's
+	 * findCommonTypeForBinaryComparison) */
+	{"x = 'hi'", "eq(#0,X'6869')", SL_TYPE_BOOLEAN},
+	{"s <> x", "ne(cast<BINARY>(#1),#0)", SL_TYPE_BOOLEAN},
+	{"x < X'00FF'", "lt(#0,X'00FF')", SL_TYPE_BOOLEAN},
+	{"x >= x", "ge(#0,#0)", SL_TYPE_BOOLEAN},
+	{"x IS NULL", "is_null(#0)", SL_TYPE_BOOLEAN},
+	{"x IN (X'01', X'02')", "or(eq(#0,X'01'),eq(#0,X'02'))", SL_TYPE_BOOLEAN},
+	{"length(x)", "length(#0)", SL_TYPE_INT},
+	{"char_length(x)", "length(#0)", SL_TYPE_INT},
+	/* string functions cast a binary to STRING (Spark's ImplicitTypeCasts) */
+	{"upper(x)", "upper(cast<STRING>(#0))", SL_TYPE_STRING},
+	{"x LIKE 'a%'", "like(cast<STRING>(#0),'a%')", SL_TYPE_BOOLEAN},
+	/* concat of binaries alone is a BINARY, any other mix a STRING */
+	{"concat(x, X'21')", "concat(#0,X'21')", SL_TYPE_BINARY},
+	{"x || x", "concat(#0,#0)", SL_TYPE_BINARY},
+	{"x || s", "concat(cast<STRING>(#0),#1)", SL_TYPE_STRING},
+	{"substr(x, 2, 3)", "substr(#0,2i,3i)", SL_TYPE_BINARY},
+	{"coalesce(x, X'01')", "coalesce(#0,X'01')", SL_TYPE_BINARY},
+	{"if(i > 0, x, NULL)", "if(gt(#2,0i),#0,null:BINARY)", SL_TYPE_BINARY},
+	{"CASE WHEN i > 0 THEN x END", "if(gt(#2,0i),#0,null:BINARY)", SL_TYPE_BINARY},
+};
+
+Test(plan, binary_types_as_spark)
+{
+	for (size_t i = 0; i < sizeof(binary_cases) / sizeof(binary_cases[0]); i++) {
+		char sql[1024], b[512];
+		snprintf(sql, sizeof(sql), BINS "CREATE SINK o WITH (connector = 'console') AS SELECT %s "
+						"FROM bins;",
+			 binary_cases[i].expr);
+		struct sl_program *prog = compile_ok(sql);
+		const struct sl_plan *p = prog->plans[0];
+		cr_assert_eq(p->nout, 1);
+		check_typed(p->out[0]);
+		cr_expect_str_eq(dump(p->out[0], b, sizeof(b)), binary_cases[i].tree, "case %zu: %s", i,
+				 binary_cases[i].expr);
+		cr_expect_eq(p->out[0]->type, binary_cases[i].type, "case %zu: %s", i,
+			     binary_cases[i].expr);
+		sl_program_free(prog);
+	}
+}
+
+static const struct err_case binary_errors[] = {
+	{BIN_PRE "CAST(x AS INT) FROM bins",
+	 "line 3, column 11: cannot cast BINARY to INT; a BINARY casts only to and from STRING (and "
+	 "from INT or BIGINT): go through CAST(... AS STRING)"},
+	{BIN_PRE "CAST(d AS BINARY) FROM bins",
+	 "line 3, column 11: cannot cast DOUBLE to BINARY; a BINARY casts only to and from STRING "
+	 "(and from INT or BIGINT): go through CAST(... AS STRING)"},
+	{BIN_PRE "CAST(x AS TIMESTAMP) FROM bins",
+	 "line 3, column 11: cannot cast BINARY to TIMESTAMP; a BINARY casts only to and from STRING "
+	 "(and from INT or BIGINT): go through CAST(... AS STRING)"},
+	{BIN_PRE "x + 1 FROM bins",
+	 "line 3, column 13: cannot resolve '(x + 1)' due to data type mismatch: the left and right "
+	 "operands of the binary operator have incompatible types (BINARY and INT)"},
+	{BIN_PRE "-x FROM bins",
+	 "line 3, column 11: cannot resolve '(- x)' due to data type mismatch: unary minus needs a "
+	 "number, not BINARY"},
+	{BIN_PRE "x = 1 FROM bins",
+	 "line 3, column 13: cannot resolve '(x = 1)' due to data type mismatch: the left and right "
+	 "operands of the binary operator have incompatible types (BINARY and INT)"},
+	/* Spark's stringPromotion leaves BINARY out */
+	{BIN_PRE "coalesce(x, s) FROM bins",
+	 "line 3, column 11: cannot resolve 'coalesce(x, s)' due to data type mismatch: the values "
+	 "must all have one type, but they are BINARY, STRING"},
+	{BIN_PRE "x IN (X'01', 'a') FROM bins",
+	 "line 3, column 13: cannot resolve '(x IN (X'01', a))' due to data type mismatch: the values "
+	 "must all have one type, but they are BINARY, BINARY, STRING"},
+	{BIN_PRE "X'4G' FROM bins",
+	 "line 3, column 12: the binary literal X'4G' holds 'G', which is not a hex digit: write two "
+	 "hex digits (0-9, A-F) per byte"},
+	{BINS "CREATE SINK o WITH (connector = 'console', output_mode = 'update')\nAS SELECT sum(x) "
+	      "FROM bins",
+	 "line 3, column 11: cannot resolve 'sum(x)' due to data type mismatch: function sum "
+	 "requires numeric types, not BINARY"},
+	{BINS "CREATE SINK o WITH (connector = 'console', output_mode = 'update')\nAS SELECT avg(x) "
+	      "FROM bins",
+	 "line 3, column 11: cannot resolve 'avg(x)' due to data type mismatch: function avg "
+	 "requires numeric types, not BINARY"},
+	{"CREATE TABLE t (k BINARY) WITH (connector = 'file', path = '/nonexistent', format = "
+	 "'json');\n",
+	 "line 1, column 17: column 'k' of table 't' is BINARY: a table's columns are BOOLEAN, INT, "
+	 "BIGINT, DOUBLE, STRING or TIMESTAMP"},
+};
+
+Test(plan, binary_errors)
+{
+	for (size_t i = 0; i < sizeof(binary_errors) / sizeof(binary_errors[0]); i++) {
+		char what[32];
+		snprintf(what, sizeof(what), "case %zu", i);
+		compile_err(binary_errors[i].sql, binary_errors[i].msg, what);
+	}
+}
+
+Test(plan, binary_group_keys_and_min_max)
+{
+	struct sl_program *prog = compile_ok(
+		BINS "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS SELECT x, "
+		     "min(x), max(x), count(x), approx_count_distinct(x) FROM bins GROUP BY x;");
+	const struct sl_plan *p = prog->plans[0];
+	cr_assert_eq(p->nkeys, 1);
+	cr_expect_eq(p->keys[0]->type, SL_TYPE_BINARY);
+	cr_assert_eq(p->naggs, 4);
+	cr_expect_eq(p->aggs[0].type, SL_TYPE_BINARY, "min of a BINARY is one");
+	cr_expect_eq(p->aggs[1].type, SL_TYPE_BINARY, "max of a BINARY is one");
+	cr_expect_eq(p->aggs[2].type, SL_TYPE_BIGINT);
+	cr_expect_eq(p->aggs[3].type, SL_TYPE_BIGINT);
+	cr_expect_eq(p->out_schema.cols[0].type, SL_TYPE_BINARY);
+	cr_expect_eq(p->out_schema.cols[1].type, SL_TYPE_BINARY);
+	sl_program_free(prog);
 }

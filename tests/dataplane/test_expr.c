@@ -1332,3 +1332,135 @@ Test(expr, session_of_a_row_is_ts_to_ts_plus_gap_and_null_without_a_positive_gap
 	cr_expect(sl_vec_is_null(&v, 3), "a NULL time: no session");
 	sl_expr_free(e);
 }
+
+/* ---- BINARY ---- */
+
+/* A BINARY column from byte strings (with their lengths); NULL is a null row. */
+static void tc_bin(struct tchunk *t, uint32_t c, const char *const *rows, const uint32_t *lens)
+{
+	tc_str(t, c, rows);
+	for (uint32_t i = 0; i < t->chunk.nrows; i++)
+		if (rows[i] != NULL)
+			t->c[c].s[i].len = lens[i];
+	t->v[c].type = SL_TYPE_BINARY;
+}
+
+Test(expr, comparisons_of_binaries_are_by_unsigned_bytes)
+{
+	/* Spark's ByteArray.compareBinary: unsigned bytes, then the shorter
+	 * first; a NUL byte is a byte like any other */
+	struct tchunk t;
+	static const char *const a[] = { "ab\0c", "ab", "\x80", "\x7f", "", NULL };
+	static const char *const b[] = { "ab\0c", "ab\0", "\x7f", "\x80", "", "a" };
+	static const uint32_t al[] = { 4, 2, 1, 1, 0, 0 }, bl[] = { 4, 3, 1, 1, 0, 1 };
+	static const char *const want[] = { "tfftft", "ftttff", "ftfftt", "ftttff", "tfftft",
+					    "nnnnnn" };
+	tc_init(&t, 6, 2);
+	tc_bin(&t, 0, a, al);
+	tc_bin(&t, 1, b, bl);
+	check_compare(&t, SL_TYPE_BINARY, want);
+}
+
+Test(expr, binary_casts_length_and_null_checks)
+{
+	struct tchunk t;
+	static const char *const rows[] = { "h\xc3\xa9llo", "", NULL, "\xff\x00" };
+	static const uint32_t lens[] = { 6, 0, 0, 2 };
+	tc_init(&t, 4, 1);
+	tc_bin(&t, 0, rows, lens);
+
+	/* CAST(b AS STRING): the same bytes, not checked as UTF-8 */
+	struct sl_expr *e = call(SL_FN_CAST, SL_TYPE_STRING, 1, col(0, SL_TYPE_BINARY));
+	struct sl_vec v = eval_ok(e, &t.chunk);
+	cr_expect_eq(v.type, SL_TYPE_STRING);
+	cr_expect(str_is(&v, 0, "h\xc3\xa9llo"));
+	cr_expect(str_is(&v, 1, ""));
+	cr_expect(sl_vec_is_null(&v, 2));
+	cr_expect(v.v.str[3].len == 2 && memcmp(v.v.str[3].ptr, "\xff\x00", 2) == 0);
+	sl_expr_free(e);
+
+	/* CAST(CAST(b AS STRING) AS BINARY) gives the bytes back */
+	e = call(SL_FN_CAST, SL_TYPE_BINARY, 1,
+		 call(SL_FN_CAST, SL_TYPE_STRING, 1, col(0, SL_TYPE_BINARY)));
+	v = eval_ok(e, &t.chunk);
+	cr_expect_eq(v.type, SL_TYPE_BINARY);
+	cr_expect(v.v.str[3].len == 2 && memcmp(v.v.str[3].ptr, "\xff\x00", 2) == 0);
+	sl_expr_free(e);
+
+	/* length(b): bytes, not characters (é is 2) */
+	e = call(SL_FN_LENGTH, SL_TYPE_INT, 1, col(0, SL_TYPE_BINARY));
+	v = eval_ok(e, &t.chunk);
+	cr_expect_eq(v.v.i64[0], 6);
+	cr_expect_eq(v.v.i64[1], 0);
+	cr_expect(sl_vec_is_null(&v, 2));
+	cr_expect_eq(v.v.i64[3], 2);
+	sl_expr_free(e);
+
+	/* the same bytes as a STRING count characters */
+	e = call(SL_FN_LENGTH, SL_TYPE_INT, 1,
+		 call(SL_FN_CAST, SL_TYPE_STRING, 1, col(0, SL_TYPE_BINARY)));
+	v = eval_ok(e, &t.chunk);
+	cr_expect_eq(v.v.i64[0], 5);
+	sl_expr_free(e);
+
+	e = call(SL_FN_IS_NULL, SL_TYPE_BOOLEAN, 1, col(0, SL_TYPE_BINARY));
+	v = eval_ok(e, &t.chunk);
+	cr_expect(v.nulls == NULL || (!v.nulls[0] && !v.nulls[2]));
+	cr_expect(!v.v.b[0] && !v.v.b[1] && v.v.b[2] && !v.v.b[3]);
+	sl_expr_free(e);
+}
+
+Test(expr, cast_integers_to_binary_is_big_endian)
+{
+	/* Spark: CAST(1 AS BINARY) is [00 00 00 01]; a BIGINT gives 8 bytes */
+	struct tchunk t;
+	static const int64_t iv[] = { 1, -2, 0x01020304, 0 };
+	tc_init(&t, 4, 1);
+	tc_i64(&t, 0, SL_TYPE_INT, iv, "...x");
+	struct sl_expr *e = call(SL_FN_CAST, SL_TYPE_BINARY, 1, col(0, SL_TYPE_INT));
+	struct sl_vec v = eval_ok(e, &t.chunk);
+	cr_assert_eq(v.type, SL_TYPE_BINARY);
+	cr_expect(v.v.str[0].len == 4 && memcmp(v.v.str[0].ptr, "\0\0\0\x01", 4) == 0);
+	cr_expect(v.v.str[1].len == 4 && memcmp(v.v.str[1].ptr, "\xff\xff\xff\xfe", 4) == 0);
+	cr_expect(v.v.str[2].len == 4 && memcmp(v.v.str[2].ptr, "\x01\x02\x03\x04", 4) == 0);
+	cr_expect(sl_vec_is_null(&v, 3));
+	sl_expr_free(e);
+
+	tc_i64(&t, 0, SL_TYPE_BIGINT, iv, NULL);
+	e = call(SL_FN_CAST, SL_TYPE_BINARY, 1, col(0, SL_TYPE_BIGINT));
+	v = eval_ok(e, &t.chunk);
+	cr_expect(v.v.str[2].len == 8 &&
+		  memcmp(v.v.str[2].ptr, "\0\0\0\0\x01\x02\x03\x04", 8) == 0);
+	sl_expr_free(e);
+}
+
+Test(expr, binary_substr_and_concat_count_bytes)
+{
+	struct tchunk t;
+	static const char *const rows[] = { "h\xc3\xa9llo", "ab", NULL };
+	static const uint32_t lens[] = { 6, 2, 0 };
+	tc_init(&t, 3, 1);
+	tc_bin(&t, 0, rows, lens);
+	/* substr(b, 2, 2): bytes 2..3, through the middle of é */
+	struct sl_expr *e = call(SL_FN_SUBSTR, SL_TYPE_BINARY, 3, col(0, SL_TYPE_BINARY),
+				 lit_i64(SL_TYPE_INT, 2), lit_i64(SL_TYPE_INT, 2));
+	struct sl_vec v = eval_ok(e, &t.chunk);
+	cr_expect_eq(v.type, SL_TYPE_BINARY);
+	cr_expect(str_is(&v, 0, "\xc3\xa9"));
+	cr_expect(str_is(&v, 1, "b"));
+	cr_expect(sl_vec_is_null(&v, 2));
+	sl_expr_free(e);
+	/* substr(b, -2): the last two bytes */
+	e = call(SL_FN_SUBSTR, SL_TYPE_BINARY, 2, col(0, SL_TYPE_BINARY), lit_i64(SL_TYPE_INT, -2));
+	v = eval_ok(e, &t.chunk);
+	cr_expect(str_is(&v, 0, "lo"));
+	cr_expect(str_is(&v, 1, "ab"));
+	sl_expr_free(e);
+	/* concat of binaries is a binary */
+	e = call(SL_FN_CONCAT, SL_TYPE_BINARY, 2, col(0, SL_TYPE_BINARY), col(0, SL_TYPE_BINARY));
+	v = eval_ok(e, &t.chunk);
+	cr_expect_eq(v.type, SL_TYPE_BINARY);
+	cr_expect(str_is(&v, 1, "abab"));
+	cr_expect(sl_vec_is_null(&v, 2));
+	sl_expr_free(e);
+}

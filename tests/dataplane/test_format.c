@@ -226,6 +226,13 @@ Test(format, cells_of_scalar_types)
 	cr_expect_eq(sb.len, 3);
 	cr_expect_eq(memcmp(sb.ptr, "a\0b", 3), 0);
 
+	/* Spark's show() of a binary: uppercase hex bytes in brackets */
+	struct sl_str bins[] = { { "hello", 5 }, { "", 0 }, { "\x00\xff\x0a", 3 } };
+	struct sl_vec vbin = { .type = SL_TYPE_BINARY, .v.str = bins };
+	cr_expect_str_eq(cell(&vbin, 0, &sb), "[68 65 6C 6C 6F]");
+	cr_expect_str_eq(cell(&vbin, 1, &sb), "[]");
+	cr_expect_str_eq(cell(&vbin, 2, &sb), "[00 FF 0A]");
+
 	int64_t ts[] = { 1704103200500000 };
 	struct sl_vec vt = { .type = SL_TYPE_TIMESTAMP, .v.i64 = ts };
 	cr_expect_str_eq(cell(&vt, 0, &sb), "2024-01-01 10:00:00.5");

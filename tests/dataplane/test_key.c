@@ -56,6 +56,7 @@ static void make_col(struct col_store *c, enum sl_type type, bool with_nulls)
 		c->v.v.f64 = c->f64;
 		break;
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 		c->v.v.str = c->str;
 		break;
 	default:
@@ -86,6 +87,7 @@ static void make_out(struct out_store *o, enum sl_type type)
 		o->v.v.f64 = o->f64;
 		break;
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 		o->v.v.str = o->str;
 		break;
 	default:
@@ -105,6 +107,7 @@ static bool same_value(const struct sl_vec *a, const struct sl_vec *b, uint32_t 
 	case SL_TYPE_DOUBLE:
 		return memcmp(&a->v.f64[row], &b->v.f64[row], 8) == 0;
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 		return a->v.str[row].len == b->v.str[row].len &&
 		       memcmp(a->v.str[row].ptr, b->v.str[row].ptr, a->v.str[row].len) == 0;
 	default:
@@ -123,7 +126,7 @@ static struct sl_column_def coldef(enum sl_type t)
 
 static const enum sl_type key_types[] = {
 	SL_TYPE_BOOLEAN, SL_TYPE_INT,    SL_TYPE_BIGINT,
-	SL_TYPE_DOUBLE,  SL_TYPE_STRING, SL_TYPE_TIMESTAMP,
+	SL_TYPE_DOUBLE,  SL_TYPE_STRING, SL_TYPE_TIMESTAMP, SL_TYPE_BINARY,
 };
 #define NTYPES (sizeof(key_types) / sizeof(key_types[0]))
 
@@ -503,4 +506,25 @@ Test(key, window_values_round_trip_and_their_end_is_found_in_any_column)
 	cr_expect_eq(keys[1].len, n);
 	cr_expect(memcmp(keys[1].ptr, buf, n) == 0);
 	cr_expect_eq(hashes[1], sl_key_hash(buf, n));
+}
+
+Test(key, binary_keys_are_their_bytes_under_their_own_tag)
+{
+	/* a BINARY encodes as a STRING does, tagged BINARY; alone (the single
+	 * column loop of the burst) and not last (with a length) */
+	struct sl_str v = {"a\0b", 3};
+	struct sl_vec b = {.type = SL_TYPE_BINARY, .v.str = &v};
+	struct sl_vec two[2] = {b, b};
+	uint8_t k[16], k2[16];
+	struct sl_str keys[1];
+	uint64_t h[1];
+	cr_assert_eq(sl_key_encode(&b, 1, 0, k, sizeof(k)), 4);
+	const uint8_t want[4] = {SL_TYPE_BINARY, 'a', 0, 'b'};
+	cr_assert_arr_eq(k, want, 4);
+	cr_assert_eq(sl_key_encode_burst(&b, 1, 0, 1, k2, sizeof(k2), keys, h), 1);
+	cr_assert_eq(keys[0].len, 4);
+	cr_assert_arr_eq(keys[0].ptr, want, 4);
+	cr_assert_eq(sl_key_encode(two, 2, 0, k, sizeof(k)), 9);
+	const uint8_t want2[9] = {SL_TYPE_BINARY, 3, 'a', 0, 'b', SL_TYPE_BINARY, 'a', 0, 'b'};
+	cr_assert_arr_eq(k, want2, 9);
 }

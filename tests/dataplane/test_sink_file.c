@@ -406,6 +406,35 @@ Test(sink_file, json_windows_arrays_bad_utf8)
 	sl_file_opts_free(&o);
 }
 
+Test(sink_file, json_binary_is_base64_as_jackson_writes_it)
+{
+	/* Spark's JacksonGenerator: writeBinary, standard base64 with padding */
+	static struct sl_column_def defs[] = {{.name = "b", .type = SL_TYPE_BINARY}};
+	static const struct sl_schema sc = {1, defs};
+	struct sl_str v[6] = {{"hello", 5}, {"", 0}, {"\xff\x00", 2}, {"abc", 3}, {"a", 1}, {"x", 1}};
+	uint8_t nulls[6] = {0, 0, 0, 0, 0, 1};
+	struct sl_vec col = {.type = SL_TYPE_BINARY, .nulls = nulls, .v.str = v};
+	static const char *const want[6] = {"{\"b\":\"aGVsbG8=\"}\n", "{\"b\":\"\"}\n",
+					    "{\"b\":\"/wA=\"}\n",     "{\"b\":\"YWJj\"}\n",
+					    "{\"b\":\"YQ==\"}\n",     "{}\n"};
+	struct sl_file_opts o;
+	opts_of(&o, "json", NULL);
+	struct sl_file_enc e;
+	uint32_t part[SL_MAX_PART_COLS];
+	char err[512] = "";
+	cr_assert_eq(sl_file_enc_init(&e, &o, &sc, part, err, sizeof(err)), 0, "%s", err);
+	struct sl_strbuf sb;
+	sl_strbuf_init(&sb);
+	for (uint32_t r = 0; r < 6; r++) {
+		sl_strbuf_reset(&sb);
+		cr_assert(sl_file_enc_row(&e, &col, r, &sb) >= 0);
+		cr_expect_str_eq(sb.ptr, want[r], "row %u", r);
+	}
+	sl_strbuf_free(&sb);
+	sl_file_enc_free(&e);
+	sl_file_opts_free(&o);
+}
+
 Test(sink_file, csv_rows_header_and_doubles)
 {
 	const char *hdr[] = {"header=true", NULL};
@@ -472,6 +501,8 @@ Test(sink_file, schemas_a_format_cannot_write)
 	static struct sl_column_def win[] = {{.name = "w", .type = SL_TYPE_WINDOW},
 					     {.name = "n", .type = SL_TYPE_INT}};
 	static struct sl_column_def num[] = {{.name = "n", .type = SL_TYPE_INT}};
+	static struct sl_column_def bin[] = {{.name = "k", .type = SL_TYPE_BINARY},
+					     {.name = "n", .type = SL_TYPE_INT}};
 	static const struct {
 		const char *format, *part;
 		struct sl_schema sc;
@@ -491,6 +522,16 @@ Test(sink_file, schemas_a_format_cannot_write)
 		{"json", "partition_by=w", {2, win},
 		 "Cannot use STRUCT<start: TIMESTAMP, end: TIMESTAMP> for partition column `w`"},
 		{"text", "partition_by=n", {2, two}, NULL}, /* the file holds s alone */
+		/* Spark's CSV and text sources do not take BinaryType */
+		{"csv", NULL, {2, bin},
+		 "[UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE] The CSV datasource doesn't support the "
+		 "column `k` of the type \"BINARY\"."},
+		{"text", "partition_by=n", {2, bin},
+		 "[UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE] The Text datasource doesn't support the "
+		 "column `k` of the type \"BINARY\"."},
+		{"json", "partition_by=k", {2, bin},
+		 "Cannot use BINARY for partition column `k`; partition by its text instead"},
+		{"json", NULL, {2, bin}, NULL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *more[] = {cases[i].part, NULL};

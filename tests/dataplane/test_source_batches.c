@@ -221,7 +221,7 @@ static const struct validate_case validate_cases[] = {
 	 "path, delimiter)"},
 	{"a ARRAY", {"path=b.txt"},
 	 "line 1, column 1: column 'a' of source 's' is ARRAY; the batches connector reads "
-	 "BOOLEAN, INT, BIGINT, DOUBLE, STRING and TIMESTAMP"},
+	 "BOOLEAN, INT, BIGINT, DOUBLE, STRING, BINARY and TIMESTAMP"},
 };
 
 Test(source_batches, validate_messages)

@@ -11,6 +11,8 @@
 #     Ethernet, IPv4 and UDP headers, a bad IHL, IP and UDP lengths that do
 #     not fit, another port, a fragment, ARP, IPv6 carrying TCP): each kind
 #     in its counter, the good records all counted;
+#   - two captures as two RX queues read by two ingest cores;
+#   - the counters in progress (sluicectl), a capture replayed without end;
 #   - bad options refused before anything runs.
 # The veth-pair test is dpdk_veth.sh (it needs root).
 # Skips (77) when sluice was built without DPDK, or when DPDK's EAL cannot
@@ -110,6 +112,52 @@ expect_stat bad source.p.dropped_fragment "$(m fragment)"
 expect_stat bad source.p.arp "$(m arp)"
 expect_stat bad source.p.dropped_not_udp "$(m ipv6-other)"
 (($(m arp) > 0)) || it_fail "sluice-gen wrote no malformed frames: $(cat "$IT_TMP/bad.gen")"
+
+# --- two RX queues (two captures), two ingest cores ---------------------------
+"$GEN" --pcap-out "$IT_TMP/q2.pcap" --count 700 --records-per-datagram 2 --seed 12 --words 30 \
+	--records-out "$IT_TMP/q2.txt" >/dev/null || it_fail "sluice-gen failed"
+cat "$IT_TMP/words.txt" "$IT_TMP/q2.txt" | tr ' ' '\n' | sort | uniq -c | awk '{print "|" $2 "|" $1 "|"}' >"$IT_TMP/q.want"
+cat >"$IT_TMP/q.sql" <<EOF
+CREATE SOURCE p WITH (connector = 'dpdk',
+  port = 'net_pcap0,rx_pcap=$IT_TMP/words.pcap,rx_pcap=$IT_TMP/q2.pcap', idle_timeout = '1 second');
+CREATE SINK o WITH (connector = 'console', output_mode = 'complete', num_rows = 1000)
+AS SELECT word, count(*) AS n FROM (SELECT explode(split(value, ' ')) AS word FROM p) GROUP BY word ORDER BY word;
+EOF
+timeout 60 "$SLUICE" run "$IT_TMP/q.sql" --no-socket --stats --until-drained --ingest-cores 0,1 \
+	>"$IT_TMP/q.out" 2>"$IT_TMP/q.err" || { cat "$IT_TMP/q.err" >&2; it_fail "two queues: sluice failed"; }
+table q >"$IT_TMP/q.got"
+it_same "$IT_TMP/q.want" "$IT_TMP/q.got" "word counts from two RX queues on two ingest cores"
+expect_stat q source.p.datagrams 2700
+grep -q 'RX queue' "$IT_TMP/q.err" && it_fail "two queues: a core was left idle: $(grep 'RX queue' "$IT_TMP/q.err")"
+
+# --- the counters in progress (sluicectl), a capture replayed without end -----
+CTL=${SLUICECTL:-$(dirname "$SLUICE")/sluicectl}
+if [[ -x $CTL ]]; then
+	cat >"$IT_TMP/live.sql" <<EOF
+CREATE SOURCE p WITH (connector = 'dpdk', port = 'net_pcap0,rx_pcap=$IT_TMP/bad.pcap,infinite_rx=1');
+CREATE SINK live WITH (connector = 'noop') AS SELECT value FROM p;
+EOF
+	"$SLUICE" run "$IT_TMP/live.sql" --socket "$IT_TMP/live.sock" >/dev/null 2>"$IT_TMP/live.err" &
+	live_pid=$!
+	it_track "$live_pid"
+	ok=0
+	for ((i = 0; i < 100; i++)); do
+		if "$CTL" --socket "$IT_TMP/live.sock" progress live --json >"$IT_TMP/live.json" 2>/dev/null &&
+			python3 - "$IT_TMP/live.json" <<'EOF'
+import json, sys
+p = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+c = p["sources"][0]["counters"]
+assert c["datagrams"] > 0 and c["dropped_fragment"] > 0 and "nic_imissed" in c, c
+EOF
+		then
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	kill "$live_pid"
+	((ok)) || it_fail "progress shows no dpdk counters: $(cat "$IT_TMP/live.json" "$IT_TMP/live.err")"
+fi
 
 # --- bad options -----------------------------------------------------------------
 bad() {

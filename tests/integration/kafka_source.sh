@@ -92,6 +92,19 @@ run_sql wc --ingest-cores 0,1
 table wc >"$IT_TMP/wc2.got"
 it_same "$IT_TMP/wc.want" "$IT_TMP/wc2.got" "word counts on two ingest cores"
 
+# Spark's columns: key and value are BINARY, shown as their bytes
+printf 'hi\n' | kcat -P -b "$KAFKA_BOOTSTRAP" -t other -p 0 -k ab
+cat >"$IT_TMP/bin.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  assign = '{"other":[0]}', starting_offsets = 'earliest');
+CREATE SINK o WITH (connector = 'console', trigger = 'available_now', truncate = false)
+AS SELECT key, value, CAST(value AS STRING) AS text, topic, partition, offset, timestampType FROM k;
+EOF
+run_sql bin
+printf '%s\n' '|[6162]|[6869]|hi|other|0|0|0|' >"$IT_TMP/bin.want"
+table bin >"$IT_TMP/bin.got"
+it_same "$IT_TMP/bin.want" "$IT_TMP/bin.got" "Spark's Kafka columns, BINARY key and value"
+
 # --- max_offsets_per_trigger, seen in progress ---------------------------
 cat >"$IT_TMP/lim.sql" <<EOF
 CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
@@ -209,6 +222,7 @@ it_same "$IT_TMP/csv.want" "$IT_TMP/csv.got" "csv values, a 900 KB one among the
 for t in pat-a pat-b other; do
 	seq 1 10 | sed "s/^/$t-/" | kcat -P -b "$KAFKA_BOOTSTRAP" -t "$t" -p 0
 done
+((n_other = 10 + 1)) # the record of the BINARY check above
 sub_q() {
 	cat >"$IT_TMP/$1.sql" <<EOF
 CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP', $2);
@@ -222,7 +236,7 @@ sub_q pat "subscribe_pattern = 'pat-.*', starting_offsets = 'earliest'"
 printf '%s\n' '|pat-a|10|' '|pat-b|10|' >"$IT_TMP/pat.want"
 it_same "$IT_TMP/pat.want" "$IT_TMP/pat.got" "subscribe_pattern"
 sub_q asg "assign = '{\"pat-b\":[0],\"other\":[0]}', starting_offsets = '{\"pat-b\":{\"0\":4},\"other\":{\"0\":-2}}'"
-printf '%s\n' '|other|10|' '|pat-b|6|' >"$IT_TMP/asg.want"
+printf '%s\n' "|other|$n_other|" '|pat-b|6|' >"$IT_TMP/asg.want"
 it_same "$IT_TMP/asg.want" "$IT_TMP/asg.got" "assign with starting_offsets JSON"
 
 # --- commit_offsets_to_group: kcat, as a member of the group, goes on after them
@@ -403,6 +417,7 @@ bad "unknown option" "$B, subscribe = 'x', topic = 'y'" "unknown option 'topic' 
 bad "headers" "$B, subscribe = 'x', include_headers = true" "not supported yet"
 bad "a column not Kafka's" "$B, subscribe = 'x'" "its columns are Kafka's" "(ad STRING)"
 bad "a Kafka column's type" "$B, subscribe = 'x'" "is BIGINT in Kafka's rows" "(offset INT)"
+bad "value's type" "$B, subscribe = 'x'" "is BINARY in Kafka's rows, not INT; declare it BINARY or STRING" "(value INT)"
 bad "format without columns" "$B, subscribe = 'x', format = 'json'" "declare the columns"
 bad "a format option without format" "$B, subscribe = 'x', header = true" "has no format"
 it_log "ok"

@@ -86,6 +86,7 @@ static struct sl_value one_result(const struct one *o)
 		out.v.f64 = &d;
 		break;
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 		out.v.str = &s;
 		break;
 	default:
@@ -98,7 +99,7 @@ static struct sl_value one_result(const struct one *o)
 	v.v.b = b;
 	if (out.type == SL_TYPE_DOUBLE)
 		v.v.f64 = d;
-	else if (out.type == SL_TYPE_STRING)
+	else if (sl_type_is_bytes(out.type))
 		v.v.str = s;
 	else if (out.type != SL_TYPE_BOOLEAN)
 		v.v.i64 = i;
@@ -322,6 +323,8 @@ Test(aggregate, min_and_max_of_every_type)
 		{SL_TYPE_DOUBLE, {.type = SL_TYPE_DOUBLE, .v.f64 = dbls, .nulls = n5}, 5, 3, 1},
 		/* unsigned bytes: "\xff" sorts last; "" first; "a" < "ab" */
 		{SL_TYPE_STRING, {.type = SL_TYPE_STRING, .v.str = strs, .nulls = n6}, 6, 4, 1},
+		/* BINARY as Spark orders it: unsigned bytes too */
+		{SL_TYPE_BINARY, {.type = SL_TYPE_BINARY, .v.str = strs, .nulls = n6}, 6, 4, 1},
 		{SL_TYPE_BOOLEAN, {.type = SL_TYPE_BOOLEAN, .v.b = bools, .nulls = n4}, 3, 1, 0},
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -342,6 +345,7 @@ Test(aggregate, min_and_max_of_every_type)
 					     "case %zu max %d: %g", k, is_max, v.v.f64);
 				break;
 			case SL_TYPE_STRING:
+			case SL_TYPE_BINARY:
 				cr_assert_eq(v.v.str.len, cases[k].v.v.str[r].len);
 				cr_assert_arr_eq(v.v.str.ptr, cases[k].v.v.str[r].ptr, v.v.str.len);
 				break;

@@ -47,7 +47,7 @@ static struct sl_agg_spec spec(uint32_t slot, enum sl_agg_fn fn, enum sl_type ar
 }
 
 /* Every aggregate kind, each over its own argument. */
-#define NKINDS 17
+#define NKINDS 19
 static struct sl_agg_layout *every_kind(void)
 {
 	struct sl_agg_spec sp[NKINDS] = {
@@ -68,6 +68,9 @@ static struct sl_agg_layout *every_kind(void)
 		spec(14, SL_AGG_MIN, SL_TYPE_NULL, SL_TYPE_NULL),
 		spec(15, SL_AGG_MAX, SL_TYPE_STRING, SL_TYPE_STRING), /* never sees a value */
 		spec(16, SL_AGG_APPROX_COUNT_DISTINCT, SL_TYPE_BIGINT, SL_TYPE_BIGINT),
+		/* BINARY: stored as STRING is (the same bytes) */
+		spec(17, SL_AGG_MAX, SL_TYPE_BINARY, SL_TYPE_BINARY),
+		spec(18, SL_AGG_APPROX_COUNT_DISTINCT, SL_TYPE_BINARY, SL_TYPE_BIGINT),
 	};
 	sp[16].rsd = 0.01; /* another precision */
 	struct sl_agg_layout *l = sl_agg_layout_create(sp, NKINDS);
@@ -93,6 +96,7 @@ static void result_text(const struct sl_agg_layout *l, const void *state, uint32
 		v.v.f64 = &d;
 		break;
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
 		v.v.str = &s;
 		break;
 	default:
@@ -111,7 +115,8 @@ static void result_text(const struct sl_agg_layout *l, const void *state, uint32
 	case SL_TYPE_DOUBLE:
 		snprintf(out, cap, "%.17g", d);
 		break;
-	case SL_TYPE_STRING: {
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: {
 		/* long strings: their length and a checksum of the bytes */
 		uint64_t h = sl_key_hash(s.ptr, s.len);
 		snprintf(out, cap, "%u:%016" PRIx64, s.len, h);
@@ -158,6 +163,7 @@ static void fold_rows(const struct sl_agg_layout *l, void *state, struct sl_shar
 		args[j] = (struct sl_vec){.type = t, .nulls = nnul};
 		switch (t) {
 		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY:
 			args[j].v.str = sv;
 			args[j].nulls = snul;
 			break;
@@ -197,7 +203,7 @@ static void roundtrip(const struct sl_agg_layout *l, const void *state)
 	cr_assert_eq(memcmp(buf, again, n), 0);
 	/* the encoding holds no pointer */
 	for (uint32_t j = 0; j < l->naggs; j++)
-		if (l->slots[j].arg_type == SL_TYPE_STRING &&
+		if (sl_type_is_bytes(l->slots[j].arg_type) &&
 		    (l->slots[j].fn == SL_AGG_MIN || l->slots[j].fn == SL_AGG_MAX))
 			for (uint32_t k = 0; k < 16; k++)
 				cr_assert_eq(buf[l->slots[j].off + k], 0);
