@@ -121,6 +121,7 @@ struct sl_source {
 	char name[SL_NAME_MAX];
 	struct dparams p;
 	uint32_t n_ingest;
+	bool text; /* format text: lines go in as they are */
 	uint16_t port_id;
 	uint16_t nq;
 	bool started, probed;
@@ -487,7 +488,10 @@ static struct sl_source *dpdk_open(const struct sl_source_spec *spec,
 	}
 	snprintf(s->name, sizeof(s->name), "%s", spec->name);
 	s->n_ingest = n_ingest;
-	if (parse_params(spec, &s->p, err, errlen) < 0 || eal_start(s, err, errlen) < 0 ||
+	if (parse_params(spec, &s->p, err, errlen) < 0)
+		goto fail;
+	s->text = !s->p.binary && (!s->p.has_format || s->p.format == SL_REC_TEXT);
+	if (eal_start(s, err, errlen) < 0 ||
 	    find_port(s, err, errlen) < 0)
 		goto fail;
 	s->cores = calloc(n_ingest, sizeof(*s->cores));
@@ -569,6 +573,14 @@ static int commit(struct dcore *t, struct rte_mbuf *keep)
 static int record_line(struct dcore *t, const char *line, uint32_t len)
 {
 	struct sl_chunk *c = t->batch;
+	if (t->s->text) {
+		/* text: the line is the value, an empty one too (recparse's
+		 * text parser, without the call) */
+		c->cols[0].nulls[c->nrows] = 0;
+		c->cols[0].v.str[c->nrows] = (struct sl_str){line, len};
+		c->nrows++;
+		return 1;
+	}
 	int rc = sl_recparse_line(t->rp, line, len, c, c->nrows, t->err, sizeof(t->err));
 	if (rc == 1) {
 		c->nrows++;
@@ -750,7 +762,7 @@ static int dpdk_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 			rte_pktmbuf_free_bulk(pkts + i, n - i); /* the rest of the burst */
 			break;
 		}
-		if (t->cnt[SL_PKT_OK] != dgrams) /* only datagrams keep the input going */
+		if (s->p.idle_us > 0 && t->cnt[SL_PKT_OK] != dgrams) /* only datagrams keep it going */
 			idle_since = sl_source_now_ns();
 		if (t->batch->nrows == SL_INGEST_BATCH_ROWS || t->nheld >= SL_INGEST_BATCH_ROWS)
 			if ((rc = commit(t, NULL)) < 0)
