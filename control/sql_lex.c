@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "format.h"
 struct lexer {
 	const char *src;
 	size_t pos;
@@ -142,17 +143,6 @@ static int skip_space_and_comments(struct lexer *lx)
 	}
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static size_t utf8_encode(uint32_t cp, char *out)
 {
 	if (cp < 0x80) {
@@ -250,7 +240,7 @@ static int lex_string(struct lexer *lx)
 				uint32_t cp = 0;
 				int i;
 				for (i = 0; i < 4; i++) {
-					int h = hex_value(lx->src[lx->pos]);
+					int h = sl_hex_value(lx->src[lx->pos]);
 					if (h < 0)
 						break;
 					cp = cp * 16 + (uint32_t)h;

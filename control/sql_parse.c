@@ -33,6 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "format.h"
 #include "plan_types.h"
 #include "source.h" /* sl_parse_interval */
 #include "sql_lex.h"
@@ -487,17 +488,6 @@ static struct sl_ast *string_literal(struct parser *p)
 
 static struct sl_ast *parse_primary(struct parser *p);
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* X'68656C6C6F': a BINARY literal, two hex digits a byte (an odd count
  * gets a leading 0, as Spark's parser pads it). The X and the quote touch. */
 static struct sl_ast *binary_literal(struct parser *p)
@@ -513,7 +503,7 @@ static struct sl_ast *binary_literal(struct parser *p)
 	if (buf == NULL || text == NULL)
 		return NULL;
 	for (uint32_t i = 0; i < digits; i++) {
-		if (hex_digit(t->text[i]) < 0)
+		if (sl_hex_value(t->text[i]) < 0)
 			return perr(p, t,
 				    "the binary literal X'%s' holds '%c', which is not a hex digit: "
 				    "write two hex digits (0-9, A-F) per byte",
@@ -522,8 +512,8 @@ static struct sl_ast *binary_literal(struct parser *p)
 	for (uint32_t i = 0, o = 0; i < digits; o++) {
 		int hi = 0;
 		if (!(odd && o == 0))
-			hi = hex_digit(t->text[i++]);
-		buf[o] = (char)(hi << 4 | hex_digit(t->text[i++]));
+			hi = sl_hex_value(t->text[i++]);
+		buf[o] = (char)(hi << 4 | sl_hex_value(t->text[i++]));
 	}
 	snprintf(text, digits + 4, "X'%s'", t->text);
 	e->lit.type = SL_TYPE_BINARY;

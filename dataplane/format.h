@@ -20,6 +20,18 @@
 
 #include "types.h"
 
+/* The value of a hexadecimal digit (either case), or -1. */
+static inline int sl_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Longest text of a double, timestamp, interval or integer, with its NUL
  * (an interval: "INTERVAL '-106751991 04:00:54.775808' DAY TO SECOND"). */
 #define SL_FORMAT_MAX 64

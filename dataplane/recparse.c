@@ -922,6 +922,18 @@ static inline int parse_line(struct sl_recparse *p, const char *line, uint32_t l
 	return -EINVAL;
 }
 
+void sl_recparse_format_spec(const struct sl_source_spec *spec, enum sl_rec_format f,
+			     bool (*own)(const char *key), struct sl_option *opts,
+			     struct sl_source_spec *out)
+{
+	*out = *spec;
+	out->options.n = 0;
+	out->options.v = opts;
+	for (uint32_t i = 0; i < spec->options.n; i++)
+		if (!own(spec->options.v[i].key) && sl_recparse_has_option(f, spec->options.v[i].key))
+			opts[out->options.n++] = spec->options.v[i];
+}
+
 int sl_recparse_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,
 		     uint32_t row, char *err, size_t errlen)
 {

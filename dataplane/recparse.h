@@ -96,6 +96,14 @@ bool sl_recparse_has_option(enum sl_rec_format f, const char *key);
  * for a source's message about an unknown option. */
 void sl_recparse_option_names(enum sl_rec_format f, char *buf, size_t len);
 
+/* A copy of spec whose options are only format f's: those a source knows
+ * as its own (own(key) true) left out, so that sl_recparse_validate and
+ * sl_recparse_create see the format's alone. opts must have room for
+ * spec->options.n options; out's options point into it. */
+void sl_recparse_format_spec(const struct sl_source_spec *spec, enum sl_rec_format f,
+			     bool (*own)(const char *key), struct sl_option *opts,
+			     struct sl_source_spec *out);
+
 /* Check the format's options in spec->options and the schema against
  * format f at plan time (a text source has exactly one STRING column; a
  * column_name_of_corrupt_record names a STRING column; option values are

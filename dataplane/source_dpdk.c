@@ -222,18 +222,6 @@ static int parse_params(const struct sl_source_spec *spec, struct dparams *p, ch
 	return 0;
 }
 
-static void format_spec(const struct sl_source_spec *spec, enum sl_rec_format f,
-			struct sl_option *opts, struct sl_source_spec *out)
-{
-	*out = *spec;
-	out->options.n = 0;
-	out->options.v = opts;
-	for (uint32_t i = 0; i < spec->options.n; i++)
-		if (!is_dpdk_key(spec->options.v[i].key) &&
-		    sl_recparse_has_option(f, spec->options.v[i].key))
-			opts[out->options.n++] = spec->options.v[i];
-}
-
 static int dpdk_validate(const struct sl_source_spec *spec, char *err, size_t errlen)
 {
 	struct dparams p;
@@ -259,7 +247,7 @@ static int dpdk_validate(const struct sl_source_spec *spec, char *err, size_t er
 		return -ENOMEM;
 	}
 	struct sl_source_spec fs;
-	format_spec(spec, f, fo, &fs);
+	sl_recparse_format_spec(spec, f, is_dpdk_key, fo, &fs);
 	int rc = sl_recparse_validate(&fs, f, err, errlen);
 	free(fo);
 	return rc;
@@ -507,7 +495,7 @@ static struct sl_source *dpdk_open(const struct sl_source_spec *spec,
 			if (fo == NULL)
 				goto nomem;
 			struct sl_source_spec fs;
-			format_spec(spec, f, fo, &fs);
+			sl_recparse_format_spec(spec, f, is_dpdk_key, fo, &fs);
 			t->rp = sl_recparse_create(&fs, f, err, errlen);
 			free(fo);
 			if (t->rp == NULL)

@@ -935,31 +935,12 @@ static void known_keys_text(enum sl_rec_format f, const char *fname, char *buf, 
 #undef ADD
 }
 
-/* One option under its sluice or Spark name; both at once is an error. */
-static int find_option(const struct sl_options *opts, const char *name, const char *spark,
-		       const struct sl_option **out, const char **shown, char *err, size_t errlen)
-{
-	const struct sl_option *a = sl_options_find(opts, name);
-	const struct sl_option *b = spark != NULL ? sl_options_find(opts, spark) : NULL;
-	if (a != NULL && b != NULL) {
-		const struct sl_option *later = a > b ? a : b;
-		snprintf(err, errlen,
-			 "line %u, column %u: options '%s' and '%s' are the same setting (sluice's "
-			 "and Spark's name); set only one",
-			 later->line, later->column, name, spark);
-		return -EINVAL;
-	}
-	*out = a != NULL ? a : b;
-	*shown = a != NULL ? name : spark;
-	return 0;
-}
-
 static int bool_option(const struct sl_options *opts, const char *name, const char *spark,
 		       bool *out, char *err, size_t errlen)
 {
 	const struct sl_option *o;
 	const char *k;
-	if (find_option(opts, name, spark, &o, &k, err, errlen) < 0)
+	if (sl_options_pick(opts, name, spark, &o, &k, err, errlen) < 0)
 		return -EINVAL;
 	if (o == NULL)
 		return 0;
@@ -974,20 +955,6 @@ static int bool_option(const struct sl_options *opts, const char *name, const ch
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* A copy of spec whose options are only the format's (recparse need not
- * know the source's own); opts must have room for spec's options. */
-static void format_spec(const struct sl_source_spec *spec, enum sl_rec_format f,
-			struct sl_option *opts, struct sl_source_spec *out)
-{
-	*out = *spec;
-	out->options.n = 0;
-	out->options.v = opts;
-	for (uint32_t i = 0; i < spec->options.n; i++)
-		if (!is_file_key(spec->options.v[i].key) &&
-		    sl_recparse_has_option(f, spec->options.v[i].key))
-			opts[out->options.n++] = spec->options.v[i];
 }
 
 static int check_schema_text(const struct sl_source_spec *spec, char *err, size_t errlen)
@@ -1137,7 +1104,7 @@ path:
 	}
 	p->path = o->value;
 
-	if (find_option(opts, "max_files_per_trigger", "maxFilesPerTrigger", &o, &k, err, errlen) < 0)
+	if (sl_options_pick(opts, "max_files_per_trigger", "maxFilesPerTrigger", &o, &k, err, errlen) < 0)
 		return -EINVAL;
 	const struct sl_option *files_opt = o;
 	if (o != NULL && sl_option_u64(o, 1, INT32_MAX, &p->max_files, err, errlen) < 0) {
@@ -1148,7 +1115,7 @@ path:
 		return -EINVAL;
 	}
 	const char *files_key = k;
-	if (find_option(opts, "max_bytes_per_trigger", "maxBytesPerTrigger", &o, &k, err, errlen) < 0)
+	if (sl_options_pick(opts, "max_bytes_per_trigger", "maxBytesPerTrigger", &o, &k, err, errlen) < 0)
 		return -EINVAL;
 	if (o != NULL) {
 		if (sl_parse_size(o->value, &p->max_bytes) < 0 || p->max_bytes == 0 ||
@@ -1175,7 +1142,7 @@ path:
 	if (bool_option(opts, "latest_first", "latestFirst", &p->latest_first, err, errlen) < 0 ||
 	    bool_option(opts, "file_name_only", "fileNameOnly", &p->name_only, err, errlen) < 0)
 		return -EINVAL;
-	if (find_option(opts, "max_file_age", "maxFileAge", &o, &k, err, errlen) < 0)
+	if (sl_options_pick(opts, "max_file_age", "maxFileAge", &o, &k, err, errlen) < 0)
 		return -EINVAL;
 	if (o != NULL && sl_file_parse_age(o->value, &p->max_age_ms) < 0) {
 		snprintf(err, errlen,
@@ -1188,7 +1155,7 @@ path:
 	 * good, so maxFileAge is ignored (SPARK-19813) */
 	if (p->latest_first && (p->max_files != 0 || p->max_bytes != 0))
 		p->max_age_ms = UINT64_MAX;
-	if (find_option(opts, "clean_source", "cleanSource", &o, &k, err, errlen) < 0)
+	if (sl_options_pick(opts, "clean_source", "cleanSource", &o, &k, err, errlen) < 0)
 		return -EINVAL;
 	const struct sl_option *clean_opt = o;
 	if (o != NULL) {
@@ -1207,7 +1174,7 @@ path:
 		}
 	}
 	const char *clean_key = k;
-	if (find_option(opts, "source_archive_dir", "sourceArchiveDir", &o, &k, err, errlen) < 0)
+	if (sl_options_pick(opts, "source_archive_dir", "sourceArchiveDir", &o, &k, err, errlen) < 0)
 		return -EINVAL;
 	if (p->clean == CLEAN_ARCHIVE && (o == NULL || o->value[0] == '\0')) {
 		snprintf(err, errlen,
@@ -1243,7 +1210,7 @@ path:
 			return -ENOMEM;
 		}
 		struct sl_source_spec fs;
-		format_spec(spec, p->format, fo, &fs);
+		sl_recparse_format_spec(spec, p->format, is_file_key, fo, &fs);
 		int rc = sl_recparse_validate(&fs, p->format, err, errlen);
 		free(fo);
 		if (rc < 0)
@@ -2380,7 +2347,7 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	if (fo == NULL)
 		goto err_nomem;
 	s->fopts = fo;
-	format_spec(spec, s->p.format, s->fopts, &s->fspec);
+	sl_recparse_format_spec(spec, s->p.format, is_file_key, s->fopts, &s->fspec);
 	if (table)
 		s->fspec.options.n = 0; /* the table's files take the readers' defaults */
 

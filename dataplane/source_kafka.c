@@ -149,14 +149,6 @@ static bool jp_eat(struct jp *j, char c)
 	return false;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* A JSON string into a malloc'ed C string (no NUL inside). */
 static int jp_string(struct jp *j, char **out)
 {
@@ -198,7 +190,7 @@ static int jp_string(struct jp *j, char **out)
 			case 'u':
 				cp = 0;
 				for (int k = 0; k < 4; k++) {
-					int h = j->i < j->n ? hexval(j->s[j->i]) : -1;
+					int h = j->i < j->n ? sl_hex_value(j->s[j->i]) : -1;
 					if (h < 0) {
 						free(b);
 						return jp_fail(j, "\\u needs four hex digits");
@@ -595,6 +587,12 @@ static bool is_kafka_key(const char *key)
 	return false;
 }
 
+/* The source's own options and librdkafka's (kafka.*): not the format's. */
+static bool kafka_own_key(const char *key)
+{
+	return is_kafka_key(key) || strncasecmp(key, "kafka.", 6) == 0;
+}
+
 static void known_text(char *buf, size_t len)
 {
 	size_t used = 0;
@@ -719,21 +717,6 @@ static int check_kafka_columns(const struct sl_source_spec *spec, char *err, siz
 			}
 	}
 	return 0;
-}
-
-/* A copy of spec whose options are only the format's. */
-static void format_spec(const struct sl_source_spec *spec, enum sl_rec_format f,
-			struct sl_option *opts, struct sl_source_spec *out)
-{
-	*out = *spec;
-	out->options.n = 0;
-	out->options.v = opts;
-	for (uint32_t i = 0; i < spec->options.n; i++) {
-		const char *k = spec->options.v[i].key;
-		if (!is_kafka_key(k) && strncasecmp(k, "kafka.", 6) != 0 &&
-		    sl_recparse_has_option(f, k))
-			opts[out->options.n++] = spec->options.v[i];
-	}
 }
 
 /* subscribe_pattern as Hyperscan compiles it (PCRE syntax, as near Java's
@@ -1047,7 +1030,7 @@ static int kafka_validate(const struct sl_source_spec *spec, char *err, size_t e
 		return -ENOMEM;
 	}
 	struct sl_source_spec fs;
-	format_spec(spec, p.format, fo, &fs);
+	sl_recparse_format_spec(spec, p.format, kafka_own_key, fo, &fs);
 	rc = sl_recparse_validate(&fs, p.format, err, errlen);
 	free(fo);
 	return rc;
@@ -3092,7 +3075,7 @@ static struct sl_source *kafka_open(const struct sl_source_spec *spec,
 			if (fo == NULL)
 				goto nomem;
 			struct sl_source_spec fs;
-			format_spec(spec, s->p.format, fo, &fs);
+			sl_recparse_format_spec(spec, s->p.format, kafka_own_key, fo, &fs);
 			t->rp = sl_recparse_create(&fs, s->p.format, err, errlen);
 			free(fo);
 			if (t->rp == NULL)

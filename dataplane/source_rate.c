@@ -119,27 +119,6 @@ static struct sl_column_def rate_cols[] = {
 };
 static const struct sl_schema rate_schema = {.ncols = 2, .cols = rate_cols};
 
-/* One option under its name or Spark's (options reach us lower-cased:
- * rowsPerSecond is "rowspersecond"); both at once is an error. *shown is
- * the name to put in messages, as the user wrote it but for case. */
-static int find_option(const struct sl_options *opts, const char *name, const char *spark,
-		       const struct sl_option **out, const char **shown, char *err, size_t errlen)
-{
-	const struct sl_option *a = sl_options_find(opts, name);
-	const struct sl_option *b = sl_options_find(opts, spark);
-	if (a != NULL && b != NULL) {
-		const struct sl_option *later = a > b ? a : b;
-		snprintf(err, errlen,
-			 "line %u, column %u: options '%s' and '%s' are the same setting (sluice's "
-			 "and Spark's name); set only one",
-			 later->line, later->column, name, spark);
-		return -EINVAL;
-	}
-	*out = a != NULL ? a : b;
-	*shown = a != NULL ? name : spark;
-	return 0;
-}
-
 static bool all_digits(const char *s)
 {
 	if (*s == '\0')
@@ -173,7 +152,7 @@ static int parse_params(const struct sl_options *opts, struct rate_params *p, ch
 	}
 	const struct sl_option *o;
 	const char *k;
-	if (find_option(opts, "rows_per_second", "rowsPerSecond", &o, &k, err, errlen) < 0)
+	if (sl_options_pick(opts, "rows_per_second", "rowsPerSecond", &o, &k, err, errlen) < 0)
 		return -EINVAL;
 	if (o != NULL && (sl_option_u64(o, 1, INT64_MAX, &p->rows_per_second, err, errlen) < 0)) {
 		snprintf(err, errlen,
@@ -182,7 +161,7 @@ static int parse_params(const struct sl_options *opts, struct rate_params *p, ch
 			 o->line, o->column, k, o->value);
 		return -EINVAL;
 	}
-	if (find_option(opts, "ramp_up_time", "rampUpTime", &o, &k, err, errlen) < 0)
+	if (sl_options_pick(opts, "ramp_up_time", "rampUpTime", &o, &k, err, errlen) < 0)
 		return -EINVAL;
 	if (o != NULL) {
 		/* Spark's JavaUtils.timeStringAsSec: a bare number is seconds,
@@ -217,7 +196,7 @@ static int parse_params(const struct sl_options *opts, struct rate_params *p, ch
 			return -EINVAL;
 		}
 	}
-	if (find_option(opts, "num_partitions", "numPartitions", &o, &k, err, errlen) < 0)
+	if (sl_options_pick(opts, "num_partitions", "numPartitions", &o, &k, err, errlen) < 0)
 		return -EINVAL;
 	if (o != NULL && sl_option_u64(o, 1, INT32_MAX, &p->partitions, err, errlen) < 0) {
 		snprintf(err, errlen,

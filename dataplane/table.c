@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "commit_log.h"
+#include "format.h"
 #include "json_simdjson.h"
 #include "source.h"
 
@@ -377,24 +378,13 @@ int sl_part_escape(const char *s, size_t n, struct sl_strbuf *out)
 	return rc < 0 ? rc : sl_strbuf_append(out, s + from, n - from);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 size_t sl_part_unescape(const char *s, size_t n, char *out)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		int h, l;
-		if (s[i] == '%' && i + 2 < n && (h = hexval(s[i + 1])) >= 0 &&
-		    (l = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < n && (h = sl_hex_value(s[i + 1])) >= 0 &&
+		    (l = sl_hex_value(s[i + 2])) >= 0) {
 			out[k++] = (char)(h << 4 | l);
 			i += 2;
 		} else {

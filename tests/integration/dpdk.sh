@@ -47,21 +47,8 @@ EOF
 	fi
 }
 
-# stat NAME KEY: a --stats value of NAME's run
-stat() { awk -v k="$2" '$1 == "stat" && $2 == k {print $3}' "$IT_TMP/$1.err"; }
-
-# table NAME: the last console table's rows, "|a|b|"
-table() {
-	awk '/^Batch: /{n = 0; plus = 0} /^\+/{plus++; next}
-	     /^\|/ && plus == 2 {gsub(/ /, ""); rows[n++] = $0}
-	     END {for (i = 0; i < n; i++) print rows[i]}' "$IT_TMP/$1.out"
-}
-
-expect_stat() {
-	local got
-	got=$(stat "$1" "$2")
-	[[ $got == "$3" ]] || it_fail "$1: $2 is '$got', not $3"
-}
+table() { it_console_rows "$IT_TMP/$1.out"; }
+expect_stat() { it_expect_stat "$IT_TMP/$1.err" "$2" "$3"; }
 
 # --- word count from a replayed capture --------------------------------------
 "$GEN" --pcap-out "$IT_TMP/words.pcap" --count 2000 --records-per-datagram 4 --seed 7 \

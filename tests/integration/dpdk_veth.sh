@@ -17,17 +17,8 @@ GEN=${SLUICE_GEN:-$(dirname "$SLUICE")/tools/sluice-gen}
 [[ -x $GEN ]] || it_skip "no sluice-gen binary at '$GEN' (ninja builds tools/sluice-gen)"
 ((EUID == 0)) || it_skip "a network namespace and a veth pair need root"
 
-stat() { awk -v k="$2" '$1 == "stat" && $2 == k {print $3}' "$IT_TMP/$1.err"; }
-table() {
-	awk '/^Batch: /{n = 0; plus = 0} /^\+/{plus++; next}
-	     /^\|/ && plus == 2 {gsub(/ /, ""); rows[n++] = $0}
-	     END {for (i = 0; i < n; i++) print rows[i]}' "$IT_TMP/$1.out"
-}
-expect_stat() {
-	local got
-	got=$(stat "$1" "$2")
-	[[ $got == "$3" ]] || it_fail "$1: $2 is '$got', not $3"
-}
+table() { it_console_rows "$IT_TMP/$1.out"; }
+expect_stat() { it_expect_stat "$IT_TMP/$1.err" "$2" "$3"; }
 
 ns=slt$$
 va=sla$$
@@ -82,6 +73,6 @@ tr ' ' '\n' <"$IT_TMP/veth.txt" | sort | uniq -c | awk '{print "|" $2 "|" $1 "|"
 table veth >"$IT_TMP/veth.got"
 it_same "$IT_TMP/veth.want" "$IT_TMP/veth.got" "word counts through the veth pair"
 expect_stat veth source.p.datagrams 500
-(($(stat veth source.p.arp_replies) >= 1)) || it_fail "no ARP reply sent"
+(($(it_stat "$IT_TMP/veth.err" source.p.arp_replies) >= 1)) || it_fail "no ARP reply sent"
 expect_stat veth source.p.icmp_replies 1
 it_log "ok"

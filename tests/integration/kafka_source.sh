@@ -47,23 +47,8 @@ run_sql() {
 		2>"$IT_TMP/$name.err" || { cat "$IT_TMP/$name.err" >&2; it_fail "$name: sluice failed"; }
 }
 
-# table NAME: the rows of the last console table in NAME.out, "|a|b|" per
-# row (the header and the borders left out, spaces removed).
-table() {
-	awk '/^Batch: /{n = 0; plus = 0} /^\+/{plus++; next}
-	     /^\|/ && plus == 2 {gsub(/ /, ""); rows[n++] = $0}
-	     END {for (i = 0; i < n; i++) print rows[i]}' "$IT_TMP/$1.out"
-}
-
-# wait_for SECONDS CMD: until CMD succeeds (every 0.1 s); 1 when it never does.
-wait_for() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		eval "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# table NAME: the rows of the last console table in NAME.out
+table() { it_console_rows "$IT_TMP/$1.out"; }
 
 # --- word count over 4 partitions ---------------------------------------
 python3 - "$IT_TMP/words.txt" <<'EOF'
@@ -281,7 +266,7 @@ newt_pid=$!
 it_track "$newt_pid"
 sleep 1
 seq 1 30 | kcat -P -b "$KAFKA_BOOTSTRAP" -t fresh-one # the mock makes the topic (4 partitions)
-wait_for 20 "grep -q '^|fresh-one| *30|' '$IT_TMP/newt.out'" ||
+it_wait_for 20 "grep -q '^|fresh-one| *30|' '$IT_TMP/newt.out'" ||
 	it_fail "a new topic matching the pattern was not read: $(tail -5 "$IT_TMP/newt.out") $(cat "$IT_TMP/newt.err")"
 grep -q "new partitions\?, read from their earliest offsets" "$IT_TMP/newt.err" ||
 	it_fail "the new partitions were not announced: $(cat "$IT_TMP/newt.err")"
@@ -369,12 +354,12 @@ EOF
 live_pid=$!
 it_track "$live_pid"
 seq 1 500 | kcat -P -b "$KAFKA_BOOTSTRAP" -t live
-wait_for 20 "grep -q '^| *500|' '$IT_TMP/live.out'" || it_fail "live: 500 not counted"
+it_wait_for 20 "grep -q '^| *500|' '$IT_TMP/live.out'" || it_fail "live: 500 not counted"
 it_kafka_down
 sleep 2
 it_kafka_up
 seq 1 700 | kcat -P -b "$KAFKA_BOOTSTRAP" -t live
-wait_for 30 "grep -q '^| *1200|' '$IT_TMP/live.out'" ||
+it_wait_for 30 "grep -q '^| *1200|' '$IT_TMP/live.out'" ||
 	it_fail "live: after the brokers came back, 1200 not counted: $(tail -5 "$IT_TMP/live.out")"
 kill "$live_pid"
 

@@ -336,3 +336,28 @@ it_kafka_consume() {
 	timeout 20 kcat -C -b "$KAFKA_BOOTSTRAP" -t "$1" -o beginning -e -q -f "${2:-%k\t%s\n}" ||
 		it_fail "kcat could not read topic '$1' from $KAFKA_BOOTSTRAP"
 }
+
+# it_console_rows FILE: the rows of the last console table (Batch: N) in
+# FILE, "|a|b|" a row, spaces removed, the header and borders left out.
+it_console_rows() {
+	awk '/^Batch: /{n = 0; plus = 0} /^\+/{plus++; next}
+	     /^\|/ && plus == 2 {gsub(/ /, ""); rows[n++] = $0}
+	     END {for (i = 0; i < n; i++) print rows[i]}' "$1"
+}
+
+# it_expect_stat FILE KEY WANT: fail unless stat KEY is WANT (it_stat).
+it_expect_stat() {
+	local got
+	got=$(it_stat "$1" "$2")
+	[[ $got == "$3" ]] || it_fail "$(basename "$1"): $2 is '$got', not $3"
+}
+
+# it_wait_for SECONDS CMD: until CMD succeeds (every 0.1 s); 1 when it never does.
+it_wait_for() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		eval "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
