@@ -19,6 +19,8 @@
 #     has no time index: its error, and strategy 'latest');
 #   - commit_offsets_to_group: a kcat member of the group goes on after
 #     the query's offsets;
+#   - a topic written by sluice's own kafka sink (JSON) read back by the
+#     source, sums exact;
 #   - fail_on_data_loss: records deleted by the mock's retention (it keeps
 #     about 5 MB a partition) before a restarted query read them: the
 #     query stops naming the offsets (true), or skips them, says so and
@@ -37,7 +39,7 @@ it_require awk sort timeout grep python3
 CTL=${SLUICECTL:-$(dirname "$SLUICE")/sluicectl}
 [[ -x $CTL ]] || it_skip "no sluicectl binary at $CTL"
 
-it_kafka_start words:4 json:2 csv:1 pat-a:1 pat-b:2 other:1 lossy:1 live:2 again:2 grp:2
+it_kafka_start words:4 json:2 csv:1 pat-a:1 pat-b:2 other:1 lossy:1 live:2 again:2 grp:2 chain:3
 
 # run_sql NAME [ARGS]: run $IT_TMP/NAME.sql to its end, expect exit 0.
 run_sql() {
@@ -271,6 +273,28 @@ it_wait_for 20 "grep -q '^|fresh-one| *30|' '$IT_TMP/newt.out'" ||
 grep -q "new partitions\?, read from their earliest offsets" "$IT_TMP/newt.err" ||
 	it_fail "the new partitions were not announced: $(cat "$IT_TMP/newt.err")"
 kill "$newt_pid"
+
+# --- sluice's own sink writes a topic, sluice's source reads it -----------------
+cat >"$IT_TMP/chain_w.sql" <<EOF
+CREATE SOURCE r WITH (connector = 'rate', rows_per_second = 100000, rows = 5000, num_partitions = 2);
+CREATE SINK w WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP', topic = 'chain',
+  format = 'json', trigger = 'available_now')
+AS SELECT value AS v, value % 7 AS k FROM r;
+EOF
+run_sql chain_w
+cat >"$IT_TMP/chain_r.sql" <<EOF
+CREATE SOURCE c (v BIGINT, k BIGINT) WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP',
+  subscribe = 'chain', starting_offsets = 'earliest', format = 'json');
+CREATE SINK o WITH (connector = 'console', output_mode = 'complete', trigger = 'available_now')
+AS SELECT k, count(*) AS n, sum(v) AS s FROM c GROUP BY k ORDER BY k;
+EOF
+run_sql chain_r
+python3 -c '
+for k in range(7):
+    vs = [v for v in range(5000) if v % 7 == k]
+    print("|%d|%d|%d|" % (k, len(vs), sum(vs)))' >"$IT_TMP/chain.want"
+table chain_r >"$IT_TMP/chain.got"
+it_same "$IT_TMP/chain.want" "$IT_TMP/chain.got" "what sluice's kafka sink wrote, read by its kafka source"
 
 # --- fail_on_data_loss ---------------------------------------------------
 seq 1 100 | kcat -P -b "$KAFKA_BOOTSTRAP" -t lossy
