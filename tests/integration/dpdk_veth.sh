@@ -28,7 +28,12 @@ cleanup_ns() {
 	ip netns del "$ns" 2>/dev/null
 }
 trap 'cleanup_ns; it_cleanup' EXIT
-ip netns add "$ns" && ip link add "$va" type veth peer name "$vb" && ip link set "$vb" netns "$ns" &&
+# root without CAP_NET_ADMIN (a container) cannot make them: skip, saying so
+ip netns add "$ns" 2>"$IT_TMP/netns.err" ||
+	it_skip "cannot make a network namespace (CAP_NET_ADMIN?): $(cat "$IT_TMP/netns.err")"
+ip link add "$va" type veth peer name "$vb" 2>"$IT_TMP/netns.err" ||
+	it_skip "cannot make a veth pair (CAP_NET_ADMIN?): $(cat "$IT_TMP/netns.err")"
+ip link set "$vb" netns "$ns" &&
 	ip netns exec "$ns" ip addr add 10.99.7.1/24 dev "$vb" && ip netns exec "$ns" ip link set "$vb" up &&
 	ip link set "$va" up || it_fail "cannot make the veth pair and namespace"
 cat >"$IT_TMP/veth.sql" <<EOF
