@@ -642,15 +642,7 @@ static int bool_opt(const struct sl_options *opts, const char *a, const char *b,
 	const char *k;
 	if (sl_options_pick(opts, a, b, &o, &k, err, errlen) < 0)
 		return -EINVAL;
-	if (o == NULL)
-		return 0;
-	if (strcasecmp(o->value, "true") == 0)
-		*out = true;
-	else if (strcasecmp(o->value, "false") == 0)
-		*out = false;
-	else
-		OPT_FAIL(o, "option '%s' must be true or false, not '%s'", k, o->value);
-	return 0;
+	return o == NULL ? 0 : sl_option_bool(o, out, err, errlen);
 }
 
 static int u64_opt(const struct sl_options *opts, const char *a, const char *b, uint64_t *out,

@@ -361,3 +361,90 @@ it_wait_for() {
 	done
 	return 1
 }
+
+# it_kill_compare: exactly once across kill -9, for a query written by the
+# caller's `query NAME` (its sink writes $IT_TMP/out-NAME with checkpoint
+# $IT_TMP/ck-NAME, trigger available_now, late rows dropped by a
+# watermark). An uninterrupted run (ref) is the reference; then the query
+# (kill) is killed with SIGKILL KILLS times at random moments, by the
+# checkpoint's progress (a random number of commits, then a few ms), and
+# started again each time. Whenever a run reaches the end of its input its
+# committed output must equal the reference's row for row (nothing lost,
+# nothing doubled); while kills are left the query then starts over from a
+# new checkpoint. Uses KILLS and SEED.
+it_kill_compare() {
+	local kills runs resumed cycles pid rc target batches dups
+	# committed NAME: the sink's committed rows, sorted
+	committed() { it_sink_rows "$IT_TMP/out-$1" | sort; }
+
+	query ref
+	timeout 120 "$SLUICE" run --no-socket --stats "$IT_TMP/ref.sql" >"$IT_TMP/ref.out" 2>"$IT_TMP/ref.err" ||
+		{ cat "$IT_TMP/ref.err" >&2; it_fail "the uninterrupted run failed"; }
+	committed ref >"$IT_TMP/ref.rows"
+	[[ -s $IT_TMP/ref.rows ]] || it_fail "the uninterrupted run wrote nothing"
+	grep -q 'resuming' "$IT_TMP/ref.err" && it_fail "a new checkpoint says it resumes"
+	# how many batches a whole run commits: kill points are spread over them
+	commits() { find "$IT_TMP/ck-kill/commits" -maxdepth 1 -name '[0-9]*' 2>/dev/null | wc -l; }
+	batches=$(find "$IT_TMP/ck-ref/commits" -maxdepth 1 -name '[0-9]*' | wc -l)
+	((batches >= 5)) || it_fail "the uninterrupted run committed $batches batches; the test needs several"
+	grep -q '^stat rows_dropped_by_watermark [1-9]' "$IT_TMP/ref.err" ||
+		it_fail "the input was meant to have late rows; the uninterrupted run dropped none"
+
+	query kill
+	rm -rf "$IT_TMP/out-kill" "$IT_TMP/ck-kill"
+	RANDOM=$((SEED % 32768))
+	kills=0 runs=0 resumed=0 cycles=0
+	: >"$IT_TMP/kill.log"
+	# the output of a run that reached the end of the input, against the reference
+	check_output() {
+		committed kill >"$IT_TMP/kill.rows"
+		if ! cmp -s "$IT_TMP/ref.rows" "$IT_TMP/kill.rows"; then
+			diff "$IT_TMP/ref.rows" "$IT_TMP/kill.rows" | head -20 >&2
+			it_fail "the killed-and-restarted query's output differs from an uninterrupted run's (seed $SEED, after $kills kills; IT_KEEP=1 keeps $IT_TMP)"
+		fi
+		dups=$(cut -d, -f1,2 "$IT_TMP/kill.rows" | sort | uniq -d | wc -l)
+		((dups == 0)) || it_fail "$dups windows were written twice (seed $SEED)"
+	}
+	while :; do
+		runs=$((runs + 1))
+		"$SLUICE" run --no-socket --stats "$IT_TMP/kill.sql" >>"$IT_TMP/kill.out" 2>"$IT_TMP/kill.err" &
+		pid=$!
+		it_track "$pid"
+		if ((kills < KILLS)); then
+			# a random moment of a run, by its progress rather than the clock
+			# (the machine's load varies): once the checkpoint holds a
+			# random number of commits, a random few milliseconds on:
+			# mid-batch, a checkpoint write, between the sink's write and
+			# the commit; now and then at start-up
+			target=$((RANDOM % (batches + 1)))
+			while kill -0 "$pid" 2>/dev/null && (($(commits) < target)); do
+				sleep 0.005
+			done
+			sleep "0.0$((RANDOM % 40 + 10))"
+			if kill -KILL "$pid" 2>/dev/null; then
+				wait "$pid" 2>/dev/null
+				kills=$((kills + 1))
+				cat "$IT_TMP/kill.err" >>"$IT_TMP/kill.log"
+				grep -q 'resuming from batch' "$IT_TMP/kill.err" && resumed=$((resumed + 1))
+				continue
+			fi
+		fi
+		rc=0
+		timeout 120 tail --pid="$pid" -f /dev/null || it_fail "run $runs did not end"
+		wait "$pid" || rc=$?
+		cat "$IT_TMP/kill.err" >>"$IT_TMP/kill.log"
+		if ((rc != 0)); then
+			cat "$IT_TMP/kill.err" >&2
+			it_fail "run $runs after $kills kills exited $rc (seed $SEED)"
+		fi
+		# the run reached the end of the input (a kill came too late)
+		check_output
+		cycles=$((cycles + 1))
+		((kills >= KILLS)) && break
+		# kills left: start over with a new checkpoint and output
+		rm -rf "$IT_TMP/out-kill" "$IT_TMP/ck-kill"
+	done
+	it_log "$runs runs, $kills killed, $resumed of them had resumed from a checkpoint, $cycles complete outputs compared"
+	((resumed > 0)) || it_fail "no killed run ever resumed: the kills all came before the first commit (seed $SEED)"
+	it_log "ok: $(wc -l <"$IT_TMP/ref.rows") rows, equal to the uninterrupted run's"
+}
