@@ -132,7 +132,10 @@ EOF
 		if "$CTL" --socket "$IT_TMP/live.sock" progress live --json >"$IT_TMP/live.json" 2>/dev/null &&
 			python3 - "$IT_TMP/live.json" <<'EOF'
 import json, sys
-p = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+lines = open(sys.argv[1]).read().splitlines()
+if not lines:
+    sys.exit(1)  # no batch yet
+p = json.loads(lines[-1])
 c = p["sources"][0]["counters"]
 assert c["datagrams"] > 0 and c["dropped_fragment"] > 0 and "nic_imissed" in c, c
 EOF

@@ -392,7 +392,7 @@ it_kill_compare() {
 
 	query kill
 	rm -rf "$IT_TMP/out-kill" "$IT_TMP/ck-kill"
-	RANDOM=$((SEED % 32768))
+	RANDOM=$((10#$SEED % 32768))
 	kills=0 runs=0 resumed=0 cycles=0
 	: >"$IT_TMP/kill.log"
 	# the output of a run that reached the end of the input, against the reference
