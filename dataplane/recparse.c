@@ -747,6 +747,7 @@ struct sl_recparse *sl_recparse_create(const struct sl_source_spec *spec, enum s
 		return NULL;
 	}
 	p->want_header = p->header;
+	p->fast_paths = true;
 	return p;
 }
 

@@ -88,6 +88,12 @@ struct sl_recparse {
 	char jdeferred[256]; /* FAILFAST's message for the first nested mismatch */
 	int32_t jdeferred_col; /* its column, or -1 */
 
+	/* the fast paths that stand in for the general ones (the JSON flat
+	 * walk, the CSV quote-free split): on unless a test turns them off
+	 * (rp_set_fast_paths) to compare both ways */
+	bool fast_paths;
+	uint64_t fast_rows; /* lines the JSON flat walk took (for the tests) */
+
 	/* per input and line */
 	bool want_header;
 	uint64_t malformed;
@@ -375,6 +381,13 @@ int rp_failfast(char *err, size_t errlen, const char *fmt, ...)
 /* A field's text for a message: at most 40 bytes, in single quotes when
  * `quotes`, non-printable bytes as \xNN, "..." when cut. */
 void rp_quote_text(char *buf, size_t len, const char *s, uint32_t n, bool quotes);
+
+/* Tests only: turn the fast paths off (false) or on (true, the default),
+ * to check that both ways give the same rows, counts and messages. */
+static inline void rp_set_fast_paths(struct sl_recparse *p, bool on)
+{
+	p->fast_paths = on;
+}
 
 /* padded: line[len..len + SL_RECPARSE_PADDING) is readable. */
 int rp_csv_line(struct sl_recparse *p, const char *line, uint32_t len, bool padded,

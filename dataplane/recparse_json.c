@@ -42,6 +42,10 @@
 #include "json_simdjson.h"
 #include "recparse_int.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 _Static_assert(SL_RECPARSE_PADDING >= SL_SIMDJSON_PADDING,
 	       "a padded line has the bytes simdjson reads in place");
 
@@ -427,6 +431,281 @@ static int json_object(struct sl_recparse *p, struct jrec *r, const char *pre, u
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* the flat fast path                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Most JSON lines are one flat object of printable ASCII: strings without
+ * escapes, numbers, true, false, null. json_flat reads exactly those
+ * itself, without simdjson: one SIMD pass marks every quote (and refuses a
+ * byte below ' ', above '~' + 1 or a backslash), then a walk takes keys
+ * and string values from the quote bits. It stands in for the general way
+ * only where both give the same row: it gives up (returns 0, having
+ * written nothing that the general way does not write again) on anything
+ * else: another byte, a nested object or array, bad JSON, a value that
+ * does not convert or that it does not convert itself (a number too long
+ * for an exact conversion, an exponent, a non-string into a STRING, ...).
+ * So every error, message and count comes from the general way. The unit
+ * tests and the fuzz harness compare both ways line by line.
+ */
+#define JFLAT_WORDS 64 /* lines up to 4096 bytes */
+
+/* quotes[] for s[0..n) (bits past n are 0): false when a byte rules the
+ * line out. Reads no byte outside s[0..n). */
+static inline bool jflat_scan(const char *s, uint32_t n, uint64_t *quotes)
+{
+	uint32_t o = 0;
+#if defined(__SSE2__)
+	const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), vc = _mm_set1_epi8(' ');
+	__m128i bad = _mm_setzero_si128();
+	/* signed compares: bytes >= 0x80 are below ' ' too */
+#define JFLAT_BAD(v) _mm_or_si128(_mm_cmplt_epi8((v), vc), _mm_cmpeq_epi8((v), vb))
+#define JFLAT_Q(v) ((uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8((v), vq)))
+	for (; o + 64 <= n; o += 64) {
+		const __m128i *x = (const __m128i *)(const void *)(s + o);
+		__m128i v0 = _mm_loadu_si128(x), v1 = _mm_loadu_si128(x + 1),
+			v2 = _mm_loadu_si128(x + 2), v3 = _mm_loadu_si128(x + 3);
+		bad = _mm_or_si128(_mm_or_si128(bad, _mm_or_si128(JFLAT_BAD(v0), JFLAT_BAD(v1))),
+				   _mm_or_si128(JFLAT_BAD(v2), JFLAT_BAD(v3)));
+		quotes[o / 64] = JFLAT_Q(v0) | JFLAT_Q(v1) << 16 | JFLAT_Q(v2) << 32 | JFLAT_Q(v3) << 48;
+	}
+	if (n >= 16 && o < n) {
+		/* 16 bytes at a time, the last block ending at n (overlapping
+		 * bytes already seen: their bits are set again, the same) */
+		uint64_t word = 0;
+		for (uint32_t b = o; b < n; b += 16) {
+			uint32_t at = b + 16 <= n ? b : n - 16; /* at >= o - 15 */
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+			bad = _mm_or_si128(bad, JFLAT_BAD(v));
+			word |= at >= o ? JFLAT_Q(v) << (at - o) : JFLAT_Q(v) >> (o - at);
+		}
+		quotes[o / 64] = word;
+		o = n;
+	}
+#undef JFLAT_BAD
+#undef JFLAT_Q
+	if (_mm_movemask_epi8(bad) != 0)
+		return false;
+#endif
+	/* what is left: under 16 bytes, or any length without SSE2 (o % 64 is 0) */
+	uint64_t word = 0;
+	for (uint32_t i = o; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < ' ' || c >= 0x80 || c == '\\')
+			return false;
+		if (c == '"')
+			word |= 1ull << (i % 64);
+		if (i % 64 == 63 || i == n - 1) {
+			quotes[i / 64] = word;
+			word = 0;
+		}
+	}
+	return true;
+}
+
+/* The quotes of a line in order: every quote opens or closes a string (the
+ * line has no backslash), so the walk takes them one by one. */
+struct jflat_q {
+	const uint64_t *words;
+	uint64_t m; /* the bits of word w not taken yet */
+	uint32_t w, nw;
+};
+
+/* The next quote's position, or UINT32_MAX when there is none. */
+static inline uint32_t jflat_next(struct jflat_q *q)
+{
+	while (q->m == 0) {
+		if (++q->w >= q->nw)
+			return UINT32_MAX;
+		q->m = q->words[q->w];
+	}
+	uint32_t at = q->w * 64 + (uint32_t)__builtin_ctzll(q->m);
+	q->m &= q->m - 1;
+	return at;
+}
+
+/* The column a key names, trying the one after the last hit first (keys
+ * come in the same order on every line): find_col's answer. */
+static inline int jflat_col(struct sl_recparse *p, const char *k, uint32_t kl)
+{
+	uint32_t d = p->hint;
+	if (d < p->ndata) {
+		const struct rp_col *c = &p->cols[p->data[d]];
+		if (c->name_len == kl && name_eq(c->name, k, kl)) {
+			p->hint = d + 1;
+			return (int)p->data[d];
+		}
+	}
+	return find_col(p, k, kl);
+}
+
+/*
+ * The flat object line[0..len) (len > 0, not blank) into the row: 1, or 0
+ * to leave the line to the general way.
+ *
+ * The line must end with '}' and spaces: that '}' (at `last`) stops every
+ * scan for spaces and digits below, so they need no bounds checks; a
+ * string's closing quote is found before it, or the line is refused.
+ */
+static int json_flat(struct sl_recparse *p, const char *line, uint32_t len,
+		     struct sl_chunk *out, uint32_t row)
+{
+	static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+				     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	uint64_t quotes[JFLAT_WORDS];
+	if (len > JFLAT_WORDS * 64)
+		return 0;
+	uint32_t last = len - 1;
+	while (last > 0 && line[last] == ' ')
+		last--;
+	if (line[last] != '}' || !jflat_scan(line, last, quotes))
+		return 0;
+	uint32_t i = 0;
+	while (line[i] == ' ')
+		i++;
+	if (line[i] != '{' || i == last)
+		return 0;
+	i++;
+	while (line[i] == ' ')
+		i++;
+	if (i == last)
+		return 1; /* {} */
+	struct jflat_q q = {quotes, quotes[0], 0, (last + 63) / 64};
+	for (;;) {
+		/* i < last; the quotes before i are taken */
+		if (line[i] != '"' || jflat_next(&q) != i)
+			return 0;
+		uint32_t ke = jflat_next(&q);
+		if (ke >= last)
+			return 0;
+		const char *key = line + i + 1;
+		uint32_t klen = ke - i - 1;
+		i = ke + 1;
+		while (line[i] == ' ')
+			i++;
+		if (line[i] != ':')
+			return 0;
+		i++;
+		while (line[i] == ' ')
+			i++;
+		if (i >= last)
+			return 0;
+		int col = jflat_col(p, key, klen);
+		const char c = line[i];
+		if (c == '"') {
+			if (jflat_next(&q) != i)
+				return 0;
+			uint32_t ve = jflat_next(&q);
+			if (ve >= last)
+				return 0;
+			if (col >= 0) {
+				struct sl_vec *v = &out->cols[col];
+				const char *s = line + i + 1;
+				uint32_t n = ve - i - 1;
+				switch (p->cols[col].type) {
+				case SL_TYPE_STRING:
+					v->v.str[row].ptr = s;
+					v->v.str[row].len = n;
+					break;
+				case SL_TYPE_TIMESTAMP:
+					if (n == 0 || !rp_text_timestamp_cached(p, s, n, &v->v.i64[row]))
+						return 0;
+					break;
+				default:
+					return 0;
+				}
+				v->nulls[row] = 0;
+			}
+			i = ve + 1;
+		} else if (c == '-' || (unsigned)(c - '0') <= 9) {
+			/* -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?; the digits in m (wraps
+			 * past 19 digits: then unused) */
+			bool neg = c == '-', exp = false;
+			uint64_t m = 0;
+			uint32_t d0, f0;
+			i += neg;
+			if ((unsigned)(line[i] - '0') > 9)
+				return 0;
+			d0 = i;
+			if (line[i] == '0')
+				i++;
+			else
+				for (; (unsigned)(line[i] - '0') <= 9; i++)
+					m = m * 10 + (uint64_t)(line[i] - '0');
+			uint32_t digits = i - d0, frac = 0;
+			if (line[i] == '.') {
+				f0 = ++i;
+				for (; (unsigned)(line[i] - '0') <= 9; i++)
+					m = m * 10 + (uint64_t)(line[i] - '0');
+				frac = i - f0;
+				if (frac == 0)
+					return 0;
+				digits += frac;
+			}
+			if (line[i] == 'e' || line[i] == 'E') {
+				i++;
+				if (line[i] == '+' || line[i] == '-')
+					i++;
+				uint32_t e0 = i;
+				while ((unsigned)(line[i] - '0') <= 9)
+					i++;
+				if (i == e0)
+					return 0;
+				exp = true;
+			}
+			if (col >= 0) {
+				struct sl_vec *v = &out->cols[col];
+				enum sl_type type = p->cols[col].type;
+				if ((type == SL_TYPE_INT || type == SL_TYPE_BIGINT) && frac == 0 &&
+				    !exp && digits <= 18 && !(neg && m == 0)) {
+					/* (-0 left to simdjson) */
+					int64_t r = neg ? -(int64_t)m : (int64_t)m;
+					if (type == SL_TYPE_INT && (r < INT32_MIN || r > INT32_MAX))
+						return 0;
+					v->v.i64[row] = r;
+				} else if (type == SL_TYPE_DOUBLE && !exp && digits <= 15) {
+					/* an exact integer below 2^53 and an exact power
+					 * of ten: one correctly rounded division */
+					double d = (double)m / p10[frac];
+					v->v.f64[row] = neg ? -d : d;
+				} else {
+					return 0;
+				}
+				v->nulls[row] = 0;
+			}
+		} else if (c == 'n' && last - i >= 4 && memcmp(line + i, "null", 4) == 0) {
+			i += 4;
+			if (col >= 0)
+				out->cols[col].nulls[row] = 1;
+		} else if ((c == 't' && last - i >= 4 && memcmp(line + i, "true", 4) == 0) ||
+			   (c == 'f' && last - i >= 5 && memcmp(line + i, "false", 5) == 0)) {
+			i += c == 't' ? 4 : 5;
+			if (col >= 0) {
+				struct sl_vec *v = &out->cols[col];
+				if (p->cols[col].type != SL_TYPE_BOOLEAN)
+					return 0;
+				v->v.b[row] = c == 't';
+				v->nulls[row] = 0;
+			}
+		} else {
+			return 0;
+		}
+		/* a value ends at a space, ',' or '}' (i <= last) */
+		while (line[i] == ' ')
+			i++;
+		if (line[i] == ',') {
+			i++;
+			while (line[i] == ' ')
+				i++;
+			if (i >= last)
+				return 0;
+			continue;
+		}
+		return line[i] == '}' && i == last;
+	}
+}
+
 int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, bool padded,
 		 struct sl_chunk *out, uint32_t row, char *err, size_t errlen)
 {
@@ -441,6 +720,14 @@ int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, bool pad
 	if (p->nested) {
 		memset(p->jstate, 0, p->ncols);
 		p->jdeferred_col = -1;
+	}
+	if (p->fast_paths && !p->nested) {
+		if (json_flat(p, line, len, out, row)) {
+			p->fast_rows++;
+			return rp_finish(p, line, len, out, row, false);
+		}
+		rp_null_data(p, out, row); /* what it wrote, the general way writes again */
+		p->hint = 0;
 	}
 	struct jrec r = {line, out, row, err, errlen, false};
 	int rc = padded ? sl_simdjson_open_padded(j, line, len) : sl_simdjson_open(j, line, len);

@@ -1985,3 +1985,232 @@ Test(recparse, csv_fast_split_reads_only_the_line)
 	}
 	fx_free(f);
 }
+
+/* ------------------------------------------------------------------ */
+/* JSON: the flat walk (json_flat) and simdjson's give the same rows   */
+/* ------------------------------------------------------------------ */
+
+/* line through a parser with the fast paths and one without (in every
+ * mode): the same return, message, count and row. Returns whether the
+ * fast one took the line its own way. */
+static bool json_flat_same(const char *cols, const char *const *opts, const char *line,
+			   size_t n)
+{
+	struct fx *a = fx_new(SL_REC_JSON, cols, opts), *b = fx_new(SL_REC_JSON, cols, opts);
+	rp_set_fast_paths(b->p, false);
+	char what[700];
+	snprintf(what, sizeof(what), "[%.*s]", (int)(n < 600 ? n : 600), line);
+	/* the line at the very end of a heap block: ASan sees a read past it */
+	char *buf = malloc(n > 0 ? n : 1);
+	cr_assert(buf != NULL);
+	memcpy(buf, line, n);
+	int ra = fx_line_n(a, 0, buf, (uint32_t)n);
+	int rb = fx_line_n(b, 0, buf, (uint32_t)n);
+	cr_assert_eq(ra, rb, "%s: %d fast, %d general (%s | %s)", what, ra, rb, a->err, b->err);
+	cr_assert_str_eq(a->err, b->err, "%s", what);
+	cr_assert_eq(sl_recparse_malformed(a->p), sl_recparse_malformed(b->p), "%s", what);
+	if (ra == 1)
+		expect_same_row(b, a, what);
+	cr_assert_eq(b->p->fast_rows, 0);
+	bool took = a->p->fast_rows > 0;
+	free(buf);
+	fx_free(a);
+	fx_free(b);
+	return took;
+}
+
+static void json_flat_same_modes(const char *cols, const char *line)
+{
+	static const char *const modes[][2] = {{NULL}, {"mode=FAILFAST"}, {"mode=DROPMALFORMED"}};
+	for (size_t m = 0; m < 3; m++)
+		json_flat_same(cols, modes[m], line, strlen(line));
+}
+
+Test(recparse, json_flat_same_as_general_on_the_tables)
+{
+	const struct {
+		const struct row_case *c;
+		size_t n;
+	} tables[] = {
+		{json_cases, sizeof(json_cases) / sizeof(json_cases[0])},
+		{json_token_cases, sizeof(json_token_cases) / sizeof(json_token_cases[0])},
+	};
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (size_t i = 0; i < tables[t].n; i++) {
+			const char *opts[8] = {NULL};
+			for (size_t k = 0; k < 6 && tables[t].c[i].opts[k] != NULL; k++)
+				opts[k] = tables[t].c[i].opts[k];
+			json_flat_same(JSON_COLS, opts, tables[t].c[i].line,
+				       strlen(tables[t].c[i].line));
+			json_flat_same_modes(JSON_COLS, tables[t].c[i].line);
+		}
+}
+
+/* Where the flat walk hands over: each line is valid or nearly so, and the
+ * walk either reads it the same or leaves it to simdjson. */
+Test(recparse, json_flat_edges)
+{
+	static const struct {
+		const char *line;
+		bool flat; /* the walk takes it (with JSON_COLS, PERMISSIVE) */
+	} cases[] = {
+		{"{\"a\":\"x\",\"b\":1,\"c\":1.5,\"d\":true,\"e\":\"2024-03-01 09:00:00.123\"}", true},
+		{"  { \"a\" : \"x\" , \"b\" : -7 , \"d\" : false }  ", true},
+		{"{}", true},
+		{" {} ", true},
+		{"{\"zz\":1,\"a\":\"\"}", true},
+		{"{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null}", true},
+		{"{\"a\":\"x\",\"a\":null}", true},
+		{"{\"a\":\"x\",\"a\":\"y\"}", true},
+		{"{\"b\":1,\"b\":\"s\"}", false},
+		{"{\"b\":2147483647}", true},
+		{"{\"b\":2147483648}", false},
+		{"{\"b\":-2147483648}", true},
+		{"{\"b\":-2147483649}", false},
+		{"{\"b\":-0}", false},
+		{"{\"b\":0}", true},
+		{"{\"b\":007}", false},
+		{"{\"b\":1.0}", false},
+		{"{\"b\":1e2}", false},
+		{"{\"c\":0.1}", true},
+		{"{\"c\":-0.0}", true},
+		{"{\"c\":-0}", true},
+		{"{\"c\":123456789012345}", true},
+		{"{\"c\":1234567890123456}", false},
+		{"{\"c\":12345678.9012345}", true},
+		{"{\"c\":12345678.90123456}", false},
+		{"{\"c\":0.000000000000001}", false},
+		{"{\"c\":9007199254740993}", false},
+		{"{\"c\":1e5}", false},
+		{"{\"c\":1E+5}", false},
+		{"{\"c\":1.}", false},
+		{"{\"c\":.5}", false},
+		{"{\"c\":-}", false},
+		{"{\"c\":--1}", false},
+		{"{\"c\":1-}", false},
+		{"{\"c\":\"NaN\"}", false},
+		{"{\"zz\":1e400,\"a\":\"x\"}", true},
+		{"{\"zz\":12345678901234567890123,\"a\":\"x\"}", true},
+		{"{\"zz\":1.5e}", false},
+		{"{\"zz\":[1],\"a\":\"x\"}", false},
+		{"{\"zz\":{},\"a\":\"x\"}", false},
+		{"{\"d\":true }", true},
+		{"{\"d\":truex}", false},
+		{"{\"d\":tru}", false},
+		{"{\"d\":nul}", false},
+		{"{\"d\":fals}", false},
+		{"{\"d\":null", false},
+		{"{\"d\":1}", false},
+		{"{\"a\":1}", false},
+		{"{\"a\":true}", false},
+		{"{\"e\":\"\"}", false},
+		{"{\"e\":\"2024-02-29 23:59:59.999999\"}", true},
+		{"{\"e\":\"2023-02-29 00:00:00\"}", false},
+		{"{\"e\":\"2024-03-01T09:00:00Z\"}", true},
+		{"{\"e\":\"2024-03-01\"}", true},
+		{"{\"e\":\"soon\"}", false},
+		{"{\"e\":5}", false},
+		{"{\"a\":\"x\"}}", false},
+		{"{\"a\":\"x\"} }", false},
+		{"{\"a\":\"x\"}x", false},
+		{"x{\"a\":\"x\"}", false},
+		{"{\"a\":\"x\",}", false},
+		{"{,\"a\":\"x\"}", false},
+		{"{\"a\":\"x\" \"b\":1}", false},
+		{"{\"a\" \"x\"}", false},
+		{"{\"a\":}", false},
+		{"{\"a\"}", false},
+		{"{\"a\":\"x}", false},
+		{"{\"a:\"x\"}", false},
+		{"{\"a\":\"x\\\"y\"}", false},
+		{"{\"a\":\"caf\xc3\xa9\"}", false},
+		{"{\"a\":\"tab\there\"}", false},
+		{"{\t\"a\":\"x\"}", false},
+		{"{\"a\":\"x\"}\r", false},
+		{"{\"a\":\"\x7f\"}", true},
+		{"{", false},
+		{"}", false},
+		{"{}}", false},
+		{"{{}", false},
+		{"[]", false},
+		{"\"a\"", false},
+		{"nul", false},
+		{"{\"\":1}", true},
+		{"{\"a.b\":\"x\"}", true},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool took = json_flat_same(JSON_COLS, NULL, cases[i].line, strlen(cases[i].line));
+		cr_assert_eq(took, cases[i].flat, "[%s]: the flat walk %s it", cases[i].line,
+			     took ? "took" : "left");
+		json_flat_same_modes(JSON_COLS, cases[i].line);
+	}
+	/* quotes and lines across the 16-byte blocks and 64-bit words of the
+	 * scan, up to its 4096-byte limit and past it */
+	static char line[5000];
+	static const uint32_t lens[] = {0, 1, 5, 6, 7, 8, 9, 20, 40, 41, 42, 50, 51, 52, 53, 54,
+					55, 56, 57, 58, 59, 60, 100, 113, 114, 115, 116, 117, 118,
+					119, 120, 121, 122, 200, 4070, 4080, 4096, 4200};
+	for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+		uint32_t k = lens[li];
+		/* {"a":"<k letters>","zz":"<k % 97 letters>","b":12} */
+		char *p = line;
+		p += snprintf(p, 64, "{\"a\":\"");
+		for (uint32_t i = 0; i < k; i++)
+			*p++ = (char)('a' + i % 26);
+		p += snprintf(p, 64, "\",\"zz\":\"");
+		for (uint32_t i = 0; i < k % 97; i++)
+			*p++ = (char)('A' + i % 26);
+		p += snprintf(p, 64, "\",\"b\":12}");
+		size_t len = (size_t)(p - line);
+		bool took = json_flat_same(JSON_COLS, NULL, line, len);
+		cr_assert_eq(took, len <= 4096, "length %zu", len);
+		/* the same cut short at every place near its end */
+		for (size_t cut = len > 12 ? len - 12 : 0; cut < len; cut++)
+			json_flat_same(JSON_COLS, NULL, line, cut);
+	}
+}
+
+/* Random lines from JSON's pieces: both ways agree on every one. */
+Test(recparse, json_flat_random_same_as_general)
+{
+	static const char *const pieces[] = {
+		"{", "}", "\"a\"", "\"b\"", "\"c\"", "\"d\"", "\"e\"", "\"zz\"", ":", ",", " ",
+		"\"x\"", "\"\"", "1", "-", "0", "12", "-3", ".", "5", "e", "E+", "2147483648",
+		"true", "false", "null", "nul", "[", "]", "\"2024-03-01 09:00:00.5\"",
+		"\"2024-02-30 00:00:00\"", "\\", "\"\\n\"", "\xc3\xa9", "\t", "1.25", "1e3",
+	};
+	const size_t np = sizeof(pieces) / sizeof(pieces[0]);
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	char line[600];
+	for (int rep = 0; rep < 20000; rep++) {
+		size_t n = 0;
+		/* mostly the shape of a record, with a random piece now and then */
+		int fields = 1 + rep % 5;
+		line[n++] = '{';
+		for (int f = 0; f < fields && n < 500; f++) {
+			for (int part = 0; part < 4; part++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				const char *pc;
+				if ((x >> 50) % 6 == 0)
+					pc = pieces[(x >> 20) % np];
+				else if (part == 0)
+					pc = pieces[2 + (x >> 24) % 6];
+				else if (part == 1)
+					pc = ":";
+				else if (part == 2)
+					pc = pieces[11 + (x >> 28) % (np - 11)];
+				else
+					pc = f + 1 < fields ? "," : "}";
+				size_t pl = strlen(pc);
+				memcpy(line + n, pc, pl);
+				n += pl;
+			}
+		}
+		json_flat_same(JSON_COLS, NULL, line, n);
+		if (rep % 10 == 0)
+			json_flat_same(JSON_COLS, (const char *const[]){"mode=FAILFAST", NULL}, line,
+				       n);
+	}
+}
