@@ -1964,6 +1964,13 @@ Test(recparse, csv_fast_split_same_as_field_by_field)
 	csv_split_same("sep=,", ',', (const char *const[]){"quote=", NULL});
 	/* the NUL separator: zero bytes are data for neither */
 	csv_split_same("sep=\\u0000", '\0', NULL);
+	/* null_value and the DOUBLE spellings that fields of the alphabet
+	 * match (csv_fast_take compares them as csv_convert does) */
+	csv_split_same("sep=,", ',', (const char *const[]){"null_value=1", NULL});
+	csv_split_same("sep=,", ',',
+		       (const char *const[]){"nan_value=-", "positive_inf=7", "negative_inf=a1",
+					     "mode=FAILFAST", NULL});
+	csv_split_same("sep=,", ',', (const char *const[]){"empty_value=Z", "null_value=Z", NULL});
 }
 
 /* The fast split reads no byte outside the line: a line at the very end of
@@ -1990,13 +1997,13 @@ Test(recparse, csv_fast_split_reads_only_the_line)
 /* JSON: the flat walk (json_flat) and simdjson's give the same rows   */
 /* ------------------------------------------------------------------ */
 
-/* line through a parser with the fast paths and one without (in every
- * mode): the same return, message, count and row. Returns whether the
- * fast one took the line its own way. */
-static bool json_flat_same(const char *cols, const char *const *opts, const char *line,
-			   size_t n)
+/* line through a parser with the fast paths and one without: the same
+ * return, message, count and row. Returns whether the fast one took the
+ * line by the JSON flat walk. */
+static bool fast_same(enum sl_rec_format fmt, const char *cols, const char *const *opts,
+		      const char *line, size_t n)
 {
-	struct fx *a = fx_new(SL_REC_JSON, cols, opts), *b = fx_new(SL_REC_JSON, cols, opts);
+	struct fx *a = fx_new(fmt, cols, opts), *b = fx_new(fmt, cols, opts);
 	rp_set_fast_paths(b->p, false);
 	char what[700];
 	snprintf(what, sizeof(what), "[%.*s]", (int)(n < 600 ? n : 600), line);
@@ -2017,6 +2024,12 @@ static bool json_flat_same(const char *cols, const char *const *opts, const char
 	fx_free(a);
 	fx_free(b);
 	return took;
+}
+
+static bool json_flat_same(const char *cols, const char *const *opts, const char *line,
+			   size_t n)
+{
+	return fast_same(SL_REC_JSON, cols, opts, line, n);
 }
 
 static void json_flat_same_modes(const char *cols, const char *line)
@@ -2213,4 +2226,44 @@ Test(recparse, json_flat_random_same_as_general)
 			json_flat_same(JSON_COLS, (const char *const[]){"mode=FAILFAST", NULL}, line,
 				       n);
 	}
+}
+
+/* CSV: the fast split's own conversions (csv_fast_take) against the
+ * field-by-field way, on TIMESTAMP columns with and without
+ * timestamp_format, and at the edges of the conversions' fast paths. */
+Test(recparse, csv_fast_take_same_as_field_by_field)
+{
+	static const char *const lines[] = {
+		"1,2024-03-01 09:00:00.000450,21.35",
+		"1,2024-03-01 09:00:00,-0.5",
+		"1,2024-03-01T09:00:00.123456789,1e5",
+		"-2147483648,2024-02-29 23:59:59.9,0.1",
+		"2147483648,2023-02-29 00:00:00,123456789012345",
+		"+7,2024-03-01,1234567890123456",
+		"12345678,01.03.2024,NaN",
+		"123456789,2024-03-01 25:00:00,Inf",
+		"0x1,,-Inf",
+		",2024-03-01 09:00:00.5,",
+		"1 ,2024-03-01 09:00:00 , 2.5",
+		"1,2024-03-01 09:00:00.1234567,2.50000000000000000001",
+		"99999999999999999999,soon,.5",
+		"1,2,3,4",
+		"1",
+	};
+	static const char *const opts[][4] = {
+		{NULL},
+		{"mode=FAILFAST", NULL},
+		{"mode=DROPMALFORMED", NULL},
+		{"timestamp_format=dd.MM.yyyy", NULL},
+		{"timestamp_format=dd.MM.yyyy", "enable_date_time_parsing_fallback=true", NULL},
+		{"max_chars_per_column=10", NULL},
+		{"null_value=1", "nan_value=0.1", NULL},
+	};
+	for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++)
+		for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+			fast_same(SL_REC_CSV, "a INT, t TIMESTAMP, d DOUBLE", opts[o], lines[i],
+				  strlen(lines[i]));
+			fast_same(SL_REC_CSV, "a BIGINT, t TIMESTAMP, d DOUBLE", opts[o], lines[i],
+				  strlen(lines[i]));
+		}
 }

@@ -46,7 +46,13 @@
  *    bytes when the next reset comes (the scratch is not reused early);
  *  - multi_line: sl_recparse_scan finds the same record ends however the
  *    input is cut (byte 8 % 7 + 1 bytes at a time against all at once),
- *    and each end is a '\n'.
+ *    and each end is a '\n'.;
+ *  - two more parsers of the same spec read every line too: one with the
+ *    fast paths off (rp_set_fast_paths: the JSON flat walk, ...), one
+ *    handed the line padded (sl_recparse_line_padded, the rest of the
+ *    input after it, then zeros): the same return, message, malformed
+ *    count and row (doubles bit for bit, strings byte for byte) as the
+ *    first.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -95,6 +101,59 @@ struct kept {
 	uint32_t len;
 	uint32_t off; /* of its copy in `bytes` */
 };
+
+/* A row's storage: one per parser. */
+struct rows {
+	struct sl_chunk chunk;
+	struct sl_vec vecs[MAXC + 1];
+	uint8_t nulls[MAXC + 1][ROWS];
+	int64_t i64[MAXC + 1][ROWS];
+	double f64[MAXC + 1][ROWS];
+	uint8_t b[MAXC + 1][ROWS];
+	struct sl_str str[MAXC + 1][ROWS];
+};
+
+static void rows_init(struct rows *r, const struct sl_column_def *cols, uint32_t ncols)
+{
+	r->chunk.ncols = ncols;
+	r->chunk.cols = r->vecs;
+	for (uint32_t c = 0; c < ncols; c++) {
+		struct sl_vec *v = &r->vecs[c];
+		memset(v, 0, sizeof(*v));
+		v->type = cols[c].type;
+		v->nulls = r->nulls[c];
+		switch (v->type) {
+		case SL_TYPE_BOOLEAN: v->v.b = r->b[c]; break;
+		case SL_TYPE_DOUBLE: v->v.f64 = r->f64[c]; break;
+		case SL_TYPE_STRING: v->v.str = r->str[c]; break;
+		default: v->v.i64 = r->i64[c]; break;
+		}
+	}
+}
+
+/* Row `row` of a and b: the same values. */
+static void rows_same(const struct sl_chunk *a, const struct sl_chunk *b, uint32_t ncols,
+		      uint32_t row)
+{
+	for (uint32_t c = 0; c < ncols; c++) {
+		const struct sl_vec *x = &a->cols[c], *y = &b->cols[c];
+		CHECK(x->nulls[row] == y->nulls[row]);
+		if (x->nulls[row])
+			continue;
+		switch (x->type) {
+		case SL_TYPE_BOOLEAN: CHECK(x->v.b[row] == y->v.b[row]); break;
+		case SL_TYPE_DOUBLE:
+			CHECK(memcmp(&x->v.f64[row], &y->v.f64[row], sizeof(double)) == 0);
+			break;
+		case SL_TYPE_STRING:
+			CHECK(x->v.str[row].len == y->v.str[row].len);
+			CHECK(x->v.str[row].len == 0 ||
+			      memcmp(x->v.str[row].ptr, y->v.str[row].ptr, x->v.str[row].len) == 0);
+			break;
+		default: CHECK(x->v.i64[row] == y->v.i64[row]); break;
+		}
+	}
+}
 
 struct state {
 	struct sl_column_def cols[MAXC + 1];
@@ -279,6 +338,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	CHECK(p != NULL);
+	/* the same without the fast paths, and one fed padded lines */
+	struct sl_recparse *p2 = sl_recparse_create(&s->spec, fmt, err, sizeof(err));
+	struct sl_recparse *p3 = sl_recparse_create(&s->spec, fmt, err, sizeof(err));
+	CHECK(p2 != NULL && p3 != NULL);
+	rp_set_fast_paths(p2, false);
+	static struct rows r2, r3;
+	rows_init(&r2, s->cols, ncols);
+	rows_init(&r3, s->cols, ncols);
+	static char padbuf[(1 << 17) + SL_RECPARSE_PADDING];
 
 	/* what the options finally say (the last one of a key wins) */
 	const struct sl_option *mo = NULL;
@@ -350,6 +418,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		CHECK(seen == nends);
 		sl_recparse_begin(p);
+		sl_recparse_begin(p2);
+		sl_recparse_begin(p3);
 	}
 	size_t start = 0;
 	uint32_t lineno = 0;
@@ -367,12 +437,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len--;
 		uint32_t row = lineno % ROWS;
 		pieces_same_as_cast(line, len);
-		if (begin_each)
+		if (begin_each) {
 			sl_recparse_begin(p);
+			sl_recparse_begin(p2);
+			sl_recparse_begin(p3);
+		}
 		for (uint32_t c = 0; c < ncols; c++)
 			s->nulls[c][row] = 0xAA;
 		err[0] = '\0';
 		int rc = sl_recparse_line(p, line, len, &s->chunk, row, err, sizeof(err));
+		{
+			char err2[1024] = "", err3[1024] = "";
+			int rc2 = sl_recparse_line(p2, line, len, &r2.chunk, row, err2, sizeof(err2));
+			/* the padded line: what follows it in the input, then zeros */
+			CHECK(len <= sizeof(padbuf) - SL_RECPARSE_PADDING);
+			size_t after = n - start - len;
+			if (after > SL_RECPARSE_PADDING)
+				after = SL_RECPARSE_PADDING;
+			memcpy(padbuf, line, len + after);
+			memset(padbuf + len + after, 0, SL_RECPARSE_PADDING - after);
+			int rc3 = sl_recparse_line_padded(p3, padbuf, len, &r3.chunk, row, err3,
+							  sizeof(err3));
+			CHECK(rc2 == rc && rc3 == rc);
+			if (rc == -EINVAL) {
+				CHECK(strcmp(err2, err) == 0 && strcmp(err3, err) == 0);
+			}
+			CHECK(sl_recparse_malformed(p2) == sl_recparse_malformed(p));
+			CHECK(sl_recparse_malformed(p3) == sl_recparse_malformed(p));
+			if (rc == 1) {
+				rows_same(&s->chunk, &r2.chunk, ncols, row);
+				rows_same(&r2.chunk, &r3.chunk, ncols, row);
+			}
+		}
 		bool is_blank = fmt != SL_REC_TEXT && blank(fmt, line, len);
 		uint64_t m = sl_recparse_malformed(p);
 		CHECK(m >= malformed && m <= malformed + 1);
@@ -432,9 +528,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (reset_every < 3 && lineno % (1u << reset_every) == 0) {
 			verify_kept(s);
 			sl_recparse_reset(p);
+			sl_recparse_reset(p2);
+			sl_recparse_reset(p3);
 		} else if (s->nkept >= KEEP - MAXC) {
 			verify_kept(s);
 			sl_recparse_reset(p);
+			sl_recparse_reset(p2);
+			sl_recparse_reset(p3);
 		}
 		if (nl == NULL)
 			break;
@@ -443,5 +543,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	verify_kept(s);
 	sl_recparse_reset(p);
 	sl_recparse_destroy(p);
+	sl_recparse_destroy(p2);
+	sl_recparse_destroy(p3);
 	return 0;
 }
