@@ -379,3 +379,83 @@ Test(lines, padding_after_every_line_is_readable)
 	cr_assert(sum > 0);
 	sl_lines_destroy(l);
 }
+
+/* The splitter against a plain reference (every '\n' ends a line, one '\r'
+ * before it dropped, lines over max_line counted and dropped, the tail a
+ * line at EOF): lines of 0 to 200 bytes across the 64-byte blocks that
+ * sl_lines_next_burst searches at once, '\r' at block edges, bursts that
+ * stop in the middle of a block, and reads in pieces of several sizes. */
+Test(lines, blocks_and_bursts_same_as_reference)
+{
+	const size_t n = 60000;
+	char *text = malloc(n);
+	cr_assert(text != NULL);
+	uint64_t s = 12345;
+	for (size_t i = 0; i < n;) {
+		uint64_t r = rnd(&s);
+		size_t len = r % 7 == 0 ? (r >> 8) % 200 : 40 + (r >> 8) % 30;
+		for (size_t k = 0; k < len && i < n; k++, i++)
+			text[i] = (char)('a' + (rnd(&s) >> 20) % 26);
+		if (i < n && (r >> 40) % 3 == 0)
+			text[i - (i > 0)] = '\r';
+		if (i < n)
+			text[i++] = '\n';
+	}
+	static const uint64_t max_lines[] = {0, 1, 45, 63, 64, 65, 100, 1000};
+	static const size_t pieces[] = {1, 7, 64, 65, 1000, 60000};
+	for (size_t m = 0; m < sizeof(max_lines) / sizeof(max_lines[0]); m++) {
+		/* the reference */
+		struct collected want = {0};
+		uint64_t want_bad = 0;
+		for (size_t at = 0, start = 0; at <= n; at++) {
+			if (at < n && text[at] != '\n')
+				continue;
+			if (at == n && start == n)
+				break;
+			size_t len = at - start;
+			if (len > 0 && text[at - 1] == '\r' && at < n)
+				len--;
+			else if (at == n && len > 0 && text[at - 1] == '\r')
+				len--;
+			if (len > max_lines[m])
+				want_bad++;
+			else
+				collect(&want, (struct sl_str){text + start, (uint32_t)len});
+			start = at + 1;
+		}
+		for (size_t p = 0; p < sizeof(pieces) / sizeof(pieces[0]); p++) {
+			for (uint32_t burst = 1; burst <= 64; burst *= 4) {
+				struct sl_lines *l = sl_lines_create(max_lines[m], 4096);
+				cr_assert(l != NULL);
+				struct collected got = {0};
+				size_t off = 0;
+				struct sl_str out[64];
+				uint32_t k;
+				while (off < n) {
+					size_t want_n = n - off < pieces[p] ? n - off : pieces[p];
+					size_t took = sl_lines_feed(l, text + off, want_n);
+					off += took;
+					while ((k = sl_lines_next_burst(l, out, burst)) > 0)
+						for (uint32_t i = 0; i < k; i++)
+							collect(&got, out[i]);
+				}
+				sl_lines_eof(l);
+				while ((k = sl_lines_next_burst(l, out, burst)) > 0)
+					for (uint32_t i = 0; i < k; i++)
+						collect(&got, out[i]);
+				cr_assert_eq(got.n, want.n, "max_line %llu, pieces %zu, burst %u: %zu lines, want %zu",
+					     (unsigned long long)max_lines[m], pieces[p], burst, got.n, want.n);
+				for (size_t i = 0; i < got.n; i++)
+					cr_assert(got.len[i] == want.len[i] &&
+							  memcmp(got.s[i], want.s[i], got.len[i]) == 0,
+						  "max_line %llu, pieces %zu, burst %u: line %zu differs",
+						  (unsigned long long)max_lines[m], pieces[p], burst, i);
+				cr_assert_eq(sl_lines_malformed(l), want_bad);
+				collected_free(&got);
+				sl_lines_destroy(l);
+			}
+		}
+		collected_free(&want);
+	}
+	free(text);
+}
