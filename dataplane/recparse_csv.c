@@ -512,6 +512,42 @@ static bool csv_sep_mask(const struct sl_recparse *p, const char *s, uint32_t n,
 	return true;
 }
 
+#if defined(__SSE2__)
+/* csv_sep_mask for a padded line (n >= 1): 64 bytes a step, the last block
+ * reaching into the padding (SL_RECPARSE_PADDING readable bytes after the
+ * line), whose bits are dropped. */
+static inline bool csv_sep_mask_padded(const struct sl_recparse *p, const char *s, uint32_t n,
+				       uint64_t *seps)
+{
+	_Static_assert(SL_RECPARSE_PADDING >= 63, "a block may reach 63 bytes past the line");
+	const __m128i vs = _mm_set1_epi8(p->sep[0]);
+	/* no quote: compare with the sep again, which adds no bit */
+	const __m128i vq = _mm_set1_epi8(p->quote >= 0 ? (char)p->quote : p->sep[0]);
+	uint64_t qs = 0;
+	for (uint32_t o = 0; o < n; o += 64) {
+		const __m128i *x = (const __m128i *)(const void *)(s + o);
+		__m128i v0 = _mm_loadu_si128(x), v1 = _mm_loadu_si128(x + 1),
+			v2 = _mm_loadu_si128(x + 2), v3 = _mm_loadu_si128(x + 3);
+		uint64_t m = (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, vs)) |
+			     (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, vs)) << 16 |
+			     (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, vs)) << 32 |
+			     (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, vs)) << 48;
+		uint64_t q = (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, vq)) |
+			     (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, vq)) << 16 |
+			     (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, vq)) << 32 |
+			     (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, vq)) << 48;
+		if (n - o < 64) {
+			const uint64_t in = (1ull << (n - o)) - 1;
+			m &= in;
+			q &= in;
+		}
+		seps[o / 64] = m;
+		qs |= q & ~m;
+	}
+	return qs == 0;
+}
+#endif
+
 /* The fields of a line the fast split does not take, by csv_field's rules:
  * into the row, *nf counted, *bad set when malformed; 0, or <0 (FAILFAST's
  * -EINVAL, -ENOMEM). Out of line: rp_csv_line keeps the fast way small. */
@@ -628,7 +664,13 @@ int rp_csv_line(struct sl_recparse *p, const char *line, uint32_t len, bool padd
 	char cols[160];
 	int rc;
 	uint64_t seps[CSV_FAST_WORDS];
-	if (csv_fast_ok(p, len) && csv_sep_mask(p, line, len, seps)) {
+#if defined(__SSE2__)
+	const bool split = csv_fast_ok(p, len) && (padded ? csv_sep_mask_padded(p, line, len, seps)
+							   : csv_sep_mask(p, line, len, seps));
+#else
+	const bool split = csv_fast_ok(p, len) && csv_sep_mask(p, line, len, seps);
+#endif
+	if (split) {
 		/* no quote in the line: each sep byte ends a field, the line's
 		 * end the last one (what csv_field finds, without a memchr call
 		 * per field) */

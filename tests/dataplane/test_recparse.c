@@ -1907,6 +1907,10 @@ static void csv_split_same(const char *sep_opt, char sep, const char *const *ext
 	}
 	struct fx *fast = fx_new(SL_REC_CSV, cols, fast_opts);
 	struct fx *slow = fx_new(SL_REC_CSV, cols, slow_opts);
+	/* the fast split of padded lines (64-byte blocks into the padding,
+	 * which holds separators and quotes here) */
+	struct fx *pad = fx_new(SL_REC_CSV, cols, fast_opts);
+	static char padded[700 + SL_RECPARSE_PADDING];
 	const char alphabet[] = {'a', '1', '7', '.', '-', 'Z', sep, sep, sep, '"'};
 	uint64_t x = 88172645463325252ull;
 	static char line[700];
@@ -1946,10 +1950,24 @@ static void csv_split_same(const char *sep_opt, char sep, const char *const *ext
 				     "%s", what);
 			if (ra == 1)
 				expect_same_row(slow, fast, what);
+			memcpy(padded, line, n);
+			for (uint32_t i = 0; i < SL_RECPARSE_PADDING; i++)
+				padded[n + i] = i % 3 == 0 ? '"' : i % 3 == 1 ? sep : '7';
+			pad->err[0] = '\0';
+			int rc = sl_recparse_line_padded(pad->p, padded, n, &pad->chunk, 0, pad->err,
+							 sizeof(pad->err));
+			cr_assert_eq(rc, rb, "%s padded: %d and %d (%s | %s)", what, rc, rb, pad->err,
+				     slow->err);
+			cr_assert_str_eq(pad->err, slow->err, "%s padded", what);
+			cr_assert_eq(sl_recparse_malformed(pad->p), sl_recparse_malformed(slow->p),
+				     "%s padded", what);
+			if (rc == 1)
+				expect_same_row(slow, pad, what);
 		}
 	}
 	fx_free(fast);
 	fx_free(slow);
+	fx_free(pad);
 }
 
 Test(recparse, csv_fast_split_same_as_field_by_field)
