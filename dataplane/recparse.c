@@ -748,6 +748,9 @@ struct sl_recparse *sl_recparse_create(const struct sl_source_spec *spec, enum s
 	}
 	p->want_header = p->header;
 	p->fast_paths = true;
+#if defined(__x86_64__) && defined(__GNUC__)
+	p->avx2 = __builtin_cpu_supports("avx2");
+#endif
 	return p;
 }
 

@@ -93,6 +93,7 @@ struct sl_recparse {
 	 * (rp_set_fast_paths) to compare both ways */
 	bool fast_paths;
 	uint64_t fast_rows; /* lines the JSON flat walk took (for the tests) */
+	bool avx2;          /* the CPU has AVX2 (json_flat's scan), unless a test says no */
 
 	/* per input and line */
 	bool want_header;
@@ -387,6 +388,13 @@ void rp_quote_text(char *buf, size_t len, const char *s, uint32_t n, bool quotes
 static inline void rp_set_fast_paths(struct sl_recparse *p, bool on)
 {
 	p->fast_paths = on;
+}
+
+/* Tests only: the SIMD width of the fast paths' scans: false keeps them to
+ * SSE2 (the default is AVX2 where the CPU has it). */
+static inline void rp_set_avx2(struct sl_recparse *p, bool on)
+{
+	p->avx2 = on;
 }
 
 /* padded: line[len..len + SL_RECPARSE_PADDING) is readable. */

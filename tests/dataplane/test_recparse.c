@@ -2021,8 +2021,10 @@ Test(recparse, csv_fast_split_reads_only_the_line)
 static bool fast_same(enum sl_rec_format fmt, const char *cols, const char *const *opts,
 		      const char *line, size_t n)
 {
-	struct fx *a = fx_new(fmt, cols, opts), *b = fx_new(fmt, cols, opts);
+	struct fx *a = fx_new(fmt, cols, opts), *b = fx_new(fmt, cols, opts),
+		  *c = fx_new(fmt, cols, opts);
 	rp_set_fast_paths(b->p, false);
+	rp_set_avx2(c->p, false); /* the SSE2 scans, also where the CPU has AVX2 */
 	char what[700];
 	snprintf(what, sizeof(what), "[%.*s]", (int)(n < 600 ? n : 600), line);
 	/* the line at the very end of a heap block: ASan sees a read past it */
@@ -2031,16 +2033,25 @@ static bool fast_same(enum sl_rec_format fmt, const char *cols, const char *cons
 	memcpy(buf, line, n);
 	int ra = fx_line_n(a, 0, buf, (uint32_t)n);
 	int rb = fx_line_n(b, 0, buf, (uint32_t)n);
+	int rc = fx_line_n(c, 0, buf, (uint32_t)n);
 	cr_assert_eq(ra, rb, "%s: %d fast, %d general (%s | %s)", what, ra, rb, a->err, b->err);
+	cr_assert_eq(rc, rb, "%s: %d fast (SSE2), %d general (%s | %s)", what, rc, rb, c->err,
+		     b->err);
 	cr_assert_str_eq(a->err, b->err, "%s", what);
+	cr_assert_str_eq(c->err, b->err, "%s", what);
 	cr_assert_eq(sl_recparse_malformed(a->p), sl_recparse_malformed(b->p), "%s", what);
-	if (ra == 1)
+	cr_assert_eq(sl_recparse_malformed(c->p), sl_recparse_malformed(b->p), "%s", what);
+	if (ra == 1) {
 		expect_same_row(b, a, what);
+		expect_same_row(b, c, what);
+	}
 	cr_assert_eq(b->p->fast_rows, 0);
+	cr_assert_eq(c->p->fast_rows, a->p->fast_rows, "%s", what);
 	bool took = a->p->fast_rows > 0;
 	free(buf);
 	fx_free(a);
 	fx_free(b);
+	fx_free(c);
 	return took;
 }
 
@@ -2198,6 +2209,33 @@ Test(recparse, json_flat_edges)
 		/* the same cut short at every place near its end */
 		for (size_t cut = len > 12 ? len - 12 : 0; cut < len; cut++)
 			json_flat_same(JSON_COLS, NULL, line, cut);
+	}
+}
+
+/* A byte that rules the flat walk out (a control byte, a backslash, a
+ * non-ASCII byte) at every place of a string in lines up to 300 bytes: in
+ * each 16- and 32-byte part of the scan's 64-byte blocks and in the tail.
+ * The walk leaves every such line to simdjson, with the same result. */
+Test(recparse, json_flat_refuses_bad_bytes_anywhere)
+{
+	static const char bad[] = {'\t', '\\', '\x01', '\x1f', '\xc3', '\xff', '\x80'};
+	char line[400];
+	for (uint32_t len = 20; len <= 300; len += 47) {
+		/* {"a":"xxxx...","b":1} of len bytes */
+		uint32_t k = len - 14;
+		int n = snprintf(line, sizeof(line), "{\"a\":\"%.*s\",\"b\":1}", (int)k,
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		cr_assert_eq((uint32_t)n, len);
+		cr_assert(json_flat_same(JSON_COLS, NULL, line, (size_t)n), "%s", line);
+		for (uint32_t at = 6; at < 6 + k; at++)
+			for (size_t b = 0; b < sizeof(bad); b++) {
+				char save = line[at];
+				line[at] = bad[b];
+				cr_assert(!json_flat_same(JSON_COLS, NULL, line, (size_t)n),
+					  "byte 0x%02x at %u of %u: the flat walk took it",
+					  (unsigned char)bad[b], at, len);
+				line[at] = save;
+			}
 	}
 }
 

@@ -50,7 +50,8 @@
  *  - two more parsers of the same spec read every line too: one with the
  *    fast paths off (rp_set_fast_paths: the JSON flat walk, ...), one
  *    handed the line padded (sl_recparse_line_padded, the rest of the
- *    input after it, then zeros): the same return, message, malformed
+ *    input after it, then zeros) with SSE2 scans only (rp_set_avx2, where
+ *    the first has AVX2): the same return, message, malformed
  *    count and row (doubles bit for bit, strings byte for byte) as the
  *    first.
  */
@@ -343,6 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sl_recparse *p3 = sl_recparse_create(&s->spec, fmt, err, sizeof(err));
 	CHECK(p2 != NULL && p3 != NULL);
 	rp_set_fast_paths(p2, false);
+	rp_set_avx2(p3, false); /* p: AVX2 where the CPU has it; p3: SSE2 */
 	static struct rows r2, r3;
 	rows_init(&r2, s->cols, ncols);
 	rows_init(&r3, s->cols, ncols);
