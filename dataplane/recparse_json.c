@@ -447,7 +447,7 @@ static int json_object(struct sl_recparse *p, struct jrec *r, const char *pre, u
  * Most JSON lines are one flat object of printable ASCII: strings without
  * escapes, numbers, true, false, null. json_flat reads exactly those
  * itself, without simdjson: one SIMD pass marks every quote (and refuses a
- * byte below ' ', above '~' + 1 or a backslash), then a walk takes keys
+ * byte below ' ' or above 0x7F, or a backslash), then a walk takes keys
  * and string values from the quote bits. It stands in for the general way
  * only where both give the same row: it gives up (returns 0, having
  * written nothing that the general way does not write again) on anything
@@ -459,11 +459,9 @@ static int json_object(struct sl_recparse *p, struct jrec *r, const char *pre, u
  */
 #define JFLAT_WORDS 64 /* lines up to 4096 bytes */
 
-/* quotes[] for s[0..n) (bits past n are 0): false when a byte rules the
- * line out. Reads no byte outside s[0..n). */
 #if JFLAT_AVX2
-/* jflat_scan's whole 64-byte blocks with 32-byte compares (half the steps
- * of SSE2's; taken when the CPU has AVX2, rp_set_fast_paths' test aside):
+/* jflat_scan's whole 64-byte blocks with 32-byte compares, half the steps
+ * of SSE2's (when the CPU has AVX2 and no test said rp_set_avx2 false):
  * returns how many bytes it scanned, *bad set when a byte rules the line
  * out. */
 __attribute__((target("avx2"))) static uint32_t jflat_blocks_avx2(const char *s, uint32_t n,
@@ -490,6 +488,8 @@ __attribute__((target("avx2"))) static uint32_t jflat_blocks_avx2(const char *s,
 }
 #endif
 
+/* quotes[] for s[0..n) (bits past n are 0): false when a byte rules the
+ * line out. Reads no byte outside s[0..n). */
 static inline bool jflat_scan(const char *s, uint32_t n, uint64_t *quotes, bool avx2)
 {
 	uint32_t o = 0;
