@@ -162,13 +162,7 @@ struct state {
 	char keybuf[MAXO + 1][64];
 	char valbuf[MAXO + 1][32];
 	struct sl_source_spec spec;
-	struct sl_chunk chunk;
-	struct sl_vec vecs[MAXC + 1];
-	uint8_t nulls[MAXC + 1][ROWS];
-	int64_t i64[MAXC + 1][ROWS];
-	double f64[MAXC + 1][ROWS];
-	uint8_t b[MAXC + 1][ROWS];
-	struct sl_str str[MAXC + 1][ROWS];
+	struct rows r; /* the first parser's rows */
 	struct kept kept[KEEP];
 	uint32_t nkept;
 	char *bytes;
@@ -371,20 +365,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strcmp(s->opts[k].key, "column_name_of_corrupt_record") == 0)
 			corrupt_col = -2; /* named by the fuzzer: not tracked */
 
-	s->chunk.ncols = ncols;
-	s->chunk.cols = s->vecs;
-	for (uint32_t c = 0; c < ncols; c++) {
-		struct sl_vec *v = &s->vecs[c];
-		memset(v, 0, sizeof(*v));
-		v->type = s->cols[c].type;
-		v->nulls = s->nulls[c];
-		switch (v->type) {
-		case SL_TYPE_BOOLEAN: v->v.b = s->b[c]; break;
-		case SL_TYPE_DOUBLE: v->v.f64 = s->f64[c]; break;
-		case SL_TYPE_STRING: v->v.str = s->str[c]; break;
-		default: v->v.i64 = s->i64[c]; break;
-		}
-	}
+	rows_init(&s->r, s->cols, ncols);
 
 	const char *in = (const char *)data + pos;
 	size_t n = size - pos;
@@ -445,9 +426,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sl_recparse_begin(p3);
 		}
 		for (uint32_t c = 0; c < ncols; c++)
-			s->nulls[c][row] = 0xAA;
+			s->r.nulls[c][row] = 0xAA;
 		err[0] = '\0';
-		int rc = sl_recparse_line(p, line, len, &s->chunk, row, err, sizeof(err));
+		int rc = sl_recparse_line(p, line, len, &s->r.chunk, row, err, sizeof(err));
 		{
 			char err2[1024] = "", err3[1024] = "";
 			int rc2 = sl_recparse_line(p2, line, len, &r2.chunk, row, err2, sizeof(err2));
@@ -467,7 +448,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(sl_recparse_malformed(p2) == sl_recparse_malformed(p));
 			CHECK(sl_recparse_malformed(p3) == sl_recparse_malformed(p));
 			if (rc == 1) {
-				rows_same(&s->chunk, &r2.chunk, ncols, row);
+				rows_same(&s->r.chunk, &r2.chunk, ncols, row);
 				rows_same(&r2.chunk, &r3.chunk, ncols, row);
 			}
 		}
@@ -491,7 +472,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(eff_mode == 1);
 		if (rc == 1) {
 			for (uint32_t c = 0; c < ncols; c++) {
-				const struct sl_vec *v = &s->vecs[c];
+				const struct sl_vec *v = &s->r.vecs[c];
 				CHECK(v->nulls[row] <= 1);
 				if (v->nulls[row])
 					continue;
@@ -518,10 +499,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 			}
 			if (corrupt_col >= 0) {
-				bool set = !s->nulls[corrupt_col][row];
+				bool set = !s->r.nulls[corrupt_col][row];
 				if (set)
-					CHECK(s->str[corrupt_col][row].ptr == line &&
-					      s->str[corrupt_col][row].len == len);
+					CHECK(s->r.str[corrupt_col][row].ptr == line &&
+					      s->r.str[corrupt_col][row].len == len);
 				CHECK(set == (m == malformed + 1));
 			}
 		}
