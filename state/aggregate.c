@@ -40,12 +40,15 @@ static enum sl_type result_type(enum sl_agg_fn fn, enum sl_type arg)
 								       : SL_TYPE__COUNT;
 	case SL_AGG_MIN:
 	case SL_AGG_MAX:
-		return arg == SL_TYPE_ARRAY || (unsigned)arg >= SL_TYPE__COUNT ? SL_TYPE__COUNT
-									       : arg;
+		return arg == SL_TYPE_ARRAY || arg == SL_TYPE_HEADER || (unsigned)arg >= SL_TYPE__COUNT
+			       ? SL_TYPE__COUNT
+			       : arg;
 	case SL_AGG_APPROX_COUNT_DISTINCT:
-		/* Spark hashes arrays too, but arrays never reach an aggregate here */
-		return arg == SL_TYPE_ARRAY || (unsigned)arg >= SL_TYPE__COUNT ? SL_TYPE__COUNT
-									       : SL_TYPE_BIGINT;
+		/* Spark hashes arrays and structs too, but they never reach an
+		 * aggregate here (sl_plan_check_runnable) */
+		return arg == SL_TYPE_ARRAY || arg == SL_TYPE_HEADER || (unsigned)arg >= SL_TYPE__COUNT
+			       ? SL_TYPE__COUNT
+			       : SL_TYPE_BIGINT;
 	}
 	return SL_TYPE__COUNT;
 }
