@@ -1133,12 +1133,16 @@ static struct sl_expr *build_column(struct bctx *b, const struct sl_ast *a)
 						     a->column));
 			}
 		}
-		if (rc == -ENOENT && a->qualifier != NULL &&
-		    (strcasecmp(a->name, "key") == 0 || strcasecmp(a->name, "value") == 0) &&
+		if (rc == -ENOENT && a->qualifier != NULL && !rel_has_qual(b->rel, a->qualifier) &&
 		    rel_find(b->rel, NULL, a->qualifier, &idx) == 0 &&
 		    b->rel->cols[idx].type == SL_TYPE_HEADER) {
 			/* h.key, h.value: a field of a Kafka header */
 			bool value = strcasecmp(a->name, "value") == 0;
+			if (!value && strcasecmp(a->name, "key") != 0)
+				return cerr(c, a->line, a->column,
+					    "No such struct field %s in key, value: '%s' is a "
+					    "Kafka header, STRUCT<key: STRING, value: BINARY>",
+					    a->name, a->qualifier);
 			return x_call1(c, value ? SL_FN_HEADER_VALUE : SL_FN_HEADER_KEY,
 				       value ? SL_TYPE_BINARY : SL_TYPE_STRING, a,
 				       x_col(c, idx, SL_TYPE_HEADER, SL_TYPE_NULL, a->line, a->column));
