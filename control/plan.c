@@ -1265,6 +1265,11 @@ static void *type_mismatch(struct bctx *b, const struct sl_ast *a, const struct 
 {
 	char whole[200], t1[64], t2[64];
 	pretty(a, whole, sizeof(whole));
+	if (!is_scalar(l->type) && l->type == r->type && l->elem_type == r->elem_type)
+		return cerr(b->pl->c, a->line, a->column,
+			    "cannot resolve '%s': sluice compares no %s values (Spark does); compare "
+			    "their elements or fields (h.key, size(a))",
+			    whole, etype(l, t1, sizeof(t1)));
 	return cerr(b->pl->c, a->line, a->column,
 		    "cannot resolve '%s' due to data type mismatch: the left and right operands of "
 		    "the binary operator have incompatible types (%s and %s)",

@@ -2502,6 +2502,11 @@ Test(plan, kafka_headers_refusals)
 		 "line 4, column 8: cannot cast STRUCT<key: STRING, value: BINARY> to STRING: sluice "
 		 "does not cast a header struct; take its fields, h.key and CAST(h.value AS STRING)"},
 		{KAFKA_H "CREATE SINK o WITH (connector = 'console') AS\n"
+			 "SELECT h " EXPLODED " WHERE h = h",
+		 "line 4, column 61: cannot resolve '(h = h)': sluice compares no STRUCT<key: STRING, "
+		 "value: BINARY> values (Spark does); compare their elements or fields (h.key, "
+		 "size(a))"},
+		{KAFKA_H "CREATE SINK o WITH (connector = 'console') AS\n"
 			 "SELECT upper(h) " EXPLODED,
 		 "line 4, column 14: upper expects STRING arguments, got STRUCT<key: STRING, value: "
 		 "BINARY>"},
