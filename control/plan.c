@@ -5450,8 +5450,10 @@ static void ex_input(struct explain *x, const struct sl_plan *p, const struct sl
 	}
 	ex_puts(x, ", schema=(");
 	for (uint32_t i = 0; i < inp->source.schema.ncols; i++) {
-		snprintf(buf, sizeof(buf), "%s%s %s", i ? ", " : "", inp->source.schema.cols[i].name,
-			 sl_type_name(inp->source.schema.cols[i].type));
+		char tb[64];
+		const struct sl_column_def *sc = &inp->source.schema.cols[i];
+		snprintf(buf, sizeof(buf), "%s%s %s", i ? ", " : "", sc->name,
+			 type_text(sc->type, sc->elem_type, tb, sizeof(tb)));
 		ex_puts(x, buf);
 	}
 	ex_puts(x, ")");
