@@ -80,6 +80,7 @@ static const int64_t ts_rows[ROWS] = {
  * (NULL: a null value). */
 static const char *const hdr_keys[] = { "trace", "", "\xff\xfe", "k" };
 static const char *const hdr_vals[] = { "ab", NULL, "", "\x00\x01\xc3" };
+static const uint32_t hdr_val_lens[] = { 2, 0, 0, 3 }; /* a NUL byte among them */
 
 static void fill_headers(struct sl_vec *v, struct sl_eval_ctx *ctx)
 {
@@ -98,10 +99,11 @@ static void fill_headers(struct sl_vec *v, struct sl_eval_ctx *ctx)
 		v->v.arr[r] = (struct sl_span){ k, r % 4 };
 		v->nulls[r] = v->nulls[r] || r % 4 == 0; /* no headers: NULL, as Spark */
 		for (uint32_t i = 0; i < r % 4; i++, k++) {
-			const char *kk = hdr_keys[(r + i) % 4], *vv = hdr_vals[(r + 2 * i) % 4];
+			uint32_t vi = (r + 2 * i) % 4;
+			const char *kk = hdr_keys[(r + i) % 4], *vv = hdr_vals[vi];
 			e->v.hdr[k] = (struct sl_header){
 				.key = { kk, (uint32_t)strlen(kk) },
-				.value = { vv ? vv : "", vv ? (uint32_t)strlen(vv) + (vv[0] == 0) * 3 : 0 },
+				.value = { vv ? vv : "", hdr_val_lens[vi] },
 				.value_null = vv == NULL,
 			};
 		}
