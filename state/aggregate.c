@@ -27,6 +27,10 @@ _Static_assert(sizeof(struct sl_agg_str) == 16, "string state is 16 bytes");
 /* Spark's result type of fn over arg, or SL_TYPE__COUNT when it has none. */
 static enum sl_type result_type(enum sl_agg_fn fn, enum sl_type arg)
 {
+	/* arrays and Kafka headers are data, never state (the planner says so
+	 * first: sl_plan_check_runnable) */
+	if (fn != SL_AGG_COUNT_STAR && (arg == SL_TYPE_ARRAY || arg == SL_TYPE_HEADER))
+		return SL_TYPE__COUNT;
 	switch (fn) {
 	case SL_AGG_COUNT_STAR:
 	case SL_AGG_COUNT:
