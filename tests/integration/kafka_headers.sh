@@ -11,7 +11,8 @@
 #     AS h, h.key, CAST(h.value AS STRING) (NULL for a null value);
 #   - a GROUP BY of h.key over the exploded headers (counts exact);
 #   - the JSON file sink writes the column as Spark's to_json does (BINARY in
-#     base64, a null value left out, a NULL column left out);
+#     base64, a null value left out, a NULL column left out), and a restart
+#     from its checkpoint writes only the record produced after;
 #   - the kafka sink writes a `headers` column as the records' headers, read
 #     back with kcat (-f '%h') and with the source itself;
 #   - refusals before anything runs (exit 2): the CSV sink of the column,
@@ -133,6 +134,15 @@ run_sql back
 it_console_rows "$IT_TMP/back.out" >"$IT_TMP/back.got"
 it_same "$IT_TMP/whole.want" "$IT_TMP/back.got" "the kafka sink's records' headers (the source)"
 it_log "kafka sink writes the headers column: ok"
+
+# --- a restart of the JSON query from its checkpoint reads only the record
+# after (headers are data: nothing of them is in the checkpoint) ----------------
+printf 'v5\n' | kcat -P -b "$KAFKA_BOOTSTRAP" -t h -H late=z || it_fail "kcat could not produce"
+run_sql json
+echo '{"v":"v5","headers":[{"key":"late","value":"eg=="}]}' >>"$IT_TMP/json.want"
+cat "$IT_TMP"/json-out/part-* | sort >"$IT_TMP/json.got"
+it_same "$IT_TMP/json.want" "$IT_TMP/json.got" "the headers column as JSON after a restart"
+it_log "a restart from the checkpoint: ok"
 
 # --- refusals ---------------------------------------------------------------------
 # bad WHAT SINK_OPTIONS SELECT WANT: exit 2 before anything runs, WANT said.
