@@ -77,6 +77,7 @@ struct sl_block *sl_block_create_arrays(uint32_t ncols, const enum sl_type *type
 		p += align8(elems);
 		v->elem_type = elem_types[c];
 		v->elem = e;
+		b->has_arrays = true;
 	}
 	b->elems_cap = elems;
 	b->heap = p;
@@ -187,7 +188,7 @@ int sl_block_append_row(struct sl_block *b, const struct sl_vec *src, uint32_t r
 	size_t need = sl_block_row_bytes(src, b->ncols, row);
 	if (need > b->heap_cap - b->heap_used)
 		return -ENOSPC;
-	if (sl_block_row_elems(src, b->ncols, row) > b->elems_cap - b->elems_used)
+	if (b->has_arrays && sl_block_row_elems(src, b->ncols, row) > b->elems_cap - b->elems_used)
 		return -ENOSPC;
 	for (uint32_t c = 0; c < b->ncols; c++) {
 		struct sl_vec *d = &b->cols[c];

@@ -70,6 +70,7 @@ struct sl_block {
 	bool partial;   /* [key, partial aggregate state] from a combiner */
 	uint32_t elems_used; /* ARRAY columns: elements taken (of elems_cap each) */
 	uint32_t elems_cap;
+	bool has_arrays;     /* some column is an ARRAY */
 	uint64_t *hash; /* per row: the group key's hash (aggregation only) */
 	char *heap;
 	struct sl_vec cols[SL_BLOCK_MAX_COLS];
