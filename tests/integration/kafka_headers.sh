@@ -15,6 +15,8 @@
 #     from its checkpoint writes only the record produced after;
 #   - the kafka sink writes a `headers` column as the records' headers, read
 #     back with kcat (-f '%h') and with the source itself;
+#   - a record of 2500 headers (more elements than a record block holds)
+#     arrives whole;
 #   - refusals before anything runs (exit 2): the CSV sink of the column,
 #     GROUP BY of the column or of a header, CAST of a header, min() of a
 #     header, the kafka sink's `headers` of another type.
@@ -22,9 +24,9 @@
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 it_require_sluice
-it_require awk sort timeout grep
+it_require awk sort timeout grep python3
 
-it_kafka_start h:1 out:1
+it_kafka_start h:1 out:1 many:1
 
 # the records: v1 two headers (one with an empty value), v2 none, v3 two,
 # v4 a header without value and one whose value holds '='
@@ -143,6 +145,35 @@ echo '{"v":"v5","headers":[{"key":"late","value":"eg=="}]}' >>"$IT_TMP/json.want
 cat "$IT_TMP"/json-out/part-* | sort >"$IT_TMP/json.got"
 it_same "$IT_TMP/json.want" "$IT_TMP/json.got" "the headers column as JSON after a restart"
 it_log "a restart from the checkpoint: ok"
+
+# --- a record with more headers than a record block holds elements (2048):
+# it crosses the ring in an oversized block of its own, whole -----------------
+hargs=()
+for ((i = 0; i < 2500; i++)); do hargs+=(-H "k$i=v$i"); done
+printf 'big\n' | kcat -P -b "$KAFKA_BOOTSTRAP" -t many "${hargs[@]}" || it_fail "kcat could not produce"
+printf 'small\n' | kcat -P -b "$KAFKA_BOOTSTRAP" -t many -H only=1 || it_fail "kcat could not produce"
+cat >"$IT_TMP/many.sql" <<EOF
+CREATE SOURCE k WITH (connector = 'kafka', bootstrap_servers = '$KAFKA_BOOTSTRAP', subscribe = 'many',
+  starting_offsets = 'earliest', include_headers = true);
+CREATE SINK o WITH (connector = 'file', format = 'json', path = '$IT_TMP/many-out',
+  checkpoint_location = '$IT_TMP/many-ck', trigger = 'available_now')
+AS SELECT CAST(value AS STRING) AS v, headers FROM k;
+EOF
+run_sql many
+python3 - "$IT_TMP"/many-out/part-* <<'EOF' || it_fail "the record of 2500 headers did not arrive whole"
+import base64, json, sys
+rows = {}
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)
+        rows[r["v"]] = r["headers"]
+big = rows["big"]
+assert len(big) == 2500, len(big)
+for i, h in enumerate(big):
+    assert h["key"] == "k%d" % i and base64.b64decode(h["value"]) == b"v%d" % i, (i, h)
+assert rows["small"] == [{"key": "only", "value": "MQ=="}], rows["small"]
+EOF
+it_log "2500 headers in one record (an oversized block): ok"
 
 # --- refusals ---------------------------------------------------------------------
 # bad WHAT SINK_OPTIONS SELECT WANT: exit 2 before anything runs, WANT said.
