@@ -417,10 +417,8 @@ static bool parse_type(struct parser *p, enum sl_type *out)
 
 /* One field of STRUCT<name: type, ...>: the name, an optional ':', the
  * type's name (a scalar). */
-static bool parse_struct_field(struct parser *p, const char **name, const struct sl_token **at,
-			       enum sl_type *type)
+static bool parse_struct_field(struct parser *p, const char **name, enum sl_type *type)
 {
-	*at = peek(p);
 	*name = parse_name(p, "a field name in STRUCT<...>", false, NULL, NULL);
 	if (*name == NULL)
 		return false;
@@ -453,11 +451,10 @@ static bool parse_column_type(struct parser *p, enum sl_type *type, enum sl_type
 		if (!expect(p, SL_TOK_LT, "'<' after STRUCT"))
 			return false;
 		const char *k, *v;
-		const struct sl_token *kat, *vat;
 		enum sl_type kt, vt;
-		if (!parse_struct_field(p, &k, &kat, &kt) ||
+		if (!parse_struct_field(p, &k, &kt) ||
 		    !expect(p, SL_TOK_COMMA, "',' between the fields of STRUCT<...>") ||
-		    !parse_struct_field(p, &v, &vat, &vt))
+		    !parse_struct_field(p, &v, &vt))
 			return false;
 		if (strcasecmp(k, "key") != 0 || kt != SL_TYPE_STRING || strcasecmp(v, "value") != 0 ||
 		    vt != SL_TYPE_BINARY) {
@@ -1653,6 +1650,7 @@ static bool parse_create(struct parser *p, struct sl_stmt *s, const struct sl_to
 			c->name = parse_name(p, "a column name", false, &c->line, &c->column);
 			if (c->name == NULL)
 				return false;
+			c->elem_type = SL_TYPE_NULL;
 			if (!(table ? parse_type(p, &c->type)
 				    : parse_column_type(p, &c->type, &c->elem_type)))
 				return false;
