@@ -683,7 +683,7 @@ static bool x_has_column(const struct sl_expr *e)
 
 static bool is_scalar(enum sl_type t)
 {
-	return t != SL_TYPE_ARRAY;
+	return t != SL_TYPE_ARRAY && t != SL_TYPE_HEADER;
 }
 
 static enum sl_type wider_numeric(enum sl_type a, enum sl_type b)
@@ -727,7 +727,7 @@ static bool wider_type(enum sl_type a, enum sl_type b, enum sl_type *out)
  * string's bytes). */
 static bool cmp_type(enum sl_type a, enum sl_type b, enum sl_type *out)
 {
-	if (a == SL_TYPE_ARRAY || b == SL_TYPE_ARRAY)
+	if (!is_scalar(a) || !is_scalar(b)) /* sluice compares no arrays or headers */
 		return false;
 	if (a == b) {
 		*out = a;
@@ -1133,6 +1133,20 @@ static struct sl_expr *build_column(struct bctx *b, const struct sl_ast *a)
 						     a->column));
 			}
 		}
+		if (rc == -ENOENT && a->qualifier != NULL && !rel_has_qual(b->rel, a->qualifier) &&
+		    rel_find(b->rel, NULL, a->qualifier, &idx) == 0 &&
+		    b->rel->cols[idx].type == SL_TYPE_HEADER) {
+			/* h.key, h.value: a field of a Kafka header */
+			bool value = strcasecmp(a->name, "value") == 0;
+			if (!value && strcasecmp(a->name, "key") != 0)
+				return cerr(c, a->line, a->column,
+					    "No such struct field %s in key, value: '%s' is a "
+					    "Kafka header, STRUCT<key: STRING, value: BINARY>",
+					    a->name, a->qualifier);
+			return x_call1(c, value ? SL_FN_HEADER_VALUE : SL_FN_HEADER_KEY,
+				       value ? SL_TYPE_BINARY : SL_TYPE_STRING, a,
+				       x_col(c, idx, SL_TYPE_HEADER, SL_TYPE_NULL, a->line, a->column));
+		}
 		if (rc < 0) {
 			char names[512];
 			rel_names(b->rel, names, sizeof(names));
@@ -1178,7 +1192,7 @@ static struct sl_expr *text_arg(struct bctx *b, const struct sl_ast *fn, const s
 	struct sl_expr *e = build(b, arg);
 	if (e == NULL)
 		return NULL;
-	if (e->type == SL_TYPE_ARRAY) {
+	if (!is_scalar(e->type)) {
 		char tb[64];
 		cerr(b->pl->c, arg->line, arg->column, "%s expects STRING arguments, got %s",
 		     fn->kind == SL_AST_CALL ? fn->name : sl_ast_op_name(fn->op),
@@ -1251,6 +1265,11 @@ static void *type_mismatch(struct bctx *b, const struct sl_ast *a, const struct 
 {
 	char whole[200], t1[64], t2[64];
 	pretty(a, whole, sizeof(whole));
+	if (!is_scalar(l->type) && l->type == r->type && l->elem_type == r->elem_type)
+		return cerr(b->pl->c, a->line, a->column,
+			    "cannot resolve '%s': sluice compares no %s values (Spark does); compare "
+			    "their elements or fields (h.key, size(a))",
+			    whole, etype(l, t1, sizeof(t1)));
 	return cerr(b->pl->c, a->line, a->column,
 		    "cannot resolve '%s' due to data type mismatch: the left and right operands of "
 		    "the binary operator have incompatible types (%s and %s)",
@@ -1506,7 +1525,7 @@ static struct sl_expr *build_op(struct bctx *b, const struct sl_ast *a)
 			v[i] = build(b, a->args[i]);
 			if (v[i] == NULL)
 				goto in_out;
-			if (v[i]->type == SL_TYPE_ARRAY) {
+			if (!is_scalar(v[i]->type)) {
 				char tb[64];
 				cerr(c, a->args[i]->line, a->args[i]->column,
 				     "IN compares scalar values, not %s", etype(v[i], tb, sizeof(tb)));
@@ -1652,6 +1671,15 @@ static struct sl_expr *build_cast(struct bctx *b, const struct sl_ast *a)
 		return NULL;
 	/* an array casts to nothing; an interval or a window only to STRING
 	 * (their text, as Spark shows them) */
+	if (e->type == SL_TYPE_HEADER) {
+		/* Spark casts a struct to STRING; sluice takes its fields */
+		cerr(b->pl->c, a->line, a->column,
+		     "cannot cast %s to %s: sluice does not cast a header struct; take its fields, "
+		     "h.key and CAST(h.value AS STRING)",
+		     sl_type_name(e->type), sl_type_name(a->cast_type));
+		x_free(e);
+		return NULL;
+	}
 	if (e->type == SL_TYPE_ARRAY || !binary_cast_ok(e->type, a->cast_type) ||
 	    ((e->type == SL_TYPE_INTERVAL || e->type == SL_TYPE_WINDOW) &&
 	     a->cast_type != SL_TYPE_STRING && a->cast_type != e->type)) {
@@ -2253,7 +2281,8 @@ static struct sl_expr *build_agg_call(struct bctx *b, const struct sl_ast *a)
 		default: /* min, max */
 			if (e->type == SL_TYPE_NULL)
 				e = to_type(c, e, SL_TYPE_INT);
-			if (e != NULL && (e->type == SL_TYPE_ARRAY || e->type == SL_TYPE_WINDOW)) {
+			if (e != NULL && (e->type == SL_TYPE_ARRAY || e->type == SL_TYPE_WINDOW ||
+					  e->type == SL_TYPE_HEADER)) {
 				cerr(c, a->line, a->column, "%s of an %s is not supported", n,
 				     etype(e, tb, sizeof(tb)));
 				x_free(e);
@@ -3368,13 +3397,16 @@ static int lower_group_by(struct planner *pl, const struct sl_query *q, struct r
 				w->kind == SL_EXPR_CALL && w->args[0]->kind == SL_EXPR_COLUMN &&
 				w->args[0]->col < rel->ncols && rel->cols[w->args[0]->col].event_time;
 		}
-		if (e->type == SL_TYPE_ARRAY) {
+		if (e->type == SL_TYPE_ARRAY || e->type == SL_TYPE_HEADER) {
 			char whole[200], tb[64];
 			pretty(src, whole, sizeof(whole));
 			cerr(c, g->line, g->column,
-			     "cannot group by '%s' of type %s: group keys must be scalar values; "
-			     "explode the array first",
-			     whole, etype(e, tb, sizeof(tb)));
+			     "cannot group by '%s' of type %s: group keys must be scalar values; %s",
+			     whole, etype(e, tb, sizeof(tb)),
+			     e->type == SL_TYPE_ARRAY
+				     ? "explode the array first"
+				     : "sluice does not group by a header struct (Spark does): group "
+				       "by its fields, h.key and h.value");
 			x_free(e);
 			return c->rc;
 		}
@@ -4326,6 +4358,18 @@ static int compile_source(struct compiler *c, const struct sl_stmt *s)
 		}
 		name_copy(sd.spec.schema.cols[i].name, s->cols[i].name, strlen(s->cols[i].name));
 		sd.spec.schema.cols[i].type = s->cols[i].type;
+		sd.spec.schema.cols[i].elem_type = s->cols[i].elem_type;
+		const struct sl_ast_option *conn = stmt_option(s, "connector");
+		if (s->cols[i].type == SL_TYPE_ARRAY &&
+		    (conn == NULL || strcasecmp(conn->value, "kafka") != 0)) {
+			char tb[64];
+			cerr(c, s->cols[i].line, s->cols[i].column,
+			     "column '%s' of source '%s' is %s: only the kafka source's headers column "
+			     "(include_headers = true) is an array; declare a scalar type",
+			     s->cols[i].name, s->name,
+			     type_text(s->cols[i].type, s->cols[i].elem_type, tb, sizeof(tb)));
+			goto err;
+		}
 	}
 	sd.spec.watermark_col = -1;
 	if (s->wm_col != NULL) {
@@ -5187,6 +5231,10 @@ int sl_expr_text(const struct sl_expr *e, const struct sl_schema *in, struct sl_
 	case SL_FN_WINDOW_END:
 		rc |= sl_expr_text(e->args[0], in, out);
 		return rc | sl_strbuf_puts(out, e->fn == SL_FN_WINDOW_END ? ".end" : ".start");
+	case SL_FN_HEADER_KEY:
+	case SL_FN_HEADER_VALUE:
+		rc |= sl_expr_text(e->args[0], in, out);
+		return rc | sl_strbuf_puts(out, e->fn == SL_FN_HEADER_VALUE ? ".value" : ".key");
 	case SL_FN__COUNT: break;
 	}
 	return sl_strbuf_puts(out, "?");
@@ -5402,8 +5450,10 @@ static void ex_input(struct explain *x, const struct sl_plan *p, const struct sl
 	}
 	ex_puts(x, ", schema=(");
 	for (uint32_t i = 0; i < inp->source.schema.ncols; i++) {
-		snprintf(buf, sizeof(buf), "%s%s %s", i ? ", " : "", inp->source.schema.cols[i].name,
-			 sl_type_name(inp->source.schema.cols[i].type));
+		char tb[64];
+		const struct sl_column_def *sc = &inp->source.schema.cols[i];
+		snprintf(buf, sizeof(buf), "%s%s %s", i ? ", " : "", sc->name,
+			 type_text(sc->type, sc->elem_type, tb, sizeof(tb)));
 		ex_puts(x, buf);
 	}
 	ex_puts(x, ")");
@@ -5583,22 +5633,18 @@ char *sl_plan_explain(const struct sl_plan *p)
 
 int sl_plan_check_runnable(const struct sl_plan *plan, char *err, size_t errlen)
 {
-	/* record blocks carry scalars: an array must be exploded or reduced
-	 * (size) before it leaves the ingest core */
-	for (uint32_t k = 0; !plan->has_agg && k < plan->nout; k++)
-		if (plan->out_schema.cols[k].type == SL_TYPE_ARRAY) {
-			snprintf(err, errlen,
-				 "line %u, column %u: column '%s' is an ARRAY: sluice cannot output "
-				 "arrays yet; explode it, or take its size(...)",
-				 plan->out[k]->line, plan->out[k]->column, plan->out_schema.cols[k].name);
-			return -EINVAL;
-		}
+	/* record blocks carry arrays of scalars (block.h) and headers, but
+	 * aggregate states hold scalars only */
 	for (uint32_t j = 0; plan->has_agg && j < plan->naggs; j++)
-		if (plan->aggs[j].arg != NULL && plan->aggs[j].arg->type == SL_TYPE_ARRAY) {
+		if (plan->aggs[j].arg != NULL && !is_scalar(plan->aggs[j].arg->type)) {
+			bool arr = plan->aggs[j].arg->type == SL_TYPE_ARRAY;
 			snprintf(err, errlen,
-				 "line %u, column %u: aggregate '%s' takes an ARRAY: sluice cannot "
-				 "aggregate arrays yet; explode it first",
-				 plan->aggs[j].arg->line, plan->aggs[j].arg->column, plan->aggs[j].name);
+				 "line %u, column %u: aggregate '%s' takes %s: sluice cannot "
+				 "aggregate %s yet; %s",
+				 plan->aggs[j].arg->line, plan->aggs[j].arg->column, plan->aggs[j].name,
+				 arr ? "an ARRAY" : "a STRUCT<key: STRING, value: BINARY>",
+				 arr ? "arrays" : "structs",
+				 arr ? "explode it first" : "aggregate one of its fields (h.key)");
 			return -EINVAL;
 		}
 	return 0;

@@ -198,6 +198,7 @@ struct sl_ast_option {
 struct sl_ast_coldef {
 	const char *name;
 	enum sl_type type;
+	enum sl_type elem_type; /* ARRAY<...>: the element type (only in CREATE SOURCE) */
 	uint32_t line, column;
 };
 

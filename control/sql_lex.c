@@ -404,7 +404,7 @@ static const struct punct puncts[] = {
 	{"<=", SL_TOK_LE},     {">=", SL_TOK_GE}, {"(", SL_TOK_LPAREN}, {")", SL_TOK_RPAREN},
 	{",", SL_TOK_COMMA},   {";", SL_TOK_SEMI}, {".", SL_TOK_DOT},    {"*", SL_TOK_STAR},
 	{"+", SL_TOK_PLUS},    {"-", SL_TOK_MINUS}, {"/", SL_TOK_SLASH}, {"%", SL_TOK_PERCENT},
-	{"=", SL_TOK_EQ},      {"<", SL_TOK_LT},   {">", SL_TOK_GT},
+	{"=", SL_TOK_EQ},      {"<", SL_TOK_LT},   {">", SL_TOK_GT},    {":", SL_TOK_COLON},
 };
 
 static int lex_one(struct lexer *lx)
@@ -500,7 +500,7 @@ const char *sl_tok_kind_name(enum sl_tok kind)
 		[SL_TOK_CONCAT] = "'||'",        [SL_TOK_EQ] = "'='",
 		[SL_TOK_NE] = "'<>'",            [SL_TOK_LT] = "'<'",
 		[SL_TOK_LE] = "'<='",            [SL_TOK_GT] = "'>'",
-		[SL_TOK_GE] = "'>='",
+		[SL_TOK_GE] = "'>='",            [SL_TOK_COLON] = "':'",
 	};
 	if ((unsigned)kind >= SL_TOK__COUNT)
 		return "?";

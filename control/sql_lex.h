@@ -48,6 +48,7 @@ enum sl_tok {
 	SL_TOK_LE,
 	SL_TOK_GT,
 	SL_TOK_GE,
+	SL_TOK_COLON, /* in STRUCT<name: type> */
 	SL_TOK__COUNT
 };
 

@@ -415,6 +415,68 @@ static bool parse_type(struct parser *p, enum sl_type *out)
 	return false;
 }
 
+/* One field of STRUCT<name: type, ...>: the name, an optional ':', the
+ * type's name (a scalar). */
+static bool parse_struct_field(struct parser *p, const char **name, enum sl_type *type)
+{
+	*name = parse_name(p, "a field name in STRUCT<...>", false, NULL, NULL);
+	if (*name == NULL)
+		return false;
+	accept(p, SL_TOK_COLON);
+	return parse_type(p, type);
+}
+
+/* A column's type in CREATE SOURCE: a scalar type, or ARRAY<elem> with a
+ * scalar element or the one STRUCT sluice has, Spark's Kafka header
+ * STRUCT<key: STRING, value: BINARY> (the kafka source's headers column). */
+static bool parse_column_type(struct parser *p, enum sl_type *type, enum sl_type *elem)
+{
+	*elem = SL_TYPE_NULL;
+	const struct sl_token *t = peek(p);
+	if (t->kind == SL_TOK_IDENT && strcasecmp(t->text, "STRUCT") == 0) {
+		perr(p, t, "sluice has one STRUCT type, the Kafka header, and only as the "
+			   "element of the headers column: ARRAY<STRUCT<key: STRING, value: "
+			   "BINARY>>");
+		return false;
+	}
+	if (t->kind != SL_TOK_IDENT || strcasecmp(t->text, "ARRAY") != 0 ||
+	    peek_at(p, 1)->kind != SL_TOK_LT)
+		return parse_type(p, type);
+	next(p);
+	next(p);
+	*type = SL_TYPE_ARRAY;
+	const struct sl_token *st = peek(p);
+	if (st->kind == SL_TOK_IDENT && strcasecmp(st->text, "STRUCT") == 0) {
+		next(p);
+		if (!expect(p, SL_TOK_LT, "'<' after STRUCT"))
+			return false;
+		const char *k, *v;
+		enum sl_type kt, vt;
+		if (!parse_struct_field(p, &k, &kt) ||
+		    !expect(p, SL_TOK_COMMA, "',' between the fields of STRUCT<...>") ||
+		    !parse_struct_field(p, &v, &vt))
+			return false;
+		if (strcasecmp(k, "key") != 0 || kt != SL_TYPE_STRING || strcasecmp(v, "value") != 0 ||
+		    vt != SL_TYPE_BINARY) {
+			perr(p, st, "sluice's only STRUCT type is Spark's Kafka header, STRUCT<key: "
+				    "STRING, value: BINARY>, not STRUCT<%s: %s, %s: %s>",
+			     k, sl_type_name(kt), v, sl_type_name(vt));
+			return false;
+		}
+		if (peek(p)->kind == SL_TOK_COMMA) {
+			perr(p, peek(p), "sluice's only STRUCT type is Spark's Kafka header, "
+					 "STRUCT<key: STRING, value: BINARY>, with two fields");
+			return false;
+		}
+		if (!expect(p, SL_TOK_GT, "'>' after the fields of STRUCT<...>"))
+			return false;
+		*elem = SL_TYPE_HEADER;
+	} else if (!parse_type(p, elem)) {
+		return false;
+	}
+	return expect(p, SL_TOK_GT, "'>' after the element type of ARRAY<...>");
+}
+
 /* Integer literal value and type, Spark's way: INT when it fits, else
  * BIGINT, else DOUBLE (Spark makes a DECIMAL; sluice has no DECIMAL). */
 static struct sl_ast *int_literal(struct parser *p, const struct sl_token *t, bool negative,
@@ -1588,7 +1650,9 @@ static bool parse_create(struct parser *p, struct sl_stmt *s, const struct sl_to
 			c->name = parse_name(p, "a column name", false, &c->line, &c->column);
 			if (c->name == NULL)
 				return false;
-			if (!parse_type(p, &c->type))
+			c->elem_type = SL_TYPE_NULL;
+			if (!(table ? parse_type(p, &c->type)
+				    : parse_column_type(p, &c->type, &c->elem_type)))
 				return false;
 		} while (accept(p, SL_TOK_COMMA));
 		if (!expect(p, SL_TOK_RPAREN, "',' or ')' after the column"))

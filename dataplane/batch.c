@@ -256,6 +256,21 @@ static struct sl_str zero_str(void)
 	return (struct sl_str){ .ptr = "", .len = 0 };
 }
 
+/* Copy string s into the arena, as *out. */
+static int copy_str(struct sl_batch_arena *a, struct sl_str *out, struct sl_str s)
+{
+	if (s.len == 0) {
+		*out = zero_str();
+		return 0;
+	}
+	char *p = arena_alloc(a, s.len);
+	if (p == NULL)
+		return -ENOMEM;
+	memcpy(p, s.ptr, s.len);
+	*out = (struct sl_str){ .ptr = p, .len = s.len };
+	return 0;
+}
+
 /* Copy value src[si] into dst[di]; both non-null and of one storage class. */
 static int copy_value(struct sl_batch_arena *a, struct sl_vec *dst, uint32_t di,
 		      const struct sl_vec *src, uint32_t si)
@@ -277,18 +292,17 @@ static int copy_value(struct sl_batch_arena *a, struct sl_vec *dst, uint32_t di,
 		dst->v.win[di] = src->v.win[si];
 		return 0;
 	case SL_TYPE_STRING:
-	case SL_TYPE_BINARY: {
-		struct sl_str s = src->v.str[si];
-		if (s.len == 0) {
-			dst->v.str[di] = zero_str();
-			return 0;
-		}
-		char *p = arena_alloc(a, s.len);
-		if (p == NULL)
-			return -ENOMEM;
-		memcpy(p, s.ptr, s.len);
-		dst->v.str[di] = (struct sl_str){ .ptr = p, .len = s.len };
-		return 0;
+	case SL_TYPE_BINARY:
+		return copy_str(a, &dst->v.str[di], src->v.str[si]);
+	case SL_TYPE_HEADER: {
+		struct sl_header h = src->v.hdr[si];
+		int rc = copy_str(a, &h.key, h.key);
+		if (rc == 0 && !h.value_null)
+			rc = copy_str(a, &h.value, h.value);
+		if (h.value_null)
+			h.value = zero_str();
+		dst->v.hdr[di] = h;
+		return rc;
 	}
 	case SL_TYPE_ARRAY:
 	case SL_TYPE_NULL:
@@ -322,6 +336,9 @@ static void clear_value(struct sl_vec *dst, uint32_t di)
 		break;
 	case SL_TYPE_WINDOW:
 		dst->v.win[di] = (struct sl_window){ 0, 0 };
+		break;
+	case SL_TYPE_HEADER:
+		dst->v.hdr[di] = (struct sl_header){ zero_str(), zero_str(), 1 };
 		break;
 	case SL_TYPE_NULL:
 	case SL_TYPE__COUNT:
@@ -478,6 +495,16 @@ static int cmp_double(double x, double y)
 	return x < y ? -1 : 1;
 }
 
+/* Unsigned bytes, then the shorter first (UTF8String.compareTo). */
+static int cmp_str(struct sl_str x, struct sl_str y)
+{
+	uint32_t n = x.len < y.len ? x.len : y.len;
+	int c = n ? memcmp(x.ptr, y.ptr, n) : 0;
+	if (c != 0)
+		return c < 0 ? -1 : 1;
+	return (x.len > y.len) - (x.len < y.len);
+}
+
 /* Two non-null values of v, ascending. */
 static int cmp_values(const struct sl_vec *v, uint32_t a, uint32_t b)
 {
@@ -499,14 +526,17 @@ static int cmp_values(const struct sl_vec *v, uint32_t a, uint32_t b)
 		return (x.end > y.end) - (x.end < y.end);
 	}
 	case SL_TYPE_STRING:
-	case SL_TYPE_BINARY: {
-		/* unsigned bytes, then the shorter first (UTF8String.compareTo) */
-		struct sl_str x = v->v.str[a], y = v->v.str[b];
-		uint32_t n = x.len < y.len ? x.len : y.len;
-		int c = n ? memcmp(x.ptr, y.ptr, n) : 0;
-		if (c != 0)
-			return c < 0 ? -1 : 1;
-		return (x.len > y.len) - (x.len < y.len);
+	case SL_TYPE_BINARY:
+		return cmp_str(v->v.str[a], v->v.str[b]);
+	case SL_TYPE_HEADER: {
+		/* a struct orders field by field; a null value below any value */
+		struct sl_header x = v->v.hdr[a], y = v->v.hdr[b];
+		int c = cmp_str(x.key, y.key);
+		if (c != 0 || (x.value_null && y.value_null))
+			return c;
+		if (x.value_null || y.value_null)
+			return x.value_null ? -1 : 1;
+		return cmp_str(x.value, y.value);
 	}
 	case SL_TYPE_ARRAY: {
 		/* Spark's ArrayType ordering: element by element, a null element
@@ -602,7 +632,7 @@ int sl_batch_sort(struct sl_batch *b, const struct sl_order_key *keys, uint32_t 
 	if (n < 2 || nkeys == 0)
 		return 0;
 	uint32_t *perm = malloc((size_t)n * 2 * sizeof(*perm));
-	void *scratch = malloc((size_t)n * sizeof(struct sl_str));
+	void *scratch = malloc((size_t)n * SL_TYPE_MAX_WIDTH);
 	if (perm == NULL || scratch == NULL) {
 		free(perm);
 		free(scratch);

@@ -19,7 +19,13 @@
  *   SL_MSG_END      ptr = NULL: the producer will send nothing more
  *
  * Block layout (one malloc per block, at pool creation):
- *   struct sl_block | hash[rows] | per column: values[rows] + nulls[rows] | heap
+ *   struct sl_block | hash[rows] | per column: values[rows] + nulls[rows]
+ *   | per ARRAY column: element values[elems] + element nulls[elems] | heap
+ * An ARRAY column's rows are spans into its own element vector (cols[c].elem
+ * points at elem[c]), so a consumer reads the block as any chunk; the
+ * element vectors of all ARRAY columns share one count (elems_used: a row
+ * takes its elements of every ARRAY column at once), and the elements'
+ * bytes (strings, a header's key and value) go to the heap.
  */
 #ifndef SL_BLOCK_H
 #define SL_BLOCK_H
@@ -62,19 +68,34 @@ struct sl_block {
 	uint32_t heap_cap;
 	bool oversized; /* malloc'd for one big row: the consumer frees it */
 	bool partial;   /* [key, partial aggregate state] from a combiner */
+	uint32_t elems_used; /* ARRAY columns: elements taken (of elems_cap each) */
+	uint32_t elems_cap;
+	bool has_arrays;     /* some column is an ARRAY */
 	uint64_t *hash; /* per row: the group key's hash (aggregation only) */
 	char *heap;
 	struct sl_vec cols[SL_BLOCK_MAX_COLS];
+	struct sl_vec elem[SL_BLOCK_MAX_COLS]; /* ARRAY columns: their elements */
 };
 
-/* A block laid out for the given column types (all rows null-capable). */
+/* Elements an ARRAY column of a pool's block holds (per block, all rows). */
+#define SL_BLOCK_ELEMS (2 * SL_BLOCK_ROWS)
+
+/* A block laid out for the given column types (all rows null-capable); no
+ * ARRAY column (EINVAL). */
 struct sl_block *sl_block_create(uint32_t ncols, const enum sl_type *types, uint32_t rows,
 				 uint32_t heap_bytes);
+/* The same with ARRAY columns: elem_types[c] is column c's element type
+ * (a scalar type; read only where types[c] is ARRAY; elem_types may be NULL
+ * when no column is), with room for `elems` elements. */
+struct sl_block *sl_block_create_arrays(uint32_t ncols, const enum sl_type *types,
+					const enum sl_type *elem_types, uint32_t rows,
+					uint32_t elems, uint32_t heap_bytes);
 void sl_block_destroy(struct sl_block *b);
 static inline void sl_block_reset(struct sl_block *b)
 {
 	b->nrows = 0;
 	b->heap_used = 0;
+	b->elems_used = 0;
 }
 size_t sl_block_bytes(uint32_t ncols, const enum sl_type *types, uint32_t rows,
 		      uint32_t heap_bytes);
@@ -88,6 +109,8 @@ size_t sl_block_bytes(uint32_t ncols, const enum sl_type *types, uint32_t rows,
  */
 int sl_block_append_row(struct sl_block *b, const struct sl_vec *src, uint32_t row, uint64_t hash);
 size_t sl_block_row_bytes(const struct sl_vec *src, uint32_t ncols, uint32_t row);
+/* Elements the row's ARRAY columns hold together (what elems must be). */
+size_t sl_block_row_elems(const struct sl_vec *src, uint32_t ncols, uint32_t row);
 
 /* Shared between the control thread (writer) and the ingest threads (readers). */
 struct sl_epoch_ctl {

@@ -2495,6 +2495,33 @@ static int eval_window_field(bool end, const struct sl_vec *w, uint32_t n,
 	return 0;
 }
 
+/* h.key, h.value of a HEADER vector. */
+static int eval_header_field(bool value, const struct sl_vec *h, uint32_t n,
+			     struct sl_eval_ctx *ctx, struct sl_vec *out)
+{
+	enum sl_type t = value ? SL_TYPE_BINARY : SL_TYPE_STRING;
+	if (h->type != SL_TYPE_HEADER)
+		return vec_all_null(ctx, out, t, SL_TYPE_NULL, n);
+	int rc = vec_alloc(ctx, out, t, n);
+	if (rc < 0)
+		return rc;
+	if (!value) {
+		out->nulls = h->nulls;
+		for (uint32_t i = 0; i < n; i++)
+			out->v.str[i] = h->v.hdr[i].key;
+		return 0;
+	}
+	uint8_t *nl = alloc_nulls(ctx, n, 0);
+	if (nl == NULL)
+		return -ENOMEM;
+	out->nulls = nl;
+	for (uint32_t i = 0; i < n; i++) {
+		nl[i] = is_null_at(h, i) || h->v.hdr[i].value_null;
+		out->v.str[i] = nl[i] ? (struct sl_str){"", 0} : h->v.hdr[i].value;
+	}
+	return 0;
+}
+
 static int eval_call(const struct sl_expr *e, const struct sl_chunk *in,
 		     struct sl_eval_ctx *ctx, struct sl_vec *out)
 {
@@ -2578,6 +2605,10 @@ static int eval_call(const struct sl_expr *e, const struct sl_chunk *in,
 		return na == 2 ? eval_session(&args[0], &args[1], n, ctx, out) : -EINVAL;
 	case SL_FN_WINDOWS:
 		return na == 4 ? eval_windows(e, &args[0], n, ctx, out) : -EINVAL;
+	case SL_FN_HEADER_KEY:
+	case SL_FN_HEADER_VALUE:
+		return na == 1 ? eval_header_field(e->fn == SL_FN_HEADER_VALUE, &args[0], n, ctx, out)
+			       : -EINVAL;
 	case SL_FN_WINDOW_START:
 	case SL_FN_WINDOW_END:
 		return na == 1 ? eval_window_field(e->fn == SL_FN_WINDOW_END, &args[0], n, ctx, out)

@@ -80,6 +80,8 @@ enum sl_fn {
 	SL_FN_TO_TIMESTAMP, /* (STRING, STRING literal pattern) -> TIMESTAMP: Spark's
 			     * datetime pattern (y M d H h m s S a, 'quoted'
 			     * text); NULL when the text does not match */
+	SL_FN_HEADER_KEY,   /* HEADER -> STRING (h.key) */
+	SL_FN_HEADER_VALUE, /* HEADER -> BINARY (h.value; null where the header's is) */
 	SL_FN__COUNT
 };
 

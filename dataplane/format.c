@@ -418,6 +418,28 @@ int sl_strbuf_fill(struct sl_strbuf *sb, char c, size_t n)
  * Spark users have now. */
 static const char null_text[] = "NULL";
 
+/* Spark's show() of a binary: "[68 65 6C 6C 6F]", "[]" when empty. */
+static int put_binary(struct sl_strbuf *out, struct sl_str b)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int rc = sl_strbuf_reserve(out, (size_t)b.len * 3 + 2);
+	if (rc < 0)
+		return rc;
+	char *p = out->ptr + out->len;
+	*p++ = '[';
+	for (uint32_t i = 0; i < b.len; i++) {
+		const uint8_t x = (uint8_t)b.ptr[i];
+		if (i > 0)
+			*p++ = ' ';
+		*p++ = hex[x >> 4];
+		*p++ = hex[x & 15];
+	}
+	*p++ = ']';
+	out->len = (size_t)(p - out->ptr);
+	out->ptr[out->len] = '\0';
+	return 0;
+}
+
 int sl_format_cell(const struct sl_vec *v, uint32_t row, struct sl_strbuf *out)
 {
 	char tmp[SL_FORMAT_MAX];
@@ -444,26 +466,21 @@ int sl_format_cell(const struct sl_vec *v, uint32_t row, struct sl_strbuf *out)
 		return sl_strbuf_append(out, tmp, n);
 	case SL_TYPE_STRING:
 		return sl_strbuf_append(out, v->v.str[row].ptr, v->v.str[row].len);
-	case SL_TYPE_BINARY: {
-		/* Spark's show() of a binary: "[68 65 6C 6C 6F]", "[]" when empty */
-		static const char hex[] = "0123456789ABCDEF";
-		const struct sl_str b = v->v.str[row];
-		int rc = sl_strbuf_reserve(out, (size_t)b.len * 3 + 2);
-		if (rc < 0)
-			return rc;
-		char *p = out->ptr + out->len;
-		*p++ = '[';
-		for (uint32_t i = 0; i < b.len; i++) {
-			const uint8_t x = (uint8_t)b.ptr[i];
-			if (i > 0)
-				*p++ = ' ';
-			*p++ = hex[x >> 4];
-			*p++ = hex[x & 15];
-		}
-		*p++ = ']';
-		out->len = (size_t)(p - out->ptr);
-		out->ptr[out->len] = '\0';
-		return 0;
+	case SL_TYPE_BINARY:
+		return put_binary(out, v->v.str[row]);
+	case SL_TYPE_HEADER: {
+		/* a struct as Spark 3.5 shows it: "{trace, [61 62]}", a null
+		 * field as NULL */
+		const struct sl_header *h = &v->v.hdr[row];
+		int rc = sl_strbuf_putc(out, '{');
+		if (rc == 0)
+			rc = sl_strbuf_append(out, h->key.ptr, h->key.len);
+		if (rc == 0)
+			rc = sl_strbuf_append(out, ", ", 2);
+		if (rc == 0)
+			rc = h->value_null ? sl_strbuf_append(out, null_text, sizeof null_text - 1)
+					   : put_binary(out, h->value);
+		return rc < 0 ? rc : sl_strbuf_putc(out, '}');
 	}
 	case SL_TYPE_WINDOW: {
 		/* Spark 3.x shows a struct as "{start, end}" */

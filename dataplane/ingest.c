@@ -40,6 +40,8 @@ struct sl_ingest {
 	uint32_t nshards;
 	uint32_t ntypes;
 	enum sl_type types[SL_BLOCK_MAX_COLS];
+	enum sl_type elem_types[SL_BLOCK_MAX_COLS]; /* ARRAY columns' element types */
+	uint32_t nelems;               /* elements a pool block holds (0: no ARRAY column) */
 	uint32_t nargcols;             /* aggregates with an argument */
 	int wake_fd;
 
@@ -101,17 +103,22 @@ struct sl_ingest {
 };
 
 
-uint32_t sl_ingest_block_types(const struct sl_plan *plan, enum sl_type *types)
+uint32_t sl_ingest_block_types(const struct sl_plan *plan, enum sl_type *types,
+			       enum sl_type *elem_types)
 {
 	uint32_t n = 0;
+	for (uint32_t c = 0; c < SL_BLOCK_MAX_COLS; c++)
+		elem_types[c] = SL_TYPE_NULL;
 	if (plan->has_agg) {
 		types[n++] = SL_TYPE_STRING; /* encoded key */
 		for (uint32_t j = 0; j < plan->naggs; j++)
 			if (plan->aggs[j].arg != NULL && n < SL_BLOCK_MAX_COLS)
 				types[n++] = plan->aggs[j].arg->type;
 	} else {
-		for (uint32_t c = 0; c < plan->out_schema.ncols && n < SL_BLOCK_MAX_COLS; c++)
+		for (uint32_t c = 0; c < plan->out_schema.ncols && n < SL_BLOCK_MAX_COLS; c++) {
+			elem_types[n] = plan->out_schema.cols[c].elem_type;
 			types[n++] = plan->out_schema.cols[c].type;
+		}
 	}
 	return n;
 }
@@ -143,7 +150,11 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 			 want, SL_BLOCK_MAX_COLS);
 		goto err_cfg;
 	}
-	in->ntypes = sl_ingest_block_types(plan, in->types);
+	in->ntypes = sl_ingest_block_types(plan, in->types, in->elem_types);
+	in->nelems = 0;
+	for (uint32_t c = 0; c < in->ntypes; c++)
+		if (in->types[c] == SL_TYPE_ARRAY)
+			in->nelems = SL_BLOCK_ELEMS;
 	in->nargcols = plan->has_agg ? in->ntypes - 1 : 0;
 
 	in->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -164,6 +175,7 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 	for (uint32_t c = 0; c < ss->ncols; c++) {
 		struct sl_vec *v = &in->batch_cols[c];
 		v->type = ss->cols[c].type;
+		v->elem_type = ss->cols[c].elem_type; /* ARRAY: the source sets elem (source.h) */
 		v->v.i64 = (int64_t *)p;
 		p += sl_type_width(v->type) * SL_INGEST_BATCH_ROWS;
 		v->nulls = (uint8_t *)p;
@@ -197,8 +209,8 @@ struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err
 	for (uint32_t i = 0; i < in->npool; i++) {
 		bool partial = i >= nraw;
 		in->pool[i] = partial ? sl_block_create(2, partial_types, SL_BLOCK_ROWS, SL_BLOCK_HEAP)
-				      : sl_block_create(in->ntypes, in->types, SL_BLOCK_ROWS,
-							SL_BLOCK_HEAP);
+				      : sl_block_create_arrays(in->ntypes, in->types, in->elem_types,
+							       SL_BLOCK_ROWS, in->nelems, SL_BLOCK_HEAP);
 		if (in->pool[i] == NULL)
 			goto err_nomem;
 		in->pool[i]->partial = partial;
@@ -347,7 +359,12 @@ static int append(struct sl_ingest *in, uint32_t d, const struct sl_vec *cols, u
 		}
 		/* an empty block is too small for this row: give it one of its own */
 		size_t need = sl_block_row_bytes(cols, in->ntypes, row);
-		struct sl_block *big = sl_block_create(in->ntypes, in->types, 1, (uint32_t)need);
+		size_t elems = sl_block_row_elems(cols, in->ntypes, row);
+		struct sl_block *big =
+			need > UINT32_MAX || elems > UINT32_MAX
+				? NULL
+				: sl_block_create_arrays(in->ntypes, in->types, in->elem_types, 1,
+							 (uint32_t)elems, (uint32_t)need);
 		if (big == NULL) {
 			sl_ingest_fail(in, "out of memory for a row of %zu bytes", need);
 			return -ENOMEM;

@@ -58,8 +58,11 @@ struct sl_ingest_config {
 	const struct sl_combiner_ops *combiner; /* NULL: ship rows */
 };
 
-/* The column types of the blocks an ingest core ships for this plan. */
-uint32_t sl_ingest_block_types(const struct sl_plan *plan, enum sl_type *types);
+/* The column types of the blocks an ingest core ships for this plan, and
+ * the element types of its ARRAY columns (SL_TYPE_NULL for the others);
+ * both arrays hold SL_BLOCK_MAX_COLS. */
+uint32_t sl_ingest_block_types(const struct sl_plan *plan, enum sl_type *types,
+			       enum sl_type *elem_types);
 
 struct sl_ingest *sl_ingest_create(const struct sl_ingest_config *cfg, char *err, size_t errlen);
 void sl_ingest_destroy(struct sl_ingest *in);

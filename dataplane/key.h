@@ -22,8 +22,9 @@
  *                        end of the key, so they carry no length
  *
  * A NULL value has the tag only. Zero key columns (a global aggregate)
- * encode to the empty key. ARRAY columns cannot be keys: the planner refuses
- * them (sl_key_type_supported).
+ * encode to the empty key. ARRAY and HEADER columns cannot be keys: the
+ * planner refuses them (sl_key_type_supported), and a stored key that has
+ * their tag is refused as damaged.
  *
  * Nothing here allocates; the burst form is the ingest hot path.
  */
@@ -42,7 +43,7 @@
 /* Whether a column of this type may be a group key. */
 static inline bool sl_key_type_supported(enum sl_type t)
 {
-	return t != SL_TYPE_ARRAY && (unsigned)t < SL_TYPE__COUNT;
+	return t != SL_TYPE_ARRAY && t != SL_TYPE_HEADER && (unsigned)t < SL_TYPE__COUNT;
 }
 
 /* Encode row `row` of cols[0..ncols) into buf. Returns the bytes the key

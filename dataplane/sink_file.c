@@ -1132,6 +1132,18 @@ static int json_value(struct sl_file_enc *e, const struct sl_vec *v, uint32_t ro
 	}
 	case SL_TYPE_BINARY:
 		return json_base64(out, &v->v.str[row]);
+	case SL_TYPE_HEADER: {
+		/* a Kafka header as Spark's to_json writes the struct: a null
+		 * value left out (ignoreNullFields) */
+		const struct sl_header *h = &v->v.hdr[row];
+		if ((rc = sl_strbuf_puts(out, "{\"key\":")) < 0 ||
+		    (rc = json_str(out, h->key.ptr, h->key.len)) < 0)
+			return rc;
+		if (!h->value_null && ((rc = sl_strbuf_puts(out, ",\"value\":")) < 0 ||
+				       (rc = json_base64(out, &h->value)) < 0))
+			return rc;
+		return sl_strbuf_putc(out, '}');
+	}
 	case SL_TYPE_WINDOW: {
 		const struct sl_window *w = &v->v.win[row];
 		sl_strbuf_reset(&e->tmp);
@@ -1240,7 +1252,7 @@ int sl_file_enc_init(struct sl_file_enc *e, const struct sl_file_opts *o,
 		}
 		const struct sl_column_def *c = &schema->cols[k];
 		if (c->type == SL_TYPE_WINDOW || c->type == SL_TYPE_ARRAY ||
-		    c->type == SL_TYPE_BINARY) {
+		    c->type == SL_TYPE_HEADER || c->type == SL_TYPE_BINARY) {
 			/* BINARY: its directory name would be the show() text of
 			 * the bytes; a CAST says which text is meant */
 			type_text(c, t, sizeof(t));
@@ -1280,8 +1292,9 @@ int sl_file_enc_init(struct sl_file_enc *e, const struct sl_file_opts *o,
 		bool bad = (o->format == SL_FILE_TEXT && c->type != SL_TYPE_STRING) ||
 			   (o->format == SL_FILE_CSV &&
 			    (c->type == SL_TYPE_WINDOW || c->type == SL_TYPE_ARRAY ||
-			     c->type == SL_TYPE_BINARY)) ||
+			     c->type == SL_TYPE_HEADER || c->type == SL_TYPE_BINARY)) ||
 			   (o->table && (c->type == SL_TYPE_WINDOW || c->type == SL_TYPE_ARRAY ||
+					 c->type == SL_TYPE_HEADER ||
 					 c->type == SL_TYPE_INTERVAL || c->type == SL_TYPE_NULL ||
 					 c->type == SL_TYPE_BINARY));
 		if (bad) {

@@ -11,6 +11,9 @@
  *                                       (the option wins over the column)
  *   partition  INT or BIGINT            optional; null: librdkafka's
  *                                       partitioner (hash of the key)
+ *   headers    ARRAY<STRUCT<key: STRING, optional: the record's headers, in
+ *              value: BINARY>>          order (a null value is a header
+ *                                       without value); null: none
  * Any other column is refused at plan time (Spark ignores it silently; a
  * column dropped without a word is more often a mistake than a wish).
  * format = 'json': the value is the whole row as one JSON object, written
@@ -57,7 +60,7 @@
 
 /* Which column plays which part (-1: none). */
 struct layout {
-	int value, key, topic, partition;
+	int value, key, topic, partition, headers;
 	bool json;
 	const struct sl_option *topic_opt; /* NULL: the topic column */
 	const struct sl_option *key_opt;   /* json: the key column's name */
@@ -268,7 +271,7 @@ static int layout_make(const struct sl_sink_spec *spec, const struct sl_schema *
 		       struct layout *lay, char *err, size_t errlen)
 {
 	const struct sl_options *opts = &spec->options;
-	*lay = (struct layout){.value = -1, .key = -1, .topic = -1, .partition = -1};
+	*lay = (struct layout){.value = -1, .key = -1, .topic = -1, .partition = -1, .headers = -1};
 	lay->json = sl_options_find(opts, "format") != NULL;
 	lay->topic_opt = sl_options_find(opts, "topic");
 	lay->key_opt = sl_options_find(opts, "key");
@@ -352,14 +355,29 @@ static int layout_make(const struct sl_sink_spec *spec, const struct sl_schema *
 			 L, C, n, sl_type_name(schema->cols[lay->partition].type));
 		return -EINVAL;
 	}
+	lay->headers = find_col(schema, "headers");
+	if (lay->headers >= 0 && (schema->cols[lay->headers].type != SL_TYPE_ARRAY ||
+				  schema->cols[lay->headers].elem_type != SL_TYPE_HEADER)) {
+		const struct sl_column_def *h = &schema->cols[lay->headers];
+		snprintf(err, errlen,
+			 "line %u, column %u: kafka sink '%s': headers attribute type must be "
+			 "ARRAY<STRUCT<key: STRING, value: BINARY>>, and `headers` is %s%s%s; select "
+			 "a kafka source's headers column (include_headers = true) AS headers",
+			 L, C, n, h->type == SL_TYPE_ARRAY ? "ARRAY<" : "",
+			 sl_type_name(h->type == SL_TYPE_ARRAY ? h->elem_type : h->type),
+			 h->type == SL_TYPE_ARRAY ? ">" : "");
+		return -EINVAL;
+	}
 	int topic_col = find_col(schema, "topic"); /* ignored when the option is set */
 	for (uint32_t i = 0; i < schema->ncols; i++) {
 		int c = (int)i;
-		if (c == lay->value || c == lay->key || c == lay->partition || c == topic_col)
+		if (c == lay->value || c == lay->key || c == lay->partition || c == topic_col ||
+		    c == lay->headers)
 			continue;
 		snprintf(err, errlen,
 			 "line %u, column %u: kafka sink '%s': column `%s` is not one the kafka sink "
-			 "writes (value, key, topic, partition); leave it out of the SELECT, fold it "
+			 "writes (value, key, topic, partition, headers); leave it out of the "
+			 "SELECT, fold it "
 			 "into value (e.g. concat(...) AS value), or set format = 'json' to write "
 			 "each row as a JSON object",
 			 L, C, n, schema->cols[i].name);
@@ -562,14 +580,45 @@ static int produce_row(struct sl_sink *s, const struct sl_batch *b, uint32_t r)
 		val = b->cols[lay->value].v.str[r].ptr;
 		vlen = b->cols[lay->value].v.str[r].len;
 	}
+	/* the row's headers, copied by librdkafka, which owns the list once
+	 * producev succeeds */
+	rd_kafka_headers_t *hs = NULL;
+	if (lay->headers >= 0 && !sl_vec_is_null(&b->cols[lay->headers], r)) {
+		const struct sl_vec *hv = &b->cols[lay->headers];
+		struct sl_span sp = hv->v.arr[r];
+		hs = rd_kafka_headers_new(sp.len);
+		for (uint32_t k = 0; hs != NULL && k < sp.len; k++) {
+			if (sl_vec_is_null(hv->elem, sp.off + k))
+				continue; /* a null element is no header */
+			const struct sl_header *h = &hv->elem->v.hdr[sp.off + k];
+			rd_kafka_header_add(hs, h->key.ptr, h->key.len,
+					    h->value_null ? NULL : h->value.ptr,
+					    h->value_null ? 0 : h->value.len);
+		}
+		if (hs == NULL) {
+			fail_note(s, topic, part, "out of memory for the row's headers");
+			return -EIO;
+		}
+	}
 	for (;;) {
-		rd_kafka_resp_err_t e = rd_kafka_producev(
-			s->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
-			RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
-			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+		rd_kafka_resp_err_t e =
+			hs != NULL
+				? rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(topic),
+						    RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_KEY(key, klen),
+						    RD_KAFKA_V_VALUE((void *)val, vlen),
+						    RD_KAFKA_V_HEADERS(hs),
+						    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+						    RD_KAFKA_V_END)
+				: rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(topic),
+						    RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_KEY(key, klen),
+						    RD_KAFKA_V_VALUE((void *)val, vlen),
+						    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+						    RD_KAFKA_V_END);
 		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
 			return 0;
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			if (hs != NULL)
+				rd_kafka_headers_destroy(hs);
 			fail_note(s, topic, part, rd_kafka_err2str(e));
 			return -EIO;
 		}

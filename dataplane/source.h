@@ -14,7 +14,10 @@
  * for SL_INGEST_BATCH_ROWS rows) and calls sl_ingest_commit() when the batch
  * is full or when it has nothing more for now. Strings in the batch may point
  * into the source's own buffers: commit() copies what it keeps, so the
- * buffers may be reused as soon as commit() returns.
+ * buffers may be reused as soon as commit() returns. An ARRAY column's
+ * elements are the source's too: it points the column's `elem` at an
+ * element vector of its own (the kafka source's headers), which commit()
+ * reads and the source may refill after it.
  *
  * Epochs are cut between commits: commit() and poll() are where an ingest
  * core notices that the control thread asked for a cut and emits its

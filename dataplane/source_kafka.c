@@ -76,8 +76,14 @@
  * partition from its offset; the batch that ran but was not committed is
  * read again with the same ends (the replayed offset), whatever the limits.
  *
- * Not yet: the `headers` column (include_headers; Spark's is an array of
- * structs, and sluice has no STRUCT type); transactional topics whose batch
+ * The headers column (include_headers = true, Spark's array<struct<key:
+ * string, value: binary>>): each core keeps a growing vector of HEADER
+ * elements (struct sl_header, pointing into the held messages) that the
+ * batch's headers column points at (source.h), emptied after each commit;
+ * a record without headers has a NULL headers value, as Spark's
+ * KafkaRecordToRowConverter gives.
+ *
+ * Not yet: transactional topics whose batch
  * ends right after control records (the core waits for offsets that no
  * record has: it says so every 10 s; read_committed is not offered).
  */
@@ -514,12 +520,24 @@ void sl_kafka_rate_limit(uint64_t limit, const int64_t *from, const int64_t *unt
 /* options                                                             */
 
 /* Spark's Kafka rows, the columns without `format`. */
-enum kcol { KC_KEY, KC_VALUE, KC_TOPIC, KC_PARTITION, KC_OFFSET, KC_TIMESTAMP, KC_TSTYPE, KC_N };
-static const char *const kcol_name[KC_N] = {"key",    "value",     "topic",        "partition",
-					    "offset", "timestamp", "timestampType"};
+enum kcol {
+	KC_KEY,
+	KC_VALUE,
+	KC_TOPIC,
+	KC_PARTITION,
+	KC_OFFSET,
+	KC_TIMESTAMP,
+	KC_TSTYPE,
+	KC_HEADERS, /* only with include_headers = true */
+	KC_N
+};
+static const char *const kcol_name[KC_N] = {"key",	 "value",	  "topic",
+					    "partition", "offset",	  "timestamp",
+					    "timestampType", "headers"};
 static const enum sl_type kcol_type[KC_N] = {SL_TYPE_BINARY,	SL_TYPE_BINARY, SL_TYPE_STRING,
 					     SL_TYPE_INT,	SL_TYPE_BIGINT, SL_TYPE_TIMESTAMP,
-					     SL_TYPE_INT};
+					     SL_TYPE_INT,	SL_TYPE_ARRAY};
+#define KC_HEADERS_TYPE "ARRAY<STRUCT<key: STRING, value: BINARY>>" 
 
 enum ksub { SUB_LIST, SUB_PATTERN, SUB_ASSIGN };
 enum kstart { START_LATEST, START_EARLIEST, START_JSON, START_TS, START_TS_JSON };
@@ -540,6 +558,7 @@ struct kparams {
 	bool has_format;
 	enum sl_rec_format format;
 	const char *format_name;
+	bool headers; /* include_headers */
 };
 
 /* The source's own options: sluice's name, Spark's. */
@@ -670,16 +689,40 @@ static int kafka_col_of(const char *name)
 	return -1;
 }
 
-static int check_kafka_columns(const struct sl_source_spec *spec, char *err, size_t errlen)
+static int check_kafka_columns(const struct sl_source_spec *spec, bool headers, char *err,
+			       size_t errlen)
 {
 	const struct sl_schema *sc = &spec->schema;
 	for (uint32_t i = 0; i < sc->ncols; i++) {
 		int c = kafka_col_of(sc->cols[i].name);
+		if (c == KC_HEADERS && !headers) {
+			snprintf(err, errlen,
+				 "line %u, column %u: kafka source '%s' declares column 'headers', "
+				 "which Kafka's rows have only with include_headers = true; set it, "
+				 "or leave the column out",
+				 spec->line, spec->column, spec->name);
+			return -EINVAL;
+		}
+		if (c == KC_HEADERS) {
+			if (sc->cols[i].type != SL_TYPE_ARRAY || sc->cols[i].elem_type != SL_TYPE_HEADER) {
+				char tb[64];
+				snprintf(tb, sizeof(tb), "ARRAY<%s>", sl_type_name(sc->cols[i].elem_type));
+				snprintf(err, errlen,
+					 "line %u, column %u: kafka source '%s': column 'headers' is "
+					 "%s in Kafka's rows, not %s; declare it so",
+					 spec->line, spec->column, spec->name, KC_HEADERS_TYPE,
+					 sc->cols[i].type == SL_TYPE_ARRAY ? tb
+									   : sl_type_name(sc->cols[i].type));
+				return -EINVAL;
+			}
+			continue;
+		}
 		if (c < 0) {
 			snprintf(err, errlen,
 				 "line %u, column %u: kafka source '%s' has no format, so its columns "
 				 "are Kafka's (key BINARY, value BINARY, topic STRING, partition INT, "
-				 "offset BIGINT, timestamp TIMESTAMP, timestampType INT), not '%s'; "
+				 "offset BIGINT, timestamp TIMESTAMP, timestampType INT, and with "
+				 "include_headers = true headers " KC_HEADERS_TYPE "), not '%s'; "
 				 "leave the columns out, name some of Kafka's, or set format = "
 				 "'json', 'csv' or 'text' to parse the values into your columns",
 				 spec->line, spec->column, spec->name, sc->cols[i].name);
@@ -981,18 +1024,18 @@ static int parse_params(const struct sl_source_spec *spec, struct kparams *p, ch
 				    "a batch waits for that many offsets)",
 				 k);
 	}
-	bool headers = false;
 	if (bool_opt(opts, "fail_on_data_loss", "failOnDataLoss", &p->fail_on_data_loss, err,
 		     errlen) < 0 ||
-	    bool_opt(opts, "include_headers", "includeHeaders", &headers, err, errlen) < 0 ||
+	    bool_opt(opts, "include_headers", "includeHeaders", &p->headers, err, errlen) < 0 ||
 	    bool_opt(opts, "commit_offsets_to_group", "commitOffsetsToGroup", &p->commit_to_group,
 		     err, errlen) < 0)
 		return -EINVAL;
-	if (headers) {
+	if (p->headers && p->has_format) {
 		sl_options_pick(opts, "include_headers", "includeHeaders", &o, &k, err, errlen);
-		OPT_FAIL(o, "option '%s' = true is not supported yet: Spark's headers column is an "
-			    "array of structs, and sluice has no STRUCT type; leave it out",
-			 k);
+		OPT_FAIL(o, "option '%s' = true adds Kafka's headers column to Kafka's own rows, "
+			    "and with format = '%s' the rows are the parsed values; leave out one "
+			    "of the two",
+			 k, p->format_name);
 	}
 	if (sl_options_pick(opts, "group_id_prefix", "groupIdPrefix", &o, &k, err, errlen) < 0)
 		return -EINVAL;
@@ -1007,7 +1050,17 @@ static int kafka_validate(const struct sl_source_spec *spec, char *err, size_t e
 	if (rc < 0)
 		return rc;
 	if (!p.has_format)
-		return check_kafka_columns(spec, err, errlen);
+		return check_kafka_columns(spec, p.headers, err, errlen);
+	for (uint32_t i = 0; i < spec->schema.ncols; i++)
+		if (spec->schema.cols[i].type == SL_TYPE_ARRAY) {
+			snprintf(err, errlen,
+				 "line %u, column %u: kafka source '%s' parses its values as %s, "
+				 "which gives no arrays: column '%s' must be of a scalar type (only "
+				 "Kafka's own headers column, without format, is an array)",
+				 spec->line, spec->column, spec->name, p.format_name,
+				 spec->schema.cols[i].name);
+			return -EINVAL;
+		}
 	if (spec->schema.ncols == 0) {
 		snprintf(err, errlen,
 			 "line %u, column %u: kafka source '%s' parses its values as %s: declare "
@@ -1041,15 +1094,26 @@ static int kafka_schema_of(const struct sl_source_spec *spec, struct sl_schema *
 			 spec->line, spec->column, spec->name, o->value, spec->name);
 		return -EINVAL;
 	}
-	out->cols = calloc(KC_N, sizeof(*out->cols));
+	/* the headers column only with include_headers = true (a bad value is
+	 * reported by validate, with the other options) */
+	bool headers = false;
+	const char *k;
+	if (sl_options_pick(&spec->options, "include_headers", "includeHeaders", &o, &k, err,
+			    errlen) < 0)
+		return -EINVAL;
+	if (o != NULL && sl_option_bool(o, &headers, err, errlen) < 0)
+		return -EINVAL;
+	int n = headers ? KC_N : KC_HEADERS;
+	out->cols = calloc((size_t)n, sizeof(*out->cols));
 	if (out->cols == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	out->ncols = KC_N;
-	for (int c = 0; c < KC_N; c++) {
+	out->ncols = (uint32_t)n;
+	for (int c = 0; c < n; c++) {
 		snprintf(out->cols[c].name, sizeof(out->cols[c].name), "%s", kcol_name[c]);
 		out->cols[c].type = kcol_type[c];
+		out->cols[c].elem_type = c == KC_HEADERS ? SL_TYPE_HEADER : SL_TYPE_NULL;
 	}
 	return 0;
 }
@@ -1144,6 +1208,9 @@ struct kcore {
 	struct krange *mine; /* its ranges of the batch being read (a copy) */
 	uint32_t nmine, capmine;
 	uint64_t last_err_ns;
+	/* the headers column's elements for the batch (see the top) */
+	struct sl_vec hdrs;
+	uint32_t nhdrs, caphdrs;
 	char err[1024];
 };
 
@@ -2294,7 +2361,68 @@ static int commit(struct kcore *t)
 	for (uint32_t i = 0; i < t->nheld; i++)
 		rd_kafka_message_destroy(t->held[i]);
 	t->nheld = 0;
+	t->nhdrs = 0;
 	return rc;
+}
+
+/* Room for `more` header elements in t->hdrs (grows to the largest batch
+ * seen, then stays). 0 or -ENOMEM. */
+static int hdrs_reserve(struct kcore *t, size_t more)
+{
+	if (more <= (size_t)t->caphdrs - t->nhdrs)
+		return 0;
+	size_t cap = t->caphdrs ? t->caphdrs : 256;
+	while (cap - t->nhdrs < more)
+		cap *= 2;
+	if (cap > UINT32_MAX)
+		return -ENOMEM;
+	struct sl_header *v = realloc(t->hdrs.v.hdr, cap * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	t->hdrs.v.hdr = v;
+	uint8_t *nl = realloc(t->hdrs.nulls, cap);
+	if (nl == NULL)
+		return -ENOMEM;
+	memset(nl + t->caphdrs, 0, cap - t->caphdrs); /* a header is never null */
+	t->hdrs.nulls = nl;
+	t->caphdrs = (uint32_t)cap;
+	return 0;
+}
+
+/* Row `row` of the headers column v: m's headers, NULL when it has none
+ * (Spark's). The header names and values point into m. */
+static int put_headers(struct kcore *t, struct sl_vec *v, uint32_t row, rd_kafka_message_t *m)
+{
+	rd_kafka_headers_t *hs = NULL;
+	size_t n = 0;
+	if (rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR && hs != NULL)
+		n = rd_kafka_header_cnt(hs);
+	v->elem = &t->hdrs;
+	if (n == 0) {
+		v->nulls[row] = 1;
+		v->v.arr[row] = (struct sl_span){t->nhdrs, 0};
+		return 0;
+	}
+	if (hdrs_reserve(t, n) < 0)
+		return -ENOMEM;
+	uint32_t first = t->nhdrs;
+	for (size_t i = 0; i < n; i++) {
+		const char *name;
+		const void *val;
+		size_t size;
+		if (rd_kafka_header_get_all(hs, i, &name, &val, &size) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			break;
+		struct sl_header *h = &t->hdrs.v.hdr[t->nhdrs++];
+		size_t nl = strlen(name);
+		h->key = (struct sl_str){name, nl > UINT32_MAX ? UINT32_MAX : (uint32_t)nl};
+		h->value_null = val == NULL;
+		h->value = val == NULL ? (struct sl_str){"", 0}
+				       : (struct sl_str){val, size > UINT32_MAX ? UINT32_MAX
+									       : (uint32_t)size};
+	}
+	v->nulls[row] = 0;
+	v->v.arr[row] = (struct sl_span){first, t->nhdrs - first};
+	return 0;
 }
 
 static void put_str(struct sl_vec *v, uint32_t row, const void *p, size_t len)
@@ -2371,6 +2499,14 @@ static int emit(struct kcore *t, rd_kafka_message_t *m)
 			ts = rd_kafka_message_timestamp(m, &tt);
 			v->nulls[row] = tt == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0;
 			v->v.i64[row] = v->nulls[row] ? 0 : ts * 1000;
+			break;
+		case KC_HEADERS:
+			if (put_headers(t, v, row, m) < 0) {
+				sl_ingest_fail(t->in, "kafka source '%s': out of memory for the headers "
+						      "of a record",
+					       s->name);
+				return -ENOMEM;
+			}
 			break;
 		case KC_TSTYPE:
 			(void)rd_kafka_message_timestamp(m, &tt);
@@ -2912,6 +3048,8 @@ static void kafka_close(struct sl_source *s)
 		if (t->work_fd >= 0)
 			close(t->work_fd);
 		free(t->mine);
+		free(t->hdrs.v.hdr);
+		free(t->hdrs.nulls);
 	}
 	free(s->cores);
 	if (s->meta != NULL) {
@@ -3016,8 +3154,10 @@ static struct sl_source *kafka_open(const struct sl_source_spec *spec,
 	s->cores = calloc(n_ingest, sizeof(*s->cores));
 	if (s->load == NULL || s->batch.first == NULL || s->cores == NULL)
 		goto nomem;
-	for (uint32_t c = 0; c < n_ingest; c++)
+	for (uint32_t c = 0; c < n_ingest; c++) {
 		s->cores[c].io_fd = s->cores[c].work_fd = -1;
+		s->cores[c].hdrs.type = SL_TYPE_HEADER;
+	}
 	for (uint32_t k = 0; !s->p.has_format && k < spec->schema.ncols; k++)
 		s->colmap[k] = (enum kcol)kafka_col_of(spec->schema.cols[k].name);
 

@@ -11,6 +11,7 @@ const char *sl_type_name(enum sl_type t)
 		[SL_TYPE_WINDOW] = "STRUCT<start: TIMESTAMP, end: TIMESTAMP>",
 		[SL_TYPE_INTERVAL] = "INTERVAL DAY TO SECOND",
 		[SL_TYPE_BINARY] = "BINARY",
+		[SL_TYPE_HEADER] = "STRUCT<key: STRING, value: BINARY>",
 	};
 	if ((unsigned)t >= SL_TYPE__COUNT)
 		return "?";

@@ -12,6 +12,9 @@
  *                                  hold NUL or invalid UTF-8: they pass as bytes)
  *      WINDOW                   -> v.win: Spark's window struct
  *                                  {start, end}, two TIMESTAMPs
+ *      HEADER                   -> v.hdr: one Kafka header, Spark's struct
+ *                                  {key: STRING, value: BINARY}; value may be
+ *                                  null (value_null), key never is
  *      ARRAY (of elem_type)     -> v.arr: row i holds elements
  *                                  elem[arr[i].off .. arr[i].off + arr[i].len)
  *      NULL (the type of a bare NULL literal) -> no storage, every row null
@@ -39,8 +42,10 @@ enum sl_type {
 	SL_TYPE_ARRAY,
 	SL_TYPE_WINDOW, /* struct<start: timestamp, end: timestamp>, what window() returns */
 	SL_TYPE_INTERVAL, /* a day-time interval in microseconds (INTERVAL '10' MINUTE) */
-	SL_TYPE_BINARY, /* Spark's BinaryType: bytes, stored as STRING is (last: the
+	SL_TYPE_BINARY, /* Spark's BinaryType: bytes, stored as STRING is (the
 			 * numbers above are written in checkpoints) */
+	SL_TYPE_HEADER, /* struct<key: string, value: binary>: an element of the
+			 * Kafka source's headers column (never stored in state) */
 	SL_TYPE__COUNT
 };
 
@@ -76,6 +81,13 @@ struct sl_window {
 	int64_t end;
 };
 
+/* A Kafka record header, Spark's struct<key: string, value: binary>. */
+struct sl_header {
+	struct sl_str key;
+	struct sl_str value; /* meaningless when value_null */
+	uint8_t value_null;
+};
+
 /* One row's slice of an array vector's element vector. */
 struct sl_span {
 	uint32_t off;
@@ -93,6 +105,7 @@ struct sl_vec {
 		struct sl_str *str;
 		struct sl_span *arr;
 		struct sl_window *win;
+		struct sl_header *hdr;
 	} v;
 	struct sl_vec *elem; /* ARRAY only: the flattened elements */
 };
@@ -101,6 +114,9 @@ static inline bool sl_vec_is_null(const struct sl_vec *v, uint32_t row)
 {
 	return v->type == SL_TYPE_NULL || (v->nulls != NULL && v->nulls[row] != 0);
 }
+
+/* The widest value any type has in a vector (sl_type_width). */
+#define SL_TYPE_MAX_WIDTH sizeof(struct sl_header)
 
 /* Bytes one value of the type takes in a vector (0 for NULL). */
 static inline size_t sl_type_width(enum sl_type t)
@@ -122,6 +138,8 @@ static inline size_t sl_type_width(enum sl_type t)
 		return sizeof(struct sl_span);
 	case SL_TYPE_WINDOW:
 		return sizeof(struct sl_window);
+	case SL_TYPE_HEADER:
+		return sizeof(struct sl_header);
 	case SL_TYPE_NULL:
 	case SL_TYPE__COUNT:
 		break;

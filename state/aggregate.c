@@ -27,6 +27,10 @@ _Static_assert(sizeof(struct sl_agg_str) == 16, "string state is 16 bytes");
 /* Spark's result type of fn over arg, or SL_TYPE__COUNT when it has none. */
 static enum sl_type result_type(enum sl_agg_fn fn, enum sl_type arg)
 {
+	/* arrays and Kafka headers are data, never state (the planner says so
+	 * first: sl_plan_check_runnable) */
+	if (fn != SL_AGG_COUNT_STAR && (arg == SL_TYPE_ARRAY || arg == SL_TYPE_HEADER))
+		return SL_TYPE__COUNT;
 	switch (fn) {
 	case SL_AGG_COUNT_STAR:
 	case SL_AGG_COUNT:
@@ -40,12 +44,15 @@ static enum sl_type result_type(enum sl_agg_fn fn, enum sl_type arg)
 								       : SL_TYPE__COUNT;
 	case SL_AGG_MIN:
 	case SL_AGG_MAX:
-		return arg == SL_TYPE_ARRAY || (unsigned)arg >= SL_TYPE__COUNT ? SL_TYPE__COUNT
-									       : arg;
+		return arg == SL_TYPE_ARRAY || arg == SL_TYPE_HEADER || (unsigned)arg >= SL_TYPE__COUNT
+			       ? SL_TYPE__COUNT
+			       : arg;
 	case SL_AGG_APPROX_COUNT_DISTINCT:
-		/* Spark hashes arrays too, but arrays never reach an aggregate here */
-		return arg == SL_TYPE_ARRAY || (unsigned)arg >= SL_TYPE__COUNT ? SL_TYPE__COUNT
-									       : SL_TYPE_BIGINT;
+		/* Spark hashes arrays and structs too, but they never reach an
+		 * aggregate here (sl_plan_check_runnable) */
+		return arg == SL_TYPE_ARRAY || arg == SL_TYPE_HEADER || (unsigned)arg >= SL_TYPE__COUNT
+			       ? SL_TYPE__COUNT
+			       : SL_TYPE_BIGINT;
 	}
 	return SL_TYPE__COUNT;
 }

@@ -2429,3 +2429,114 @@ Test(plan, binary_group_keys_and_min_max)
 	cr_expect_eq(p->out_schema.cols[1].type, SL_TYPE_BINARY);
 	sl_program_free(prog);
 }
+
+/* ------------------------------------------------- Kafka headers */
+
+static const struct sl_source_ops fake_kafka = {.name = "kafka"};
+
+#define KAFKA_H                                                                                    \
+	"CREATE SOURCE k (value BINARY, headers ARRAY<STRUCT<key: STRING, value: BINARY>>)\n"     \
+	"  WITH (connector = 'kafka');\n"
+
+/* The headers column (ARRAY<STRUCT<key: STRING, value: BINARY>>) as Spark
+ * types it: explode gives the struct, h.key a STRING, h.value a BINARY,
+ * size an INT; the whole column may be output (record blocks carry it). */
+Test(plan, kafka_headers_resolve_as_spark)
+{
+	sl_source_register(&fake_kafka);
+	struct sl_program *p =
+		compile_ok(KAFKA_H "CREATE SINK o WITH (connector = 'console') AS\n"
+				   "SELECT h, h.key, h.value, CAST(h.value AS STRING) AS v, size(headers) "
+				   "FROM (SELECT headers, explode(headers) AS h FROM k)");
+	const struct sl_plan *pl = p->plans[0];
+	cr_assert_eq(pl->out_schema.ncols, 5);
+	cr_expect_eq(pl->out_schema.cols[0].type, SL_TYPE_HEADER);
+	cr_expect_str_eq(pl->out_schema.cols[1].name, "key");
+	cr_expect_eq(pl->out_schema.cols[1].type, SL_TYPE_STRING);
+	cr_expect_eq(pl->out[1]->fn, SL_FN_HEADER_KEY);
+	cr_expect_str_eq(pl->out_schema.cols[2].name, "value");
+	cr_expect_eq(pl->out_schema.cols[2].type, SL_TYPE_BINARY);
+	cr_expect_eq(pl->out[2]->fn, SL_FN_HEADER_VALUE);
+	cr_expect_eq(pl->out_schema.cols[3].type, SL_TYPE_STRING);
+	cr_expect_eq(pl->out_schema.cols[4].type, SL_TYPE_INT);
+	char err[512] = "";
+	cr_expect_eq(sl_plan_check_runnable(pl, err, sizeof(err)), 0, "%s", err);
+	sl_program_free(p);
+
+	p = compile_ok(KAFKA_H "CREATE SINK o WITH (connector = 'console') AS SELECT headers FROM k");
+	pl = p->plans[0];
+	cr_expect_eq(pl->out_schema.cols[0].type, SL_TYPE_ARRAY);
+	cr_expect_eq(pl->out_schema.cols[0].elem_type, SL_TYPE_HEADER);
+	cr_expect_eq(sl_plan_check_runnable(pl, err, sizeof(err)), 0, "%s", err);
+	sl_program_free(p);
+
+	/* count(h) plans, but no aggregate state holds a struct */
+	p = compile_ok(KAFKA_H "CREATE SINK o WITH (connector = 'console', output_mode = "
+			       "'complete') AS SELECT count(h) FROM (SELECT explode(headers) AS h "
+			       "FROM k)");
+	cr_expect_eq(sl_plan_check_runnable(p->plans[0], err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "line 3, column 86: aggregate 'count(h)' takes a STRUCT<key: STRING, "
+			      "value: BINARY>: sluice cannot aggregate structs yet; aggregate one of "
+			      "its fields (h.key)");
+	sl_program_free(p);
+}
+
+Test(plan, kafka_headers_refusals)
+{
+	sl_source_register(&fake_kafka);
+#define EXPLODED "FROM (SELECT explode(headers) AS h FROM k)"
+	static const struct {
+		const char *sql, *want;
+	} c[] = {
+		{KAFKA_H "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS\n"
+			 "SELECT headers, count(*) FROM k GROUP BY headers",
+		 "line 4, column 42: cannot group by 'headers' of type ARRAY<STRUCT<key: STRING, value: "
+		 "BINARY>>: group keys must be scalar values; explode the array first"},
+		{KAFKA_H "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS\n"
+			 "SELECT h, count(*) " EXPLODED " GROUP BY h",
+		 "line 4, column 72: cannot group by 'h' of type STRUCT<key: STRING, value: BINARY>: "
+		 "group keys must be scalar values; sluice does not group by a header struct (Spark "
+		 "does): group by its fields, h.key and h.value"},
+		{KAFKA_H "CREATE SINK o WITH (connector = 'console') AS\n"
+			 "SELECT CAST(h AS STRING) " EXPLODED,
+		 "line 4, column 8: cannot cast STRUCT<key: STRING, value: BINARY> to STRING: sluice "
+		 "does not cast a header struct; take its fields, h.key and CAST(h.value AS STRING)"},
+		{KAFKA_H "CREATE SINK o WITH (connector = 'console') AS\n"
+			 "SELECT h " EXPLODED " WHERE h = h",
+		 "line 4, column 61: cannot resolve '(h = h)': sluice compares no STRUCT<key: STRING, "
+		 "value: BINARY> values (Spark does); compare their elements or fields (h.key, "
+		 "size(a))"},
+		{KAFKA_H "CREATE SINK o WITH (connector = 'console') AS\n"
+			 "SELECT upper(h) " EXPLODED,
+		 "line 4, column 14: upper expects STRING arguments, got STRUCT<key: STRING, value: "
+		 "BINARY>"},
+		{KAFKA_H "CREATE SINK o WITH (connector = 'console', output_mode = 'complete') AS\n"
+			 "SELECT max(h) " EXPLODED,
+		 "line 4, column 8: max of an STRUCT<key: STRING, value: BINARY> is not supported"},
+		{KAFKA_H "CREATE SINK o WITH (connector = 'console') AS\n"
+			 "SELECT h.size " EXPLODED,
+		 "line 4, column 8: No such struct field size in key, value: 'h' is a Kafka header, "
+		 "STRUCT<key: STRING, value: BINARY>"},
+		{"CREATE SOURCE s (a ARRAY<STRING>) WITH (connector = 'socket');\n"
+		 "CREATE SINK o WITH (connector = 'console') AS SELECT a FROM s",
+		 "line 1, column 18: column 'a' of source 's' is ARRAY<STRING>: only the kafka "
+		 "source's headers column (include_headers = true) is an array; declare a scalar "
+		 "type"},
+		{"CREATE SOURCE s (a STRUCT<key: STRING, value: BINARY>) WITH (connector = 'kafka')",
+		 "line 1, column 20: sluice has one STRUCT type, the Kafka header, and only as the "
+		 "element of the headers column: ARRAY<STRUCT<key: STRING, value: BINARY>>"},
+		{"CREATE SOURCE s (a ARRAY<STRUCT<k: STRING, value: BINARY>>) WITH (connector = "
+		 "'kafka')",
+		 "line 1, column 26: sluice's only STRUCT type is Spark's Kafka header, STRUCT<key: "
+		 "STRING, value: BINARY>, not STRUCT<k: STRING, value: BINARY>"},
+		{"CREATE SOURCE s (a ARRAY<STRUCT<key: STRING, value: BINARY, x INT>>) WITH "
+		 "(connector = 'kafka')",
+		 "line 1, column 59: sluice's only STRUCT type is Spark's Kafka header, STRUCT<key: "
+		 "STRING, value: BINARY>, with two fields"},
+		{"CREATE SOURCE s (a ARRAY<STRING) WITH (connector = 'kafka')",
+		 "line 1, column 32: expected '>' after the element type of ARRAY<...>, found ')'"},
+	};
+#undef EXPLODED
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		compile_err(c[i].sql, c[i].want, "a headers refusal");
+}

@@ -217,6 +217,31 @@ Test(sql_parse, column_types_and_aliases)
 	sl_script_free(s);
 }
 
+/* Spark's DDL for the Kafka headers column, ':' optional as in Spark; an
+ * ARRAY of a scalar; a static table's columns stay scalar. */
+Test(sql_parse, array_and_header_column_types)
+{
+	struct sl_script *s = parse_ok(
+		"CREATE SOURCE s (h ARRAY<STRUCT<key: STRING, value: BINARY>>, "
+		"g array<struct<KEY string, Value binary>>, a ARRAY<BIGINT>, b INT) "
+		"WITH (connector = 'x')");
+	const struct sl_ast_coldef *c = s->stmts[0]->cols;
+	cr_assert_eq(s->stmts[0]->ncols, 4);
+	cr_expect(c[0].type == SL_TYPE_ARRAY && c[0].elem_type == SL_TYPE_HEADER);
+	cr_expect(c[1].type == SL_TYPE_ARRAY && c[1].elem_type == SL_TYPE_HEADER);
+	cr_expect(c[2].type == SL_TYPE_ARRAY && c[2].elem_type == SL_TYPE_BIGINT);
+	cr_expect(c[3].type == SL_TYPE_INT && c[3].elem_type == SL_TYPE_NULL);
+	sl_script_free(s);
+
+	struct sl_script *t = NULL;
+	char err[512] = "";
+	cr_expect_eq(sl_sql_parse("CREATE TABLE t (a ARRAY<STRING>) WITH (connector = 'file')", &t,
+				  err, sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(err, "line 1, column 19: unknown type 'ARRAY' (types: BOOLEAN, INT, BIGINT, "
+			      "DOUBLE, STRING, TIMESTAMP)");
+}
+
 Test(sql_parse, create_table)
 {
 	struct sl_script *s = parse_ok(

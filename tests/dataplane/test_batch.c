@@ -423,6 +423,54 @@ Test(batch, sort_arrays_elementwise)
 	sl_batch_destroy(b);
 }
 
+/* ARRAY<HEADER> rows appended (the keys and values copied), then sorted
+ * by a HEADER column: by key, then a null value first, then the value. */
+Test(batch, headers_copy_and_sort_field_by_field)
+{
+	struct sl_column_def d[] = {
+		{ .name = "hs", .type = SL_TYPE_ARRAY, .elem_type = SL_TYPE_HEADER },
+		{ .name = "h", .type = SL_TYPE_HEADER },
+		{ .name = "i", .type = SL_TYPE_BIGINT },
+	};
+	struct sl_schema s = { 3, d };
+	char kb[] = "b";
+	struct sl_header h[] = {
+		{ .key = { kb, 1 }, .value = { "2", 1 } },
+		{ .key = { "a", 1 }, .value = { "9", 1 } },
+		{ .key = { "b", 1 }, .value_null = 1 },
+		{ .key = { "b", 1 }, .value = { "1", 1 } },
+	};
+	struct sl_vec hv = { .type = SL_TYPE_HEADER, .v.hdr = h };
+	struct sl_span sp[] = { { 0, 2 }, { 2, 2 }, { 0, 0 }, { 0, 0 } };
+	uint8_t an[] = { 0, 0, 1, 0 };
+	int64_t iv[] = { 0, 1, 2, 3 };
+	struct sl_vec cols[] = {
+		{ .type = SL_TYPE_ARRAY, .elem_type = SL_TYPE_HEADER, .nulls = an, .v.arr = sp,
+		  .elem = &hv },
+		{ .type = SL_TYPE_HEADER, .v.hdr = h },
+		{ .type = SL_TYPE_BIGINT, .v.i64 = iv },
+	};
+	struct sl_chunk c = { 4, 3, cols };
+	struct sl_batch *b = sl_batch_create(&s);
+	cr_assert_not_null(b);
+	cr_assert_eq(sl_batch_append_chunk(b, &c), 0);
+	kb[0] = 'z'; /* the batch holds its own copy */
+	cr_expect_eq(b->cols[0].v.arr[1].len, 2);
+	const struct sl_header *g = &b->cols[0].elem->v.hdr[b->cols[0].v.arr[0].off];
+	cr_expect_eq(g[0].key.ptr[0], 'b');
+	cr_expect(g[1].value.ptr[0] == '9' && !g[1].value_null);
+	cr_expect(b->cols[0].elem->v.hdr[b->cols[0].v.arr[1].off].value_null);
+	cr_expect(sl_vec_is_null(&b->cols[0], 2));
+	struct sl_order_key key = { 1, false, true };
+	cr_assert_eq(sl_batch_sort(b, &key, 1), 0);
+	/* {a, 9} < {b, NULL} < {b, 1} < {b, 2} */
+	static const int64_t want[] = { 1, 2, 3, 0 };
+	for (int r = 0; r < 4; r++)
+		cr_expect_eq(b->cols[2].v.i64[r], want[r], "row %d", r);
+	cr_expect_eq(b->cols[1].v.hdr[3].value.ptr[0], '2', "the 40-byte values moved whole");
+	sl_batch_destroy(b);
+}
+
 Test(batch, sort_refuses_bad_key)
 {
 	int64_t v[] = { 2, 1 };

@@ -73,6 +73,74 @@ Test(block, refuses_arrays_and_too_many_columns)
 	cr_expect_null(sl_block_create(1, arr, 4, 0));
 }
 
+/* Two rows of ARRAY<HEADER> (one NULL) and ARRAY<STRING> (with a null
+ * element): the elements and their bytes are the block's own copies. */
+Test(block, carries_arrays_of_headers_and_strings)
+{
+	enum sl_type types[] = {SL_TYPE_ARRAY, SL_TYPE_INT, SL_TYPE_ARRAY};
+	enum sl_type elems[] = {SL_TYPE_HEADER, SL_TYPE_NULL, SL_TYPE_STRING};
+	cr_expect_null(sl_block_create_arrays(3, types, NULL, 4, 8, 64), "element types needed");
+	struct sl_block *b = sl_block_create_arrays(3, types, elems, 4, 6, 64);
+	cr_assert_not_null(b);
+	char key[] = "trace", val[] = "ab";
+	struct sl_header h[3] = {
+		{.key = {key, 5}, .value = {val, 2}},
+		{.key = {"nv", 2}, .value_null = 1},
+		{.key = {"x", 1}, .value = {"", 0}},
+	};
+	struct sl_vec hv = {.type = SL_TYPE_HEADER, .v.hdr = h};
+	struct sl_span hs[2] = {{1, 2}, {0, 0}};
+	uint8_t hn[2] = {0, 1};
+	struct sl_str w[2] = {{"w", 1}, {NULL, 0}};
+	uint8_t wn[2] = {0, 1};
+	struct sl_vec wv = {.type = SL_TYPE_STRING, .nulls = wn, .v.str = w};
+	struct sl_span ws[2] = {{0, 2}, {0, 2}};
+	int64_t iv[2] = {1, 2};
+	struct sl_vec src[3] = {
+		{.type = SL_TYPE_ARRAY, .elem_type = SL_TYPE_HEADER, .nulls = hn, .v.arr = hs, .elem = &hv},
+		{.type = SL_TYPE_INT, .v.i64 = iv},
+		{.type = SL_TYPE_ARRAY, .elem_type = SL_TYPE_STRING, .v.arr = ws, .elem = &wv},
+	};
+	cr_expect_eq(sl_block_row_elems(src, 3, 0), 4);
+	cr_expect_eq(sl_block_row_bytes(src, 3, 0), 2 + 1 + 1);
+	cr_assert_eq(sl_block_append_row(b, src, 0, 0), 0);
+	key[0] = 'X'; /* the block holds its own copy */
+	cr_expect_eq(sl_block_append_row(b, src, 0, 0), -ENOSPC, "4 more elements do not fit 2");
+	cr_assert_eq(sl_block_append_row(b, src, 1, 0), 0, "a NULL array and 2 strings: 2 elements");
+	cr_expect_eq(b->nrows, 2);
+	const struct sl_vec *c0 = &b->cols[0];
+	cr_assert_eq(c0->elem, &b->elem[0]);
+	cr_expect_eq(c0->elem_type, SL_TYPE_HEADER);
+	cr_expect_eq(c0->v.arr[0].len, 2);
+	const struct sl_header *g = &c0->elem->v.hdr[c0->v.arr[0].off];
+	cr_expect_eq(g[0].key.len, 2);
+	cr_expect_eq(memcmp(g[0].key.ptr, "nv", 2), 0);
+	cr_expect(g[0].value_null);
+	cr_expect_eq(memcmp(g[1].key.ptr, "x", 1), 0);
+	cr_expect(!g[1].value_null);
+	cr_expect_eq(g[1].value.len, 0);
+	cr_expect(sl_vec_is_null(c0, 1));
+	const struct sl_vec *c2 = &b->cols[2];
+	cr_expect_eq(c2->v.arr[0].len, 2);
+	cr_expect(!sl_vec_is_null(c2->elem, c2->v.arr[0].off));
+	cr_expect(sl_vec_is_null(c2->elem, c2->v.arr[0].off + 1), "a null element stays null");
+	cr_expect_eq(memcmp(c2->elem->v.str[c2->v.arr[1].off].ptr, "w", 1), 0);
+	cr_expect_eq(b->elems_used, 6);
+	sl_block_reset(b);
+	cr_expect_eq(b->elems_used, 0);
+	sl_block_destroy(b);
+
+	/* the first header's bytes copied, not pointed at */
+	b = sl_block_create_arrays(3, types, elems, 1, 4, 16);
+	hs[0] = (struct sl_span){0, 1};
+	ws[0] = (struct sl_span){0, 0};
+	cr_assert_eq(sl_block_append_row(b, src, 0, 0), 0);
+	cr_expect_eq(memcmp(b->cols[0].elem->v.hdr[0].key.ptr, "Xrace", 5), 0);
+	cr_expect_neq(b->cols[0].elem->v.hdr[0].key.ptr, key);
+	cr_expect_eq(memcmp(b->cols[0].elem->v.hdr[0].value.ptr, "ab", 2), 0);
+	sl_block_destroy(b);
+}
+
 Test(block, message_tags_round_trip)
 {
 	uint64_t t = sl_msg_tag(SL_MSG_BARRIER, 123456789);

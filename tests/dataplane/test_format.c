@@ -280,6 +280,32 @@ Test(format, cells_of_arrays)
 	sl_strbuf_free(&sb);
 }
 
+/* Kafka headers as Spark 3.5's show() prints array<struct<key: string,
+ * value: binary>>: "[{trace, [61 62]}, {nv, NULL}]". */
+Test(format, cells_of_headers)
+{
+	struct sl_strbuf sb;
+	sl_strbuf_init(&sb);
+	struct sl_header h[] = {
+		{.key = {"trace", 5}, .value = {"ab", 2}},
+		{.key = {"nv", 2}, .value_null = 1},
+		{.key = {"", 0}, .value = {"", 0}},
+	};
+	struct sl_vec hv = {.type = SL_TYPE_HEADER, .v.hdr = h};
+	cr_expect_str_eq(cell(&hv, 0, &sb), "{trace, [61 62]}");
+	cr_expect_str_eq(cell(&hv, 1, &sb), "{nv, NULL}");
+	cr_expect_str_eq(cell(&hv, 2, &sb), "{, []}");
+	struct sl_span sp[] = {{0, 2}, {2, 1}, {0, 0}};
+	uint8_t an[] = {0, 0, 1};
+	struct sl_vec arr = {.type = SL_TYPE_ARRAY, .elem_type = SL_TYPE_HEADER, .nulls = an,
+			     .v.arr = sp, .elem = &hv};
+	cr_expect_str_eq(cell(&arr, 0, &sb), "[{trace, [61 62]}, {nv, NULL}]");
+	cr_expect_str_eq(cell(&arr, 1, &sb), "[{, []}]");
+	cr_expect_str_eq(cell(&arr, 2, &sb), "NULL");
+	cr_expect_str_eq(sl_type_name(SL_TYPE_HEADER), "STRUCT<key: STRING, value: BINARY>");
+	sl_strbuf_free(&sb);
+}
+
 Test(format, intervals_and_windows_as_spark_shows_them)
 {
 	static const struct {

@@ -448,9 +448,23 @@ Test(key, decode_rejects_malformed_keys)
 Test(key, array_columns_cannot_be_keys)
 {
 	cr_assert_not(sl_key_type_supported(SL_TYPE_ARRAY));
+	cr_assert_not(sl_key_type_supported(SL_TYPE_HEADER));
 	for (uint32_t t = 0; t < NTYPES; t++)
 		cr_assert(sl_key_type_supported(key_types[t]));
 	cr_assert(sl_key_type_supported(SL_TYPE_NULL));
+}
+
+/* A stored key (a state checkpoint) whose tag is a Kafka header's is
+ * damaged, never read as one: headers are data, not state. */
+Test(key, decode_refuses_a_header_tag)
+{
+	struct out_store o;
+	make_out(&o, SL_TYPE_STRING);
+	o.v.type = SL_TYPE_HEADER;
+	struct sl_column_def d[1] = {coldef(SL_TYPE_HEADER)};
+	struct sl_schema schema = {1, d};
+	const uint8_t k[] = {SL_TYPE_HEADER, 'a', 'b'};
+	cr_assert_eq(sl_key_decode(k, sizeof(k), &schema, &o.v, 0), -EINVAL);
 }
 
 Test(key, window_values_round_trip_and_their_end_is_found_in_any_column)

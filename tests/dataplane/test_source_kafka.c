@@ -189,3 +189,71 @@ Test(kafka_offset, round_trip_and_refusals)
 	cr_expect_eq(sl_kafka_offset_parse(b.ptr, b.len, &batches, &v, &n), -EINVAL);
 	sl_strbuf_free(&b);
 }
+
+/* ------------------------------------------------------------ headers */
+
+#include "source.h"
+
+/* A kafka source spec with the options given as key, value pairs. */
+static struct sl_source_spec kspec(struct sl_option *o, uint32_t n, struct sl_column_def *cols,
+				   uint32_t ncols)
+{
+	struct sl_source_spec s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "k");
+	snprintf(s.connector, sizeof(s.connector), "kafka");
+	s.options = (struct sl_options){n, o};
+	s.schema = (struct sl_schema){ncols, cols};
+	s.watermark_col = -1;
+	s.line = s.column = 1;
+	return s;
+}
+
+#define KOPT(k, v) {.key = (char *)(k), .value = (char *)(v), .line = 1, .column = 1}
+
+/* include_headers = true: Spark's eighth column, headers
+ * ARRAY<STRUCT<key: STRING, value: BINARY>>; without it, seven. */
+Test(kafka_headers, schema_has_headers_only_when_asked)
+{
+	sl_sources_register_builtin();
+	const struct sl_source_ops *ops = sl_source_lookup("kafka");
+	cr_assert_not_null(ops);
+	cr_assert_not_null(ops->schema_of);
+	struct sl_option o[] = {KOPT("bootstrap_servers", "localhost:1"), KOPT("subscribe", "t"),
+				KOPT("include_headers", "true")};
+	char err[512] = "";
+	struct sl_schema out = {0};
+	struct sl_source_spec s = kspec(o, 3, NULL, 0);
+	cr_assert_eq(ops->schema_of(&s, &out, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(out.ncols, 8);
+	cr_expect_str_eq(out.cols[7].name, "headers");
+	cr_expect_eq(out.cols[7].type, SL_TYPE_ARRAY);
+	cr_expect_eq(out.cols[7].elem_type, SL_TYPE_HEADER);
+	free(out.cols);
+	s = kspec(o, 2, NULL, 0);
+	cr_assert_eq(ops->schema_of(&s, &out, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(out.ncols, 7);
+	free(out.cols);
+	/* the declared column is checked */
+	struct sl_column_def ok[] = {{.name = "headers", .type = SL_TYPE_ARRAY,
+				      .elem_type = SL_TYPE_HEADER}};
+	s = kspec(o, 3, ok, 1);
+	cr_expect_eq(ops->validate(&s, err, sizeof(err)), 0, "%s", err);
+	s = kspec(o, 2, ok, 1);
+	cr_expect_eq(ops->validate(&s, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "which Kafka's rows have only with include_headers = true") != NULL,
+		  "%s", err);
+	struct sl_column_def bad[] = {{.name = "headers", .type = SL_TYPE_ARRAY,
+				       .elem_type = SL_TYPE_STRING}};
+	s = kspec(o, 3, bad, 1);
+	cr_expect_eq(ops->validate(&s, err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "line 1, column 1: kafka source 'k': column 'headers' is "
+			      "ARRAY<STRUCT<key: STRING, value: BINARY>> in Kafka's rows, not "
+			      "ARRAY<STRING>; declare it so");
+	struct sl_option f[] = {KOPT("bootstrap_servers", "localhost:1"), KOPT("subscribe", "t"),
+				KOPT("include_headers", "true"), KOPT("format", "json")};
+	struct sl_column_def a[] = {{.name = "a", .type = SL_TYPE_STRING}};
+	s = kspec(f, 4, a, 1);
+	cr_expect_eq(ops->validate(&s, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "adds Kafka's headers column to Kafka's own rows") != NULL, "%s", err);
+}

@@ -13,10 +13,16 @@
  *     row's key encoded, decoded and encoded again (it must round-trip),
  *     then an aggregate chunk of those keys and made-up aggregate values
  *     through HAVING and the select list, as an aggregator core runs it;
- *   - without aggregation: the select list on the pipeline's output;
+ *   - without aggregation: the select list on the pipeline's output,
+ *     shipped row by row through a record block (block.h), as an ingest
+ *     core ships it to the control thread;
  *   - the result into a batch, sorted and cut as ORDER BY / LIMIT say, and
  *     written by the console sink (to /dev/null);
  *   - then every allocation freed (LeakSanitizer reports what is not).
+ *
+ * A kafka source's headers column (include_headers = true) gets rows of
+ * Kafka headers: none (NULL), empty keys and values, null values, bytes
+ * that are not UTF-8.
  *
  * Besides the built-in connectors, a source "typed" takes any column list
  * (BOOLEAN, INT, BIGINT, DOUBLE, STRING, TIMESTAMP) and a sink
@@ -70,11 +76,56 @@ static const int64_t ts_rows[ROWS] = {
 	0, 1, -1, INT64_MAX, INT64_MIN, 1709251199123456, -62135596800000000, 0,
 };
 
+/* Kafka headers: row r holds r % 4 of them, from hdr_keys/hdr_vals
+ * (NULL: a null value). */
+static const char *const hdr_keys[] = { "trace", "", "\xff\xfe", "k" };
+static const char *const hdr_vals[] = { "ab", NULL, "", "\x00\x01\xc3" };
+static const uint32_t hdr_val_lens[] = { 2, 0, 0, 3 }; /* a NUL byte among them */
+
+static void fill_headers(struct sl_vec *v, struct sl_eval_ctx *ctx)
+{
+	struct sl_vec *e = sl_eval_ctx_alloc(ctx, sizeof(*e));
+	CHECK(e != NULL);
+	memset(e, 0, sizeof(*e));
+	e->type = SL_TYPE_HEADER;
+	uint32_t n = 0;
+	for (uint32_t r = 0; r < ROWS; r++)
+		n += r % 4;
+	e->v.hdr = sl_eval_ctx_alloc(ctx, n * sizeof(struct sl_header));
+	v->v.arr = sl_eval_ctx_alloc(ctx, ROWS * sizeof(struct sl_span));
+	CHECK(e->v.hdr != NULL && v->v.arr != NULL);
+	uint32_t k = 0;
+	for (uint32_t r = 0; r < ROWS; r++) {
+		v->v.arr[r] = (struct sl_span){ k, r % 4 };
+		v->nulls[r] = v->nulls[r] || r % 4 == 0; /* no headers: NULL, as Spark */
+		for (uint32_t i = 0; i < r % 4; i++, k++) {
+			uint32_t vi = (r + 2 * i) % 4;
+			const char *kk = hdr_keys[(r + i) % 4], *vv = hdr_vals[vi];
+			e->v.hdr[k] = (struct sl_header){
+				.key = { kk, (uint32_t)strlen(kk) },
+				.value = { vv ? vv : "", hdr_val_lens[vi] },
+				.value_null = vv == NULL,
+			};
+		}
+	}
+	v->elem_type = SL_TYPE_HEADER;
+	v->elem = e;
+}
+
 /* A column of ROWS rows of type t; row ROWS - 1 is NULL. Storage from ctx. */
-static void fill_column(struct sl_vec *v, enum sl_type t, struct sl_eval_ctx *ctx)
+static void fill_column(struct sl_vec *v, enum sl_type t, enum sl_type elem,
+			struct sl_eval_ctx *ctx)
 {
 	memset(v, 0, sizeof(*v));
 	v->type = t;
+	if (t == SL_TYPE_ARRAY && elem == SL_TYPE_HEADER) {
+		v->nulls = sl_eval_ctx_alloc(ctx, ROWS);
+		CHECK(v->nulls != NULL);
+		memset(v->nulls, 0, ROWS);
+		v->nulls[ROWS - 1] = 1;
+		fill_headers(v, ctx);
+		return;
+	}
 	if (t == SL_TYPE_NULL || t == SL_TYPE_ARRAY || (unsigned)t >= SL_TYPE__COUNT) {
 		v->type = SL_TYPE_NULL;
 		return;
@@ -108,6 +159,7 @@ static void fill_column(struct sl_vec *v, enum sl_type t, struct sl_eval_ctx *ct
 		break;
 	}
 	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: /* the kafka source's key and value */
 		v->v.str = sl_eval_ctx_alloc(ctx, ROWS * sizeof(struct sl_str));
 		CHECK(v->v.str != NULL);
 		for (uint32_t i = 0; i < ROWS; i++)
@@ -118,6 +170,14 @@ static void fill_column(struct sl_vec *v, enum sl_type t, struct sl_eval_ctx *ct
 	default:
 		break;
 	}
+}
+
+static uint64_t touch_str(struct sl_str s)
+{
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < s.len; i++)
+		sum += (uint8_t)s.ptr[i];
+	return sum;
 }
 
 /* Read every value of a vector, so that ASan sees a dangling pointer. */
@@ -149,19 +209,30 @@ static uint64_t touch(const struct sl_vec *v, uint32_t nrows)
 			break;
 		}
 		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY:
 			for (uint32_t i = 0; i < v->v.str[r].len; i++)
 				sum += (uint8_t)v->v.str[r].ptr[i];
+			break;
+		case SL_TYPE_HEADER:
+			CHECK(v->v.hdr[r].value_null <= 1);
+			sum += touch_str(v->v.hdr[r].key);
+			if (!v->v.hdr[r].value_null)
+				sum += touch_str(v->v.hdr[r].value);
 			break;
 		case SL_TYPE_ARRAY: {
 			struct sl_span sp = v->v.arr[r];
 			CHECK(v->elem != NULL);
+			CHECK(v->elem->type == v->elem_type || v->elem->type == SL_TYPE_NULL);
 			for (uint32_t i = 0; i < sp.len; i++) {
 				const struct sl_vec *e = v->elem;
 				uint32_t k = sp.off + i;
-				if (sl_vec_is_null(e, k) || e->type != SL_TYPE_STRING)
+				if (sl_vec_is_null(e, k))
 					continue;
-				for (uint32_t j = 0; j < e->v.str[k].len; j++)
-					sum += (uint8_t)e->v.str[k].ptr[j];
+				if (e->type == SL_TYPE_STRING)
+					sum += touch_str(e->v.str[k]);
+				else if (e->type == SL_TYPE_HEADER)
+					sum += touch_str(e->v.hdr[k].key) +
+					       (e->v.hdr[k].value_null ? 0 : touch_str(e->v.hdr[k].value));
 			}
 			break;
 		}
@@ -234,7 +305,42 @@ static void run_post(const struct sl_plan *plan, const struct sl_chunk *in,
 	CHECK(res.ncols == plan->nout);
 	for (uint32_t k = 0; k < res.ncols; k++)
 		check_vec(&res.cols[k], plan->out[k], res.nrows);
-	CHECK(sl_batch_append_chunk(out, &res) == 0);
+	if (plan->has_agg) {
+		CHECK(sl_batch_append_chunk(out, &res) == 0);
+		return;
+	}
+	/* an ingest core ships the rows in record blocks (arrays included):
+	 * one block that fits them all, then the control thread's append */
+	enum sl_type types[SL_BLOCK_MAX_COLS], elems[SL_BLOCK_MAX_COLS];
+	for (uint32_t k = 0; k < res.ncols; k++) {
+		types[k] = plan->out_schema.cols[k].type;
+		elems[k] = plan->out_schema.cols[k].elem_type;
+		/* a NULL-typed vector ships as its column's type, all null */
+		CHECK(res.cols[k].type == types[k] || res.cols[k].type == SL_TYPE_NULL);
+	}
+	size_t heap = 0, nelems = 0;
+	for (uint32_t r = 0; r < res.nrows; r++) {
+		heap += sl_block_row_bytes(res.cols, res.ncols, r);
+		nelems += sl_block_row_elems(res.cols, res.ncols, r);
+	}
+	struct sl_block *blk = sl_block_create_arrays(res.ncols, types, elems, SL_BLOCK_ROWS,
+						      (uint32_t)nelems, (uint32_t)heap);
+	CHECK(blk != NULL);
+	for (uint32_t r = 0; r <= res.nrows; r++) {
+		if (r < res.nrows && sl_block_append_row(blk, res.cols, r, 0) == 0)
+			continue;
+		/* full (rows), or the end: the consumer takes the block */
+		struct sl_chunk bc = { .nrows = blk->nrows, .ncols = blk->ncols, .cols = blk->cols };
+		for (uint32_t k = 0; k < bc.ncols; k++)
+			(void)touch(&bc.cols[k], bc.nrows);
+		CHECK(sl_batch_append_chunk(out, &bc) == 0);
+		if (r == res.nrows)
+			break;
+		CHECK(blk->nrows == SL_BLOCK_ROWS);
+		sl_block_reset(blk);
+		CHECK(sl_block_append_row(blk, res.cols, r, 0) == 0);
+	}
+	sl_block_destroy(blk);
 }
 
 static void run_plan(struct sl_plan *plan)
@@ -260,7 +366,7 @@ static void run_plan(struct sl_plan *plan)
 	struct sl_vec *src_cols = sl_eval_ctx_alloc(ctx, (ss->ncols + 1) * sizeof(struct sl_vec));
 	CHECK(src_cols != NULL);
 	for (uint32_t c = 0; c < ss->ncols; c++)
-		fill_column(&src_cols[c], ss->cols[c].type, ctx);
+		fill_column(&src_cols[c], ss->cols[c].type, ss->cols[c].elem_type, ctx);
 	struct sl_chunk src = { .nrows = ROWS, .ncols = ss->ncols, .cols = src_cols };
 
 	struct sl_chunk piped;
@@ -293,7 +399,8 @@ static void run_plan(struct sl_plan *plan)
 		CHECK(vals != NULL);
 		uint32_t rows = n < ROWS ? n : ROWS;
 		for (uint32_t j = 0; j < plan->naggs; j++)
-			fill_column(&agg_cols[plan->nkeys + j], plan->aggs[j].type, vals);
+			fill_column(&agg_cols[plan->nkeys + j], plan->aggs[j].type, SL_TYPE_NULL,
+				    vals);
 		struct sl_chunk aggc = { .nrows = rows, .ncols = plan->nkeys + plan->naggs,
 					 .cols = agg_cols };
 		if (plan->nkeys == 0)
