@@ -86,6 +86,29 @@ bool sl_pq_reader_will_load(const struct sl_pq_reader *r);
 int sl_pq_reader_read(struct sl_pq_reader *r, struct sl_chunk *out, uint32_t at, uint32_t max,
 		      char *err, size_t errlen);
 
+/* --- writing (parquet_write.c) --- */
+
+struct sl_pq_writer;
+
+/* A column to write: its name and values (BOOLEAN, INT, BIGINT, DOUBLE,
+ * STRING, BINARY or TIMESTAMP: sl_pq_writes_type). */
+struct sl_pq_wcol {
+	const char *name;
+	const struct sl_vec *vec;
+};
+
+bool sl_pq_writes_type(enum sl_type t);
+struct sl_pq_writer *sl_pq_writer_create(void);
+void sl_pq_writer_destroy(struct sl_pq_writer *w);
+/* One whole file of rows[0..nrows) of the columns, in row groups of about
+ * row_group_bytes uncompressed, pages compressed with codec (0 none,
+ * 1 snappy, 2 gzip, 6 zstd). *out, *outlen: the file's bytes, in the
+ * writer's buffer until its next call. 0, or -ENOMEM, -ENOTSUP (a type
+ * not written), -EINVAL (no columns). */
+int sl_pq_write(struct sl_pq_writer *w, const struct sl_pq_wcol *cols, uint32_t ncols,
+		const uint32_t *rows, uint32_t nrows, int codec, uint64_t row_group_bytes,
+		const uint8_t **out, size_t *outlen);
+
 /* The Parquet name of a codec (compression) number ("SNAPPY"). */
 const char *sl_pq_codec_name(int codec);
 

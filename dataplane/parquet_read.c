@@ -1329,7 +1329,9 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return q;
 }
 
-/* Physical values -> the sluice type (in place). */
+/* Physical values -> the sluice type (in place). A date or timestamp
+ * beyond TIMESTAMP's range (about 292,000 years either side of 1970)
+ * wraps around (two's complement) rather than being undefined. */
 static int convert(const struct pq_col *col, enum sl_type out, union pv *v, uint32_t n)
 {
 	switch (col->conv) {
@@ -1343,7 +1345,7 @@ static int convert(const struct pq_col *col, enum sl_type out, union pv *v, uint
 		break;
 	case CV_DATE:
 		for (uint32_t i = 0; i < n; i++)
-			v[i].i = v[i].i * 86400000000LL;
+			v[i].i = (int64_t)((uint64_t)v[i].i * 86400000000ULL); /* wraps, see below */
 		break;
 	case CV_TS_MILLIS:
 		for (uint32_t i = 0; i < n; i++)
@@ -1361,7 +1363,8 @@ static int convert(const struct pq_col *col, enum sl_type out, union pv *v, uint
 			int64_t nanos;
 			memcpy(&nanos, b, 8);
 			int64_t jd = (int32_t)le32(b + 8);
-			v[i].i = (jd - 2440588) * 86400000000LL + floor_div(nanos, 1000);
+			v[i].i = (int64_t)((uint64_t)(jd - 2440588) * 86400000000ULL +
+					   (uint64_t)floor_div(nanos, 1000));
 		}
 		break;
 	case CV_DECIMAL: {

@@ -2186,7 +2186,8 @@ static int read_meta(struct sl_source *s, const struct sl_source_spec *spec, cha
 		s->p.format = m.format == SL_FILE_CSV ? SL_REC_CSV
 			      : m.format == SL_FILE_JSON ? SL_REC_JSON
 							 : SL_REC_TEXT;
-		s->p.parser = true;
+		s->p.parquet = m.format == SL_FILE_PARQUET;
+		s->p.parser = !s->p.parquet;
 		s->p.csv_header = false;
 		s->npart = m.npart;
 		memcpy(s->part_col, m.part, sizeof(s->part_col));
@@ -2438,7 +2439,8 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 		t->arena = malloc(FILE_ARENA);
 		if (t->work_fd < 0 || t->reader == NULL || t->arena == NULL)
 			goto err_nomem;
-		if (s->p.parquet && (t->pq = sl_pq_reader_create(s->ncols)) == NULL)
+		/* a table's format may be known only once it is written */
+		if ((s->p.parquet || table) && (t->pq = sl_pq_reader_create(s->ncols)) == NULL)
 			goto err_nomem;
 		/* in log mode the parsers wait for the layout (make_readers) */
 		if (s->p.parser && s->log_state != LOG_YES) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <lz4.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "parquet.h"
@@ -1007,4 +1008,87 @@ Test(parquet, groups_are_named_in_refusals)
 	sl_pq_reader_destroy(r);
 	sl_pq_close(pf);
 	free(f.p);
+}
+
+/* ------------------------------------------------------------------ */
+/* writer                                                              */
+
+Test(parquet, writer_round_trip_through_the_reader)
+{
+	enum { N = 50 };
+	uint8_t nb[N], ni[N], ns[N];
+	uint8_t b[N];
+	int64_t i[N], ts[N];
+	double d[N];
+	struct sl_str s[N];
+	char text[N][16];
+	for (int k = 0; k < N; k++) {
+		nb[k] = k % 7 == 0;
+		ni[k] = k % 5 == 0;
+		ns[k] = k % 3 == 0;
+		b[k] = k % 2;
+		i[k] = (int64_t)k * 1000003 - 20000000;
+		ts[k] = -5000000 + (int64_t)k * 123456789;
+		d[k] = k / 3.0;
+		snprintf(text[k], sizeof(text[k]), "v%d%s", k, k % 4 ? "é" : "");
+		s[k] = (struct sl_str){text[k], (uint32_t)strlen(text[k])};
+	}
+	struct sl_vec vb = {.type = SL_TYPE_BOOLEAN, .nulls = nb}, vi = {.type = SL_TYPE_INT, .nulls = ni},
+		      vl = {.type = SL_TYPE_BIGINT}, vd = {.type = SL_TYPE_DOUBLE},
+		      vs = {.type = SL_TYPE_STRING, .nulls = ns}, vt = {.type = SL_TYPE_TIMESTAMP};
+	vb.v.b = b;
+	vi.v.i64 = i;
+	vl.v.i64 = i;
+	vd.v.f64 = d;
+	vs.v.str = s;
+	vt.v.i64 = ts;
+	struct sl_pq_wcol cols[] = {{"b", &vb}, {"i", &vi}, {"l", &vl}, {"d", &vd}, {"s", &vs}, {"t", &vt}};
+	uint32_t rows[N];
+	for (int k = 0; k < N; k++)
+		rows[k] = (uint32_t)(N - 1 - k); /* in another order than stored */
+	struct sl_pq_writer *w = sl_pq_writer_create();
+	const int codecs[] = {SL_PQ_UNCOMPRESSED, SL_PQ_SNAPPY, SL_PQ_GZIP, SL_PQ_ZSTD};
+	for (int c = 0; c < 4; c++) {
+		const uint8_t *file;
+		size_t n;
+		cr_assert_eq(sl_pq_write(w, cols, 6, rows, N, codecs[c], 100, &file, &n), 0);
+		struct mem m = {file, n};
+		char err[256];
+		struct sl_pq_file *f = sl_pq_open(mem_read, &m, n, err, sizeof(err));
+		cr_assert_not_null(f, "%s", err);
+		cr_assert_eq(sl_pq_num_rows(f), N);
+		cr_assert_gt(sl_pq_row_groups(f), 5, "row groups of about 100 bytes");
+		cr_assert_eq(sl_pq_column_type(f, 4), SL_TYPE_STRING);
+		cr_assert_eq(sl_pq_column_type(f, 5), SL_TYPE_TIMESTAMP);
+		for (int col = 0; col < 6; col++) {
+			struct result r;
+			read_col(file, n, cols[col].name, cols[col].vec->type, &r);
+			cr_assert_eq(r.rc, 0, "%s", r.err);
+			cr_assert_eq(r.rows, N);
+			for (int k = 0; k < N; k++) {
+				uint32_t src = rows[k];
+				const struct sl_vec *v = cols[col].vec;
+				cr_assert_eq(r.nulls[k], sl_vec_is_null(v, src), "col %d row %d", col, k);
+				if (r.nulls[k])
+					continue;
+				switch (v->type) {
+				case SL_TYPE_BOOLEAN: cr_assert_eq(r.v.b[k], b[src]); break;
+				case SL_TYPE_DOUBLE: cr_assert_eq(r.v.f64[k], d[src]); break;
+				case SL_TYPE_STRING:
+					cr_assert_eq(r.v.str[k].len, s[src].len);
+					cr_assert_eq(memcmp(r.v.str[k].ptr, s[src].ptr, s[src].len), 0);
+					break;
+				default: cr_assert_eq(r.v.i64[k], v->v.i64[src]); break;
+				}
+			}
+			free_strs(&r, cols[col].vec->type);
+		}
+		sl_pq_close(f);
+	}
+	struct sl_vec vw = {.type = SL_TYPE_WINDOW};
+	struct sl_pq_wcol bad[] = {{"w", &vw}};
+	const uint8_t *file;
+	size_t n;
+	cr_assert_eq(sl_pq_write(w, bad, 1, rows, N, 0, 100, &file, &n), -ENOTSUP);
+	sl_pq_writer_destroy(w);
 }

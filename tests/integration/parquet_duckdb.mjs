@@ -10,6 +10,9 @@
 //       BINARY as base64); SCHEMA: name:TYPE,... in sluice's types. Prints
 //       "rows N missing M extra K" (missing: DuckDB's rows sluice lacks;
 //       extra: sluice's rows DuckDB lacks; multisets) and up to 5 of each.
+//   node parquet_duckdb.mjs same A B
+//       the same comparison between two sets of Parquet files (A: what DuckDB
+//       wrote, B: what sluice's sink wrote), TIMESTAMP WITH TIME ZONE as UTC.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -58,7 +61,29 @@ if (cmd === 'sql') {
 	console.log(`rows ${n} missing ${nm} extra ${ne}`);
 	for (const r of missing) console.log('missing ' + JSON.stringify(r));
 	for (const r of extra) console.log('extra ' + JSON.stringify(r));
+} else if (cmd === 'same') {
+	// same A B: the rows of the Parquet files A and B (globs) as multisets,
+	// TIMESTAMP WITH TIME ZONE read as UTC TIMESTAMP (sluice writes
+	// isAdjustedToUTC = true)
+	const [a, b] = args;
+	await con.run("SET TimeZone = 'UTC'");
+	const sel = async (g) => {
+		const cols = await rows(`DESCRIBE SELECT * FROM read_parquet(${lit(g)})`);
+		return 'SELECT ' + cols.map((c) => c[1] === 'TIMESTAMP WITH TIME ZONE'
+			? `${q(c[0])}::TIMESTAMP AS ${q(c[0])}` : q(c[0])).join(', ') +
+			` FROM read_parquet(${lit(g)})`;
+	};
+	await con.run(`CREATE TABLE a AS ${await sel(a)}`);
+	await con.run(`CREATE TABLE b AS ${await sel(b)}`);
+	const n = (await rows('SELECT count(*) FROM a'))[0][0];
+	const nm = (await rows('SELECT count(*) FROM (SELECT * FROM a EXCEPT ALL SELECT * FROM b)'))[0][0];
+	const ne = (await rows('SELECT count(*) FROM (SELECT * FROM b EXCEPT ALL SELECT * FROM a)'))[0][0];
+	console.log(`rows ${n} missing ${nm} extra ${ne}`);
+	for (const r of await rows('SELECT * FROM (SELECT * FROM a EXCEPT ALL SELECT * FROM b) LIMIT 5'))
+		console.log('missing ' + JSON.stringify(r));
+	for (const r of await rows('SELECT * FROM (SELECT * FROM b EXCEPT ALL SELECT * FROM a) LIMIT 5'))
+		console.log('extra ' + JSON.stringify(r));
 } else {
-	console.error('usage: parquet_duckdb.mjs sql STATEMENT... | compare PARQUET JSON SCHEMA [WHERE]');
+	console.error('usage: parquet_duckdb.mjs sql STATEMENT... | compare PARQUET JSON SCHEMA [WHERE] | same A B');
 	process.exit(2);
 }
