@@ -2,7 +2,7 @@
 //
 //   node bench_duckdb_files.mjs DATA PATH RUNS
 //
-//   node bench_duckdb_files.mjs to_parquet SALES_CSV OUT.parquet
+//   node bench_duckdb_files.mjs to_parquet SALES_CSV OUT.parquet [COPIES]
 //   node bench_duckdb_files.mjs uncompressed FILE.parquet
 //
 // DATA is lines (count(*) of the text), text, sales, events_csv, events_json
@@ -19,7 +19,7 @@
 // "rows": n, "answer": [the aggregates, as strings]}.
 import { DuckDBInstance } from '@duckdb/node-api';
 
-const [data, pathArg, runsArg] = process.argv.slice(2);
+const [data, pathArg, runsArg, copiesArg] = process.argv.slice(2);
 const salesCols = `{'store': 'INTEGER', 'counter': 'INTEGER', 'amount': 'DOUBLE', 'ts': 'TIMESTAMP'}`;
 if (data === 'to_parquet' || data === 'uncompressed') {
 	// set-up, untimed: the sales CSV as Parquet (snappy, DuckDB's default
@@ -28,8 +28,10 @@ if (data === 'to_parquet' || data === 'uncompressed') {
 	const c = await inst.connect();
 	const lit = (x) => "'" + x.replaceAll("'", "''") + "'";
 	if (data === 'to_parquet') {
-		await c.run(`COPY (SELECT * FROM read_csv(${lit(pathArg)}, header = false, auto_detect = false,
-		  columns = ${salesCols})) TO ${lit(runsArg)} (FORMAT parquet, COMPRESSION snappy)`);
+		// the rows COPIES times over
+		await c.run(`COPY (SELECT s.* FROM range(${Number(copiesArg ?? 1)}) r(k),
+		  read_csv(${lit(pathArg)}, header = false, auto_detect = false, columns = ${salesCols}) s)
+		  TO ${lit(runsArg)} (FORMAT parquet, COMPRESSION snappy)`);
 	} else {
 		const r = (await c.runAndReadAll(`SELECT sum(total_uncompressed_size) FROM parquet_metadata(${lit(pathArg)})`)).getRows();
 		console.log(String(r[0][0]));
