@@ -5,7 +5,7 @@
  * micro-batches of at most max_files_per_trigger files (or
  * max_bytes_per_trigger bytes), oldest first by modification time (newest
  * first with latest_first). Records are lines: text, CSV or JSON, parsed
- * straight into the ingest batch.
+ * straight into the ingest batch; or Parquet row groups (below).
  *
  * Who does what:
  *  - open() (control thread) checks the options again, resolves the
@@ -168,8 +168,18 @@
  *       u32  n, then n bytes: its key: the seen map's (absolute path, or
  *            name with file_name_only); log mode: its path in the directory
  *
+ * Format parquet (parquet.h, take_parquet): a work item is a byte range
+ * as for the other formats, but it reads the row groups whose middle byte
+ * lies in [start, end) (Spark's and Hadoop's rule: each row group belongs
+ * to exactly one part), decoding the source's columns by name straight into
+ * the batch; the reader reads through a read_at callback (pread here), so
+ * the planning, the replay log and the checkpoint are the other formats'.
+ * Strings point into the reader's pages: they are pinned (release_lines)
+ * before the reader loads another page or row group, as lines are before
+ * the line buffer is refilled.
+ *
  * Not yet: subdirectories of a plain directory (only its own files are
- * read), compressed files.
+ * read), compressed files (text, CSV, JSON).
  */
 #include "source_file.h"
 
