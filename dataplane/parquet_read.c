@@ -1438,10 +1438,12 @@ static int decode_values(struct sl_pq_reader *r, struct pq_cur *c, int enc, cons
 			if (len < 1 || p[0] > 32 ||
 			    sl_pq_rle_decode(p + 1, len - 1, p[0], c->idx, nv) < 0)
 				CUR_FAIL("its dictionary indices are malformed (corrupt page)");
+			uint32_t top = 0; /* no early exit: the loop vectorizes */
 			for (uint32_t i = 0; i < nv; i++)
-				if (c->idx[i] >= c->ndict)
-					CUR_FAIL("dictionary index %u is beyond the dictionary's %u values "
-						 "(corrupt page)", c->idx[i], c->ndict);
+				top = c->idx[i] > top ? c->idx[i] : top;
+			if (top >= c->ndict)
+				CUR_FAIL("dictionary index %u is beyond the dictionary's %u values "
+					 "(corrupt page)", top, c->ndict);
 		}
 		c->use_dict = true;
 		return 0;
@@ -1604,6 +1606,24 @@ static int inflate_page(struct sl_pq_reader *r, struct pq_cur *c, const uint8_t 
 	return 0;
 }
 
+/* Whether the levels [p, p + len) (width w) begin with one RLE run of at
+ * least `rows` levels equal to max: a page without nulls, as most
+ * writers encode it. */
+static bool all_defined(const uint8_t *p, size_t len, unsigned w, uint32_t rows, uint32_t max)
+{
+	const uint8_t *end = p + len;
+	uint64_t h;
+	if (w > 32 || uvarint(&p, end, &h) < 0 || (h & 1) || (h >> 1) < rows)
+		return false;
+	unsigned vb = (w + 7) / 8;
+	if (vb > (size_t)(end - p))
+		return false;
+	uint32_t v = 0;
+	for (unsigned b = 0; b < vb; b++)
+		v |= (uint32_t)p[b] << (8 * b);
+	return v == max;
+}
+
 /* Load the column's next data page (after any dictionary page). */
 static int load_page(struct sl_pq_reader *r, struct pq_cur *c, char *err, size_t errlen)
 {
@@ -1722,17 +1742,24 @@ static int load_page(struct sl_pq_reader *r, struct pq_cur *c, char *err, size_t
 				vp = pg + lvlen;
 				vlen = plen - lvlen;
 			}
-			if (sl_pq_rle_decode(lp, ll, w, c->lv, rows) < 0)
-				CUR_FAIL("its definition levels are malformed (corrupt page)");
-			nv = 0;
-			for (uint32_t i = 0; i < rows; i++) {
-				if (c->lv[i] > (uint32_t)col->max_def)
+			if (all_defined(lp, ll, w, rows, (uint32_t)col->max_def)) {
+				c->has_levels = false; /* no nulls: no levels to decode or copy */
+			} else {
+				if (sl_pq_rle_decode(lp, ll, w, c->lv, rows) < 0)
+					CUR_FAIL("its definition levels are malformed (corrupt page)");
+				/* no early exit: the loop vectorizes */
+				uint32_t top = 0, max = (uint32_t)col->max_def;
+				nv = 0;
+				for (uint32_t i = 0; i < rows; i++) {
+					top = c->lv[i] > top ? c->lv[i] : top;
+					nv += c->lv[i] == max;
+				}
+				if (top > max)
 					CUR_FAIL("a definition level is above the column's maximum %d "
 						 "(corrupt page)", col->max_def);
-				nv += c->lv[i] == (uint32_t)col->max_def;
+				if (nv == rows)
+					c->has_levels = false;
 			}
-			if (nv == rows)
-				c->has_levels = false; /* no nulls: the copy skips the levels */
 		} else if (h.type == 3) {
 			vp = pg + lvlen;
 			vlen = plen - lvlen;
@@ -1758,29 +1785,35 @@ static int load_page(struct sl_pq_reader *r, struct pq_cur *c, char *err, size_t
  * loop has no switch (the copy was a quarter of a scan's time with one). */
 #define COPY_ROWS(FIELD, SRC)                                                                  \
 	do {                                                                                   \
+		/* locals: stores into the column must not make the compiler                  \
+		 * reload the cursor's pointers on every row */                               \
+		__typeof__(v->v.FIELD) dst = v->v.FIELD + at;                                  \
+		const union pv *dict = c->dict, *vals = c->vals + c->val;                      \
+		const uint32_t *idx = c->idx + c->val;                                         \
 		if (!c->has_levels && !c->use_dict) {                                          \
 			memset(v->nulls + at, 0, n);                                           \
 			for (uint32_t k = 0; k < n; k++)                                       \
-				v->v.FIELD[at + k] = c->vals[c->val + k].SRC;                  \
+				dst[k] = vals[k].SRC;                                          \
 			c->val += n;                                                           \
 		} else if (!c->has_levels) {                                                   \
 			memset(v->nulls + at, 0, n);                                           \
 			for (uint32_t k = 0; k < n; k++)                                       \
-				v->v.FIELD[at + k] = c->dict[c->idx[c->val + k]].SRC;          \
+				dst[k] = dict[idx[k]].SRC;                                     \
 			c->val += n;                                                           \
 		} else {                                                                       \
 			const uint32_t *lv = c->lv + c->row;                                   \
-			uint32_t max = (uint32_t)c->col->max_def, val = c->val;                \
+			uint32_t max = (uint32_t)c->col->max_def, j = 0;                       \
+			uint8_t *nulls = v->nulls + at;                                        \
+			bool use_dict = c->use_dict;                                           \
 			for (uint32_t k = 0; k < n; k++) {                                     \
 				uint8_t null = lv[k] != max;                                   \
-				v->nulls[at + k] = null;                                       \
+				nulls[k] = null;                                               \
 				if (null)                                                      \
 					continue;                                              \
-				v->v.FIELD[at + k] = c->use_dict ? c->dict[c->idx[val]].SRC    \
-								 : c->vals[val].SRC;           \
-				val++;                                                         \
+				dst[k] = use_dict ? dict[idx[j]].SRC : vals[j].SRC;            \
+				j++;                                                           \
 			}                                                                      \
-			c->val = val;                                                          \
+			c->val += j;                                                           \
 		}                                                                              \
 	} while (0)
 
