@@ -1788,8 +1788,9 @@ static int load_page(struct sl_pq_reader *r, struct pq_cur *c, char *err, size_t
 		/* locals: stores into the column must not make the compiler                  \
 		 * reload the cursor's pointers on every row */                               \
 		__typeof__(v->v.FIELD) dst = v->v.FIELD + at;                                  \
+		/* idx is NULL until a dictionary page came: no offset on NULL */              \
 		const union pv *dict = c->dict, *vals = c->vals + c->val;                      \
-		const uint32_t *idx = c->idx + c->val;                                         \
+		const uint32_t *idx = c->use_dict ? c->idx + c->val : NULL;                    \
 		if (!c->has_levels && !c->use_dict) {                                          \
 			memset(v->nulls + at, 0, n);                                           \
 			for (uint32_t k = 0; k < n; k++)                                       \

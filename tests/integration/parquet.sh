@@ -16,6 +16,8 @@
 #   - a WHERE on the rows: the same filter in DuckDB gives the same rows;
 #   - a file larger than two split parts read by two ingest cores: every
 #     row group once (the part that holds its middle byte reads it);
+#   - a checkpoint (format parquet in its offset): a restart reads only the
+#     file added since;
 #   - refusals: a list column, a type that does not convert, an unknown
 #     option (plan time);
 #   - bad files: not Parquet (wrong magic), truncated, a corrupt page:
@@ -140,6 +142,20 @@ query split big "SELECT * FROM src" "SET ingest_cores = '0-1';"
 run_sql split
 same split big
 grep -q '2 ingest cores' split.err || it_log "note: $(grep -m1 'started' split.err)"
+
+# --- a checkpoint: a restart reads only the files not taken before ----------
+mkdir ck_in
+cp t_zstd/part.parquet ck_in/a.parquet
+query ck1 ck_in "SELECT * FROM src"
+sed -i "s|trigger = 'available_now')|trigger = 'available_now', checkpoint = 'chk')|" ck1.sql
+grep -q "checkpoint = 'chk'" ck1.sql || it_fail "ck1: no checkpoint option in the query"
+cp ck1.sql ck2.sql # the same query, started again
+run_sql ck1
+[[ $(it_stat ck1.err rows_in) == 20000 ]] || it_fail "ck1: rows_in is not 20000"
+cp t_v2/part.parquet ck_in/b.parquet
+run_sql ck2
+[[ $(it_stat ck2.err rows_in) == 20000 ]] || { cat ck2.err >&2; it_fail "ck2: the restart did not read b.parquet alone"; }
+same ck1 ck_in # both runs' output: each file's rows once
 
 # --- refusals --------------------------------------------------------------
 mkdir lists
