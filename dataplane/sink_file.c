@@ -58,6 +58,7 @@
 #include <xxhash.h>
 
 #include "commit_log.h"
+#include "parquet.h"
 #include "sink.h"
 #include "source.h"
 
@@ -444,7 +445,7 @@ int sl_ts_pattern_format(const struct sl_ts_pattern *p, int64_t us, struct sl_st
 /* options                                                             */
 
 /* sluice's name, Spark's, and which formats take it. */
-enum { K_ANY = 7, K_CSV = 1, K_JSON = 2, K_TEXT = 4, K_CJ = 3 };
+enum { K_ANY = 15, K_CSV = 1, K_JSON = 2, K_TEXT = 4, K_CJ = 3, K_PARQUET = 8 };
 
 static const struct fkey {
 	const char *name, *spark;
@@ -468,12 +469,14 @@ static const struct fkey {
 	{"timestamp_format", "timestampFormat", K_CJ, false},
 	{"ignore_null_fields", "ignoreNullFields", K_JSON, false},
 	{"compression", "codec", K_ANY, false},
+	{"parquet.row_group_size", "parquet.block.size", K_PARQUET, false},
 };
 #define NFILE_KEYS (sizeof(file_keys) / sizeof(file_keys[0]))
 
 static unsigned format_bit(enum sl_file_format f)
 {
-	return f == SL_FILE_CSV ? K_CSV : f == SL_FILE_JSON ? K_JSON : K_TEXT;
+	return f == SL_FILE_CSV ? K_CSV : f == SL_FILE_JSON ? K_JSON
+	       : f == SL_FILE_PARQUET ? K_PARQUET : K_TEXT;
 }
 
 static const struct fkey *find_key(const char *k)
@@ -650,15 +653,15 @@ int sl_file_opts_parse(const struct sl_sink_spec *spec, bool table, struct sl_fi
 		if (sl_file_format_parse(fo->value, &o->format) < 0) {
 			snprintf(err, errlen,
 				 "line %u, column %u: option 'format' of the %s sink must be 'csv', "
-				 "'json' or 'text', not '%s'",
+				 "'json', 'text' or 'parquet', not '%s'",
 				 fo->line, fo->column, kind, fo->value);
 			goto err;
 		}
 		fmt_name = sl_file_format_name(o->format);
 	} else if (!table) {
 		snprintf(err, errlen,
-			 "line %u, column %u: file sink '%s' needs option 'format': 'csv', 'json' or "
-			 "'text'",
+			 "line %u, column %u: file sink '%s' needs option 'format': 'csv', 'json', "
+			 "'text' or 'parquet'",
 			 spec->line, spec->column, spec->name);
 		goto err;
 	}
@@ -700,6 +703,36 @@ int sl_file_opts_parse(const struct sl_sink_spec *spec, bool table, struct sl_fi
 	if (pb != NULL && parse_partition_by(pb, o, err, errlen) < 0)
 		goto err;
 	const struct sl_option *co = opt_get(opts, key_named("compression"));
+	o->pq_codec = 1; /* SNAPPY: Spark's default for Parquet */
+	o->pq_row_group = (uint64_t)128 << 20;
+	if (o->format == SL_FILE_PARQUET) {
+		if (co == NULL || strcasecmp(co->value, "snappy") == 0) {
+			o->pq_codec = 1;
+		} else if (strcasecmp(co->value, "none") == 0 ||
+			   strcasecmp(co->value, "uncompressed") == 0) {
+			o->pq_codec = 0;
+		} else if (strcasecmp(co->value, "gzip") == 0) {
+			o->pq_codec = 2;
+		} else if (strcasecmp(co->value, "zstd") == 0) {
+			o->pq_codec = 6;
+		} else {
+			snprintf(err, errlen,
+				 "line %u, column %u: option '%s' of format parquet must be 'snappy' "
+				 "(the default), 'zstd', 'gzip' or 'none', not '%s'",
+				 co->line, co->column, co->key, co->value);
+			goto err;
+		}
+		const struct sl_option *rg = opt_get(opts, key_named("parquet.row_group_size"));
+		if (rg != NULL && (sl_parse_size(rg->value, &o->pq_row_group) < 0 ||
+				   o->pq_row_group == 0)) {
+			snprintf(err, errlen,
+				 "line %u, column %u: option '%s' must be a size of at least one "
+				 "byte, such as '128M' or 1048576, not '%s'",
+				 rg->line, rg->column, rg->key, rg->value);
+			goto err;
+		}
+		co = NULL;
+	}
 	if (co != NULL && strcasecmp(co->value, "none") != 0 &&
 	    strcasecmp(co->value, "uncompressed") != 0) {
 		snprintf(err, errlen,
@@ -747,7 +780,7 @@ int sl_file_opts_parse(const struct sl_sink_spec *spec, bool table, struct sl_fi
 		if (opt_bool(opts, "ignore_null_fields", &o->ignore_null_fields, err, errlen) < 0)
 			goto err;
 	}
-	if (o->format != SL_FILE_TEXT) {
+	if (o->format != SL_FILE_TEXT && o->format != SL_FILE_PARQUET) {
 		const struct sl_option *t = opt_get(opts, key_named("timestamp_format"));
 		const char *pat = t != NULL ? t->value : table ? SL_TS_PATTERN_TABLE
 							     : SL_TS_PATTERN_SPARK;
@@ -1233,7 +1266,7 @@ int sl_file_enc_init(struct sl_file_enc *e, const struct sl_file_opts *o,
 	sl_strbuf_init(&e->cell);
 	sl_strbuf_init(&e->tmp);
 	const char *fmt = o->format == SL_FILE_CSV ? "CSV" : o->format == SL_FILE_JSON ? "JSON"
-										       : "Text";
+			  : o->format == SL_FILE_PARQUET ? "Parquet" : "Text";
 	char cols[1024], t[64];
 	bool is_part[4096] = {false};
 	if (schema->ncols > 4096)
@@ -1293,16 +1326,19 @@ int sl_file_enc_init(struct sl_file_enc *e, const struct sl_file_opts *o,
 			   (o->format == SL_FILE_CSV &&
 			    (c->type == SL_TYPE_WINDOW || c->type == SL_TYPE_ARRAY ||
 			     c->type == SL_TYPE_HEADER || c->type == SL_TYPE_BINARY)) ||
+			   (o->format == SL_FILE_PARQUET && !sl_pq_writes_type(c->type)) ||
 			   (o->table && (c->type == SL_TYPE_WINDOW || c->type == SL_TYPE_ARRAY ||
 					 c->type == SL_TYPE_HEADER ||
 					 c->type == SL_TYPE_INTERVAL || c->type == SL_TYPE_NULL ||
-					 c->type == SL_TYPE_BINARY));
+					 (c->type == SL_TYPE_BINARY &&
+					  o->format != SL_FILE_PARQUET)));
 		if (bad) {
 			type_text(c, t, sizeof(t));
 			if (o->table)
 				snprintf(err, errlen,
 					 "table sink: column `%s` is a %s; a table holds BOOLEAN, INT, "
-					 "BIGINT, DOUBLE, STRING and TIMESTAMP columns%s",
+					 "BIGINT, DOUBLE, STRING and TIMESTAMP columns (and BINARY in "
+					 "format parquet)%s",
 					 c->name, t,
 					 c->type == SL_TYPE_WINDOW
 						 ? " (select w.start AS window_start, w.end AS "
@@ -1313,8 +1349,12 @@ int sl_file_enc_init(struct sl_file_enc *e, const struct sl_file_opts *o,
 			else
 				snprintf(err, errlen,
 					 "[UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE] The %s datasource "
-					 "doesn't support the column `%s` of the type \"%s\".",
-					 fmt, c->name, t);
+					 "doesn't support the column `%s` of the type \"%s\".%s",
+					 fmt, c->name, t,
+					 o->format == SL_FILE_PARQUET && c->type == SL_TYPE_WINDOW
+						 ? " (sluice writes no structs to Parquet yet: select "
+						   "w.start AS window_start, w.end AS window_end)"
+						 : "");
 			goto err;
 		}
 	}
@@ -1367,6 +1407,8 @@ int sl_file_enc_row(struct sl_file_enc *e, const struct sl_vec *cols, uint32_t r
 	const struct sl_file_opts *o = e->o;
 	int rc = 0;
 	switch (o->format) {
+	case SL_FILE_PARQUET: /* whole files: write_parquet */
+		return -EINVAL;
 	case SL_FILE_TEXT: {
 		/* the bytes as they are: Spark's text writer copies the
 		 * UTF8String, no Java String in between */
@@ -1464,6 +1506,9 @@ struct sl_sink {
 	uint32_t nfiles, files_cap;
 	struct sl_strbuf paths;
 	struct sl_commit_file *cfiles;
+
+	struct sl_pq_writer *pq;  /* format parquet; owned */
+	struct sl_pq_wcol *pq_cols; /* [enc.ncols]; owned */
 };
 
 void sl_file_sink_close(struct sl_sink *s)
@@ -1475,6 +1520,8 @@ void sl_file_sink_close(struct sl_sink *s)
 		close(s->dirfd);
 	sl_file_enc_free(&s->enc);
 	sl_file_opts_free(&s->o);
+	sl_pq_writer_destroy(s->pq);
+	free(s->pq_cols);
 	free(s->schema.cols);
 	sl_strbuf_free(&s->buf);
 	sl_strbuf_free(&s->keys);
@@ -1555,6 +1602,12 @@ static struct sl_sink *sink_open(const struct sl_sink_spec *spec, const struct s
 	if (s->schema.cols == NULL)
 		goto err_nomem;
 	memcpy(s->schema.cols, schema->cols, schema->ncols * sizeof(*s->schema.cols));
+	if (s->o.format == SL_FILE_PARQUET) {
+		s->pq = sl_pq_writer_create();
+		s->pq_cols = calloc(s->enc.ncols ? s->enc.ncols : 1, sizeof(*s->pq_cols));
+		if (s->pq == NULL || s->pq_cols == NULL)
+			goto err_nomem;
+	}
 
 	const char *path = s->o.path;
 	int rc = mkdirs(AT_FDCWD, path);
@@ -1787,7 +1840,8 @@ static int write_all(int fd, const char *p, size_t n)
 
 static const char *file_ext(enum sl_file_format f)
 {
-	return f == SL_FILE_CSV ? "csv" : f == SL_FILE_JSON ? "json" : "txt";
+	return f == SL_FILE_CSV ? "csv" : f == SL_FILE_JSON ? "json"
+	       : f == SL_FILE_PARQUET ? "parquet" : "txt";
 }
 
 static int fsync_dir(int dirfd, const char *rel)
@@ -1834,8 +1888,23 @@ static int write_part(struct sl_sink *s, const struct sl_batch *rows, uint32_t p
 	}
 	uint64_t size = 0, nrows = 0;
 	sl_strbuf_reset(&s->buf);
-	rc = sl_file_enc_header(&s->enc, &s->schema, &s->buf);
-	for (uint32_t k = 0; rc >= 0 && k < pt->count; k++) {
+	if (s->o.format == SL_FILE_PARQUET) {
+		/* one whole file: the data columns, in row groups */
+		for (uint32_t j = 0; j < s->enc.ncols; j++)
+			s->pq_cols[j] = (struct sl_pq_wcol){.name = s->schema.cols[s->enc.cols[j]].name,
+							    .vec = &rows->cols[s->enc.cols[j]]};
+		const uint8_t *fb;
+		size_t fn;
+		rc = sl_pq_write(s->pq, s->pq_cols, s->enc.ncols, s->order + pt->next, pt->count,
+				 s->o.pq_codec, s->o.pq_row_group, &fb, &fn);
+		if (rc >= 0)
+			rc = write_all(fd, (const char *)fb, fn);
+		size = fn;
+		nrows = pt->count;
+	} else {
+		rc = sl_file_enc_header(&s->enc, &s->schema, &s->buf);
+	}
+	for (uint32_t k = 0; rc >= 0 && s->o.format != SL_FILE_PARQUET && k < pt->count; k++) {
 		rc = sl_file_enc_row(&s->enc, rows->cols, s->order[pt->next + k], &s->buf);
 		if (rc > 0)
 			nrows++;

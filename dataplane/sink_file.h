@@ -63,6 +63,8 @@ struct sl_file_opts {
 	struct sl_csv_opts csv;
 	struct sl_ts_pattern *ts; /* owned */
 	bool ignore_null_fields;  /* json */
+	int pq_codec;             /* parquet: the pages' codec (parquet_int.h numbers) */
+	uint64_t pq_row_group;    /* parquet: row group size, uncompressed bytes */
 };
 
 /* Parse and check the sink's options (spec->options: the connector's own;

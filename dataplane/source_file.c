@@ -5,7 +5,7 @@
  * micro-batches of at most max_files_per_trigger files (or
  * max_bytes_per_trigger bytes), oldest first by modification time (newest
  * first with latest_first). Records are lines: text, CSV or JSON, parsed
- * straight into the ingest batch.
+ * straight into the ingest batch; or Parquet row groups (below).
  *
  * Who does what:
  *  - open() (control thread) checks the options again, resolves the
@@ -140,7 +140,8 @@
  *   2   u8   how the directory is read: 0 not known yet (nothing taken),
  *            1 a plain directory, 2 through a sink's commit log
  *   3   u8   flags: bit 0 file_name_only
- *   4   u8   format: SL_REC_TEXT, _CSV, _JSON (file); 0xff (table: its own)
+ *   4   u8   format: SL_REC_TEXT, _CSV, _JSON, 3 parquet (file); 0xff (table: its
+ *            own)
  *   5   u64  file batches taken: the id of the next one
  *  13   u64  log mode: the sink's log batch to read from ...
  *  21   u64  ... and how many of its files were taken already
@@ -167,8 +168,18 @@
  *       u32  n, then n bytes: its key: the seen map's (absolute path, or
  *            name with file_name_only); log mode: its path in the directory
  *
+ * Format parquet (parquet.h, take_parquet): a work item is a byte range
+ * as for the other formats, but it reads the row groups whose middle byte
+ * lies in [start, end) (Spark's and Hadoop's rule: each row group belongs
+ * to exactly one part), decoding the source's columns by name straight into
+ * the batch; the reader reads through a read_at callback (pread here), so
+ * the planning, the replay log and the checkpoint are the other formats'.
+ * Strings point into the reader's pages: they are pinned (release_lines)
+ * before the reader loads another page or row group, as lines are before
+ * the line buffer is refilled.
+ *
  * Not yet: subdirectories of a plain directory (only its own files are
- * read), compressed files.
+ * read), compressed files (text, CSV, JSON).
  */
 #include "source_file.h"
 
@@ -177,6 +188,7 @@
 #include "format.h" /* sl_strbuf: checkpoint offsets and logs */
 #include "ingest.h" /* sl_ingest_epoch, _settled, _epoch_done: pacing epochs */
 #include "lines.h"
+#include "parquet.h"
 #include "recparse.h"
 #include "source.h"
 #include "table.h"
@@ -211,6 +223,7 @@
 #define READER_SPACE (SL_FILE_READ_CHUNK * SL_FILE_READS_IN_FLIGHT)
 #define CK_VERSION 1                    /* of the checkpoint offset and log */
 #define CK_NO_FORMAT 0xff               /* a table's: the table's own */
+#define CK_FORMAT_PARQUET 3             /* the offset's format byte for parquet */
 #define CLEAN_POLL_MS 20                /* files wait for a commit: look this often */
 
 /* ------------------------------------------------------------------ */
@@ -882,6 +895,8 @@ struct file_params {
 	bool csv_header;
 	bool multi_line;         /* csv records across lines: files never split */
 	bool table;              /* connector 'table': the format comes from the table */
+	bool parquet;            /* format 'parquet': parquet.h, not lines (take_parquet) */
+	enum { PQ_PERMISSIVE, PQ_DROPMALFORMED, PQ_FAILFAST } pq_mode;
 };
 
 /* sluice's name, Spark's (options arrive lower-cased, any spelling). */
@@ -1003,6 +1018,61 @@ static int table_keys(const struct sl_source_spec *spec, char *err, size_t errle
 	return 0;
 }
 
+/* format = 'parquet': its one option of its own is `mode` (what a corrupt
+ * file or page does, see take_parquet); the source's columns are read by
+ * name, so any types are declared. 0, or -EINVAL with err. */
+static int parquet_params(const struct sl_source_spec *spec, struct file_params *p, char *err,
+			  size_t errlen)
+{
+	const struct sl_options *opts = &spec->options;
+	p->parquet = true;
+	p->format_name = "parquet";
+	p->pq_mode = PQ_PERMISSIVE;
+	for (uint32_t i = 0; i < opts->n; i++) {
+		const struct sl_option *v = &opts->v[i];
+		if (strcasecmp(v->key, "connector") == 0 || is_file_key(v->key))
+			continue;
+		if (strcasecmp(v->key, "mode") == 0) {
+			if (strcasecmp(v->value, "permissive") == 0) {
+				p->pq_mode = PQ_PERMISSIVE;
+			} else if (strcasecmp(v->value, "dropmalformed") == 0) {
+				p->pq_mode = PQ_DROPMALFORMED;
+			} else if (strcasecmp(v->value, "failfast") == 0) {
+				p->pq_mode = PQ_FAILFAST;
+			} else {
+				snprintf(err, errlen,
+					 "line %u, column %u: option 'mode' must be 'PERMISSIVE', "
+					 "'DROPMALFORMED' or 'FAILFAST', not '%s'",
+					 v->line, v->column, v->value);
+				return -EINVAL;
+			}
+			continue;
+		}
+		char known[1024];
+		size_t used = 0;
+		known[0] = '\0';
+		for (size_t k = 0; k < NFILE_KEYS && used < sizeof(known); k++) {
+			int w = snprintf(known + used, sizeof(known) - used, "%s, ", file_keys[k].name);
+			if (w > 0)
+				used += (size_t)w;
+		}
+		snprintf(err, errlen,
+			 "line %u, column %u: unknown option '%s' for connector 'file' with format "
+			 "'parquet' (known options: %smode)",
+			 v->line, v->column, v->key, known);
+		return -EINVAL;
+	}
+	if (spec->schema.ncols == 0) {
+		snprintf(err, errlen,
+			 "line %u, column %u: file source '%s' reads format 'parquet': declare the "
+			 "columns to read, e.g. CREATE SOURCE %s (id BIGINT, name STRING) (nested "
+			 "fields as \"a.b\")",
+			 spec->line, spec->column, spec->name, spec->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_params(const struct sl_source_spec *spec, bool table, struct file_params *p,
 			char *err, size_t errlen)
 {
@@ -1034,10 +1104,14 @@ static int parse_params(const struct sl_source_spec *spec, bool table, struct fi
 					 o->line, o->column, o->value);
 				return -EINVAL;
 			}
+		} else if (strcasecmp(o->value, "parquet") == 0) {
+			if (parquet_params(spec, p, err, errlen) < 0)
+				return -EINVAL;
+			goto path;
 		} else {
 			snprintf(err, errlen,
-				 "line %u, column %u: option 'format' must be 'text', 'csv' or 'json', "
-				 "not '%s'",
+				 "line %u, column %u: option 'format' must be 'text', 'csv', 'json' or "
+				 "'parquet', not '%s'",
 				 o->line, o->column, o->value);
 			return -EINVAL;
 		}
@@ -1192,6 +1266,8 @@ path:
 		return -EINVAL;
 	}
 	p->archive = o != NULL ? o->value : NULL;
+	if (p->parquet)
+		return 0;
 
 	p->parser = p->format != SL_REC_TEXT || format_opts;
 	if (p->format == SL_REC_CSV && (o = sl_options_find(opts, "header")) != NULL)
@@ -1367,6 +1443,7 @@ struct fthread {
 	struct sl_source_stats *st;
 	struct sl_file_reader *reader; /* owned */
 	struct sl_recparse *parser;    /* owned; NULL: text straight from the lines */
+	struct sl_pq_reader *pq;       /* format parquet: owned */
 	struct sl_chunk view;          /* partition columns: the batch's data columns, */
 	struct sl_vec *view_cols;      /* which the parser fills; owned */
 	uint64_t seen_bytes, seen_malformed, seen_parse_malformed;
@@ -1617,7 +1694,7 @@ static const char *conn_name(uint8_t c)
 static const char *format_name(uint8_t f)
 {
 	return f == SL_REC_TEXT ? "text" : f == SL_REC_CSV ? "csv" : f == SL_REC_JSON ? "json"
-								       : "unknown";
+		: f == CK_FORMAT_PARQUET ? "parquet" : "unknown";
 }
 
 #define CK_REFUSE(...)                                                                         \
@@ -1774,6 +1851,7 @@ static void file_close(struct sl_source *s)
 		struct fthread *t = &s->thr[i];
 		sl_file_reader_destroy(t->reader);
 		sl_recparse_destroy(t->parser);
+		sl_pq_reader_destroy(t->pq);
 		free(t->view_cols);
 		free(t->arena);
 		if (t->work_fd >= 0)
@@ -2037,7 +2115,7 @@ static int make_readers(struct sl_source *s, const char *first_path, char *err, 
 				s->part_col[s->npart++] = k;
 		}
 	}
-	if (s->npart > 0)
+	if (s->npart > 0 && !s->p.parquet)
 		s->p.parser = true; /* text too: the line goes to its column, not column 0 */
 	if (s->npart == s->ncols) {
 		snprintf(err, errlen,
@@ -2118,7 +2196,8 @@ static int read_meta(struct sl_source *s, const struct sl_source_spec *spec, cha
 		s->p.format = m.format == SL_FILE_CSV ? SL_REC_CSV
 			      : m.format == SL_FILE_JSON ? SL_REC_JSON
 							 : SL_REC_TEXT;
-		s->p.parser = true;
+		s->p.parquet = m.format == SL_FILE_PARQUET;
+		s->p.parser = !s->p.parquet;
 		s->p.csv_header = false;
 		s->npart = m.npart;
 		memcpy(s->part_col, m.part, sizeof(s->part_col));
@@ -2325,7 +2404,7 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	/* what the checkpoint knows the source by (restore() refuses another) */
 	s->ck_conn = table ? 't' : 'f';
 	s->ck_flags = s->p.name_only ? 1 : 0;
-	s->ck_format = table ? CK_NO_FORMAT : (uint8_t)s->p.format;
+	s->ck_format = table ? CK_NO_FORMAT : s->p.parquet ? CK_FORMAT_PARQUET : (uint8_t)s->p.format;
 	s->ck_ident = ck_identity(s->ck_conn, s->ck_flags, s->ck_format, s->absdir, s->pattern);
 
 	/* watch first, then list, so that no file falls in between */
@@ -2369,6 +2448,9 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 		t->reader = sl_file_reader_create(s->max_line, true);
 		t->arena = malloc(FILE_ARENA);
 		if (t->work_fd < 0 || t->reader == NULL || t->arena == NULL)
+			goto err_nomem;
+		/* a table's format may be known only once it is written */
+		if ((s->p.parquet || table) && (t->pq = sl_pq_reader_create(s->ncols)) == NULL)
 			goto err_nomem;
 		/* in log mode the parsers wait for the layout (make_readers) */
 		if (s->p.parser && s->log_state != LOG_YES) {
@@ -3097,7 +3179,7 @@ static bool pin(struct fthread *t)
 	size_t need = 0;
 	for (uint32_t k = 0; k < c->ncols; k++) {
 		const struct sl_vec *v = &c->cols[k];
-		if (v->type != SL_TYPE_STRING)
+		if (!sl_type_is_bytes(v->type))
 			continue;
 		for (uint32_t r = from; r < to; r++)
 			if (!v->nulls[r])
@@ -3107,7 +3189,7 @@ static bool pin(struct fthread *t)
 		return false;
 	for (uint32_t k = 0; k < c->ncols; k++) {
 		struct sl_vec *v = &c->cols[k];
-		if (v->type != SL_TYPE_STRING)
+		if (!sl_type_is_bytes(v->type))
 			continue;
 		for (uint32_t r = from; r < to; r++) {
 			if (v->nulls[r] || v->v.str[r].len == 0)
@@ -3243,6 +3325,151 @@ static int take_parsed(struct fthread *t, const struct fclaim *cl, int fd)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* format parquet (parquet.h)                                          */
+
+/* The reader's callback: the file through its fd (an object store's
+ * read would stand here). */
+static int pq_read_fd(void *ctx, void *buf, size_t n, uint64_t off)
+{
+	ssize_t r = pread_full(*(const int *)ctx, buf, n, off);
+	if (r < 0)
+		return (int)r;
+	return (size_t)r == n ? 0 : -ENODATA;
+}
+
+/* A file or page that cannot be read. FAILFAST: the query stops. Otherwise
+ * (PERMISSIVE, DROPMALFORMED: Parquet has no malformed rows to keep, so
+ * both drop) the rest of the part is skipped: its rows not read yet are
+ * counted as malformed and a warning names the file and what is wrong; the
+ * rows read before stay. */
+static int pq_bad(struct fthread *t, const struct fclaim *c, uint64_t lost, const char *what)
+{
+	struct sl_source *s = t->s;
+	if (s->p.pq_mode == PQ_FAILFAST) {
+		sl_ingest_fail(t->in,
+			       "file source '%s': parquet file '%s': %s (mode FAILFAST stops the "
+			       "query; with mode PERMISSIVE or DROPMALFORMED the rest of the file is "
+			       "skipped and counted)",
+			       s->name, c->path, what);
+		return -EINVAL;
+	}
+	sl_ingest_log(t->in,
+		      "warning: file source '%s': parquet file '%s': %s; skipping %s (%" PRIu64
+		      " rows, counted as malformed)",
+		      s->name, c->path, what, c->start == 0 && c->end >= c->size ? "the rest of the file"
+										 : "the rest of this part of the file",
+		      lost);
+	t->st->malformed += lost;
+	return 0;
+}
+
+/* format parquet: the row groups whose middle byte lies in the part
+ * [start, end) (Spark's rule: every row group is read by exactly one part),
+ * the source's columns decoded straight into the batch (its data columns
+ * through the view when there are partition columns). */
+static int take_parquet(struct fthread *t, const struct fclaim *c, int fd, uint64_t size)
+{
+	struct sl_source *s = t->s;
+	char err[512];
+	struct sl_pq_file *f = sl_pq_open(pq_read_fd, &fd, size, err, sizeof(err));
+	if (f == NULL) {
+		if (errno == ENOMEM) {
+			sl_ingest_fail(t->in, "file source '%s': out of memory reading '%s'", s->name,
+				       c->path);
+			return -ENOMEM;
+		}
+		/* every part finds it: the first says so */
+		return c->start == 0 ? pq_bad(t, c, 0, err) : 0;
+	}
+	const char *names[SL_BLOCK_MAX_COLS];
+	enum sl_type types[SL_BLOCK_MAX_COLS];
+	uint32_t n = s->npart > 0 ? s->ndata : s->ncols;
+	const struct sl_column_def *defs = s->npart > 0 ? s->data_cols : s->cols;
+	for (uint32_t k = 0; k < n && k < SL_BLOCK_MAX_COLS; k++) {
+		names[k] = defs[k].name;
+		types[k] = defs[k].type;
+	}
+	int rc = 0;
+	if (n > SL_BLOCK_MAX_COLS ||
+	    sl_pq_reader_bind(t->pq, f, names, types, n, err, sizeof(err)) < 0) {
+		if (n > SL_BLOCK_MAX_COLS)
+			snprintf(err, sizeof(err), "more than %d columns", SL_BLOCK_MAX_COLS);
+		sl_ingest_fail(t->in,
+			       "file source '%s': parquet file '%s': %s (the source's columns are "
+			       "read by name, as Spark reads Parquet with a given schema)",
+			       s->name, c->path, err);
+		sl_pq_close(f);
+		return -EINVAL;
+	}
+	struct sl_chunk *b = t->batch;
+	struct sl_chunk *into = b;
+	uint32_t ngroups = sl_pq_row_groups(f);
+	for (uint32_t g = 0; g < ngroups && rc == 0; g++) {
+		uint64_t mid = sl_pq_row_group_mid(f, g);
+		if (mid < c->start || mid >= c->end)
+			continue;
+		if (sl_ingest_should_stop(t->in)) {
+			rc = -ECANCELED;
+			break;
+		}
+		/* the row group's buffers replace the last one's: no row may
+		 * point into them */
+		if ((rc = release_lines(t)) < 0)
+			break;
+		if (sl_pq_reader_start(t->pq, g, err, sizeof(err)) < 0) {
+			rc = pq_bad(t, c, sl_pq_row_group_rows(f, g), err);
+			break;
+		}
+		uint64_t done = 0;
+		for (;;) {
+			if (sl_pq_reader_will_load(t->pq) && (rc = release_lines(t)) < 0)
+				break;
+			if (s->npart > 0) {
+				for (uint32_t k = 0; k < s->ndata; k++)
+					t->view_cols[k] = b->cols[s->data_col[k]];
+				t->view = (struct sl_chunk){.ncols = s->ndata, .cols = t->view_cols};
+				into = &t->view;
+			}
+			int got = sl_pq_reader_read(t->pq, into, b->nrows, SL_INGEST_BATCH_ROWS - b->nrows,
+						    err, sizeof(err));
+			if (got == 0)
+				break;
+			if (got < 0) {
+				if (got == -ENOMEM) {
+					sl_ingest_fail(t->in, "file source '%s': parquet file '%s': %s",
+						       s->name, c->path, err);
+					rc = -ENOMEM;
+					break;
+				}
+				uint64_t lost = sl_pq_row_group_rows(f, g) - done;
+				for (uint32_t h = g + 1; h < ngroups; h++) {
+					uint64_t m = sl_pq_row_group_mid(f, h);
+					if (m >= c->start && m < c->end)
+						lost += sl_pq_row_group_rows(f, h);
+				}
+				rc = pq_bad(t, c, lost, err);
+				if (rc == 0)
+					rc = 1; /* the part ends here */
+				break;
+			}
+			for (uint32_t r = 0; s->npart > 0 && r < (uint32_t)got; r++)
+				put_parts(t, c, b->nrows + r);
+			b->nrows += (uint32_t)got;
+			done += (uint64_t)got;
+			if (b->nrows == SL_INGEST_BATCH_ROWS && (rc = commit(t)) < 0)
+				break;
+		}
+	}
+	if (rc == 1)
+		rc = 0;
+	t->st->bytes += c->end - c->start;
+	/* rows of the batch may point into the reader's pages: they stay
+	 * valid until its next file (read_item pins them first) */
+	sl_pq_close(f);
+	return rc;
+}
+
 /* Read one work item into the batch. 0; -ECANCELED when the engine stops;
  * another -errno on a fatal error (reported). */
 static int read_item(struct fthread *t, const struct fclaim *c)
@@ -3268,6 +3495,11 @@ static int read_item(struct fthread *t, const struct fclaim *c)
 	uint64_t size = c->size;
 	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size < size)
 		size = (uint64_t)st.st_size; /* it shrank: read what is there */
+	if (s->p.parquet) {
+		rc = take_parquet(t, c, fd, size);
+		close(fd);
+		return rc;
+	}
 	rc = sl_file_reader_open(t->reader, fd, size, c->start, c->end);
 	if (rc < 0) {
 		/* the first line boundary of the part could not be read */

@@ -28,6 +28,7 @@ const char *sl_file_format_name(enum sl_file_format f)
 	case SL_FILE_CSV: return "csv";
 	case SL_FILE_JSON: return "json";
 	case SL_FILE_TEXT: return "text";
+	case SL_FILE_PARQUET: return "parquet";
 	}
 	return "?";
 }
@@ -40,6 +41,8 @@ int sl_file_format_parse(const char *s, enum sl_file_format *out)
 		*out = SL_FILE_JSON;
 	else if (strcasecmp(s, "text") == 0)
 		*out = SL_FILE_TEXT;
+	else if (strcasecmp(s, "parquet") == 0)
+		*out = SL_FILE_PARQUET;
 	else
 		return -EINVAL;
 	return 0;
@@ -57,7 +60,8 @@ void sl_table_meta_free(struct sl_table_meta *m)
 static bool type_from_name(const char *s, size_t n, enum sl_type *out)
 {
 	static const enum sl_type kinds[] = {SL_TYPE_BOOLEAN, SL_TYPE_INT,    SL_TYPE_BIGINT,
-					     SL_TYPE_DOUBLE,  SL_TYPE_STRING, SL_TYPE_TIMESTAMP};
+					     SL_TYPE_DOUBLE,  SL_TYPE_STRING, SL_TYPE_TIMESTAMP,
+					     SL_TYPE_BINARY /* format parquet only */};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		const char *name = sl_type_name(kinds[i]);
 		if (strlen(name) == n && strncasecmp(name, s, n) == 0) {
@@ -241,7 +245,8 @@ int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t err
 				BAD("more columns than the header says");
 			struct sl_column_def *c = &m->schema.cols[seen_cols++];
 			snprintf(c->name, sizeof(c->name), "%s", name);
-			if (!type_from_name(type, strlen(type), &c->type))
+			if (!type_from_name(type, strlen(type), &c->type) ||
+			    (c->type == SL_TYPE_BINARY && m->format != SL_FILE_PARQUET))
 				BAD("a column's type is not one a table holds");
 		} else if (is_part) {
 			if (seen_part == npart || seen_cols != ncols)

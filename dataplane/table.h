@@ -36,9 +36,10 @@ enum sl_file_format {
 	SL_FILE_CSV,
 	SL_FILE_JSON,
 	SL_FILE_TEXT,
+	SL_FILE_PARQUET,
 };
 
-/* "csv", "json", "text". */
+/* "csv", "json", "text", "parquet". */
 const char *sl_file_format_name(enum sl_file_format f);
 /* Any case; 0 or -EINVAL. */
 int sl_file_format_parse(const char *s, enum sl_file_format *out);

@@ -2,7 +2,11 @@
 //
 //   node bench_duckdb_files.mjs DATA PATH RUNS
 //
-// DATA is lines (count(*) of the text), text, sales, events_csv or events_json; PATH a file or a glob
+//   node bench_duckdb_files.mjs to_parquet SALES_CSV OUT.parquet [COPIES]
+//   node bench_duckdb_files.mjs uncompressed FILE.parquet
+//
+// DATA is lines (count(*) of the text), text, sales, events_csv, events_json
+// or sales_parquet (read_parquet); PATH a file or a glob
 // ('dir/*.csv'). With one thread (SET threads = 1), RUNS times, reads PATH
 // straight from the file(s) with read_csv / read_json (newline-delimited),
 // the schema given (no sniffing), and computes the aggregates that
@@ -15,9 +19,27 @@
 // "rows": n, "answer": [the aggregates, as strings]}.
 import { DuckDBInstance } from '@duckdb/node-api';
 
-const [data, pathArg, runsArg] = process.argv.slice(2);
+const [data, pathArg, runsArg, copiesArg] = process.argv.slice(2);
+const salesCols = `{'store': 'INTEGER', 'counter': 'INTEGER', 'amount': 'DOUBLE', 'ts': 'TIMESTAMP'}`;
+if (data === 'to_parquet' || data === 'uncompressed') {
+	// set-up, untimed: the sales CSV as Parquet (snappy, DuckDB's default
+	// row groups), or a Parquet file's uncompressed page bytes
+	const inst = await DuckDBInstance.create(':memory:');
+	const c = await inst.connect();
+	const lit = (x) => "'" + x.replaceAll("'", "''") + "'";
+	if (data === 'to_parquet') {
+		// the rows COPIES times over
+		await c.run(`COPY (SELECT s.* FROM range(${Number(copiesArg ?? 1)}) r(k),
+		  read_csv(${lit(pathArg)}, header = false, auto_detect = false, columns = ${salesCols}) s)
+		  TO ${lit(runsArg)} (FORMAT parquet, COMPRESSION snappy)`);
+	} else {
+		const r = (await c.runAndReadAll(`SELECT sum(total_uncompressed_size) FROM parquet_metadata(${lit(pathArg)})`)).getRows();
+		console.log(String(r[0][0]));
+	}
+	process.exit(0);
+}
 if (!data || !pathArg) {
-	console.error('usage: node bench_duckdb_files.mjs lines|text|sales|events_csv|events_json PATH [RUNS]');
+	console.error('usage: node bench_duckdb_files.mjs lines|text|sales|events_csv|events_json|sales_parquet PATH [RUNS]');
 	process.exit(2);
 }
 const runs = Number(runsArg ?? 3);
@@ -39,6 +61,8 @@ const queries = { // [reader, aggregates]
 	'count(*), sum(store), sum(counter), sum(amount), epoch_us(max(ts))'],
 	events_csv: [`read_csv('${path}', header = false, auto_detect = false, columns = ${eventCols})`, eventAggs],
 	events_json: [`read_json('${path}', format = 'newline_delimited', columns = ${eventCols})`, eventAggs],
+	sales_parquet: [`read_parquet('${path}')`,
+	'count(*), sum(store), sum(counter), sum(amount), epoch_us(max(ts))'],
 };
 if (!queries[data]) {
 	console.error(`bench_duckdb_files: unknown data '${data}'`);

@@ -12,7 +12,17 @@
 #                (user_id, page_id, ad_id: UUIDs; ad_type, event_type,
 #                event_time 'yyyy-MM-dd HH:mm:ss.SSS', ip_address; ~257 bytes);
 #   events_csv   the very same records as CSV (~164 bytes a row; so smaller
-#                than --mb).
+#                than --mb);
+#   sales_parquet the sales rows as one Parquet file written by DuckDB
+#                (snappy, its default row groups; INT32, INT32, DOUBLE,
+#                TIMESTAMP), repeated until the pages hold about
+#                --parquet-mb MiB uncompressed (default --mb; the issue's
+#                1 GB: --parquet-mb 1024): sluice's own Parquet reader
+#                against DuckDB's;
+#                its MB are the file's uncompressed page bytes (the
+#                footer's total_uncompressed_size), one layout only (one
+#                file, split across the ingest cores by row groups). Made
+#                only when DuckDB is there.
 # Each in two layouts with the same bytes: one file (the ingest cores split
 # it by byte ranges, on line boundaries) and that file cut on line
 # boundaries into --mb/4 files of ~4 MiB (below the 8 MiB split size: each
@@ -22,6 +32,7 @@
 #   lines        SELECT count(*) (the text files: the reader alone)
 #   text         SELECT count(*), sum(length(value))
 #   sales        SELECT count(*), sum(store), sum(counter), sum(amount), max(ts)
+#                (sales_parquet too)
 #   events_*     SELECT count(*), sum(length(user_id) + ... + length(ip_address)),
 #                max(event_time)
 # sluice: connector 'file', trigger 'available_now', --stats; seconds =
@@ -50,10 +61,12 @@ FILES_DIR=$PWD/$BENCH/files
 FILES_N=$((MB / 4))
 ((FILES_N >= 2)) || FILES_N=2
 FILES_DATA=(lines text sales events_csv events_json)
+((DUCKDB_OK)) && FILES_DATA+=(sales_parquet)
 FILES_GEN=(text sales events_csv events_json)
 # the files each data set reads: lines is the text with count(*) alone
-declare -A FILES_BASE=([lines]=text [text]=text [sales]=sales [events_csv]=events_csv [events_json]=events_json)
-declare -A FILES_EXT=([lines]=txt [text]=txt [sales]=csv [events_csv]=csv [events_json]=json)
+declare -A FILES_BASE=([lines]=text [text]=text [sales]=sales [events_csv]=events_csv [events_json]=events_json
+	[sales_parquet]=sales_parquet)
+declare -A FILES_EXT=([lines]=txt [text]=txt [sales]=csv [events_csv]=csv [events_json]=json [sales_parquet]=parquet)
 FILES_RESULTS=$BENCH/files.tsv # data, input, engine, cores, run, seconds, wall_s, cpu_s, rows, bytes, answer
 : >"$FILES_RESULTS"
 
@@ -120,12 +133,33 @@ EOF
 	done
 	printf '%s\n' "$files_stamp" >"$FILES_DIR/stamp"
 fi
+pq_stamp="parquet v1, $PARQUET_MB MiB, $files_stamp"
+if ((DUCKDB_OK)) && [[ $(cat "$FILES_DIR/parquet.stamp" 2>/dev/null) != "$pq_stamp" ]]; then
+	# about 7.5 bytes a row of uncompressed pages (DuckDB puts store and
+	# amount in dictionaries)
+	rows=$(wc -l <"$FILES_DIR/sales.csv")
+	copies=$(((PARQUET_MB * 1048576 * 2 / 15 + rows - 1) / rows))
+	((copies >= 1)) || copies=1
+	say "writing the sales rows $copies times as Parquet with DuckDB (untimed)"
+	node "$BENCH/bench_duckdb_files.mjs" to_parquet "$FILES_DIR/sales.csv" "$FILES_DIR/sales_parquet.parquet" "$copies" ||
+		die "DuckDB could not write the Parquet file"
+	printf '%s\n' "$pq_stamp" >"$FILES_DIR/parquet.stamp"
+fi
+FILES_UBYTES=0
+if ((DUCKDB_OK)); then
+	FILES_UBYTES=$(node "$BENCH/bench_duckdb_files.mjs" uncompressed "$FILES_DIR/sales_parquet.parquet") ||
+		die "DuckDB could not read the Parquet file's metadata"
+	say "sales_parquet: $FILES_UBYTES bytes of pages uncompressed"
+fi
 declare -A FILES_BYTES FILES_LINES
 for d in "${FILES_DATA[@]}"; do
 	f=$FILES_DIR/${FILES_BASE[$d]}.${FILES_EXT[$d]}
 	FILES_BYTES[$d]=$(wc -c <"$f")
 	FILES_LINES[$d]=$(wc -l <"$f")
-	if [[ $d == "${FILES_BASE[$d]}" ]]; then
+	if [[ $d == sales_parquet ]]; then
+		FILES_LINES[$d]=-
+		say "$d: ${FILES_BYTES[$d]} bytes in one file"
+	elif [[ $d == "${FILES_BASE[$d]}" ]]; then
 		say "$d: ${FILES_BYTES[$d]} bytes, ${FILES_LINES[$d]} lines; one file, and $FILES_N files in $d/"
 	fi
 done
@@ -143,8 +177,9 @@ files_sql() {
 		cols="value STRING" fmt=text
 		sel="count(*) AS n, sum(length(value)) AS chars"
 		;;
-	sales)
+	sales | sales_parquet)
 		cols="store INT, counter INT, amount DOUBLE, ts TIMESTAMP" fmt=csv
+		[[ $d == sales_parquet ]] && fmt=parquet
 		sel="count(*) AS n, sum(store) AS stores, sum(counter) AS counters, sum(amount) AS amount, max(ts) AS last"
 		;;
 	events_csv | events_json)
@@ -182,6 +217,7 @@ files_sluice() {
 	[[ $(stat_of "$e" rows_malformed) == 0 ]] || die "$d ($input): sluice found malformed rows"
 	# the console table's one data row, its cells joined by ';'
 	answer=$(awk -F'|' '/^\|/ { if (h++) { s = ""; for (i = 2; i < NF; i++) { c = $i; gsub(/^ +| +$/, "", c); s = s (i > 2 ? ";" : "") c } print s } }' "$o" | tail -n 1)
+	[[ $d == sales_parquet ]] && bytes=$FILES_UBYTES # MB/s of uncompressed pages
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$d" "$input" "sluice" "$cores" "$run" "$s" "$wall" \
 		"$(python3 -c "print('%.3f' % ($user + $sys))")" "$rows" "$bytes" "$answer" >>"$FILES_RESULTS"
 	printf '%s' "$s"
@@ -193,7 +229,9 @@ files_duckdb() {
 	local d=$1 input=$2 path=$3 run=$4
 	node "$BENCH/bench_duckdb_files.mjs" "$d" "$path" 1 >"$BENCH/duckdb_files.jsonl" ||
 		die "the DuckDB run failed on $d ($input)"
-	python3 - "$BENCH/duckdb_files.jsonl" "$d" "$input" "$run" "${FILES_BYTES[$d]}" "$FILES_RESULTS" <<'EOF'
+		local nbytes=${FILES_BYTES[$d]}
+	[[ $d == sales_parquet ]] && nbytes=$FILES_UBYTES
+	python3 - "$BENCH/duckdb_files.jsonl" "$d" "$input" "$run" "$nbytes" "$FILES_RESULTS" <<'EOF'
 import json, sys
 path, d, inp, run, nbytes, results = sys.argv[1:]
 lines = [json.loads(l) for l in open(path)]
@@ -211,7 +249,8 @@ for d in "${FILES_DATA[@]}"; do
 	b=${FILES_BASE[$d]}
 	files_sql "$d" "$FILES_DIR/$b.${FILES_EXT[$d]}" >"$BENCH/files_${d}_one.sql"
 	files_sql "$d" "$FILES_DIR/$b" >"$BENCH/files_${d}_many.sql"
-	cat "$FILES_DIR/$b.${FILES_EXT[$d]}" "$FILES_DIR/$b"/* >/dev/null # into the page cache
+	cat "$FILES_DIR/$b.${FILES_EXT[$d]}" >/dev/null # into the page cache
+	[[ -d $FILES_DIR/$b ]] && cat "$FILES_DIR/$b"/* >/dev/null
 done
 # the commit measured: taken before the runs (others may commit meanwhile);
 # SLUICE_COMMIT names it for a build made elsewhere (SLUICE=/tmp/b/sluice)
@@ -223,6 +262,7 @@ awk '{ exit !($1 > 1) }' /proc/loadavg &&
 for ((r = 1; r <= RUNS; r++)); do
 	for d in "${FILES_DATA[@]}"; do
 		for layout in one many; do
+			[[ $d == sales_parquet && $layout == many ]] && continue
 			if [[ $layout == one ]]; then
 				input="1 file" dpath=$FILES_DIR/${FILES_BASE[$d]}.${FILES_EXT[$d]}
 			else
@@ -249,10 +289,13 @@ python3 - "$FILES_RESULTS" "$BENCH/files.md" <<'EOF'
 import datetime, os, statistics, sys
 path, md = sys.argv[1], sys.argv[2]
 # the aggregates' kinds, in the query's order: i exact integer, f double, t timestamp
-kinds = {"lines": "i", "text": "ii", "sales": "iiift", "events_csv": "iit", "events_json": "iit"}
+kinds = {"lines": "i", "text": "ii", "sales": "iiift", "events_csv": "iit", "events_json": "iit",
+         "sales_parquet": "iiift"}
 label = {"lines": "text, count(*)", "text": "text, + sum(length)", "sales": "CSV sales",
-         "events_csv": "CSV events", "events_json": "JSON events"}
-target = {"lines": 2000, "text": 2000, "sales": 1000, "events_csv": 1000, "events_json": 800}  # MB/s per ingest core
+         "events_csv": "CSV events", "events_json": "JSON events",
+         "sales_parquet": "Parquet sales (MB uncompressed)"}
+target = {"lines": 2000, "text": 2000, "sales": 1000, "events_csv": 1000, "events_json": 800,
+          "sales_parquet": 1000}  # MB/s per ingest core
 
 def norm(d, answer):
     out = []

@@ -771,8 +771,14 @@ static const struct validate_case validate_cases[] = {
 	{NULL, {"path=in*/x.txt"},
 	 "line 2, column 3: option 'path' ('in*/x.txt') has a pattern in a directory name; a "
 	 "pattern may match only file names"},
-	{NULL, {"path=in", "format=parquet"},
-	 "line 2, column 13: option 'format' must be 'text', 'csv' or 'json', not 'parquet'"},
+	{NULL, {"path=in", "format=avro"},
+	 "line 2, column 13: option 'format' must be 'text', 'csv', 'json' or 'parquet', not 'avro'"},
+	{"a INT,b STRING", {"path=in", "format=parquet", "mode=dropMalformed"}, NULL},
+	{"a INT", {"path=in", "format=parquet", "mode=lenient"},
+	 "option 'mode' must be 'PERMISSIVE', 'DROPMALFORMED' or 'FAILFAST', not 'lenient'"},
+	{"a INT", {"path=in", "format=parquet", "sep=;"},
+	 "unknown option 'sep' for connector 'file' with format 'parquet' (known options: path, "
+	 "format,"},
 	{NULL, {"path=in", "maxfiles=3"},
 	 "line 2, column 13: unknown option 'maxfiles' for connector 'file' with format 'text' "
 	 "(known options: path, format, max_files_per_trigger (maxFilesPerTrigger), "
