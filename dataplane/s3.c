@@ -401,6 +401,7 @@ struct req {
 	const char *method;
 	const char *bucket;
 	const char *key;        /* NULL: the bucket itself */
+	const char *shown;      /* for messages instead of key (a listing's prefix) */
 	const struct sl_s3_kv *query;
 	uint32_t nquery;
 	const struct sl_s3_kv *hdr; /* extra signed headers */
@@ -574,7 +575,8 @@ static int http_error(struct sl_s3 *s, const struct req *r)
 		sl_s3xml_error(s->resp, s->resp_len, code, sizeof(code), msg, sizeof(msg));
 	const struct sl_s3_conf *c = s->c;
 	char where[1200];
-	snprintf(where, sizeof(where), "s3://%s/%s", r->bucket, r->key != NULL ? r->key : "");
+	snprintf(where, sizeof(where), "s3://%s/%s", r->bucket,
+		 r->shown != NULL ? r->shown : r->key != NULL ? r->key : "");
 	const char *sep = msg[0] ? ": " : "";
 	long st = s->status;
 	if (st == 403 || strcmp(code, "AccessDenied") == 0 ||
@@ -671,7 +673,8 @@ static int request(struct sl_s3 *s, const struct req *r)
 			seterr(s,
 			       "S3 %s s3://%s/%s: cannot talk to %s://%s: %s (after %u retries); check "
 			       "s3.endpoint and that the server is up%s",
-			       r->op, r->bucket, r->key != NULL ? r->key : "", s->c->scheme, s->c->host,
+			       r->op, r->bucket, r->shown != NULL ? r->shown : r->key != NULL ? r->key : "",
+			       s->c->scheme, s->c->host,
 			       why, attempt,
 			       cc == CURLE_OPERATION_TIMEDOUT ? ", or raise s3.timeout" : "");
 			return transport_errno(cc);
@@ -698,7 +701,8 @@ int sl_s3_list_page(struct sl_s3 *s, const char *bucket, const char *prefix, boo
 		q[n++] = (struct sl_s3_kv){"continuation-token", token};
 	else if (start_after != NULL && start_after[0] != '\0')
 		q[n++] = (struct sl_s3_kv){"start-after", start_after};
-	struct req r = {.op = "LIST", .method = "GET", .bucket = bucket, .query = q, .nquery = n};
+	struct req r = {.op = "LIST", .method = "GET", .bucket = bucket, .query = q, .nquery = n,
+			.shown = prefix};
 	int rc = request(s, &r);
 	if (rc < 0)
 		return rc;

@@ -2711,9 +2711,10 @@ static void warn_vanished(struct fthread *t, const char *path)
 	t->st->files_skipped++; /* stat files_skipped */
 	sl_ingest_log(t->in,
 		      "warning: file '%s' vanished before it was read; skipped (%" PRIu64
-		      " file%s skipped so far); a file must stay in the directory until sluice "
-		      "has read it",
-		      path, n, n == 1 ? "" : "s");
+		      " file%s skipped so far); %s",
+		      path, n, n == 1 ? "" : "s",
+		      t->s->p.s3 ? "an object must stay under its prefix until sluice has read it"
+				 : "a file must stay in the directory until sluice has read it");
 }
 
 static void shown_path(struct sl_source *s, const char *name, char *buf, size_t len)
