@@ -137,3 +137,40 @@ n=$(grep -c '^slowdown' "$PROXY_LOG")
 it_last_table "$IT_TMP/slow.out" >"$IT_TMP/slow.got"
 it_same "$IT_TMP/want" "$IT_TMP/slow.got" "throttled: the result"
 it_log "throttling (503 SlowDown $n times): backed off, exact: ok"
+
+# --- the secret of s3.secret_key is never shown ---------------------------------
+# (s3rver checks the access key id only, so any secret is taken)
+SECRET2=option-secret-0815
+SOCK=$IT_TMP/ctl.sock
+SLUICECTL=$(dirname "$SLUICE")/sluicectl
+cat >"$IT_TMP/shown.sql" <<SQL
+CREATE SOURCE objs (name STRING, n INT)
+  WITH (connector = 'file', path = 's3://bkt/in/', format = 'csv', header = true,
+        s3.endpoint = '$S3_ENDPOINT', s3.path_style = true,
+        s3.access_key = 'S3RVER', s3.secret_key = '$SECRET2');
+CREATE SINK shown WITH (connector = 'console', output_mode = 'complete', checkpoint = '$IT_TMP/shown-ck')
+AS SELECT name, count(*) AS c, sum(n) AS s FROM objs GROUP BY name ORDER BY name;
+SQL
+"$SLUICE" run --socket "$SOCK" --stats "$IT_TMP/shown.sql" >"$IT_TMP/shown.out" 2>"$IT_TMP/shown.err" &
+SHOWN=$!
+it_track "$SHOWN"
+for ((i = 0; i < 300; i++)); do
+	[[ $(it_last_table "$IT_TMP/shown.out" | wc -l) == 4 ]] && break
+	kill -0 "$SHOWN" 2>/dev/null || { cat "$IT_TMP/shown.err" >&2; it_fail "secret: sluice exited"; }
+	sleep 0.1
+done
+it_last_table "$IT_TMP/shown.out" >"$IT_TMP/shown.got"
+it_same "$IT_TMP/want" "$IT_TMP/shown.got" "credentials from options: the result"
+{
+	"$SLUICECTL" --socket "$SOCK" list
+	"$SLUICECTL" --socket "$SOCK" status shown
+	"$SLUICECTL" --socket "$SOCK" --json status shown
+	"$SLUICECTL" --socket "$SOCK" progress shown
+	"$SLUICECTL" --socket "$SOCK" explain "$IT_TMP/shown.sql"
+} >"$IT_TMP/shown.ctl" 2>&1
+grep -q "s3.secret_key = '\*\*\*" "$IT_TMP/shown.ctl" || { cat "$IT_TMP/shown.ctl" >&2; it_fail "secret: status does not show the query's text with the secret starred out"; }
+kill -INT "$SHOWN"
+wait "$SHOWN" || { cat "$IT_TMP/shown.err" >&2; it_fail "secret: sluice did not exit 0"; }
+grep -rl -- "$SECRET2" "$IT_TMP/shown.out" "$IT_TMP/shown.err" "$IT_TMP/shown.ctl" "$IT_TMP/shown-ck" &&
+	it_fail "the secret of s3.secret_key appears in the output, the control replies or the checkpoint"
+it_log "s3.secret_key: never in logs, status, progress, explain or the checkpoint: ok"
