@@ -63,6 +63,8 @@ struct sl_file_opts {
 	struct sl_csv_opts csv;
 	struct sl_ts_pattern *ts; /* owned */
 	bool ignore_null_fields;  /* json */
+	bool s3;                  /* path = 's3://bucket/prefix/' */
+	uint64_t s3_part_size;    /* s3.part_size: multipart upload parts */
 };
 
 /* Parse and check the sink's options (spec->options: the connector's own;

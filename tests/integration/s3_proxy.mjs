@@ -10,6 +10,7 @@
 //                     send their headers and half the body, then the
 //                     connection is dropped (the server going away
 //                     mid-object); TIMES = all: every one
+//   log=1             print every request ("req METHOD URL"), faults or not
 //   delete=KEY        the first GET of an object whose key ends in KEY
 //                     deletes it at the server first, then goes on (the
 //                     object is listed, then gone before it is read)
@@ -21,6 +22,7 @@ const [listenPort, upstreamPort, ...faults] = process.argv.slice(2);
 let slowdown = 0;
 const cuts = new Map();
 const deletes = new Set();
+let logAll = false;
 for (const f of faults) {
   const [k, v] = f.split(/=(.*)/s);
   if (k === 'slowdown') slowdown = Number(v);
@@ -28,6 +30,7 @@ for (const f of faults) {
     const i = v.lastIndexOf(':');
     cuts.set(v.slice(0, i), v.slice(i + 1) === 'all' ? Infinity : Number(v.slice(i + 1)));
   } else if (k === 'delete') deletes.add(v);
+  else if (k === 'log') logAll = v === '1';
   else throw new Error(`unknown fault ${f}`);
 }
 let count = 0;
@@ -57,6 +60,7 @@ http.createServer((req, res) => {
   req.on('end', async () => {
     count++;
     const body = Buffer.concat(parts);
+    if (logAll) console.log(`req ${req.method} ${req.url}`);
     const isGet = req.method === 'GET' && !req.url.includes('list-type');
     try {
       if (slowdown > 0 && count % slowdown === 0) {
