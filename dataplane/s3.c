@@ -413,10 +413,20 @@ struct req {
 	uint64_t off;
 };
 
-static int build_url(struct sl_s3 *s, const struct req *r, char *host, size_t hlen, char *path,
-		     size_t plen, char *url, size_t ulen)
+static int build_url(const struct sl_s3_conf *c, const struct req *r, char *host, size_t hlen,
+		     char *path, size_t plen, char *url, size_t ulen);
+
+int sl_s3_url(const struct sl_s3_conf *c, const char *bucket, const char *key,
+	      const struct sl_s3_kv *query, uint32_t nquery, char *host, size_t hlen, char *path,
+	      size_t plen, char *url, size_t ulen)
 {
-	const struct sl_s3_conf *c = s->c;
+	struct req r = {.bucket = bucket, .key = key, .query = query, .nquery = nquery};
+	return build_url(c, &r, host, hlen, path, plen, url, ulen);
+}
+
+static int build_url(const struct sl_s3_conf *c, const struct req *r, char *host, size_t hlen,
+		     char *path, size_t plen, char *url, size_t ulen)
+{
 	char ekey[4096] = "";
 	if (r->key != NULL && sl_s3_uri_encode(r->key, strlen(r->key), true, ekey, sizeof(ekey)) < 0)
 		return -ENAMETOOLONG;
@@ -644,7 +654,7 @@ static int request(struct sl_s3 *s, const struct req *r)
 {
 	s->err[0] = '\0';
 	char host[512], path[4400], url[8192];
-	int rc = build_url(s, r, host, sizeof(host), path, sizeof(path), url, sizeof(url));
+	int rc = build_url(s->c, r, host, sizeof(host), path, sizeof(path), url, sizeof(url));
 	if (rc < 0) {
 		seterr(s, "S3 %s s3://%s/%s: the key is too long", r->op, r->bucket,
 		       r->key != NULL ? r->key : "");

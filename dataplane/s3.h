@@ -177,6 +177,15 @@ struct sl_s3_sign_req {
 	const char *access_key, *secret_key;
 };
 
+/* A request's Host, its canonical path and its URL under c's addressing:
+ * path-style "scheme://endpoint/bucket/key" or virtual-hosted
+ * "scheme://bucket.endpoint/key" (key NULL: the bucket), the key
+ * URI-encoded ('/' kept), the query appended in the order given.
+ * 0 or -ENAMETOOLONG. */
+int sl_s3_url(const struct sl_s3_conf *c, const char *bucket, const char *key,
+	      const struct sl_s3_kv *query, uint32_t nquery, char *host, size_t hlen, char *path,
+	      size_t plen, char *url, size_t ulen);
+
 /* The Authorization header's value; creq / sts (NULL: not wanted) get the
  * canonical request and the string to sign. 0, or -ENOSPC when a buffer
  * is too small. */

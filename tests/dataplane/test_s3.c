@@ -271,3 +271,31 @@ Test(s3, unreachable_endpoint_retries_then_fails)
 	sl_s3_destroy(s);
 	sl_s3_destroy(NULL);
 }
+
+/* Path-style and virtual-hosted addressing: the Host, the canonical path
+ * and the URL (key encoded, '/' kept, the query as given). */
+Test(s3, addressing)
+{
+	struct sl_s3_conf c = {.scheme = "https", .host = "s3.eu-west-1.amazonaws.com",
+			       .region = "eu-west-1"};
+	struct sl_s3_kv q[] = {{"list-type", "2"}, {"prefix", "in/"}};
+	char host[256], path[512], url[1024];
+	cr_assert_eq(sl_s3_url(&c, "retail-landing", "sales/a b+c.csv", NULL, 0, host, sizeof(host),
+			       path, sizeof(path), url, sizeof(url)), 0);
+	cr_expect_str_eq(host, "retail-landing.s3.eu-west-1.amazonaws.com");
+	cr_expect_str_eq(path, "/sales/a%20b%2Bc.csv");
+	cr_expect_str_eq(url, "https://retail-landing.s3.eu-west-1.amazonaws.com/sales/a%20b%2Bc.csv");
+	cr_assert_eq(sl_s3_url(&c, "retail-landing", NULL, q, 2, host, sizeof(host), path,
+			       sizeof(path), url, sizeof(url)), 0);
+	cr_expect_str_eq(path, "/");
+	cr_expect_str_eq(url, "https://retail-landing.s3.eu-west-1.amazonaws.com/?list-type=2&prefix=in%2F");
+	c = (struct sl_s3_conf){.scheme = "http", .host = "127.0.0.1:9000", .path_style = true};
+	cr_assert_eq(sl_s3_url(&c, "bkt", "in/x.csv", NULL, 0, host, sizeof(host), path, sizeof(path),
+			       url, sizeof(url)), 0);
+	cr_expect_str_eq(host, "127.0.0.1:9000");
+	cr_expect_str_eq(path, "/bkt/in/x.csv");
+	cr_expect_str_eq(url, "http://127.0.0.1:9000/bkt/in/x.csv");
+	cr_assert_eq(sl_s3_url(&c, "bkt", NULL, q, 2, host, sizeof(host), path, sizeof(path), url,
+			       sizeof(url)), 0);
+	cr_expect_str_eq(url, "http://127.0.0.1:9000/bkt?list-type=2&prefix=in%2F");
+}
