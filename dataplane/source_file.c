@@ -2042,10 +2042,14 @@ static uint64_t ms_to_ns(uint64_t ms)
  *    ranged GETs (s3_read_at) of up to the reader's buffer (4 MiB), by
  *    each ingest thread's own client: a large object split into parts is
  *    read by several cores at once, each its own byte range;
- *  - an object gone before its first byte was read (404) is counted in
- *    files_skipped and warned about, as a vanished file; gone later, or
- *    any other error after the client's retries, fails the query, so that
- *    part of an object never counts;
+ *  - each work item starts with a HEAD: an object gone by then (404), or
+ *    before its first byte was read, is counted in files_skipped and
+ *    warned about, as a vanished file; gone later, or any other error
+ *    after the client's retries, fails the query, so that part of an
+ *    object never counts. The HEAD's size is what is read (the last part
+ *    of a split object ends there): a server that listed an object while
+ *    it was being written (s3rver does; S3 does not) still has it read
+ *    whole;
  *  - clean_source: DELETE, or COPY to the archive prefix then DELETE.
  */
 
@@ -3633,19 +3637,38 @@ static ssize_t s3_read_at(void *ctx, void *buf, size_t n, uint64_t off)
 }
 
 /* Open the item's object; *size is the bytes to read (a local file that
- * shrank since it was listed: what is there). 0; 1 when it is gone
- * (reported, counted); -errno on a fatal error (reported). */
-static int obj_open(struct fthread *t, const struct fclaim *c, struct fobj *o, uint64_t *size)
+ * shrank since it was listed: what is there; an S3 object: its size now,
+ * so that an object listed while it was being written, by a server that
+ * shows it before it is whole, is read whole), *end the part's end (the
+ * last part of an object ends at *size). 0; 1 when it is gone (reported,
+ * counted); -errno on a fatal error (reported). */
+static int obj_open(struct fthread *t, const struct fclaim *c, struct fobj *o, uint64_t *size,
+		    uint64_t *end)
 {
 	struct sl_source *s = t->s;
 	*o = (struct fobj){.fd = -1};
 	*size = c->size;
+	*end = c->end;
 	if (s->p.s3) {
-		/* no request until the reader reads: a gone object shows then */
 		o->s3 = t->s3;
 		o->bucket = s->bucket;
 		o->key = s3_key_of_path(s, c->path);
 		o->in = (struct sl_file_input){.fd = -1, .read_at = s3_read_at, .ctx = o};
+		int rc = sl_s3_head(o->s3, o->bucket, o->key, size, NULL);
+		if (rc == -ENOENT) {
+			file_gone(t, c);
+			return 1;
+		}
+		if (rc < 0) {
+			sl_ingest_fail(t->in,
+				       "file source '%s': cannot read '%s': %s; the query stops: check "
+				       "the S3 endpoint and the object, then start the query again (it "
+				       "goes on from its checkpoint)",
+				       s->name, c->path, sl_s3_error(o->s3));
+			return rc;
+		}
+		if (c->end >= c->size)
+			*end = *size;
 		return 0;
 	}
 	o->fd = open(c->path, O_RDONLY | O_CLOEXEC);
@@ -3690,12 +3713,12 @@ static int read_item(struct fthread *t, const struct fclaim *c)
 	if (rc < 0)
 		return rc;
 	struct fobj o;
-	uint64_t size;
-	rc = obj_open(t, c, &o, &size);
+	uint64_t size, end;
+	rc = obj_open(t, c, &o, &size, &end);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
 	uint64_t bytes0 = sl_file_reader_bytes(t->reader);
-	rc = sl_file_reader_open_input(t->reader, &o.in, size, c->start, c->end);
+	rc = sl_file_reader_open_input(t->reader, &o.in, size, c->start, end);
 	if (rc == -ENOENT && o.s3 != NULL) {
 		/* gone before any of its bytes was read */
 		file_gone(t, c);

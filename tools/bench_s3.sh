@@ -49,7 +49,7 @@ S3_BYTES=$(wc -c <"$S3_DIR/one/sales.csv")
 S3_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 rm -rf "$S3_DIR/server"
 mkdir -p "$S3_DIR/server"
-"$S3_BIN" -d "$S3_DIR/server" -a 127.0.0.1 -p "$S3_PORT" --silent --configure-bucket bench >/dev/null 2>&1 &
+NODE_OPTIONS=--openssl-legacy-provider "$S3_BIN" -d "$S3_DIR/server" -a 127.0.0.1 -p "$S3_PORT" --silent --configure-bucket bench >/dev/null 2>&1 &
 S3_PID=$!
 trap 'kill "$S3_PID" 2>/dev/null' EXIT
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER SLUICE_S3_ENDPOINT=http://127.0.0.1:$S3_PORT SLUICE_S3_PATH_STYLE=true

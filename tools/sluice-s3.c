@@ -7,6 +7,8 @@
  *   sluice-s3 [-o ...] cat  s3://bucket/key                     the object to stdout
  *   sluice-s3 [-o ...] ls   s3://bucket/prefix                  key, size, LastModified (ms)
  *   sluice-s3 [-o ...] rm   s3://bucket/key
+ *   sluice-s3 [-o ...] fill s3://bucket/prefix/ COUNT          COUNT small CSV objects
+ *                     (NAME000000.csv ...: a header "name,n" and one row "NAME000000,1")
  *
  * Settings are the connectors' s3.* options (s3.endpoint, s3.region,
  * s3.path_style, s3.access_key, ...), also taken from SLUICE_S3_ENDPOINT
@@ -28,8 +30,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: sluice-s3 [-o s3.key=value ...] put|mput|cat|ls|rm s3://bucket/key "
-			"[FILE [PART_MB]]\n");
+	fprintf(stderr, "usage: sluice-s3 [-o s3.key=value ...] put|mput|cat|ls|rm|fill s3://bucket/key "
+			"[FILE [PART_MB] | COUNT]\n");
 	return 2;
 }
 
@@ -156,6 +158,19 @@ int main(int argc, char **argv)
 			snprintf(token, sizeof(token), "%s", page.next_token);
 		} while (rc == 0 && page.truncated);
 		sl_s3_page_free(&page);
+	} else if (strcmp(cmd, "fill") == 0) {
+		if (argc - i < 3)
+			return usage();
+		unsigned long count = strtoul(argv[i + 2], NULL, 10);
+		for (unsigned long k = 0; rc == 0 && k < count; k++) {
+			char name[4200], body[200];
+			snprintf(name, sizeof(name), "%s%06lu.csv", key, k);
+			const char *base = strrchr(name, '/');
+			base = base != NULL ? base + 1 : name;
+			int n = snprintf(body, sizeof(body), "name,n\n%.*s,1\n", (int)(strlen(base) - 4),
+					 base);
+			rc = sl_s3_put(s, bucket, name, body, (size_t)n);
+		}
 	} else if (strcmp(cmd, "rm") == 0) {
 		rc = sl_s3_delete(s, bucket, key);
 	} else {
