@@ -91,6 +91,20 @@ it_same "$IT_TMP/gone.want" "$IT_TMP/gone.got" "deleted object: the other object
 [[ $(it_stat "$IT_TMP/gone.err" files_skipped) == 1 ]] || it_fail "deleted object: files_skipped is not 1"
 grep -q "s3://bkt/gone/b.csv' vanished" "$IT_TMP/gone.err" || { cat "$IT_TMP/gone.err" >&2; it_fail "deleted object: no warning naming it"; }
 kill "$PROXY_PID"
+# gone before its read starts (the HEAD that begins a work item finds it gone)
+it_s3 ls s3://bkt/gone/ | grep -q gone/b.csv && it_fail "b.csv is still there"
+obj gone/b.csv b 6
+rm -rf "$IT_TMP/ck-gone2"
+it_s3_proxy deletehead=gone/c.csv
+q gone2 "s3://bkt/gone/" "$PROXY_ENDPOINT" ", max_files_per_trigger = 1"
+run gone2 || { cat "$IT_TMP/gone2.err" >&2; it_fail "deleted object (HEAD): sluice failed"; }
+grep -q '^delete' "$PROXY_LOG" || it_fail "deleted object (HEAD): the proxy deleted nothing"
+it_last_table "$IT_TMP/gone2.out" >"$IT_TMP/gone2.got"
+printf 'a\t5\t15\nb\t6\t21\n' >"$IT_TMP/gone2.want"
+it_same "$IT_TMP/gone2.want" "$IT_TMP/gone2.got" "deleted object (HEAD): the other objects' rows"
+[[ $(it_stat "$IT_TMP/gone2.err" files_skipped) == 1 ]] || it_fail "deleted object (HEAD): files_skipped is not 1"
+grep -q "s3://bkt/gone/c.csv' vanished" "$IT_TMP/gone2.err" || { cat "$IT_TMP/gone2.err" >&2; it_fail "deleted object (HEAD): no warning naming it"; }
+kill "$PROXY_PID"
 it_log "an object deleted between listing and reading: counted, warned, skipped: ok"
 
 # --- the connection cut mid-object: retried ---------------------------------

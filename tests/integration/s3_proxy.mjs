@@ -10,6 +10,7 @@
 //                     send their headers and half the body, then the
 //                     connection is dropped (the server going away
 //                     mid-object); TIMES = all: every one
+//   deletehead=KEY    the same on the first HEAD (gone before its read starts)
 //   log=1             print every request ("req METHOD URL"), faults or not
 //   delete=KEY        the first GET of an object whose key ends in KEY
 //                     deletes it at the server first, then goes on (the
@@ -22,6 +23,7 @@ const [listenPort, upstreamPort, ...faults] = process.argv.slice(2);
 let slowdown = 0;
 const cuts = new Map();
 const deletes = new Set();
+const deleteHeads = new Set();
 let logAll = false;
 for (const f of faults) {
   const [k, v] = f.split(/=(.*)/s);
@@ -31,6 +33,7 @@ for (const f of faults) {
     cuts.set(v.slice(0, i), v.slice(i + 1) === 'all' ? Infinity : Number(v.slice(i + 1)));
   } else if (k === 'delete') deletes.add(v);
   else if (k === 'log') logAll = v === '1';
+  else if (k === 'deletehead') deleteHeads.add(v);
   else throw new Error(`unknown fault ${f}`);
 }
 let count = 0;
@@ -70,9 +73,10 @@ http.createServer((req, res) => {
           '<Message>Please reduce your request rate.</Message></Error>');
         return;
       }
-      const del = isGet ? keyEnds(req.url, deletes) : null;
+      const set = isGet ? deletes : req.method === 'HEAD' ? deleteHeads : null;
+      const del = set !== null ? keyEnds(req.url, set) : null;
       if (del !== null) {
-        deletes.delete(del);
+        set.delete(del);
         const h = { ...req.headers };
         delete h['range'];
         await upstream('DELETE', req.url.split('?')[0], h, Buffer.alloc(0));
