@@ -142,6 +142,19 @@ it_same "$IT_TMP/fail.want" "$IT_TMP/fail.got" "cut every time: the sink's commi
 kill "$PROXY_PID"
 it_log "the connection cut every time: the query fails naming the object, nothing of it committed: ok"
 
+# --- a server that stops answering: timed out, retried, then the query fails -----
+it_s3_proxy stall=in/o2.csv
+q stall "s3://bkt/in/" "$PROXY_ENDPOINT" ", s3.timeout = '1 second', s3.retries = 1, s3.retry_backoff = '10 ms'"
+SECONDS=0
+run stall
+rc=$?
+((rc != 0)) || it_fail "stalled server: sluice exited 0"
+((SECONDS < 30)) || it_fail "stalled server: $SECONDS s before the query failed (s3.timeout 1 s, 1 retry)"
+(($(grep -c '^stall' "$PROXY_LOG") == 2)) || it_fail "stalled server: $(grep -c '^stall' "$PROXY_LOG") attempts (expected 1 + 1 retry)"
+grep -q "s3://bkt/in/o2.csv.*raise s3.timeout" "$IT_TMP/stall.err" || { cat "$IT_TMP/stall.err" >&2; it_fail "stalled server: the error does not name the object and s3.timeout"; }
+kill "$PROXY_PID"
+it_log "a server that stops answering: timed out after s3.timeout, retried, the query fails naming the object: ok"
+
 # --- throttling ----------------------------------------------------------------
 it_s3_proxy slowdown=3
 q slow "s3://bkt/in/" "$PROXY_ENDPOINT" ", max_files_per_trigger = 1, s3.retry_backoff = '10 ms'"

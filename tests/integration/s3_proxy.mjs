@@ -11,6 +11,8 @@
 //                     connection is dropped (the server going away
 //                     mid-object); TIMES = all: every one
 //   deletehead=KEY    the same on the first HEAD (gone before its read starts)
+//   stall=KEY         GETs of an object whose key ends in KEY are never answered
+//                     (the connection stays open: a server that hangs)
 //   log=1             print every request ("req METHOD URL"), faults or not
 //   delete=KEY        the first GET of an object whose key ends in KEY
 //                     deletes it at the server first, then goes on (the
@@ -24,6 +26,7 @@ let slowdown = 0;
 const cuts = new Map();
 const deletes = new Set();
 const deleteHeads = new Set();
+const stalls = new Set();
 let logAll = false;
 for (const f of faults) {
   const [k, v] = f.split(/=(.*)/s);
@@ -34,6 +37,7 @@ for (const f of faults) {
   } else if (k === 'delete') deletes.add(v);
   else if (k === 'log') logAll = v === '1';
   else if (k === 'deletehead') deleteHeads.add(v);
+  else if (k === 'stall') stalls.add(v);
   else throw new Error(`unknown fault ${f}`);
 }
 let count = 0;
@@ -71,6 +75,10 @@ http.createServer((req, res) => {
         res.writeHead(503, { 'content-type': 'application/xml' });
         res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>' +
           '<Message>Please reduce your request rate.</Message></Error>');
+        return;
+      }
+      if (isGet && keyEnds(req.url, stalls) !== null) {
+        console.log(`stall ${req.url}`);
         return;
       }
       const set = isGet ? deletes : req.method === 'HEAD' ? deleteHeads : null;
