@@ -4,7 +4,8 @@
 # (tests/integration/lib.sh it_s3_start):
 #   - available_now, max_files_per_trigger = 2, CSV objects with a header:
 #     taken in LastModified order (ties by name), two a batch, exact batch
-#     contents; latest_first the newest first; hidden names (_x, .x) and
+#     contents; latest_first the newest first; max_bytes_per_trigger;
+#     hidden names (_x, .x) and
 #     objects under a deeper prefix are never read;
 #   - the default trigger: objects uploaded while the query runs show up,
 #     no batch holds more than two objects' rows, every row exactly once;
@@ -100,6 +101,21 @@ run_now latest
 batch_names "$IT_TMP/latest.out" >"$IT_TMP/latest.got"
 it_same "$IT_TMP/latest.want" "$IT_TMP/latest.got" "objects per batch with latest_first"
 it_log "latest_first: ok"
+
+# max_bytes_per_trigger: objects while the bytes stay within the limit, a
+# batch's first always (c: 19 bytes, b: 15, a: 23, d: 11, e: 15: "c b", "a d e")
+order "" | tr ' ' '\n' | grep . >"$IT_TMP/bytes.order"
+src_sql bytes "s3://bkt/in/" ", max_bytes_per_trigger = 50" ", trigger = 'available_now'"
+run_now bytes
+batch_names "$IT_TMP/bytes.out" >"$IT_TMP/bytes.got"
+it_s3 ls s3://bkt/in/ | awk -F'\t' '$1 ~ /^in\/[a-e]\.csv$/ { sub(/^in\//, "", $1); sub(/\.csv$/, "", $1); print $1 "\t" $2 }' >"$IT_TMP/sizes"
+# the expected batches from the sizes, in the order above (Spark's takeFilesUntilMax)
+awk -F'\t' 'NR == FNR { size[$1] = $2; next }
+	{ if (n > 0 && total + size[$1] > 50) { print line; line = ""; n = 0; total = 0 }
+	  line = line (n ? " " : "") $1; n++; total += size[$1] }
+	END { if (n) print line }' "$IT_TMP/sizes" "$IT_TMP/bytes.order" >"$IT_TMP/bytes.want"
+it_same "$IT_TMP/bytes.want" "$IT_TMP/bytes.got" "objects per batch with max_bytes_per_trigger = 50"
+it_log "max_bytes_per_trigger: ok ($(paste -sd'|' "$IT_TMP/bytes.got"))"
 
 # --- objects uploaded while the query runs -----------------------------------
 src_sql live "s3://bkt/live/" ", max_files_per_trigger = 2, s3.list_interval = '100 ms'" ""
