@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "ctl_server.h"
+#include "sql_lex.h"
 #include "engine.h"
 #include "json.h"
 #include "metrics.h"
@@ -523,7 +524,7 @@ static void start_plans(struct sl_program *prog, const char *sql, const char *fi
 		snprintf(q->name, sizeof(q->name), "%s", plan->sink.name);
 		sl_random_hex(q->run_id);
 		sl_random_hex(q->id);
-		q->sql = strdup(sql);
+		q->sql = sl_sql_redact_secrets(sql); /* shown by status: no secrets */
 		q->file = strdup(file);
 		q->plan = plan;
 		prog->plans[i] = NULL;

@@ -61,6 +61,7 @@
 #include "hll.h"
 #include "sink.h"
 #include "source.h"
+#include "sql_lex.h"
 #include "sql_parse.h"
 #include "static_table.h"
 
@@ -319,14 +320,6 @@ static void name_copy(char *dst, const char *src, size_t n)
 	}
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-}
-
-static char *xstrdup(struct compiler *c, const char *s)
-{
-	char *d = strdup(s);
-	if (d == NULL)
-		coom(c);
-	return d;
 }
 
 /* Spark's pretty text of an AST into a fixed buffer (messages, names). */
@@ -4946,9 +4939,11 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 	plan->settings = c->settings;
 	if (plan->settings.shards == 0)
 		plan->settings.shards = plan->settings.n_agg;
-	plan->text = xstrdup(c, c->text);
-	if (plan->text == NULL)
+	plan->text = sl_sql_redact_secrets(c->text); /* kept and shown: no secrets */
+	if (plan->text == NULL) {
+		coom(c);
 		goto err;
+	}
 	if (!explain_select) {
 		if (check_modes(c, s, plan, ops) < 0)
 			goto err;
@@ -5445,7 +5440,8 @@ static void ex_input(struct explain *x, const struct sl_plan *p, const struct sl
 	ex_puts(x, inp->source.connector);
 	for (uint32_t i = 0; i < inp->source.options.n; i++) {
 		snprintf(buf, sizeof(buf), ", %s='%s'", inp->source.options.v[i].key,
-			 inp->source.options.v[i].value);
+			 sl_option_is_secret(inp->source.options.v[i].key) ? "*****"
+								    : inp->source.options.v[i].value);
 		ex_puts(x, buf);
 	}
 	ex_puts(x, ", schema=(");
@@ -5516,7 +5512,8 @@ char *sl_plan_explain(const struct sl_plan *p)
 	}
 	for (uint32_t i = 0; i < p->sink.options.n; i++) {
 		snprintf(buf, sizeof(buf), ", %s='%s'", p->sink.options.v[i].key,
-			 p->sink.options.v[i].value);
+			 sl_option_is_secret(p->sink.options.v[i].key) ? "*****"
+								    : p->sink.options.v[i].value);
 		ex_puts(&x, buf);
 	}
 	ex_where(&x, "control thread");

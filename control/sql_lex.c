@@ -14,6 +14,8 @@
  */
 #include "sql_lex.h"
 
+#include "source.h" /* sl_option_is_secret */
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -510,4 +512,41 @@ const char *sl_tok_kind_name(enum sl_tok kind)
 bool sl_tok_is_kw(const struct sl_token *t, const char *kw)
 {
 	return t->kind == SL_TOK_IDENT && strcasecmp(t->text, kw) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* secrets in the query text                                           */
+
+/* Whether an option key's last part names a secret. */
+static bool secret_key_part(const struct sl_token *t)
+{
+	return (t->kind == SL_TOK_IDENT || t->kind == SL_TOK_QIDENT) &&
+	       strlen(t->text) == t->text_len && sl_option_is_secret(t->text);
+}
+
+char *sl_sql_redact_secrets(const char *src)
+{
+	struct sl_tokens toks = {0};
+	char err[8];
+	size_t n = strlen(src);
+	char *out = malloc(n + 1);
+	if (out == NULL)
+		return NULL;
+	memcpy(out, src, n + 1);
+	if (sl_sql_lex(src, &toks, err, sizeof(err)) < 0)
+		return out; /* such a query is refused anyway; it holds no option */
+	/* key = 'value' where the key's last part names a secret: the value's
+	 * bytes between its quotes become '*' (the text keeps its length, so
+	 * that line and column numbers of messages stay right) */
+	for (uint32_t i = 0; i + 2 < toks.n; i++) {
+		const struct sl_token *k = &toks.v[i], *eq = &toks.v[i + 1], *v = &toks.v[i + 2];
+		if (!secret_key_part(k) || eq->kind != SL_TOK_EQ || v->kind != SL_TOK_STRING ||
+		    v->len < 2)
+			continue;
+		for (uint32_t b = v->offset + 1; b + 1 < v->offset + v->len; b++)
+			if (out[b] != '\n')
+				out[b] = '*';
+	}
+	sl_tokens_free(&toks);
+	return out;
 }

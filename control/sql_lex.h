@@ -76,6 +76,12 @@ struct sl_tokens {
 int sl_sql_lex(const char *src, struct sl_tokens *out, char *err, size_t errlen);
 void sl_tokens_free(struct sl_tokens *t);
 
+/* A copy of src (malloc'd; NULL on ENOMEM) in which the values of options
+ * whose key ends in secret_key, session_token or password (s3.secret_key,
+ * kafka.sasl.password, ...) are starred out, so that query texts shown
+ * (sluicectl status, the checkpoint's metadata) never hold a secret. */
+char *sl_sql_redact_secrets(const char *src);
+
 /* How a token kind reads in "expected ..." messages: "','", "identifier". */
 const char *sl_tok_kind_name(enum sl_tok kind);
 

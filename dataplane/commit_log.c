@@ -246,6 +246,13 @@ static int put_batch(struct sl_strbuf *sb, const struct sl_commit_batch *b)
 	return rc;
 }
 
+int sl_commit_encode_entry(const struct sl_commit_batch *b, struct sl_strbuf *out)
+{
+	sl_strbuf_reset(out);
+	int rc = sl_strbuf_puts(out, "v1\n");
+	return rc < 0 ? rc : put_batch(out, b);
+}
+
 /* ------------------------------------------------------------------ */
 /* reading entries                                                     */
 

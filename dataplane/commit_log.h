@@ -107,6 +107,11 @@ int64_t sl_commit_log_latest(const struct sl_commit_log *log);
 int sl_commit_log_add(struct sl_commit_log *log, const struct sl_commit_batch *b, char *err,
 		      size_t errlen);
 
+/* A plain entry of batch b (the bytes of _sluice_log/N, format above)
+ * into out, for a log kept elsewhere (the file sink on S3). 0 or -ENOMEM. */
+struct sl_strbuf;
+int sl_commit_encode_entry(const struct sl_commit_batch *b, struct sl_strbuf *out);
+
 /* --- readers --- */
 
 /* Whether dirfd has a _sluice_log directory. */

@@ -59,6 +59,7 @@
 
 #include "commit_log.h"
 #include "parquet.h"
+#include "s3.h"
 #include "sink.h"
 #include "source.h"
 
@@ -635,6 +636,65 @@ static int parse_partition_by(const struct sl_option *o, struct sl_file_opts *fo
 	return 0;
 }
 
+#define SINK_S3_PART ((uint64_t)8 << 20)     /* multipart parts, default */
+#define SINK_S3_PART_MIN ((uint64_t)5 << 20) /* S3's least part size (but the last) */
+static const char *const sink_s3_keys[] = {"s3.part_size", NULL};
+
+/* s3.* options: with an s3:// path only (and a file sink), checked as the
+ * client takes them (credentials included). 0 or -EINVAL. */
+static int sink_s3_opts(const struct sl_sink_spec *spec, bool table, struct sl_file_opts *o,
+			char *err, size_t errlen)
+{
+	const struct sl_options *opts = &spec->options;
+	o->s3 = sl_s3_is_url(o->path);
+	if (!o->s3) {
+		for (uint32_t i = 0; i < opts->n; i++)
+			if (sl_s3_is_option(opts->v[i].key)) {
+				snprintf(err, errlen,
+					 "line %u, column %u: option '%s' applies only to an s3:// path "
+					 "(path = 's3://bucket/prefix/')",
+					 opts->v[i].line, opts->v[i].column, opts->v[i].key);
+				return -EINVAL;
+			}
+		return 0;
+	}
+	const struct sl_option *po = sl_options_find(opts, "path");
+	if (table) {
+		snprintf(err, errlen,
+			 "line %u, column %u: a table sink cannot write an s3:// path yet; write the "
+			 "objects with connector = 'file' (a commit log under the prefix makes each "
+			 "batch whole), or the table to a local directory",
+			 po->line, po->column);
+		return -EINVAL;
+	}
+	char bucket[128], prefix[1024], why[512];
+	if (sl_s3_parse_url(o->path, bucket, sizeof(bucket), prefix, sizeof(prefix), why,
+			    sizeof(why)) < 0) {
+		snprintf(err, errlen, "line %u, column %u: option 'path': %s", po->line, po->column,
+			 why);
+		return -EINVAL;
+	}
+	o->s3_part_size = SINK_S3_PART;
+	const struct sl_option *ps = sl_options_find(opts, "s3.part_size");
+	if (ps != NULL && (sl_parse_size(ps->value, &o->s3_part_size) < 0 ||
+			   o->s3_part_size < SINK_S3_PART_MIN ||
+			   o->s3_part_size > ((uint64_t)5 << 30))) {
+		snprintf(err, errlen,
+			 "line %u, column %u: option 's3.part_size' must be a size from 5M to 5G (S3's "
+			 "limits for a multipart upload's parts), such as '16M', not '%s'",
+			 ps->line, ps->column, ps->value);
+		return -EINVAL;
+	}
+	struct sl_s3_conf *c = malloc(sizeof(*c));
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = sl_s3_conf_parse(c, opts, sink_s3_keys, err, errlen);
+	free(c);
+	return rc < 0 ? -EINVAL : 0;
+}
+
 int sl_file_opts_parse(const struct sl_sink_spec *spec, bool table, struct sl_file_opts *o,
 		       char *err, size_t errlen)
 {
@@ -671,6 +731,8 @@ int sl_file_opts_parse(const struct sl_sink_spec *spec, bool table, struct sl_fi
 		const struct fkey *k = find_key(v->key);
 		if (k != NULL && (!table || k->table) && (k->formats & fbit))
 			continue;
+		if (sl_s3_is_option(v->key))
+			continue; /* checked with the path below */
 		char known[1024];
 		key_list(table, fbit, known, sizeof(known));
 		if (k != NULL && (!table || k->table))
@@ -699,6 +761,8 @@ int sl_file_opts_parse(const struct sl_sink_spec *spec, bool table, struct sl_fi
 	o->path = strdup(po->value);
 	if (o->path == NULL)
 		goto err_nomem;
+	if (sink_s3_opts(spec, table, o, err, errlen) < 0)
+		goto err;
 	const struct sl_option *pb = opt_get(opts, key_named("partition_by"));
 	if (pb != NULL && parse_partition_by(pb, o, err, errlen) < 0)
 		goto err;
@@ -1509,6 +1573,13 @@ struct sl_sink {
 
 	struct sl_pq_writer *pq;  /* format parquet; owned */
 	struct sl_pq_wcol *pq_cols; /* [enc.ncols]; owned */
+	/* s3:// paths (o.s3): the objects and the commit log under the prefix
+	 * (see "Object storage" below); dirfd and log are unused */
+	struct sl_s3_conf *s3conf;  /* owned */
+	struct sl_s3 *s3;           /* owned */
+	char *bucket, *prefix;      /* prefix "" or ending in '/'; owned */
+	int64_t s3_latest;          /* the log's latest batch, -1: none */
+	struct sl_strbuf entry;     /* a log entry's text */
 };
 
 void sl_file_sink_close(struct sl_sink *s)
@@ -1534,6 +1605,11 @@ void sl_file_sink_close(struct sl_sink *s)
 	free(s->ptab);
 	free(s->files);
 	free(s->cfiles);
+	sl_s3_destroy(s->s3);
+	free(s->s3conf);
+	free(s->bucket);
+	free(s->prefix);
+	sl_strbuf_free(&s->entry);
 	free(s);
 }
 
@@ -1575,6 +1651,237 @@ static int mkdirs(int dirfd, const char *path)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* object storage (s3:// paths)                                        */
+
+/*
+ * path = 's3://bucket/prefix/': the same layout as a directory, as
+ * objects: data objects "prefix/[col=value/]part-NNNNN-BATCH.ext" and the
+ * commit log "prefix/_sluice_log/N" (commit_log.h's entry format, one
+ * plain entry per batch: no compaction on S3 yet). An object appears whole
+ * or not at all (a PUT, or a multipart upload's completion), so:
+ *  1. stage: each partition's file is encoded into the sink's buffer and
+ *     uploaded: one PUT, or, once it outgrows s3.part_size, a multipart
+ *     upload of s3.part_size parts (memory: one part at a time);
+ *  2. publish: PUT of _sluice_log/N, the batch's commit.
+ * A reader that goes by the log never sees a partial batch. Data object
+ * names hold the batch number, not the run: a batch staged again after a
+ * crash (its log entry never written) uploads the same names and replaces
+ * the orphans of the failed attempt rather than adding to them; a batch
+ * the log holds is never staged again (as for a directory).
+ * One writer per prefix: S3 has no lock; a second query writing the same
+ * prefix is not detected.
+ */
+
+/* The log's latest batch: a listing of prefix/_sluice_log/ (entries named
+ * N or N.compact). 0 or -errno with err. */
+static int s3_log_latest(struct sl_sink *s, int64_t *latest, char *err, size_t errlen)
+{
+	char logp[1200], token[1024] = "";
+	snprintf(logp, sizeof(logp), "%s" SL_COMMIT_LOG_DIR "/", s->prefix);
+	struct sl_s3_page page = {0};
+	*latest = -1;
+	int rc;
+	do {
+		rc = sl_s3_list_page(s->s3, s->bucket, logp, true, NULL, token, &page);
+		if (rc < 0)
+			break;
+		for (uint32_t i = 0; i < page.n; i++) {
+			const char *name = sl_s3_page_key(&page, i) + strlen(logp);
+			char *end;
+			if (name[0] < '0' || name[0] > '9')
+				continue;
+			errno = 0;
+			unsigned long long id = strtoull(name, &end, 10);
+			if (errno != 0 || (*end != '\0' && strcmp(end, ".compact") != 0))
+				continue;
+			if ((int64_t)id > *latest)
+				*latest = (int64_t)id;
+		}
+		memcpy(token, page.next_token, sizeof(token));
+	} while (page.truncated);
+	sl_s3_page_free(&page);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot read the commit log of '%s': %s", s->o.path,
+			 sl_s3_error(s->s3));
+	return rc;
+}
+
+static int sink_open_s3(struct sl_sink *s, const struct sl_sink_spec *spec, char *err,
+			size_t errlen)
+{
+	char bucket[128], prefix[1024], why[1024];
+	if (sl_s3_parse_url(s->o.path, bucket, sizeof(bucket), prefix, sizeof(prefix), why,
+			    sizeof(why)) < 0) {
+		snprintf(err, errlen, "file sink '%s': %s", s->name, why);
+		return -EINVAL;
+	}
+	size_t pl = strlen(prefix);
+	s->bucket = strdup(bucket);
+	if (asprintf(&s->prefix, "%s%s", prefix, pl && prefix[pl - 1] != '/' ? "/" : "") < 0)
+		s->prefix = NULL;
+	s->s3conf = malloc(sizeof(*s->s3conf));
+	sl_strbuf_init(&s->entry);
+	if (s->bucket == NULL || s->prefix == NULL || s->s3conf == NULL) {
+		snprintf(err, errlen, "file sink '%s': out of memory", s->name);
+		return -ENOMEM;
+	}
+	if (sl_s3_conf_parse(s->s3conf, &spec->options, sink_s3_keys, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "file sink '%s': %s", s->name, why);
+		return -EINVAL;
+	}
+	s->s3 = sl_s3_create(s->s3conf);
+	if (s->s3 == NULL) {
+		snprintf(err, errlen, "file sink '%s': cannot set up libcurl", s->name);
+		return -ENOMEM;
+	}
+	if (s3_log_latest(s, &s->s3_latest, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "file sink '%s': %s", s->name, why);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* One part of a multipart upload (begun with the first part): data[0, n).
+ * 0 or -errno. */
+static int s3_part(struct sl_sink *s, const char *key, char *id, size_t idlen,
+		   char (**etags)[SL_S3_ETAG_MAX], const char ***tp, uint32_t *nparts,
+		   uint32_t *cap, const void *data, size_t n)
+{
+	int rc;
+	if (*nparts == 0 && (rc = sl_s3_mpu_begin(s->s3, s->bucket, key, id, idlen)) < 0)
+		return rc;
+	if (*nparts == *cap) {
+		uint32_t c2 = *cap ? *cap * 2 : 8;
+		void *e2 = realloc(*etags, c2 * sizeof(**etags));
+		if (e2 == NULL)
+			return -ENOMEM;
+		*etags = e2;
+		void *t2 = realloc(*tp, c2 * sizeof(**tp));
+		if (t2 == NULL)
+			return -ENOMEM;
+		*tp = t2;
+		*cap = c2;
+	}
+	rc = sl_s3_mpu_part(s->s3, s->bucket, key, id, *nparts + 1, data, n, (*etags)[*nparts],
+			    SL_S3_ETAG_MAX);
+	if (rc < 0)
+		return rc;
+	(*nparts)++;
+	return 0;
+}
+
+/* Upload partition p's rows as one object: a PUT, or a multipart upload
+ * once the text (or the Parquet file, built whole in memory first) outgrows
+ * s3.part_size (aborted on a failure). The key is prefix + final (relative
+ * path). Returns the bytes and rows in *size, *nrows; 0 or -errno with
+ * err. */
+static int write_part_s3(struct sl_sink *s, const struct sl_batch *rows, const struct spart *pt,
+			 const char *final, uint64_t *size, uint64_t *nrows, char *err,
+			 size_t errlen)
+{
+	char key[5500], id[SL_S3_UPLOAD_ID_MAX] = "";
+	snprintf(key, sizeof(key), "%s%s", s->prefix, final);
+	char (*etags)[SL_S3_ETAG_MAX] = NULL;
+	const char **tp = NULL;
+	uint32_t nparts = 0, cap = 0;
+	*size = *nrows = 0;
+	sl_strbuf_reset(&s->buf);
+	int rc = 0;
+	if (s->o.format == SL_FILE_PARQUET) {
+		for (uint32_t j = 0; j < s->enc.ncols; j++)
+			s->pq_cols[j] = (struct sl_pq_wcol){.name = s->schema.cols[s->enc.cols[j]].name,
+							    .vec = &rows->cols[s->enc.cols[j]]};
+		const uint8_t *fb = NULL;
+		size_t fn = 0;
+		rc = sl_pq_write(s->pq, s->pq_cols, s->enc.ncols, s->order + pt->next, pt->count,
+				 s->o.pq_codec, s->o.pq_row_group, &fb, &fn);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot make the Parquet file 's3://%s/%s': %s",
+				 s->bucket, key, strerror(-rc));
+			return rc;
+		}
+		*size = fn;
+		*nrows = pt->count;
+		if (fn <= s->o.s3_part_size) {
+			rc = sl_s3_put(s->s3, s->bucket, key, fb, fn);
+			goto done;
+		}
+		for (size_t at = 0; rc >= 0 && at < fn; at += s->o.s3_part_size) {
+			size_t n = fn - at < s->o.s3_part_size ? fn - at : s->o.s3_part_size;
+			rc = s3_part(s, key, id, sizeof(id), &etags, &tp, &nparts, &cap, fb + at, n);
+		}
+		goto complete;
+	}
+	rc = sl_file_enc_header(&s->enc, &s->schema, &s->buf);
+	for (uint32_t k = 0; rc >= 0 && k <= pt->count; k++) {
+		if (k < pt->count) {
+			rc = sl_file_enc_row(&s->enc, rows->cols, s->order[pt->next + k], &s->buf);
+			if (rc > 0)
+				(*nrows)++;
+			if (rc < 0 || s->buf.len < s->o.s3_part_size)
+				continue;
+		} else if (nparts == 0 || s->buf.len == 0) {
+			break; /* small: one PUT below; or nothing left for a last part */
+		}
+		/* a part: the buffer, whole */
+		if ((rc = s3_part(s, key, id, sizeof(id), &etags, &tp, &nparts, &cap, s->buf.ptr,
+				  s->buf.len)) < 0)
+			break;
+		*size += s->buf.len;
+		sl_strbuf_reset(&s->buf);
+		if (k == pt->count)
+			break;
+	}
+	if (rc >= 0 && nparts == 0) {
+		rc = sl_s3_put(s->s3, s->bucket, key, s->buf.ptr, s->buf.len);
+		*size = s->buf.len;
+		goto done;
+	}
+complete:
+	if (rc >= 0) {
+		for (uint32_t i = 0; i < nparts; i++)
+			tp[i] = etags[i];
+		rc = sl_s3_mpu_complete(s->s3, s->bucket, key, id, tp, nparts);
+	}
+done:
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write 's3://%s/%s': %s", s->bucket, key,
+			 rc == -ENOMEM ? "out of memory" : sl_s3_error(s->s3));
+		if (id[0] != '\0')
+			sl_s3_mpu_abort(s->s3, s->bucket, key, id);
+	}
+	free(etags);
+	free(tp);
+	return rc < 0 ? rc : 0;
+}
+
+/* Publish the staged batch: PUT of its log entry. */
+static int publish_s3(struct sl_sink *s, const struct sl_commit_batch *b, char *err,
+		      size_t errlen)
+{
+	char key[1300];
+	snprintf(key, sizeof(key), "%s" SL_COMMIT_LOG_DIR "/%" PRIu64, s->prefix, b->batch);
+	int rc = sl_commit_encode_entry(b, &s->entry);
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	rc = sl_s3_put(s->s3, s->bucket, key, s->entry.ptr, s->entry.len);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write the commit log entry 's3://%s/%s': %s", s->bucket,
+			 key, sl_s3_error(s->s3));
+		return rc;
+	}
+	s->s3_latest = (int64_t)b->batch;
+	return 0;
+}
+
+static int64_t sink_latest(const struct sl_sink *s)
+{
+	return s->o.s3 ? s->s3_latest : sl_commit_log_latest(s->log);
+}
+
 static struct sl_sink *sink_open(const struct sl_sink_spec *spec, const struct sl_schema *schema,
 				 bool table, char *err, size_t errlen)
 {
@@ -1610,6 +1917,13 @@ static struct sl_sink *sink_open(const struct sl_sink_spec *spec, const struct s
 	}
 
 	const char *path = s->o.path;
+	if (s->o.s3) {
+		if (sink_open_s3(s, spec, err, errlen) < 0)
+			goto err_close;
+		sl_commit_run_id(s->run);
+		s->base = (uint64_t)(s->s3_latest + 1);
+		return s;
+	}
 	int rc = mkdirs(AT_FDCWD, path);
 	if (rc < 0) {
 		snprintf(err, errlen,
@@ -1868,13 +2182,23 @@ static int write_part(struct sl_sink *s, const struct sl_batch *rows, uint32_t p
 	if (pt->key_len > 0)
 		memcpy(dir, s->keys.ptr + pt->key_off, pt->key_len);
 	dir[pt->key_len] = '\0';
-	snprintf(name, sizeof(name), "part-%05u-%s-%" PRIu64 ".%s", index, s->run, batch,
-		 file_ext(s->o.format));
+	if (s->o.s3) /* no run: a batch staged again replaces its objects */
+		snprintf(name, sizeof(name), "part-%05u-%06" PRIu64 ".%s", index, batch,
+			 file_ext(s->o.format));
+	else
+		snprintf(name, sizeof(name), "part-%05u-%s-%" PRIu64 ".%s", index, s->run, batch,
+			 file_ext(s->o.format));
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	const char *sep = dir[0] != '\0' ? "/" : "";
 	snprintf(final, sizeof(final), "%s%s%s", dir, sep, name);
 	snprintf(tmpath, sizeof(tmpath), "%s%s%s", dir, sep, tmp);
 	int rc = 0;
+	uint64_t size = 0, nrows = 0;
+	if (s->o.s3) {
+		if ((rc = write_part_s3(s, rows, pt, final, &size, &nrows, err, errlen)) < 0)
+			return rc;
+		goto noted;
+	}
 	if (dir[0] != '\0' && (rc = mkdirs(s->dirfd, dir)) < 0) {
 		snprintf(err, errlen, "cannot make directory '%s/%s': %s", s->o.path, dir,
 			 strerror(-rc));
@@ -1886,7 +2210,6 @@ static int write_part(struct sl_sink *s, const struct sl_batch *rows, uint32_t p
 		snprintf(err, errlen, "cannot create '%s/%s': %s", s->o.path, tmpath, strerror(-rc));
 		return rc;
 	}
-	uint64_t size = 0, nrows = 0;
 	sl_strbuf_reset(&s->buf);
 	if (s->o.format == SL_FILE_PARQUET) {
 		/* one whole file: the data columns, in row groups */
@@ -1932,6 +2255,7 @@ static int write_part(struct sl_sink *s, const struct sl_batch *rows, uint32_t p
 			 rc == -ENOMEM ? "out of memory" : strerror(-rc));
 		return rc;
 	}
+noted:
 	if (s->nfiles == s->files_cap) {
 		uint32_t cap = s->files_cap ? s->files_cap * 2 : 16;
 		struct sfile *nv = realloc(s->files, cap * sizeof(*nv));
@@ -1949,7 +2273,7 @@ int sl_file_sink_stage(struct sl_sink *s, uint64_t epoch, const struct sl_batch 
 		       size_t errlen)
 {
 	uint64_t batch = s->base + epoch;
-	int64_t latest = sl_commit_log_latest(s->log);
+	int64_t latest = sink_latest(s);
 	s->staged = false;
 	if ((int64_t)batch <= latest)
 		return 0; /* committed already: Spark's "Skipping already committed batch" */
@@ -2003,7 +2327,7 @@ int sl_file_sink_publish(struct sl_sink *s, char *err, size_t errlen)
 	struct sl_commit_batch b = {.batch = s->staged_batch, .epoch = s->staged_epoch,
 				    .rows = rows, .nfiles = s->nfiles, .files = cf};
 	memcpy(b.run, s->run, sizeof(b.run));
-	int rc = sl_commit_log_add(s->log, &b, err, errlen);
+	int rc = s->o.s3 ? publish_s3(s, &b, err, errlen) : sl_commit_log_add(s->log, &b, err, errlen);
 	if (rc == 0)
 		s->staged = false;
 	return rc;
@@ -2099,7 +2423,7 @@ static int sink_write(struct sl_sink *s, uint64_t epoch, const struct sl_batch *
 
 static int64_t sink_published(const struct sl_sink *s)
 {
-	int64_t latest = sl_commit_log_latest(s->log);
+	int64_t latest = sink_latest(s);
 	return latest < (int64_t)s->base ? -1 : latest - (int64_t)s->base;
 }
 

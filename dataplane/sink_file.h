@@ -65,6 +65,8 @@ struct sl_file_opts {
 	bool ignore_null_fields;  /* json */
 	int pq_codec;             /* parquet: the pages' codec (parquet_int.h numbers) */
 	uint64_t pq_row_group;    /* parquet: row group size, uncompressed bytes */
+	bool s3;                  /* path = 's3://bucket/prefix/' */
+	uint64_t s3_part_size;    /* s3.part_size: multipart upload parts */
 };
 
 /* Parse and check the sink's options (spec->options: the connector's own;

@@ -34,6 +34,17 @@ void sl_source_names(char *buf, size_t len)
 	sl_registry_names(&sources, buf, len);
 }
 
+bool sl_option_is_secret(const char *key)
+{
+	static const char *const parts[] = {"secret_key", "session_token", "password"};
+	const char *dot = strrchr(key, '.');
+	const char *last = dot != NULL ? dot + 1 : key;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (strcasecmp(last, parts[i]) == 0)
+			return true;
+	return false;
+}
+
 const struct sl_option *sl_options_find(const struct sl_options *o, const char *key)
 {
 	/* the last one written wins, as in Spark's option() chains */

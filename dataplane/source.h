@@ -211,6 +211,10 @@ void sl_ingest_log(struct sl_ingest *in, const char *fmt, ...)
 
 /* Options helpers for connectors (case-insensitive keys). */
 const struct sl_option *sl_options_find(const struct sl_options *o, const char *key);
+/* Whether an option's value is a secret (its key's last part is secret_key,
+ * session_token or password: s3.secret_key, kafka.sasl.password): never
+ * printed; EXPLAIN and the query texts kept star it out. */
+bool sl_option_is_secret(const char *key);
 /* An option with two spellings, sluice's and Spark's (`max_offsets_per_trigger`
  * and `maxOffsetsPerTrigger`; spark NULL: one): *out the one given (NULL:
  * neither), *shown its name as written in messages. Both given: -EINVAL,

@@ -190,6 +190,7 @@
 #include "lines.h"
 #include "parquet.h"
 #include "recparse.h"
+#include "s3.h"
 #include "source.h"
 #include "table.h"
 
@@ -569,7 +570,7 @@ struct sl_file_reader {
 	struct io_uring ring;
 	bool ring_ok;
 	char *scratch;          /* READER_SCRATCH bytes, owned */
-	int fd;
+	struct sl_file_input in; /* where the bytes come from (fd, or read_at) */
 	uint64_t size;          /* bytes of the file to consider */
 	uint64_t end;           /* the part's end */
 	uint64_t off;           /* file offset of the next byte to read */
@@ -593,7 +594,7 @@ struct sl_file_reader *sl_file_reader_create(uint64_t max_line, bool use_uring)
 	struct sl_file_reader *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
-	r->fd = -1;
+	r->in.fd = -1;
 	r->lines = sl_lines_create(max_line, READER_SPACE);
 	r->scratch = malloc(READER_SCRATCH);
 	if (r->lines == NULL || r->scratch == NULL) {
@@ -640,21 +641,38 @@ static ssize_t pread_full(int fd, char *p, size_t n, uint64_t off)
 	return (ssize_t)got;
 }
 
+/* pread_full on an input: its fd, or its read_at until n bytes or the end. */
+static ssize_t input_read_full(const struct sl_file_input *in, char *p, size_t n, uint64_t off)
+{
+	if (in->read_at == NULL)
+		return pread_full(in->fd, p, n, off);
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = in->read_at(in->ctx, p + got, n - got, off + got);
+		if (k < 0)
+			return k;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
 /* want bytes at off into p: SL_FILE_READS_IN_FLIGHT reads at once through
  * io_uring; a short read is finished with pread (rare: regular files come
  * back short only at their end). Returns the bytes read (fewer than want
  * only at the end of the file), or -errno. */
 static ssize_t read_at(struct sl_file_reader *r, char *p, size_t want, uint64_t off)
 {
-	if (!r->ring_ok)
-		return pread_full(r->fd, p, want, off);
+	if (!r->ring_ok || r->in.read_at != NULL)
+		return input_read_full(&r->in, p, want, off);
 	uint32_t nreq = (uint32_t)((want + SL_FILE_READ_CHUNK - 1) / SL_FILE_READ_CHUNK);
 	int32_t res[SL_FILE_READS_IN_FLIGHT];
 	for (uint32_t i = 0; i < nreq; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
 		size_t at = (size_t)i * SL_FILE_READ_CHUNK;
 		size_t len = want - at < SL_FILE_READ_CHUNK ? want - at : SL_FILE_READ_CHUNK;
-		io_uring_prep_read(sqe, r->fd, p + at, (unsigned)len, off + at);
+		io_uring_prep_read(sqe, r->in.fd, p + at, (unsigned)len, off + at);
 		io_uring_sqe_set_data64(sqe, i);
 		res[i] = 0;
 	}
@@ -686,7 +704,7 @@ static ssize_t read_at(struct sl_file_reader *r, char *p, size_t want, uint64_t 
 			return g;
 		size_t have = g > 0 ? (size_t)g : 0;
 		if (have < len) {
-			ssize_t m = pread_full(r->fd, p + at + have, len - have, off + at + have);
+			ssize_t m = pread_full(r->in.fd, p + at + have, len - have, off + at + have);
 			if (m < 0)
 				return m;
 			have += (size_t)m;
@@ -703,7 +721,7 @@ static int find_nl(struct sl_file_reader *r, uint64_t from, uint64_t *at)
 {
 	while (from < r->size) {
 		size_t want = r->size - from < READER_SCRATCH ? (size_t)(r->size - from) : READER_SCRATCH;
-		ssize_t n = pread_full(r->fd, r->scratch, want, from);
+		ssize_t n = input_read_full(&r->in, r->scratch, want, from);
 		if (n < 0)
 			return (int)n;
 		if (n == 0)
@@ -728,8 +746,15 @@ static void reader_end(struct sl_file_reader *r)
 int sl_file_reader_open(struct sl_file_reader *r, int fd, uint64_t size, uint64_t start,
 			uint64_t end)
 {
+	struct sl_file_input in = {.fd = fd};
+	return sl_file_reader_open_input(r, &in, size, start, end);
+}
+
+int sl_file_reader_open_input(struct sl_file_reader *r, const struct sl_file_input *in,
+			      uint64_t size, uint64_t start, uint64_t end)
+{
 	sl_lines_reset(r->lines);
-	r->fd = fd;
+	r->in = *in;
 	r->size = size;
 	r->end = end < size ? end : size;
 	r->stop = 0;
@@ -852,13 +877,19 @@ uint64_t sl_file_reader_malformed(const struct sl_file_reader *r)
 
 uint64_t sl_file_line_number(int fd, uint64_t offset)
 {
+	struct sl_file_input in = {.fd = fd};
+	return sl_file_line_number_input(&in, offset);
+}
+
+uint64_t sl_file_line_number_input(const struct sl_file_input *in, uint64_t offset)
+{
 	char *buf = malloc(READER_SCRATCH);
 	if (buf == NULL)
 		return 0;
 	uint64_t lines = 0, at = 0;
 	while (at < offset) {
 		size_t want = offset - at < READER_SCRATCH ? (size_t)(offset - at) : READER_SCRATCH;
-		ssize_t n = pread_full(fd, buf, want, at);
+		ssize_t n = input_read_full(in, buf, want, at);
 		if (n <= 0) {
 			free(buf);
 			return 0;
@@ -897,7 +928,19 @@ struct file_params {
 	bool table;              /* connector 'table': the format comes from the table */
 	bool parquet;            /* format 'parquet': parquet.h, not lines (take_parquet) */
 	enum { PQ_PERMISSIVE, PQ_DROPMALFORMED, PQ_FAILFAST } pq_mode;
+	/* path = 's3://bucket/prefix/': objects in a bucket (see "Object
+	 * storage" below) */
+	bool s3;
+	struct sl_s3_conf s3conf; /* the clients' settings: credentials included */
+	uint64_t s3_list_ms;      /* an incremental listing (start-after) this often */
+	uint64_t s3_full_list_ms; /* a full listing this often */
 };
+
+/* The s3.* options the file source reads itself; the others are the
+ * client's (s3.h). */
+static const char *const s3_source_keys[] = {"s3.list_interval", "s3.full_list_interval", NULL};
+#define S3_DEFAULT_LIST_MS 1000
+#define S3_DEFAULT_FULL_LIST_MS 60000
 
 /* sluice's name, Spark's (options arrive lower-cased, any spelling). */
 static const struct {
@@ -917,6 +960,8 @@ static const struct {
 
 static bool is_file_key(const char *k)
 {
+	if (sl_s3_is_option(k))
+		return true; /* checked by parse_s3_params */
 	for (size_t i = 0; i < NFILE_KEYS; i++)
 		if (strcasecmp(k, file_keys[i].name) == 0 ||
 		    (file_keys[i].spark != NULL && strcasecmp(k, file_keys[i].spark) == 0))
@@ -1073,6 +1118,66 @@ static int parquet_params(const struct sl_source_spec *spec, struct file_params 
 	return 0;
 }
 
+/* The s3.* options: only with an s3:// path, and then the client's
+ * settings (credentials from the options or the environment), the listing
+ * intervals, no pattern in the path. 0 or -EINVAL. */
+static int parse_s3_params(const struct sl_source_spec *spec, struct file_params *p, char *err,
+			   size_t errlen)
+{
+	const struct sl_options *opts = &spec->options;
+	if (!p->s3) {
+		for (uint32_t i = 0; i < opts->n; i++)
+			if (sl_s3_is_option(opts->v[i].key)) {
+				snprintf(err, errlen,
+					 "line %u, column %u: option '%s' applies only to an s3:// path "
+					 "(path = 's3://bucket/prefix/'); '%s' is a local directory",
+					 opts->v[i].line, opts->v[i].column, opts->v[i].key, p->path);
+				return -EINVAL;
+			}
+		return 0;
+	}
+	const struct sl_option *po = sl_options_find(opts, "path");
+	char bucket[128], prefix[1024], why[512];
+	if (sl_s3_parse_url(p->path, bucket, sizeof(bucket), prefix, sizeof(prefix), why,
+			    sizeof(why)) < 0) {
+		snprintf(err, errlen, "line %u, column %u: option 'path': %s", po->line, po->column,
+			 why);
+		return -EINVAL;
+	}
+	if (has_glob(prefix, strlen(prefix))) {
+		snprintf(err, errlen,
+			 "line %u, column %u: option 'path' ('%s'): a pattern of object names is not "
+			 "supported on s3:// paths yet; point it at the prefix (e.g. "
+			 "'s3://%s/incoming/') and keep other objects under another prefix",
+			 po->line, po->column, p->path, bucket);
+		return -EINVAL;
+	}
+	if (p->table) {
+		snprintf(err, errlen,
+			 "line %u, column %u: a table source cannot read an s3:// path yet; read the "
+			 "table's objects with connector = 'file'",
+			 po->line, po->column);
+		return -EINVAL;
+	}
+	p->s3_list_ms = S3_DEFAULT_LIST_MS;
+	p->s3_full_list_ms = S3_DEFAULT_FULL_LIST_MS;
+	for (uint32_t i = 0; s3_source_keys[i] != NULL; i++) {
+		const struct sl_option *o = sl_options_find(opts, s3_source_keys[i]);
+		uint64_t us;
+		if (o == NULL)
+			continue;
+		if (sl_parse_interval(o->value, &us) < 0 || us < 10000) {
+			snprintf(err, errlen,
+				 "line %u, column %u: option '%s' must be a duration of at least 10 ms, "
+				 "such as '1 second' or '5 minutes', not '%s'",
+				 o->line, o->column, o->key, o->value);
+			return -EINVAL;
+		}
+		*(i == 0 ? &p->s3_list_ms : &p->s3_full_list_ms) = us / 1000;
+	}
+	return sl_s3_conf_parse(&p->s3conf, opts, s3_source_keys, err, errlen) < 0 ? -EINVAL : 0;
+}
+
 static int parse_params(const struct sl_source_spec *spec, bool table, struct file_params *p,
 			char *err, size_t errlen)
 {
@@ -1177,6 +1282,9 @@ path:
 		return -EINVAL;
 	}
 	p->path = o->value;
+	p->s3 = sl_s3_is_url(p->path);
+	if (parse_s3_params(spec, p, err, errlen) < 0)
+		return -EINVAL;
 
 	if (sl_options_pick(opts, "max_files_per_trigger", "maxFilesPerTrigger", &o, &k, err, errlen) < 0)
 		return -EINVAL;
@@ -1266,6 +1374,14 @@ path:
 		return -EINVAL;
 	}
 	p->archive = o != NULL ? o->value : NULL;
+	if (p->archive != NULL && sl_s3_is_url(p->archive) != p->s3) {
+		snprintf(err, errlen,
+			 "line %u, column %u: option '%s' ('%s') must be %s, as the source reads %s",
+			 o->line, o->column, k, p->archive,
+			 p->s3 ? "an s3:// prefix (e.g. 's3://bucket/done/')" : "a local directory",
+			 p->s3 ? "a bucket" : "a local directory");
+		return -EINVAL;
+	}
 	if (p->parquet)
 		return 0;
 
@@ -1455,6 +1571,7 @@ struct fthread {
 	int work_fd;                   /* eventfd: work was added, or the source is finished */
 	struct sl_str lines[FILE_LINES_BURST];
 	char err[512];
+	struct sl_s3 *s3;              /* s3:// paths: this thread's client, owned */
 };
 
 struct sl_source {
@@ -1549,6 +1666,17 @@ struct sl_source {
 	struct fbatch batch;
 
 	struct fthread *thr;       /* [n_ingest], owned */
+
+	/* s3:// paths (p.s3): dir and absdir are "s3://bucket[/prefix]", the
+	 * names of files the keys after the prefix. The planner's (and
+	 * open()'s before it), but the strings, which are read-only. */
+	char *bucket, *prefix;     /* prefix "" or ending in '/'; owned */
+	char *arch_bucket, *arch_prefix; /* clean_source = 'archive' */
+	struct sl_s3 *s3;          /* the planner's client: listings, cleaning; owned */
+	struct sl_s3_page page;    /* one listing page at a time */
+	char *s3_after;            /* the largest key listed: start-after of the next listing */
+	uint64_t next_full_ns;     /* a full listing is due then */
+	bool s3_warned;            /* a failed listing was reported */
 };
 
 static void notify(struct sl_source *s, uint32_t idx)
@@ -1857,7 +1985,6 @@ static void file_close(struct sl_source *s)
 		if (t->work_fd >= 0)
 			close(t->work_fd);
 	}
-	free(s->thr);
 	if (s->mu_ok)
 		pthread_mutex_destroy(&s->mu);
 	batch_reset(&s->batch);
@@ -1889,6 +2016,16 @@ static void file_close(struct sl_source *s)
 	free(s->absdir);
 	free(s->pattern);
 	free(s->archive);
+	for (uint32_t i = 0; s->thr != NULL && i < s->n_ingest; i++)
+		sl_s3_destroy(s->thr[i].s3);
+	sl_s3_destroy(s->s3);
+	sl_s3_page_free(&s->page);
+	free(s->bucket);
+	free(s->prefix);
+	free(s->arch_bucket);
+	free(s->arch_prefix);
+	free(s->s3_after);
+	free(s->thr);
 	free(s);
 }
 
@@ -1960,6 +2097,155 @@ static int list_dir(struct sl_source *s, struct fmap *out)
 static uint64_t ms_to_ns(uint64_t ms)
 {
 	return ms * 1000000ULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* object storage (s3:// paths)                                        */
+
+/*
+ * A path 's3://bucket/prefix/' reads the objects whose keys are the prefix
+ * and a name without '/' (ListObjectsV2 with delimiter '/', as a directory
+ * is read without its subdirectories); a name is what a file's name is in
+ * a directory: hidden names skipped, the seen map keyed by
+ * "s3://bucket/prefix/name" (or the name with file_name_only), the order
+ * by LastModified. What differs:
+ *  - listing: no inotify; the planner lists every s3.list_interval, after
+ *    the largest key listed so far (start-after: new objects whose keys
+ *    sort after the others, as time-stamped names do, cost one request
+ *    with no page to read), and lists the whole prefix every
+ *    s3.full_list_interval (objects with smaller keys, objects gone).
+ *    One page (up to 1000 keys) is held at a time; the candidates map is
+ *    the only copy of what was listed;
+ *  - reading: an item's bytes come through the reader's read_at from
+ *    ranged GETs (s3_read_at) of up to the reader's buffer (4 MiB), by
+ *    each ingest thread's own client: a large object split into parts is
+ *    read by several cores at once, each its own byte range;
+ *  - each work item starts with a HEAD: an object gone by then (404), or
+ *    before its first byte was read, is counted in files_skipped and
+ *    warned about, as a vanished file; gone later, or any other error
+ *    after the client's retries, fails the query, so that part of an
+ *    object never counts. The HEAD's size is what is read (the last part
+ *    of a split object ends there): a server that listed an object while
+ *    it was being written (s3rver does; S3 does not) still has it read
+ *    whole;
+ *  - clean_source: DELETE, or COPY to the archive prefix then DELETE.
+ */
+
+/* The key of a path as shown ("s3://bucket/prefix/name"). */
+static const char *s3_key_of_path(const struct sl_source *s, const char *path)
+{
+	return path + 5 + strlen(s->bucket) + 1;
+}
+
+/* List the prefix after `after` (NULL: all of it), a page at a time:
+ * every wanted, new object into out (size; t: LastModified, ns). *last
+ * gets the largest key listed (owned) when there was one. 0, or -errno
+ * with sl_s3_error(s->s3) (-ENOMEM: none). */
+static int list_s3(struct sl_source *s, struct fmap *out, const char *after, char **last)
+{
+	char token[sizeof(s->page.next_token)] = "";
+	size_t plen = strlen(s->prefix);
+	do {
+		int rc = sl_s3_list_page(s->s3, s->bucket, s->prefix, true, after, token, &s->page);
+		if (rc < 0)
+			return rc;
+		for (uint32_t i = 0; i < s->page.n; i++) {
+			const char *key = sl_s3_page_key(&s->page, i);
+			if (strncmp(key, s->prefix, plen) != 0)
+				continue;
+			const char *name = key + plen;
+			int64_t ms = s->page.v[i].mtime_ms;
+			if (!sl_file_name_wanted(NULL, name) ||
+			    !sl_file_seen_is_new(s->seen, identity(s, name), ms))
+				continue;
+			struct fmap_slot *sl = fmap_put(out, name);
+			if (sl == NULL)
+				return -ENOMEM;
+			sl->size = s->page.v[i].size;
+			sl->t = ms * 1000000;
+		}
+		if (s->page.n > 0) {
+			/* keys come in order: the page's last is its largest */
+			const char *k = sl_s3_page_key(&s->page, s->page.n - 1);
+			if (*last == NULL || strcmp(k, *last) > 0) {
+				char *d = strdup(k);
+				if (d == NULL)
+					return -ENOMEM;
+				free(*last);
+				*last = d;
+			}
+		}
+		memcpy(token, s->page.next_token, sizeof(token));
+	} while (s->page.truncated);
+	return 0;
+}
+
+/* open(): the bucket and prefix, the archive prefix, the planner's client
+ * and the first, full listing (which fails the open on a wrong credential
+ * or a missing bucket). 0 or -errno with err. */
+static int open_s3(struct sl_source *s, char *err, size_t errlen)
+{
+	char bucket[128], prefix[1024], why[512];
+	if (sl_s3_parse_url(s->p.path, bucket, sizeof(bucket), prefix, sizeof(prefix), why,
+			    sizeof(why)) < 0) {
+		snprintf(err, errlen, "file source '%s': option 'path': %s", s->name, why);
+		return -EINVAL;
+	}
+	size_t pl = strlen(prefix);
+	bool slash = pl > 0 && prefix[pl - 1] != '/';
+	s->bucket = strdup(bucket);
+	if (asprintf(&s->prefix, "%s%s", prefix, slash ? "/" : "") < 0)
+		s->prefix = NULL;
+	/* dir: the prefix as a directory, no trailing '/' */
+	if (asprintf(&s->dir, "s3://%s%s%.*s", bucket, pl ? "/" : "",
+		     (int)(pl && !slash ? pl - 1 : pl), prefix) < 0)
+		s->dir = NULL;
+	s->absdir = s->dir != NULL ? strdup(s->dir) : NULL;
+	if (s->bucket == NULL || s->prefix == NULL || s->dir == NULL || s->absdir == NULL)
+		goto err_nomem;
+	if (s->p.archive != NULL) {
+		if (sl_s3_parse_url(s->p.archive, bucket, sizeof(bucket), prefix, sizeof(prefix), why,
+				    sizeof(why)) < 0) {
+			snprintf(err, errlen, "file source '%s': option 'source_archive_dir': %s",
+				 s->name, why);
+			return -EINVAL;
+		}
+		pl = strlen(prefix);
+		s->arch_bucket = strdup(bucket);
+		if (asprintf(&s->arch_prefix, "%s%s", prefix, pl && prefix[pl - 1] != '/' ? "/" : "") < 0)
+			s->arch_prefix = NULL;
+		if (s->arch_bucket == NULL || s->arch_prefix == NULL)
+			goto err_nomem;
+		if (strcmp(s->arch_bucket, s->bucket) == 0 &&
+		    strncmp(s->arch_prefix, s->prefix, strlen(s->prefix)) == 0) {
+			snprintf(err, errlen,
+				 "file source '%s': source_archive_dir '%s' is the prefix the source "
+				 "reads ('%s/') or one inside it; archive to a prefix outside it, "
+				 "e.g. in another bucket",
+				 s->name, s->p.archive, s->dir);
+			return -EINVAL;
+		}
+	}
+	s->s3 = sl_s3_create(&s->p.s3conf);
+	if (s->s3 == NULL)
+		goto err_nomem;
+	return 0;
+err_nomem:
+	snprintf(err, errlen, "file source '%s': out of memory", s->name);
+	return -ENOMEM;
+}
+
+/* The first listing, in open(). */
+static int first_list_s3(struct sl_source *s, char *err, size_t errlen)
+{
+	int rc = list_s3(s, &s->cands, NULL, &s->s3_after);
+	if (rc < 0)
+		snprintf(err, errlen, "file source '%s': cannot list '%s/': %s", s->name, s->dir,
+			 rc == -ENOMEM ? "out of memory" : sl_s3_error(s->s3));
+	uint64_t now = sl_source_now_ns();
+	s->next_list_ns = now + ms_to_ns(s->p.s3_list_ms);
+	s->next_full_ns = now + ms_to_ns(s->p.s3_full_list_ms);
+	return rc;
 }
 
 /* Where path points the source: the directory and the names' pattern. */
@@ -2359,9 +2645,10 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 			goto err_close;
 		}
 	}
-	if (resolve_path(s, err, errlen) < 0)
+	if (s->p.s3 ? open_s3(s, err, errlen) < 0 : resolve_path(s, err, errlen) < 0)
 		goto err_close;
-	s->absdir = realpath(s->dir, NULL);
+	if (!s->p.s3)
+		s->absdir = realpath(s->dir, NULL);
 	if (s->absdir == NULL) {
 		snprintf(err, errlen, "%s source '%s': cannot resolve directory '%s': %s", kind,
 			 s->name, s->dir, strerror(errno));
@@ -2369,11 +2656,11 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	}
 	s->p.path = NULL; /* spec strings are not kept past open() */
 	s->p.format_name = NULL;
-	if (s->p.archive != NULL && resolve_archive(s, err, errlen) < 0)
+	if (s->p.archive != NULL && !s->p.s3 && resolve_archive(s, err, errlen) < 0)
 		goto err_close;
 	s->p.archive = NULL;
-	s->dir_fd = open(s->absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->dir_fd < 0) {
+	s->dir_fd = s->p.s3 ? -1 : open(s->absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dir_fd < 0 && !s->p.s3) {
 		snprintf(err, errlen,
 			 "%s source '%s': cannot open directory '%s': %s; make it readable by "
 			 "sluice",
@@ -2384,6 +2671,8 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	 * _spark_metadata in a single path that is no pattern) */
 	if (table)
 		s->log_state = LOG_YES;
+	else if (s->pattern != NULL || s->p.s3)
+		s->log_state = LOG_NO; /* a sink's log on S3 is not read yet */
 	else if (s->pattern != NULL)
 		s->log_state = LOG_NO;
 	else if (sl_commit_log_exists(s->dir_fd))
@@ -2408,7 +2697,7 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	s->ck_ident = ck_identity(s->ck_conn, s->ck_flags, s->ck_format, s->absdir, s->pattern);
 
 	/* watch first, then list, so that no file falls in between */
-	if (!s->available_now) {
+	if (!s->available_now && !s->p.s3) {
 		s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (s->inotify_fd >= 0 &&
 		    inotify_add_watch(s->inotify_fd, s->absdir,
@@ -2445,9 +2734,12 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 		t->s = s;
 		t->idx = i;
 		t->work_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		t->reader = sl_file_reader_create(s->max_line, true);
+		t->reader = sl_file_reader_create(s->max_line, !s->p.s3);
 		t->arena = malloc(FILE_ARENA);
-		if (t->work_fd < 0 || t->reader == NULL || t->arena == NULL)
+		if (s->p.s3)
+			t->s3 = sl_s3_create(&s->p.s3conf);
+		if (t->work_fd < 0 || t->reader == NULL || t->arena == NULL ||
+		    (s->p.s3 && t->s3 == NULL))
 			goto err_nomem;
 		/* a table's format may be known only once it is written */
 		if ((s->p.parquet || table) && (t->pq = sl_pq_reader_create(s->ncols)) == NULL)
@@ -2459,6 +2751,11 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 				goto err_close;
 			use_parser_records(t);
 		}
+	}
+	if (s->p.s3) {
+		if (first_list_s3(s, err, errlen) < 0)
+			goto err_close;
+		return s;
 	}
 	int rc = s->log_state == LOG_YES ? poll_log(s, err, errlen) : list_dir(s, &s->cands);
 	if (rc < 0) {
@@ -2500,9 +2797,10 @@ static void warn_vanished(struct fthread *t, const char *path)
 	t->st->files_skipped++; /* stat files_skipped */
 	sl_ingest_log(t->in,
 		      "warning: file '%s' vanished before it was read; skipped (%" PRIu64
-		      " file%s skipped so far); a file must stay in the directory until sluice "
-		      "has read it",
-		      path, n, n == 1 ? "" : "s");
+		      " file%s skipped so far); %s",
+		      path, n, n == 1 ? "" : "s",
+		      t->s->p.s3 ? "an object must stay under its prefix until sluice has read it"
+				 : "a file must stay in the directory until sluice has read it");
 }
 
 static void shown_path(struct sl_source *s, const char *name, char *buf, size_t len)
@@ -2521,9 +2819,64 @@ static void cand_vanished(struct fthread *t, struct fmap_slot *sl)
 	fmap_del(&s->cands, sl);
 }
 
+/* Candidates the fresh listing does not hold have vanished; fresh
+ * becomes the candidates. */
+static void take_listing(struct fthread *t, struct fmap *fresh)
+{
+	struct sl_source *s = t->s;
+	for (size_t i = 0; i < s->cands.cap; i++) {
+		struct fmap_slot *sl = &s->cands.v[i];
+		if (slot_live(sl) && fmap_find(fresh, sl->key) == NULL)
+			cand_vanished(t, sl);
+	}
+	fmap_free(&s->cands);
+	s->cands = *fresh;
+}
+
+/* s3://: an incremental listing (after the largest key so far) into the
+ * candidates, or, every s3.full_list_interval, a full one that replaces
+ * them. A failed listing is reported once and tried again. */
+static void relist_s3(struct fthread *t)
+{
+	struct sl_source *s = t->s;
+	uint64_t now = sl_source_now_ns();
+	bool full = s->relist_due || now >= s->next_full_ns;
+	s->next_list_ns = now + ms_to_ns(s->p.s3_list_ms);
+	s->relist_due = false;
+	struct fmap fresh = {0};
+	char *last = NULL;
+	int rc = full ? list_s3(s, &fresh, NULL, &last)
+		      : list_s3(s, &s->cands, s->s3_after, &last);
+	if (rc < 0) {
+		fmap_free(&fresh);
+		free(last);
+		if (!s->s3_warned)
+			sl_ingest_log(t->in,
+				      "warning: file source '%s': cannot list '%s/': %s; trying again "
+				      "every %" PRIu64 " ms",
+				      s->name, s->dir, rc == -ENOMEM ? "out of memory" : sl_s3_error(s->s3),
+				      s->p.s3_list_ms);
+		s->s3_warned = true;
+		return;
+	}
+	s->s3_warned = false;
+	if (last != NULL) {
+		free(s->s3_after);
+		s->s3_after = last;
+	}
+	if (full) {
+		s->next_full_ns = now + ms_to_ns(s->p.s3_full_list_ms);
+		take_listing(t, &fresh);
+	}
+}
+
 static void relist(struct fthread *t)
 {
 	struct sl_source *s = t->s;
+	if (s->p.s3) {
+		relist_s3(t);
+		return;
+	}
 	struct fmap fresh = {0};
 	int rc = list_dir(s, &fresh);
 	s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
@@ -2539,13 +2892,7 @@ static void relist(struct fthread *t)
 		return;
 	}
 	s->dir_warned = false;
-	for (size_t i = 0; i < s->cands.cap; i++) {
-		struct fmap_slot *sl = &s->cands.v[i];
-		if (slot_live(sl) && fmap_find(&fresh, sl->key) == NULL)
-			cand_vanished(t, sl);
-	}
-	fmap_free(&s->cands);
-	s->cands = fresh;
+	take_listing(t, &fresh);
 }
 
 static void read_events(struct fthread *t)
@@ -2755,7 +3102,9 @@ static int fill_replay(struct fthread *t)
 			const char *slash = strrchr(f->key, '/');
 			const char *name = slash != NULL ? slash + 1 : f->key;
 			struct stat st;
-			if (fstatat(s->dir_fd, name, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+			/* s3://: no request here (under s->mu); reading a gone
+			 * object counts it as vanished */
+			if (s->p.s3 || (fstatat(s->dir_fd, name, &st, 0) == 0 && S_ISREG(st.st_mode))) {
 				v[n++] = (struct sl_file_cand){.name = name, .size = f->size,
 							       .mtime_ns = f->mtime_ms * 1000000};
 				continue;
@@ -2845,9 +3194,37 @@ static int fill_batch(struct fthread *t)
 	return rc < 0 ? rc : (int)added;
 }
 
+/* s3://: DELETE the object, or COPY it under the archive prefix (its
+ * name kept) and then DELETE it. Failures are warnings: the object stays. */
+static void clean_object(struct fthread *t, const char *path)
+{
+	struct sl_source *s = t->s;
+	const char *key = s3_key_of_path(s, path);
+	if (s->p.clean == CLEAN_ARCHIVE) {
+		char to[2048];
+		const char *name = key + strlen(s->prefix);
+		snprintf(to, sizeof(to), "%s%s", s->arch_prefix, name);
+		if (sl_s3_copy(s->s3, s->bucket, key, s->arch_bucket, to) < 0) {
+			sl_ingest_log(t->in,
+				      "warning: clean_source = 'archive': cannot copy '%s' to "
+				      "'s3://%s/%s': %s; left in place",
+				      path, s->arch_bucket, to, sl_s3_error(s->s3));
+			return;
+		}
+	}
+	if (sl_s3_delete(s->s3, s->bucket, key) < 0)
+		sl_ingest_log(t->in, "warning: clean_source = '%s': cannot delete '%s': %s; left in place",
+			      s->p.clean == CLEAN_ARCHIVE ? "archive" : "delete", path,
+			      sl_s3_error(s->s3));
+}
+
 static void clean_file(struct fthread *t, const char *path)
 {
 	struct sl_source *s = t->s;
+	if (s->p.s3) {
+		clean_object(t, path);
+		return;
+	}
 	if (s->p.clean == CLEAN_DELETE) {
 		if (unlink(path) != 0)
 			sl_ingest_log(t->in,
@@ -3277,7 +3654,7 @@ static void put_parts(struct fthread *t, const struct fclaim *cl, uint32_t row)
 }
 
 /* csv, json (and text with format options): each line through recparse. */
-static int take_parsed(struct fthread *t, const struct fclaim *cl, int fd)
+static int take_parsed(struct fthread *t, const struct fclaim *cl, const struct sl_file_input *in)
 {
 	struct sl_chunk *c = t->batch;
 	struct sl_chunk *into = c;
@@ -3313,7 +3690,7 @@ static int take_parsed(struct fthread *t, const struct fclaim *cl, int fd)
 				return rc;
 			}
 			uint64_t off = sl_file_reader_offset_of(t->reader, t->lines[i].ptr);
-			uint64_t line = sl_file_line_number(fd, off);
+			uint64_t line = sl_file_line_number_input(in, off);
 			char where[64] = "";
 			if (line > 0)
 				snprintf(where, sizeof(where), "line %" PRIu64 ", ", line);
@@ -3325,16 +3702,104 @@ static int take_parsed(struct fthread *t, const struct fclaim *cl, int fd)
 	}
 }
 
+/* An object being read: a local file (fd), or an S3 object read by ranged
+ * GETs of this thread's client. The reader reads it through `in`. */
+struct fobj {
+	struct sl_file_input in;
+	int fd;
+	struct sl_s3 *s3;
+	const char *bucket;
+	const char *key;
+	int io_err; /* format parquet: a read that failed (not a short one), -errno */
+};
+
+static ssize_t s3_read_at(void *ctx, void *buf, size_t n, uint64_t off)
+{
+	const struct fobj *o = ctx;
+	return sl_s3_get_range(o->s3, o->bucket, o->key, buf, n, off);
+}
+
+/* Open the item's object; *size is the bytes to read (a local file that
+ * shrank since it was listed: what is there; an S3 object: its size now,
+ * so that an object listed while it was being written, by a server that
+ * shows it before it is whole, is read whole), *end the part's end (the
+ * last part of an object ends at *size). 0; 1 when it is gone (reported,
+ * counted); -errno on a fatal error (reported). */
+static int obj_open(struct fthread *t, const struct fclaim *c, struct fobj *o, uint64_t *size,
+		    uint64_t *end)
+{
+	struct sl_source *s = t->s;
+	*o = (struct fobj){.fd = -1};
+	*size = c->size;
+	*end = c->end;
+	if (s->p.s3) {
+		o->s3 = t->s3;
+		o->bucket = s->bucket;
+		o->key = s3_key_of_path(s, c->path);
+		o->in = (struct sl_file_input){.fd = -1, .read_at = s3_read_at, .ctx = o};
+		int rc = sl_s3_head(o->s3, o->bucket, o->key, size, NULL);
+		if (rc == -ENOENT) {
+			file_gone(t, c);
+			return 1;
+		}
+		if (rc < 0) {
+			sl_ingest_fail(t->in,
+				       "file source '%s': cannot read '%s': %s; the query stops: check "
+				       "the S3 endpoint and the object, then start the query again (it "
+				       "goes on from its checkpoint)",
+				       s->name, c->path, sl_s3_error(o->s3));
+			return rc;
+		}
+		if (c->end >= c->size)
+			*end = *size;
+		return 0;
+	}
+	o->fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	if (o->fd < 0) {
+		int e = errno;
+		if (e == ENOENT) {
+			file_gone(t, c);
+			return 1;
+		}
+		sl_ingest_fail(t->in,
+			       "file source '%s': cannot open '%s': %s; make it readable by sluice, "
+			       "or move it out of '%s'",
+			       s->name, c->path, strerror(e), s->dir);
+		return -e;
+	}
+	struct stat st;
+	if (fstat(o->fd, &st) == 0 && (uint64_t)st.st_size < *size)
+		*size = (uint64_t)st.st_size; /* it shrank: read what is there */
+	o->in = (struct sl_file_input){.fd = o->fd};
+	return 0;
+}
+
+static void obj_close(struct fobj *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+}
+
+/* Why a read of o failed, for a message. */
+static const char *obj_error(const struct fobj *o, int rc)
+{
+	return o->s3 != NULL && rc != -ENOMEM ? sl_s3_error(o->s3) : strerror(-rc);
+}
+
 /* ------------------------------------------------------------------ */
 /* format parquet (parquet.h)                                          */
 
-/* The reader's callback: the file through its fd (an object store's
- * read would stand here). */
-static int pq_read_fd(void *ctx, void *buf, size_t n, uint64_t off)
+/* The reader's callback: bytes [off, off + n) of the object, whole (a
+ * local file through its fd, an S3 object by a ranged GET). */
+static int pq_read_obj(void *ctx, void *buf, size_t n, uint64_t off)
 {
-	ssize_t r = pread_full(*(const int *)ctx, buf, n, off);
-	if (r < 0)
+	struct fobj *o = ctx;
+	ssize_t r = o->s3 != NULL ? s3_read_at(o, buf, n, off) : pread_full(o->fd, buf, n, off);
+	if (r < 0) {
+		o->io_err = (int)r;
 		return (int)r;
+	}
 	return (size_t)r == n ? 0 : -ENODATA;
 }
 
@@ -3342,10 +3807,24 @@ static int pq_read_fd(void *ctx, void *buf, size_t n, uint64_t off)
  * (PERMISSIVE, DROPMALFORMED: Parquet has no malformed rows to keep, so
  * both drop) the rest of the part is skipped: its rows not read yet are
  * counted as malformed and a warning names the file and what is wrong; the
- * rows read before stay. */
-static int pq_bad(struct fthread *t, const struct fclaim *c, uint64_t lost, const char *what)
+ * rows read before stay. A read that failed (o->io_err: the disk, the
+ * network, S3) stops the query in every mode, as for the other formats. */
+static int pq_bad(struct fthread *t, const struct fclaim *c, const struct fobj *o, uint64_t lost,
+		  const char *what)
 {
 	struct sl_source *s = t->s;
+	if (o->io_err != 0) {
+		/* the object could not be read, which says nothing of its rows:
+		 * stop, as the other formats do, rather than skip them */
+		sl_ingest_fail(t->in,
+			       "file source '%s': reading '%s' failed: %s; the query stops, as a file "
+			       "is read whole: %s, then start the query again (it goes on from its "
+			       "checkpoint)",
+			       s->name, c->path, obj_error(o, o->io_err),
+			       o->s3 != NULL ? "check the S3 endpoint and the object"
+					     : "check the disk and the file");
+		return o->io_err == -ENOMEM ? -ENOMEM : -EIO;
+	}
 	if (s->p.pq_mode == PQ_FAILFAST) {
 		sl_ingest_fail(t->in,
 			       "file source '%s': parquet file '%s': %s (mode FAILFAST stops the "
@@ -3368,11 +3847,12 @@ static int pq_bad(struct fthread *t, const struct fclaim *c, uint64_t lost, cons
  * [start, end) (Spark's rule: every row group is read by exactly one part),
  * the source's columns decoded straight into the batch (its data columns
  * through the view when there are partition columns). */
-static int take_parquet(struct fthread *t, const struct fclaim *c, int fd, uint64_t size)
+static int take_parquet(struct fthread *t, const struct fclaim *c, struct fobj *o, uint64_t size,
+			uint64_t end)
 {
 	struct sl_source *s = t->s;
 	char err[512];
-	struct sl_pq_file *f = sl_pq_open(pq_read_fd, &fd, size, err, sizeof(err));
+	struct sl_pq_file *f = sl_pq_open(pq_read_obj, o, size, err, sizeof(err));
 	if (f == NULL) {
 		if (errno == ENOMEM) {
 			sl_ingest_fail(t->in, "file source '%s': out of memory reading '%s'", s->name,
@@ -3380,7 +3860,11 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, int fd, uint6
 			return -ENOMEM;
 		}
 		/* every part finds it: the first says so */
-		return c->start == 0 ? pq_bad(t, c, 0, err) : 0;
+		if (o->io_err == -ENOENT) {
+			file_gone(t, c); /* gone before any of its rows was read */
+			return 0;
+		}
+		return c->start == 0 || o->io_err != 0 ? pq_bad(t, c, o, 0, err) : 0;
 	}
 	const char *names[SL_BLOCK_MAX_COLS];
 	enum sl_type types[SL_BLOCK_MAX_COLS];
@@ -3407,7 +3891,7 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, int fd, uint6
 	uint32_t ngroups = sl_pq_row_groups(f);
 	for (uint32_t g = 0; g < ngroups && rc == 0; g++) {
 		uint64_t mid = sl_pq_row_group_mid(f, g);
-		if (mid < c->start || mid >= c->end)
+		if (mid < c->start || mid >= end)
 			continue;
 		if (sl_ingest_should_stop(t->in)) {
 			rc = -ECANCELED;
@@ -3418,7 +3902,7 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, int fd, uint6
 		if ((rc = release_lines(t)) < 0)
 			break;
 		if (sl_pq_reader_start(t->pq, g, err, sizeof(err)) < 0) {
-			rc = pq_bad(t, c, sl_pq_row_group_rows(f, g), err);
+			rc = pq_bad(t, c, o, sl_pq_row_group_rows(f, g), err);
 			break;
 		}
 		uint64_t done = 0;
@@ -3445,10 +3929,10 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, int fd, uint6
 				uint64_t lost = sl_pq_row_group_rows(f, g) - done;
 				for (uint32_t h = g + 1; h < ngroups; h++) {
 					uint64_t m = sl_pq_row_group_mid(f, h);
-					if (m >= c->start && m < c->end)
+					if (m >= c->start && m < end)
 						lost += sl_pq_row_group_rows(f, h);
 				}
-				rc = pq_bad(t, c, lost, err);
+				rc = pq_bad(t, c, o, lost, err);
 				if (rc == 0)
 					rc = 1; /* the part ends here */
 				break;
@@ -3463,7 +3947,7 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, int fd, uint6
 	}
 	if (rc == 1)
 		rc = 0;
-	t->st->bytes += c->end - c->start;
+	t->st->bytes += end - c->start;
 	/* rows of the batch may point into the reader's pages: they stay
 	 * valid until its next file (read_item pins them first) */
 	sl_pq_close(f);
@@ -3478,42 +3962,36 @@ static int read_item(struct fthread *t, const struct fclaim *c)
 	int rc = release_lines(t); /* open() below reuses the line buffer */
 	if (rc < 0)
 		return rc;
-	int fd = open(c->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		if (e == ENOENT) {
-			file_gone(t, c);
-			return 0;
-		}
-		sl_ingest_fail(t->in,
-			       "file source '%s': cannot open '%s': %s; make it readable by sluice, "
-			       "or move it out of '%s'",
-			       s->name, c->path, strerror(e), s->dir);
-		return -e;
-	}
-	struct stat st;
-	uint64_t size = c->size;
-	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size < size)
-		size = (uint64_t)st.st_size; /* it shrank: read what is there */
+	struct fobj o;
+	uint64_t size, end;
+	rc = obj_open(t, c, &o, &size, &end);
+	if (rc != 0)
+		return rc > 0 ? 0 : rc;
 	if (s->p.parquet) {
-		rc = take_parquet(t, c, fd, size);
-		close(fd);
+		rc = take_parquet(t, c, &o, size, end);
+		obj_close(&o);
 		return rc;
 	}
-	rc = sl_file_reader_open(t->reader, fd, size, c->start, c->end);
+	uint64_t bytes0 = sl_file_reader_bytes(t->reader);
+	rc = sl_file_reader_open_input(t->reader, &o.in, size, c->start, end);
+	if (rc == -ENOENT && o.s3 != NULL) {
+		/* gone before any of its bytes was read */
+		file_gone(t, c);
+		return 0;
+	}
 	if (rc < 0) {
 		/* the first line boundary of the part could not be read */
 		sl_ingest_fail(t->in,
 			       "file source '%s': reading '%s' failed at byte offset %" PRIu64 ": %s",
-			       s->name, c->path, c->start, strerror(-rc));
-		close(fd);
+			       s->name, c->path, c->start, obj_error(&o, rc));
+		obj_close(&o);
 		return rc;
 	}
 	if (t->parser != NULL && c->start == 0)
 		sl_recparse_begin(t->parser);
 	for (;;) {
 		/* errors below are reported where they happen */
-		rc = t->parser != NULL ? take_parsed(t, c, fd) : take_text(t);
+		rc = t->parser != NULL ? take_parsed(t, c, &o.in) : take_text(t);
 		if (rc < 0 || sl_file_reader_done(t->reader))
 			break;
 		if (sl_ingest_should_stop(t->in)) {
@@ -3526,18 +4004,26 @@ static int read_item(struct fthread *t, const struct fclaim *c)
 		uint64_t bytes = sl_file_reader_bytes(t->reader);
 		t->st->bytes += bytes - t->seen_bytes;
 		t->seen_bytes = bytes;
+		if (rc == -ENOENT && o.s3 != NULL && bytes == bytes0) {
+			file_gone(t, c); /* gone before any of its bytes was read */
+			rc = 0;
+			break;
+		}
 		if (rc < 0) {
 			sl_ingest_fail(t->in,
 				       "file source '%s': reading '%s' failed at byte offset %" PRIu64
-				       ": %s; the query stops, as a file is read whole: check the disk "
-				       "and the file, then start the query again",
-				       s->name, c->path, sl_file_reader_offset(t->reader), strerror(-rc));
+				       ": %s; the query stops, as a file is read whole: %s, then start "
+				       "the query again (it goes on from its checkpoint)",
+				       s->name, c->path, sl_file_reader_offset(t->reader),
+				       obj_error(&o, rc),
+				       o.s3 != NULL ? "check the S3 endpoint and the object"
+						    : "check the disk and the file");
 			break;
 		}
 		rc = 0;
 	}
 	count_malformed(t);
-	close(fd);
+	obj_close(&o);
 	return rc;
 }
 
@@ -3583,12 +4069,12 @@ static int file_run(struct sl_source *s, struct sl_ingest *in, uint32_t idx)
 	t->in = in;
 	t->batch = sl_ingest_batch(in);
 	t->st = sl_ingest_stats(in);
-	if (idx == 0 && s->inotify_fd < 0 && !s->available_now && s->inotify_errno != 0)
+	if (idx == 0 && s->inotify_fd < 0 && !s->available_now && s->inotify_errno != 0 && !s->p.s3)
 		sl_ingest_log(in,
 			      "warning: cannot watch directory '%s' for new files (inotify: %s); "
 			      "listing it every %u ms instead",
 			      s->dir, strerror(s->inotify_errno), SL_FILE_RELIST_MS);
-	if (idx == 0 && !sl_file_reader_uses_uring(t->reader))
+	if (idx == 0 && !sl_file_reader_uses_uring(t->reader) && !s->p.s3)
 		sl_ingest_log(in, "note: io_uring is not available; reading files with pread");
 	int rc = 0;
 	for (;;) {

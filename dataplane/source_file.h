@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "types.h"
 
@@ -120,6 +121,20 @@ void sl_file_split_part(uint64_t size, uint32_t parts, uint32_t i, uint64_t *sta
  */
 struct sl_file_reader;
 
+/*
+ * Where a reader's bytes come from, pread-like: a local file (fd, read
+ * through the reader's io_uring when it has one), or anything else through
+ * read_at(ctx, buf, n, off), which returns the bytes read (fewer than n only
+ * at the end; 0 past it) or -errno: an S3 object read by ranged GETs
+ * (source_file.c), or any other store. read_at NULL: fd.
+ */
+typedef ssize_t sl_file_read_at_fn(void *ctx, void *buf, size_t n, uint64_t off);
+struct sl_file_input {
+	int fd;
+	sl_file_read_at_fn *read_at;
+	void *ctx;
+};
+
 struct sl_file_reader *sl_file_reader_create(uint64_t max_line, bool use_uring);
 void sl_file_reader_destroy(struct sl_file_reader *r);
 /* Whether reads go through io_uring (false: pread, when io_uring could not
@@ -134,6 +149,9 @@ void sl_file_reader_set_records(struct sl_file_reader *r, sl_file_scan_fn *find,
  * -errno when the first line boundary could not be read. */
 int sl_file_reader_open(struct sl_file_reader *r, int fd, uint64_t size, uint64_t start,
 			uint64_t end);
+/* The same on any input (copied; its ctx must live until the next open). */
+int sl_file_reader_open_input(struct sl_file_reader *r, const struct sl_file_input *in,
+			      uint64_t size, uint64_t start, uint64_t end);
 /* Up to max complete lines; SL_LINES_PADDING bytes after each are
  * readable (sl_recparse_line_padded may take them). */
 uint32_t sl_file_reader_lines(struct sl_file_reader *r, struct sl_str *out, uint32_t max);
@@ -153,5 +171,6 @@ uint64_t sl_file_reader_malformed(const struct sl_file_reader *r);
 /* The 1-based line number of the line that begins at byte `offset` of fd
  * (counting '\n' before it; for error messages). 0 when it cannot be read. */
 uint64_t sl_file_line_number(int fd, uint64_t offset);
+uint64_t sl_file_line_number_input(const struct sl_file_input *in, uint64_t offset);
 
 #endif

@@ -153,3 +153,28 @@ Test(sql_lex, kind_names)
 	cr_expect_str_eq(sl_tok_kind_name(SL_TOK_EOF), "end of input");
 	cr_expect_str_eq(sl_tok_kind_name(SL_TOK_IDENT), "identifier");
 }
+
+/* Secrets in options are starred out of the text that is kept and shown;
+ * everything else, and the text's length, stays. */
+Test(sql_lex, redact_secrets)
+{
+	const char *src = "CREATE SOURCE s WITH (connector = 'file', path = 's3://b/p/',\n"
+			  "  s3.access_key = 'AKID', S3.SECRET_KEY = 'wJal''rX', s3.session_token=\"tok\",\n"
+			  "  kafka.sasl.password = 'pw', note = 'secret_key = ''x''');";
+	char *r = sl_sql_redact_secrets(src);
+	cr_assert_not_null(r);
+	cr_expect_eq(strlen(r), strlen(src));
+	cr_expect(strstr(r, "wJal") == NULL, "%s", r);
+	cr_expect(strstr(r, "rX") == NULL, "%s", r);
+	cr_expect(strstr(r, "tok\"") == NULL, "%s", r);
+	cr_expect(strstr(r, "'pw'") == NULL, "%s", r);
+	cr_expect(strstr(r, "S3.SECRET_KEY = '********'") != NULL, "%s", r);
+	cr_expect(strstr(r, "s3.access_key = 'AKID'") != NULL, "%s", r);
+	cr_expect(strstr(r, "path = 's3://b/p/'") != NULL, "%s", r);
+	cr_expect(strstr(r, "note = 'secret_key = ''x'''") != NULL, "%s", r);
+	free(r);
+	/* a text that does not lex is kept as it is */
+	r = sl_sql_redact_secrets("SELECT 'unterminated");
+	cr_expect_str_eq(r, "SELECT 'unterminated");
+	free(r);
+}

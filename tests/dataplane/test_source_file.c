@@ -2094,3 +2094,88 @@ Test(source_file, checkpoint_clean_source_waits_for_the_commit)
 	ck_free(&c, 1);
 	rm_tree(dir);
 }
+
+/* An input read through read_at (as S3 objects are) gives the same lines
+ * as the file itself, for every split into parts, with reads that come
+ * back short (a callback may return fewer bytes than asked) and an error
+ * that reaches fill() as -errno. */
+struct mem_input {
+	const char *p;
+	size_t n;
+	size_t max_read; /* at most this much per call */
+	uint64_t fail_at; /* a read at or past this offset fails (UINT64_MAX: never) */
+	uint32_t calls;
+};
+
+static ssize_t mem_read_at(void *ctx, void *buf, size_t n, uint64_t off)
+{
+	struct mem_input *m = ctx;
+	m->calls++;
+	if (off >= m->fail_at)
+		return -EIO;
+	if (off >= m->n)
+		return 0;
+	size_t k = m->n - off < n ? m->n - (size_t)off : n;
+	if (k > m->max_read)
+		k = m->max_read;
+	memcpy(buf, m->p + off, k);
+	return (ssize_t)k;
+}
+
+Test(source_file, read_at_input_same_lines_as_fd)
+{
+	char text[20000];
+	size_t n = 0;
+	for (int i = 0; n < sizeof(text) - 64; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "line %d %.*s\n", i, i % 23,
+				      "abcdefghijklmnopqrstuvwxyz");
+	char path[64];
+	int fd = temp_file(text, n, path);
+	struct sl_file_reader *r = sl_file_reader_create(1 << 16, true);
+	struct mem_input m = {.p = text, .n = n, .max_read = 777, .fail_at = UINT64_MAX};
+	struct sl_file_input in = {.fd = -1, .read_at = mem_read_at, .ctx = &m};
+	for (uint32_t parts = 1; parts <= 4; parts++) {
+		static char want[40000], got[40000];
+		want[0] = got[0] = '\0';
+		for (uint32_t i = 0; i < parts; i++) {
+			uint64_t s, e;
+			sl_file_split_part(n, parts, i, &s, &e);
+			read_part(r, fd, n, s, e, want, sizeof(want));
+			struct sl_str lines[7];
+			cr_assert_eq(sl_file_reader_open_input(r, &in, n, s, e), 0);
+			for (;;) {
+				uint32_t k = sl_file_reader_lines(r, lines, 7);
+				for (uint32_t j = 0; j < k; j++) {
+					size_t used = strlen(got);
+					memcpy(got + used, lines[j].ptr, lines[j].len);
+					got[used + lines[j].len] = '\n';
+					got[used + lines[j].len + 1] = '\0';
+				}
+				if (k > 0)
+					continue;
+				if (sl_file_reader_done(r))
+					break;
+				cr_assert(sl_file_reader_fill(r) >= 0);
+			}
+		}
+		cr_expect_str_eq(got, want, "%u parts", parts);
+	}
+	cr_expect_gt(m.calls, n / 777);
+	cr_expect_eq(sl_file_line_number_input(&in, 0), 1);
+	/* a failing input: fill() says so */
+	m.fail_at = 5000;
+	cr_assert_eq(sl_file_reader_open_input(r, &in, n, 0, n), 0);
+	int rc = 0;
+	struct sl_str l[64];
+	while (rc >= 0 && !sl_file_reader_done(r)) {
+		while (sl_file_reader_lines(r, l, 64) > 0)
+			;
+		rc = sl_file_reader_fill(r);
+		if (rc == 0)
+			break;
+	}
+	cr_expect_eq(rc, -EIO);
+	sl_file_reader_destroy(r);
+	close(fd);
+	unlink(path);
+}

@@ -448,3 +448,55 @@ it_kill_compare() {
 	((resumed > 0)) || it_fail "no killed run ever resumed: the kills all came before the first commit (seed $SEED)"
 	it_log "ok: $(wc -l <"$IT_TMP/ref.rows") rows, equal to the uninterrupted run's"
 }
+
+# ---- S3: s3rver (npm, tools/.s3/, installed by tools/bootstrap) ----
+
+# it_s3_start BUCKET...: starts s3rver on a free loopback port over a fresh
+# directory under $IT_TMP, with the buckets made, and exports what the
+# tools and sluice need:
+#   S3_PORT, S3_ENDPOINT   http://127.0.0.1:PORT
+#   S3_PID, S3_DIR
+#   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY   s3rver's own (S3RVER)
+#   SLUICE_S3_ENDPOINT, SLUICE_S3_PATH_STYLE    for tools/sluice-s3
+# Skips (77) when node or s3rver is not installed; fails when it does not
+# listen. s3rver checks the access key id but not SigV4 signatures (the
+# unit tests check those against AWS's examples).
+it_s3_start() {
+	local bin=$SRCDIR/tools/.s3/node_modules/.bin/s3rver args=() b
+	it_require node
+	[[ -x $bin ]] || it_skip "s3rver is not installed in tools/.s3/ (tools/bootstrap installs it with npm)"
+	SLUICE_S3=${SLUICE_S3:-$(dirname "$SLUICE")/tools/sluice-s3}
+	[[ -x $SLUICE_S3 ]] || it_skip "no sluice-s3 binary at '$SLUICE_S3' (ninja builds tools/sluice-s3)"
+	S3_PORT=$(it_free_port)
+	S3_DIR=$IT_TMP/s3rver
+	mkdir -p "$S3_DIR"
+	for b in "$@"; do args+=(--configure-bucket "$b"); done
+	# s3rver makes ListObjectsV2 continuation tokens with DES, which
+	# OpenSSL 3 (node 17 and later) keeps in its legacy provider
+	NODE_OPTIONS=--openssl-legacy-provider \
+		"$bin" -d "$S3_DIR" -a 127.0.0.1 -p "$S3_PORT" --silent "${args[@]}" >"$IT_TMP/s3rver.log" 2>&1 &
+	S3_PID=$!
+	it_track "$S3_PID"
+	it_wait_listen "$S3_PORT" 30
+	export S3_PORT S3_PID S3_DIR SLUICE_S3
+	export S3_ENDPOINT=http://127.0.0.1:$S3_PORT
+	export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+	unset AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION
+	export SLUICE_S3_ENDPOINT=$S3_ENDPOINT SLUICE_S3_PATH_STYLE=true
+}
+
+# it_s3 ARGS...: tools/sluice-s3 against the test's server.
+it_s3() { "$SLUICE_S3" "$@"; }
+
+# it_s3_proxy MODE...: tests/integration/s3_proxy.mjs in front of s3rver
+# (faults: see its header); exports PROXY_PORT, PROXY_ENDPOINT, PROXY_LOG
+# (one line per fault it injected).
+it_s3_proxy() {
+	PROXY_PORT=$(it_free_port)
+	PROXY_LOG=$(mktemp "$IT_TMP/proxy.log.XXXXXX")
+	node "$SRCDIR/tests/integration/s3_proxy.mjs" "$PROXY_PORT" "$S3_PORT" "$@" >"$PROXY_LOG" 2>&1 &
+	PROXY_PID=$!
+	it_track "$PROXY_PID"
+	it_wait_listen "$PROXY_PORT" 20
+	export PROXY_PORT PROXY_LOG PROXY_PID PROXY_ENDPOINT=http://127.0.0.1:$PROXY_PORT
+}
