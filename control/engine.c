@@ -992,6 +992,12 @@ static void finish_epoch(struct engine *e)
 	e->no_data_due = sl_plan_evicts(e->plan) && e->next_watermark_us > e->st.watermark_us;
 	if (e->stateless) {
 		sl_batch_clear(b);
+		/* take the next epoch's rows at once: a source may have to read
+		 * more of them than the rings hold before it can say its batch
+		 * is ready to be cut (available_now), so waiting for the cut
+		 * to empty the rings would stall it for good */
+		e->ngot = 0;
+		memset(e->got, 0, e->nin);
 	} else {
 		sl_batch_destroy(b);
 		e->pending = NULL;

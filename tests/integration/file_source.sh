@@ -11,6 +11,8 @@
 #     by batch; a burst of five moved in at once is spread over at least
 #     three batches of at most two files, every line exactly once; the
 #     query keeps running until SIGINT (exit 0);
+#   - available_now without aggregation, a second batch of more rows than
+#     the rings hold: written whole (it used to hang);
 #   - a processing-time trigger: files are taken when a trigger fires, so
 #     two files landing between two triggers make one batch;
 #   - clean_source = 'delete' and 'archive' (into source_archive_dir + the
@@ -123,6 +125,26 @@ it_expect_batch burst "$IT_TMP/burst.out" 2 b1
 [[ $(it_stat "$IT_TMP/burst.err" bytes_in) == 24 ]] || it_fail "burst: stat bytes_in is not 24"
 grep -q hidden "$IT_TMP/burst.out" && it_fail "burst: a hidden file was read"
 it_log "available_now, max_files_per_trigger = 2: 3 batches oldest first, hidden files skipped, exit 0: ok"
+
+# a batch after the first that holds more rows than the rings between the
+# ingest core and the engine: the engine takes them while the source still
+# reads (it used to wait for the cut, which waited for the source: a hang)
+db=$IT_TMP/inbig
+mkdir -p "$db"
+put "$db" a.txt 10 "a1" "a2"
+awk 'BEGIN { for (i = 0; i < 1200000; i++) print "big" i }' >"$db/.b.part"
+touch -d "@$((1704067200 + 20))" "$db/.b.part"
+mv "$db/.b.part" "$db/b.txt"
+cat >"$IT_TMP/bigsink.sql" <<EOF
+CREATE SOURCE lines WITH (connector = 'file', path = '$db', max_files_per_trigger = 1);
+CREATE SINK out WITH (connector = 'file', path = '$IT_TMP/bigout', format = 'text', trigger = 'available_now')
+AS SELECT value FROM lines;
+EOF
+run_now bigsink
+[[ $(cat "$IT_TMP"/bigout/part-*.txt | wc -l) == 1200002 ]] ||
+	it_fail "bigsink: $(cat "$IT_TMP"/bigout/part-*.txt | wc -l) lines written, wanted 1200002"
+[[ $(it_stat "$IT_TMP/bigsink.err" batches) == 2 ]] || it_fail "bigsink: stat batches is not 2: $(grep batches "$IT_TMP/bigsink.err")"
+it_log "available_now, a second batch larger than the rings, no aggregation: written whole, exit 0: ok"
 
 text_sql latest "path = '$d', latestFirst = true, maxFilesPerTrigger = 3" ", trigger = 'available_now'"
 run_now latest
