@@ -83,9 +83,12 @@
  * a record without headers has a NULL headers value, as Spark's
  * KafkaRecordToRowConverter gives.
  *
- * Not yet: transactional topics whose batch
- * ends right after control records (the core waits for offsets that no
- * record has: it says so every 10 s; read_committed is not offered).
+ * Transaction markers (control records) take offsets that are never
+ * delivered: a range whose end lies right after one would wait for them.
+ * The consumers run with enable.partition.eof: a partition-end event at or
+ * past the range's end says every record before it has come, and the range
+ * is read (read_range). read_uncommitted only (read_committed is not
+ * offered: the mock cluster the tests run against cannot check it).
  */
 #include "source_kafka.h"
 
@@ -590,8 +593,8 @@ static const char *const kafka_owned[][2] = {
 	{"enable.auto.offset.store", "offsets are kept in the query's checkpoint"},
 	{"enable.partition.eof", "the source plans each batch's ends itself"},
 	{"group.protocol.type", "the source assigns partitions itself"},
-	{"isolation.level", "the source reads read_uncommitted (transactional topics are not "
-			    "supported yet)"},
+	{"isolation.level", "the source reads read_uncommitted, as Spark's does by default "
+			    "(read_committed is not offered yet)"},
 	{"key.deserializer", "keys are bytes, shown as STRING"},
 	{"value.deserializer", "values are bytes, shown as STRING, or parsed by `format`"},
 	{"interceptor.classes", "not a librdkafka setting"},
@@ -1401,7 +1404,9 @@ static int build_conf(struct sl_source *s, const struct sl_source_spec *spec, ch
 	rc |= conf_set(c, "enable.auto.commit", "false", s->name, err, errlen);
 	rc |= conf_set(c, "enable.auto.offset.store", "false", s->name, err, errlen);
 	rc |= conf_set(c, "auto.offset.reset", "error", s->name, err, errlen);
-	rc |= conf_set(c, "enable.partition.eof", "false", s->name, err, errlen);
+	/* the end of a partition read: a batch that ends after offsets no
+	 * record has (transaction markers) is then read whole */
+	rc |= conf_set(c, "enable.partition.eof", "true", s->name, err, errlen);
 	if (rc == 0) {
 		char v[32];
 		size_t vl = sizeof(v);
@@ -2765,6 +2770,7 @@ static int read_range(struct kcore *t, struct kcpart *cp, const struct krange *r
 			}
 			if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 				rd_kafka_resp_err_t e = m->err;
+				int64_t eof = m->offset; /* PARTITION_EOF: the partition's end */
 				char what[512];
 				snprintf(what, sizeof(what), "%s", rd_kafka_message_errstr(m));
 				rd_kafka_message_destroy(m);
@@ -2773,7 +2779,14 @@ static int read_range(struct kcore *t, struct kcpart *cp, const struct krange *r
 					rc = out_of_range(t, cp, r);
 					if (rc == 0)
 						rc = 2; /* sought: what follows is stale */
-				} else if (e != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+				} else if (e == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+					/* every record below eof came before this
+					 * event: offsets of [pos, end) that none
+					 * had are transaction markers (or records
+					 * compacted away), and the range is read */
+					if (eof >= r->end && cp->pos < r->end)
+						cp->pos = r->end;
+				} else {
 					core_warn(t, "kafka source '%s': topic '%s' partition %d: %s",
 						  t->s->name, r->topic, r->partition, what);
 				}
