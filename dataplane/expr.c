@@ -1159,10 +1159,44 @@ static int eval_case(bool upper, const struct sl_vec *a, uint32_t n,
 /* LENGTH, SUBSTR, CONCAT, TRIM                                       */
 /* ------------------------------------------------------------------ */
 
-/* Characters as Spark's UTF8String.numChars counts them. */
-static uint32_t num_chars(const char *s, uint32_t len)
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+static inline uint32_t load32(const uint8_t *p)
+{
+	uint32_t w;
+	memcpy(&w, p, 4);
+	return w;
+}
+
+static uint32_t num_chars_walk(const uint8_t *u, uint32_t len);
+
+/* Characters as Spark's UTF8String.numChars counts them. An all-ASCII
+ * string (most are) is one character a byte: its 8-byte words ORed
+ * together, the last one overlapping the one before, and one test, inline
+ * and without a branch per word; anything else walks the characters. */
+static inline __attribute__((always_inline)) uint32_t num_chars(const char *s, uint32_t len)
 {
 	const uint8_t *u = (const uint8_t *)s;
+	if (len >= 8) {
+		uint64_t any = load64(u + len - 8);
+		for (uint32_t j = 0; j + 8 <= len; j += 8)
+			any |= load64(u + j);
+		if ((any & 0x8080808080808080ull) == 0)
+			return len;
+	} else if (len >= 4) {
+		if (((load32(u) | load32(u + len - 4)) & 0x80808080u) == 0)
+			return len;
+	}
+	return num_chars_walk(u, len);
+}
+
+static __attribute__((noinline)) uint32_t num_chars_walk(const uint8_t *u, uint32_t len)
+{
 	uint32_t c = 0, i = 0;
 	while (i < len) {
 		/* eight bytes at a time, and an ASCII tail at once: ASCII is one

@@ -720,6 +720,55 @@ Test(expr, unchanged_strings_are_not_copied)
 	sl_expr_free(e);
 }
 
+/* Spark's UTF8String.numChars, byte by byte: a character is as long as its
+ * first byte says (sl_utf8_len), whatever follows. */
+static int64_t ref_num_chars(const uint8_t *u, uint32_t len)
+{
+	int64_t c = 0;
+	for (uint32_t i = 0; i < len; i += sl_utf8_len(u[i]))
+		c++;
+	return c;
+}
+
+/* length() against the byte-by-byte count on random strings of 0 to 99
+ * bytes: all ASCII (the fast path: whole words, the last one overlapping),
+ * and with one or a few bytes over 0x7F at any place (lead bytes of 2 to 4,
+ * stray continuation bytes, 0xF5 and over), so every word and the
+ * overlapping tail are checked for them. */
+Test(expr, length_same_as_byte_by_byte_count)
+{
+	uint64_t seed = 0x9E3779B97F4A7C15ull;
+	uint8_t buf[MAXROWS][128];
+	for (int round = 0; round < 4000; round++) {
+		struct tchunk t;
+		tc_init(&t, MAXROWS, 1);
+		for (uint32_t r = 0; r < MAXROWS; r++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			uint32_t len = (uint32_t)(seed >> 33) % 100;
+			for (uint32_t i = 0; i < len; i++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				buf[r][i] = (uint8_t)(' ' + (seed >> 40) % 95);
+			}
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			uint32_t high = round % 3 == 0 ? 0 : 1 + (uint32_t)(seed >> 60) % 3;
+			for (uint32_t h = 0; h < high && len > 0; h++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				buf[r][(seed >> 33) % len] = (uint8_t)(0x80 + (seed >> 20) % 128);
+			}
+			t.c[0].s[r] = (struct sl_str){ (const char *)buf[r], len };
+			t.c[0].nulls[r] = 0;
+		}
+		t.v[0] = (struct sl_vec){ .type = SL_TYPE_STRING, .v.str = t.c[0].s, .nulls = t.c[0].nulls };
+		struct sl_expr *e = call(SL_FN_LENGTH, SL_TYPE_INT, 1, col(0, SL_TYPE_STRING));
+		struct sl_vec v = eval_ok(e, &t.chunk);
+		for (uint32_t r = 0; r < MAXROWS; r++)
+			cr_assert_eq(v.v.i64[r],
+				     ref_num_chars((const uint8_t *)t.c[0].s[r].ptr, t.c[0].s[r].len),
+				     "round %d row %u (%u bytes)", round, r, t.c[0].s[r].len);
+		sl_expr_free(e);
+	}
+}
+
 Test(expr, length_counts_characters)
 {
 	static const struct { const char *in; int64_t want; } cases[] = {
