@@ -84,6 +84,16 @@ int sl_shard_step(struct sl_shard *s, uint32_t budget);
 /* Whether a migration is pending (lookups then probe two tables). */
 bool sl_shard_migrating(const struct sl_shard *s);
 
+/* The probe steps a lookup of a key that is not there takes, averaged over
+ * the slots it may start at (the current table's): each slot's distance to
+ * the next empty one. Linear probing at a load of 3/4 gives about 8; long
+ * runs of full slots give far more. A diagnostic for tests and benchmarks:
+ * one walk over the table. */
+double sl_shard_miss_steps(const struct sl_shard *s);
+/* The slot of the current table where a key of this hash starts its probe
+ * (tests build collisions with it). */
+uint64_t sl_shard_home_slot(const struct sl_shard *s, uint64_t hash);
+
 /* Starts epoch tracking for `epoch`: from now on every entry upserted, new
  * or not, joins the touched list once, in the order first touched (4 bytes
  * of list per entry touched). The previous epoch's list is forgotten (its
