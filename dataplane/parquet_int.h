@@ -86,6 +86,8 @@ void sl_tcw_struct(struct sl_tcw *w, int16_t id); /* a struct field begins */
 void sl_tcw_list_struct(struct sl_tcw *w);        /* a struct element begins */
 void sl_tcw_end(struct sl_tcw *w);                /* stop byte: the struct ends */
 void sl_tcw_raw(struct sl_tcw *w, const void *p, size_t n);
+/* An unsigned LEB128 varint (Thrift compact's, and the RLE hybrid's run headers). */
+void sl_tcw_uvarint(struct sl_tcw *w, uint64_t v);
 
 /* Parquet's codecs (CompressionCodec). */
 enum {

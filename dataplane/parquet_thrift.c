@@ -241,7 +241,7 @@ static void put_byte(struct sl_tcw *w, uint8_t b)
 	sl_tcw_raw(w, &b, 1);
 }
 
-static void put_varint(struct sl_tcw *w, uint64_t v)
+void sl_tcw_uvarint(struct sl_tcw *w, uint64_t v)
 {
 	uint8_t b[10];
 	size_t n = 0;
@@ -268,7 +268,7 @@ void sl_tcw_field(struct sl_tcw *w, int16_t id, uint8_t type)
 		put_byte(w, (uint8_t)(delta << 4 | type));
 	} else {
 		put_byte(w, type);
-		put_varint(w, zigzag(id));
+		sl_tcw_uvarint(w, zigzag(id));
 	}
 	*last = id;
 }
@@ -276,13 +276,13 @@ void sl_tcw_field(struct sl_tcw *w, int16_t id, uint8_t type)
 void sl_tcw_i32(struct sl_tcw *w, int16_t id, int32_t v)
 {
 	sl_tcw_field(w, id, SL_TC_I32);
-	put_varint(w, zigzag(v));
+	sl_tcw_uvarint(w, zigzag(v));
 }
 
 void sl_tcw_i64(struct sl_tcw *w, int16_t id, int64_t v)
 {
 	sl_tcw_field(w, id, SL_TC_I64);
-	put_varint(w, zigzag(v));
+	sl_tcw_uvarint(w, zigzag(v));
 }
 
 void sl_tcw_bool(struct sl_tcw *w, int16_t id, bool v)
@@ -303,18 +303,18 @@ void sl_tcw_list(struct sl_tcw *w, int16_t id, uint8_t etype, uint32_t n)
 		put_byte(w, (uint8_t)(n << 4 | etype));
 	} else {
 		put_byte(w, (uint8_t)(0xf0 | etype));
-		put_varint(w, n);
+		sl_tcw_uvarint(w, n);
 	}
 }
 
 void sl_tcw_list_i32(struct sl_tcw *w, int32_t v)
 {
-	put_varint(w, zigzag(v));
+	sl_tcw_uvarint(w, zigzag(v));
 }
 
 void sl_tcw_list_binary(struct sl_tcw *w, const void *p, uint32_t n)
 {
-	put_varint(w, n);
+	sl_tcw_uvarint(w, n);
 	sl_tcw_raw(w, p, n);
 }
 

@@ -86,20 +86,6 @@ static void put_u32(struct sl_tcw *b, uint32_t v)
 	sl_tcw_raw(b, x, 4);
 }
 
-static void put_uvarint(struct sl_tcw *b, uint64_t v)
-{
-	uint8_t x[10];
-	size_t n = 0;
-	do {
-		x[n] = v & 0x7f;
-		v >>= 7;
-		if (v)
-			x[n] |= 0x80;
-		n++;
-	} while (v);
-	sl_tcw_raw(b, x, n);
-}
-
 /* Bytes one value takes uncompressed (for the row group size). */
 static uint64_t value_bytes(const struct sl_vec *v, uint32_t row)
 {
@@ -145,7 +131,7 @@ static int write_page(struct sl_pq_writer *w, const struct sl_vec *v, const uint
 		uint32_t j = i + 1;
 		while (j < to && sl_vec_is_null(v, rows[j]) == null)
 			j++;
-		put_uvarint(p, (uint64_t)(j - i) << 1);
+		sl_tcw_uvarint(p, (uint64_t)(j - i) << 1);
 		uint8_t lvl = null ? 0 : 1;
 		sl_tcw_raw(p, &lvl, 1);
 		i = j;
