@@ -137,4 +137,21 @@ void sl_commit_reader_destroy(struct sl_commit_reader *r);
 int sl_commit_reader_read(struct sl_commit_reader *r, int dirfd, uint64_t *next, uint64_t last,
 			  sl_commit_visit_fn fn, void *arg, char *err, size_t errlen);
 
+/*
+ * The same over object storage: the log of s3://bucket/prefix ("prefix/"
+ * + SL_COMMIT_LOG_DIR "/N" objects, the same format; prefix "" or ending
+ * in '/'), listed and read with client s3 (the caller's thread's). -ENOENT
+ * when no object is under the log's prefix.
+ */
+struct sl_s3;
+int sl_commit_reader_read_s3(struct sl_commit_reader *r, struct sl_s3 *s3, const char *bucket,
+			     const char *prefix, uint64_t *next, uint64_t last,
+			     sl_commit_visit_fn fn, void *arg, char *err, size_t errlen);
+/* Whether s3://bucket/prefix has a commit log (any object under its log's
+ * prefix: the sink puts a marker there before its first data object).
+ * 1, 0, or -errno with sl_s3_error(s3). */
+int sl_commit_log_exists_s3(struct sl_s3 *s3, const char *bucket, const char *prefix);
+/* The marker's name in the log (no entry's name: readers skip it). */
+#define SL_COMMIT_LOG_MARKER "_writer"
+
 #endif

@@ -1670,22 +1670,27 @@ static int mkdirs(int dirfd, const char *path)
  * the orphans of the failed attempt rather than adding to them; a batch
  * the log holds is never staged again (as for a directory).
  * One writer per prefix: S3 has no lock; a second query writing the same
- * prefix is not detected.
+ * prefix is not detected. At open, a prefix with no log gets the empty
+ * marker _sluice_log/_writer first, as a directory gets _sluice_log/: a
+ * reader that sees data objects and no log would read them as plain ones.
  */
 
 /* The log's latest batch: a listing of prefix/_sluice_log/ (entries named
  * N or N.compact). 0 or -errno with err. */
-static int s3_log_latest(struct sl_sink *s, int64_t *latest, char *err, size_t errlen)
+static int s3_log_latest(struct sl_sink *s, int64_t *latest, bool *any, char *err,
+			 size_t errlen)
 {
 	char logp[1200], token[1024] = "";
 	snprintf(logp, sizeof(logp), "%s" SL_COMMIT_LOG_DIR "/", s->prefix);
 	struct sl_s3_page page = {0};
 	*latest = -1;
+	*any = false;
 	int rc;
 	do {
 		rc = sl_s3_list_page(s->s3, s->bucket, logp, true, NULL, token, &page);
 		if (rc < 0)
 			break;
+		*any = *any || page.n > 0;
 		for (uint32_t i = 0; i < page.n; i++) {
 			const char *name = sl_s3_page_key(&page, i) + strlen(logp);
 			char *end;
@@ -1735,9 +1740,22 @@ static int sink_open_s3(struct sl_sink *s, const struct sl_sink_spec *spec, char
 		snprintf(err, errlen, "file sink '%s': cannot set up libcurl", s->name);
 		return -ENOMEM;
 	}
-	if (s3_log_latest(s, &s->s3_latest, why, sizeof(why)) < 0) {
+	bool any;
+	if (s3_log_latest(s, &s->s3_latest, &any, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "file sink '%s': %s", s->name, why);
 		return -EIO;
+	}
+	/* the log is there before the first data object, as a directory's
+	 * _sluice_log/ is: a reader that finds objects under the prefix and
+	 * no log reads them as plain objects */
+	if (!any) {
+		char key[1300];
+		snprintf(key, sizeof(key), "%s" SL_COMMIT_LOG_DIR "/" SL_COMMIT_LOG_MARKER, s->prefix);
+		if (sl_s3_put(s->s3, s->bucket, key, "", 0) < 0) {
+			snprintf(err, errlen, "file sink '%s': cannot write 's3://%s/%s': %s", s->name,
+				 s->bucket, key, sl_s3_error(s->s3));
+			return -EIO;
+		}
 	}
 	return 0;
 }

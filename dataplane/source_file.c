@@ -2128,7 +2128,12 @@ static uint64_t ms_to_ns(uint64_t ms)
  *    of a split object ends there): a server that listed an object while
  *    it was being written (s3rver does; S3 does not) still has it read
  *    whole;
- *  - clean_source: DELETE, or COPY to the archive prefix then DELETE.
+ *  - clean_source: DELETE, or COPY to the archive prefix then DELETE;
+ *  - a prefix a sink wrote (an object under prefix/_sluice_log/, which the
+ *    sink puts before its first data object) is read in log mode: the log's
+ *    objects listed and its new entries fetched every s3.list_interval
+ *    (commit_log.h, sl_commit_reader_read_s3), the data objects' keys the
+ *    prefix and the paths the entries give.
  */
 
 /* The key of a path as shown ("s3://bucket/prefix/name"). */
@@ -2493,6 +2498,16 @@ static int read_meta(struct sl_source *s, const struct sl_source_spec *spec, cha
 	return rc;
 }
 
+/* Whether the directory or prefix has a sink's commit log (S3: an object
+ * under prefix/_sluice_log/; a failed request counts as none, the listing
+ * that follows reports it). */
+static bool log_exists(struct sl_source *s)
+{
+	if (s->p.s3)
+		return sl_commit_log_exists_s3(s->s3, s->bucket, s->prefix) > 0;
+	return sl_commit_log_exists(s->dir_fd);
+}
+
 static void watch_log(struct sl_source *s)
 {
 	if (s->log_wd >= 0 || s->inotify_fd < 0 || !sl_commit_log_exists(s->dir_fd))
@@ -2565,7 +2580,8 @@ static int log_visit_files(struct log_visit *v, const struct sl_commit_batch *b)
 static int poll_log(struct sl_source *s, char *err, size_t errlen)
 {
 	s->log_due = false;
-	s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
+	s->next_list_ns = sl_source_now_ns() +
+			  ms_to_ns(s->p.s3 ? s->p.s3_list_ms : SL_FILE_RELIST_MS);
 	watch_log(s);
 	if (s->p.table && !s->have_meta) {
 		int rc = read_meta(s, NULL, err, errlen);
@@ -2576,8 +2592,11 @@ static int poll_log(struct sl_source *s, char *err, size_t errlen)
 	char why[2048] = "";
 	v.err = why;
 	v.errlen = sizeof(why);
-	int rc = sl_commit_reader_read(s->log_reader, s->dir_fd, &s->log_next, UINT64_MAX,
-				       log_visit, &v, why, sizeof(why));
+	int rc = s->p.s3 ? sl_commit_reader_read_s3(s->log_reader, s->s3, s->bucket, s->prefix,
+						    &s->log_next, UINT64_MAX, log_visit, &v, why,
+						    sizeof(why))
+			 : sl_commit_reader_read(s->log_reader, s->dir_fd, &s->log_next,
+						 UINT64_MAX, log_visit, &v, why, sizeof(why));
 	if (rc == -ENOENT)
 		return 0; /* no log yet: a table not written yet */
 	if (rc < 0) {
@@ -2671,11 +2690,9 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	 * _spark_metadata in a single path that is no pattern) */
 	if (table)
 		s->log_state = LOG_YES;
-	else if (s->pattern != NULL || s->p.s3)
-		s->log_state = LOG_NO; /* a sink's log on S3 is not read yet */
 	else if (s->pattern != NULL)
 		s->log_state = LOG_NO;
-	else if (sl_commit_log_exists(s->dir_fd))
+	else if (log_exists(s))
 		s->log_state = LOG_YES;
 	else
 		s->log_state = s->available_now ? LOG_NO : LOG_UNDECIDED;
@@ -2752,7 +2769,7 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 			use_parser_records(t);
 		}
 	}
-	if (s->p.s3) {
+	if (s->p.s3 && s->log_state != LOG_YES) {
 		if (first_list_s3(s, err, errlen) < 0)
 			goto err_close;
 		return s;
@@ -2764,7 +2781,8 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 				 s->name, s->dir, strerror(-rc));
 		goto err_close;
 	}
-	s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
+	if (!s->p.s3)
+		s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
 	return s;
 
 err_nomem:
@@ -3400,7 +3418,7 @@ static int plan_step(struct fthread *t)
 		/* Spark's FileStreamSource: undecided until files show up, then
 		 * a look for the sink's log once more before taking them */
 		if (s->log_state == LOG_UNDECIDED && (s->cands.n > 0 || s->log_due)) {
-			if (sl_commit_log_exists(s->dir_fd))
+			if (log_exists(s))
 				switch_to_log(s);
 			else if (s->cands.n > 0)
 				s->log_state = LOG_NO;
@@ -4372,7 +4390,7 @@ static int file_restore(struct sl_source *s, const struct sl_source_restore *r, 
 	s->ck_lbatch = s->lpos_batch = o.lbatch;
 	s->ck_lk = s->lpos_k = o.lk;
 	if (o.mode == CK_MODE_LOG) {
-		if ((o.lbatch > 0 || o.lk > 0) && !sl_commit_log_exists(s->dir_fd))
+		if ((o.lbatch > 0 || o.lk > 0) && !log_exists(s))
 			CK_REFUSE("read the commit log of '%s' up to its batch %" PRIu64
 				  ", but there is no " SL_COMMIT_LOG_DIR "/ there now",
 				  s->dir, o.lbatch);
