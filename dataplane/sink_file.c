@@ -659,14 +659,7 @@ static int sink_s3_opts(const struct sl_sink_spec *spec, bool table, struct sl_f
 		return 0;
 	}
 	const struct sl_option *po = sl_options_find(opts, "path");
-	if (table) {
-		snprintf(err, errlen,
-			 "line %u, column %u: a table sink cannot write an s3:// path yet; write the "
-			 "objects with connector = 'file' (a commit log under the prefix makes each "
-			 "batch whole), or the table to a local directory",
-			 po->line, po->column);
-		return -EINVAL;
-	}
+	(void)table; /* a table on S3 is the same objects and _sluice_table */
 	char bucket[128], prefix[1024], why[512];
 	if (sl_s3_parse_url(o->path, bucket, sizeof(bucket), prefix, sizeof(prefix), why,
 			    sizeof(why)) < 0) {
@@ -1673,6 +1666,8 @@ static int mkdirs(int dirfd, const char *path)
  * prefix is not detected. At open, a prefix with no log gets the empty
  * marker _sluice_log/_writer first, as a directory gets _sluice_log/: a
  * reader that sees data objects and no log would read them as plain ones.
+ * A table sink then reads or writes the table's metadata object,
+ * prefix/_sluice_table (s3_table_meta), before its first commit.
  */
 
 /* The log's latest batch: a listing of prefix/_sluice_log/ (entries named
@@ -1712,13 +1707,13 @@ static int s3_log_latest(struct sl_sink *s, int64_t *latest, bool *any, char *er
 	return rc;
 }
 
-static int sink_open_s3(struct sl_sink *s, const struct sl_sink_spec *spec, char *err,
-			size_t errlen)
+static int sink_open_s3(struct sl_sink *s, const struct sl_sink_spec *spec, const char *kind,
+			char *err, size_t errlen)
 {
 	char bucket[128], prefix[1024], why[1024];
 	if (sl_s3_parse_url(s->o.path, bucket, sizeof(bucket), prefix, sizeof(prefix), why,
 			    sizeof(why)) < 0) {
-		snprintf(err, errlen, "file sink '%s': %s", s->name, why);
+		snprintf(err, errlen, "%s sink '%s': %s", kind, s->name, why);
 		return -EINVAL;
 	}
 	size_t pl = strlen(prefix);
@@ -1728,21 +1723,21 @@ static int sink_open_s3(struct sl_sink *s, const struct sl_sink_spec *spec, char
 	s->s3conf = malloc(sizeof(*s->s3conf));
 	sl_strbuf_init(&s->entry);
 	if (s->bucket == NULL || s->prefix == NULL || s->s3conf == NULL) {
-		snprintf(err, errlen, "file sink '%s': out of memory", s->name);
+		snprintf(err, errlen, "%s sink '%s': out of memory", kind, s->name);
 		return -ENOMEM;
 	}
 	if (sl_s3_conf_parse(s->s3conf, &spec->options, sink_s3_keys, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "file sink '%s': %s", s->name, why);
+		snprintf(err, errlen, "%s sink '%s': %s", kind, s->name, why);
 		return -EINVAL;
 	}
 	s->s3 = sl_s3_create(s->s3conf);
 	if (s->s3 == NULL) {
-		snprintf(err, errlen, "file sink '%s': cannot set up libcurl", s->name);
+		snprintf(err, errlen, "%s sink '%s': cannot set up libcurl", kind, s->name);
 		return -ENOMEM;
 	}
 	bool any;
 	if (s3_log_latest(s, &s->s3_latest, &any, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "file sink '%s': %s", s->name, why);
+		snprintf(err, errlen, "%s sink '%s': %s", kind, s->name, why);
 		return -EIO;
 	}
 	/* the log is there before the first data object, as a directory's
@@ -1752,7 +1747,7 @@ static int sink_open_s3(struct sl_sink *s, const struct sl_sink_spec *spec, char
 		char key[1300];
 		snprintf(key, sizeof(key), "%s" SL_COMMIT_LOG_DIR "/" SL_COMMIT_LOG_MARKER, s->prefix);
 		if (sl_s3_put(s->s3, s->bucket, key, "", 0) < 0) {
-			snprintf(err, errlen, "file sink '%s': cannot write 's3://%s/%s': %s", s->name,
+			snprintf(err, errlen, "%s sink '%s': cannot write 's3://%s/%s': %s", kind, s->name,
 				 s->bucket, key, sl_s3_error(s->s3));
 			return -EIO;
 		}
@@ -1895,6 +1890,64 @@ static int publish_s3(struct sl_sink *s, const struct sl_commit_batch *b, char *
 	return 0;
 }
 
+/* The prefix's _sluice_table, as for a directory: a file sink refuses a
+ * table; a table sink checks the columns of a table there, or writes its
+ * metadata before its first commit (refusing a file sink's output). No
+ * lock: one writer per prefix. 0 or -errno with err. */
+static int s3_table_meta(struct sl_sink *s, bool table, char *err, size_t errlen)
+{
+	const char *kind = table ? "table" : "file";
+	struct sl_table_meta have;
+	char why[1024] = "";
+	int rc = sl_table_meta_read_s3(s->s3, s->bucket, s->prefix, &have, why, sizeof(why));
+	if (rc == 0 && !table) {
+		sl_table_meta_free(&have);
+		snprintf(err, errlen,
+			 "file sink '%s': '%s' is a table (it has " SL_TABLE_META "); write it with "
+			 "connector = 'table', or write the objects elsewhere",
+			 s->name, s->o.path);
+		return -EINVAL;
+	}
+	if (rc < 0 && rc != -ENOENT) {
+		snprintf(err, errlen, "%s sink '%s': table '%s': %s", kind, s->name, s->o.path, why);
+		return rc;
+	}
+	if (!table)
+		return 0;
+	struct sl_table_meta want = {.format = s->o.format, .schema = s->schema,
+				     .npart = s->o.npart};
+	memcpy(want.part, s->part_idx, sizeof(want.part));
+	if (rc == 0) {
+		bool same = sl_table_meta_same(&have, &want);
+		if (!same) {
+			char a[1024], b[1024];
+			sl_table_meta_describe(&have, a, sizeof(a));
+			sl_table_meta_describe(&want, b, sizeof(b));
+			snprintf(err, errlen,
+				 "table sink '%s': table '%s' has the columns %s, and this query writes "
+				 "%s: a table keeps the schema it was created with; write the same "
+				 "columns (names, types, order, format, partition_by), or write another "
+				 "table",
+				 s->name, s->o.path, a, b);
+		}
+		sl_table_meta_free(&have);
+		return same ? 0 : -EINVAL;
+	}
+	if (s->s3_latest >= 0) {
+		snprintf(err, errlen,
+			 "table sink '%s': '%s' holds a file sink's output (a commit log without "
+			 SL_TABLE_META "), not a table; write the table elsewhere",
+			 s->name, s->o.path);
+		return -EINVAL;
+	}
+	if ((rc = sl_table_meta_write_s3(s->s3, s->bucket, s->prefix, &want, s->run, why,
+					 sizeof(why))) < 0) {
+		snprintf(err, errlen, "table sink '%s': %s", s->name, why);
+		return rc;
+	}
+	return 0;
+}
+
 static int64_t sink_latest(const struct sl_sink *s)
 {
 	return s->o.s3 ? s->s3_latest : sl_commit_log_latest(s->log);
@@ -1936,9 +1989,11 @@ static struct sl_sink *sink_open(const struct sl_sink_spec *spec, const struct s
 
 	const char *path = s->o.path;
 	if (s->o.s3) {
-		if (sink_open_s3(s, spec, err, errlen) < 0)
+		if (sink_open_s3(s, spec, kind, err, errlen) < 0)
 			goto err_close;
 		sl_commit_run_id(s->run);
+		if (s3_table_meta(s, table, err, errlen) < 0)
+			goto err_close;
 		s->base = (uint64_t)(s->s3_latest + 1);
 		return s;
 	}

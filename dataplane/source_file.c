@@ -1051,12 +1051,13 @@ static int table_keys(const struct sl_source_spec *spec, char *err, size_t errle
 		bool known = strcasecmp(v->key, "connector") == 0;
 		for (size_t k = 0; !known && k < sizeof(keys) / sizeof(keys[0]); k++)
 			known = strcasecmp(v->key, keys[k]) == 0;
-		if (known)
-			continue;
+		if (known || sl_s3_is_option(v->key))
+			continue; /* s3.*: checked with the path */
 		snprintf(err, errlen,
 			 "line %u, column %u: unknown option '%s' for connector 'table' (known options: "
 			 "path, max_files_per_trigger (maxFilesPerTrigger), max_bytes_per_trigger "
-			 "(maxBytesPerTrigger)); a table's format and columns are the table's own",
+			 "(maxBytesPerTrigger), and the s3.* options with an s3:// path); a table's "
+			 "format and columns are the table's own",
 			 v->line, v->column, v->key);
 		return -EINVAL;
 	}
@@ -1150,13 +1151,6 @@ static int parse_s3_params(const struct sl_source_spec *spec, struct file_params
 			 "supported on s3:// paths yet; point it at the prefix (e.g. "
 			 "'s3://%s/incoming/') and keep other objects under another prefix",
 			 po->line, po->column, p->path, bucket);
-		return -EINVAL;
-	}
-	if (p->table) {
-		snprintf(err, errlen,
-			 "line %u, column %u: a table source cannot read an s3:// path yet; read the "
-			 "table's objects with connector = 'file'",
-			 po->line, po->column);
 		return -EINVAL;
 	}
 	p->s3_list_ms = S3_DEFAULT_LIST_MS;
@@ -2133,7 +2127,8 @@ static uint64_t ms_to_ns(uint64_t ms)
  *    sink puts before its first data object) is read in log mode: the log's
  *    objects listed and its new entries fetched every s3.list_interval
  *    (commit_log.h, sl_commit_reader_read_s3), the data objects' keys the
- *    prefix and the paths the entries give.
+ *    prefix and the paths the entries give; a table on S3 is the same,
+ *    its metadata the object prefix/_sluice_table (sl_table_meta_read_s3).
  */
 
 /* The key of a path as shown ("s3://bucket/prefix/name"). */
@@ -2468,7 +2463,8 @@ static int read_meta(struct sl_source *s, const struct sl_source_spec *spec, cha
 {
 	struct sl_table_meta m;
 	char why[512] = "";
-	int rc = sl_table_meta_read(s->dir_fd, &m, why, sizeof(why));
+	int rc = s->p.s3 ? sl_table_meta_read_s3(s->s3, s->bucket, s->prefix, &m, why, sizeof(why))
+			 : sl_table_meta_read(s->dir_fd, &m, why, sizeof(why));
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
@@ -2654,7 +2650,7 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	if (s->cols == NULL || s->pathbuf == NULL || s->log_reader == NULL)
 		goto err_nomem;
 	memcpy(s->cols, spec->schema.cols, s->ncols * sizeof(*s->cols));
-	if (table) {
+	if (table && !s->p.s3) {
 		int rc = make_dirs(s->p.path);
 		if (rc < 0) {
 			snprintf(err, errlen,

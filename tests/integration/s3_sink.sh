@@ -9,7 +9,8 @@
 #   - a batch staged again (an orphan of a failed attempt under the same
 #     name, no log entry) replaces the orphan: never a duplicate;
 #   - a restart from the checkpoint with no new input writes nothing;
-#   - a missing bucket, a table sink on s3://, s3.* on a local path, a bad
+#   - a missing bucket, a table sink onto a file sink's output, s3.* on a
+#     local path, a bad
 #     s3.part_size: refused with what to do.
 
 # shellcheck source=tests/integration/lib.sh
@@ -131,8 +132,8 @@ refuse() {
 }
 sed "s#path = 's3://bkt/out'#path = 's3://no-such-bucket/out'#" "$IT_TMP/one.sql" >"$IT_TMP/nob.sql"
 refuse nob "bucket 'no-such-bucket' does not exist"
-sed "s#connector = 'file', path = 's3://bkt/out', format = 'csv',#connector = 'table', path = 's3://bkt/tbl',#" "$IT_TMP/one.sql" >"$IT_TMP/tbl.sql"
-refuse tbl "a table sink cannot write an s3:// path yet"
+sed "s#connector = 'file', path = 's3://bkt/out', format = 'csv',#connector = 'table', path = 's3://bkt/out',#" "$IT_TMP/one.sql" >"$IT_TMP/tbl.sql"
+refuse tbl "holds a file sink's output (a commit log without _sluice_table), not a table"
 sed "s#path = 's3://bkt/out'#path = '$IT_TMP/local-out'#" "$IT_TMP/one.sql" >"$IT_TMP/loc.sql"
 refuse loc "applies only to an s3:// path"
 sed "s#s3.path_style = true )#s3.path_style = true, s3.part_size = '1M')#" "$IT_TMP/one.sql" >"$IT_TMP/part.sql"
