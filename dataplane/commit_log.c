@@ -762,8 +762,10 @@ bool sl_commit_log_exists(int dirfd)
 /* the writer                                                          */
 
 struct sl_commit_log {
-	int dirfd;  /* the output directory; not owned */
-	int logfd;  /* _sluice_log, flock'ed */
+	int dirfd;  /* the output directory; not owned; -1 on S3 */
+	int logfd;  /* _sluice_log, flock'ed; -1 on S3 */
+	struct log_store st; /* S3: the client (not owned), bucket, log prefix */
+	char *bucket;        /* S3: owned */
 	int64_t latest;
 	char shown[512];
 	struct sl_commit_reader *reader; /* for compactions */
@@ -778,6 +780,7 @@ void sl_commit_log_close(struct sl_commit_log *log)
 		close(log->logfd); /* drops the lock */
 	sl_commit_reader_destroy(log->reader);
 	sl_strbuf_free(&log->out);
+	free(log->bucket);
 	free(log);
 }
 
@@ -844,9 +847,9 @@ struct sl_commit_log *sl_commit_log_open(int dirfd, const char *shown_dir, char 
 		goto err_close;
 	}
 	remove_temps(log->logfd);
+	log->st = (struct log_store){.logfd = log->logfd};
 	struct listing ls = {.latest = -1};
-	struct log_store st = {.logfd = log->logfd};
-	int rc = list_log(&st, &ls);
+	int rc = list_log(&log->st, &ls);
 	log->latest = ls.latest;
 	listing_free(&ls);
 	if (rc < 0) {
@@ -865,6 +868,56 @@ err_close:
 	return NULL;
 }
 
+struct sl_commit_log *sl_commit_log_open_s3(struct sl_s3 *s3, const char *bucket,
+					     const char *prefix, const char *shown, char *err,
+					     size_t errlen)
+{
+	struct sl_commit_log *log = calloc(1, sizeof(*log));
+	if (log == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	log->dirfd = log->logfd = -1;
+	log->latest = -1;
+	snprintf(log->shown, sizeof(log->shown), "%s", shown);
+	sl_strbuf_init(&log->out);
+	log->bucket = strdup(bucket);
+	log->reader = sl_commit_reader_create();
+	if (log->bucket == NULL || log->reader == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto err_close;
+	}
+	if (store_s3(&log->st, s3, log->bucket, prefix) < 0) {
+		snprintf(err, errlen, "the prefix of '%s' is too long for a commit log", shown);
+		goto err_close;
+	}
+	struct listing ls = {.latest = -1};
+	int rc = list_log(&log->st, &ls);
+	log->latest = ls.latest;
+	listing_free(&ls);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot read the commit log of '%s': %s", shown,
+			 rc == -ENOMEM ? "out of memory" : sl_s3_error(s3));
+		goto err_close;
+	}
+	/* the log is there before the first data object, as a directory's
+	 * _sluice_log/ is: a reader that finds objects under the prefix and no
+	 * log reads them as plain objects */
+	if (!log->st.any) {
+		char key[1200];
+		snprintf(key, sizeof(key), "%s" SL_COMMIT_LOG_MARKER, log->st.logp);
+		if (sl_s3_put(s3, bucket, key, "", 0) < 0) {
+			snprintf(err, errlen, "cannot write 's3://%s/%s': %s", bucket, key,
+				 sl_s3_error(s3));
+			goto err_close;
+		}
+	}
+	return log;
+err_close:
+	sl_commit_log_close(log);
+	return NULL;
+}
+
 int64_t sl_commit_log_latest(const struct sl_commit_log *log)
 {
 	return log->latest;
@@ -875,20 +928,32 @@ static int gather(void *arg, const struct sl_commit_batch *b)
 	return put_batch(arg, b);
 }
 
+/* Remove entry `name` (best effort: a failure leaves an old entry that
+ * the next compaction's expiry removes). */
+static void remove_entry(struct sl_commit_log *log, const char *name)
+{
+	if (log->st.s3 == NULL) {
+		unlinkat(log->logfd, name, 0);
+		return;
+	}
+	char key[1200];
+	snprintf(key, sizeof(key), "%s%s", log->st.logp, name);
+	sl_s3_delete(log->st.s3, log->bucket, key);
+}
+
 /* Delete every entry of a batch below `below`. */
 static void expire(struct sl_commit_log *log, uint64_t below)
 {
 	struct listing ls = {.latest = -1};
-	struct log_store st = {.logfd = log->logfd};
-	if (list_log(&st, &ls) == 0) {
+	if (list_log(&log->st, &ls) == 0) {
 		char name[40];
 		for (size_t i = 0; i < ls.nplain && ls.plain[i] < below; i++) {
 			snprintf(name, sizeof(name), "%" PRIu64, ls.plain[i]);
-			unlinkat(log->logfd, name, 0);
+			remove_entry(log, name);
 		}
 		for (size_t i = 0; i < ls.ncompact && ls.compact[i] < below; i++) {
 			snprintf(name, sizeof(name), "%" PRIu64 ".compact", ls.compact[i]);
-			unlinkat(log->logfd, name, 0);
+			remove_entry(log, name);
 		}
 	}
 	listing_free(&ls);
@@ -911,8 +976,8 @@ int sl_commit_log_add(struct sl_commit_log *log, const struct sl_commit_batch *b
 	if (rc == 0 && compact && b->batch > 0) {
 		uint64_t next = 0;
 		char rerr[512] = "";
-		rc = sl_commit_reader_read(log->reader, log->dirfd, &next, b->batch - 1, gather, out,
-					   rerr, sizeof(rerr));
+		rc = read_store(log->reader, &log->st, &next, b->batch - 1, gather, out, rerr,
+				sizeof(rerr));
 		if (rc >= 0 && next != b->batch) {
 			snprintf(rerr, sizeof(rerr), "batches %" PRIu64 "..%" PRIu64 " are missing",
 				 next, b->batch - 1);
@@ -934,8 +999,17 @@ int sl_commit_log_add(struct sl_commit_log *log, const struct sl_commit_batch *b
 	}
 	char name[40];
 	snprintf(name, sizeof(name), "%" PRIu64 "%s", b->batch, compact ? ".compact" : "");
-	rc = sl_commit_write_atomic(log->logfd, name, out->ptr, out->len);
-	if (rc < 0) {
+	if (log->st.s3 != NULL) {
+		/* an object appears whole or not at all */
+		char key[1200];
+		snprintf(key, sizeof(key), "%s%s", log->st.logp, name);
+		rc = sl_s3_put(log->st.s3, log->bucket, key, out->ptr, out->len);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot write the commit log entry 's3://%s/%s': %s",
+				 log->bucket, key, sl_s3_error(log->st.s3));
+			return rc;
+		}
+	} else if ((rc = sl_commit_write_atomic(log->logfd, name, out->ptr, out->len)) < 0) {
 		snprintf(err, errlen, "cannot write '%s/" SL_COMMIT_LOG_DIR "/%s': %s", log->shown,
 			 name, strerror(-rc));
 		return rc;
