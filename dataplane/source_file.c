@@ -1145,14 +1145,8 @@ static int parse_s3_params(const struct sl_source_spec *spec, struct file_params
 			 why);
 		return -EINVAL;
 	}
-	if (has_glob(prefix, strlen(prefix))) {
-		snprintf(err, errlen,
-			 "line %u, column %u: option 'path' ('%s'): a pattern of object names is not "
-			 "supported on s3:// paths yet; point it at the prefix (e.g. "
-			 "'s3://%s/incoming/') and keep other objects under another prefix",
-			 po->line, po->column, p->path, bucket);
-		return -EINVAL;
-	}
+	/* a pattern: in the last part only (a "directory"'s is refused with the
+	 * local paths' check, a bucket's by sl_s3_parse_url); open_s3 splits it */
 	p->s3_list_ms = S3_DEFAULT_LIST_MS;
 	p->s3_full_list_ms = S3_DEFAULT_FULL_LIST_MS;
 	for (uint32_t i = 0; s3_source_keys[i] != NULL; i++) {
@@ -1665,6 +1659,7 @@ struct sl_source {
 	 * names of files the keys after the prefix. The planner's (and
 	 * open()'s before it), but the strings, which are read-only. */
 	char *bucket, *prefix;     /* prefix "" or ending in '/'; owned */
+	char *list_prefix;         /* with a pattern: prefix + its literal start; owned */
 	char *arch_bucket, *arch_prefix; /* clean_source = 'archive' */
 	struct sl_s3 *s3;          /* the planner's client: listings, cleaning; owned */
 	struct sl_s3_page page;    /* one listing page at a time */
@@ -2016,6 +2011,7 @@ static void file_close(struct sl_source *s)
 	sl_s3_page_free(&s->page);
 	free(s->bucket);
 	free(s->prefix);
+	free(s->list_prefix);
 	free(s->arch_bucket);
 	free(s->arch_prefix);
 	free(s->s3_after);
@@ -2122,6 +2118,9 @@ static uint64_t ms_to_ns(uint64_t ms)
  *    of a split object ends there): a server that listed an object while
  *    it was being written (s3rver does; S3 does not) still has it read
  *    whole;
+ *  - a pattern in the path's last part ("s3://b/in/sales-*.csv"): the
+ *    prefix is "in/", the names are matched as in a directory, and the
+ *    listings ask for "in/sales-" only (list_prefix);
  *  - clean_source: DELETE, or COPY to the archive prefix then DELETE;
  *  - a prefix a sink wrote (an object under prefix/_sluice_log/, which the
  *    sink puts before its first data object) is read in log mode: the log's
@@ -2146,7 +2145,8 @@ static int list_s3(struct sl_source *s, struct fmap *out, const char *after, cha
 	char token[sizeof(s->page.next_token)] = "";
 	size_t plen = strlen(s->prefix);
 	do {
-		int rc = sl_s3_list_page(s->s3, s->bucket, s->prefix, true, after, token, &s->page);
+		int rc = sl_s3_list_page(s->s3, s->bucket, s->list_prefix ? s->list_prefix : s->prefix,
+					 true, after, token, &s->page);
 		if (rc < 0)
 			return rc;
 		for (uint32_t i = 0; i < s->page.n; i++) {
@@ -2155,7 +2155,7 @@ static int list_s3(struct sl_source *s, struct fmap *out, const char *after, cha
 				continue;
 			const char *name = key + plen;
 			int64_t ms = s->page.v[i].mtime_ms;
-			if (!sl_file_name_wanted(NULL, name) ||
+			if (!sl_file_name_wanted(s->pattern, name) ||
 			    !sl_file_seen_is_new(s->seen, identity(s, name), ms))
 				continue;
 			struct fmap_slot *sl = fmap_put(out, name);
@@ -2192,6 +2192,26 @@ static int open_s3(struct sl_source *s, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	size_t pl = strlen(prefix);
+	if (has_glob(prefix, pl)) {
+		/* "s3://bucket/in/" followed by the pattern "*.csv": the names
+		 * under "in/" that match it (the path's check kept the pattern
+		 * in the last part), listed from "in/" and the pattern's
+		 * literal start */
+		while (pl > 0 && prefix[pl - 1] == '/')
+			prefix[--pl] = '\0';
+		char *cut = strrchr(prefix, '/');
+		const char *pat = cut != NULL ? cut + 1 : prefix;
+		size_t lead = strcspn(pat, "*?[\\");
+		s->pattern = strdup(pat);
+		s->list_prefix = strndup(prefix, (size_t)(pat - prefix) + lead);
+		if (s->pattern == NULL || s->list_prefix == NULL)
+			goto err_nomem;
+		if (cut != NULL)
+			cut[1] = '\0';
+		else
+			prefix[0] = '\0';
+		pl = strlen(prefix);
+	}
 	bool slash = pl > 0 && prefix[pl - 1] != '/';
 	s->bucket = strdup(bucket);
 	if (asprintf(&s->prefix, "%s%s", prefix, slash ? "/" : "") < 0)
