@@ -634,6 +634,22 @@ static int parse_file(struct read_ctx *c, const char *name, size_t n, uint64_t i
 	return 0;
 }
 
+int sl_commit_parse_entry(struct sl_commit_reader *r, const char *buf, size_t n, uint64_t id,
+			  bool compact, uint64_t *next, uint64_t last, sl_commit_visit_fn fn,
+			  void *arg, char *err, size_t errlen)
+{
+	if (grow_buf(r, n + 1) < 0)
+		return -ENOMEM;
+	memcpy(r->buf, buf, n);
+	r->buf[n] = '\0';
+	struct read_ctx c = {.r = r, .next = next, .last = last, .fn = fn, .arg = arg,
+			     .err = err, .errlen = errlen};
+	char name[40];
+	snprintf(name, sizeof(name), "%" PRIu64 "%s", id, compact ? ".compact" : "");
+	int rc = parse_file(&c, name, n, id, compact);
+	return rc < 0 ? rc : c.visited;
+}
+
 /* The reader over a store; see sl_commit_reader_read. */
 static int read_store(struct sl_commit_reader *r, struct log_store *st, uint64_t *next,
 		      uint64_t last, sl_commit_visit_fn fn, void *arg, char *err, size_t errlen)

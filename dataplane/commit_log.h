@@ -156,6 +156,14 @@ void sl_commit_reader_destroy(struct sl_commit_reader *r);
 int sl_commit_reader_read(struct sl_commit_reader *r, int dirfd, uint64_t *next, uint64_t last,
 			  sl_commit_visit_fn fn, void *arg, char *err, size_t errlen);
 
+/* One entry's bytes buf[0..n) as the reader parses entry `id` (a
+ * compaction when compact), visiting its batches in [*next, last]: how
+ * many were visited, or <0 with err (-EBADMSG: not a valid entry). For the
+ * fuzz harness and the tests; the reader above reads entries this way. */
+int sl_commit_parse_entry(struct sl_commit_reader *r, const char *buf, size_t n, uint64_t id,
+			  bool compact, uint64_t *next, uint64_t last, sl_commit_visit_fn fn,
+			  void *arg, char *err, size_t errlen);
+
 /*
  * The same over object storage: the log of s3://bucket/prefix ("prefix/"
  * + SL_COMMIT_LOG_DIR "/N" objects, the same format; prefix "" or ending

@@ -1567,7 +1567,7 @@ struct sl_sink {
 	struct sl_pq_writer *pq;  /* format parquet; owned */
 	struct sl_pq_wcol *pq_cols; /* [enc.ncols]; owned */
 	/* s3:// paths (o.s3): the objects and the commit log under the prefix
-	 * (see "Object storage" below); dirfd and log are unused */
+	 * (see "Object storage" below); dirfd is unused, log is on S3 */
 	struct sl_s3_conf *s3conf;  /* owned */
 	struct sl_s3 *s3;           /* owned */
 	char *bucket, *prefix;      /* prefix "" or ending in '/'; owned */

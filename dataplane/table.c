@@ -205,6 +205,11 @@ static int meta_parse(char *buf, size_t n, struct sl_table_meta *m, char *err, s
 		while ((jr = sl_simdjson_next(j, &key, &klen)) == SL_SIMDJSON_OK) {
 #define KEY(s) (klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
 			int64_t v;
+			/* the header's fields on line 2 only: a later "columns"
+			 * would not match the columns allocated there */
+			if ((KEY("format") || KEY("columns") || KEY("partition_columns")) &&
+			    lineno != 2)
+				BAD("a header field after the header");
 			if (KEY("format")) {
 				is_head = true;
 				if (get_name(j, p, fmt) < 0)
@@ -276,6 +281,22 @@ out:
 	return rc;
 }
 
+
+int sl_table_meta_parse(const char *text, size_t n, struct sl_table_meta *m, char *err,
+			size_t errlen)
+{
+	*m = (struct sl_table_meta){0};
+	char *buf = malloc(n + 1);
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	int rc = meta_parse(buf, n, m, err, errlen);
+	free(buf);
+	return rc;
+}
 
 int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t errlen)
 {
