@@ -2591,8 +2591,19 @@ static int log_visit_files(struct log_visit *v, const struct sl_commit_batch *b)
 	return 0;
 }
 
+/* S3: a request that still failed after the client's retries (the server
+ * away, throttling, a timeout), as opposed to a log that is wrong or a
+ * refusal (403, no bucket). */
+static bool s3_transient(int rc)
+{
+	return rc == -EAGAIN || rc == -ETIMEDOUT || rc == -ECONNREFUSED || rc == -ECONNRESET ||
+	       rc == -EIO;
+}
+
 /* Read the batches committed since the last read; their files become
- * candidates. 0, or -errno with err filled. */
+ * candidates. 0, or -errno with err filled; on S3, -EAGAIN when a request
+ * failed for good but may work later (what was read stays read: the next
+ * poll goes on from there). */
 static int poll_log(struct sl_source *s, char *err, size_t errlen)
 {
 	s->log_due = false;
@@ -2602,7 +2613,7 @@ static int poll_log(struct sl_source *s, char *err, size_t errlen)
 	if (s->p.table && !s->have_meta) {
 		int rc = read_meta(s, NULL, err, errlen);
 		if (rc < 0)
-			return rc;
+			return s->p.s3 && s3_transient(rc) ? -EAGAIN : rc;
 	}
 	struct log_visit v = {.s = s, .err = err, .errlen = errlen};
 	char why[2048] = "";
@@ -2621,7 +2632,7 @@ static int poll_log(struct sl_source *s, char *err, size_t errlen)
 		else
 			snprintf(err, errlen, "source '%s': reading the commit log of '%s': %s",
 				 s->name, s->dir, why);
-		return rc;
+		return s->p.s3 && !v.failed && s3_transient(rc) ? -EAGAIN : rc;
 	}
 	return 0;
 }
@@ -3442,9 +3453,19 @@ static int plan_step(struct fthread *t)
 		}
 		if (s->log_state == LOG_YES && (s->log_due || due)) {
 			char err[2048];
-			if (poll_log(s, err, sizeof(err)) < 0) {
+			int rc = poll_log(s, err, sizeof(err));
+			if (rc == -EAGAIN && s->p.s3) {
+				/* as a failed listing: said once, tried again */
+				if (!s->s3_warned)
+					sl_ingest_log(t->in,
+						      "warning: %s; trying again every %" PRIu64 " ms",
+						      err, s->p.s3_list_ms);
+				s->s3_warned = true;
+			} else if (rc < 0) {
 				sl_ingest_fail(t->in, "%s", err);
 				return -EIO;
+			} else {
+				s->s3_warned = false;
 			}
 		}
 	}

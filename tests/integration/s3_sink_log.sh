@@ -11,7 +11,10 @@
 #     committed since (the log position restored), still no orphan;
 #   - a reader started on the prefix before the sink wrote anything reads
 #     through the log too (the sink's marker is there before its first
-#     data object).
+#     data object);
+#   - a log entry whose GET fails (cut mid-body, no retries) is warned
+#     about and read at the next listing: the streaming reader keeps going
+#     and gets every row once.
 
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -123,3 +126,43 @@ wait "$late" "$latew" 2>/dev/null
 rows "$IT_TMP/late.out" >"$IT_TMP/late.got"
 it_same "$IT_TMP/late.want" "$IT_TMP/late.got" "a reader started before the sink's first batch"
 it_log "a reader started first goes by the log (the sink's marker), never the leftover: ok"
+
+# --- a log entry that cannot be read for a while ---------------------------------
+# the reader streams the prefix through a proxy that cuts the first GET of
+# the next entry mid-body, with no retries: a warning, and the entry is
+# read at the next listing; every row once
+sed -e "s#s3://bkt/out'#s3://bkt/cut'#" -e "s#s3://bkt/in/#s3://bkt/in3/#" -e "s#ck-write#ck-cut-w#" \
+	"$IT_TMP/write.sql" >"$IT_TMP/cutw.sql"
+obj in3/a.csv a 3
+run cutw
+it_s3_proxy "cut=cut/_sluice_log/1:1"
+sed -e "s#s3://bkt/out/#s3://bkt/cut/#" -e "s#trigger = 'available_now',##" -e "s#ck-read#ck-cut#" \
+	-e "s#s3.endpoint = '$S3_ENDPOINT'#s3.endpoint = '$PROXY_ENDPOINT', s3.retries = 0#" \
+	"$IT_TMP/read.sql" >"$IT_TMP/cut.sql"
+"$SLUICE" run --no-socket "$IT_TMP/cut.sql" >"$IT_TMP/cut.out" 2>"$IT_TMP/cut.err" &
+cut=$!
+it_track "$cut"
+want a:3 >"$IT_TMP/cut.want"
+for _ in $(seq 1 100); do
+	rows "$IT_TMP/cut.out" >"$IT_TMP/cut.got"
+	cmp -s "$IT_TMP/cut.want" "$IT_TMP/cut.got" && break
+	sleep 0.2
+done
+obj in3/b.csv b 4
+run cutw
+want a:3 b:4 >"$IT_TMP/cut.want"
+for _ in $(seq 1 100); do
+	rows "$IT_TMP/cut.out" >"$IT_TMP/cut.got"
+	cmp -s "$IT_TMP/cut.want" "$IT_TMP/cut.got" && break
+	kill -0 "$cut" 2>/dev/null || break
+	sleep 0.3
+done
+kill -0 "$cut" 2>/dev/null || { cat "$IT_TMP/cut.err" >&2; it_fail "the reader stopped at the cut log entry"; }
+kill "$cut"
+wait "$cut" 2>/dev/null
+rows "$IT_TMP/cut.out" >"$IT_TMP/cut.got"
+it_same "$IT_TMP/cut.want" "$IT_TMP/cut.got" "the rows after a log entry's GET was cut"
+grep -q '^cut ' "$PROXY_LOG" || it_fail "the proxy cut nothing: $(cat "$PROXY_LOG")"
+grep -q "warning: source 'outs': reading the commit log of 's3://bkt/cut'.*trying again every 1000 ms" "$IT_TMP/cut.err" ||
+	{ cat "$IT_TMP/cut.err" >&2; it_fail "no warning about the cut log entry"; }
+it_log "a log entry cut mid-body: a warning, read again at the next listing, every row once: ok"
