@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "s3.h"
 #include "json_simdjson.h"
 
 #define LOG_VERSION "v1"
@@ -157,12 +158,80 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* List logfd into l (sorted). 0 or -errno. */
-static int list_log(int logfd, struct listing *l)
+/* Where a log is: a directory's _sluice_log (logfd), or the objects under
+ * "prefix/_sluice_log/" of an S3 bucket. */
+struct log_store {
+	int logfd;          /* -1 on S3 */
+	struct sl_s3 *s3;   /* not owned */
+	const char *bucket;
+	char logp[1100];    /* S3: the log's key prefix, ending in '/' */
+	bool any;           /* S3, after a listing: some object is under logp */
+};
+
+static int store_s3(struct log_store *st, struct sl_s3 *s3, const char *bucket, const char *prefix)
+{
+	*st = (struct log_store){.logfd = -1, .s3 = s3, .bucket = bucket};
+	size_t n = strlen(prefix);
+	int k = snprintf(st->logp, sizeof(st->logp), "%s%s" SL_COMMIT_LOG_DIR "/", prefix,
+			 n > 0 && prefix[n - 1] != '/' ? "/" : "");
+	return k < 0 || (size_t)k >= sizeof(st->logp) ? -ENAMETOOLONG : 0;
+}
+
+static void sort_listing(struct listing *l)
+{
+	if (l->nplain > 1)
+		qsort(l->plain, l->nplain, sizeof(uint64_t), cmp_u64);
+	if (l->ncompact > 1)
+		qsort(l->compact, l->ncompact, sizeof(uint64_t), cmp_u64);
+}
+
+static int listing_add(struct listing *l, const char *name)
+{
+	uint64_t id;
+	bool compact;
+	if (!parse_name(name, &id, &compact))
+		return 0;
+	int rc = compact ? push_id(&l->compact, &l->ncompact, &l->cap_compact, id)
+			 : push_id(&l->plain, &l->nplain, &l->cap_plain, id);
+	if (rc == 0 && (int64_t)id > l->latest)
+		l->latest = (int64_t)id;
+	return rc;
+}
+
+/* S3: the log's objects, page by page (a compacted log is about 20). */
+static int list_log_s3(struct log_store *st, struct listing *l)
+{
+	struct sl_s3_page page = {0};
+	char token[sizeof(page.next_token)] = "";
+	size_t pl = strlen(st->logp);
+	int rc;
+	st->any = false;
+	do {
+		rc = sl_s3_list_page(st->s3, st->bucket, st->logp, true, NULL, token, &page);
+		for (uint32_t i = 0; rc == 0 && i < page.n; i++) {
+			const char *key = sl_s3_page_key(&page, i);
+			st->any = true;
+			if (strncmp(key, st->logp, pl) == 0)
+				rc = listing_add(l, key + pl);
+		}
+		memcpy(token, page.next_token, sizeof(token));
+	} while (rc == 0 && page.truncated);
+	sl_s3_page_free(&page);
+	return rc;
+}
+
+/* List the log into l (sorted). 0 or -errno. */
+static int list_log(struct log_store *st, struct listing *l)
 {
 	l->nplain = l->ncompact = 0;
 	l->latest = -1;
-	int fd = openat(logfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->s3 != NULL) {
+		int rc = list_log_s3(st, l);
+		if (rc == 0)
+			sort_listing(l);
+		return rc;
+	}
+	int fd = openat(st->logfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	DIR *d = fdopendir(fd);
@@ -175,26 +244,14 @@ static int list_log(int logfd, struct listing *l)
 	struct dirent *ent;
 	errno = 0;
 	while ((ent = readdir(d)) != NULL) {
-		uint64_t id;
-		bool compact;
-		if (!parse_name(ent->d_name, &id, &compact))
-			continue;
-		rc = compact ? push_id(&l->compact, &l->ncompact, &l->cap_compact, id)
-			     : push_id(&l->plain, &l->nplain, &l->cap_plain, id);
-		if (rc < 0)
+		if ((rc = listing_add(l, ent->d_name)) < 0)
 			break;
-		if ((int64_t)id > l->latest)
-			l->latest = (int64_t)id;
 	}
 	if (rc == 0 && errno != 0)
 		rc = -errno;
 	closedir(d);
-	if (rc == 0) {
-		if (l->nplain > 1)
-			qsort(l->plain, l->nplain, sizeof(uint64_t), cmp_u64);
-		if (l->ncompact > 1)
-			qsort(l->compact, l->ncompact, sizeof(uint64_t), cmp_u64);
-	}
+	if (rc == 0)
+		sort_listing(l);
 	return rc;
 }
 
@@ -296,27 +353,59 @@ void sl_commit_reader_destroy(struct sl_commit_reader *r)
 	free(r);
 }
 
-/* Read logfd/name whole into r->buf; its length, or -errno. */
-static ssize_t slurp(struct sl_commit_reader *r, int logfd, const char *name)
+static int grow_buf(struct sl_commit_reader *r, size_t want)
 {
-	int fd = openat(logfd, name, O_RDONLY | O_CLOEXEC);
+	if (want <= r->cap)
+		return 0;
+	char *nb = realloc(r->buf, want);
+	if (nb == NULL)
+		return -ENOMEM;
+	r->buf = nb;
+	r->cap = want;
+	return 0;
+}
+
+/* S3: GETs of the object until it ends (an entry is small: usually one). */
+static ssize_t slurp_s3(struct sl_commit_reader *r, struct log_store *st, const char *name)
+{
+	char key[1200];
+	snprintf(key, sizeof(key), "%s%s", st->logp, name);
+	size_t got = 0;
+	for (;;) {
+		if (grow_buf(r, got + 65536 + 1) < 0)
+			return -ENOMEM;
+		size_t want = r->cap - got - 1;
+		ssize_t k = sl_s3_get_range(st->s3, st->bucket, key, r->buf + got, want, got);
+		if (k < 0)
+			return k;
+		got += (size_t)k;
+		if ((size_t)k < want)
+			break;
+		if (got > ((size_t)1 << 30))
+			return -EFBIG; /* no entry we write is near that */
+	}
+	r->buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+/* Read the log's entry `name` whole into r->buf; its length, or -errno. */
+static ssize_t slurp(struct sl_commit_reader *r, struct log_store *st, const char *name)
+{
+	if (st->s3 != NULL)
+		return slurp_s3(r, st, name);
+	int fd = openat(st->logfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
+	struct stat st_;
+	if (fstat(fd, &st_) != 0) {
 		int e = errno;
 		close(fd);
 		return -e;
 	}
-	size_t want = (size_t)st.st_size;
-	if (want + 1 > r->cap) {
-		char *nb = realloc(r->buf, want + 1);
-		if (nb == NULL) {
-			close(fd);
-			return -ENOMEM;
-		}
-		r->buf = nb;
-		r->cap = want + 1;
+	size_t want = (size_t)st_.st_size;
+	if (grow_buf(r, want + 1) < 0) {
+		close(fd);
+		return -ENOMEM;
 	}
 	size_t got = 0;
 	while (got < want) {
@@ -545,21 +634,33 @@ static int parse_file(struct read_ctx *c, const char *name, size_t n, uint64_t i
 	return 0;
 }
 
-int sl_commit_reader_read(struct sl_commit_reader *r, int dirfd, uint64_t *next, uint64_t last,
-			  sl_commit_visit_fn fn, void *arg, char *err, size_t errlen)
+int sl_commit_parse_entry(struct sl_commit_reader *r, const char *buf, size_t n, uint64_t id,
+			  bool compact, uint64_t *next, uint64_t last, sl_commit_visit_fn fn,
+			  void *arg, char *err, size_t errlen)
 {
-	int logfd = openat(dirfd, SL_COMMIT_LOG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (logfd < 0) {
-		int e = errno;
-		snprintf(err, errlen, "cannot open the commit log '" SL_COMMIT_LOG_DIR "': %s",
-			 strerror(e));
-		return -e;
-	}
+	if (grow_buf(r, n + 1) < 0)
+		return -ENOMEM;
+	memcpy(r->buf, buf, n);
+	r->buf[n] = '\0';
+	struct read_ctx c = {.r = r, .next = next, .last = last, .fn = fn, .arg = arg,
+			     .err = err, .errlen = errlen};
+	char name[40];
+	snprintf(name, sizeof(name), "%" PRIu64 "%s", id, compact ? ".compact" : "");
+	int rc = parse_file(&c, name, n, id, compact);
+	return rc < 0 ? rc : c.visited;
+}
+
+/* The reader over a store; see sl_commit_reader_read. */
+static int read_store(struct sl_commit_reader *r, struct log_store *st, uint64_t *next,
+		      uint64_t last, sl_commit_visit_fn fn, void *arg, char *err, size_t errlen)
+{
 	struct read_ctx c = {.r = r, .next = next, .last = last, .fn = fn, .arg = arg,
 			     .err = err, .errlen = errlen};
 	if (errlen > 0)
 		err[0] = '\0';
-	int rc = list_log(logfd, &r->ls);
+	int rc = list_log(st, &r->ls);
+	if (rc == 0 && st->s3 != NULL && !st->any)
+		return -ENOENT; /* no log at all */
 	int retries = 0;
 	while (rc == 0 && r->ls.latest >= 0 && *next <= (uint64_t)r->ls.latest && *next <= last) {
 		uint64_t want = *next, id = 0;
@@ -591,7 +692,7 @@ int sl_commit_reader_read(struct sl_commit_reader *r, int dirfd, uint64_t *next,
 		}
 		char name[40];
 		snprintf(name, sizeof(name), "%" PRIu64 "%s", id, compact ? ".compact" : "");
-		ssize_t n = found ? slurp(r, logfd, name) : -ENOENT;
+		ssize_t n = found ? slurp(r, st, name) : -ENOENT;
 		if (n == -ENOENT) {
 			if (++retries > READ_RETRIES) {
 				snprintf(err, errlen,
@@ -601,12 +702,12 @@ int sl_commit_reader_read(struct sl_commit_reader *r, int dirfd, uint64_t *next,
 				rc = -EBADMSG;
 				break;
 			}
-			rc = list_log(logfd, &r->ls);
+			rc = list_log(st, &r->ls);
 			continue;
 		}
 		if (n < 0) {
 			snprintf(err, errlen, "cannot read '" SL_COMMIT_LOG_DIR "/%s': %s", name,
-				 strerror((int)-n));
+				 st->s3 != NULL && n != -ENOMEM ? sl_s3_error(st->s3) : strerror((int)-n));
 			rc = (int)n;
 			break;
 		}
@@ -620,12 +721,52 @@ int sl_commit_reader_read(struct sl_commit_reader *r, int dirfd, uint64_t *next,
 	}
 	if (rc < 0 && rc != -ENOMEM && err[0] == '\0')
 		snprintf(err, errlen, "cannot list the commit log '" SL_COMMIT_LOG_DIR "': %s",
-			 strerror(-rc));
+			 st->s3 != NULL ? sl_s3_error(st->s3) : strerror(-rc));
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory reading the commit log");
-	close(logfd);
 	return rc < 0 ? rc : c.visited;
 }
+
+int sl_commit_reader_read(struct sl_commit_reader *r, int dirfd, uint64_t *next, uint64_t last,
+			  sl_commit_visit_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct log_store st = {.logfd = openat(dirfd, SL_COMMIT_LOG_DIR,
+					       O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+	if (st.logfd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open the commit log '" SL_COMMIT_LOG_DIR "': %s",
+			 strerror(e));
+		return -e;
+	}
+	int rc = read_store(r, &st, next, last, fn, arg, err, errlen);
+	close(st.logfd);
+	return rc;
+}
+
+int sl_commit_reader_read_s3(struct sl_commit_reader *r, struct sl_s3 *s3, const char *bucket,
+			     const char *prefix, uint64_t *next, uint64_t last,
+			     sl_commit_visit_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct log_store st;
+	if (store_s3(&st, s3, bucket, prefix) < 0) {
+		snprintf(err, errlen, "the prefix '%s' is too long for a commit log", prefix);
+		return -ENAMETOOLONG;
+	}
+	return read_store(r, &st, next, last, fn, arg, err, errlen);
+}
+
+int sl_commit_log_exists_s3(struct sl_s3 *s3, const char *bucket, const char *prefix)
+{
+	struct log_store st;
+	if (store_s3(&st, s3, bucket, prefix) < 0)
+		return -ENAMETOOLONG;
+	struct sl_s3_page page = {0};
+	int rc = sl_s3_list_page(s3, bucket, st.logp, false, NULL, NULL, &page);
+	bool any = rc == 0 && page.n > 0;
+	sl_s3_page_free(&page);
+	return rc < 0 ? rc : any;
+}
+
 
 bool sl_commit_log_exists(int dirfd)
 {
@@ -637,8 +778,10 @@ bool sl_commit_log_exists(int dirfd)
 /* the writer                                                          */
 
 struct sl_commit_log {
-	int dirfd;  /* the output directory; not owned */
-	int logfd;  /* _sluice_log, flock'ed */
+	int dirfd;  /* the output directory; not owned; -1 on S3 */
+	int logfd;  /* _sluice_log, flock'ed; -1 on S3 */
+	struct log_store st; /* S3: the client (not owned), bucket, log prefix */
+	char *bucket;        /* S3: owned */
 	int64_t latest;
 	char shown[512];
 	struct sl_commit_reader *reader; /* for compactions */
@@ -653,6 +796,7 @@ void sl_commit_log_close(struct sl_commit_log *log)
 		close(log->logfd); /* drops the lock */
 	sl_commit_reader_destroy(log->reader);
 	sl_strbuf_free(&log->out);
+	free(log->bucket);
 	free(log);
 }
 
@@ -719,8 +863,9 @@ struct sl_commit_log *sl_commit_log_open(int dirfd, const char *shown_dir, char 
 		goto err_close;
 	}
 	remove_temps(log->logfd);
+	log->st = (struct log_store){.logfd = log->logfd};
 	struct listing ls = {.latest = -1};
-	int rc = list_log(log->logfd, &ls);
+	int rc = list_log(&log->st, &ls);
 	log->latest = ls.latest;
 	listing_free(&ls);
 	if (rc < 0) {
@@ -739,6 +884,56 @@ err_close:
 	return NULL;
 }
 
+struct sl_commit_log *sl_commit_log_open_s3(struct sl_s3 *s3, const char *bucket,
+					     const char *prefix, const char *shown, char *err,
+					     size_t errlen)
+{
+	struct sl_commit_log *log = calloc(1, sizeof(*log));
+	if (log == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	log->dirfd = log->logfd = -1;
+	log->latest = -1;
+	snprintf(log->shown, sizeof(log->shown), "%s", shown);
+	sl_strbuf_init(&log->out);
+	log->bucket = strdup(bucket);
+	log->reader = sl_commit_reader_create();
+	if (log->bucket == NULL || log->reader == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto err_close;
+	}
+	if (store_s3(&log->st, s3, log->bucket, prefix) < 0) {
+		snprintf(err, errlen, "the prefix of '%s' is too long for a commit log", shown);
+		goto err_close;
+	}
+	struct listing ls = {.latest = -1};
+	int rc = list_log(&log->st, &ls);
+	log->latest = ls.latest;
+	listing_free(&ls);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot read the commit log of '%s': %s", shown,
+			 rc == -ENOMEM ? "out of memory" : sl_s3_error(s3));
+		goto err_close;
+	}
+	/* the log is there before the first data object, as a directory's
+	 * _sluice_log/ is: a reader that finds objects under the prefix and no
+	 * log reads them as plain objects */
+	if (!log->st.any) {
+		char key[1200];
+		snprintf(key, sizeof(key), "%s" SL_COMMIT_LOG_MARKER, log->st.logp);
+		if (sl_s3_put(s3, bucket, key, "", 0) < 0) {
+			snprintf(err, errlen, "cannot write 's3://%s/%s': %s", bucket, key,
+				 sl_s3_error(s3));
+			goto err_close;
+		}
+	}
+	return log;
+err_close:
+	sl_commit_log_close(log);
+	return NULL;
+}
+
 int64_t sl_commit_log_latest(const struct sl_commit_log *log)
 {
 	return log->latest;
@@ -749,19 +944,32 @@ static int gather(void *arg, const struct sl_commit_batch *b)
 	return put_batch(arg, b);
 }
 
+/* Remove entry `name` (best effort: a failure leaves an old entry that
+ * the next compaction's expiry removes). */
+static void remove_entry(struct sl_commit_log *log, const char *name)
+{
+	if (log->st.s3 == NULL) {
+		unlinkat(log->logfd, name, 0);
+		return;
+	}
+	char key[1200];
+	snprintf(key, sizeof(key), "%s%s", log->st.logp, name);
+	sl_s3_delete(log->st.s3, log->bucket, key);
+}
+
 /* Delete every entry of a batch below `below`. */
 static void expire(struct sl_commit_log *log, uint64_t below)
 {
 	struct listing ls = {.latest = -1};
-	if (list_log(log->logfd, &ls) == 0) {
+	if (list_log(&log->st, &ls) == 0) {
 		char name[40];
 		for (size_t i = 0; i < ls.nplain && ls.plain[i] < below; i++) {
 			snprintf(name, sizeof(name), "%" PRIu64, ls.plain[i]);
-			unlinkat(log->logfd, name, 0);
+			remove_entry(log, name);
 		}
 		for (size_t i = 0; i < ls.ncompact && ls.compact[i] < below; i++) {
 			snprintf(name, sizeof(name), "%" PRIu64 ".compact", ls.compact[i]);
-			unlinkat(log->logfd, name, 0);
+			remove_entry(log, name);
 		}
 	}
 	listing_free(&ls);
@@ -784,8 +992,8 @@ int sl_commit_log_add(struct sl_commit_log *log, const struct sl_commit_batch *b
 	if (rc == 0 && compact && b->batch > 0) {
 		uint64_t next = 0;
 		char rerr[512] = "";
-		rc = sl_commit_reader_read(log->reader, log->dirfd, &next, b->batch - 1, gather, out,
-					   rerr, sizeof(rerr));
+		rc = read_store(log->reader, &log->st, &next, b->batch - 1, gather, out, rerr,
+				sizeof(rerr));
 		if (rc >= 0 && next != b->batch) {
 			snprintf(rerr, sizeof(rerr), "batches %" PRIu64 "..%" PRIu64 " are missing",
 				 next, b->batch - 1);
@@ -807,8 +1015,17 @@ int sl_commit_log_add(struct sl_commit_log *log, const struct sl_commit_batch *b
 	}
 	char name[40];
 	snprintf(name, sizeof(name), "%" PRIu64 "%s", b->batch, compact ? ".compact" : "");
-	rc = sl_commit_write_atomic(log->logfd, name, out->ptr, out->len);
-	if (rc < 0) {
+	if (log->st.s3 != NULL) {
+		/* an object appears whole or not at all */
+		char key[1200];
+		snprintf(key, sizeof(key), "%s%s", log->st.logp, name);
+		rc = sl_s3_put(log->st.s3, log->bucket, key, out->ptr, out->len);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot write the commit log entry 's3://%s/%s': %s",
+				 log->bucket, key, sl_s3_error(log->st.s3));
+			return rc;
+		}
+	} else if ((rc = sl_commit_write_atomic(log->logfd, name, out->ptr, out->len)) < 0) {
 		snprintf(err, errlen, "cannot write '%s/" SL_COMMIT_LOG_DIR "/%s': %s", log->shown,
 			 name, strerror(-rc));
 		return rc;

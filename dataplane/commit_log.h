@@ -14,6 +14,10 @@
  *                           (Spark's CompactibleFileStreamLog, interval 10)
  *   _sluice_log/.N.tmp      an entry being written (hidden; never read)
  *
+ * On S3 the same names are objects under "prefix/_sluice_log/" (a PUT is
+ * whole or not at all: no temporary names), and the empty object
+ * "_writer" marks a sink's output before its first entry.
+ *
  * Every file is UTF-8 text, lines ending in '\n':
  *
  *   line 1     v1
@@ -33,7 +37,8 @@
  *  - batches are numbered 0, 1, 2, ... without gaps; a batch is added only
  *    as latest + 1, so an existing entry is never replaced;
  *  - one writer at a time: the writer holds an exclusive flock(2) on the
- *    _sluice_log directory while it is open;
+ *    _sluice_log directory while it is open (on S3 no lock: see
+ *    sl_commit_log_open_s3);
  *  - after writing compaction C, entries of batches below C - 10 are
  *    deleted (the previous compaction and what follows it stay, so that a
  *    reader one interval behind still finds its plain entries): the log
@@ -90,6 +95,7 @@ int sl_commit_write_atomic(int dirfd, const char *name, const void *buf, size_t 
 /* --- the writer (the sink; control thread) --- */
 
 struct sl_commit_log;
+struct sl_s3;
 
 /*
  * Open the log of the output directory dirfd (made when missing) for
@@ -99,6 +105,19 @@ struct sl_commit_log;
 struct sl_commit_log *sl_commit_log_open(int dirfd, const char *shown_dir, char *err,
 					  size_t errlen);
 void sl_commit_log_close(struct sl_commit_log *log);
+/*
+ * The same on S3: the log of s3://bucket/prefix (prefix "" or ending in
+ * '/'), written with client s3 (not owned; the caller's thread's). No
+ * lock (S3 has none: one writer per prefix is the caller's rule); an entry
+ * is one PUT, whole or not at all; a compaction is written every
+ * SL_COMMIT_LOG_INTERVAL batches as in a directory and the expired entries
+ * DELETEd, so the log holds about 20 objects however long the query runs.
+ * A prefix without a log gets the marker SL_COMMIT_LOG_MARKER first.
+ * shown names the output in messages. NULL with err filled.
+ */
+struct sl_commit_log *sl_commit_log_open_s3(struct sl_s3 *s3, const char *bucket,
+					     const char *prefix, const char *shown, char *err,
+					     size_t errlen);
 /* The latest committed batch, or -1 when the log is empty. */
 int64_t sl_commit_log_latest(const struct sl_commit_log *log);
 /* Commit batch b (b->batch must be latest + 1): its entry, or its
@@ -136,5 +155,30 @@ void sl_commit_reader_destroy(struct sl_commit_reader *r);
  */
 int sl_commit_reader_read(struct sl_commit_reader *r, int dirfd, uint64_t *next, uint64_t last,
 			  sl_commit_visit_fn fn, void *arg, char *err, size_t errlen);
+
+/* One entry's bytes buf[0..n) as the reader parses entry `id` (a
+ * compaction when compact), visiting its batches in [*next, last]: how
+ * many were visited, or <0 with err (-EBADMSG: not a valid entry). For the
+ * fuzz harness and the tests; the reader above reads entries this way. */
+int sl_commit_parse_entry(struct sl_commit_reader *r, const char *buf, size_t n, uint64_t id,
+			  bool compact, uint64_t *next, uint64_t last, sl_commit_visit_fn fn,
+			  void *arg, char *err, size_t errlen);
+
+/*
+ * The same over object storage: the log of s3://bucket/prefix ("prefix/"
+ * + SL_COMMIT_LOG_DIR "/N" objects, the same format; prefix "" or ending
+ * in '/'), listed and read with client s3 (the caller's thread's). -ENOENT
+ * when no object is under the log's prefix.
+ */
+struct sl_s3;
+int sl_commit_reader_read_s3(struct sl_commit_reader *r, struct sl_s3 *s3, const char *bucket,
+			     const char *prefix, uint64_t *next, uint64_t last,
+			     sl_commit_visit_fn fn, void *arg, char *err, size_t errlen);
+/* Whether s3://bucket/prefix has a commit log (any object under its log's
+ * prefix: the sink puts a marker there before its first data object).
+ * 1, 0, or -errno with sl_s3_error(s3). */
+int sl_commit_log_exists_s3(struct sl_s3 *s3, const char *bucket, const char *prefix);
+/* The marker's name in the log (no entry's name: readers skip it). */
+#define SL_COMMIT_LOG_MARKER "_writer"
 
 #endif

@@ -659,14 +659,7 @@ static int sink_s3_opts(const struct sl_sink_spec *spec, bool table, struct sl_f
 		return 0;
 	}
 	const struct sl_option *po = sl_options_find(opts, "path");
-	if (table) {
-		snprintf(err, errlen,
-			 "line %u, column %u: a table sink cannot write an s3:// path yet; write the "
-			 "objects with connector = 'file' (a commit log under the prefix makes each "
-			 "batch whole), or the table to a local directory",
-			 po->line, po->column);
-		return -EINVAL;
-	}
+	(void)table; /* a table on S3 is the same objects and _sluice_table */
 	char bucket[128], prefix[1024], why[512];
 	if (sl_s3_parse_url(o->path, bucket, sizeof(bucket), prefix, sizeof(prefix), why,
 			    sizeof(why)) < 0) {
@@ -1574,12 +1567,10 @@ struct sl_sink {
 	struct sl_pq_writer *pq;  /* format parquet; owned */
 	struct sl_pq_wcol *pq_cols; /* [enc.ncols]; owned */
 	/* s3:// paths (o.s3): the objects and the commit log under the prefix
-	 * (see "Object storage" below); dirfd and log are unused */
+	 * (see "Object storage" below); dirfd is unused, log is on S3 */
 	struct sl_s3_conf *s3conf;  /* owned */
 	struct sl_s3 *s3;           /* owned */
 	char *bucket, *prefix;      /* prefix "" or ending in '/'; owned */
-	int64_t s3_latest;          /* the log's latest batch, -1: none */
-	struct sl_strbuf entry;     /* a log entry's text */
 };
 
 void sl_file_sink_close(struct sl_sink *s)
@@ -1609,7 +1600,6 @@ void sl_file_sink_close(struct sl_sink *s)
 	free(s->s3conf);
 	free(s->bucket);
 	free(s->prefix);
-	sl_strbuf_free(&s->entry);
 	free(s);
 }
 
@@ -1657,63 +1647,32 @@ static int mkdirs(int dirfd, const char *path)
 /*
  * path = 's3://bucket/prefix/': the same layout as a directory, as
  * objects: data objects "prefix/[col=value/]part-NNNNN-BATCH.ext" and the
- * commit log "prefix/_sluice_log/N" (commit_log.h's entry format, one
- * plain entry per batch: no compaction on S3 yet). An object appears whole
+ * commit log "prefix/_sluice_log/N" (commit_log.h, sl_commit_log_open_s3:
+ * the directory's entries and compactions, as objects). An object appears whole
  * or not at all (a PUT, or a multipart upload's completion), so:
  *  1. stage: each partition's file is encoded into the sink's buffer and
  *     uploaded: one PUT, or, once it outgrows s3.part_size, a multipart
  *     upload of s3.part_size parts (memory: one part at a time);
- *  2. publish: PUT of _sluice_log/N, the batch's commit.
+ *  2. publish: PUT of _sluice_log/N (or N.compact), the batch's commit.
  * A reader that goes by the log never sees a partial batch. Data object
  * names hold the batch number, not the run: a batch staged again after a
  * crash (its log entry never written) uploads the same names and replaces
  * the orphans of the failed attempt rather than adding to them; a batch
  * the log holds is never staged again (as for a directory).
  * One writer per prefix: S3 has no lock; a second query writing the same
- * prefix is not detected.
+ * prefix is not detected. At open, a prefix with no log gets the empty
+ * marker _sluice_log/_writer first (sl_commit_log_open_s3), as a directory
+ * gets _sluice_log/. A table sink then reads or writes the table's metadata object,
+ * prefix/_sluice_table (s3_table_meta), before its first commit.
  */
 
-/* The log's latest batch: a listing of prefix/_sluice_log/ (entries named
- * N or N.compact). 0 or -errno with err. */
-static int s3_log_latest(struct sl_sink *s, int64_t *latest, char *err, size_t errlen)
-{
-	char logp[1200], token[1024] = "";
-	snprintf(logp, sizeof(logp), "%s" SL_COMMIT_LOG_DIR "/", s->prefix);
-	struct sl_s3_page page = {0};
-	*latest = -1;
-	int rc;
-	do {
-		rc = sl_s3_list_page(s->s3, s->bucket, logp, true, NULL, token, &page);
-		if (rc < 0)
-			break;
-		for (uint32_t i = 0; i < page.n; i++) {
-			const char *name = sl_s3_page_key(&page, i) + strlen(logp);
-			char *end;
-			if (name[0] < '0' || name[0] > '9')
-				continue;
-			errno = 0;
-			unsigned long long id = strtoull(name, &end, 10);
-			if (errno != 0 || (*end != '\0' && strcmp(end, ".compact") != 0))
-				continue;
-			if ((int64_t)id > *latest)
-				*latest = (int64_t)id;
-		}
-		memcpy(token, page.next_token, sizeof(token));
-	} while (page.truncated);
-	sl_s3_page_free(&page);
-	if (rc < 0)
-		snprintf(err, errlen, "cannot read the commit log of '%s': %s", s->o.path,
-			 sl_s3_error(s->s3));
-	return rc;
-}
-
-static int sink_open_s3(struct sl_sink *s, const struct sl_sink_spec *spec, char *err,
-			size_t errlen)
+static int sink_open_s3(struct sl_sink *s, const struct sl_sink_spec *spec, const char *kind,
+			char *err, size_t errlen)
 {
 	char bucket[128], prefix[1024], why[1024];
 	if (sl_s3_parse_url(s->o.path, bucket, sizeof(bucket), prefix, sizeof(prefix), why,
 			    sizeof(why)) < 0) {
-		snprintf(err, errlen, "file sink '%s': %s", s->name, why);
+		snprintf(err, errlen, "%s sink '%s': %s", kind, s->name, why);
 		return -EINVAL;
 	}
 	size_t pl = strlen(prefix);
@@ -1721,22 +1680,22 @@ static int sink_open_s3(struct sl_sink *s, const struct sl_sink_spec *spec, char
 	if (asprintf(&s->prefix, "%s%s", prefix, pl && prefix[pl - 1] != '/' ? "/" : "") < 0)
 		s->prefix = NULL;
 	s->s3conf = malloc(sizeof(*s->s3conf));
-	sl_strbuf_init(&s->entry);
 	if (s->bucket == NULL || s->prefix == NULL || s->s3conf == NULL) {
-		snprintf(err, errlen, "file sink '%s': out of memory", s->name);
+		snprintf(err, errlen, "%s sink '%s': out of memory", kind, s->name);
 		return -ENOMEM;
 	}
 	if (sl_s3_conf_parse(s->s3conf, &spec->options, sink_s3_keys, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "file sink '%s': %s", s->name, why);
+		snprintf(err, errlen, "%s sink '%s': %s", kind, s->name, why);
 		return -EINVAL;
 	}
 	s->s3 = sl_s3_create(s->s3conf);
 	if (s->s3 == NULL) {
-		snprintf(err, errlen, "file sink '%s': cannot set up libcurl", s->name);
+		snprintf(err, errlen, "%s sink '%s': cannot set up libcurl", kind, s->name);
 		return -ENOMEM;
 	}
-	if (s3_log_latest(s, &s->s3_latest, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "file sink '%s': %s", s->name, why);
+	s->log = sl_commit_log_open_s3(s->s3, s->bucket, s->prefix, s->o.path, why, sizeof(why));
+	if (s->log == NULL) {
+		snprintf(err, errlen, "%s sink '%s': %s", kind, s->name, why);
 		return -EIO;
 	}
 	return 0;
@@ -1856,30 +1815,67 @@ done:
 	return rc < 0 ? rc : 0;
 }
 
-/* Publish the staged batch: PUT of its log entry. */
-static int publish_s3(struct sl_sink *s, const struct sl_commit_batch *b, char *err,
-		      size_t errlen)
+/* The prefix's _sluice_table, as for a directory: a file sink refuses a
+ * table; a table sink checks the columns of a table there, or writes its
+ * metadata before its first commit (refusing a file sink's output). No
+ * lock: one writer per prefix. 0 or -errno with err. */
+static int s3_table_meta(struct sl_sink *s, bool table, char *err, size_t errlen)
 {
-	char key[1300];
-	snprintf(key, sizeof(key), "%s" SL_COMMIT_LOG_DIR "/%" PRIu64, s->prefix, b->batch);
-	int rc = sl_commit_encode_entry(b, &s->entry);
-	if (rc < 0) {
-		snprintf(err, errlen, "out of memory");
+	const char *kind = table ? "table" : "file";
+	struct sl_table_meta have;
+	char why[1024] = "";
+	int rc = sl_table_meta_read_s3(s->s3, s->bucket, s->prefix, &have, why, sizeof(why));
+	if (rc == 0 && !table) {
+		sl_table_meta_free(&have);
+		snprintf(err, errlen,
+			 "file sink '%s': '%s' is a table (it has " SL_TABLE_META "); write it with "
+			 "connector = 'table', or write the objects elsewhere",
+			 s->name, s->o.path);
+		return -EINVAL;
+	}
+	if (rc < 0 && rc != -ENOENT) {
+		snprintf(err, errlen, "%s sink '%s': table '%s': %s", kind, s->name, s->o.path, why);
 		return rc;
 	}
-	rc = sl_s3_put(s->s3, s->bucket, key, s->entry.ptr, s->entry.len);
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot write the commit log entry 's3://%s/%s': %s", s->bucket,
-			 key, sl_s3_error(s->s3));
+	if (!table)
+		return 0;
+	struct sl_table_meta want = {.format = s->o.format, .schema = s->schema,
+				     .npart = s->o.npart};
+	memcpy(want.part, s->part_idx, sizeof(want.part));
+	if (rc == 0) {
+		bool same = sl_table_meta_same(&have, &want);
+		if (!same) {
+			char a[1024], b[1024];
+			sl_table_meta_describe(&have, a, sizeof(a));
+			sl_table_meta_describe(&want, b, sizeof(b));
+			snprintf(err, errlen,
+				 "table sink '%s': table '%s' has the columns %s, and this query writes "
+				 "%s: a table keeps the schema it was created with; write the same "
+				 "columns (names, types, order, format, partition_by), or write another "
+				 "table",
+				 s->name, s->o.path, a, b);
+		}
+		sl_table_meta_free(&have);
+		return same ? 0 : -EINVAL;
+	}
+	if (sl_commit_log_latest(s->log) >= 0) {
+		snprintf(err, errlen,
+			 "table sink '%s': '%s' holds a file sink's output (a commit log without "
+			 SL_TABLE_META "), not a table; write the table elsewhere",
+			 s->name, s->o.path);
+		return -EINVAL;
+	}
+	if ((rc = sl_table_meta_write_s3(s->s3, s->bucket, s->prefix, &want, s->run, why,
+					 sizeof(why))) < 0) {
+		snprintf(err, errlen, "table sink '%s': %s", s->name, why);
 		return rc;
 	}
-	s->s3_latest = (int64_t)b->batch;
 	return 0;
 }
 
 static int64_t sink_latest(const struct sl_sink *s)
 {
-	return s->o.s3 ? s->s3_latest : sl_commit_log_latest(s->log);
+	return sl_commit_log_latest(s->log);
 }
 
 static struct sl_sink *sink_open(const struct sl_sink_spec *spec, const struct sl_schema *schema,
@@ -1918,10 +1914,12 @@ static struct sl_sink *sink_open(const struct sl_sink_spec *spec, const struct s
 
 	const char *path = s->o.path;
 	if (s->o.s3) {
-		if (sink_open_s3(s, spec, err, errlen) < 0)
+		if (sink_open_s3(s, spec, kind, err, errlen) < 0)
 			goto err_close;
 		sl_commit_run_id(s->run);
-		s->base = (uint64_t)(s->s3_latest + 1);
+		if (s3_table_meta(s, table, err, errlen) < 0)
+			goto err_close;
+		s->base = (uint64_t)(sl_commit_log_latest(s->log) + 1);
 		return s;
 	}
 	int rc = mkdirs(AT_FDCWD, path);
@@ -2327,7 +2325,7 @@ int sl_file_sink_publish(struct sl_sink *s, char *err, size_t errlen)
 	struct sl_commit_batch b = {.batch = s->staged_batch, .epoch = s->staged_epoch,
 				    .rows = rows, .nfiles = s->nfiles, .files = cf};
 	memcpy(b.run, s->run, sizeof(b.run));
-	int rc = s->o.s3 ? publish_s3(s, &b, err, errlen) : sl_commit_log_add(s->log, &b, err, errlen);
+	int rc = sl_commit_log_add(s->log, &b, err, errlen);
 	if (rc == 0)
 		s->staged = false;
 	return rc;

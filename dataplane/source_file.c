@@ -1051,12 +1051,13 @@ static int table_keys(const struct sl_source_spec *spec, char *err, size_t errle
 		bool known = strcasecmp(v->key, "connector") == 0;
 		for (size_t k = 0; !known && k < sizeof(keys) / sizeof(keys[0]); k++)
 			known = strcasecmp(v->key, keys[k]) == 0;
-		if (known)
-			continue;
+		if (known || sl_s3_is_option(v->key))
+			continue; /* s3.*: checked with the path */
 		snprintf(err, errlen,
 			 "line %u, column %u: unknown option '%s' for connector 'table' (known options: "
 			 "path, max_files_per_trigger (maxFilesPerTrigger), max_bytes_per_trigger "
-			 "(maxBytesPerTrigger)); a table's format and columns are the table's own",
+			 "(maxBytesPerTrigger), and the s3.* options with an s3:// path); a table's "
+			 "format and columns are the table's own",
 			 v->line, v->column, v->key);
 		return -EINVAL;
 	}
@@ -1144,21 +1145,8 @@ static int parse_s3_params(const struct sl_source_spec *spec, struct file_params
 			 why);
 		return -EINVAL;
 	}
-	if (has_glob(prefix, strlen(prefix))) {
-		snprintf(err, errlen,
-			 "line %u, column %u: option 'path' ('%s'): a pattern of object names is not "
-			 "supported on s3:// paths yet; point it at the prefix (e.g. "
-			 "'s3://%s/incoming/') and keep other objects under another prefix",
-			 po->line, po->column, p->path, bucket);
-		return -EINVAL;
-	}
-	if (p->table) {
-		snprintf(err, errlen,
-			 "line %u, column %u: a table source cannot read an s3:// path yet; read the "
-			 "table's objects with connector = 'file'",
-			 po->line, po->column);
-		return -EINVAL;
-	}
+	/* a pattern: in the last part only (a "directory"'s is refused with the
+	 * local paths' check, a bucket's by sl_s3_parse_url); open_s3 splits it */
 	p->s3_list_ms = S3_DEFAULT_LIST_MS;
 	p->s3_full_list_ms = S3_DEFAULT_FULL_LIST_MS;
 	for (uint32_t i = 0; s3_source_keys[i] != NULL; i++) {
@@ -1671,6 +1659,7 @@ struct sl_source {
 	 * names of files the keys after the prefix. The planner's (and
 	 * open()'s before it), but the strings, which are read-only. */
 	char *bucket, *prefix;     /* prefix "" or ending in '/'; owned */
+	char *list_prefix;         /* with a pattern: prefix + its literal start; owned */
 	char *arch_bucket, *arch_prefix; /* clean_source = 'archive' */
 	struct sl_s3 *s3;          /* the planner's client: listings, cleaning; owned */
 	struct sl_s3_page page;    /* one listing page at a time */
@@ -2022,6 +2011,7 @@ static void file_close(struct sl_source *s)
 	sl_s3_page_free(&s->page);
 	free(s->bucket);
 	free(s->prefix);
+	free(s->list_prefix);
 	free(s->arch_bucket);
 	free(s->arch_prefix);
 	free(s->s3_after);
@@ -2128,7 +2118,16 @@ static uint64_t ms_to_ns(uint64_t ms)
  *    of a split object ends there): a server that listed an object while
  *    it was being written (s3rver does; S3 does not) still has it read
  *    whole;
- *  - clean_source: DELETE, or COPY to the archive prefix then DELETE.
+ *  - a pattern in the path's last part ("s3://b/in/sales-*.csv"): the
+ *    prefix is "in/", the names are matched as in a directory, and the
+ *    listings ask for "in/sales-" only (list_prefix);
+ *  - clean_source: DELETE, or COPY to the archive prefix then DELETE;
+ *  - a prefix a sink wrote (an object under prefix/_sluice_log/, which the
+ *    sink puts before its first data object) is read in log mode: the log's
+ *    objects listed and its new entries fetched every s3.list_interval
+ *    (commit_log.h, sl_commit_reader_read_s3), the data objects' keys the
+ *    prefix and the paths the entries give; a table on S3 is the same,
+ *    its metadata the object prefix/_sluice_table (sl_table_meta_read_s3).
  */
 
 /* The key of a path as shown ("s3://bucket/prefix/name"). */
@@ -2146,7 +2145,8 @@ static int list_s3(struct sl_source *s, struct fmap *out, const char *after, cha
 	char token[sizeof(s->page.next_token)] = "";
 	size_t plen = strlen(s->prefix);
 	do {
-		int rc = sl_s3_list_page(s->s3, s->bucket, s->prefix, true, after, token, &s->page);
+		int rc = sl_s3_list_page(s->s3, s->bucket, s->list_prefix ? s->list_prefix : s->prefix,
+					 true, after, token, &s->page);
 		if (rc < 0)
 			return rc;
 		for (uint32_t i = 0; i < s->page.n; i++) {
@@ -2155,7 +2155,7 @@ static int list_s3(struct sl_source *s, struct fmap *out, const char *after, cha
 				continue;
 			const char *name = key + plen;
 			int64_t ms = s->page.v[i].mtime_ms;
-			if (!sl_file_name_wanted(NULL, name) ||
+			if (!sl_file_name_wanted(s->pattern, name) ||
 			    !sl_file_seen_is_new(s->seen, identity(s, name), ms))
 				continue;
 			struct fmap_slot *sl = fmap_put(out, name);
@@ -2192,6 +2192,26 @@ static int open_s3(struct sl_source *s, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	size_t pl = strlen(prefix);
+	if (has_glob(prefix, pl)) {
+		/* "s3://bucket/in/" followed by the pattern "*.csv": the names
+		 * under "in/" that match it (the path's check kept the pattern
+		 * in the last part), listed from "in/" and the pattern's
+		 * literal start */
+		while (pl > 0 && prefix[pl - 1] == '/')
+			prefix[--pl] = '\0';
+		char *cut = strrchr(prefix, '/');
+		const char *pat = cut != NULL ? cut + 1 : prefix;
+		size_t lead = strcspn(pat, "*?[\\");
+		s->pattern = strdup(pat);
+		s->list_prefix = strndup(prefix, (size_t)(pat - prefix) + lead);
+		if (s->pattern == NULL || s->list_prefix == NULL)
+			goto err_nomem;
+		if (cut != NULL)
+			cut[1] = '\0';
+		else
+			prefix[0] = '\0';
+		pl = strlen(prefix);
+	}
 	bool slash = pl > 0 && prefix[pl - 1] != '/';
 	s->bucket = strdup(bucket);
 	if (asprintf(&s->prefix, "%s%s", prefix, slash ? "/" : "") < 0)
@@ -2463,7 +2483,8 @@ static int read_meta(struct sl_source *s, const struct sl_source_spec *spec, cha
 {
 	struct sl_table_meta m;
 	char why[512] = "";
-	int rc = sl_table_meta_read(s->dir_fd, &m, why, sizeof(why));
+	int rc = s->p.s3 ? sl_table_meta_read_s3(s->s3, s->bucket, s->prefix, &m, why, sizeof(why))
+			 : sl_table_meta_read(s->dir_fd, &m, why, sizeof(why));
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
@@ -2491,6 +2512,16 @@ static int read_meta(struct sl_source *s, const struct sl_source_spec *spec, cha
 	}
 	sl_table_meta_free(&m);
 	return rc;
+}
+
+/* Whether the directory or prefix has a sink's commit log (S3: an object
+ * under prefix/_sluice_log/; a failed request counts as none, the listing
+ * that follows reports it). */
+static bool log_exists(struct sl_source *s)
+{
+	if (s->p.s3)
+		return sl_commit_log_exists_s3(s->s3, s->bucket, s->prefix) > 0;
+	return sl_commit_log_exists(s->dir_fd);
 }
 
 static void watch_log(struct sl_source *s)
@@ -2560,24 +2591,39 @@ static int log_visit_files(struct log_visit *v, const struct sl_commit_batch *b)
 	return 0;
 }
 
+/* S3: a request that still failed after the client's retries (the server
+ * away, throttling, a timeout), as opposed to a log that is wrong or a
+ * refusal (403, no bucket). */
+static bool s3_transient(int rc)
+{
+	return rc == -EAGAIN || rc == -ETIMEDOUT || rc == -ECONNREFUSED || rc == -ECONNRESET ||
+	       rc == -EIO;
+}
+
 /* Read the batches committed since the last read; their files become
- * candidates. 0, or -errno with err filled. */
+ * candidates. 0, or -errno with err filled; on S3, -EAGAIN when a request
+ * failed for good but may work later (what was read stays read: the next
+ * poll goes on from there). */
 static int poll_log(struct sl_source *s, char *err, size_t errlen)
 {
 	s->log_due = false;
-	s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
+	s->next_list_ns = sl_source_now_ns() +
+			  ms_to_ns(s->p.s3 ? s->p.s3_list_ms : SL_FILE_RELIST_MS);
 	watch_log(s);
 	if (s->p.table && !s->have_meta) {
 		int rc = read_meta(s, NULL, err, errlen);
 		if (rc < 0)
-			return rc;
+			return s->p.s3 && s3_transient(rc) ? -EAGAIN : rc;
 	}
 	struct log_visit v = {.s = s, .err = err, .errlen = errlen};
 	char why[2048] = "";
 	v.err = why;
 	v.errlen = sizeof(why);
-	int rc = sl_commit_reader_read(s->log_reader, s->dir_fd, &s->log_next, UINT64_MAX,
-				       log_visit, &v, why, sizeof(why));
+	int rc = s->p.s3 ? sl_commit_reader_read_s3(s->log_reader, s->s3, s->bucket, s->prefix,
+						    &s->log_next, UINT64_MAX, log_visit, &v, why,
+						    sizeof(why))
+			 : sl_commit_reader_read(s->log_reader, s->dir_fd, &s->log_next,
+						 UINT64_MAX, log_visit, &v, why, sizeof(why));
 	if (rc == -ENOENT)
 		return 0; /* no log yet: a table not written yet */
 	if (rc < 0) {
@@ -2586,7 +2632,7 @@ static int poll_log(struct sl_source *s, char *err, size_t errlen)
 		else
 			snprintf(err, errlen, "source '%s': reading the commit log of '%s': %s",
 				 s->name, s->dir, why);
-		return rc;
+		return s->p.s3 && !v.failed && s3_transient(rc) ? -EAGAIN : rc;
 	}
 	return 0;
 }
@@ -2635,7 +2681,7 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	if (s->cols == NULL || s->pathbuf == NULL || s->log_reader == NULL)
 		goto err_nomem;
 	memcpy(s->cols, spec->schema.cols, s->ncols * sizeof(*s->cols));
-	if (table) {
+	if (table && !s->p.s3) {
 		int rc = make_dirs(s->p.path);
 		if (rc < 0) {
 			snprintf(err, errlen,
@@ -2671,11 +2717,9 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	 * _spark_metadata in a single path that is no pattern) */
 	if (table)
 		s->log_state = LOG_YES;
-	else if (s->pattern != NULL || s->p.s3)
-		s->log_state = LOG_NO; /* a sink's log on S3 is not read yet */
 	else if (s->pattern != NULL)
 		s->log_state = LOG_NO;
-	else if (sl_commit_log_exists(s->dir_fd))
+	else if (log_exists(s))
 		s->log_state = LOG_YES;
 	else
 		s->log_state = s->available_now ? LOG_NO : LOG_UNDECIDED;
@@ -2752,7 +2796,7 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 			use_parser_records(t);
 		}
 	}
-	if (s->p.s3) {
+	if (s->p.s3 && s->log_state != LOG_YES) {
 		if (first_list_s3(s, err, errlen) < 0)
 			goto err_close;
 		return s;
@@ -2764,7 +2808,8 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 				 s->name, s->dir, strerror(-rc));
 		goto err_close;
 	}
-	s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
+	if (!s->p.s3)
+		s->next_list_ns = sl_source_now_ns() + ms_to_ns(SL_FILE_RELIST_MS);
 	return s;
 
 err_nomem:
@@ -3400,7 +3445,7 @@ static int plan_step(struct fthread *t)
 		/* Spark's FileStreamSource: undecided until files show up, then
 		 * a look for the sink's log once more before taking them */
 		if (s->log_state == LOG_UNDECIDED && (s->cands.n > 0 || s->log_due)) {
-			if (sl_commit_log_exists(s->dir_fd))
+			if (log_exists(s))
 				switch_to_log(s);
 			else if (s->cands.n > 0)
 				s->log_state = LOG_NO;
@@ -3408,9 +3453,19 @@ static int plan_step(struct fthread *t)
 		}
 		if (s->log_state == LOG_YES && (s->log_due || due)) {
 			char err[2048];
-			if (poll_log(s, err, sizeof(err)) < 0) {
+			int rc = poll_log(s, err, sizeof(err));
+			if (rc == -EAGAIN && s->p.s3) {
+				/* as a failed listing: said once, tried again */
+				if (!s->s3_warned)
+					sl_ingest_log(t->in,
+						      "warning: %s; trying again every %" PRIu64 " ms",
+						      err, s->p.s3_list_ms);
+				s->s3_warned = true;
+			} else if (rc < 0) {
 				sl_ingest_fail(t->in, "%s", err);
 				return -EIO;
+			} else {
+				s->s3_warned = false;
 			}
 		}
 	}
@@ -4372,7 +4427,7 @@ static int file_restore(struct sl_source *s, const struct sl_source_restore *r, 
 	s->ck_lbatch = s->lpos_batch = o.lbatch;
 	s->ck_lk = s->lpos_k = o.lk;
 	if (o.mode == CK_MODE_LOG) {
-		if ((o.lbatch > 0 || o.lk > 0) && !sl_commit_log_exists(s->dir_fd))
+		if ((o.lbatch > 0 || o.lk > 0) && !log_exists(s))
 			CK_REFUSE("read the commit log of '%s' up to its batch %" PRIu64
 				  ", but there is no " SL_COMMIT_LOG_DIR "/ there now",
 				  s->dir, o.lbatch);

@@ -17,6 +17,7 @@
 #include "commit_log.h"
 #include "format.h"
 #include "json_simdjson.h"
+#include "s3.h"
 #include "source.h"
 
 #define META_VERSION "v1"
@@ -91,30 +92,53 @@ static int put_str(struct sl_strbuf *sb, const char *s)
 	return rc < 0 ? rc : sl_strbuf_putc(sb, '"');
 }
 
-int sl_table_meta_write(int dirfd, const struct sl_table_meta *m, const char *run)
+/* The file's text into sb. 0 or -ENOMEM. */
+static int meta_encode(const struct sl_table_meta *m, const char *run, struct sl_strbuf *sb)
 {
-	struct sl_strbuf sb;
-	sl_strbuf_init(&sb);
 	char line[256];
 	snprintf(line, sizeof(line),
 		 META_VERSION "\n{\"format\":\"%s\",\"columns\":%" PRIu32
 			      ",\"partition_columns\":%" PRIu32 ",\"run\":\"%s\"}\n",
 		 sl_file_format_name(m->format), m->schema.ncols, m->npart, run);
-	int rc = sl_strbuf_puts(&sb, line);
+	int rc = sl_strbuf_puts(sb, line);
 	for (uint32_t i = 0; rc == 0 && i < m->schema.ncols; i++) {
-		if ((rc = sl_strbuf_puts(&sb, "{\"column\":")) == 0 &&
-		    (rc = put_str(&sb, m->schema.cols[i].name)) == 0 &&
-		    (rc = sl_strbuf_puts(&sb, ",\"type\":\"")) == 0 &&
-		    (rc = sl_strbuf_puts(&sb, sl_type_name(m->schema.cols[i].type))) == 0)
-			rc = sl_strbuf_puts(&sb, "\"}\n");
+		if ((rc = sl_strbuf_puts(sb, "{\"column\":")) == 0 &&
+		    (rc = put_str(sb, m->schema.cols[i].name)) == 0 &&
+		    (rc = sl_strbuf_puts(sb, ",\"type\":\"")) == 0 &&
+		    (rc = sl_strbuf_puts(sb, sl_type_name(m->schema.cols[i].type))) == 0)
+			rc = sl_strbuf_puts(sb, "\"}\n");
 	}
 	for (uint32_t i = 0; rc == 0 && i < m->npart; i++) {
-		if ((rc = sl_strbuf_puts(&sb, "{\"partition_by\":")) == 0 &&
-		    (rc = put_str(&sb, m->schema.cols[m->part[i]].name)) == 0)
-			rc = sl_strbuf_puts(&sb, "}\n");
+		if ((rc = sl_strbuf_puts(sb, "{\"partition_by\":")) == 0 &&
+		    (rc = put_str(sb, m->schema.cols[m->part[i]].name)) == 0)
+			rc = sl_strbuf_puts(sb, "}\n");
 	}
+	return rc;
+}
+
+int sl_table_meta_write(int dirfd, const struct sl_table_meta *m, const char *run)
+{
+	struct sl_strbuf sb;
+	sl_strbuf_init(&sb);
+	int rc = meta_encode(m, run, &sb);
 	if (rc == 0)
 		rc = sl_commit_write_atomic(dirfd, SL_TABLE_META, sb.ptr, sb.len);
+	sl_strbuf_free(&sb);
+	return rc;
+}
+
+int sl_table_meta_write_s3(struct sl_s3 *s3, const char *bucket, const char *prefix,
+			   const struct sl_table_meta *m, const char *run, char *err, size_t errlen)
+{
+	struct sl_strbuf sb;
+	sl_strbuf_init(&sb);
+	char key[1300];
+	snprintf(key, sizeof(key), "%s" SL_TABLE_META, prefix);
+	int rc = meta_encode(m, run, &sb);
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+	else if ((rc = sl_s3_put(s3, bucket, key, sb.ptr, sb.len)) < 0)
+		snprintf(err, errlen, "cannot write 's3://%s/%s': %s", bucket, key, sl_s3_error(s3));
 	sl_strbuf_free(&sb);
 	return rc;
 }
@@ -137,40 +161,18 @@ static int get_name(struct sl_simdjson *j, const char *line, char *out)
 	return 0;
 }
 
-int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t errlen)
+/* Parse the file's text buf[0..n) (NUL at buf[n]) into m. 0 or -errno
+ * with err. */
+static int meta_parse(char *buf, size_t n, struct sl_table_meta *m, char *err, size_t errlen)
 {
 	*m = (struct sl_table_meta){0};
-	int fd = openat(dirfd, SL_TABLE_META, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		if (e != ENOENT)
-			snprintf(err, errlen, "cannot open '" SL_TABLE_META "': %s", strerror(e));
-		return -e;
-	}
-	char *buf = malloc(META_MAX_BYTES + 1);
 	struct sl_simdjson *j = sl_simdjson_create();
 	int rc = 0;
 	uint32_t lineno = 0;
-	if (buf == NULL || j == NULL) {
+	if (j == NULL) {
 		snprintf(err, errlen, "out of memory");
-		rc = -ENOMEM;
-		goto out;
+		return -ENOMEM;
 	}
-	size_t n = 0;
-	for (;;) {
-		ssize_t k = read(fd, buf + n, META_MAX_BYTES - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			rc = -errno;
-			snprintf(err, errlen, "cannot read '" SL_TABLE_META "': %s", strerror(errno));
-			goto out;
-		}
-		if (k == 0 || n + (size_t)k == META_MAX_BYTES)
-			break;
-		n += (size_t)k;
-	}
-	buf[n] = '\0';
 #define BAD(what)                                                                                 \
 	do {                                                                                      \
 		snprintf(err, errlen, "'" SL_TABLE_META "' is not valid (line %u: %s)", lineno, what); \
@@ -203,6 +205,11 @@ int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t err
 		while ((jr = sl_simdjson_next(j, &key, &klen)) == SL_SIMDJSON_OK) {
 #define KEY(s) (klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
 			int64_t v;
+			/* the header's fields on line 2 only: a later "columns"
+			 * would not match the columns allocated there */
+			if ((KEY("format") || KEY("columns") || KEY("partition_columns")) &&
+			    lineno != 2)
+				BAD("a header field after the header");
 			if (KEY("format")) {
 				is_head = true;
 				if (get_name(j, p, fmt) < 0)
@@ -270,9 +277,90 @@ int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t err
 out:
 	if (rc < 0)
 		sl_table_meta_free(m);
-	free(buf);
 	sl_simdjson_destroy(j);
+	return rc;
+}
+
+
+int sl_table_meta_parse(const char *text, size_t n, struct sl_table_meta *m, char *err,
+			size_t errlen)
+{
+	*m = (struct sl_table_meta){0};
+	char *buf = malloc(n + 1);
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	int rc = meta_parse(buf, n, m, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t errlen)
+{
+	*m = (struct sl_table_meta){0};
+	int fd = openat(dirfd, SL_TABLE_META, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e != ENOENT)
+			snprintf(err, errlen, "cannot open '" SL_TABLE_META "': %s", strerror(e));
+		return -e;
+	}
+	char *buf = malloc(META_MAX_BYTES + 1);
+	int rc = 0;
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		close(fd);
+		return -ENOMEM;
+	}
+	size_t n = 0;
+	for (;;) {
+		ssize_t k = read(fd, buf + n, META_MAX_BYTES - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot read '" SL_TABLE_META "': %s", strerror(errno));
+			break;
+		}
+		if (k == 0 || n + (size_t)k == META_MAX_BYTES)
+			break;
+		n += (size_t)k;
+	}
 	close(fd);
+	if (rc == 0) {
+		buf[n] = '\0';
+		rc = meta_parse(buf, n, m, err, errlen);
+	}
+	free(buf);
+	return rc;
+}
+
+int sl_table_meta_read_s3(struct sl_s3 *s3, const char *bucket, const char *prefix,
+			  struct sl_table_meta *m, char *err, size_t errlen)
+{
+	*m = (struct sl_table_meta){0};
+	char key[1300];
+	snprintf(key, sizeof(key), "%s" SL_TABLE_META, prefix);
+	char *buf = malloc(META_MAX_BYTES + 1);
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ssize_t n = sl_s3_get_range(s3, bucket, key, buf, META_MAX_BYTES, 0);
+	int rc;
+	if (n < 0) {
+		rc = (int)n;
+		if (rc != -ENOENT)
+			snprintf(err, errlen, "cannot read 's3://%s/%s': %s", bucket, key,
+				 sl_s3_error(s3));
+	} else {
+		buf[n] = '\0';
+		rc = meta_parse(buf, (size_t)n, m, err, errlen);
+	}
+	free(buf);
 	return rc;
 }
 
@@ -317,6 +405,43 @@ void sl_table_meta_describe(const struct sl_table_meta *m, char *buf, size_t len
 #undef ADD
 }
 
+/* A table on S3's metadata, for sl_table_schema_of: the source's s3.*
+ * options make the client (the listing intervals are the source's own).
+ * -EINVAL: a bad option or path, err the whole message. */
+static int schema_of_s3(const struct sl_source_spec *spec, const char *url,
+			struct sl_table_meta *m, char *err, size_t errlen)
+{
+	static const char *const own[] = {"s3.list_interval", "s3.full_list_interval", NULL};
+	char bucket[128], prefix[1024];
+	struct sl_s3_conf *c = malloc(sizeof(*c));
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = sl_s3_parse_url(url, bucket, sizeof(bucket), prefix, sizeof(prefix), err, errlen);
+	if (rc == 0)
+		rc = sl_s3_conf_parse(c, &spec->options, own, err, errlen);
+	if (rc < 0) {
+		free(c);
+		return -EINVAL;
+	}
+	size_t pl = strlen(prefix);
+	if (pl > 0 && prefix[pl - 1] != '/' && pl + 1 < sizeof(prefix)) {
+		prefix[pl] = '/';
+		prefix[pl + 1] = '\0';
+	}
+	struct sl_s3 *s3 = sl_s3_create(c);
+	if (s3 == NULL) {
+		free(c);
+		snprintf(err, errlen, "cannot set up libcurl");
+		return -ENOMEM;
+	}
+	rc = sl_table_meta_read_s3(s3, bucket, prefix, m, err, errlen);
+	sl_s3_destroy(s3);
+	free(c);
+	return rc == -EINVAL ? -EBADMSG : rc;
+}
+
 int sl_table_schema_of(const struct sl_source_spec *spec, struct sl_schema *out, char *err,
 		       size_t errlen)
 {
@@ -328,12 +453,21 @@ int sl_table_schema_of(const struct sl_source_spec *spec, struct sl_schema *out,
 			 spec->line, spec->column, spec->name);
 		return -EINVAL;
 	}
-	int dirfd = open(o->value, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct sl_table_meta m;
-	char why[512] = "";
-	int rc = dirfd < 0 ? -errno : sl_table_meta_read(dirfd, &m, why, sizeof(why));
-	if (dirfd >= 0)
-		close(dirfd);
+	char why[1024] = "";
+	int rc;
+	if (sl_s3_is_url(o->value)) {
+		rc = schema_of_s3(spec, o->value, &m, why, sizeof(why));
+		if (rc == -EINVAL) {
+			snprintf(err, errlen, "%s", why); /* an option's own error */
+			return rc;
+		}
+	} else {
+		int dirfd = open(o->value, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		rc = dirfd < 0 ? -errno : sl_table_meta_read(dirfd, &m, why, sizeof(why));
+		if (dirfd >= 0)
+			close(dirfd);
+	}
 	if (rc == -ENOENT) {
 		snprintf(err, errlen,
 			 "line %u, column %u: table '%s' does not exist yet (no " SL_TABLE_META

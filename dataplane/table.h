@@ -57,6 +57,18 @@ void sl_table_meta_free(struct sl_table_meta *m);
 int sl_table_meta_read(int dirfd, struct sl_table_meta *m, char *err, size_t errlen);
 /* Write it (whole or not at all). 0 or -errno. */
 int sl_table_meta_write(int dirfd, const struct sl_table_meta *m, const char *run);
+/* The file's bytes text[0..n) into m (what the readers do once they have
+ * them; for the fuzz harness). 0, or -EBADMSG / -ENOMEM with err. */
+int sl_table_meta_parse(const char *text, size_t n, struct sl_table_meta *m, char *err,
+			size_t errlen);
+/* The same for a table on S3: the object prefix + "_sluice_table" (prefix
+ * "" or ending in '/'), with the caller's client. err filled on every
+ * error but -ENOENT (read: no such object). */
+struct sl_s3;
+int sl_table_meta_read_s3(struct sl_s3 *s3, const char *bucket, const char *prefix,
+			  struct sl_table_meta *m, char *err, size_t errlen);
+int sl_table_meta_write_s3(struct sl_s3 *s3, const char *bucket, const char *prefix,
+			   const struct sl_table_meta *m, const char *run, char *err, size_t errlen);
 /* Same columns (names case-insensitively, types exactly, in order), format
  * and partition columns. */
 bool sl_table_meta_same(const struct sl_table_meta *a, const struct sl_table_meta *b);

@@ -1176,3 +1176,30 @@ Test(sink_file, table_columns_a_table_cannot_hold)
 		  "%s", err);
 	rm_tree(dir);
 }
+
+/* Found by the commitlog fuzz harness: a "columns" field on a column's
+ * line changed the column count after line 2 had allocated the columns,
+ * and the next column line wrote past them (ASan: heap-buffer-overflow). */
+Test(sink_file, table_meta_columns_after_header_is_refused)
+{
+	static const char text[] =
+		"v1\n"
+		"{\"format\":\"json\",\"columns\":1,\"partition_columns\":0,\"run\":\"x\"}\n"
+		"{\"column\":\"a\",\"type\":\"INT\",\"columns\":3}\n"
+		"{\"column\":\"b\",\"type\":\"INT\"}\n"
+		"{\"column\":\"c\",\"type\":\"INT\"}\n";
+	struct sl_table_meta m;
+	char err[256] = "";
+	cr_expect_eq(sl_table_meta_parse(text, sizeof(text) - 1, &m, err, sizeof(err)), -EBADMSG);
+	cr_expect(strstr(err, "line 3: a header field after the header") != NULL, "%s", err);
+	/* well-formed metadata still parses */
+	static const char ok[] =
+		"v1\n"
+		"{\"format\":\"json\",\"columns\":2,\"partition_columns\":0,\"run\":\"x\"}\n"
+		"{\"column\":\"a\",\"type\":\"INT\"}\n"
+		"{\"column\":\"b\",\"type\":\"STRING\"}\n";
+	cr_assert_eq(sl_table_meta_parse(ok, sizeof(ok) - 1, &m, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(m.schema.ncols, 2);
+	cr_expect_str_eq(m.schema.cols[1].name, "b");
+	sl_table_meta_free(&m);
+}

@@ -1604,7 +1604,8 @@ Test(source_file, run_table_streams_its_commits)
 	cr_expect_eq(sl_source_table_ops.validate(&b.spec, err, sizeof(err)), -EINVAL);
 	cr_expect(strstr(err, "line 2, column 13: unknown option 'format' for connector 'table' "
 			      "(known options: path, max_files_per_trigger (maxFilesPerTrigger), "
-			      "max_bytes_per_trigger (maxBytesPerTrigger))") != NULL,
+			      "max_bytes_per_trigger (maxBytesPerTrigger), and the s3.* options with "
+			      "an s3:// path)") != NULL,
 		  "%s", err);
 	make_spec(&b, "value INT", kv);
 	cr_expect_eq(sl_source_table_ops.validate(&b.spec, err, sizeof(err)), -EINVAL);

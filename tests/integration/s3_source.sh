@@ -13,7 +13,12 @@
 #     line boundaries: count and sum exact;
 #   - clean_source = 'delete' and 'archive' (to another prefix);
 #   - bad options refused before anything starts: s3.* options on a local
-#     path, a pattern in an s3:// path, an unknown s3.* option.
+#     path, a pattern in a "directory" or the bucket of an s3:// path, an
+#     unknown s3.* option;
+#   - a pattern of names in the path's last part (s3://bkt/pat/sales-*.csv):
+#     only the matching objects, listed from the pattern's literal start;
+#     a restart from the checkpoint takes only new matching objects, and
+#     a checkpoint of another pattern is refused.
 # Timing is never asserted: every wait polls with a generous limit.
 
 # shellcheck source=tests/integration/lib.sh
@@ -184,6 +189,34 @@ it_s3 cat s3://arch/done/z.csv >"$IT_TMP/z.got" || it_fail "clean_source = 'arch
 grep -q '^z,2$' "$IT_TMP/z.got" || it_fail "clean_source = 'archive': archived object differs"
 it_log "clean_source delete and archive: ok"
 
+# --- a pattern of names in the last part -----------------------------------------
+obj pat/sales-1.csv s1 2
+obj pat/sales-2.csv s2 3
+obj pat/sales-3.txt s3 4
+obj pat/other-1.csv o1 5
+obj pat/_sales-4.csv h 5
+obj pat/sales-dir/sales-5.csv h 5
+it_s3_proxy log=1
+src_sql pat "s3://bkt/pat/sales-*.csv" "" ", trigger = 'available_now', checkpoint = '$IT_TMP/ck-pat'"
+sed -i "s#$S3_ENDPOINT#$PROXY_ENDPOINT#" "$IT_TMP/pat.sql"
+run_now pat
+rows "$IT_TMP/pat.out" | sort >"$IT_TMP/pat.got"
+printf 's1\t1\ns1\t2\ns2\t1\ns2\t2\ns2\t3\n' | sort >"$IT_TMP/pat.want"
+it_same "$IT_TMP/pat.want" "$IT_TMP/pat.got" "the objects matching s3://bkt/pat/sales-*.csv"
+grep -q '^req GET /bkt?.*prefix=pat%2Fsales-' "$PROXY_LOG" ||
+	it_fail "the listing did not start from the pattern's literal part: $(grep '^req GET /bkt?' "$PROXY_LOG" | head -n 3)"
+obj pat/sales-6.csv s6 1
+obj pat/other-2.csv o2 1
+run_now pat
+rows "$IT_TMP/pat.out" >"$IT_TMP/pat2.got"
+printf 's6\t1\n' >"$IT_TMP/pat2.want"
+it_same "$IT_TMP/pat2.want" "$IT_TMP/pat2.got" "the new matching object after a restart"
+src_sql pat3 "s3://bkt/pat/*.txt" "" ", trigger = 'available_now', checkpoint = '$IT_TMP/ck-pat'"
+timeout 30 "$SLUICE" run --no-socket "$IT_TMP/pat3.sql" >"$IT_TMP/pat3.out" 2>"$IT_TMP/pat3.err" &&
+	it_fail "a checkpoint of another pattern was taken"
+grep -q "use a new checkpoint directory" "$IT_TMP/pat3.err" || { cat "$IT_TMP/pat3.err" >&2; it_fail "another pattern's checkpoint: not the expected message"; }
+it_log "a pattern of object names: ok"
+
 # --- bad options ---------------------------------------------------------------
 bad() {
 	local name=$1 want=$2 rc
@@ -195,8 +228,10 @@ bad() {
 mkdir -p "$IT_TMP/local"
 src_sql bad1 "$IT_TMP/local" "" ""
 bad bad1 "option 's3.endpoint' applies only to an s3:// path"
-src_sql bad2 "s3://bkt/in/*.csv" "" ""
-bad bad2 "a pattern of object names is not supported"
+src_sql bad2 "s3://bkt/in*/x.csv" "" ""
+bad bad2 "has a pattern in a directory name; a pattern may match only file names"
+src_sql bad2b "s3://bk*" "" ""
+bad bad2b "bucket name 'bk\*' of 's3://bk\*' may hold only"
 src_sql bad3 "s3://bkt/in/" ", s3.endpont = 'x'" ""
 bad bad3 "unknown option 's3.endpont'"
 src_sql bad4 "s3://bkt/in/" ", clean_source = 'archive', source_archive_dir = '$IT_TMP/local'" ""
