@@ -59,6 +59,7 @@
 #include "block.h"
 #include "combiner.h"
 #include "hll.h"
+#include "pipeline.h"
 #include "sink.h"
 #include "source.h"
 #include "sql_lex.h"
@@ -4760,6 +4761,48 @@ static int check_depth(struct compiler *c, const struct sl_expr *e)
 	       c->rc;
 }
 
+/* ------------------------------------------- what the sources may skip */
+
+static void refs_of(const struct sl_expr *e, uint64_t *m)
+{
+	if (e == NULL)
+		return;
+	if (e->kind == SL_EXPR_COLUMN && e->col < 64)
+		*m |= (uint64_t)1 << e->col;
+	for (uint32_t k = 0; k < e->nargs; k++)
+		refs_of(e->args[k], m);
+}
+
+/* Each input's source learns which of its columns the query never reads
+ * (struct sl_source_spec.unread_cols): what reads the pipeline's output
+ * (the keys and aggregate arguments, or the output columns), back through
+ * the input's operators (sl_pipeline_needs, the liveness the cores use),
+ * and the WATERMARK column. */
+static void plan_source_reads(struct sl_plan *plan)
+{
+	uint64_t live_out = 0;
+	if (plan->has_agg) {
+		for (uint32_t k = 0; k < plan->nkeys; k++)
+			refs_of(plan->keys[k], &live_out);
+		for (uint32_t j = 0; j < plan->naggs; j++)
+			refs_of(plan->aggs[j].arg, &live_out);
+	} else {
+		for (uint32_t k = 0; k < plan->nout; k++)
+			refs_of(plan->out[k], &live_out);
+		refs_of(plan->having, &live_out);
+	}
+	for (uint32_t k = 0; k < sl_plan_ninputs(plan); k++) {
+		struct sl_input *in = k == 0 ? &plan->input : &plan->unions[k - 1];
+		struct sl_source_spec *src = &in->source;
+		uint64_t used = sl_pipeline_needs(in->ops, in->nops, live_out);
+		if (src->watermark_col >= 0 && src->watermark_col < 64)
+			used |= (uint64_t)1 << src->watermark_col;
+		uint32_t n = src->schema.ncols < 64 ? src->schema.ncols : 64;
+		uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+		src->unread_cols = all & ~used;
+	}
+}
+
 /* The plan against the bounds every later stage relies on (see the top of
  * this file). The parser bounds the syntax tree; rewrites may deepen it,
  * so the typed trees are measured again. The column bounds are the
@@ -4936,6 +4979,7 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 	}
 	if (check_plan_bounds(c, s, plan) < 0)
 		goto err;
+	plan_source_reads(plan);
 	plan->settings = c->settings;
 	if (plan->settings.shards == 0)
 		plan->settings.shards = plan->settings.n_agg;

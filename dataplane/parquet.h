@@ -67,7 +67,8 @@ void sl_pq_reader_destroy(struct sl_pq_reader *r);
 
 /* Read file f's columns names[i] (case-insensitive, "a.b" for a struct's
  * field) as types[i] into chunk column i. A name the file lacks is read as
- * all NULL. 0, or -EINVAL with err naming the column: a list or map, a type
+ * all NULL; so is a NULL name, without a byte of the file read for it (a
+ * column the query does not use). 0, or -EINVAL with err naming the column: a list or map, a type
  * that does not convert to types[i], a column sluice cannot read. */
 int sl_pq_reader_bind(struct sl_pq_reader *r, const struct sl_pq_file *f, const char *const *names,
 		      const enum sl_type *types, uint32_t n, char *err, size_t errlen);

@@ -1067,6 +1067,8 @@ int sl_pq_reader_bind(struct sl_pq_reader *r, const struct sl_pq_file *f, const 
 		struct pq_cur *c = &r->cur[i];
 		c->col = NULL;
 		c->out = types[i];
+		if (names[i] == NULL)
+			continue; /* not read: NULL, its chunks never touched */
 		for (uint32_t k = 0; k < f->ncols; k++)
 			if (strcasecmp(f->cols[k].name, names[i]) == 0) {
 				c->col = &f->cols[k];

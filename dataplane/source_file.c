@@ -1619,6 +1619,11 @@ struct sl_source {
 	bool have_meta;            /* table: its _sluice_table read and checked */
 	struct sl_column_def *cols; /* the source's columns; owned */
 	uint32_t ncols;
+	/* the spec's: columns the query never reads and conjuncts its rows
+	 * satisfy (format parquet: chunks not read, row groups skipped) */
+	uint64_t unread_cols;
+	uint32_t nfilters;
+	struct sl_source_filter filters[SL_SOURCE_MAX_FILTERS];
 	uint32_t npart;            /* partition columns: their values are in paths */
 	uint32_t part_col[SL_MAX_PART_COLS];
 	uint32_t ndata;            /* the others, read from the files */
@@ -2635,6 +2640,9 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	if (s->cols == NULL || s->pathbuf == NULL || s->log_reader == NULL)
 		goto err_nomem;
 	memcpy(s->cols, spec->schema.cols, s->ncols * sizeof(*s->cols));
+	s->unread_cols = spec->unread_cols;
+	s->nfilters = spec->nfilters <= SL_SOURCE_MAX_FILTERS ? spec->nfilters : 0;
+	memcpy(s->filters, spec->filters, s->nfilters * sizeof(*s->filters));
 	if (table) {
 		int rc = make_dirs(s->p.path);
 		if (rc < 0) {
@@ -3871,7 +3879,10 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, struct fobj *
 	uint32_t n = s->npart > 0 ? s->ndata : s->ncols;
 	const struct sl_column_def *defs = s->npart > 0 ? s->data_cols : s->cols;
 	for (uint32_t k = 0; k < n && k < SL_BLOCK_MAX_COLS; k++) {
-		names[k] = defs[k].name;
+		uint32_t col = s->npart > 0 ? s->data_col[k] : k;
+		/* a column the query never reads stays NULL, its chunks unread */
+		bool unread = col < 64 && ((s->unread_cols >> col) & 1);
+		names[k] = unread ? NULL : defs[k].name;
 		types[k] = defs[k].type;
 	}
 	int rc = 0;

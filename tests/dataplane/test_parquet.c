@@ -1092,3 +1092,120 @@ Test(parquet, writer_round_trip_through_the_reader)
 	cr_assert_eq(sl_pq_write(w, bad, 1, rows, N, 0, 100, &file, &n), -ENOTSUP);
 	sl_pq_writer_destroy(w);
 }
+
+/* ------------------------------------------------------------------ */
+/* column pruning: a column bound with a NULL name is never read        */
+
+/* mem_read that also counts the bytes asked for */
+struct counted {
+	struct mem m;
+	uint64_t bytes;
+};
+
+static int counted_read(void *ctx, void *buf, size_t n, uint64_t off)
+{
+	struct counted *c = ctx;
+	c->bytes += n;
+	return mem_read(&c->m, buf, n, off);
+}
+
+/* Read columns names[0..2) of the file (one row group or more) as BIGINT
+ * and STRING; the rows' ids must be 0..N-1. The bytes read come back. */
+static int read_two(const uint8_t *p, size_t n, const char *const names[2], uint32_t want,
+		    uint64_t *bytes, char *err, size_t errlen)
+{
+	struct counted c = {{p, n}, 0};
+	struct sl_pq_file *f = sl_pq_open(counted_read, &c, n, err, errlen);
+	if (f == NULL)
+		return -errno;
+	struct sl_pq_reader *r = sl_pq_reader_create(2);
+	enum sl_type types[2] = {SL_TYPE_BIGINT, SL_TYPE_STRING};
+	static uint8_t nulls[2][4096];
+	static int64_t ids[4096];
+	static struct sl_str strs[4096];
+	struct sl_vec cols[2] = {{.type = SL_TYPE_BIGINT, .nulls = nulls[0]},
+				 {.type = SL_TYPE_STRING, .nulls = nulls[1]}};
+	cols[0].v.i64 = ids;
+	cols[1].v.str = strs;
+	struct sl_chunk out = {.ncols = 2, .cols = cols};
+	uint32_t rows = 0;
+	int rc = sl_pq_reader_bind(r, f, names, types, 2, err, errlen);
+	for (uint32_t g = 0; rc == 0 && g < sl_pq_row_groups(f); g++) {
+		rc = sl_pq_reader_start(r, g, err, errlen);
+		int got;
+		while (rc == 0 && (got = sl_pq_reader_read(r, &out, rows, 4096 - rows, err, errlen)) != 0) {
+			if (got < 0) {
+				rc = got;
+				break;
+			}
+			for (uint32_t k = rows; k < rows + (uint32_t)got; k++) {
+				cr_assert_eq(ids[k], k);
+				cr_assert_eq(nulls[1][k], names[1] == NULL, "row %u", k);
+			}
+			rows += (uint32_t)got;
+		}
+	}
+	if (rc == 0)
+		cr_assert_eq(rows, want);
+	*bytes = c.bytes;
+	sl_pq_reader_destroy(r);
+	sl_pq_close(f);
+	return rc;
+}
+
+Test(parquet, unread_column_is_null_and_its_chunks_are_not_read)
+{
+	enum { N = 2000 };
+	static int64_t id[N];
+	static struct sl_str s[N];
+	static char text[N][201];
+	for (int k = 0; k < N; k++) {
+		id[k] = k;
+		for (int j = 0; j < 200; j++) /* not compressible, not a dictionary */
+			text[k][j] = (char)('a' + (k * 7919 + j * 104729) % 26);
+		s[k] = (struct sl_str){text[k], 200};
+	}
+	struct sl_vec vi = {.type = SL_TYPE_BIGINT}, vs = {.type = SL_TYPE_STRING};
+	vi.v.i64 = id;
+	vs.v.str = s;
+	struct sl_pq_wcol cols[] = {{"id", &vi}, {"s", &vs}};
+	static uint32_t rows[N];
+	for (int k = 0; k < N; k++)
+		rows[k] = (uint32_t)k;
+	struct sl_pq_writer *w = sl_pq_writer_create();
+	const uint8_t *file;
+	size_t n;
+	/* one row group: s's chunk is the last before the footer */
+	cr_assert_eq(sl_pq_write(w, cols, 2, rows, N, SL_PQ_UNCOMPRESSED, 1u << 30, &file, &n), 0);
+	cr_assert_gt(n, (size_t)N * 200);
+	char err[256];
+	uint64_t all, pruned;
+	const char *both[2] = {"id", "s"}, *id_only[2] = {"id", NULL};
+	cr_assert_eq(read_two(file, n, both, N, &all, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(read_two(file, n, id_only, N, &pruned, err, sizeof(err)), 0, "%s", err);
+	cr_assert_geq(all, (uint64_t)N * 200, "s's values were read");
+	cr_assert_lt(pruned, (uint64_t)N * 200 / 10, "%llu bytes read for id alone",
+		     (unsigned long long)pruned);
+
+	/* s's chunk made garbage: reading it fails, reading id alone does not */
+	uint8_t *bad = malloc(n);
+	memcpy(bad, file, n);
+	uint32_t flen = (uint32_t)bad[n - 8] | (uint32_t)bad[n - 7] << 8 |
+			(uint32_t)bad[n - 6] << 16 | (uint32_t)bad[n - 5] << 24;
+	size_t chunk_end = n - 8 - flen;
+	memset(bad + chunk_end - (size_t)N * 100, 0xff, (size_t)N * 100);
+	cr_assert_lt(read_two(bad, n, both, N, &all, err, sizeof(err)), 0);
+	cr_assert_eq(read_two(bad, n, id_only, N, &pruned, err, sizeof(err)), 0, "%s", err);
+	free(bad);
+
+	/* a column the reader would refuse is not looked at when not read */
+	struct sl_vec vd = {.type = SL_TYPE_DOUBLE};
+	static double dv[N];
+	vd.v.f64 = dv;
+	struct sl_pq_wcol cols2[] = {{"id", &vi}, {"s", &vd}}; /* s a DOUBLE: not a STRING */
+	cr_assert_eq(sl_pq_write(w, cols2, 2, rows, N, SL_PQ_SNAPPY, 1u << 30, &file, &n), 0);
+	cr_assert_lt(read_two(file, n, both, N, &all, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "column 's' is DOUBLE") != NULL, "%s", err);
+	cr_assert_eq(read_two(file, n, id_only, N, &pruned, err, sizeof(err)), 0, "%s", err);
+	sl_pq_writer_destroy(w);
+}
