@@ -4803,6 +4803,197 @@ static void plan_source_reads(struct sl_plan *plan)
 	}
 }
 
+/* An expression of literals alone that the evaluator folds exactly as it
+ * would on a row: the literal side of a comparison (`'2024-01-01'` cast
+ * to TIMESTAMP, `-5`, `10 * 60`). */
+static bool literal_only(const struct sl_expr *e, int depth)
+{
+	if (e == NULL || depth > 16)
+		return false;
+	if (e->kind == SL_EXPR_LITERAL)
+		return true;
+	if (e->kind != SL_EXPR_CALL)
+		return false;
+	switch (e->fn) {
+	case SL_FN_CAST:
+	case SL_FN_NEG:
+	case SL_FN_ADD:
+	case SL_FN_SUB:
+	case SL_FN_MUL:
+	case SL_FN_DIV:
+	case SL_FN_MOD:
+		break;
+	default:
+		return false;
+	}
+	for (uint32_t k = 0; k < e->nargs; k++)
+		if (!literal_only(e->args[k], depth + 1))
+			return false;
+	return true;
+}
+
+/* The source column that column `col` of ops[k]'s input is (every op
+ * passes some of its input's columns through unchanged: a filter all, a
+ * projection those it names bare, an explode and a join the input's), or
+ * -1 when it is made by an op. */
+static int64_t column_at_source(const struct sl_input *in, uint32_t k, uint32_t col)
+{
+	while (k-- > 0) {
+		const struct sl_op *op = &in->ops[k];
+		switch (op->kind) {
+		case SL_OP_FILTER:
+			break;
+		case SL_OP_PROJECT:
+			if (col >= op->nexprs || op->exprs[col]->kind != SL_EXPR_COLUMN)
+				return -1;
+			col = op->exprs[col]->col;
+			break;
+		case SL_OP_EXPLODE:
+			if (op->out.ncols == 0 || col >= op->out.ncols - 1)
+				return -1;
+			break;
+		case SL_OP_JOIN_STATIC:
+			if (op->join == NULL || col >= op->out.ncols || op->join->src[col] >= op->join->nin)
+				return -1;
+			col = op->join->src[col];
+			break;
+		default:
+			return -1;
+		}
+	}
+	return col;
+}
+
+/* The column side of a comparison: a column, or one widened the way the
+ * comparison's type needs (INT to BIGINT or DOUBLE, BIGINT to DOUBLE,
+ * STRING and BINARY to each other: monotone casts, so a bound of the
+ * column's values is one of the cast's). -1 when it is something else. */
+static int64_t column_side(const struct sl_input *in, uint32_t k, const struct sl_expr *e)
+{
+	if (e->kind == SL_EXPR_CALL && e->fn == SL_FN_CAST && e->nargs == 1 &&
+	    e->args[0]->kind == SL_EXPR_COLUMN) {
+		enum sl_type from = e->args[0]->type, to = e->type;
+		bool widen = (from == SL_TYPE_INT && (to == SL_TYPE_BIGINT || to == SL_TYPE_DOUBLE)) ||
+			     (from == SL_TYPE_BIGINT && to == SL_TYPE_DOUBLE) ||
+			     (sl_type_is_bytes(from) && sl_type_is_bytes(to));
+		if (!widen)
+			return -1;
+		e = e->args[0];
+	}
+	if (e->kind != SL_EXPR_COLUMN)
+		return -1;
+	return column_at_source(in, k, e->col);
+}
+
+static enum sl_fn flip_compare(enum sl_fn fn)
+{
+	switch (fn) {
+	case SL_FN_LT: return SL_FN_GT;
+	case SL_FN_LE: return SL_FN_GE;
+	case SL_FN_GT: return SL_FN_LT;
+	case SL_FN_GE: return SL_FN_LE;
+	default: return fn;
+	}
+}
+
+/* Conjunct e of the filter ops[k] (over ops[k]'s input), as a source
+ * filter when it is `column op literal`, `literal op column`, `column IS
+ * [NOT] NULL`; AND's arguments are conjuncts too. */
+static void add_filters(struct sl_input *in, uint32_t k, const struct sl_expr *e,
+			struct sl_eval_ctx *ctx, int depth)
+{
+	struct sl_source_spec *src = &in->source;
+	if (e == NULL || e->kind != SL_EXPR_CALL || depth > 64 ||
+	    src->nfilters >= SL_SOURCE_MAX_FILTERS)
+		return;
+	if (e->fn == SL_FN_AND) {
+		for (uint32_t j = 0; j < e->nargs; j++)
+			add_filters(in, k, e->args[j], ctx, depth + 1);
+		return;
+	}
+	struct sl_source_filter f = {0};
+	if ((e->fn == SL_FN_IS_NULL || e->fn == SL_FN_IS_NOT_NULL) && e->nargs == 1 &&
+	    e->args[0]->kind == SL_EXPR_COLUMN) {
+		int64_t col = column_at_source(in, k, e->args[0]->col);
+		if (col < 0)
+			return;
+		f.col = (uint32_t)col;
+		f.op = e->fn;
+		src->filters[src->nfilters++] = f;
+		return;
+	}
+	if ((e->fn != SL_FN_EQ && e->fn != SL_FN_LT && e->fn != SL_FN_LE && e->fn != SL_FN_GT &&
+	     e->fn != SL_FN_GE) ||
+	    e->nargs != 2)
+		return;
+	const struct sl_expr *colx = e->args[0], *litx = e->args[1];
+	f.op = e->fn;
+	if (literal_only(colx, 0)) {
+		colx = e->args[1];
+		litx = e->args[0];
+		f.op = flip_compare(e->fn);
+	}
+	int64_t col = column_side(in, k, colx);
+	if (col < 0 || !literal_only(litx, 0))
+		return;
+	enum sl_type t = litx->type;
+	if (t != SL_TYPE_BOOLEAN && t != SL_TYPE_INT && t != SL_TYPE_BIGINT &&
+	    t != SL_TYPE_TIMESTAMP && t != SL_TYPE_DOUBLE && !sl_type_is_bytes(t))
+		return;
+	/* the literal side evaluated as the cores would (one row, no columns) */
+	struct sl_chunk none = {.nrows = 1};
+	struct sl_vec v;
+	sl_eval_ctx_reset(ctx);
+	if (sl_expr_eval(litx, &none, ctx, &v) < 0 || v.type != t || sl_vec_is_null(&v, 0))
+		return;
+	f.col = (uint32_t)col;
+	f.lit.type = t;
+	switch (t) {
+	case SL_TYPE_BOOLEAN:
+		f.lit.v.b = v.v.b[0] != 0;
+		break;
+	case SL_TYPE_DOUBLE:
+		f.lit.v.f64 = v.v.f64[0];
+		break;
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
+		if (v.v.str[0].len > sizeof(f.str))
+			return;
+		f.len = v.v.str[0].len;
+		if (f.len > 0)
+			memcpy(f.str, v.v.str[0].ptr, f.len);
+		break;
+	default:
+		f.lit.v.i64 = v.v.i64[0];
+		break;
+	}
+	src->filters[src->nfilters++] = f;
+}
+
+/* Each input's source learns the conjuncts of its WHERE on its own
+ * columns (struct sl_source_spec.filters): those of every filter op,
+ * mapped back through the ops before it to the source's columns. Not for
+ * a source with a WATERMARK: its event times are observed on every row
+ * the source reads, before the WHERE, so rows the WHERE drops still move
+ * the watermark (engine) and must be read. */
+static int plan_source_filters(struct sl_plan *plan)
+{
+	struct sl_eval_ctx *ctx = sl_eval_ctx_create();
+	if (ctx == NULL)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < sl_plan_ninputs(plan); k++) {
+		struct sl_input *in = k == 0 ? &plan->input : &plan->unions[k - 1];
+		in->source.nfilters = 0;
+		if (in->source.watermark_col >= 0)
+			continue;
+		for (uint32_t i = 0; i < in->nops; i++)
+			if (in->ops[i].kind == SL_OP_FILTER)
+				add_filters(in, i, in->ops[i].pred, ctx, 0);
+	}
+	sl_eval_ctx_destroy(ctx);
+	return 0;
+}
+
 /* The plan against the bounds every later stage relies on (see the top of
  * this file). The parser bounds the syntax tree; rewrites may deepen it,
  * so the typed trees are measured again. The column bounds are the
@@ -4980,6 +5171,10 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 	if (check_plan_bounds(c, s, plan) < 0)
 		goto err;
 	plan_source_reads(plan);
+	if (plan_source_filters(plan) < 0) {
+		coom(c);
+		goto err;
+	}
 	plan->settings = c->settings;
 	if (plan->settings.shards == 0)
 		plan->settings.shards = plan->settings.n_agg;

@@ -1572,6 +1572,9 @@ struct fthread {
 	struct sl_str lines[FILE_LINES_BURST];
 	char err[512];
 	struct sl_s3 *s3;              /* s3:// paths: this thread's client, owned */
+	/* format parquet: row groups skipped by their statistics (written by
+	 * this thread, read by the control thread's counters) */
+	_Atomic uint64_t rg_skipped;
 };
 
 struct sl_source {
@@ -3897,6 +3900,24 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, struct fobj *
 		sl_pq_close(f);
 		return -EINVAL;
 	}
+	/* the query's conjuncts on columns read from the file (a partition
+	 * column's values are not in it) */
+	struct sl_pq_pred preds[SL_SOURCE_MAX_FILTERS];
+	uint32_t npreds = 0;
+	for (uint32_t k = 0; k < s->nfilters; k++) {
+		const struct sl_source_filter *sf = &s->filters[k];
+		uint32_t at = sf->col;
+		if (s->npart > 0) {
+			for (at = 0; at < s->ndata && s->data_col[at] != sf->col; at++)
+				;
+		}
+		if (at >= n)
+			continue;
+		preds[npreds] = (struct sl_pq_pred){.col = at, .op = sf->op, .lit = sf->lit};
+		if (sl_type_is_bytes(sf->lit.type))
+			preds[npreds].lit.v.str = (struct sl_str){sf->str, sf->len};
+		npreds++;
+	}
 	struct sl_chunk *b = t->batch;
 	struct sl_chunk *into = b;
 	uint32_t ngroups = sl_pq_row_groups(f);
@@ -3904,6 +3925,11 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, struct fobj *
 		uint64_t mid = sl_pq_row_group_mid(f, g);
 		if (mid < c->start || mid >= end)
 			continue;
+		if (npreds > 0 && sl_pq_reader_skips(t->pq, g, preds, npreds)) {
+			/* no row of it passes the WHERE: not read, not malformed */
+			atomic_fetch_add_explicit(&t->rg_skipped, 1, memory_order_relaxed);
+			continue;
+		}
 		if (sl_ingest_should_stop(t->in)) {
 			rc = -ECANCELED;
 			break;
@@ -4420,6 +4446,20 @@ err_nomem:
 	return -ENOMEM;
 }
 
+/* Counters beyond struct sl_source_stats: format parquet's row groups
+ * skipped by their statistics (stat source.NAME.row_groups_skipped). */
+static void file_counters(struct sl_source *s, void (*emit)(void *arg, const char *name,
+							    uint64_t v),
+			  void *arg)
+{
+	if (!s->p.parquet)
+		return;
+	uint64_t skipped = 0;
+	for (uint32_t i = 0; s->thr != NULL && i < s->n_ingest; i++)
+		skipped += atomic_load_explicit(&s->thr[i].rg_skipped, memory_order_relaxed);
+	emit(arg, "row_groups_skipped", skipped);
+}
+
 const struct sl_source_ops sl_source_file_ops = {
 	.name = "file",
 	.validate = file_validate,
@@ -4431,6 +4471,7 @@ const struct sl_source_ops sl_source_file_ops = {
 	.plans_at_triggers = true,
 	.checkpoint = file_checkpoint,
 	.restore = file_restore,
+	.counters = file_counters,
 };
 
 /* A table (Spark's readStream.table): the file source in log mode, its
@@ -4447,4 +4488,5 @@ const struct sl_source_ops sl_source_table_ops = {
 	.schema_of = sl_table_schema_of,
 	.checkpoint = file_checkpoint,
 	.restore = file_restore,
+	.counters = file_counters,
 };
