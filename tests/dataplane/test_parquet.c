@@ -4,7 +4,9 @@
  * (the specification's own examples), the codecs, and one-column files built
  * here byte by byte for each encoding, page kind and type conversion; then
  * bad input: every truncation and every corrupted byte of a file, a
- * dictionary index out of range, an unsupported encoding and codec.
+ * dictionary index out of range, an unsupported encoding and codec; a
+ * column bound unread (no byte of it read, its corrupt chunk harmless);
+ * the row-group skipping decision from Statistics per type and op.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
