@@ -58,6 +58,7 @@
 
 #include "block.h"
 #include "combiner.h"
+#include "format.h"
 #include "hll.h"
 #include "pipeline.h"
 #include "sink.h"
@@ -5637,6 +5638,73 @@ static void ex_join(struct explain *x, const struct sl_plan *p, const struct sl_
 	ex_puts(x, ")");
 }
 
+/* A source whose reads the planner's hints narrow: the file source
+ * reading format parquet (unread_cols, filters). */
+static bool reads_parquet(const struct sl_source_spec *src)
+{
+	if (strcasecmp(src->connector, "file") != 0)
+		return false;
+	for (uint32_t i = 0; i < src->options.n; i++)
+		if (strcmp(src->options.v[i].key, "format") == 0)
+			return strcasecmp(src->options.v[i].value, "parquet") == 0;
+	return false;
+}
+
+/* ", ReadSchema=(a, b), PushedFilters=[a >= 5, b IS NULL]" (Spark's
+ * FileScan shows the two): what a parquet source reads. */
+static void ex_source_reads(struct explain *x, const struct sl_source_spec *src)
+{
+	char buf[SL_NAME_MAX + SL_SOURCE_FILTER_STR + 64];
+	ex_puts(x, ", ReadSchema=(");
+	bool first = true;
+	for (uint32_t i = 0; i < src->schema.ncols; i++) {
+		if (i < 64 && ((src->unread_cols >> i) & 1))
+			continue;
+		ex_puts(x, first ? "" : ", ");
+		ex_puts(x, src->schema.cols[i].name);
+		first = false;
+	}
+	ex_puts(x, "), PushedFilters=[");
+	for (uint32_t k = 0; k < src->nfilters; k++) {
+		const struct sl_source_filter *f = &src->filters[k];
+		const char *name = f->col < src->schema.ncols ? src->schema.cols[f->col].name : "?";
+		static const char *const ops[] = {[SL_FN_EQ] = "=", [SL_FN_LT] = "<",
+						  [SL_FN_LE] = "<=", [SL_FN_GT] = ">",
+						  [SL_FN_GE] = ">="};
+		char lit[SL_SOURCE_FILTER_STR + 8];
+		if (f->op == SL_FN_IS_NULL || f->op == SL_FN_IS_NOT_NULL) {
+			snprintf(buf, sizeof(buf), "%s%s %s", k ? ", " : "", name,
+				 f->op == SL_FN_IS_NULL ? "IS NULL" : "IS NOT NULL");
+			ex_puts(x, buf);
+			continue;
+		}
+		switch (f->lit.type) {
+		case SL_TYPE_BOOLEAN:
+			snprintf(lit, sizeof(lit), "%s", f->lit.v.b ? "true" : "false");
+			break;
+		case SL_TYPE_DOUBLE:
+			sl_format_double(f->lit.v.f64, lit, sizeof(lit));
+			break;
+		case SL_TYPE_TIMESTAMP:
+			lit[0] = '\'';
+			sl_format_timestamp(f->lit.v.i64, lit + 1, sizeof(lit) - 2);
+			strcat(lit, "'");
+			break;
+		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY:
+			snprintf(lit, sizeof(lit), "'%.*s'", (int)f->len, f->str);
+			break;
+		default:
+			snprintf(lit, sizeof(lit), "%" PRId64, f->lit.v.i64);
+			break;
+		}
+		snprintf(buf, sizeof(buf), "%s%s %s %s", k ? ", " : "", name,
+			 f->op <= SL_FN_GE && ops[f->op] != NULL ? ops[f->op] : "?", lit);
+		ex_puts(x, buf);
+	}
+	ex_puts(x, "]");
+}
+
 /* An input's operators, last first, then its source. */
 static void ex_input(struct explain *x, const struct sl_plan *p, const struct sl_input *inp,
 		     const char *ingest)
@@ -5692,6 +5760,8 @@ static void ex_input(struct explain *x, const struct sl_plan *p, const struct sl
 		ex_puts(x, buf);
 	}
 	ex_puts(x, ")");
+	if (reads_parquet(&inp->source))
+		ex_source_reads(x, &inp->source);
 	ex_where(x, ingest);
 }
 

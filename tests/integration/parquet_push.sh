@@ -13,7 +13,8 @@
 #     stat source.src.row_groups_skipped says row groups were skipped (and
 #     how many, where the layout makes it certain); the same file written
 #     again by sluice's sink (no statistics) skips none and gives the same
-#     rows; a WATERMARK source skips none (its rows move the watermark).
+#     rows; a WATERMARK source skips none (its rows move the watermark);
+#     EXPLAIN shows the columns read and the conjuncts handed over.
 
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -165,6 +166,15 @@ EOSQL
 run_sql sk_sub
 [[ $(it_stat sk_sub.err source.src.row_groups_skipped) == 9 ]] || it_fail "sk_sub: not 9 row groups skipped"
 [[ $(rows sk_sub) == 2 ]] || it_fail "sk_sub: $(rows sk_sub) rows, wanted 2"
+# EXPLAIN shows what the source reads (Spark's FileScan ReadSchema, PushedFilters)
+cat >sk_explain.sql <<EOSQL
+CREATE SOURCE src ($SK_DECL) WITH (connector = 'file', path = 'sk/', format = 'parquet');
+EXPLAIN SELECT k FROM (SELECT id AS k, s AS t, ts FROM src) q
+WHERE k BETWEEN 10 AND 20 AND t = 'v000011' AND ts > '2024-01-01' AND 3.5 >= k AND t IS NOT NULL;
+EOSQL
+"$SLUICE" run sk_explain.sql >sk_explain.out 2>sk_explain.err || { cat sk_explain.err >&2; it_fail "sk_explain: EXPLAIN failed"; }
+want="ReadSchema=(id, s, ts), PushedFilters=[id >= 10, id <= 20, s = 'v000011', ts > '2024-01-01 00:00:00', id <= 3.5, s IS NOT NULL]"
+grep -qF "$want" sk_explain.out || { cat sk_explain.out >&2; it_fail "sk_explain: no '$want'"; }
 # an aggregate over a skipped file: the count of the rows that pass
 cat >sk_agg.sql <<EOSQL
 CREATE SOURCE src ($SK_DECL) WITH (connector = 'file', path = 'sk/', format = 'parquet');
