@@ -58,7 +58,9 @@
 
 #include "block.h"
 #include "combiner.h"
+#include "format.h"
 #include "hll.h"
+#include "pipeline.h"
 #include "sink.h"
 #include "source.h"
 #include "sql_lex.h"
@@ -4760,6 +4762,239 @@ static int check_depth(struct compiler *c, const struct sl_expr *e)
 	       c->rc;
 }
 
+/* ------------------------------------------- what the sources may skip */
+
+static void refs_of(const struct sl_expr *e, uint64_t *m)
+{
+	if (e == NULL)
+		return;
+	if (e->kind == SL_EXPR_COLUMN && e->col < 64)
+		*m |= (uint64_t)1 << e->col;
+	for (uint32_t k = 0; k < e->nargs; k++)
+		refs_of(e->args[k], m);
+}
+
+/* Each input's source learns which of its columns the query never reads
+ * (struct sl_source_spec.unread_cols): what reads the pipeline's output
+ * (the keys and aggregate arguments, or the output columns), back through
+ * the input's operators (sl_pipeline_needs, the liveness the cores use),
+ * and the WATERMARK column. */
+static void plan_source_reads(struct sl_plan *plan)
+{
+	uint64_t live_out = 0;
+	if (plan->has_agg) {
+		for (uint32_t k = 0; k < plan->nkeys; k++)
+			refs_of(plan->keys[k], &live_out);
+		for (uint32_t j = 0; j < plan->naggs; j++)
+			refs_of(plan->aggs[j].arg, &live_out);
+	} else {
+		for (uint32_t k = 0; k < plan->nout; k++)
+			refs_of(plan->out[k], &live_out);
+		refs_of(plan->having, &live_out);
+	}
+	for (uint32_t k = 0; k < sl_plan_ninputs(plan); k++) {
+		struct sl_input *in = k == 0 ? &plan->input : &plan->unions[k - 1];
+		struct sl_source_spec *src = &in->source;
+		uint64_t used = sl_pipeline_needs(in->ops, in->nops, live_out);
+		if (src->watermark_col >= 0 && src->watermark_col < 64)
+			used |= (uint64_t)1 << src->watermark_col;
+		uint32_t n = src->schema.ncols < 64 ? src->schema.ncols : 64;
+		uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+		src->unread_cols = all & ~used;
+	}
+}
+
+/* An expression of literals alone that the evaluator folds exactly as it
+ * would on a row: the literal side of a comparison (`'2024-01-01'` cast
+ * to TIMESTAMP, `-5`, `10 * 60`). */
+static bool literal_only(const struct sl_expr *e, int depth)
+{
+	if (e == NULL || depth > 16)
+		return false;
+	if (e->kind == SL_EXPR_LITERAL)
+		return true;
+	if (e->kind != SL_EXPR_CALL)
+		return false;
+	switch (e->fn) {
+	case SL_FN_CAST:
+	case SL_FN_NEG:
+	case SL_FN_ADD:
+	case SL_FN_SUB:
+	case SL_FN_MUL:
+	case SL_FN_DIV:
+	case SL_FN_MOD:
+		break;
+	default:
+		return false;
+	}
+	for (uint32_t k = 0; k < e->nargs; k++)
+		if (!literal_only(e->args[k], depth + 1))
+			return false;
+	return true;
+}
+
+/* The source column that column `col` of ops[k]'s input is (every op
+ * passes some of its input's columns through unchanged: a filter all, a
+ * projection those it names bare, an explode and a join the input's), or
+ * -1 when it is made by an op. */
+static int64_t column_at_source(const struct sl_input *in, uint32_t k, uint32_t col)
+{
+	while (k-- > 0) {
+		const struct sl_op *op = &in->ops[k];
+		switch (op->kind) {
+		case SL_OP_FILTER:
+			break;
+		case SL_OP_PROJECT:
+			if (col >= op->nexprs || op->exprs[col]->kind != SL_EXPR_COLUMN)
+				return -1;
+			col = op->exprs[col]->col;
+			break;
+		case SL_OP_EXPLODE:
+			if (op->out.ncols == 0 || col >= op->out.ncols - 1)
+				return -1;
+			break;
+		case SL_OP_JOIN_STATIC:
+			if (op->join == NULL || col >= op->out.ncols || op->join->src[col] >= op->join->nin)
+				return -1;
+			col = op->join->src[col];
+			break;
+		default:
+			return -1;
+		}
+	}
+	return col;
+}
+
+/* The column side of a comparison: a column, or one widened the way the
+ * comparison's type needs (INT to BIGINT or DOUBLE, BIGINT to DOUBLE,
+ * STRING and BINARY to each other: monotone casts, so a bound of the
+ * column's values is one of the cast's). -1 when it is something else. */
+static int64_t column_side(const struct sl_input *in, uint32_t k, const struct sl_expr *e)
+{
+	if (e->kind == SL_EXPR_CALL && e->fn == SL_FN_CAST && e->nargs == 1 &&
+	    e->args[0]->kind == SL_EXPR_COLUMN) {
+		enum sl_type from = e->args[0]->type, to = e->type;
+		bool widen = (from == SL_TYPE_INT && (to == SL_TYPE_BIGINT || to == SL_TYPE_DOUBLE)) ||
+			     (from == SL_TYPE_BIGINT && to == SL_TYPE_DOUBLE) ||
+			     (sl_type_is_bytes(from) && sl_type_is_bytes(to));
+		if (!widen)
+			return -1;
+		e = e->args[0];
+	}
+	if (e->kind != SL_EXPR_COLUMN)
+		return -1;
+	return column_at_source(in, k, e->col);
+}
+
+static enum sl_fn flip_compare(enum sl_fn fn)
+{
+	switch (fn) {
+	case SL_FN_LT: return SL_FN_GT;
+	case SL_FN_LE: return SL_FN_GE;
+	case SL_FN_GT: return SL_FN_LT;
+	case SL_FN_GE: return SL_FN_LE;
+	default: return fn;
+	}
+}
+
+/* Conjunct e of the filter ops[k] (over ops[k]'s input), as a source
+ * filter when it is `column op literal`, `literal op column`, `column IS
+ * [NOT] NULL`; AND's arguments are conjuncts too. */
+static void add_filters(struct sl_input *in, uint32_t k, const struct sl_expr *e,
+			struct sl_eval_ctx *ctx, int depth)
+{
+	struct sl_source_spec *src = &in->source;
+	if (e == NULL || e->kind != SL_EXPR_CALL || depth > 64 ||
+	    src->nfilters >= SL_SOURCE_MAX_FILTERS)
+		return;
+	if (e->fn == SL_FN_AND) {
+		for (uint32_t j = 0; j < e->nargs; j++)
+			add_filters(in, k, e->args[j], ctx, depth + 1);
+		return;
+	}
+	struct sl_source_filter f = {0};
+	if ((e->fn == SL_FN_IS_NULL || e->fn == SL_FN_IS_NOT_NULL) && e->nargs == 1 &&
+	    e->args[0]->kind == SL_EXPR_COLUMN) {
+		int64_t col = column_at_source(in, k, e->args[0]->col);
+		if (col < 0)
+			return;
+		f.col = (uint32_t)col;
+		f.op = e->fn;
+		src->filters[src->nfilters++] = f;
+		return;
+	}
+	if ((e->fn != SL_FN_EQ && e->fn != SL_FN_LT && e->fn != SL_FN_LE && e->fn != SL_FN_GT &&
+	     e->fn != SL_FN_GE) ||
+	    e->nargs != 2)
+		return;
+	const struct sl_expr *colx = e->args[0], *litx = e->args[1];
+	f.op = e->fn;
+	if (literal_only(colx, 0)) {
+		colx = e->args[1];
+		litx = e->args[0];
+		f.op = flip_compare(e->fn);
+	}
+	int64_t col = column_side(in, k, colx);
+	if (col < 0 || !literal_only(litx, 0))
+		return;
+	enum sl_type t = litx->type;
+	if (t != SL_TYPE_BOOLEAN && t != SL_TYPE_INT && t != SL_TYPE_BIGINT &&
+	    t != SL_TYPE_TIMESTAMP && t != SL_TYPE_DOUBLE && !sl_type_is_bytes(t))
+		return;
+	/* the literal side evaluated as the cores would (one row, no columns) */
+	struct sl_chunk none = {.nrows = 1};
+	struct sl_vec v;
+	sl_eval_ctx_reset(ctx);
+	if (sl_expr_eval(litx, &none, ctx, &v) < 0 || v.type != t || sl_vec_is_null(&v, 0))
+		return;
+	f.col = (uint32_t)col;
+	f.lit.type = t;
+	switch (t) {
+	case SL_TYPE_BOOLEAN:
+		f.lit.v.b = v.v.b[0] != 0;
+		break;
+	case SL_TYPE_DOUBLE:
+		f.lit.v.f64 = v.v.f64[0];
+		break;
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
+		if (v.v.str[0].len > sizeof(f.str))
+			return;
+		f.len = v.v.str[0].len;
+		if (f.len > 0)
+			memcpy(f.str, v.v.str[0].ptr, f.len);
+		break;
+	default:
+		f.lit.v.i64 = v.v.i64[0];
+		break;
+	}
+	src->filters[src->nfilters++] = f;
+}
+
+/* Each input's source learns the conjuncts of its WHERE on its own
+ * columns (struct sl_source_spec.filters): those of every filter op,
+ * mapped back through the ops before it to the source's columns. Not for
+ * a source with a WATERMARK: its event times are observed on every row
+ * the source reads, before the WHERE, so rows the WHERE drops still move
+ * the watermark (engine) and must be read. */
+static int plan_source_filters(struct sl_plan *plan)
+{
+	struct sl_eval_ctx *ctx = sl_eval_ctx_create();
+	if (ctx == NULL)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < sl_plan_ninputs(plan); k++) {
+		struct sl_input *in = k == 0 ? &plan->input : &plan->unions[k - 1];
+		in->source.nfilters = 0;
+		if (in->source.watermark_col >= 0)
+			continue;
+		for (uint32_t i = 0; i < in->nops; i++)
+			if (in->ops[i].kind == SL_OP_FILTER)
+				add_filters(in, i, in->ops[i].pred, ctx, 0);
+	}
+	sl_eval_ctx_destroy(ctx);
+	return 0;
+}
+
 /* The plan against the bounds every later stage relies on (see the top of
  * this file). The parser bounds the syntax tree; rewrites may deepen it,
  * so the typed trees are measured again. The column bounds are the
@@ -4936,6 +5171,11 @@ static int compile_query_stmt(struct compiler *c, const struct sl_stmt *s)
 	}
 	if (check_plan_bounds(c, s, plan) < 0)
 		goto err;
+	plan_source_reads(plan);
+	if (plan_source_filters(plan) < 0) {
+		coom(c);
+		goto err;
+	}
 	plan->settings = c->settings;
 	if (plan->settings.shards == 0)
 		plan->settings.shards = plan->settings.n_agg;
@@ -5398,6 +5638,73 @@ static void ex_join(struct explain *x, const struct sl_plan *p, const struct sl_
 	ex_puts(x, ")");
 }
 
+/* A source whose reads the planner's hints narrow: the file source
+ * reading format parquet (unread_cols, filters). */
+static bool reads_parquet(const struct sl_source_spec *src)
+{
+	if (strcasecmp(src->connector, "file") != 0)
+		return false;
+	for (uint32_t i = 0; i < src->options.n; i++)
+		if (strcmp(src->options.v[i].key, "format") == 0)
+			return strcasecmp(src->options.v[i].value, "parquet") == 0;
+	return false;
+}
+
+/* ", ReadSchema=(a, b), PushedFilters=[a >= 5, b IS NULL]" (Spark's
+ * FileScan shows the two): what a parquet source reads. */
+static void ex_source_reads(struct explain *x, const struct sl_source_spec *src)
+{
+	char buf[SL_NAME_MAX + SL_SOURCE_FILTER_STR + 64];
+	ex_puts(x, ", ReadSchema=(");
+	bool first = true;
+	for (uint32_t i = 0; i < src->schema.ncols; i++) {
+		if (i < 64 && ((src->unread_cols >> i) & 1))
+			continue;
+		ex_puts(x, first ? "" : ", ");
+		ex_puts(x, src->schema.cols[i].name);
+		first = false;
+	}
+	ex_puts(x, "), PushedFilters=[");
+	for (uint32_t k = 0; k < src->nfilters; k++) {
+		const struct sl_source_filter *f = &src->filters[k];
+		const char *name = f->col < src->schema.ncols ? src->schema.cols[f->col].name : "?";
+		static const char *const ops[] = {[SL_FN_EQ] = "=", [SL_FN_LT] = "<",
+						  [SL_FN_LE] = "<=", [SL_FN_GT] = ">",
+						  [SL_FN_GE] = ">="};
+		char lit[SL_SOURCE_FILTER_STR + 8];
+		if (f->op == SL_FN_IS_NULL || f->op == SL_FN_IS_NOT_NULL) {
+			snprintf(buf, sizeof(buf), "%s%s %s", k ? ", " : "", name,
+				 f->op == SL_FN_IS_NULL ? "IS NULL" : "IS NOT NULL");
+			ex_puts(x, buf);
+			continue;
+		}
+		switch (f->lit.type) {
+		case SL_TYPE_BOOLEAN:
+			snprintf(lit, sizeof(lit), "%s", f->lit.v.b ? "true" : "false");
+			break;
+		case SL_TYPE_DOUBLE:
+			sl_format_double(f->lit.v.f64, lit, sizeof(lit));
+			break;
+		case SL_TYPE_TIMESTAMP:
+			lit[0] = '\'';
+			sl_format_timestamp(f->lit.v.i64, lit + 1, sizeof(lit) - 2);
+			strcat(lit, "'");
+			break;
+		case SL_TYPE_STRING:
+		case SL_TYPE_BINARY:
+			snprintf(lit, sizeof(lit), "'%.*s'", (int)f->len, f->str);
+			break;
+		default:
+			snprintf(lit, sizeof(lit), "%" PRId64, f->lit.v.i64);
+			break;
+		}
+		snprintf(buf, sizeof(buf), "%s%s %s %s", k ? ", " : "", name,
+			 f->op <= SL_FN_GE && ops[f->op] != NULL ? ops[f->op] : "?", lit);
+		ex_puts(x, buf);
+	}
+	ex_puts(x, "]");
+}
+
 /* An input's operators, last first, then its source. */
 static void ex_input(struct explain *x, const struct sl_plan *p, const struct sl_input *inp,
 		     const char *ingest)
@@ -5453,6 +5760,8 @@ static void ex_input(struct explain *x, const struct sl_plan *p, const struct sl
 		ex_puts(x, buf);
 	}
 	ex_puts(x, ")");
+	if (reads_parquet(&inp->source))
+		ex_source_reads(x, &inp->source);
 	ex_where(x, ingest);
 }
 

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "expr.h"
 #include "types.h"
 
 /* Read n bytes at byte offset off into buf: 0, or -errno (-ENODATA: the
@@ -67,10 +68,32 @@ void sl_pq_reader_destroy(struct sl_pq_reader *r);
 
 /* Read file f's columns names[i] (case-insensitive, "a.b" for a struct's
  * field) as types[i] into chunk column i. A name the file lacks is read as
- * all NULL. 0, or -EINVAL with err naming the column: a list or map, a type
+ * all NULL; so is a NULL name, without a byte of the file read for it (a
+ * column the query does not use). 0, or -EINVAL with err naming the column: a list or map, a type
  * that does not convert to types[i], a column sluice cannot read. */
 int sl_pq_reader_bind(struct sl_pq_reader *r, const struct sl_pq_file *f, const char *const *names,
 		      const enum sl_type *types, uint32_t n, char *err, size_t errlen);
+
+/* A condition on a bound column (index col of sl_pq_reader_bind's names):
+ * op SL_FN_EQ, _LT, _LE, _GT or _GE: `column op lit`, lit of the type
+ * the comparison is made in (BOOLEAN, INT, BIGINT, TIMESTAMP, DOUBLE,
+ * STRING or BINARY: the column's declared type, or DOUBLE or BIGINT for a
+ * narrower integer column); SL_FN_IS_NULL, _IS_NOT_NULL (lit unused). */
+struct sl_pq_pred {
+	uint32_t col;
+	enum sl_fn op;
+	struct sl_value lit;
+};
+
+/* Whether row group rg of the bound file holds no row that satisfies all
+ * of preds[0..n) (then it need not be read), by its column chunks'
+ * statistics: a column all NULL (null_count) or missing fails every
+ * comparison; IS NULL fails without nulls; a comparison fails when lit
+ * lies outside the chunk's [min, max] on the wrong side. Only statistics
+ * whose order is sluice's are used (parquet_read.c, stat_bound); false
+ * whenever in doubt. */
+bool sl_pq_reader_skips(const struct sl_pq_reader *r, uint32_t rg, const struct sl_pq_pred *preds,
+			uint32_t n);
 
 /* Start row group rg. 0, or -errno with err. */
 int sl_pq_reader_start(struct sl_pq_reader *r, uint32_t rg, char *err, size_t errlen);

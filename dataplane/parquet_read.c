@@ -97,13 +97,27 @@ struct pq_col {
 	enum sl_type natural;   /* SL_TYPE_NULL: refused (why) */
 	enum conv conv;
 	int32_t scale;
+	bool is_unsigned;       /* an unsigned INT / UINT_x annotation: its
+				 * statistics are in unsigned order */
 	char why[96];           /* why it is refused */
+};
+
+/* A column chunk's Statistics (ColumnMetaData field 12), its bytes in the
+ * file's footer (kept while the file is open). */
+struct pq_stats {
+	bool has_nulls;             /* null_count (field 3) given */
+	bool has_min, has_max;      /* min_value, max_value (fields 6, 5) */
+	bool has_dmin, has_dmax;    /* the deprecated min, max (fields 2, 1) */
+	int64_t null_count;
+	const uint8_t *min, *max, *dmin, *dmax;
+	uint32_t min_len, max_len, dmin_len, dmax_len;
 };
 
 struct pq_chunk {
 	int codec;
 	uint64_t start, len;
 	int64_t num_values;
+	struct pq_stats st;
 };
 
 struct pq_rg {
@@ -126,6 +140,11 @@ struct sl_pq_file {
 	char **groups;
 	char *group_kind; /* 'l' list, 'm' map, 's' struct */
 	uint32_t ngroups;
+	uint8_t *footer;   /* FileMetaData's bytes: the statistics point here */
+	/* FileMetaData.column_orders (field 7): column i's min_value and
+	 * max_value are in its type's defined order (TYPE_ORDER); without it
+	 * their meaning is undefined (the specification) and they are not used */
+	bool *type_order;  /* [ncols] */
 };
 
 /* A decoded value, before it is copied into a chunk column. */
@@ -137,7 +156,9 @@ union pv {
 };
 
 struct pq_cur {
-	const struct pq_col *col; /* NULL: the file lacks the column: all NULL */
+	const struct pq_col *col; /* NULL: the file lacks the column, or it is
+				   * not read (unread): all NULL */
+	bool unread;
 	enum sl_type out;
 	uint32_t ci;              /* file column index */
 	uint64_t pos, end;        /* the part of the chunk not read yet */
@@ -334,6 +355,7 @@ static void leaf_type(const struct schema_el *e, struct pq_col *c)
 	c->natural = SL_TYPE_NULL;
 	int lt = e->logical, ct = e->conv;
 	bool decimal = lt == 5 || ct == 5;
+	c->is_unsigned = (lt == 10 && !e->int_signed) || (ct >= 11 && ct <= 14);
 	if (decimal) {
 		c->scale = e->scale;
 		if (c->scale < 0 || c->scale > 38) {
@@ -515,6 +537,36 @@ static int walk_el(struct walk *w, int def, const char *refuse, int depth)
 	return 0;
 }
 
+/* Statistics: what sluice uses of it; a field of another type than the
+ * specification's is skipped, not an error (statistics are a hint). */
+static int parse_stats(struct sl_tc *r, struct pq_stats *st)
+{
+	int16_t last = 0, id;
+	uint8_t t;
+	int rc;
+	while ((rc = sl_tc_field(r, &last, &id, &t)) == 1) {
+		const uint8_t *b;
+		uint32_t n;
+		if (id == 3 && t >= SL_TC_I8 && t <= SL_TC_I64) {
+			if (sl_tc_int(r, t, &st->null_count) < 0)
+				return -EINVAL;
+			st->has_nulls = st->null_count >= 0;
+		} else if (id >= 1 && id <= 6 && id != 3 && id != 4 && t == SL_TC_BINARY) {
+			if (sl_tc_binary(r, t, &b, &n) < 0)
+				return -EINVAL;
+			switch (id) {
+			case 1: st->dmax = b, st->dmax_len = n, st->has_dmax = true; break;
+			case 2: st->dmin = b, st->dmin_len = n, st->has_dmin = true; break;
+			case 5: st->max = b, st->max_len = n, st->has_max = true; break;
+			default: st->min = b, st->min_len = n, st->has_min = true; break;
+			}
+		} else if (sl_tc_skip(r, t) < 0) {
+			return -EINVAL;
+		}
+	}
+	return rc < 0 ? -EINVAL : 0;
+}
+
 static int parse_column_meta(struct sl_tc *r, struct pq_chunk *ch, int64_t *ptype)
 {
 	int16_t last = 0, id;
@@ -534,6 +586,17 @@ static int parse_column_meta(struct sl_tc *r, struct pq_chunk *ch, int64_t *ptyp
 			else if (id == 7) comp = v;
 			else if (id == 9) data_off = v;
 			else dict_off = v;
+			break;
+		case 12:
+			if (t != SL_TC_STRUCT) {
+				if (sl_tc_skip(r, t) < 0)
+					return -EINVAL;
+				break;
+			}
+			memset(&ch->st, 0, sizeof(ch->st));
+			if (sl_tc_struct_begin(r, t) < 0 || parse_stats(r, &ch->st) < 0)
+				return -EINVAL;
+			sl_tc_struct_end(r);
 			break;
 		default:
 			if (sl_tc_skip(r, t) < 0)
@@ -701,6 +764,37 @@ static int parse_footer(struct sl_pq_file *f, const uint8_t *p, size_t n, char *
 				sl_tc_struct_end(&r);
 			}
 			have_rgs = true;
+		} else if (id == 7 && t == SL_TC_LIST && have_schema && f->type_order == NULL) {
+			uint8_t et;
+			uint32_t no;
+			if (sl_tc_list(&r, t, &et, &no) < 0)
+				goto out;
+			if ((f->type_order = calloc(f->ncols ? f->ncols : 1, sizeof(bool))) == NULL) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			for (uint32_t k = 0; k < no; k++) {
+				/* ColumnOrder, a union: 1 TypeDefinedOrder */
+				if (et != SL_TC_STRUCT) {
+					if (sl_tc_skip(&r, et) < 0)
+						goto out;
+					continue;
+				}
+				int16_t l2 = 0, id2;
+				uint8_t t2;
+				int rc2;
+				if (sl_tc_struct_begin(&r, et) < 0)
+					goto out;
+				while ((rc2 = sl_tc_field(&r, &l2, &id2, &t2)) == 1) {
+					if (id2 == 1 && t2 == SL_TC_STRUCT && no == f->ncols)
+						f->type_order[k] = true;
+					if (sl_tc_skip(&r, t2) < 0)
+						goto out;
+				}
+				if (rc2 < 0)
+					goto out;
+				sl_tc_struct_end(&r);
+			}
 		} else if (sl_tc_skip(&r, t) < 0) {
 			goto out;
 		}
@@ -729,6 +823,8 @@ void sl_pq_close(struct sl_pq_file *f)
 		free(f->groups[i]);
 	free(f->groups);
 	free(f->group_kind);
+	free(f->type_order);
+	free(f->footer);
 	free(f);
 }
 
@@ -817,7 +913,7 @@ struct sl_pq_file *sl_pq_open(sl_pq_read_fn *read_at, void *ctx, uint64_t size, 
 		}
 		rg->mid = f->ncols > 0 && lo <= hi ? lo + (hi - lo) / 2 : 4;
 	}
-	free(fb);
+	f->footer = fb; /* the statistics point into it */
 	return f;
 fail:
 	free(fb);
@@ -1067,6 +1163,9 @@ int sl_pq_reader_bind(struct sl_pq_reader *r, const struct sl_pq_file *f, const 
 		struct pq_cur *c = &r->cur[i];
 		c->col = NULL;
 		c->out = types[i];
+		c->unread = names[i] == NULL;
+		if (c->unread)
+			continue; /* not read: NULL, its chunks never touched */
 		for (uint32_t k = 0; k < f->ncols; k++)
 			if (strcasecmp(f->cols[k].name, names[i]) == 0) {
 				c->col = &f->cols[k];
@@ -1145,6 +1244,203 @@ bool sl_pq_reader_will_load(const struct sl_pq_reader *r)
 		return false;
 	for (uint32_t i = 0; i < r->n; i++)
 		if (r->cur[i].col != NULL && r->cur[i].row == r->cur[i].rows)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* row groups skipped by their statistics                              */
+
+static int convert(const struct pq_col *col, enum sl_type out, union pv *v, uint32_t n);
+
+#define MAX_DATE_DAYS 106751991LL                /* days * 86400e6 fits int64 */
+#define MAX_TS_MILLIS (INT64_MAX / 1000)
+
+/* One bound (the max when want_max) of a column chunk's values, converted
+ * as the reader converts the values (c->out), or false when there is none
+ * sluice may trust: min_value / max_value when the file's column_orders
+ * say the column's type order (for BYTE_ARRAY: unsigned bytes, the order
+ * of sluice's STRING and BINARY comparisons); the deprecated min / max
+ * only for the signed numeric types, where their (signed) order is right;
+ * neither for INT96, DECIMAL, FIXED_LEN_BYTE_ARRAY or an unsigned
+ * integer; never a NaN; never a date or timestamp whose conversion to
+ * microseconds would wrap. A STRING bound points into the footer. A
+ * truncated min_value is still a lower bound and a truncated max_value
+ * still an upper one (writers round it up), which is all a bound is used
+ * for. */
+static bool stat_bound(const struct sl_pq_file *f, const struct pq_cur *c,
+		       const struct pq_stats *st, bool want_max, union pv *v)
+{
+	const struct pq_col *pc = c->col;
+	if (pc->conv == CV_INT96 || pc->conv == CV_DECIMAL || pc->conv == CV_UINT32 ||
+	    pc->is_unsigned || pc->ptype == PT_FLBA || pc->ptype == PT_INT96)
+		return false;
+	const uint8_t *b;
+	uint32_t n;
+	bool typed = f->type_order != NULL && f->type_order[c->ci];
+	if (typed && (want_max ? st->has_max : st->has_min)) {
+		b = want_max ? st->max : st->min;
+		n = want_max ? st->max_len : st->min_len;
+	} else if (pc->ptype != PT_BYTE_ARRAY && (want_max ? st->has_dmax : st->has_dmin)) {
+		b = want_max ? st->dmax : st->dmin;
+		n = want_max ? st->dmax_len : st->dmin_len;
+	} else {
+		return false;
+	}
+	switch (pc->ptype) {
+	case PT_BOOLEAN:
+		if (n != 1)
+			return false;
+		v->b = b[0] & 1;
+		return true;
+	case PT_INT32:
+		if (n != 4)
+			return false;
+		v->i = (int32_t)le32(b);
+		if (pc->conv == CV_DATE && (v->i > MAX_DATE_DAYS || v->i < -MAX_DATE_DAYS))
+			return false;
+		break;
+	case PT_INT64:
+		if (n != 8)
+			return false;
+		memcpy(&v->i, b, 8);
+		if (pc->conv == CV_TS_MILLIS && (v->i > MAX_TS_MILLIS || v->i < -MAX_TS_MILLIS))
+			return false;
+		break;
+	case PT_FLOAT: {
+		float fl;
+		if (n != 4)
+			return false;
+		memcpy(&fl, b, 4);
+		v->d = fl;
+		if (isnan(v->d))
+			return false;
+		break;
+	}
+	case PT_DOUBLE:
+		if (n != 8)
+			return false;
+		memcpy(&v->d, b, 8);
+		if (isnan(v->d))
+			return false;
+		break;
+	case PT_BYTE_ARRAY:
+		v->s = (struct sl_str){(const char *)b, n};
+		return true;
+	default:
+		return false;
+	}
+	return convert(pc, c->out, v, 1) == 0;
+}
+
+/* The sign of bound - lit, bound of type t; false when the two do not
+ * compare (a predicate the planner should not have made). */
+static bool cmp_bound(const union pv *v, enum sl_type t, const struct sl_value *lit, int *out)
+{
+	switch (lit->type) {
+	case SL_TYPE_BOOLEAN:
+		if (t != SL_TYPE_BOOLEAN)
+			return false;
+		*out = (int)(v->b != 0) - (int)(lit->v.b != 0);
+		return true;
+	case SL_TYPE_INT:
+	case SL_TYPE_BIGINT:
+	case SL_TYPE_TIMESTAMP:
+		if (t != SL_TYPE_INT && t != SL_TYPE_BIGINT && t != SL_TYPE_TIMESTAMP)
+			return false;
+		*out = (v->i > lit->v.i64) - (v->i < lit->v.i64);
+		return true;
+	case SL_TYPE_DOUBLE: {
+		double x;
+		if (t == SL_TYPE_DOUBLE)
+			x = v->d;
+		else if (t == SL_TYPE_INT || t == SL_TYPE_BIGINT || t == SL_TYPE_TIMESTAMP)
+			x = (double)v->i; /* the CAST the comparison makes: monotone */
+		else
+			return false;
+		if (isnan(lit->v.f64))
+			return false;
+		*out = (x > lit->v.f64) - (x < lit->v.f64);
+		return true;
+	}
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: {
+		if (!sl_type_is_bytes(t))
+			return false;
+		uint32_t m = v->s.len < lit->v.str.len ? v->s.len : lit->v.str.len;
+		int c = m > 0 ? memcmp(v->s.ptr, lit->v.str.ptr, m) : 0;
+		*out = c != 0 ? (c < 0 ? -1 : 1)
+			      : (v->s.len > lit->v.str.len) - (v->s.len < lit->v.str.len);
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+/* Whether no row of the chunk can satisfy p. */
+static bool pred_fails(const struct sl_pq_reader *r, uint32_t rg, const struct sl_pq_pred *p)
+{
+	if (p->col >= r->n)
+		return false;
+	const struct pq_cur *c = &r->cur[p->col];
+	if (c->unread)
+		return false;
+	if (c->col == NULL) /* not in the file: NULL in every row */
+		return p->op != SL_FN_IS_NULL;
+	const struct sl_pq_file *f = r->f;
+	const struct pq_stats *st = &f->rgs[rg].chunks[c->ci].st;
+	uint64_t rows = f->rgs[rg].rows;
+	bool all_null = st->has_nulls && (uint64_t)st->null_count >= rows;
+	switch (p->op) {
+	case SL_FN_IS_NULL:
+		return st->has_nulls && st->null_count == 0;
+	case SL_FN_IS_NOT_NULL:
+		return all_null;
+	case SL_FN_EQ:
+	case SL_FN_LT:
+	case SL_FN_LE:
+	case SL_FN_GT:
+	case SL_FN_GE:
+		break;
+	default:
+		return false;
+	}
+	if (all_null) /* a comparison with NULL is never true */
+		return true;
+	if (p->lit.is_null)
+		return false;
+	/* Spark orders NaN above every double, and writers leave NaNs out
+	 * of min and max: a row group whose max is below x may still hold a
+	 * NaN, which is > x */
+	bool nan_rows = c->out == SL_TYPE_DOUBLE && c->col->natural == SL_TYPE_DOUBLE;
+	union pv lo, hi;
+	int cl = 0, ch = 0;
+	bool have_lo = p->op != SL_FN_GT && p->op != SL_FN_GE &&
+		       stat_bound(f, c, st, false, &lo) && cmp_bound(&lo, c->out, &p->lit, &cl);
+	bool have_hi = p->op != SL_FN_LT && p->op != SL_FN_LE && !(nan_rows && p->op != SL_FN_EQ) &&
+		       stat_bound(f, c, st, true, &hi) && cmp_bound(&hi, c->out, &p->lit, &ch);
+	switch (p->op) {
+	case SL_FN_EQ:
+		return (have_lo && cl > 0) || (have_hi && ch < 0);
+	case SL_FN_LT:
+		return have_lo && cl >= 0;
+	case SL_FN_LE:
+		return have_lo && cl > 0;
+	case SL_FN_GT:
+		return have_hi && ch <= 0;
+	default: /* GE */
+		return have_hi && ch < 0;
+	}
+}
+
+bool sl_pq_reader_skips(const struct sl_pq_reader *r, uint32_t rg, const struct sl_pq_pred *preds,
+			uint32_t n)
+{
+	if (r->f == NULL || rg >= r->f->nrg)
+		return false;
+	for (uint32_t k = 0; k < n; k++)
+		if (pred_fails(r, rg, &preds[k]))
 			return true;
 	return false;
 }

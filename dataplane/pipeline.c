@@ -546,6 +546,14 @@ static int run_join(const struct sl_op *op, colmask live_out, const struct sl_ch
 	return 0;
 }
 
+uint64_t sl_pipeline_needs(const struct sl_op *ops, uint32_t nops, uint64_t live_out)
+{
+	colmask m = live_out;
+	for (uint32_t k = nops; k-- > 0;)
+		m = op_needs(&ops[k], m);
+	return m;
+}
+
 int sl_pipeline_run(const struct sl_op *ops, uint32_t nops, const struct sl_chunk *in,
 		    struct sl_eval_ctx *ctx, struct sl_chunk *out)
 {

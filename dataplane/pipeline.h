@@ -38,6 +38,14 @@ int sl_pipeline_run(const struct sl_op *ops, uint32_t nops, const struct sl_chun
 		    struct sl_eval_ctx *ctx, struct sl_chunk *out);
 
 /*
+ * The columns of the input of ops[0..nops) that running them reads to make
+ * the columns live_out of the last op's output (bit i: column i; columns
+ * from 64 on are always read): the same liveness sl_pipeline_run works out.
+ * With nops 0, live_out itself.
+ */
+uint64_t sl_pipeline_needs(const struct sl_op *ops, uint32_t nops, uint64_t live_out);
+
+/*
  * Prepare every expression of the plan (ops, keys, aggregate arguments,
  * having, out) before the cores start. RLIKEs that run on the same chunk
  * and test the same input expression are compiled into one Hyperscan

@@ -157,6 +157,21 @@ struct sl_order_key {
 	bool nulls_first; /* Spark: ASC -> NULLS FIRST, DESC -> NULLS LAST */
 };
 
+/* A conjunct of a query's WHERE, `column op literal`, handed to its source
+ * (struct sl_source_spec.filters). op: SL_FN_EQ, _LT, _LE, _GT, _GE (the
+ * literal of the column's type: never NULL, a STRING or BINARY literal's
+ * bytes in str[0..len), lit.v.str unused as the spec is copied by value),
+ * or SL_FN_IS_NULL, _IS_NOT_NULL (no literal). */
+#define SL_SOURCE_MAX_FILTERS 16
+#define SL_SOURCE_FILTER_STR 64
+struct sl_source_filter {
+	uint32_t col;
+	enum sl_fn op;
+	struct sl_value lit;
+	uint32_t len;
+	char str[SL_SOURCE_FILTER_STR];
+};
+
 struct sl_source_spec {
 	char name[SL_NAME_MAX];
 	char connector[SL_NAME_MAX];
@@ -171,6 +186,18 @@ struct sl_source_spec {
 	 * and ends under available_now needs it at open() */
 	enum sl_trigger_kind trigger;
 	uint32_t line, column; /* of CREATE SOURCE */
+	/* Set by the planner once the query is lowered (0 and none in a spec
+	 * it did not make): what a source may leave out of its reads.
+	 * unread_cols: the columns of schema that no part of the query reads
+	 * (bit i: column i; columns from 64 on are always read); a source may
+	 * leave them NULL in its chunks (the Parquet reader does not read
+	 * their column chunks). filters: conjuncts of the query's WHERE that
+	 * every row reaching the sink satisfies, over this source's own
+	 * columns; a source may skip rows it can prove fail one of them (the
+	 * Parquet reader skips row groups by their statistics), never more. */
+	uint64_t unread_cols;
+	uint32_t nfilters;
+	struct sl_source_filter filters[SL_SOURCE_MAX_FILTERS];
 };
 
 /*

@@ -1560,6 +1560,9 @@ struct fthread {
 	struct sl_str lines[FILE_LINES_BURST];
 	char err[512];
 	struct sl_s3 *s3;              /* s3:// paths: this thread's client, owned */
+	/* format parquet: row groups skipped by their statistics (written by
+	 * this thread, read by the control thread's counters) */
+	_Atomic uint64_t rg_skipped;
 };
 
 struct sl_source {
@@ -1607,6 +1610,11 @@ struct sl_source {
 	bool have_meta;            /* table: its _sluice_table read and checked */
 	struct sl_column_def *cols; /* the source's columns; owned */
 	uint32_t ncols;
+	/* the spec's: columns the query never reads and conjuncts its rows
+	 * satisfy (format parquet: chunks not read, row groups skipped) */
+	uint64_t unread_cols;
+	uint32_t nfilters;
+	struct sl_source_filter filters[SL_SOURCE_MAX_FILTERS];
 	uint32_t npart;            /* partition columns: their values are in paths */
 	uint32_t part_col[SL_MAX_PART_COLS];
 	uint32_t ndata;            /* the others, read from the files */
@@ -2681,6 +2689,9 @@ static struct sl_source *source_open(const struct sl_source_spec *spec,
 	if (s->cols == NULL || s->pathbuf == NULL || s->log_reader == NULL)
 		goto err_nomem;
 	memcpy(s->cols, spec->schema.cols, s->ncols * sizeof(*s->cols));
+	s->unread_cols = spec->unread_cols;
+	s->nfilters = spec->nfilters <= SL_SOURCE_MAX_FILTERS ? spec->nfilters : 0;
+	memcpy(s->filters, spec->filters, s->nfilters * sizeof(*s->filters));
 	if (table && !s->p.s3) {
 		int rc = make_dirs(s->p.path);
 		if (rc < 0) {
@@ -3926,7 +3937,10 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, struct fobj *
 	uint32_t n = s->npart > 0 ? s->ndata : s->ncols;
 	const struct sl_column_def *defs = s->npart > 0 ? s->data_cols : s->cols;
 	for (uint32_t k = 0; k < n && k < SL_BLOCK_MAX_COLS; k++) {
-		names[k] = defs[k].name;
+		uint32_t col = s->npart > 0 ? s->data_col[k] : k;
+		/* a column the query never reads stays NULL, its chunks unread */
+		bool unread = col < 64 && ((s->unread_cols >> col) & 1);
+		names[k] = unread ? NULL : defs[k].name;
 		types[k] = defs[k].type;
 	}
 	int rc = 0;
@@ -3941,6 +3955,24 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, struct fobj *
 		sl_pq_close(f);
 		return -EINVAL;
 	}
+	/* the query's conjuncts on columns read from the file (a partition
+	 * column's values are not in it) */
+	struct sl_pq_pred preds[SL_SOURCE_MAX_FILTERS];
+	uint32_t npreds = 0;
+	for (uint32_t k = 0; k < s->nfilters; k++) {
+		const struct sl_source_filter *sf = &s->filters[k];
+		uint32_t at = sf->col;
+		if (s->npart > 0) {
+			for (at = 0; at < s->ndata && s->data_col[at] != sf->col; at++)
+				;
+		}
+		if (at >= n)
+			continue;
+		preds[npreds] = (struct sl_pq_pred){.col = at, .op = sf->op, .lit = sf->lit};
+		if (sl_type_is_bytes(sf->lit.type))
+			preds[npreds].lit.v.str = (struct sl_str){sf->str, sf->len};
+		npreds++;
+	}
 	struct sl_chunk *b = t->batch;
 	struct sl_chunk *into = b;
 	uint32_t ngroups = sl_pq_row_groups(f);
@@ -3948,6 +3980,11 @@ static int take_parquet(struct fthread *t, const struct fclaim *c, struct fobj *
 		uint64_t mid = sl_pq_row_group_mid(f, g);
 		if (mid < c->start || mid >= end)
 			continue;
+		if (npreds > 0 && sl_pq_reader_skips(t->pq, g, preds, npreds)) {
+			/* no row of it passes the WHERE: not read, not malformed */
+			atomic_fetch_add_explicit(&t->rg_skipped, 1, memory_order_relaxed);
+			continue;
+		}
 		if (sl_ingest_should_stop(t->in)) {
 			rc = -ECANCELED;
 			break;
@@ -4464,6 +4501,20 @@ err_nomem:
 	return -ENOMEM;
 }
 
+/* Counters beyond struct sl_source_stats: format parquet's row groups
+ * skipped by their statistics (stat source.NAME.row_groups_skipped). */
+static void file_counters(struct sl_source *s, void (*emit)(void *arg, const char *name,
+							    uint64_t v),
+			  void *arg)
+{
+	if (!s->p.parquet)
+		return;
+	uint64_t skipped = 0;
+	for (uint32_t i = 0; s->thr != NULL && i < s->n_ingest; i++)
+		skipped += atomic_load_explicit(&s->thr[i].rg_skipped, memory_order_relaxed);
+	emit(arg, "row_groups_skipped", skipped);
+}
+
 const struct sl_source_ops sl_source_file_ops = {
 	.name = "file",
 	.validate = file_validate,
@@ -4475,6 +4526,7 @@ const struct sl_source_ops sl_source_file_ops = {
 	.plans_at_triggers = true,
 	.checkpoint = file_checkpoint,
 	.restore = file_restore,
+	.counters = file_counters,
 };
 
 /* A table (Spark's readStream.table): the file source in log mode, its
@@ -4491,4 +4543,5 @@ const struct sl_source_ops sl_source_table_ops = {
 	.schema_of = sl_table_schema_of,
 	.checkpoint = file_checkpoint,
 	.restore = file_restore,
+	.counters = file_counters,
 };

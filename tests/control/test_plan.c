@@ -2540,3 +2540,84 @@ Test(plan, kafka_headers_refusals)
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
 		compile_err(c[i].sql, c[i].want, "a headers refusal");
 }
+
+/* ---- what a source may skip: unread columns, the WHERE's conjuncts ---- */
+
+/* The source filters of the first input as "col op literal; ..." */
+static void filters_text(const struct sl_source_spec *src, char *buf, size_t n)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (uint32_t k = 0; k < src->nfilters && at < n; k++) {
+		const struct sl_source_filter *f = &src->filters[k];
+		char lit[80] = "";
+		if (f->op != SL_FN_IS_NULL && f->op != SL_FN_IS_NOT_NULL) {
+			switch (f->lit.type) {
+			case SL_TYPE_DOUBLE: snprintf(lit, sizeof(lit), " %g", f->lit.v.f64); break;
+			case SL_TYPE_STRING:
+			case SL_TYPE_BINARY: snprintf(lit, sizeof(lit), " '%.*s'", (int)f->len, f->str); break;
+			case SL_TYPE_BOOLEAN: snprintf(lit, sizeof(lit), " %d", f->lit.v.b); break;
+			default: snprintf(lit, sizeof(lit), " %lld", (long long)f->lit.v.i64); break;
+			}
+			snprintf(lit + strlen(lit), sizeof(lit) - strlen(lit), ":%s",
+				 sl_type_name(f->lit.type));
+		}
+		at += (size_t)snprintf(buf + at, n - at, "%s#%u %s%s", k ? "; " : "", f->col,
+				       fn_name(f->op), lit);
+	}
+}
+
+struct push_case {
+	const char *query; /* over NUMS: i INT, l BIGINT, d DOUBLE, s STRING, b BOOLEAN, ts TIMESTAMP */
+	uint64_t unread;
+	const char *filters;
+};
+
+Test(plan, sources_learn_unread_columns_and_where_conjuncts)
+{
+	const struct push_case cases[] = {
+		{"SELECT i FROM nums WHERE l >= 5 AND 7 > l AND s = 'x'", 0x34,
+		 "#1 ge 5:BIGINT; #1 lt 7:BIGINT; #3 eq 'x':STRING"},
+		{"SELECT * FROM nums WHERE l BETWEEN -3 AND 2 * 5", 0,
+		 "#1 ge -3:BIGINT; #1 le 10:BIGINT"},
+		/* renamed by a derived table; an OR is no conjunct */
+		{"SELECT k FROM (SELECT l AS k, s AS v FROM nums) q WHERE k < 100 AND (v = 'a' OR k = 3)",
+		 0x35, "#1 lt 100:BIGINT"},
+		{"SELECT l FROM nums WHERE i IS NULL AND ts > '2024-01-01' AND s IS NOT NULL", 0x14,
+		 "#0 is_null; #5 gt 1704067200000000:TIMESTAMP; #3 is_not_null"},
+		/* an INT compared as DOUBLE and as BIGINT; not: IN, <>, NOT, a
+		 * function of the column, column op column, a NULL literal */
+		{"SELECT b FROM nums WHERE i > 2.5 AND i < 3000000000 AND i IN (1, 2) AND l <> 1 "
+		 "AND NOT (l = 2) AND l + 1 > 3 AND d = d AND l = CAST('x' AS BIGINT)",
+		 0x28, "#0 gt 2.5:DOUBLE; #0 lt 3000000000:BIGINT"},
+		/* a column made by a projection is not the source's */
+		{"SELECT k FROM (SELECT l + 1 AS k, s FROM nums) q WHERE k = 5 AND s >= 'm'", 0x35,
+		 "#3 ge 'm':STRING"},
+		/* through an explode: the input's columns pass */
+		{"SELECT w FROM (SELECT explode(split(s, ' ')) AS w, l FROM nums) q WHERE l = 1 AND w = 'a'",
+		 0x35, "#1 eq 1:BIGINT"},
+		{"SELECT 1 AS one FROM nums", 0x3f, ""},
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		char text[1024];
+		snprintf(text, sizeof(text), NUMS "CREATE SINK o WITH (connector = 'console') AS %s;",
+			 cases[k].query);
+		struct sl_program *prog = compile_ok(text);
+		const struct sl_source_spec *src = &prog->plans[0]->source;
+		char got[1024];
+		filters_text(src, got, sizeof(got));
+		cr_expect_eq(src->unread_cols, cases[k].unread, "%s: unread 0x%llx", cases[k].query,
+			     (unsigned long long)src->unread_cols);
+		cr_expect_str_eq(got, cases[k].filters, "%s", cases[k].query);
+		sl_program_free(prog);
+	}
+	/* a WATERMARK: its column is read, and no conjunct is handed over
+	 * (rows the WHERE drops still move the watermark) */
+	struct sl_program *prog = compile_ok(
+		SALES_WM "CREATE SINK o WITH (connector = 'console', output_mode = 'update') AS "
+			 "SELECT store, count(*) AS n FROM sales WHERE store = 3 GROUP BY store;");
+	const struct sl_source_spec *src = &prog->plans[0]->source;
+	cr_expect_eq(src->unread_cols, 0x1a, "unread 0x%llx", (unsigned long long)src->unread_cols);
+	cr_expect_eq(src->nfilters, 0);
+	sl_program_free(prog);
+}

@@ -4,7 +4,9 @@
  * (the specification's own examples), the codecs, and one-column files built
  * here byte by byte for each encoding, page kind and type conversion; then
  * bad input: every truncation and every corrupted byte of a file, a
- * dictionary index out of range, an unsupported encoding and codec.
+ * dictionary index out of range, an unsupported encoding and codec; a
+ * column bound unread (no byte of it read, its corrupt chunk harmless);
+ * the row-group skipping decision from Statistics per type and op.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -281,6 +283,18 @@ static void put_u32(struct buf *b, uint32_t v)
 	put(b, x, 4);
 }
 
+/* Statistics make_file writes into its column chunk when on, and
+ * whether it writes FileMetaData.column_orders (TYPE_ORDER). */
+struct stats_spec {
+	bool on;
+	bool has_nulls;
+	int64_t nulls;
+	const void *min, *max, *dmin, *dmax; /* NULL: not written */
+	uint32_t min_len, max_len, dmin_len, dmax_len;
+	bool type_order;
+};
+static struct stats_spec g_stats;
+
 /* The file: PAR1, the pages, FileMetaData, its length, PAR1. */
 static struct buf make_file(const struct col_spec *c, const struct page *pages, int np,
 			    int64_t rows, int codec)
@@ -401,11 +415,32 @@ static struct buf make_file(const struct col_spec *c, const struct page *pages, 
 	sl_tcw_i64(&w, 9, (int64_t)data_off);
 	if (dict_off)
 		sl_tcw_i64(&w, 11, (int64_t)dict_off);
+	if (g_stats.on) {
+		sl_tcw_struct(&w, 12);
+		if (g_stats.dmax != NULL)
+			sl_tcw_binary(&w, 1, g_stats.dmax, g_stats.dmax_len);
+		if (g_stats.dmin != NULL)
+			sl_tcw_binary(&w, 2, g_stats.dmin, g_stats.dmin_len);
+		if (g_stats.has_nulls)
+			sl_tcw_i64(&w, 3, g_stats.nulls);
+		if (g_stats.max != NULL)
+			sl_tcw_binary(&w, 5, g_stats.max, g_stats.max_len);
+		if (g_stats.min != NULL)
+			sl_tcw_binary(&w, 6, g_stats.min, g_stats.min_len);
+		sl_tcw_end(&w);
+	}
 	sl_tcw_end(&w);
 	sl_tcw_end(&w);
 	sl_tcw_i64(&w, 2, usum);
 	sl_tcw_i64(&w, 3, rows);
 	sl_tcw_end(&w);
+	if (g_stats.type_order) {
+		sl_tcw_list(&w, 7, SL_TC_STRUCT, 1);
+		sl_tcw_list_struct(&w);
+		sl_tcw_struct(&w, 1); /* TypeDefinedOrder {} */
+		sl_tcw_end(&w);
+		sl_tcw_end(&w);
+	}
 	sl_tcw_end(&w);
 	cr_assert_eq(w.err, 0);
 	put(&f, w.buf, w.len);
@@ -1091,4 +1126,380 @@ Test(parquet, writer_round_trip_through_the_reader)
 	size_t n;
 	cr_assert_eq(sl_pq_write(w, bad, 1, rows, N, 0, 100, &file, &n), -ENOTSUP);
 	sl_pq_writer_destroy(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* column pruning: a column bound with a NULL name is never read        */
+
+/* mem_read that also counts the bytes asked for */
+struct counted {
+	struct mem m;
+	uint64_t bytes;
+};
+
+static int counted_read(void *ctx, void *buf, size_t n, uint64_t off)
+{
+	struct counted *c = ctx;
+	c->bytes += n;
+	return mem_read(&c->m, buf, n, off);
+}
+
+/* Read columns names[0..2) of the file (one row group or more) as BIGINT
+ * and STRING; the rows' ids must be 0..N-1. The bytes read come back. */
+static int read_two(const uint8_t *p, size_t n, const char *const names[2], uint32_t want,
+		    uint64_t *bytes, char *err, size_t errlen)
+{
+	struct counted c = {{p, n}, 0};
+	struct sl_pq_file *f = sl_pq_open(counted_read, &c, n, err, errlen);
+	if (f == NULL)
+		return -errno;
+	struct sl_pq_reader *r = sl_pq_reader_create(2);
+	enum sl_type types[2] = {SL_TYPE_BIGINT, SL_TYPE_STRING};
+	static uint8_t nulls[2][4096];
+	static int64_t ids[4096];
+	static struct sl_str strs[4096];
+	struct sl_vec cols[2] = {{.type = SL_TYPE_BIGINT, .nulls = nulls[0]},
+				 {.type = SL_TYPE_STRING, .nulls = nulls[1]}};
+	cols[0].v.i64 = ids;
+	cols[1].v.str = strs;
+	struct sl_chunk out = {.ncols = 2, .cols = cols};
+	uint32_t rows = 0;
+	int rc = sl_pq_reader_bind(r, f, names, types, 2, err, errlen);
+	for (uint32_t g = 0; rc == 0 && g < sl_pq_row_groups(f); g++) {
+		rc = sl_pq_reader_start(r, g, err, errlen);
+		int got;
+		while (rc == 0 && (got = sl_pq_reader_read(r, &out, rows, 4096 - rows, err, errlen)) != 0) {
+			if (got < 0) {
+				rc = got;
+				break;
+			}
+			for (uint32_t k = rows; k < rows + (uint32_t)got; k++) {
+				cr_assert_eq(ids[k], k);
+				cr_assert_eq(nulls[1][k], names[1] == NULL, "row %u", k);
+			}
+			rows += (uint32_t)got;
+		}
+	}
+	if (rc == 0)
+		cr_assert_eq(rows, want);
+	*bytes = c.bytes;
+	sl_pq_reader_destroy(r);
+	sl_pq_close(f);
+	return rc;
+}
+
+Test(parquet, unread_column_is_null_and_its_chunks_are_not_read)
+{
+	enum { N = 2000 };
+	static int64_t id[N];
+	static struct sl_str s[N];
+	static char text[N][201];
+	for (int k = 0; k < N; k++) {
+		id[k] = k;
+		for (int j = 0; j < 200; j++) /* not compressible, not a dictionary */
+			text[k][j] = (char)('a' + (k * 7919 + j * 104729) % 26);
+		s[k] = (struct sl_str){text[k], 200};
+	}
+	struct sl_vec vi = {.type = SL_TYPE_BIGINT}, vs = {.type = SL_TYPE_STRING};
+	vi.v.i64 = id;
+	vs.v.str = s;
+	struct sl_pq_wcol cols[] = {{"id", &vi}, {"s", &vs}};
+	static uint32_t rows[N];
+	for (int k = 0; k < N; k++)
+		rows[k] = (uint32_t)k;
+	struct sl_pq_writer *w = sl_pq_writer_create();
+	const uint8_t *file;
+	size_t n;
+	/* one row group: s's chunk is the last before the footer */
+	cr_assert_eq(sl_pq_write(w, cols, 2, rows, N, SL_PQ_UNCOMPRESSED, 1u << 30, &file, &n), 0);
+	cr_assert_gt(n, (size_t)N * 200);
+	char err[256];
+	uint64_t all, pruned;
+	const char *both[2] = {"id", "s"}, *id_only[2] = {"id", NULL};
+	cr_assert_eq(read_two(file, n, both, N, &all, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(read_two(file, n, id_only, N, &pruned, err, sizeof(err)), 0, "%s", err);
+	cr_assert_geq(all, (uint64_t)N * 200, "s's values were read");
+	cr_assert_lt(pruned, (uint64_t)N * 200 / 10, "%llu bytes read for id alone",
+		     (unsigned long long)pruned);
+
+	/* s's chunk made garbage: reading it fails, reading id alone does not */
+	uint8_t *bad = malloc(n);
+	memcpy(bad, file, n);
+	uint32_t flen = (uint32_t)bad[n - 8] | (uint32_t)bad[n - 7] << 8 |
+			(uint32_t)bad[n - 6] << 16 | (uint32_t)bad[n - 5] << 24;
+	size_t chunk_end = n - 8 - flen;
+	memset(bad + chunk_end - (size_t)N * 100, 0xff, (size_t)N * 100);
+	cr_assert_lt(read_two(bad, n, both, N, &all, err, sizeof(err)), 0);
+	cr_assert_eq(read_two(bad, n, id_only, N, &pruned, err, sizeof(err)), 0, "%s", err);
+	free(bad);
+
+	/* a column the reader would refuse is not looked at when not read */
+	struct sl_vec vd = {.type = SL_TYPE_DOUBLE};
+	static double dv[N];
+	vd.v.f64 = dv;
+	struct sl_pq_wcol cols2[] = {{"id", &vi}, {"s", &vd}}; /* s a DOUBLE: not a STRING */
+	cr_assert_eq(sl_pq_write(w, cols2, 2, rows, N, SL_PQ_SNAPPY, 1u << 30, &file, &n), 0);
+	cr_assert_lt(read_two(file, n, both, N, &all, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "column 's' is DOUBLE") != NULL, "%s", err);
+	cr_assert_eq(read_two(file, n, id_only, N, &pruned, err, sizeof(err)), 0, "%s", err);
+	sl_pq_writer_destroy(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* row groups skipped by their statistics                              */
+
+/* Whether the reader skips the (one) row group of a file of column c
+ * with statistics st, for `name op lit` read as type t. */
+static bool skips(const struct col_spec *c, struct stats_spec st, const char *name, enum sl_type t,
+		  enum sl_fn op, struct sl_value lit)
+{
+	g_stats = st;
+	g_stats.on = true;
+	struct page pg = {0, 0, 5, opt_lv, sizeof(opt_lv), opt_vals, sizeof(opt_vals), -1};
+	struct buf f = make_file(c, &pg, 1, 5, SL_PQ_UNCOMPRESSED);
+	g_stats = (struct stats_spec){0};
+	struct mem m = {f.p, f.n};
+	char err[256];
+	struct sl_pq_file *pf = sl_pq_open(mem_read, &m, f.n, err, sizeof(err));
+	cr_assert_not_null(pf, "%s", err);
+	struct sl_pq_reader *r = sl_pq_reader_create(1);
+	const char *names[1] = {name};
+	cr_assert_eq(sl_pq_reader_bind(r, pf, names, &t, 1, err, sizeof(err)), 0, "%s", err);
+	struct sl_pq_pred p = {.col = 0, .op = op, .lit = lit};
+	bool got = sl_pq_reader_skips(r, 0, &p, 1);
+	sl_pq_reader_destroy(r);
+	sl_pq_close(pf);
+	free(f.p);
+	return got;
+}
+
+static struct sl_value ival(enum sl_type t, int64_t v)
+{
+	struct sl_value x = {.type = t};
+	x.v.i64 = v;
+	return x;
+}
+
+static struct sl_value dval(double v)
+{
+	struct sl_value x = {.type = SL_TYPE_DOUBLE};
+	x.v.f64 = v;
+	return x;
+}
+
+static struct sl_value sval(const char *s)
+{
+	struct sl_value x = {.type = SL_TYPE_STRING};
+	x.v.str = (struct sl_str){s, (uint32_t)strlen(s)};
+	return x;
+}
+
+static const uint8_t le10[4] = {10, 0, 0, 0}, le30[4] = {30, 0, 0, 0};
+
+struct int_case {
+	enum sl_fn op;
+	int64_t lit;
+	bool skip;
+};
+
+Test(parquet, stats_int32_every_op)
+{
+	/* values in [10, 30], 2 nulls of 5 rows */
+	struct stats_spec st = {.has_nulls = true, .nulls = 2, .min = le10, .min_len = 4, .max = le30,
+				.max_len = 4, .type_order = true};
+	const struct int_case cases[] = {
+		{SL_FN_EQ, 5, true},   {SL_FN_EQ, 10, false}, {SL_FN_EQ, 20, false},
+		{SL_FN_EQ, 30, false}, {SL_FN_EQ, 31, true},  {SL_FN_LT, 10, true},
+		{SL_FN_LT, 11, false}, {SL_FN_LE, 9, true},   {SL_FN_LE, 10, false},
+		{SL_FN_GT, 30, true},  {SL_FN_GT, 29, false}, {SL_FN_GE, 31, true},
+		{SL_FN_GE, 30, false}, {SL_FN_IS_NULL, 0, false}, {SL_FN_IS_NOT_NULL, 0, false},
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const struct int_case *c = &cases[k];
+		cr_assert_eq(skips(&opt_col, st, "x", SL_TYPE_INT, c->op, ival(SL_TYPE_INT, c->lit)),
+			     c->skip, "case %zu", k);
+		/* declared BIGINT, compared as BIGINT: the same */
+		cr_assert_eq(skips(&opt_col, st, "x", SL_TYPE_BIGINT, c->op,
+				   ival(SL_TYPE_BIGINT, c->lit)),
+			     c->skip, "case %zu as BIGINT", k);
+	}
+	/* an INT column compared as DOUBLE (CAST(x AS DOUBLE) > 29.5) */
+	cr_assert(skips(&opt_col, st, "x", SL_TYPE_INT, SL_FN_GT, dval(30.0)));
+	cr_assert_not(skips(&opt_col, st, "x", SL_TYPE_INT, SL_FN_GT, dval(29.5)));
+	cr_assert(skips(&opt_col, st, "x", SL_TYPE_INT, SL_FN_LT, dval(10.0)));
+	cr_assert_not(skips(&opt_col, st, "x", SL_TYPE_INT, SL_FN_EQ, dval(NAN)));
+	/* the deprecated min / max: used for a signed integer */
+	struct stats_spec dep = {.dmin = le10, .dmin_len = 4, .dmax = le30, .dmax_len = 4};
+	cr_assert(skips(&opt_col, dep, "x", SL_TYPE_INT, SL_FN_GT, ival(SL_TYPE_INT, 30)));
+	cr_assert(skips(&opt_col, dep, "x", SL_TYPE_INT, SL_FN_LT, ival(SL_TYPE_INT, 10)));
+	/* min_value / max_value without column_orders: undefined, not used */
+	struct stats_spec no_order = st;
+	no_order.type_order = false;
+	cr_assert_not(skips(&opt_col, no_order, "x", SL_TYPE_INT, SL_FN_GT, ival(SL_TYPE_INT, 30)));
+	/* no statistics: nothing skipped */
+	cr_assert_not(skips(&opt_col, (struct stats_spec){0}, "x", SL_TYPE_INT, SL_FN_EQ,
+			    ival(SL_TYPE_INT, 1000)));
+	/* a length that is not INT32's: not used */
+	struct stats_spec bad = st;
+	bad.min_len = 3;
+	cr_assert_not(skips(&opt_col, bad, "x", SL_TYPE_INT, SL_FN_LT, ival(SL_TYPE_INT, 10)));
+	/* UINT_32 and UINT_8 (unsigned order): never */
+	struct col_spec u32 = opt_col, u8 = opt_col;
+	u32.conv = 13;
+	u8.conv = 11;
+	cr_assert_not(skips(&u32, st, "x", SL_TYPE_BIGINT, SL_FN_GT, ival(SL_TYPE_BIGINT, 30)));
+	cr_assert_not(skips(&u8, st, "x", SL_TYPE_INT, SL_FN_GT, ival(SL_TYPE_INT, 30)));
+	/* DECIMAL(9, 1) on INT32: never */
+	struct col_spec dec = opt_col;
+	dec.conv = 5;
+	dec.scale = 1;
+	dec.precision = 9;
+	cr_assert_not(skips(&dec, st, "x", SL_TYPE_DOUBLE, SL_FN_GT, dval(1000.0)));
+}
+
+Test(parquet, stats_nulls_and_missing_columns)
+{
+	/* every row null */
+	struct stats_spec all = {.has_nulls = true, .nulls = 5, .type_order = true};
+	cr_assert(skips(&opt_col, all, "x", SL_TYPE_INT, SL_FN_EQ, ival(SL_TYPE_INT, 5)));
+	cr_assert(skips(&opt_col, all, "x", SL_TYPE_INT, SL_FN_GE, ival(SL_TYPE_INT, 5)));
+	cr_assert(skips(&opt_col, all, "x", SL_TYPE_INT, SL_FN_IS_NOT_NULL, ival(SL_TYPE_INT, 0)));
+	cr_assert_not(skips(&opt_col, all, "x", SL_TYPE_INT, SL_FN_IS_NULL, ival(SL_TYPE_INT, 0)));
+	/* no nulls */
+	struct stats_spec none = {.has_nulls = true, .nulls = 0};
+	cr_assert(skips(&opt_col, none, "x", SL_TYPE_INT, SL_FN_IS_NULL, ival(SL_TYPE_INT, 0)));
+	cr_assert_not(skips(&opt_col, none, "x", SL_TYPE_INT, SL_FN_IS_NOT_NULL, ival(SL_TYPE_INT, 0)));
+	cr_assert_not(skips(&opt_col, none, "x", SL_TYPE_INT, SL_FN_EQ, ival(SL_TYPE_INT, 5)));
+	/* null count unknown */
+	cr_assert_not(skips(&opt_col, (struct stats_spec){0}, "x", SL_TYPE_INT, SL_FN_IS_NULL,
+			    ival(SL_TYPE_INT, 0)));
+	/* a column the file lacks is NULL in every row */
+	cr_assert(skips(&opt_col, none, "y", SL_TYPE_INT, SL_FN_EQ, ival(SL_TYPE_INT, 5)));
+	cr_assert(skips(&opt_col, none, "y", SL_TYPE_INT, SL_FN_IS_NOT_NULL, ival(SL_TYPE_INT, 0)));
+	cr_assert_not(skips(&opt_col, none, "y", SL_TYPE_INT, SL_FN_IS_NULL, ival(SL_TYPE_INT, 0)));
+}
+
+Test(parquet, stats_strings_in_unsigned_byte_order)
+{
+	const struct col_spec str = {"s", PT_BYTE_ARRAY, 1, 0, 0, 0, 0, 0}; /* UTF8 */
+	struct stats_spec st = {.min = "b", .min_len = 1, .max = "d", .max_len = 1,
+				.type_order = true};
+	cr_assert(skips(&str, st, "s", SL_TYPE_STRING, SL_FN_EQ, sval("a")));
+	cr_assert_not(skips(&str, st, "s", SL_TYPE_STRING, SL_FN_EQ, sval("c")));
+	cr_assert_not(skips(&str, st, "s", SL_TYPE_STRING, SL_FN_EQ, sval("d")));
+	cr_assert(skips(&str, st, "s", SL_TYPE_STRING, SL_FN_EQ, sval("da"))); /* "d" < "da" */
+	cr_assert(skips(&str, st, "s", SL_TYPE_STRING, SL_FN_GT, sval("d")));
+	cr_assert_not(skips(&str, st, "s", SL_TYPE_STRING, SL_FN_GE, sval("d")));
+	cr_assert(skips(&str, st, "s", SL_TYPE_STRING, SL_FN_LT, sval("b")));
+	cr_assert_not(skips(&str, st, "s", SL_TYPE_STRING, SL_FN_LE, sval("b")));
+	cr_assert(skips(&str, st, "s", SL_TYPE_STRING, SL_FN_LT, sval("")));
+	/* a truncated min ("bb" of "bbz...") is still a lower bound */
+	struct stats_spec pre = {.min = "bb", .min_len = 2, .type_order = true};
+	cr_assert(skips(&str, pre, "s", SL_TYPE_STRING, SL_FN_EQ, sval("b")));
+	cr_assert_not(skips(&str, pre, "s", SL_TYPE_STRING, SL_FN_EQ, sval("bbz")));
+	/* unsigned bytes: é (0xc3 0xa9) sorts after z, as sluice compares */
+	struct stats_spec utf = {.min = "a", .min_len = 1, .max = "\xc3\xa9", .max_len = 2,
+				 .type_order = true};
+	cr_assert_not(skips(&str, utf, "s", SL_TYPE_STRING, SL_FN_GT, sval("z")));
+	cr_assert(skips(&str, utf, "s", SL_TYPE_STRING, SL_FN_GT, sval("\xc3\xa9")));
+	/* the deprecated min / max of a BYTE_ARRAY (signed order in old
+	 * writers): never */
+	struct stats_spec dep = {.dmin = "b", .dmin_len = 1, .dmax = "d", .dmax_len = 1,
+				 .type_order = true};
+	cr_assert_not(skips(&str, dep, "s", SL_TYPE_STRING, SL_FN_EQ, sval("a")));
+	/* a BINARY column read as BINARY: the same order */
+	const struct col_spec bin = {"s", PT_BYTE_ARRAY, 1, -1, 0, 0, 0, 0};
+	struct sl_value lb = sval("a");
+	lb.type = SL_TYPE_BINARY;
+	cr_assert(skips(&bin, st, "s", SL_TYPE_BINARY, SL_FN_EQ, lb));
+}
+
+Test(parquet, stats_doubles_floats_and_nan)
+{
+	const struct col_spec dbl = {"d", PT_DOUBLE, 1, -1, 0, 0, 0, 0};
+	const struct col_spec flt = {"d", PT_FLOAT, 1, -1, 0, 0, 0, 0};
+	double one = 1.0, two = 2.0, nan = NAN;
+	float f15 = 1.5f, f25 = 2.5f;
+	struct stats_spec st = {.min = &one, .min_len = 8, .max = &two, .max_len = 8,
+				.type_order = true};
+	cr_assert(skips(&dbl, st, "d", SL_TYPE_DOUBLE, SL_FN_LT, dval(1.0)));
+	cr_assert_not(skips(&dbl, st, "d", SL_TYPE_DOUBLE, SL_FN_LE, dval(1.0)));
+	cr_assert(skips(&dbl, st, "d", SL_TYPE_DOUBLE, SL_FN_EQ, dval(3.0)));
+	cr_assert(skips(&dbl, st, "d", SL_TYPE_DOUBLE, SL_FN_EQ, dval(0.5)));
+	cr_assert_not(skips(&dbl, st, "d", SL_TYPE_DOUBLE, SL_FN_EQ, dval(1.5)));
+	/* NaN rows are > every number in Spark and are not in max: > and >=
+	 * never skip a DOUBLE column, a NaN literal never skips */
+	cr_assert_not(skips(&dbl, st, "d", SL_TYPE_DOUBLE, SL_FN_GT, dval(5.0)));
+	cr_assert_not(skips(&dbl, st, "d", SL_TYPE_DOUBLE, SL_FN_GE, dval(5.0)));
+	cr_assert_not(skips(&dbl, st, "d", SL_TYPE_DOUBLE, SL_FN_EQ, dval(NAN)));
+	cr_assert_not(skips(&dbl, st, "d", SL_TYPE_DOUBLE, SL_FN_LT, dval(NAN)));
+	/* a NaN bound is no bound */
+	struct stats_spec nanmin = {.min = &nan, .min_len = 8, .max = &two, .max_len = 8,
+				    .type_order = true};
+	cr_assert_not(skips(&dbl, nanmin, "d", SL_TYPE_DOUBLE, SL_FN_LT, dval(0.0)));
+	cr_assert(skips(&dbl, nanmin, "d", SL_TYPE_DOUBLE, SL_FN_EQ, dval(3.0)));
+	/* -0.0 = 0.0, as Spark compares */
+	double mz = -0.0, pz = 0.0;
+	struct stats_spec zero = {.min = &mz, .min_len = 8, .max = &pz, .max_len = 8,
+				  .type_order = true};
+	cr_assert_not(skips(&dbl, zero, "d", SL_TYPE_DOUBLE, SL_FN_EQ, dval(0.0)));
+	cr_assert_not(skips(&dbl, zero, "d", SL_TYPE_DOUBLE, SL_FN_EQ, dval(-0.0)));
+	/* a FLOAT: 4-byte bounds, widened exactly */
+	struct stats_spec fs = {.min = &f15, .min_len = 4, .max = &f25, .max_len = 4,
+				.type_order = true};
+	cr_assert(skips(&flt, fs, "d", SL_TYPE_DOUBLE, SL_FN_LT, dval(1.5)));
+	cr_assert_not(skips(&flt, fs, "d", SL_TYPE_DOUBLE, SL_FN_LE, dval(1.5)));
+	cr_assert(skips(&flt, fs, "d", SL_TYPE_DOUBLE, SL_FN_EQ, dval(2.75)));
+	/* a DOUBLE's 8 bytes on a FLOAT column: not FLOAT's, not used */
+	cr_assert_not(skips(&flt, st, "d", SL_TYPE_DOUBLE, SL_FN_EQ, dval(3.0)));
+}
+
+Test(parquet, stats_timestamps_dates_booleans_and_int96)
+{
+	const struct col_spec ms = {"t", PT_INT64, 1, -1, 0, 0, 0, 1};
+	const struct col_spec ns = {"t", PT_INT64, 1, -1, 0, 0, 0, 3};
+	int64_t lo_ms = 1000, hi_ms = 5000, lo_ns = 1500, hi_ns = 9999;
+	struct stats_spec st = {.min = &lo_ms, .min_len = 8, .max = &hi_ms, .max_len = 8,
+				.type_order = true};
+	cr_assert(skips(&ms, st, "t", SL_TYPE_TIMESTAMP, SL_FN_LT, ival(SL_TYPE_TIMESTAMP, 1000000)));
+	cr_assert_not(skips(&ms, st, "t", SL_TYPE_TIMESTAMP, SL_FN_LT,
+			    ival(SL_TYPE_TIMESTAMP, 1000001)));
+	cr_assert(skips(&ms, st, "t", SL_TYPE_TIMESTAMP, SL_FN_GT, ival(SL_TYPE_TIMESTAMP, 5000000)));
+	/* nanoseconds round down to microseconds as the values do: 1500 ns
+	 * is 1 us, 9999 ns is 9 us */
+	struct stats_spec sn = {.min = &lo_ns, .min_len = 8, .max = &hi_ns, .max_len = 8,
+				.type_order = true};
+	cr_assert(skips(&ns, sn, "t", SL_TYPE_TIMESTAMP, SL_FN_LT, ival(SL_TYPE_TIMESTAMP, 1)));
+	cr_assert_not(skips(&ns, sn, "t", SL_TYPE_TIMESTAMP, SL_FN_LT, ival(SL_TYPE_TIMESTAMP, 2)));
+	cr_assert(skips(&ns, sn, "t", SL_TYPE_TIMESTAMP, SL_FN_GT, ival(SL_TYPE_TIMESTAMP, 9)));
+	cr_assert_not(skips(&ns, sn, "t", SL_TYPE_TIMESTAMP, SL_FN_GE, ival(SL_TYPE_TIMESTAMP, 9)));
+	/* millis so large that microseconds would wrap: not used */
+	int64_t huge = INT64_MAX / 10;
+	struct stats_spec wrap = {.min = &lo_ms, .min_len = 8, .max = &huge, .max_len = 8,
+				  .type_order = true};
+	cr_assert_not(skips(&ms, wrap, "t", SL_TYPE_TIMESTAMP, SL_FN_GT, ival(SL_TYPE_TIMESTAMP, 0)));
+	/* DATE: days to midnight UTC */
+	const struct col_spec date = {"t", PT_INT32, 1, 6, 0, 0, 0, 0};
+	const uint8_t d1[4] = {1, 0, 0, 0}, d2[4] = {2, 0, 0, 0};
+	struct stats_spec sd = {.min = d1, .min_len = 4, .max = d2, .max_len = 4, .type_order = true};
+	cr_assert(skips(&date, sd, "t", SL_TYPE_TIMESTAMP, SL_FN_LT, ival(SL_TYPE_TIMESTAMP, 86400000000LL)));
+	cr_assert_not(skips(&date, sd, "t", SL_TYPE_TIMESTAMP, SL_FN_EQ,
+			    ival(SL_TYPE_TIMESTAMP, 2 * 86400000000LL)));
+	cr_assert(skips(&date, sd, "t", SL_TYPE_TIMESTAMP, SL_FN_EQ,
+			ival(SL_TYPE_TIMESTAMP, 2 * 86400000000LL + 1)));
+	/* INT96: never by min / max (its bytes do not sort as times) */
+	const struct col_spec i96 = {"t", PT_INT96, 1, -1, 0, 0, 0, 0};
+	uint8_t z12[12] = {0};
+	struct stats_spec s96 = {.min = z12, .min_len = 12, .max = z12, .max_len = 12,
+				 .dmin = z12, .dmin_len = 12, .dmax = z12, .dmax_len = 12,
+				 .type_order = true};
+	cr_assert_not(skips(&i96, s96, "t", SL_TYPE_TIMESTAMP, SL_FN_GT, ival(SL_TYPE_TIMESTAMP, 0)));
+	/* BOOLEAN */
+	const struct col_spec bc = {"b", PT_BOOLEAN, 1, -1, 0, 0, 0, 0};
+	const uint8_t f0 = 0;
+	struct stats_spec sb = {.min = &f0, .min_len = 1, .max = &f0, .max_len = 1, .type_order = true};
+	struct sl_value t = {.type = SL_TYPE_BOOLEAN}, f = {.type = SL_TYPE_BOOLEAN};
+	t.v.b = true;
+	cr_assert(skips(&bc, sb, "b", SL_TYPE_BOOLEAN, SL_FN_EQ, t));
+	cr_assert_not(skips(&bc, sb, "b", SL_TYPE_BOOLEAN, SL_FN_EQ, f));
 }
