@@ -462,7 +462,7 @@ it_kill_compare() {
 # listen. s3rver checks the access key id but not SigV4 signatures (the
 # unit tests check those against AWS's examples).
 it_s3_start() {
-	local bin=$SRCDIR/tools/.s3/node_modules/.bin/s3rver args=() b
+	local bin=$SRCDIR/tools/.s3/node_modules/.bin/s3rver args=() more=() b
 	it_require node
 	[[ -x $bin ]] || it_skip "s3rver is not installed in tools/.s3/ (tools/bootstrap installs it with npm)"
 	SLUICE_S3=${SLUICE_S3:-$(dirname "$SLUICE")/tools/sluice-s3}
@@ -471,6 +471,10 @@ it_s3_start() {
 	S3_DIR=$IT_TMP/s3rver
 	mkdir -p "$S3_DIR"
 	for b in "$@"; do args+=(--configure-bucket "$b"); done
+	# IT_S3RVER_OPTS: more s3rver options (e.g. --service-endpoint localhost,
+	# for virtual-hosted requests to BUCKET.s3.localhost)
+	read -r -a more <<<"${IT_S3RVER_OPTS:-}"
+	args+=("${more[@]}")
 	# s3rver makes ListObjectsV2 continuation tokens with DES, which
 	# OpenSSL 3 (node 17 and later) keeps in its legacy provider
 	NODE_OPTIONS=--openssl-legacy-provider \

@@ -13,7 +13,7 @@
 //   deletehead=KEY    the same on the first HEAD (gone before its read starts)
 //   stall=KEY         GETs of an object whose key ends in KEY are never answered
 //                     (the connection stays open: a server that hangs)
-//   log=1             print every request ("req METHOD URL"), faults or not
+//   log=1             print every request ("req METHOD URL host=HOST"), faults or not
 //   delete=KEY        the first GET of an object whose key ends in KEY
 //                     deletes it at the server first, then goes on (the
 //                     object is listed, then gone before it is read)
@@ -67,7 +67,7 @@ http.createServer((req, res) => {
   req.on('end', async () => {
     count++;
     const body = Buffer.concat(parts);
-    if (logAll) console.log(`req ${req.method} ${req.url}`);
+    if (logAll) console.log(`req ${req.method} ${req.url} host=${req.headers.host}`);
     const isGet = req.method === 'GET' && !req.url.includes('list-type');
     try {
       if (slowdown > 0 && count % slowdown === 0) {
