@@ -3,7 +3,8 @@
  * (dataplane/s3.h), for the tests, the demo and operators:
  *
  *   sluice-s3 [-o s3.key=value ...] put  s3://bucket/key FILE   (FILE '-': stdin)
- *   sluice-s3 [-o ...] mput s3://bucket/key FILE PART_MB        multipart upload
+ *   sluice-s3 [-o ...] mput s3://bucket/key FILE PART_MB        multipart upload, the file
+ *                     read a part at a time (FILE '-': stdin)
  *   sluice-s3 [-o ...] cat  s3://bucket/key                     the object to stdout
  *   sluice-s3 [-o ...] ls   s3://bucket/prefix                  key, size, LastModified (ms)
  *   sluice-s3 [-o ...] rm   s3://bucket/key
@@ -101,8 +102,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int rc = 0;
-	if (strcmp(cmd, "put") == 0 || strcmp(cmd, "mput") == 0) {
-		if (argc - i < 3 || (strcmp(cmd, "mput") == 0 && argc - i < 4))
+	if (strcmp(cmd, "put") == 0) {
+		if (argc - i < 3)
 			return usage();
 		size_t n;
 		char *data = read_all(argv[i + 2], &n);
@@ -110,29 +111,59 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sluice-s3: cannot read '%s': %s\n", argv[i + 2], strerror(errno));
 			return 1;
 		}
-		if (strcmp(cmd, "put") == 0) {
-			rc = sl_s3_put(s, bucket, key, data, n);
-		} else {
-			size_t part = (size_t)strtoul(argv[i + 3], NULL, 10) << 20;
-			char id[SL_S3_UPLOAD_ID_MAX];
-			uint32_t np = part ? (uint32_t)((n + part - 1) / part) : 0;
-			char(*tags)[SL_S3_ETAG_MAX] = calloc(np ? np : 1, SL_S3_ETAG_MAX);
-			const char **tp = calloc(np ? np : 1, sizeof(*tp));
-			if (part == 0 || tags == NULL || tp == NULL)
-				return usage();
-			rc = sl_s3_mpu_begin(s, bucket, key, id, sizeof(id));
-			for (uint32_t p = 0; rc == 0 && p < np; p++) {
-				size_t at = (size_t)p * part;
-				rc = sl_s3_mpu_part(s, bucket, key, id, p + 1, data + at,
-						    n - at < part ? n - at : part, tags[p], SL_S3_ETAG_MAX);
-				tp[p] = tags[p];
-			}
-			if (rc == 0)
-				rc = sl_s3_mpu_complete(s, bucket, key, id, tp, np);
-			free(tags);
-			free(tp);
-		}
+		rc = sl_s3_put(s, bucket, key, data, n);
 		free(data);
+	} else if (strcmp(cmd, "mput") == 0) {
+		/* the file read a part at a time: memory is one part, whatever
+		 * the object's size (the 10 GB object of the stress test) */
+		if (argc - i < 4)
+			return usage();
+		size_t part = (size_t)strtoul(argv[i + 3], NULL, 10) << 20;
+		FILE *f = strcmp(argv[i + 2], "-") == 0 ? stdin : fopen(argv[i + 2], "rb");
+		char *buf = part ? malloc(part) : NULL;
+		if (f == NULL || buf == NULL) {
+			fprintf(stderr, "sluice-s3: cannot read '%s': %s\n", argv[i + 2],
+				part ? strerror(errno) : "PART_MB must be at least 1");
+			return 1;
+		}
+		char id[SL_S3_UPLOAD_ID_MAX];
+		char(*tags)[SL_S3_ETAG_MAX] = NULL;
+		const char **tp = NULL;
+		uint32_t np = 0;
+		rc = sl_s3_mpu_begin(s, bucket, key, id, sizeof(id));
+		while (rc == 0) {
+			size_t k = fread(buf, 1, part, f);
+			if (k == 0 && np > 0)
+				break;
+			void *t2 = realloc(tags, (size_t)(np + 1) * SL_S3_ETAG_MAX);
+			if (t2 == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			tags = t2;
+			rc = sl_s3_mpu_part(s, bucket, key, id, np + 1, buf, k, tags[np], SL_S3_ETAG_MAX);
+			np++;
+			if (k < part)
+				break;
+		}
+		if (rc == 0 && ferror(f)) {
+			fprintf(stderr, "sluice-s3: reading '%s' failed\n", argv[i + 2]);
+			rc = -EIO;
+		}
+		tp = rc == 0 ? calloc(np, sizeof(*tp)) : NULL;
+		if (rc == 0 && tp == NULL)
+			rc = -ENOMEM;
+		for (uint32_t p = 0; rc == 0 && p < np; p++)
+			tp[p] = tags[p];
+		if (rc == 0)
+			rc = sl_s3_mpu_complete(s, bucket, key, id, tp, np);
+		else if (rc != -ENOMEM)
+			sl_s3_mpu_abort(s, bucket, key, id);
+		free(tags);
+		free(tp);
+		free(buf);
+		if (f != stdin)
+			fclose(f);
 	} else if (strcmp(cmd, "cat") == 0) {
 		static char buf[1 << 20];
 		uint64_t off = 0;
