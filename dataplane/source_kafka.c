@@ -122,6 +122,7 @@
 #define K_DISCOVER_MS 1000          /* planner: new partitions, at most this often */
 #define K_STALL_WARN_MS 10000       /* say so when a partition waits this long */
 #define K_DEFAULT_TIMEOUT_MS 30000  /* metadata at start, when kafka.socket.timeout.ms is unset */
+#define K_PLAN_CALL_MS 2000         /* the planner's requests while the query runs */
 #define K_DEFAULT_MAX_DELAY_US (15ULL * 60 * 1000000) /* Spark's maxTriggerDelay */
 #define K_CK_VERSION 1
 
@@ -1222,6 +1223,10 @@ struct sl_source {
 	struct kparams p;
 	uint32_t n_ingest;
 	int timeout_ms;
+	/* a metadata or offsets request's wait: timeout_ms when the query
+	 * starts, at most K_PLAN_CALL_MS from the planner thread, which then
+	 * asks again, so that a stop never waits long on brokers that are down */
+	_Atomic int call_ms;
 	rd_kafka_conf_t *conf; /* the template every handle's conf is a copy of */
 	rd_kafka_t *meta;      /* the planner's: metadata, offsets, group commits */
 	char group_id[160];
@@ -1417,6 +1422,7 @@ static int build_conf(struct sl_source *s, const struct sl_source_spec *spec, ch
 			s->timeout_ms = K_DEFAULT_TIMEOUT_MS;
 		if (s->timeout_ms <= 0)
 			s->timeout_ms = K_DEFAULT_TIMEOUT_MS;
+		atomic_store(&s->call_ms, s->timeout_ms);
 	}
 	return rc < 0 ? -EINVAL : 0;
 }
@@ -1517,14 +1523,15 @@ static int cmp_tp(const void *a, const void *b)
 static int discover(struct sl_source *s, int64_t fresh, uint32_t *added, char *err, size_t errlen)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_resp_err_t e = rd_kafka_metadata(s->meta, 1, NULL, &md, s->timeout_ms);
+	int ms = atomic_load(&s->call_ms);
+	rd_kafka_resp_err_t e = rd_kafka_metadata(s->meta, 1, NULL, &md, ms);
 	*added = 0;
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		snprintf(err, errlen,
 			 "kafka source '%s': cannot read the cluster's metadata from '%s' within %d "
 			 "ms: %s; check bootstrap_servers and that the brokers are up (the wait is "
-			 "kafka.socket.timeout.ms)",
-			 s->name, s->p.bootstrap, s->timeout_ms, rd_kafka_err2str(e));
+			 "kafka.socket.timeout.ms when the query starts, at most 2 s while it runs)",
+			 s->name, s->p.bootstrap, ms, rd_kafka_err2str(e));
 		return -EIO;
 	}
 	int rc = 0;
@@ -1588,7 +1595,7 @@ static int list_offsets(struct sl_source *s, const uint32_t *pis, const int64_t 
 		rd_kafka_topic_partition_list_add(l, s->parts[pis[i]].topic,
 						  s->parts[pis[i]].partition)
 			->offset = q[i];
-	rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(s->meta, l, s->timeout_ms);
+	rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(s->meta, l, atomic_load(&s->call_ms));
 	int rc = 0;
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		snprintf(err, errlen,
@@ -2217,6 +2224,7 @@ static void *planner_main(void *arg)
 	struct sl_source *s = arg;
 	struct sl_ingest *in = s->in0;
 	struct kbatch *b = &s->batch;
+	atomic_store(&s->call_ms, s->timeout_ms < K_PLAN_CALL_MS ? s->timeout_ms : K_PLAN_CALL_MS);
 	int64_t *last = NULL; /* offsets of the last batch handed over, for the group */
 	uint32_t nlast = 0;
 	uint64_t last_epoch = 0;

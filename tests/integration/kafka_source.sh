@@ -28,8 +28,9 @@
 #   - a topic deleted and made again (the restarted query pointed at a
 #     new cluster): offsets gone back, a partition gone, both ways;
 #   - brokers down while the query runs (SIGUSR1 to the mock), up again:
-#     nothing lost; a broker that cannot be reached at start: a clear error
-#     within kafka.socket.timeout.ms;
+#     nothing lost; SIGTERM while they are down stops the query within 15 s;
+#     a broker that cannot be reached at start: a clear error within
+#     kafka.socket.timeout.ms;
 #   - bad options refused before anything runs (exit 2).
 
 # shellcheck source=tests/integration/lib.sh
@@ -386,6 +387,25 @@ seq 1 700 | kcat -P -b "$KAFKA_BOOTSTRAP" -t live
 it_wait_for 30 "grep -q '^| *1200|' '$IT_TMP/live.out'" ||
 	it_fail "live: after the brokers came back, 1200 not counted: $(tail -5 "$IT_TMP/live.out")"
 kill "$live_pid"
+
+# a stop while the brokers are down: SIGTERM ends the query within 15 s,
+# status 0 (the planner's requests wait at most 2 s each, then ask again;
+# they used to wait the whole 30 s socket timeout, and the stop with them)
+"$SLUICE" run "$IT_TMP/live.sql" --no-socket >"$IT_TMP/down.out" 2>"$IT_TMP/down.err" &
+down_pid=$!
+it_track "$down_pid"
+it_wait_for 20 "grep -q '^| *1200|' '$IT_TMP/down.out'" || it_fail "down: 1200 not counted"
+it_kafka_down
+sleep 3
+kill -TERM "$down_pid"
+for ((i = 0; i < 300; i++)); do
+	kill -0 "$down_pid" 2>/dev/null || break
+	sleep 0.05
+done
+kill -0 "$down_pid" 2>/dev/null && it_fail "down: sluice still runs 15 s after SIGTERM with the brokers down"
+wait "$down_pid" || it_fail "down: sluice exited $? after SIGTERM (expected 0)"
+it_kafka_up
+it_log "a stop while the brokers are down: within 15 s: ok"
 
 # a broker that cannot be reached at start
 port=$(it_free_port)
