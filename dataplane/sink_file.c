@@ -1815,6 +1815,26 @@ done:
 	return rc < 0 ? rc : 0;
 }
 
+/* A table's metadata (have, freed here) against what this sink writes:
+ * 0, or -EINVAL with err when the schema differs. */
+static int table_meta_check(const char *sink, const char *path, struct sl_table_meta *have,
+			    const struct sl_table_meta *want, char *err, size_t errlen)
+{
+	bool same = sl_table_meta_same(have, want);
+	if (!same) {
+		char a[1024], b[1024];
+		sl_table_meta_describe(have, a, sizeof(a));
+		sl_table_meta_describe(want, b, sizeof(b));
+		snprintf(err, errlen,
+			 "table sink '%s': table '%s' has the columns %s, and this query writes %s: a "
+			 "table keeps the schema it was created with; write the same columns (names, "
+			 "types, order, format, partition_by), or write another table",
+			 sink, path, a, b);
+	}
+	sl_table_meta_free(have);
+	return same ? 0 : -EINVAL;
+}
+
 /* The prefix's _sluice_table, as for a directory: a file sink refuses a
  * table; a table sink checks the columns of a table there, or writes its
  * metadata before its first commit (refusing a file sink's output). No
@@ -1842,22 +1862,8 @@ static int s3_table_meta(struct sl_sink *s, bool table, char *err, size_t errlen
 	struct sl_table_meta want = {.format = s->o.format, .schema = s->schema,
 				     .npart = s->o.npart};
 	memcpy(want.part, s->part_idx, sizeof(want.part));
-	if (rc == 0) {
-		bool same = sl_table_meta_same(&have, &want);
-		if (!same) {
-			char a[1024], b[1024];
-			sl_table_meta_describe(&have, a, sizeof(a));
-			sl_table_meta_describe(&want, b, sizeof(b));
-			snprintf(err, errlen,
-				 "table sink '%s': table '%s' has the columns %s, and this query writes "
-				 "%s: a table keeps the schema it was created with; write the same "
-				 "columns (names, types, order, format, partition_by), or write another "
-				 "table",
-				 s->name, s->o.path, a, b);
-		}
-		sl_table_meta_free(&have);
-		return same ? 0 : -EINVAL;
-	}
+	if (rc == 0)
+		return table_meta_check(s->name, s->o.path, &have, &want, err, errlen);
 	if (sl_commit_log_latest(s->log) >= 0) {
 		snprintf(err, errlen,
 			 "table sink '%s': '%s' holds a file sink's output (a commit log without "
@@ -1960,20 +1966,7 @@ static struct sl_sink *sink_open(const struct sl_sink_spec *spec, const struct s
 		memcpy(want.part, s->part_idx, sizeof(want.part));
 		rc = sl_table_meta_read(s->dirfd, &have, why, sizeof(why));
 		if (rc == 0) {
-			bool same = sl_table_meta_same(&have, &want);
-			if (!same) {
-				char a[1024], b[1024];
-				sl_table_meta_describe(&have, a, sizeof(a));
-				sl_table_meta_describe(&want, b, sizeof(b));
-				snprintf(err, errlen,
-					 "table sink '%s': table '%s' has the columns %s, and this query "
-					 "writes %s: a table keeps the schema it was created with; write "
-					 "the same columns (names, types, order, format, partition_by), "
-					 "or write another table",
-					 spec->name, path, a, b);
-			}
-			sl_table_meta_free(&have);
-			if (!same)
+			if (table_meta_check(spec->name, path, &have, &want, err, errlen) < 0)
 				goto err_close;
 		} else if (rc != -ENOENT) {
 			snprintf(err, errlen, "table sink '%s': table '%s': %s", spec->name, path, why);
