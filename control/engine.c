@@ -1202,6 +1202,10 @@ static void print_stats(struct engine *e)
 	fprintf(f, "stat state_memory_bytes %" PRIu64 "\n", s->state_memory);
 	fprintf(f, "stat peak_state_rows %" PRIu64 "\n", s->peak_state_rows);
 	fprintf(f, "stat peak_state_memory_bytes %" PRIu64 "\n", s->peak_state_memory);
+	if (e->plan->has_agg) {
+		fprintf(f, "stat rows_combined %" PRIu64 "\n", s->rows_combined);
+		fprintf(f, "stat partials_shipped %" PRIu64 "\n", s->partials_shipped);
+	}
 	if (sl_plan_ninputs(e->plan) > 1) {
 		for (uint32_t k = 0; k < sl_plan_ninputs(e->plan); k++)
 			fprintf(f, "stat source.%s.rows_in %" PRIu64 "\n",
@@ -1246,6 +1250,8 @@ static void teardown(struct engine *e)
 		e->st.bytes_in += s.bytes;
 		e->st.rows_malformed += s.malformed;
 		e->st.rows_null_event_time += s.null_event_time;
+		e->st.rows_combined += s.rows_combined;
+		e->st.partials_shipped += s.partials_shipped;
 		e->st.connections += s.connections;
 		e->st.files_skipped += s.files_skipped;
 	}

@@ -56,6 +56,7 @@ struct sl_engine_stats {
 	int64_t watermark_us;
 	uint64_t rows_dropped_by_watermark;
 	uint64_t rows_null_event_time; /* in no window: their event time is NULL */
+	uint64_t rows_combined, partials_shipped; /* the ingest cores' combiners */
 	uint64_t evicted_rows;
 	uint64_t evict_ns; /* summed over aggregator cores */
 	uint64_t no_data_batches;

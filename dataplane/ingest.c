@@ -415,8 +415,10 @@ static int emit_partial(void *arg, const uint8_t *key, uint32_t klen, uint64_t h
 	for (;;) {
 		if (in->popen[d] == NULL && (in->popen[d] = take_block(in, true)) == NULL)
 			return -ECANCELED;
-		if (put_partial(in, in->popen[d], key, klen, hash, state))
+		if (put_partial(in, in->popen[d], key, klen, hash, state)) {
+			in->stats.partials_shipped++;
 			return 0;
+		}
 		if (in->popen[d]->nrows > 0) {
 			int rc = ship_one(in, d, &in->popen[d]);
 			if (rc < 0)
@@ -432,6 +434,7 @@ static int emit_partial(void *arg, const uint8_t *key, uint32_t klen, uint64_t h
 		}
 		big->partial = big->oversized = true;
 		put_partial(in, big, key, klen, hash, state);
+		in->stats.partials_shipped++;
 		return push(in, d, big, sl_msg_tag(SL_MSG_DATA, 0));
 	}
 }
@@ -451,6 +454,14 @@ static int drain_combiner(struct sl_ingest *in)
 static int close_epochs(struct sl_ingest *in, uint64_t cut)
 {
 	if (in->epoch < cut) {
+		/* An epoch whose rows were mostly new groups (fewer than two
+		 * rows a group) paid the combiner's probe and drain for little:
+		 * ship rows for a while, as when the table fills. */
+		if (in->comb != NULL && in->bypass_left == 0) {
+			uint64_t groups = in->cfg.combiner->groups(in->comb);
+			if (groups >= SL_COMBINER_JUDGE_GROUPS && groups * 2 > in->folded)
+				in->bypass_left = 16 * (uint64_t)SL_COMBINER_MAX_GROUPS;
+		}
 		int rc = drain_combiner(in);
 		if (rc < 0)
 			return rc;
@@ -580,6 +591,7 @@ static int route_agg(struct sl_ingest *in, const struct sl_chunk *c)
 		if (rc < 0)
 			return rc;
 		in->folded += n;
+		in->stats.rows_combined += n;
 		uint64_t groups = ops->groups(in->comb);
 		if (groups >= SL_COMBINER_MAX_GROUPS) {
 			/* Most rows were new groups: combining costs more than it

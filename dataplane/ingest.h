@@ -41,6 +41,8 @@ struct sl_combiner_ops {
 
 /* A combiner ships its groups when it holds this many. */
 #define SL_COMBINER_MAX_GROUPS (1u << 18)
+/* Groups an epoch's combiner must hold before its rows a group are judged. */
+#define SL_COMBINER_JUDGE_GROUPS 4096u
 
 struct sl_ingest_config {
 	const struct sl_plan *plan;

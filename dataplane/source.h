@@ -46,6 +46,10 @@ struct sl_source_stats {
 	uint64_t files_skipped;   /* file sources: files noticed, gone before read */
 	uint64_t null_event_time; /* rows whose WATERMARK column is NULL: counted,
 				   * in no window (filled by the ingest core) */
+	/* the combiner (filled by the ingest core): rows folded into it, and
+	 * the partial groups it shipped */
+	uint64_t rows_combined;
+	uint64_t partials_shipped;
 };
 
 /* Bytes someone else owns (checkpoint payloads handed to restore()). */

@@ -436,6 +436,75 @@ Test(shard, burst_upsert_matches_single_upserts)
 	sl_shard_destroy(s);
 }
 
+/* The touched list as keys, in order. */
+static uint32_t touched_keys(struct sl_shard *s, char (*out)[16], uint32_t max)
+{
+	struct sl_shard_iter it;
+	struct sl_shard_entry e;
+	uint32_t n = 0;
+	sl_shard_touched_init(&it, s);
+	while (sl_shard_touched_next(&it, &e)) {
+		cr_assert_lt(n, max);
+		cr_assert_lt(e.klen, 16u);
+		memcpy(out[n], e.key, e.klen);
+		out[n++][e.klen] = '\0';
+	}
+	return n;
+}
+
+/* The burst's own hit path (no growth under way) and its inserts without a
+ * second probe, against sl_shard_upsert one key at a time: the same news,
+ * counts, touched lists in the same order, across growth (the table starts
+ * at 16 slots), epochs and removals between bursts. */
+Test(shard, burst_upsert_tracks_and_grows_as_single_upserts)
+{
+	struct sl_shard *a = sl_shard_create(8, 4), *b = sl_shard_create(8, 4);
+	enum { N = 512, KEYS = 3000, EPOCHS = 6 };
+	static char kb[N][16], ta[KEYS][16], tb[KEYS][16];
+	struct sl_str keys[N];
+	uint64_t hashes[N];
+	void *states[N];
+	uint8_t is_new[N];
+	uint64_t x = 12345;
+	for (uint32_t ep = 0; ep < EPOCHS; ep++) {
+		sl_shard_begin_epoch(a, ep);
+		sl_shard_begin_epoch(b, ep);
+		for (uint32_t burst = 0; burst < 4; burst++) {
+			for (uint32_t i = 0; i < N; i++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				/* a burst repeats keys; later epochs reach new ones */
+				uint32_t k = (uint32_t)(x % (500 * (ep + 1)));
+				keys[i].len = key_of(k, kb[i]);
+				keys[i].ptr = kb[i];
+				hashes[i] = sl_key_hash(kb[i], keys[i].len);
+			}
+			cr_assert_eq(sl_shard_upsert_burst(a, hashes, keys, N, states, is_new), N);
+			for (uint32_t i = 0; i < N; i++) {
+				bool nw;
+				uint64_t *sb = sl_shard_upsert(b, hashes[i], keys[i].ptr, keys[i].len, &nw);
+				cr_assert_not_null(sb);
+				cr_assert_eq(is_new[i], nw, "epoch %u burst %u row %u", ep, burst, i);
+				cr_assert_eq(*(uint64_t *)states[i], *sb);
+				cr_assert_eq(sl_shard_find(a, hashes[i], keys[i].ptr, keys[i].len),
+					     states[i]);
+				(*(uint64_t *)states[i])++;
+				(*sb)++;
+			}
+		}
+		cr_assert_eq(sl_shard_count(a), sl_shard_count(b));
+		cr_assert_eq(sl_shard_touched_count(a), sl_shard_touched_count(b));
+		uint32_t na = touched_keys(a, ta, KEYS), nb = touched_keys(b, tb, KEYS);
+		cr_assert_eq(na, nb);
+		for (uint32_t i = 0; i < na; i++)
+			cr_assert_str_eq(ta[i], tb[i], "epoch %u, touched %u", ep, i);
+		/* every third key of the epoch's range goes, from both */
+		for (uint32_t k = ep; k < 500 * (ep + 1); k += 3)
+			cr_assert_eq(del(a, k), del(b, k));
+	}
+	sl_shard_destroy(a);
+	sl_shard_destroy(b);
+}
+
 Test(shard, empty_key_and_zero_state)
 {
 	struct sl_shard *s = sl_shard_create(0, 1);
