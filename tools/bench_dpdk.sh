@@ -21,9 +21,18 @@
 #   count   SELECT count(*) FROM p              (the source alone; the
 #           ingest core's combiner folds it)
 #   keyed   SELECT value, count(*) GROUP BY value (every record's key
-#           hashed and routed to the aggregator core's shards: 4000
-#           distinct lines a capture)
+#           hashed, folded into the ingest core's combiner or routed to
+#           the aggregator core's shards: 4000 distinct lines in the small
+#           capture, 16,000 in the medium, 100,000 in the large)
 #   words   the word count (split, explode, group by word)
+# with the default trigger (batches back to back, Spark's default: each
+# batch's complete-mode output of every group is part of the cost), and
+# with trigger = '1 second':
+#   keyed-1s   keyed, batches of a second
+#   routed-1s  keyed, batches of a second, SET combiner = false: every
+#              record parsed, its key hashed and the row shipped to the
+#              aggregator core ("parsed and routed")
+#   words-1s   the word count, batches of a second
 # on one ingest core (--ingest-cores 0 --agg-cores 1). Medians of --runs.
 # Results: the table on stdout and tools/.bench/dpdk.md.
 # The target (docs/performance.md): 10 M records/s per ingest core parsed
@@ -47,15 +56,22 @@ make_pcap large 25
 
 run_one() { # SIZE QUERY -> prints "rows seconds datagrams"
 	local size=$1 q=$2 sql=$D/q.sql
-	local body
+	local body set="" trigger=""
+	case $q in
+	*-1s) trigger=", trigger = '1 second'" ;;
+	esac
+	case $q in
+	routed-*) set="SET combiner = false;" ;;
+	esac
 	case $q in
 	count) body="SELECT count(*) AS n FROM p" ;;
-	keyed) body="SELECT value, count(*) AS n FROM p GROUP BY value" ;;
-	words) body="SELECT word, count(*) AS n FROM (SELECT explode(split(value, ' ')) AS word FROM p) GROUP BY word" ;;
+	keyed | keyed-1s | routed-1s) body="SELECT value, count(*) AS n FROM p GROUP BY value" ;;
+	words | words-1s) body="SELECT word, count(*) AS n FROM (SELECT explode(split(value, ' ')) AS word FROM p) GROUP BY word" ;;
 	esac
 	cat >"$sql" <<EOF
+$set
 CREATE SOURCE p WITH (connector = 'dpdk', port = 'net_pcap0,rx_pcap=$D/$size.pcap,infinite_rx=1');
-CREATE SINK o WITH (connector = 'noop', output_mode = 'complete') AS $body;
+CREATE SINK o WITH (connector = 'noop', output_mode = 'complete'$trigger) AS $body;
 EOF
 	timeout -s INT "$SECONDS_RUN" "$SLUICE" run "$sql" --no-socket --stats --ingest-cores 0 --agg-cores 1 \
 		>/dev/null 2>"$D/run.err" || true
@@ -63,11 +79,12 @@ EOF
 	     $1 == "stat" && $2 == "source.p.datagrams" {d = $3} END {print r, s, d}' "$D/run.err"
 }
 
+QUERIES="count keyed words keyed-1s routed-1s words-1s"
 say "dpdk: $RUNS runs of ${SECONDS_RUN} s per size and query"
 declare -A RPS PPS
 for ((run = 1; run <= RUNS; run++)); do
 	for size in small medium large; do
-		for q in count keyed words; do
+		for q in $QUERIES; do
 			read -r rows secs dg < <(run_one "$size" "$q")
 			[[ -n $rows && -n $secs && $secs != 0.000000 ]] ||
 				die "no stats from the $size/$q run: $(tail -3 "$D/run.err")"
@@ -84,7 +101,7 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{v[NR] = $1} END {print v
 	echo "|---|---:|---|---:|---:|---:|"
 	for size in small medium large; do
 		case $size in small) k=1 ;; medium) k=4 ;; large) k=25 ;; esac
-		for q in count keyed words; do
+		for q in $QUERIES; do
 			p=$(echo "${PPS[$size.$q]}" | median)
 			r=$(echo "${RPS[$size.$q]}" | median)
 			printf '| %s | %d | %s | %s | %s | %.2fx |\n' "$size" "$k" "$q" "$p" "$r" \
