@@ -13,8 +13,15 @@
  *    compressed with the codec (UNCOMPRESSED, SNAPPY, GZIP, ZSTD);
  *  - row groups of about row_group_bytes of uncompressed values (at least
  *    one row each);
- *  - per column chunk: num_values, sizes, offsets; per file: the schema,
- *    num_rows, created_by "sluice <version>".
+ *  - per column chunk: num_values, sizes, offsets, and Statistics:
+ *    null_count, and min_value / max_value in the type's order (signed
+ *    integers, doubles without NaN with a zero min written -0.0 and a zero
+ *    max +0.0 as the format asks, false < true, strings and binaries by
+ *    unsigned bytes; none when every value is NULL or NaN, nor for a
+ *    string chunk whose min or max is over STAT_MAX_BYTES bytes);
+ *  - per file: the schema, num_rows, created_by "sluice <version>", and
+ *    column_orders (TYPE_ORDER for every column: what lets a reader trust
+ *    min_value / max_value).
  * The whole file is built in the writer's buffer (a sink writes it out,
  * then fsyncs); the buffers are kept for the next file.
  */
@@ -29,6 +36,20 @@
 #include "sl_config.h"
 
 #define PAGE_ROWS 20000
+/* A string chunk's min and max are written up to this many bytes each
+ * (longer: no min / max, rather than a truncated bound). */
+#define STAT_MAX_BYTES 64
+
+/* A column chunk's statistics while it is written. */
+struct wstats {
+	uint64_t nulls;
+	bool has; /* min, max of the values so far (NaNs left out) */
+	union wv {
+		int64_t i;
+		double d;
+		struct sl_str s;
+	} min, max;
+};
 
 struct sl_pq_writer {
 	struct sl_tcw out;   /* the file */
@@ -41,6 +62,7 @@ struct sl_pq_writer {
 		uint64_t off;
 		uint64_t usize, csize;
 		uint64_t nvals;
+		struct wstats st;
 	} *chunks;
 	size_t chunks_cap;
 	struct wrg {
@@ -116,6 +138,113 @@ static int ptype_of(enum sl_type t)
 	}
 }
 
+/* a - b in unsigned byte order, a shorter prefix first. */
+static int str_cmp(struct sl_str a, struct sl_str b)
+{
+	uint32_t m = a.len < b.len ? a.len : b.len;
+	int c = m > 0 ? memcmp(a.ptr, b.ptr, m) : 0;
+	return c != 0 ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+/* Row r's value (not NULL) into the chunk's min and max. */
+static inline void stats_add(struct wstats *st, const struct sl_vec *v, uint32_t r)
+{
+	switch (v->type) {
+	case SL_TYPE_DOUBLE: {
+		double d = v->v.f64[r];
+		if (d != d)
+			return; /* NaN: left out, as the format asks */
+		if (!st->has || d < st->min.d)
+			st->min.d = d;
+		if (!st->has || d > st->max.d)
+			st->max.d = d;
+		break;
+	}
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY: {
+		struct sl_str x = v->v.str[r];
+		if (!st->has || str_cmp(x, st->min.s) < 0)
+			st->min.s = x;
+		if (!st->has || str_cmp(x, st->max.s) > 0)
+			st->max.s = x;
+		break;
+	}
+	case SL_TYPE_BOOLEAN: {
+		int64_t b = v->v.b[r] != 0;
+		if (!st->has || b < st->min.i)
+			st->min.i = b;
+		if (!st->has || b > st->max.i)
+			st->max.i = b;
+		break;
+	}
+	default: {
+		int64_t i = v->v.i64[r];
+		if (!st->has || i < st->min.i)
+			st->min.i = i;
+		if (!st->has || i > st->max.i)
+			st->max.i = i;
+		break;
+	}
+	}
+	st->has = true;
+}
+
+/* One bound as PLAIN bytes into b (at least 8 bytes); its length, or -1
+ * when it is not written (a string over STAT_MAX_BYTES). */
+static int stat_bytes(enum sl_type t, const union wv *x, bool is_max, uint8_t *b,
+		      const uint8_t **out)
+{
+	*out = b;
+	switch (t) {
+	case SL_TYPE_BOOLEAN:
+		b[0] = (uint8_t)x->i;
+		return 1;
+	case SL_TYPE_INT: {
+		uint32_t u = (uint32_t)(int32_t)x->i;
+		for (int k = 0; k < 4; k++)
+			b[k] = (uint8_t)(u >> (8 * k));
+		return 4;
+	}
+	case SL_TYPE_DOUBLE: {
+		/* a zero bound: -0.0 as the min, +0.0 as the max, whichever
+		 * zero the values held (readers compare -0.0 == +0.0) */
+		double d = x->d == 0 ? (is_max ? 0.0 : -0.0) : x->d;
+		memcpy(b, &d, 8);
+		return 8;
+	}
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
+		if (x->s.len > STAT_MAX_BYTES)
+			return -1;
+		*out = (const uint8_t *)x->s.ptr;
+		return (int)x->s.len;
+	default: {
+		uint64_t u = (uint64_t)x->i;
+		for (int k = 0; k < 8; k++)
+			b[k] = (uint8_t)(u >> (8 * k));
+		return 8;
+	}
+	}
+}
+
+/* ColumnMetaData.statistics (field 12). */
+static void write_stats(struct sl_tcw *o, enum sl_type t, const struct wstats *st)
+{
+	sl_tcw_struct(o, 12);
+	sl_tcw_i64(o, 3, (int64_t)st->nulls);
+	if (st->has) {
+		uint8_t bmin[8], bmax[8];
+		const uint8_t *pmin, *pmax;
+		int nmin = stat_bytes(t, &st->min, false, bmin, &pmin);
+		int nmax = stat_bytes(t, &st->max, true, bmax, &pmax);
+		if (nmin >= 0 && nmax >= 0) {
+			sl_tcw_binary(o, 5, pmax, (uint32_t)nmax);
+			sl_tcw_binary(o, 6, pmin, (uint32_t)nmin);
+		}
+	}
+	sl_tcw_end(o);
+}
+
 /* One data page of rows[from, to) of column v into w->out. */
 static int write_page(struct sl_pq_writer *w, const struct sl_vec *v, const uint32_t *rows,
 		      uint32_t from, uint32_t to, int codec, struct wchunk *ch)
@@ -132,6 +261,8 @@ static int write_page(struct sl_pq_writer *w, const struct sl_vec *v, const uint
 		while (j < to && sl_vec_is_null(v, rows[j]) == null)
 			j++;
 		sl_tcw_uvarint(p, (uint64_t)(j - i) << 1);
+		if (null)
+			ch->st.nulls += j - i;
 		uint8_t lvl = null ? 0 : 1;
 		sl_tcw_raw(p, &lvl, 1);
 		i = j;
@@ -150,6 +281,7 @@ static int write_page(struct sl_pq_writer *w, const struct sl_vec *v, const uint
 		uint32_t r = rows[i];
 		if (sl_vec_is_null(v, r))
 			continue;
+		stats_add(&ch->st, v, r);
 		switch (v->type) {
 		case SL_TYPE_BOOLEAN:
 			if (v->v.b[r])
@@ -329,6 +461,7 @@ int sl_pq_write(struct sl_pq_writer *w, const struct sl_pq_wcol *cols, uint32_t 
 			sl_tcw_i64(o, 6, (int64_t)ch->usize);
 			sl_tcw_i64(o, 7, (int64_t)ch->csize);
 			sl_tcw_i64(o, 9, (int64_t)ch->off);
+			write_stats(o, cols[c].vec->type, &ch->st);
 			sl_tcw_end(o);
 			sl_tcw_end(o);
 		}
@@ -340,6 +473,14 @@ int sl_pq_write(struct sl_pq_writer *w, const struct sl_pq_wcol *cols, uint32_t 
 	}
 	static const char created[] = "sluice version " SL_VERSION;
 	sl_tcw_binary(o, 6, created, sizeof(created) - 1);
+	/* column_orders: every column in its type's order (TypeDefinedOrder) */
+	sl_tcw_list(o, 7, SL_TC_STRUCT, ncols);
+	for (uint32_t c = 0; c < ncols; c++) {
+		sl_tcw_list_struct(o);
+		sl_tcw_struct(o, 1);
+		sl_tcw_end(o);
+		sl_tcw_end(o);
+	}
 	sl_tcw_end(o);
 	size_t flen = o->len - foot;
 	put_u32(o, (uint32_t)flen);

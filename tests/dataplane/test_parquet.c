@@ -1503,3 +1503,113 @@ Test(parquet, stats_timestamps_dates_booleans_and_int96)
 	cr_assert(skips(&bc, sb, "b", SL_TYPE_BOOLEAN, SL_FN_EQ, t));
 	cr_assert_not(skips(&bc, sb, "b", SL_TYPE_BOOLEAN, SL_FN_EQ, f));
 }
+
+/* ------------------------------------------------------------------ */
+/* the writer's statistics, as the reader uses them                    */
+
+/* Whether the reader skips the one row group of a file sl_pq_write makes
+ * of column v (rows 0..n), for `c op lit`. */
+static bool written_skips(const struct sl_vec *v, uint32_t n, enum sl_fn op, struct sl_value lit)
+{
+	uint32_t rows[64];
+	cr_assert_leq(n, 64u);
+	for (uint32_t k = 0; k < n; k++)
+		rows[k] = k;
+	struct sl_pq_wcol col = {"c", v};
+	struct sl_pq_writer *w = sl_pq_writer_create();
+	const uint8_t *file;
+	size_t len;
+	cr_assert_eq(sl_pq_write(w, &col, 1, rows, n, SL_PQ_SNAPPY, 1u << 30, &file, &len), 0);
+	struct mem m = {file, len};
+	char err[256];
+	struct sl_pq_file *pf = sl_pq_open(mem_read, &m, len, err, sizeof(err));
+	cr_assert_not_null(pf, "%s", err);
+	cr_assert_eq(sl_pq_row_groups(pf), 1);
+	struct sl_pq_reader *r = sl_pq_reader_create(1);
+	const char *names[1] = {"c"};
+	enum sl_type t = v->type;
+	cr_assert_eq(sl_pq_reader_bind(r, pf, names, &t, 1, err, sizeof(err)), 0, "%s", err);
+	struct sl_pq_pred p = {.col = 0, .op = op, .lit = lit};
+	bool got = sl_pq_reader_skips(r, 0, &p, 1);
+	sl_pq_reader_destroy(r);
+	sl_pq_close(pf);
+	sl_pq_writer_destroy(w);
+	return got;
+}
+
+Test(parquet, written_statistics_let_the_reader_skip)
+{
+	/* INT 5..20 with a NULL: min 5, max 20, null_count 1 */
+	int64_t iv[17];
+	uint8_t in[17] = {0};
+	for (int k = 0; k < 16; k++)
+		iv[k] = 20 - k;
+	in[16] = 1;
+	struct sl_vec vi = {.type = SL_TYPE_INT, .nulls = in};
+	vi.v.i64 = iv;
+	cr_assert(written_skips(&vi, 17, SL_FN_LT, ival(SL_TYPE_INT, 5)));
+	cr_assert_not(written_skips(&vi, 17, SL_FN_LT, ival(SL_TYPE_INT, 6)));
+	cr_assert(written_skips(&vi, 17, SL_FN_GT, ival(SL_TYPE_INT, 20)));
+	cr_assert_not(written_skips(&vi, 17, SL_FN_GE, ival(SL_TYPE_INT, 20)));
+	cr_assert(written_skips(&vi, 17, SL_FN_EQ, ival(SL_TYPE_INT, 21)));
+	cr_assert(written_skips(&vi, 17, SL_FN_EQ, ival(SL_TYPE_INT, -1)));
+	cr_assert_not(written_skips(&vi, 17, SL_FN_EQ, ival(SL_TYPE_INT, 12)));
+	cr_assert_not(written_skips(&vi, 17, SL_FN_IS_NULL, ival(SL_TYPE_INT, 0)));
+	cr_assert(written_skips(&vi, 16, SL_FN_IS_NULL, ival(SL_TYPE_INT, 0)), "no NULL: null_count 0");
+	/* every value NULL: no min or max, but IS NOT NULL and comparisons skip */
+	uint8_t all[3] = {1, 1, 1};
+	struct sl_vec vn = {.type = SL_TYPE_BIGINT, .nulls = all};
+	vn.v.i64 = iv;
+	cr_assert(written_skips(&vn, 3, SL_FN_IS_NOT_NULL, ival(SL_TYPE_BIGINT, 0)));
+	cr_assert(written_skips(&vn, 3, SL_FN_EQ, ival(SL_TYPE_BIGINT, 20)));
+
+	/* BIGINT and TIMESTAMP over 32 bits, negative */
+	int64_t lv[3] = {-5000000000LL, 7000000000LL, 0};
+	struct sl_vec vl = {.type = SL_TYPE_BIGINT}, vt = {.type = SL_TYPE_TIMESTAMP};
+	vl.v.i64 = vt.v.i64 = lv;
+	cr_assert(written_skips(&vl, 3, SL_FN_LT, ival(SL_TYPE_BIGINT, -5000000000LL)));
+	cr_assert_not(written_skips(&vl, 3, SL_FN_LE, ival(SL_TYPE_BIGINT, -5000000000LL)));
+	cr_assert(written_skips(&vl, 3, SL_FN_GT, ival(SL_TYPE_BIGINT, 7000000000LL)));
+	cr_assert(written_skips(&vt, 3, SL_FN_GT, ival(SL_TYPE_TIMESTAMP, 7000000000LL)));
+	cr_assert_not(written_skips(&vt, 3, SL_FN_GT, ival(SL_TYPE_TIMESTAMP, 6999999999LL)));
+
+	/* DOUBLE: NaN left out of min and max; a zero min written -0.0 */
+	double dv[3] = {0.0, 1.5, __builtin_nan("")};
+	struct sl_vec vd = {.type = SL_TYPE_DOUBLE};
+	vd.v.f64 = dv;
+	cr_assert(written_skips(&vd, 3, SL_FN_LT, dval(0.0)));
+	cr_assert(written_skips(&vd, 3, SL_FN_LT, dval(-0.0)));
+	cr_assert_not(written_skips(&vd, 3, SL_FN_LE, dval(0.0)));
+	cr_assert(written_skips(&vd, 3, SL_FN_EQ, dval(2.0)), "NaN is not 2: the max 1.5 decides");
+	cr_assert_not(written_skips(&vd, 3, SL_FN_GT, dval(1.5)), "NaN > 1.5 in Spark's order");
+	double nan2[2] = {__builtin_nan(""), __builtin_nan("")};
+	vd.v.f64 = nan2;
+	cr_assert_not(written_skips(&vd, 2, SL_FN_EQ, dval(1.0)), "only NaN: no min or max");
+
+	/* BOOLEAN */
+	uint8_t bv[2] = {1, 1};
+	struct sl_vec vb = {.type = SL_TYPE_BOOLEAN};
+	vb.v.b = bv;
+	struct sl_value f = {.type = SL_TYPE_BOOLEAN};
+	f.v.b = false;
+	cr_assert(written_skips(&vb, 2, SL_FN_EQ, f));
+	bv[1] = 0;
+	cr_assert_not(written_skips(&vb, 2, SL_FN_EQ, f));
+
+	/* STRING in unsigned byte order: "é" (0xC3 0xA9) is above "z" */
+	struct sl_str sv[3] = {{"b", 1}, {"\xc3\xa9", 2}, {"a", 1}};
+	struct sl_vec vs = {.type = SL_TYPE_STRING};
+	vs.v.str = sv;
+	cr_assert(written_skips(&vs, 3, SL_FN_LT, sval("a")));
+	cr_assert(written_skips(&vs, 3, SL_FN_EQ, sval("0")));
+	cr_assert_not(written_skips(&vs, 3, SL_FN_GT, sval("z")));
+	cr_assert(written_skips(&vs, 3, SL_FN_GT, sval("\xc3\xa9")));
+	/* a string over 64 bytes: no min or max (null_count still) */
+	static const char long65[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	struct sl_str lsv[2] = {{"b", 1}, {long65, 65}};
+	vs.v.str = lsv;
+	cr_assert_not(written_skips(&vs, 2, SL_FN_EQ, sval("a")));
+	cr_assert(written_skips(&vs, 2, SL_FN_IS_NULL, sval("a")));
+	lsv[1].len = 64;
+	cr_assert(written_skips(&vs, 2, SL_FN_EQ, sval("a")), "64 bytes are written");
+}
