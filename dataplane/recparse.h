@@ -153,6 +153,27 @@ int sl_recparse_line(struct sl_recparse *p, const char *line, uint32_t len, stru
 int sl_recparse_line_padded(struct sl_recparse *p, const char *line, uint32_t len,
 			    struct sl_chunk *out, uint32_t row, char *err, size_t errlen);
 
+/*
+ * Rows straight from a burst of padded lines (as sl_recparse_line_padded),
+ * lines[0..n) into rows row, row + 1, ... of out: how many leading lines
+ * it took, each exactly the row sl_recparse_line_padded makes of it (it
+ * returns 1 for them). It stops at the first line it does not take (any
+ * line but a plain one: a quote, another number of fields, a field that is
+ * empty, null_value, over max_chars_per_column or that its fast
+ * conversions do not take, a blank or comment line, a header still to
+ * come) and leaves that line to sl_recparse_line_padded; 0 for every line
+ * of a parser it does not serve (not CSV, a column of another type than
+ * STRING, INT, BIGINT, DOUBLE or TIMESTAMP without timestamp_format, a
+ * multi-byte sep, ignore_*_white_space). A line it stops at may have had
+ * some of its row's columns written: the per-line call writes them all.
+ */
+uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *lines, uint32_t n,
+				  struct sl_chunk *out, uint32_t row);
+
+/* Whether sl_recparse_burst_padded may take lines of this parser at all
+ * (false: it always returns 0; a caller need not ask it). */
+bool sl_recparse_bursts(const struct sl_recparse *p);
+
 /* Whether records may span lines (csv with multi_line = true). */
 bool sl_recparse_multi_line(const struct sl_recparse *p);
 

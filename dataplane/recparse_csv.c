@@ -738,6 +738,143 @@ fields_done:
 }
 
 /* ------------------------------------------------------------------ */
+/* bursts of plain lines (sl_recparse_burst_padded)                     */
+/* ------------------------------------------------------------------ */
+
+/* The most fields a burst line may have (more: the per-line way). */
+#define CSV_BURST_FIELDS 32
+
+/* A data field's column as the burst writes it: its kind and its arrays,
+ * looked up once per burst instead of once per field. */
+struct csv_bcol {
+	enum sl_type type; /* STRING, INT, BIGINT, DOUBLE or TIMESTAMP */
+	uint8_t *nulls;
+	union {
+		struct sl_str *str;
+		int64_t *i64;
+		double *f64;
+	} v;
+};
+
+bool sl_recparse_bursts(const struct sl_recparse *p)
+{
+#if defined(__SSE2__)
+	const uint32_t nd = p->ndata;
+	if (p->f != SL_REC_CSV || !p->fast_paths || p->sep_len != 1 || p->ignore_leading ||
+	    p->ignore_trailing || nd == 0 || nd > CSV_BURST_FIELDS || nd > p->max_columns)
+		return false;
+	for (uint32_t k = 0; k < nd; k++) {
+		enum sl_type t = p->cols[p->data[k]].type;
+		if (t == SL_TYPE_TIMESTAMP ? p->ts_format != NULL
+					   : t != SL_TYPE_STRING && t != SL_TYPE_INT &&
+						     t != SL_TYPE_BIGINT && t != SL_TYPE_DOUBLE)
+			return false;
+	}
+	return true;
+#else
+	(void)p;
+	return false;
+#endif
+}
+
+uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *lines, uint32_t n,
+				  struct sl_chunk *out, uint32_t row)
+{
+#if defined(__SSE2__)
+	const uint32_t nd = p->ndata;
+	if (p->want_header || !sl_recparse_bursts(p))
+		return 0;
+	struct csv_bcol bc[CSV_BURST_FIELDS];
+	for (uint32_t k = 0; k < nd; k++) {
+		struct sl_vec *v = &out->cols[p->data[k]];
+		enum sl_type t = p->cols[p->data[k]].type;
+		bc[k].type = t;
+		bc[k].nulls = v->nulls;
+		if (t == SL_TYPE_STRING)
+			bc[k].v.str = v->v.str;
+		else if (t == SL_TYPE_DOUBLE)
+			bc[k].v.f64 = v->v.f64;
+		else
+			bc[k].v.i64 = v->v.i64;
+	}
+	const uint64_t max_chars = p->max_chars < 0 ? UINT64_MAX : (uint64_t)p->max_chars;
+	const int comment = p->comment;
+	const bool has_null = p->null_len > 0, has_nan = p->nan_len > 0,
+		   has_pinf = p->pos_inf_len > 0, has_ninf = p->neg_inf_len > 0;
+	uint64_t seps[CSV_FAST_WORDS];
+	uint32_t i;
+	for (i = 0; i < n; i++) {
+		const char *line = lines[i].ptr;
+		const uint32_t len = lines[i].len;
+		/* what rp_csv_line does first: blank and comment lines (a line
+		 * whose first byte is white space takes that way) */
+		if (len == 0 || len > CSV_FAST_WORDS * 64 || is_ws(line[0]) ||
+		    (comment >= 0 && (unsigned char)line[0] == comment) ||
+		    !csv_sep_mask_padded(p, line, len, seps))
+			break;
+		const uint32_t nw = (len + 63) / 64;
+		uint32_t nsep = 0;
+		for (uint32_t w = 0; w < nw; w++)
+			nsep += (uint32_t)__builtin_popcountll(seps[w]);
+		if (nsep != nd - 1)
+			break;
+		const uint32_t r = row + i;
+		uint32_t w = 0, start = 0;
+		uint64_t m = seps[0];
+		uint32_t k;
+		for (k = 0; k < nd; k++) {
+			uint32_t at = len;
+			if (k + 1 < nd) {
+				while (m == 0)
+					m = seps[++w];
+				at = w * 64 + (uint32_t)__builtin_ctzll(m);
+				m &= m - 1;
+			}
+			const char *f = line + start;
+			const uint32_t fl = at - start;
+			start = at + 1;
+			if (fl == 0 || fl > max_chars || (has_null && eq(f, fl, p->null_value, p->null_len)))
+				break;
+			const struct csv_bcol *c = &bc[k];
+			bool ok;
+			switch (c->type) {
+			case SL_TYPE_STRING:
+				c->v.str[r].ptr = f;
+				c->v.str[r].len = fl;
+				ok = true;
+				break;
+			case SL_TYPE_INT:
+			case SL_TYPE_BIGINT:
+				/* padded: the sign and 8 digits are readable */
+				ok = rp_fast_integral_ahead(f, fl, c->type == SL_TYPE_INT, &c->v.i64[r]);
+				break;
+			case SL_TYPE_DOUBLE:
+				ok = !(has_nan && eq(f, fl, p->nan_value, p->nan_len)) &&
+				     !(has_ninf && eq(f, fl, p->neg_inf, p->neg_inf_len)) &&
+				     !(has_pinf && eq(f, fl, p->pos_inf, p->pos_inf_len)) &&
+				     rp_fast_double(f, fl, &c->v.f64[r]);
+				break;
+			default: /* TIMESTAMP */
+				ok = rp_fast_timestamp_cached(&p->ts_cache, f, fl, &c->v.i64[r]);
+				break;
+			}
+			if (!ok)
+				break;
+			c->nulls[r] = 0;
+		}
+		if (k < nd)
+			break;
+		if (p->corrupt >= 0)
+			rp_set_null(out, (uint32_t)p->corrupt, r);
+	}
+	return i;
+#else
+	(void)p, (void)lines, (void)n, (void)out, (void)row;
+	return 0;
+#endif
+}
+
+/* ------------------------------------------------------------------ */
 /* records across lines (multi_line = true)                            */
 /* ------------------------------------------------------------------ */
 

@@ -3731,11 +3731,32 @@ static int take_parsed(struct fthread *t, const struct fclaim *cl, const struct 
 		t->view = (struct sl_chunk){.ncols = t->s->ndata, .cols = t->view_cols};
 		into = &t->view;
 	}
+	const bool burst = sl_recparse_bursts(t->parser);
 	for (;;) {
 		uint32_t k = sl_file_reader_lines(t->reader, t->lines, FILE_LINES_BURST);
 		if (k == 0)
 			return 0;
 		for (uint32_t i = 0; i < k; i++) {
+			/* plain CSV lines a burst at a time, straight into rows;
+			 * the line a burst stops at takes the per-line way */
+			uint32_t room = SL_INGEST_BATCH_ROWS - c->nrows;
+			uint32_t m = burst ? sl_recparse_burst_padded(t->parser, t->lines + i,
+								      k - i < room ? k - i : room,
+								      into, c->nrows)
+					   : 0;
+			if (m > 0) {
+				for (uint32_t j = 0; t->s->npart > 0 && j < m; j++)
+					put_parts(t, cl, c->nrows + j);
+				c->nrows += m;
+				i += m;
+				if (c->nrows == SL_INGEST_BATCH_ROWS) {
+					int rc = commit(t);
+					if (rc < 0)
+						return rc;
+				}
+				if (i == k)
+					break;
+			}
 			/* the splitter's lines have SL_LINES_PADDING readable bytes after
 			 * them: JSON is parsed in place */
 			int rc = sl_recparse_line_padded(t->parser, t->lines[i].ptr,

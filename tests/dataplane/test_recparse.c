@@ -23,9 +23,9 @@
 #include "recparse.h"
 #include "recparse_int.h"
 
-#define MAXC 12
+#define MAXC 32
 #define MAXO 24
-#define ROWS 4
+#define ROWS 64
 
 struct fx {
 	struct sl_source_spec spec;
@@ -2322,4 +2322,203 @@ Test(recparse, csv_fast_take_same_as_field_by_field)
 			fast_same(SL_REC_CSV, "a BIGINT, t TIMESTAMP, d DOUBLE", opts[o], lines[i],
 				  strlen(lines[i]));
 		}
+}
+
+/* ------------------------------------------------------------------ */
+/* bursts of plain CSV lines (sl_recparse_burst_padded)                */
+
+/* The lines as the file source hands them over: back to back with their
+ * '\n', the last one followed by SL_RECPARSE_PADDING bytes of trailer. */
+struct burst_in {
+	char *buf;
+	struct sl_str lines[ROWS];
+	uint32_t n;
+};
+
+static void burst_in_make(struct burst_in *in, const char *const *lines, uint32_t n,
+			  const char *trailer)
+{
+	size_t total = SL_RECPARSE_PADDING + strlen(trailer) + 1;
+	for (uint32_t i = 0; i < n; i++)
+		total += strlen(lines[i]) + 1;
+	in->buf = malloc(total);
+	cr_assert(in->buf != NULL);
+	memset(in->buf, ',', total);
+	size_t o = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+		memcpy(in->buf + o, lines[i], l);
+		in->lines[i] = (struct sl_str){in->buf + o, (uint32_t)l};
+		o += l;
+		in->buf[o++] = '\n';
+	}
+	memcpy(in->buf + o, trailer, strlen(trailer));
+	in->n = n;
+}
+
+/* What the file source does with a burst of lines (take_parsed): the
+ * burst first when use_burst, the per-line way for the line it stops at.
+ * Returns the rows; *err the first error (the run stops there). */
+static uint32_t burst_run(struct fx *f, const struct burst_in *in, bool use_burst, uint32_t *taken,
+			  int *err_rc)
+{
+	uint32_t rows = 0;
+	*taken = 0;
+	*err_rc = 0;
+	for (uint32_t i = 0; i < in->n; i++) {
+		if (use_burst && sl_recparse_bursts(f->p)) {
+			uint32_t m = sl_recparse_burst_padded(f->p, in->lines + i, in->n - i, &f->chunk,
+							      rows);
+			rows += m;
+			*taken += m;
+			i += m;
+			if (i == in->n)
+				break;
+		}
+		f->err[0] = '\0';
+		int rc = sl_recparse_line_padded(f->p, in->lines[i].ptr, in->lines[i].len, &f->chunk,
+						 rows, f->err, sizeof(f->err));
+		if (rc == 1)
+			rows++;
+		else if (rc < 0) {
+			*err_rc = rc;
+			break;
+		}
+	}
+	return rows;
+}
+
+/* The burst and the per-line way give the same rows, counts and errors;
+ * returns the lines the burst took. */
+static uint32_t burst_same(const char *cols, const char *const *opts, const char *const *lines,
+			   uint32_t n, const char *trailer)
+{
+	struct fx *a = fx_new(SL_REC_CSV, cols, opts), *b = fx_new(SL_REC_CSV, cols, opts);
+	struct burst_in in;
+	burst_in_make(&in, lines, n, trailer);
+	uint32_t ta, tb;
+	int ea, eb;
+	uint32_t ra = burst_run(a, &in, true, &ta, &ea);
+	uint32_t rb = burst_run(b, &in, false, &tb, &eb);
+	cr_assert_eq(ra, rb, "%u rows with bursts, %u without (first line '%s')", ra, rb, lines[0]);
+	cr_assert_eq(ea, eb);
+	cr_assert_str_eq(a->err, b->err);
+	cr_assert_eq(sl_recparse_malformed(a->p), sl_recparse_malformed(b->p));
+	for (uint32_t r = 0; r < ra; r++)
+		for (uint32_t c = 0; c < a->chunk.ncols; c++) {
+			char x[512];
+			snprintf(x, sizeof(x), "%s", cell(a, c, r));
+			cr_assert_str_eq(x, cell(b, c, r), "row %u column %s: '%s' with bursts, '%s' without",
+					 r, a->cols[c].name, x, cell(b, c, r));
+		}
+	free(in.buf);
+	fx_free(a);
+	fx_free(b);
+	return ta;
+}
+
+Test(recparse, csv_burst_same_as_line_by_line)
+{
+	static const char *const lines[] = {
+		"9,61609,21.35,2024-03-01 09:00:00.000450,abc",
+		"26,284626,8.97,2024-03-01 09:00:00.000900,d",
+		"-2147483648,0,-0.5,2024-02-29 23:59:59.9,x y",
+		"2147483648,1,1,2024-03-01,big int",         /* INT out of range */
+		"1,2,3,2024-03-01 09:00:00,\"quoted\"",      /* a quote */
+		"1,2,3,2024-03-01 09:00:00",                 /* a field short */
+		"1,2,3,2024-03-01 09:00:00,e,extra",         /* a field more */
+		"1,,3,2024-03-01 09:00:00,e",                /* an empty field */
+		" 1,2,3,2024-03-01 09:00:00,e",              /* leading space */
+		"",                                          /* blank */
+		"   ",                                       /* white space only */
+		"#1,2,3,2024-03-01 09:00:00,e",              /* a comment with comment = '#' */
+		"1,2,NaN,2024-03-01 09:00:00,e",
+		"1,2,Inf,2024-03-01 09:00:00,e",
+		"1,2,1e5,2024-03-01 09:00:00,e",             /* not the fast DOUBLE */
+		"1,2,3,01.03.2024,e",                        /* a timestamp_format date */
+		"1,2,3,2024-03-01 25:00:00,e",               /* a bad hour */
+		"0x1,2,3,2024-03-01 09:00:00,e",
+		"1,2,3,2024-03-01 09:00:00,NULL",
+		"1,2,3,2024-03-01 09:00:00,longer than ten bytes",
+		"7,8,9.5,2024-03-01 09:00:00.5,last",
+	};
+	static const char *const opts[][4] = {
+		{NULL},
+		{"mode=DROPMALFORMED", NULL},
+		{"mode=FAILFAST", NULL},
+		{"comment=#", NULL},
+		{"null_value=NULL", NULL},
+		{"nan_value=3", "positiveInf=9.5", NULL},
+		{"max_chars_per_column=10", NULL},
+		{"timestamp_format=dd.MM.yyyy", NULL},
+		{"quote=", NULL},
+		{"header=true", NULL},
+		{"ignore_leading_white_space=true", NULL},
+	};
+	const uint32_t n = sizeof(lines) / sizeof(lines[0]);
+	const char *const schemas[] = {
+		"a INT, b BIGINT, d DOUBLE, t TIMESTAMP, s STRING",
+		"a INT, b BIGINT, d DOUBLE, t TIMESTAMP, s STRING, _corrupt_record STRING",
+		"a STRING, b STRING, d STRING, t STRING, s STRING",
+		"a INT, b BIGINT, d DOUBLE, t TIMESTAMP, s BOOLEAN", /* not served */
+		"s STRING", /* blank lines and white space */
+	};
+	uint32_t took = 0;
+	for (size_t s = 0; s < sizeof(schemas) / sizeof(schemas[0]); s++)
+		for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++)
+			for (uint32_t first = 0; first < n; first++) {
+				/* every line first, so that the burst starts (and stops) everywhere */
+				const char *rot[sizeof(lines) / sizeof(lines[0])];
+				for (uint32_t i = 0; i < n; i++)
+					rot[i] = lines[(first + i) % n];
+				uint32_t t = burst_same(schemas[s], opts[o], rot, n, "\n\"x\",,,\n");
+				if (s == 3 || strstr(opts[o][0] ? opts[o][0] : "", "ignore") != NULL ||
+				    (s != 2 && s != 4 &&
+				     strstr(opts[o][0] ? opts[o][0] : "", "timestamp_format") != NULL))
+					cr_assert_eq(t, 0u, "schema %zu, option %zu: the burst took lines", s, o);
+				took += t;
+			}
+	cr_assert_gt(took, 1000u, "the burst took only %u lines", took);
+	/* a plain run: every line (after the header) taken by the burst */
+	static const char *const plain[] = {"a,b,d,t,s", "1,2,3.5,2024-03-01 09:00:00,x",
+					    "4,5,6.25,2024-03-01 09:00:01.25,yy",
+					    "7,8,9,2024-03-02 00:00:00,zzz"};
+	static const char *const hdr[] = {"header=true", NULL};
+	cr_assert_eq(burst_same("a INT, b BIGINT, d DOUBLE, t TIMESTAMP, s STRING", hdr, plain, 4, ""),
+		     3u);
+}
+
+Test(recparse, csv_burst_lines_over_one_block_and_many_fields)
+{
+	/* 30 fields, lines of 60 to 600 bytes: separators in several 64-byte blocks */
+	char cols[1024] = "";
+	for (int k = 0; k < 30; k++)
+		snprintf(cols + strlen(cols), sizeof(cols) - strlen(cols), "%sc%d %s", k ? ", " : "", k,
+			 k % 3 == 0 ? "INT" : k % 3 == 1 ? "STRING" : "DOUBLE");
+	static char text[ROWS][700];
+	const char *lines[ROWS];
+	uint64_t x = 7;
+	for (uint32_t r = 0; r < 40; r++) {
+		size_t o = 0;
+		for (int k = 0; k < 30; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			if (k)
+				text[r][o++] = ',';
+			if (k % 3 == 0)
+				o += (size_t)snprintf(text[r] + o, 700 - o, "%d", (int)(x % 100000));
+			else if (k % 3 == 1)
+				for (uint32_t j = 0; j < 1 + x % (r % 5 == 0 ? 30 : 3); j++)
+					text[r][o++] = (char)('a' + (x >> (j % 50)) % 26);
+			else
+				o += (size_t)snprintf(text[r] + o, 700 - o, "%u.%02u", (unsigned)(x % 1000),
+						      (unsigned)(x >> 20) % 100);
+		}
+		text[r][o] = '\0';
+		lines[r] = text[r];
+	}
+	/* CSV_FAST_WORDS * 64 bytes at most: longer lines take the per-line way */
+	uint32_t t = burst_same(cols, NULL, lines, 40, "");
+	cr_assert_gt(t, 20u);
+	for (uint32_t r = 0; r < 40; r++)
+		cr_assert_lt(strlen(lines[r]), 700u);
 }

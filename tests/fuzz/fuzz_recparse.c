@@ -53,7 +53,10 @@
  *    input after it, then zeros) with SSE2 scans only (rp_set_avx2, where
  *    the first has AVX2): the same return, message, malformed
  *    count and row (doubles bit for bit, strings byte for byte) as the
- *    first.
+ *    first; and a fourth handed each padded line as a burst of one
+ *    (sl_recparse_burst_padded) first, the per-line way when the burst
+ *    does not take it: a line it takes is a row the others make too,
+ *    the same row.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -336,12 +339,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the same without the fast paths, and one fed padded lines */
 	struct sl_recparse *p2 = sl_recparse_create(&s->spec, fmt, err, sizeof(err));
 	struct sl_recparse *p3 = sl_recparse_create(&s->spec, fmt, err, sizeof(err));
-	CHECK(p2 != NULL && p3 != NULL);
+	struct sl_recparse *p4 = sl_recparse_create(&s->spec, fmt, err, sizeof(err));
+	CHECK(p2 != NULL && p3 != NULL && p4 != NULL);
 	rp_set_fast_paths(p2, false);
 	rp_set_avx2(p3, false); /* p: AVX2 where the CPU has it; p3: SSE2 */
-	static struct rows r2, r3;
+	static struct rows r2, r3, r4;
 	rows_init(&r2, s->cols, ncols);
 	rows_init(&r3, s->cols, ncols);
+	rows_init(&r4, s->cols, ncols);
 	static char padbuf[(1 << 17) + SL_RECPARSE_PADDING];
 
 	/* what the options finally say (the last one of a key wins) */
@@ -403,6 +408,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sl_recparse_begin(p);
 		sl_recparse_begin(p2);
 		sl_recparse_begin(p3);
+		sl_recparse_begin(p4);
 	}
 	size_t start = 0;
 	uint32_t lineno = 0;
@@ -424,6 +430,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sl_recparse_begin(p);
 			sl_recparse_begin(p2);
 			sl_recparse_begin(p3);
+			sl_recparse_begin(p4);
 		}
 		for (uint32_t c = 0; c < ncols; c++)
 			s->r.nulls[c][row] = 0xAA;
@@ -442,6 +449,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int rc3 = sl_recparse_line_padded(p3, padbuf, len, &r3.chunk, row, err3,
 							  sizeof(err3));
 			CHECK(rc2 == rc && rc3 == rc);
+			/* a burst of one, then the per-line way if it stops there */
+			char err4[1024] = "";
+			struct sl_str pl = {padbuf, len};
+			int rc4 = sl_recparse_bursts(p4)
+					  ? (int)sl_recparse_burst_padded(p4, &pl, 1, &r4.chunk, row)
+					  : 0;
+			if (rc4 == 1)
+				CHECK(rc == 1);
+			else
+				rc4 = sl_recparse_line_padded(p4, padbuf, len, &r4.chunk, row, err4,
+							      sizeof(err4));
+			CHECK(rc4 == rc);
+			CHECK(sl_recparse_malformed(p4) == sl_recparse_malformed(p));
+			if (rc == -EINVAL)
+				CHECK(strcmp(err4, err) == 0);
+			if (rc == 1)
+				rows_same(&r3.chunk, &r4.chunk, ncols, row);
 			if (rc == -EINVAL) {
 				CHECK(strcmp(err2, err) == 0 && strcmp(err3, err) == 0);
 			}
@@ -513,11 +537,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sl_recparse_reset(p);
 			sl_recparse_reset(p2);
 			sl_recparse_reset(p3);
+			sl_recparse_reset(p4);
 		} else if (s->nkept >= KEEP - MAXC) {
 			verify_kept(s);
 			sl_recparse_reset(p);
 			sl_recparse_reset(p2);
 			sl_recparse_reset(p3);
+			sl_recparse_reset(p4);
 		}
 		if (nl == NULL)
 			break;
@@ -528,5 +554,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sl_recparse_destroy(p);
 	sl_recparse_destroy(p2);
 	sl_recparse_destroy(p3);
+	sl_recparse_destroy(p4);
 	return 0;
 }
