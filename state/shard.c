@@ -690,28 +690,32 @@ static void *insert_new(struct sl_shard *s, uint64_t hash, const void *key, uint
 	return state;
 }
 
+/* The state of a key found at ref, joining the touched list (room made
+ * first). NULL with errno ENOMEM when there is no room. */
+static inline __attribute__((always_inline)) void *found(struct sl_shard *s, uint32_t ref)
+{
+	struct sl_shard_entry_hdr *e = entry_at(s, ref);
+	if (s->tracking && !(e->klen_flags & F_TOUCHED)) {
+		if (touched_reserve(s) < 0) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		touch(s, ref, e);
+	}
+	return (uint8_t *)e + ENTRY_HDR;
+}
+
 static inline void *upsert_one(struct sl_shard *s, uint64_t hash, const void *key, uint32_t klen,
 			       bool *is_new, uint32_t *ref_out)
 {
 	bool in_old;
-	if (klen > KLEN_MASK) {
-		errno = E2BIG;
-		return NULL;
-	}
-	if (touched_reserve(s) < 0) {
-		errno = ENOMEM;
-		return NULL;
-	}
 	if (s->old.slots != NULL)
 		migrate(s, MIGRATE_STEP);
 	uint64_t *slot = find_slot(s, hash, key, klen, &in_old);
 	if (slot != NULL) {
-		uint32_t ref = slot_ref(*slot);
-		struct sl_shard_entry_hdr *e = entry_at(s, ref);
-		touch(s, ref, e);
 		*is_new = false;
-		*ref_out = ref;
-		return (uint8_t *)e + ENTRY_HDR;
+		*ref_out = slot_ref(*slot);
+		return found(s, *ref_out);
 	}
 	return insert_new(s, hash, key, klen, is_new, ref_out);
 }
@@ -770,16 +774,8 @@ uint32_t sl_shard_upsert_burst(struct sl_shard *s, const uint64_t *hashes,
 			uint64_t *slot =
 				table_find(s, &s->cur, hashes[i], keys[i].ptr, keys[i].len);
 			if (slot != NULL) {
-				ref = slot_ref(*slot);
-				struct sl_shard_entry_hdr *e = entry_at(s, ref);
-				if (s->tracking && !(e->klen_flags & F_TOUCHED)) {
-					if (touched_reserve(s) < 0) {
-						errno = ENOMEM;
-						return i;
-					}
-					touch(s, ref, e);
-				}
-				states[i] = (uint8_t *)e + ENTRY_HDR;
+				if ((states[i] = found(s, slot_ref(*slot))) == NULL)
+					return i;
 				is_new[i] = 0;
 				continue;
 			}
