@@ -744,17 +744,6 @@ fields_done:
 /* The most fields a burst line may have (more: the per-line way). */
 #define CSV_BURST_FIELDS 32
 
-/* A data field's column as the burst writes it: its kind and its arrays,
- * looked up once per burst instead of once per field. */
-struct csv_bcol {
-	enum sl_type type; /* STRING, INT, BIGINT, DOUBLE or TIMESTAMP */
-	uint8_t *nulls;
-	union {
-		struct sl_str *str;
-		int64_t *i64;
-		double *f64;
-	} v;
-};
 
 bool sl_recparse_bursts(const struct sl_recparse *p)
 {
@@ -777,6 +766,127 @@ bool sl_recparse_bursts(const struct sl_recparse *p)
 #endif
 }
 
+/* Lines a burst splits before it converts them, column by column. */
+#define CSV_BURST_LINES 64
+
+/* A field of a burst line: its offset in the line and its length (a line
+ * is at most CSV_FAST_WORDS * 64 bytes). */
+struct csv_bfld {
+	uint16_t off, len;
+};
+
+/* Lines [0, m) of a sub-burst, split (phase 1): how many leading lines are
+ * plain and have nd fields; their fields into fl[line][field]. */
+static uint32_t burst_split(struct sl_recparse *p, const struct sl_str *lines, uint32_t m,
+			    uint32_t nd, struct csv_bfld (*fl)[CSV_BURST_FIELDS])
+{
+	const int comment = p->comment;
+	uint64_t seps[CSV_FAST_WORDS];
+	for (uint32_t j = 0; j < m; j++) {
+		const char *line = lines[j].ptr;
+		const uint32_t len = lines[j].len;
+		/* what rp_csv_line does first: blank and comment lines (a line
+		 * whose first byte is white space takes that way) */
+		if (len == 0 || len > CSV_FAST_WORDS * 64 || is_ws(line[0]) ||
+		    (comment >= 0 && (unsigned char)line[0] == comment) ||
+		    !csv_sep_mask_padded(p, line, len, seps))
+			return j;
+		const uint32_t nw = (len + 63) / 64;
+		uint32_t nsep = 0;
+		for (uint32_t w = 0; w < nw; w++)
+			nsep += (uint32_t)__builtin_popcountll(seps[w]);
+		if (nsep != nd - 1)
+			return j;
+		uint32_t w = 0, start = 0;
+		uint64_t bits = seps[0];
+		for (uint32_t k = 0; k + 1 < nd; k++) {
+			while (bits == 0)
+				bits = seps[++w];
+			uint32_t at = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			fl[j][k] = (struct csv_bfld){(uint16_t)start, (uint16_t)(at - start)};
+			start = at + 1;
+		}
+		fl[j][nd - 1] = (struct csv_bfld){(uint16_t)start, (uint16_t)(len - start)};
+	}
+	return m;
+}
+
+/* Column k of lines [0, m) converted into rows row.. (phase 2): how many
+ * leading lines it took (a field it does not take stops it). */
+static uint32_t burst_column(struct sl_recparse *p, const struct sl_str *lines, uint32_t m,
+			     uint32_t k, const struct csv_bfld (*fl)[CSV_BURST_FIELDS],
+			     struct sl_vec *v, enum sl_type t, uint32_t row)
+{
+	const uint64_t max_chars = p->max_chars < 0 ? UINT64_MAX : (uint64_t)p->max_chars;
+	const bool has_null = p->null_len > 0;
+	uint8_t *nulls = v->nulls + row;
+	uint32_t j;
+	/* a field that is empty, over max_chars or null_value takes the
+	 * per-line way (csv_take), as in rp_csv_line's fast split */
+#define BURST_FIELD_OK(f, n)                                                                       \
+	((n) != 0 && (n) <= max_chars && !(has_null && eq(f, n, p->null_value, p->null_len)))
+	switch (t) {
+	case SL_TYPE_STRING: {
+		struct sl_str *out = v->v.str + row;
+		for (j = 0; j < m; j++) {
+			const char *f = lines[j].ptr + fl[j][k].off;
+			const uint32_t n = fl[j][k].len;
+			if (!BURST_FIELD_OK(f, n))
+				break;
+			out[j].ptr = f;
+			out[j].len = n;
+			nulls[j] = 0;
+		}
+		break;
+	}
+	case SL_TYPE_INT:
+	case SL_TYPE_BIGINT: {
+		const bool is_int = t == SL_TYPE_INT;
+		int64_t *out = v->v.i64 + row;
+		for (j = 0; j < m; j++) {
+			const char *f = lines[j].ptr + fl[j][k].off;
+			const uint32_t n = fl[j][k].len;
+			/* padded: the sign and 8 digits are readable */
+			if (!BURST_FIELD_OK(f, n) || !rp_fast_integral_ahead(f, n, is_int, &out[j]))
+				break;
+			nulls[j] = 0;
+		}
+		break;
+	}
+	case SL_TYPE_DOUBLE: {
+		const bool has_nan = p->nan_len > 0, has_pinf = p->pos_inf_len > 0,
+			   has_ninf = p->neg_inf_len > 0;
+		double *out = v->v.f64 + row;
+		for (j = 0; j < m; j++) {
+			const char *f = lines[j].ptr + fl[j][k].off;
+			const uint32_t n = fl[j][k].len;
+			if (!BURST_FIELD_OK(f, n) || (has_nan && eq(f, n, p->nan_value, p->nan_len)) ||
+			    (has_ninf && eq(f, n, p->neg_inf, p->neg_inf_len)) ||
+			    (has_pinf && eq(f, n, p->pos_inf, p->pos_inf_len)) ||
+			    !rp_fast_double(f, n, &out[j]))
+				break;
+			nulls[j] = 0;
+		}
+		break;
+	}
+	default: { /* TIMESTAMP without timestamp_format */
+		int64_t *out = v->v.i64 + row;
+		for (j = 0; j < m; j++) {
+			const char *f = lines[j].ptr + fl[j][k].off;
+			const uint32_t n = fl[j][k].len;
+			if (!BURST_FIELD_OK(f, n) ||
+			    !rp_fast_timestamp_cached(&p->ts_cache, f, n, &out[j]))
+				break;
+			nulls[j] = 0;
+		}
+		break;
+	}
+	}
+#undef BURST_FIELD_OK
+	return j;
+}
+
 uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *lines, uint32_t n,
 				  struct sl_chunk *out, uint32_t row)
 {
@@ -784,90 +894,25 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 	const uint32_t nd = p->ndata;
 	if (p->want_header || !sl_recparse_bursts(p))
 		return 0;
-	struct csv_bcol bc[CSV_BURST_FIELDS];
-	for (uint32_t k = 0; k < nd; k++) {
-		struct sl_vec *v = &out->cols[p->data[k]];
-		enum sl_type t = p->cols[p->data[k]].type;
-		bc[k].type = t;
-		bc[k].nulls = v->nulls;
-		if (t == SL_TYPE_STRING)
-			bc[k].v.str = v->v.str;
-		else if (t == SL_TYPE_DOUBLE)
-			bc[k].v.f64 = v->v.f64;
-		else
-			bc[k].v.i64 = v->v.i64;
-	}
-	const uint64_t max_chars = p->max_chars < 0 ? UINT64_MAX : (uint64_t)p->max_chars;
-	const int comment = p->comment;
-	const bool has_null = p->null_len > 0, has_nan = p->nan_len > 0,
-		   has_pinf = p->pos_inf_len > 0, has_ninf = p->neg_inf_len > 0;
-	uint64_t seps[CSV_FAST_WORDS];
-	uint32_t i;
-	for (i = 0; i < n; i++) {
-		const char *line = lines[i].ptr;
-		const uint32_t len = lines[i].len;
-		/* what rp_csv_line does first: blank and comment lines (a line
-		 * whose first byte is white space takes that way) */
-		if (len == 0 || len > CSV_FAST_WORDS * 64 || is_ws(line[0]) ||
-		    (comment >= 0 && (unsigned char)line[0] == comment) ||
-		    !csv_sep_mask_padded(p, line, len, seps))
-			break;
-		const uint32_t nw = (len + 63) / 64;
-		uint32_t nsep = 0;
-		for (uint32_t w = 0; w < nw; w++)
-			nsep += (uint32_t)__builtin_popcountll(seps[w]);
-		if (nsep != nd - 1)
-			break;
-		const uint32_t r = row + i;
-		uint32_t w = 0, start = 0;
-		uint64_t m = seps[0];
-		uint32_t k;
-		for (k = 0; k < nd; k++) {
-			uint32_t at = len;
-			if (k + 1 < nd) {
-				while (m == 0)
-					m = seps[++w];
-				at = w * 64 + (uint32_t)__builtin_ctzll(m);
-				m &= m - 1;
-			}
-			const char *f = line + start;
-			const uint32_t fl = at - start;
-			start = at + 1;
-			if (fl == 0 || fl > max_chars || (has_null && eq(f, fl, p->null_value, p->null_len)))
-				break;
-			const struct csv_bcol *c = &bc[k];
-			bool ok;
-			switch (c->type) {
-			case SL_TYPE_STRING:
-				c->v.str[r].ptr = f;
-				c->v.str[r].len = fl;
-				ok = true;
-				break;
-			case SL_TYPE_INT:
-			case SL_TYPE_BIGINT:
-				/* padded: the sign and 8 digits are readable */
-				ok = rp_fast_integral_ahead(f, fl, c->type == SL_TYPE_INT, &c->v.i64[r]);
-				break;
-			case SL_TYPE_DOUBLE:
-				ok = !(has_nan && eq(f, fl, p->nan_value, p->nan_len)) &&
-				     !(has_ninf && eq(f, fl, p->neg_inf, p->neg_inf_len)) &&
-				     !(has_pinf && eq(f, fl, p->pos_inf, p->pos_inf_len)) &&
-				     rp_fast_double(f, fl, &c->v.f64[r]);
-				break;
-			default: /* TIMESTAMP */
-				ok = rp_fast_timestamp_cached(&p->ts_cache, f, fl, &c->v.i64[r]);
-				break;
-			}
-			if (!ok)
-				break;
-			c->nulls[r] = 0;
+	struct csv_bfld fl[CSV_BURST_LINES][CSV_BURST_FIELDS];
+	uint32_t done = 0;
+	while (done < n) {
+		const uint32_t want = n - done < CSV_BURST_LINES ? n - done : CSV_BURST_LINES;
+		/* phase 1: split; phase 2: each column over the lines split,
+		 * up to the first field any column does not take */
+		uint32_t m = burst_split(p, lines + done, want, nd, fl);
+		for (uint32_t k = 0; k < nd && m > 0; k++) {
+			const uint32_t c = p->data[k];
+			m = burst_column(p, lines + done, m, k, (const struct csv_bfld(*)[CSV_BURST_FIELDS])fl,
+					 &out->cols[c], p->cols[c].type, row + done);
 		}
-		if (k < nd)
+		for (uint32_t j = 0; p->corrupt >= 0 && j < m; j++)
+			rp_set_null(out, (uint32_t)p->corrupt, row + done + j);
+		done += m;
+		if (m < want)
 			break;
-		if (p->corrupt >= 0)
-			rp_set_null(out, (uint32_t)p->corrupt, r);
 	}
-	return i;
+	return done;
 #else
 	(void)p, (void)lines, (void)n, (void)out, (void)row;
 	return 0;

@@ -25,7 +25,7 @@
 
 #define MAXC 32
 #define MAXO 24
-#define ROWS 64
+#define ROWS 160
 
 struct fx {
 	struct sl_source_spec spec;
@@ -2521,4 +2521,26 @@ Test(recparse, csv_burst_lines_over_one_block_and_many_fields)
 	cr_assert_gt(t, 20u);
 	for (uint32_t r = 0; r < 40; r++)
 		cr_assert_lt(strlen(lines[r]), 700u);
+}
+
+Test(recparse, csv_burst_across_its_64_line_parts)
+{
+	/* 150 lines, converted 64 at a time: one line the burst does not
+	 * take at each place around the parts' edges, and none */
+	static char text[150][64];
+	const char *lines[150];
+	static const uint32_t bad_at[] = {0, 1, 62, 63, 64, 65, 100, 127, 128, 129, 149, 150};
+	for (size_t b = 0; b < sizeof(bad_at) / sizeof(bad_at[0]); b++) {
+		for (uint32_t r = 0; r < 150; r++) {
+			if (r == bad_at[b])
+				snprintf(text[r], sizeof(text[r]), "%u,\"q\",1.5,2024-03-01 09:00:00", r);
+			else
+				snprintf(text[r], sizeof(text[r]), "%u,w%u,%u.25,2024-03-01 09:%02u:00", r,
+					 r * 7, r, r % 60);
+			lines[r] = text[r];
+		}
+		uint32_t t = burst_same("a INT, s STRING, d DOUBLE, t TIMESTAMP", NULL, lines, 150, "");
+		cr_assert_eq(t, bad_at[b] < 150 ? 149u : 150u, "bad line %u: the burst took %u",
+			     bad_at[b], t);
+	}
 }
