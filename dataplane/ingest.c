@@ -439,6 +439,14 @@ static int emit_partial(void *arg, const uint8_t *key, uint32_t klen, uint64_t h
 	}
 }
 
+/* Whether combining paid since the last drain: with fewer than two rows a
+ * group it did not, and the core ships plain rows for a while. */
+static void judge_combiner(struct sl_ingest *in, uint64_t groups)
+{
+	if (groups * 2 > in->folded)
+		in->bypass_left = 16 * (uint64_t)SL_COMBINER_MAX_GROUPS;
+}
+
 /* Ship every group the combiner holds. */
 static int drain_combiner(struct sl_ingest *in)
 {
@@ -454,13 +462,11 @@ static int drain_combiner(struct sl_ingest *in)
 static int close_epochs(struct sl_ingest *in, uint64_t cut)
 {
 	if (in->epoch < cut) {
-		/* An epoch whose rows were mostly new groups (fewer than two
-		 * rows a group) paid the combiner's probe and drain for little:
-		 * ship rows for a while, as when the table fills. */
+		/* an epoch's combiner is judged as a full one is */
 		if (in->comb != NULL && in->bypass_left == 0) {
 			uint64_t groups = in->cfg.combiner->groups(in->comb);
-			if (groups >= SL_COMBINER_JUDGE_GROUPS && groups * 2 > in->folded)
-				in->bypass_left = 16 * (uint64_t)SL_COMBINER_MAX_GROUPS;
+			if (groups >= SL_COMBINER_JUDGE_GROUPS)
+				judge_combiner(in, groups);
 		}
 		int rc = drain_combiner(in);
 		if (rc < 0)
@@ -594,10 +600,7 @@ static int route_agg(struct sl_ingest *in, const struct sl_chunk *c)
 		in->stats.rows_combined += n;
 		uint64_t groups = ops->groups(in->comb);
 		if (groups >= SL_COMBINER_MAX_GROUPS) {
-			/* Most rows were new groups: combining costs more than it
-			 * saves on this input, so ship rows for a while. */
-			if (groups * 2 > in->folded)
-				in->bypass_left = 16 * (uint64_t)SL_COMBINER_MAX_GROUPS;
+			judge_combiner(in, groups);
 			rc = drain_combiner(in);
 		}
 		return rc;

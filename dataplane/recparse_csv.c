@@ -601,26 +601,24 @@ struct csv_fast {
 	bool ts_plain; /* no timestamp_format: rp_fast_timestamp_cached */
 };
 
-static inline __attribute__((always_inline)) bool csv_fast_take(struct sl_recparse *p,
-								const struct csv_fast *f,
-								const char *s, uint32_t n,
-								const char *lim, uint32_t nf,
-								struct sl_chunk *out, uint32_t row)
+/* A field s[0..n) into row `row` of v, a column of type t: csv_fast_take
+ * once the column is known (the burst calls it with t a constant). */
+static inline __attribute__((always_inline)) bool csv_fast_value(struct sl_recparse *p,
+								 const struct csv_fast *f,
+								 enum sl_type t, const char *s,
+								 uint32_t n, const char *lim,
+								 struct sl_vec *v, uint32_t row)
 {
-	if (nf >= f->ndata || n == 0 || n > f->max_chars ||
-	    eq(s, n, f->null_value, f->null_len))
+	if (n == 0 || n > f->max_chars || eq(s, n, f->null_value, f->null_len))
 		return false;
-	const uint32_t col = f->data[nf];
-	struct sl_vec *v = &out->cols[col];
-	switch (f->cols[col].type) {
+	switch (t) {
 	case SL_TYPE_STRING:
 		v->v.str[row].ptr = s;
 		v->v.str[row].len = n;
 		break;
 	case SL_TYPE_INT:
 	case SL_TYPE_BIGINT:
-		if (lim - s < 9 ||
-		    !rp_fast_integral_ahead(s, n, f->cols[col].type == SL_TYPE_INT, &v->v.i64[row]))
+		if (lim - s < 9 || !rp_fast_integral_ahead(s, n, t == SL_TYPE_INT, &v->v.i64[row]))
 			return false;
 		break;
 	case SL_TYPE_DOUBLE:
@@ -637,6 +635,38 @@ static inline __attribute__((always_inline)) bool csv_fast_take(struct sl_recpar
 	}
 	v->nulls[row] = 0;
 	return true;
+}
+
+static inline __attribute__((always_inline)) bool csv_fast_take(struct sl_recparse *p,
+								const struct csv_fast *f,
+								const char *s, uint32_t n,
+								const char *lim, uint32_t nf,
+								struct sl_chunk *out, uint32_t row)
+{
+	if (nf >= f->ndata)
+		return false;
+	const uint32_t col = f->data[nf];
+	return csv_fast_value(p, f, f->cols[col].type, s, n, lim, &out->cols[col], row);
+}
+
+/* What the fast split reads of the parser, once per line (or burst). */
+static inline struct csv_fast csv_fast_init(const struct sl_recparse *p)
+{
+	return (struct csv_fast){
+		p->cols,
+		p->data,
+		p->ndata,
+		p->max_chars < 0 ? UINT64_MAX : (uint64_t)p->max_chars,
+		p->null_value,
+		p->nan_value,
+		p->pos_inf,
+		p->neg_inf,
+		p->null_len,
+		p->nan_len,
+		p->pos_inf_len,
+		p->neg_inf_len,
+		p->ts_format == NULL,
+	};
 }
 
 int rp_csv_line(struct sl_recparse *p, const char *line, uint32_t len, bool padded,
@@ -674,21 +704,7 @@ int rp_csv_line(struct sl_recparse *p, const char *line, uint32_t len, bool padd
 		/* no quote in the line: each sep byte ends a field, the line's
 		 * end the last one (what csv_field finds, without a memchr call
 		 * per field) */
-		const struct csv_fast f = {
-			p->cols,
-			p->data,
-			p->ndata,
-			p->max_chars < 0 ? UINT64_MAX : (uint64_t)p->max_chars,
-			p->null_value,
-			p->nan_value,
-			p->pos_inf,
-			p->neg_inf,
-			p->null_len,
-			p->nan_len,
-			p->pos_inf_len,
-			p->neg_inf_len,
-			p->ts_format == NULL,
-		};
+		const struct csv_fast f = csv_fast_init(p);
 		uint32_t start = 0;
 		for (uint32_t w = 0;; w++) {
 			uint64_t m = w * 64 < len ? seps[w] : 0;
@@ -744,13 +760,12 @@ fields_done:
 /* The most fields a burst line may have (more: the per-line way). */
 #define CSV_BURST_FIELDS 32
 
-
 bool sl_recparse_bursts(const struct sl_recparse *p)
 {
 #if defined(__SSE2__)
 	const uint32_t nd = p->ndata;
-	if (p->f != SL_REC_CSV || !p->fast_paths || p->sep_len != 1 || p->ignore_leading ||
-	    p->ignore_trailing || nd == 0 || nd > CSV_BURST_FIELDS || nd > p->max_columns)
+	if (p->f != SL_REC_CSV || !csv_fast_ok(p, 0) || nd == 0 || nd > CSV_BURST_FIELDS ||
+	    nd > p->max_columns)
 		return false;
 	for (uint32_t k = 0; k < nd; k++) {
 		enum sl_type t = p->cols[p->data[k]].type;
@@ -787,6 +802,7 @@ static uint32_t burst_split(struct sl_recparse *p, const struct sl_str *lines, u
 		const uint32_t len = lines[j].len;
 		/* what rp_csv_line does first: blank and comment lines (a line
 		 * whose first byte is white space takes that way) */
+		/* (the parser's side of csv_fast_ok: sl_recparse_bursts) */
 		if (len == 0 || len > CSV_FAST_WORDS * 64 || is_ws(line[0]) ||
 		    (comment >= 0 && (unsigned char)line[0] == comment) ||
 		    !csv_sep_mask_padded(p, line, len, seps))
@@ -812,79 +828,54 @@ static uint32_t burst_split(struct sl_recparse *p, const struct sl_str *lines, u
 	return m;
 }
 
-/* Column k of lines [0, m) converted into rows row.. (phase 2): how many
- * leading lines it took (a field it does not take stops it). */
-static uint32_t burst_column(struct sl_recparse *p, const struct sl_str *lines, uint32_t m,
-			     uint32_t k, const struct csv_bfld (*fl)[CSV_BURST_FIELDS],
-			     struct sl_vec *v, enum sl_type t, uint32_t row)
+/* Column k of lines [0, m), of type t, converted into rows row..: how many
+ * leading lines it took (a field it does not take stops it). Inlined with
+ * t a constant, so that csv_fast_value's switch folds away. */
+static inline __attribute__((always_inline)) uint32_t
+burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
+	   const struct sl_str *lines, uint32_t m, uint32_t k,
+	   const struct csv_bfld (*fl)[CSV_BURST_FIELDS], struct sl_vec *v, uint32_t row)
 {
-	const uint64_t max_chars = p->max_chars < 0 ? UINT64_MAX : (uint64_t)p->max_chars;
-	const bool has_null = p->null_len > 0;
-	uint8_t *nulls = v->nulls + row;
+	/* copies that no store into the rows can alias: the parser's
+	 * settings and the column's arrays (from row on) stay in registers */
+	const struct csv_fast fc = *f;
+	struct sl_vec vc = *v;
+	vc.nulls += row;
+	if (t == SL_TYPE_STRING)
+		vc.v.str += row;
+	else if (t == SL_TYPE_DOUBLE)
+		vc.v.f64 += row;
+	else
+		vc.v.i64 += row;
 	uint32_t j;
-	/* a field that is empty, over max_chars or null_value takes the
-	 * per-line way (csv_take), as in rp_csv_line's fast split */
-#define BURST_FIELD_OK(f, n)                                                                       \
-	((n) != 0 && (n) <= max_chars && !(has_null && eq(f, n, p->null_value, p->null_len)))
-	switch (t) {
-	case SL_TYPE_STRING: {
-		struct sl_str *out = v->v.str + row;
-		for (j = 0; j < m; j++) {
-			const char *f = lines[j].ptr + fl[j][k].off;
-			const uint32_t n = fl[j][k].len;
-			if (!BURST_FIELD_OK(f, n))
-				break;
-			out[j].ptr = f;
-			out[j].len = n;
-			nulls[j] = 0;
-		}
-		break;
+	for (j = 0; j < m; j++) {
+		const char *line = lines[j].ptr;
+		/* padded lines: SL_RECPARSE_PADDING readable bytes after each */
+		if (!csv_fast_value(p, &fc, t, line + fl[j][k].off, fl[j][k].len,
+				    line + lines[j].len + SL_RECPARSE_PADDING, &vc, j))
+			break;
 	}
-	case SL_TYPE_INT:
-	case SL_TYPE_BIGINT: {
-		const bool is_int = t == SL_TYPE_INT;
-		int64_t *out = v->v.i64 + row;
-		for (j = 0; j < m; j++) {
-			const char *f = lines[j].ptr + fl[j][k].off;
-			const uint32_t n = fl[j][k].len;
-			/* padded: the sign and 8 digits are readable */
-			if (!BURST_FIELD_OK(f, n) || !rp_fast_integral_ahead(f, n, is_int, &out[j]))
-				break;
-			nulls[j] = 0;
-		}
-		break;
-	}
-	case SL_TYPE_DOUBLE: {
-		const bool has_nan = p->nan_len > 0, has_pinf = p->pos_inf_len > 0,
-			   has_ninf = p->neg_inf_len > 0;
-		double *out = v->v.f64 + row;
-		for (j = 0; j < m; j++) {
-			const char *f = lines[j].ptr + fl[j][k].off;
-			const uint32_t n = fl[j][k].len;
-			if (!BURST_FIELD_OK(f, n) || (has_nan && eq(f, n, p->nan_value, p->nan_len)) ||
-			    (has_ninf && eq(f, n, p->neg_inf, p->neg_inf_len)) ||
-			    (has_pinf && eq(f, n, p->pos_inf, p->pos_inf_len)) ||
-			    !rp_fast_double(f, n, &out[j]))
-				break;
-			nulls[j] = 0;
-		}
-		break;
-	}
-	default: { /* TIMESTAMP without timestamp_format */
-		int64_t *out = v->v.i64 + row;
-		for (j = 0; j < m; j++) {
-			const char *f = lines[j].ptr + fl[j][k].off;
-			const uint32_t n = fl[j][k].len;
-			if (!BURST_FIELD_OK(f, n) ||
-			    !rp_fast_timestamp_cached(&p->ts_cache, f, n, &out[j]))
-				break;
-			nulls[j] = 0;
-		}
-		break;
-	}
-	}
-#undef BURST_FIELD_OK
 	return j;
+}
+
+/* Phase 2: column k converted, one loop per type. */
+static uint32_t burst_column(struct sl_recparse *p, const struct csv_fast *f,
+			     const struct sl_str *lines, uint32_t m, uint32_t k,
+			     const struct csv_bfld (*fl)[CSV_BURST_FIELDS], struct sl_vec *v,
+			     enum sl_type t, uint32_t row)
+{
+	switch (t) {
+	case SL_TYPE_STRING:
+		return burst_loop(p, f, SL_TYPE_STRING, lines, m, k, fl, v, row);
+	case SL_TYPE_INT:
+		return burst_loop(p, f, SL_TYPE_INT, lines, m, k, fl, v, row);
+	case SL_TYPE_BIGINT:
+		return burst_loop(p, f, SL_TYPE_BIGINT, lines, m, k, fl, v, row);
+	case SL_TYPE_DOUBLE:
+		return burst_loop(p, f, SL_TYPE_DOUBLE, lines, m, k, fl, v, row);
+	default: /* TIMESTAMP without timestamp_format: sl_recparse_bursts */
+		return burst_loop(p, f, SL_TYPE_TIMESTAMP, lines, m, k, fl, v, row);
+	}
 }
 
 uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *lines, uint32_t n,
@@ -895,6 +886,7 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 	if (p->want_header || !sl_recparse_bursts(p))
 		return 0;
 	struct csv_bfld fl[CSV_BURST_LINES][CSV_BURST_FIELDS];
+	const struct csv_fast f = csv_fast_init(p);
 	uint32_t done = 0;
 	while (done < n) {
 		const uint32_t want = n - done < CSV_BURST_LINES ? n - done : CSV_BURST_LINES;
@@ -903,8 +895,9 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 		uint32_t m = burst_split(p, lines + done, want, nd, fl);
 		for (uint32_t k = 0; k < nd && m > 0; k++) {
 			const uint32_t c = p->data[k];
-			m = burst_column(p, lines + done, m, k, (const struct csv_bfld(*)[CSV_BURST_FIELDS])fl,
-					 &out->cols[c], p->cols[c].type, row + done);
+			m = burst_column(p, &f, lines + done, m, k,
+					 (const struct csv_bfld(*)[CSV_BURST_FIELDS])fl, &out->cols[c],
+					 p->cols[c].type, row + done);
 		}
 		for (uint32_t j = 0; p->corrupt >= 0 && j < m; j++)
 			rp_set_null(out, (uint32_t)p->corrupt, row + done + j);
