@@ -61,6 +61,12 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CSV_AVX2 1
+#else
+#define CSV_AVX2 0
+#endif
 
 struct csv_tok {
 	const char *s;
@@ -602,14 +608,17 @@ struct csv_fast {
 };
 
 /* A field s[0..n) into row `row` of v, a column of type t: csv_fast_take
- * once the column is known (the burst calls it with t a constant). */
+ * once the column is known (the burst calls it with t a constant). The
+ * value only: the caller clears the row's null flag (the burst clears a
+ * column's 64 at once). */
 static inline __attribute__((always_inline)) bool csv_fast_value(struct sl_recparse *p,
 								 const struct csv_fast *f,
 								 enum sl_type t, const char *s,
 								 uint32_t n, const char *lim,
 								 struct sl_vec *v, uint32_t row)
 {
-	if (n == 0 || n > f->max_chars || eq(s, n, f->null_value, f->null_len))
+	/* n - 1 >= max_chars: empty (wraps) or over max_chars_per_column */
+	if ((uint64_t)n - 1 >= f->max_chars || eq(s, n, f->null_value, f->null_len))
 		return false;
 	switch (t) {
 	case SL_TYPE_STRING:
@@ -633,7 +642,6 @@ static inline __attribute__((always_inline)) bool csv_fast_value(struct sl_recpa
 	default:
 		return false;
 	}
-	v->nulls[row] = 0;
 	return true;
 }
 
@@ -646,7 +654,10 @@ static inline __attribute__((always_inline)) bool csv_fast_take(struct sl_recpar
 	if (nf >= f->ndata)
 		return false;
 	const uint32_t col = f->data[nf];
-	return csv_fast_value(p, f, f->cols[col].type, s, n, lim, &out->cols[col], row);
+	if (!csv_fast_value(p, f, f->cols[col].type, s, n, lim, &out->cols[col], row))
+		return false;
+	out->cols[col].nulls[row] = 0;
+	return true;
 }
 
 /* What the fast split reads of the parser, once per line (or burst). */
@@ -784,46 +795,114 @@ bool sl_recparse_bursts(const struct sl_recparse *p)
 /* Lines a burst splits before it converts them, column by column. */
 #define CSV_BURST_LINES 64
 
-/* A field of a burst line: its offset in the line and its length (a line
- * is at most CSV_FAST_WORDS * 64 bytes). */
-struct csv_bfld {
-	uint16_t off, len;
-};
+/* A burst line's field k runs from pos[k] + 1 to pos[k + 1]: pos[0] is -1,
+ * pos[nd] the line's length (at most CSV_FAST_WORDS * 64), the others its
+ * separators; 4 slots more for burst_split's unconditional stores. */
+#define CSV_BURST_POS (CSV_BURST_FIELDS + 1 + 4)
 
-/* Lines [0, m) of a sub-burst, split (phase 1): how many leading lines are
- * plain and have nd fields; their fields into fl[line][field]. */
-static uint32_t burst_split(struct sl_recparse *p, const struct sl_str *lines, uint32_t m,
-			    uint32_t nd, struct csv_bfld (*fl)[CSV_BURST_FIELDS])
+/* Phase 1a: the separator bits of lines [0, m), a word per 64 bytes (bits
+ * past the line 0), up to the first line that is empty, over
+ * CSV_FAST_WORDS * 64 bytes or holds the quote byte: how many lines come
+ * before it. Padded lines: a block may read into the padding. */
+static uint32_t burst_masks_sse2(const struct sl_recparse *p, const struct sl_str *lines,
+				 uint32_t m, uint64_t (*seps)[CSV_FAST_WORDS])
+{
+	for (uint32_t j = 0; j < m; j++) {
+		const uint32_t len = lines[j].len;
+		if (len == 0 || len > CSV_FAST_WORDS * 64 ||
+		    !csv_sep_mask_padded(p, lines[j].ptr, len, seps[j]))
+			return j;
+	}
+	return m;
+}
+
+#if CSV_AVX2
+/* The same with 32-byte compares (the CPU has AVX2 and no test said
+ * rp_set_avx2 false): a 64-byte block is two loads, not four. */
+__attribute__((target("avx2"))) static uint32_t burst_masks_avx2(const struct sl_recparse *p,
+								  const struct sl_str *lines,
+								  uint32_t m,
+								  uint64_t (*seps)[CSV_FAST_WORDS])
+{
+	_Static_assert(SL_RECPARSE_PADDING >= 63, "a block may reach 63 bytes past the line");
+	const __m256i vs = _mm256_set1_epi8(p->sep[0]);
+	/* no quote: compare with the sep again, which adds no bit */
+	const __m256i vq = _mm256_set1_epi8(p->quote >= 0 ? (char)p->quote : p->sep[0]);
+	for (uint32_t j = 0; j < m; j++) {
+		const char *s = lines[j].ptr;
+		const uint32_t len = lines[j].len;
+		if (len == 0 || len > CSV_FAST_WORDS * 64)
+			return j;
+		uint64_t qs = 0;
+		for (uint32_t o = 0; o < len; o += 64) {
+			const __m256i *x = (const __m256i *)(const void *)(s + o);
+			__m256i v0 = _mm256_loadu_si256(x), v1 = _mm256_loadu_si256(x + 1);
+			uint64_t sm = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, vs)) |
+				      (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, vs))
+					      << 32;
+			uint64_t qm = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, vq)) |
+				      (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, vq))
+					      << 32;
+			if (len - o < 64) {
+				const uint64_t in = (1ull << (len - o)) - 1;
+				sm &= in;
+				qm &= in;
+			}
+			seps[j][o / 64] = sm;
+			qs |= qm & ~sm;
+		}
+		if (qs != 0)
+			return j;
+	}
+	return m;
+}
+#endif
+
+/* Phase 1b: how many leading lines of [0, m) (their masks made) are plain
+ * and have nd fields; their field bounds into pos[line]. */
+static uint32_t burst_split(const struct sl_recparse *p, const struct sl_str *lines, uint32_t m,
+			    uint32_t nd, const uint64_t (*seps)[CSV_FAST_WORDS],
+			    int16_t (*pos)[CSV_BURST_POS])
 {
 	const int comment = p->comment;
-	uint64_t seps[CSV_FAST_WORDS];
 	for (uint32_t j = 0; j < m; j++) {
 		const char *line = lines[j].ptr;
 		const uint32_t len = lines[j].len;
 		/* what rp_csv_line does first: blank and comment lines (a line
 		 * whose first byte is white space takes that way) */
-		/* (the parser's side of csv_fast_ok: sl_recparse_bursts) */
-		if (len == 0 || len > CSV_FAST_WORDS * 64 || is_ws(line[0]) ||
-		    (comment >= 0 && (unsigned char)line[0] == comment) ||
-		    !csv_sep_mask_padded(p, line, len, seps))
+		if (is_ws(line[0]) || (comment >= 0 && (unsigned char)line[0] == comment))
 			return j;
 		const uint32_t nw = (len + 63) / 64;
-		uint32_t nsep = 0;
-		for (uint32_t w = 0; w < nw; w++)
-			nsep += (uint32_t)__builtin_popcountll(seps[w]);
+		uint32_t cnt[CSV_FAST_WORDS], nsep = 0;
+		for (uint32_t w = 0; w < nw; w++) {
+			cnt[w] = (uint32_t)__builtin_popcountll(seps[j][w]);
+			nsep += cnt[w];
+		}
 		if (nsep != nd - 1)
 			return j;
-		uint32_t w = 0, start = 0;
-		uint64_t bits = seps[0];
-		for (uint32_t k = 0; k + 1 < nd; k++) {
-			while (bits == 0)
-				bits = seps[++w];
-			uint32_t at = w * 64 + (uint32_t)__builtin_ctzll(bits);
-			bits &= bits - 1;
-			fl[j][k] = (struct csv_bfld){(uint16_t)start, (uint16_t)(at - start)};
-			start = at + 1;
+		int16_t *o = pos[j];
+		*o++ = -1;
+		for (uint32_t w = 0; w < nw; w++) {
+			uint64_t bits = seps[j][w];
+			const int16_t base = (int16_t)(w * 64);
+			/* four at a time, whether the word has them or not:
+			 * with its top bit set a word's lowest bit is at most
+			 * 63, and a store past the word's separators lands
+			 * where the next word's, pos[nd] or the spare slots go
+			 * (a loop per separator cost a third of the split) */
+			for (uint32_t c = 0; c < cnt[w]; c += 4) {
+				o[c] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
+				bits &= bits - 1;
+				o[c + 1] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
+				bits &= bits - 1;
+				o[c + 2] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
+				bits &= bits - 1;
+				o[c + 3] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
+				bits &= bits - 1;
+			}
+			o += cnt[w];
 		}
-		fl[j][nd - 1] = (struct csv_bfld){(uint16_t)start, (uint16_t)(len - start)};
+		*o = (int16_t)len;
 	}
 	return m;
 }
@@ -834,7 +913,7 @@ static uint32_t burst_split(struct sl_recparse *p, const struct sl_str *lines, u
 static inline __attribute__((always_inline)) uint32_t
 burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 	   const struct sl_str *lines, uint32_t m, uint32_t k,
-	   const struct csv_bfld (*fl)[CSV_BURST_FIELDS], struct sl_vec *v, uint32_t row)
+	   const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v, uint32_t row)
 {
 	/* copies that no store into the rows can alias: the parser's
 	 * settings and the column's arrays (from row on) stay in registers */
@@ -847,12 +926,17 @@ burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 		vc.v.f64 += row;
 	else
 		vc.v.i64 += row;
+	/* not null, all m at once: a row past a field that stops the loop is
+	 * written again, whole, by the per-line way or the next burst */
+	memset(vc.nulls, 0, m);
 	uint32_t j;
 	for (j = 0; j < m; j++) {
-		const char *line = lines[j].ptr;
-		/* padded lines: SL_RECPARSE_PADDING readable bytes after each */
-		if (!csv_fast_value(p, &fc, t, line + fl[j][k].off, fl[j][k].len,
-				    line + lines[j].len + SL_RECPARSE_PADDING, &vc, j))
+		const int32_t a = pos[j][k] + 1;
+		const char *s = lines[j].ptr + a;
+		/* padded lines: SL_RECPARSE_PADDING readable bytes after each,
+		 * so at least that many after any field's start */
+		if (!csv_fast_value(p, &fc, t, s, (uint32_t)(pos[j][k + 1] - a),
+				    s + SL_RECPARSE_PADDING, &vc, j))
 			break;
 	}
 	return j;
@@ -861,20 +945,20 @@ burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 /* Phase 2: column k converted, one loop per type. */
 static uint32_t burst_column(struct sl_recparse *p, const struct csv_fast *f,
 			     const struct sl_str *lines, uint32_t m, uint32_t k,
-			     const struct csv_bfld (*fl)[CSV_BURST_FIELDS], struct sl_vec *v,
-			     enum sl_type t, uint32_t row)
+			     const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v, enum sl_type t,
+			     uint32_t row)
 {
 	switch (t) {
 	case SL_TYPE_STRING:
-		return burst_loop(p, f, SL_TYPE_STRING, lines, m, k, fl, v, row);
+		return burst_loop(p, f, SL_TYPE_STRING, lines, m, k, pos, v, row);
 	case SL_TYPE_INT:
-		return burst_loop(p, f, SL_TYPE_INT, lines, m, k, fl, v, row);
+		return burst_loop(p, f, SL_TYPE_INT, lines, m, k, pos, v, row);
 	case SL_TYPE_BIGINT:
-		return burst_loop(p, f, SL_TYPE_BIGINT, lines, m, k, fl, v, row);
+		return burst_loop(p, f, SL_TYPE_BIGINT, lines, m, k, pos, v, row);
 	case SL_TYPE_DOUBLE:
-		return burst_loop(p, f, SL_TYPE_DOUBLE, lines, m, k, fl, v, row);
+		return burst_loop(p, f, SL_TYPE_DOUBLE, lines, m, k, pos, v, row);
 	default: /* TIMESTAMP without timestamp_format: sl_recparse_bursts */
-		return burst_loop(p, f, SL_TYPE_TIMESTAMP, lines, m, k, fl, v, row);
+		return burst_loop(p, f, SL_TYPE_TIMESTAMP, lines, m, k, pos, v, row);
 	}
 }
 
@@ -885,18 +969,25 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 	const uint32_t nd = p->ndata;
 	if (p->want_header || !sl_recparse_bursts(p))
 		return 0;
-	struct csv_bfld fl[CSV_BURST_LINES][CSV_BURST_FIELDS];
+	uint64_t seps[CSV_BURST_LINES][CSV_FAST_WORDS];
+	int16_t pos[CSV_BURST_LINES][CSV_BURST_POS];
 	const struct csv_fast f = csv_fast_init(p);
 	uint32_t done = 0;
 	while (done < n) {
 		const uint32_t want = n - done < CSV_BURST_LINES ? n - done : CSV_BURST_LINES;
 		/* phase 1: split; phase 2: each column over the lines split,
 		 * up to the first field any column does not take */
-		uint32_t m = burst_split(p, lines + done, want, nd, fl);
+#if CSV_AVX2
+		uint32_t m = p->avx2 ? burst_masks_avx2(p, lines + done, want, seps)
+				     : burst_masks_sse2(p, lines + done, want, seps);
+#else
+		uint32_t m = burst_masks_sse2(p, lines + done, want, seps);
+#endif
+		m = burst_split(p, lines + done, m, nd, (const uint64_t(*)[CSV_FAST_WORDS])seps, pos);
 		for (uint32_t k = 0; k < nd && m > 0; k++) {
 			const uint32_t c = p->data[k];
 			m = burst_column(p, &f, lines + done, m, k,
-					 (const struct csv_bfld(*)[CSV_BURST_FIELDS])fl, &out->cols[c],
+					 (const int16_t(*)[CSV_BURST_POS])pos, &out->cols[c],
 					 p->cols[c].type, row + done);
 		}
 		for (uint32_t j = 0; p->corrupt >= 0 && j < m; j++)
