@@ -2501,6 +2501,116 @@ Test(recparse, csv_burst_same_as_line_by_line)
 		     3u);
 }
 
+Test(recparse, csv_burst_integers_four_at_a_time)
+{
+	/* INT and BIGINT columns, converted four fields at a time where the
+	 * CPU has AVX2: plain fields of every length, and at each place of
+	 * a group of four a field the group does not take (a sign, too many
+	 * digits, a byte that is not a digit, null_value's length, over
+	 * max_chars_per_column, empty) */
+	static const char *const odd[] = {"",       "-5",     "+5",       "123456789", "99999999",
+					  "00000000", "1a",     "a1",       "/1",        ":1",
+					  "1 ",     "2147483648", "-2147483648", "12345678901234567890",
+					  "0x10",   "1.0",    "NULL",     "7",         "12345678",
+					  "\x80" "1", "1\xff"};
+	const uint32_t nodd = sizeof(odd) / sizeof(odd[0]);
+	static char text[ROWS][80];
+	const char *lines[ROWS];
+	uint64_t x = 11;
+	for (uint32_t r = 0; r < ROWS; r++) {
+		char a[32], b[32];
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		/* 1 to 8 digits, leading zeros too */
+		snprintf(a, sizeof(a), "%0*llu", (int)(1 + x % 8), (unsigned long long)(x >> 8) % 100000000ull);
+		a[1 + x % 8] = '\0';
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)(x >> 20) % 1000000ull);
+		if (r % 5 == (r / 20) % 5) /* a lane of each place, now and then */
+			snprintf(a, sizeof(a), "%s", odd[(r / 5) % nodd]);
+		if (r % 7 == 3)
+			snprintf(b, sizeof(b), "%s", odd[(r / 7 + 3) % nodd]);
+		snprintf(text[r], sizeof(text[r]), "%s,%s,%u", a, b, r);
+		lines[r] = text[r];
+	}
+	static const char *const opts[][2] = {
+		{NULL},
+		{"null_value=7", NULL},
+		{"null_value=12345678", NULL},
+		{"max_chars_per_column=3", NULL},
+		{"max_chars_per_column=8", NULL},
+		{"mode=DROPMALFORMED", NULL},
+	};
+	uint32_t took = 0;
+	for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++) {
+		for (uint32_t first = 0; first < 8; first++) {
+			/* and from each line on, so that groups start everywhere */
+			took += burst_same("a INT, b BIGINT, c INT", opts[o], lines + first * 9,
+					   ROWS - first * 9, "");
+		}
+	}
+	cr_assert_gt(took, 1000u, "the burst took only %u lines", took);
+}
+
+Test(recparse, csv_burst_timestamps_four_at_a_time)
+{
+	/* a TIMESTAMP column, converted four fields at a time where the CPU
+	 * has AVX2 while the date stays the one the parser cached: every
+	 * fraction length, 'T', and at each place of a group of four a field
+	 * the group does not take (another date, a bad digit or separator
+	 * in each position, a time out of range, lengths 18, 20 and 27,
+	 * null_value's length, over max_chars_per_column) */
+	static const char *const odd[] = {
+		"2024-03-02 09:00:00",        "1969-12-31 23:59:59.999999", "2024-02-29 12:00:00.5",
+		"2024-03-01 24:00:00",        "2024-03-01 23:60:00",        "2024-03-01 23:59:60",
+		"2023-03-01 09:00:00",        "2024-04-01 09:00:00.25",     "2024-03-01 09:00:00x123",
+		"2024-03-01 09:00:00.1-3",    "2024-03-01 09:00:00.12/",    "2024-03-01 09:0*:00",
+		"2024-03-01 09:0:00",         "2024-03-01 09:00:00.",       "2024-03-01 09:00:00.1234567",
+		"2024-03-01 09:00:0",         "2024-03-01 09-00:00",        "2024-03-01 09:00-00",
+		"2024-03-01_09:00:00",        "2024-03-01 09:00:00,5",      "2024-03-01 09:00:00.12a",
+		"2024-03-01 09:00:00.a12",    "2024-03-01 0a:00:00",        "2024-03-01 09:00:0\x80",
+		"2024-03-01 9:00:00.1",       "2024-03-01",                 "",
+		"2024-03-01 09:00:00Z",       "2024-03-01 19:59:59.9",      "2024-03-01 20:00:00.000001"};
+	const uint32_t nodd = sizeof(odd) / sizeof(odd[0]);
+	static char text[ROWS][80];
+	const char *lines[ROWS];
+	static const char *const opts[][2] = {
+		{NULL},
+		{"null_value=2024-03-01 00:00:00", NULL},
+		{"max_chars_per_column=19", NULL},
+		{"max_chars_per_column=23", NULL},
+		{"mode=DROPMALFORMED", NULL},
+	};
+	uint32_t took = 0;
+	/* one odd field in 13 lines (a refused field ends the burst: fewer
+	 * of them leave it groups of four to convert), each odd field in
+	 * turn over the rounds */
+	for (uint32_t round = 0; round < 3; round++) {
+		uint64_t x = 5 + round;
+		for (uint32_t r = 0; r < ROWS; r++) {
+			char t[64];
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			uint32_t fd = (uint32_t)(x % 7); /* 0: none, else 1..6 fraction digits */
+			/* hours and minutes in runs, as files have them (a
+			 * group of four with the same minute, 10 to 59 too) */
+			int len = snprintf(t, sizeof(t), "2024-03-01%c%02u:%02u:%02u", x & 64 ? 'T' : ' ',
+					   (r / 32 + round * 7) % 24, (r / 4 + round * 13) % 60,
+					   (unsigned)(x >> 24) % 60);
+			if (fd > 0)
+				snprintf(t + len, sizeof(t) - (size_t)len, ".%0*u", (int)fd,
+					 (unsigned)((x >> 32) % 1000000) % (fd == 6 ? 1000000u : 100000u));
+			t[len + (fd ? 1 + fd : 0)] = '\0';
+			if (r % 13 == (r / 26) % 13)
+				snprintf(t, sizeof(t), "%s", odd[(r / 13 + round * 13) % nodd]);
+			snprintf(text[r], sizeof(text[r]), "%u,%s,x", r, t);
+			lines[r] = text[r];
+		}
+		for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++)
+			for (uint32_t first = 0; first < 8; first++)
+				took += burst_same("a INT, t TIMESTAMP, s STRING", opts[o], lines + first * 9,
+						   ROWS - first * 9, "");
+	}
+	cr_assert_gt(took, 5000u, "the burst took only %u lines", took);
+}
+
 Test(recparse, csv_burst_lines_over_one_block_and_many_fields)
 {
 	/* 30 fields, lines of 60 to 600 bytes: separators in several 64-byte blocks */

@@ -56,7 +56,10 @@
  *    first; and a fourth handed each padded line as a burst of one
  *    (sl_recparse_burst_padded) first, the per-line way when the burst
  *    does not take it: a line it takes is a row the others make too,
- *    the same row.
+ *    the same row;
+ *  - CSV (not multi_line): its first ROWS lines handed to a parser the
+ *    file source's way, bursts of many lines (burst_pass), against the
+ *    per-line way: the same returns, rows, malformed count and message.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -82,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 #define MAXC 8
-#define ROWS 4
+#define ROWS 64 /* rows kept; a burst pass reads up to this many lines */
 #define MAXO 6
 #define KEEP 2048
 
@@ -238,6 +241,76 @@ static bool blank(enum sl_rec_format f, const char *l, uint32_t n)
 			return false;
 	}
 	return true;
+}
+
+/* The file source's way with a burst of many lines (take_parsed: the
+ * lines that follow as one burst, the per-line way for the line it stops
+ * at, and so on) against the per-line way, over the first ROWS lines of
+ * the input, a CSV file that is not multi_line: the same return for each
+ * line (a line a burst takes is a row), rows, malformed count and message.
+ * Bursts of one (the fourth parser) never fill the burst's groups of four
+ * fields. */
+static void burst_pass(const struct sl_source_spec *spec, const char *in, size_t n,
+		       uint32_t ncols, const struct sl_column_def *cols, bool avx2)
+{
+	static char buf[(1 << 17) + SL_RECPARSE_PADDING];
+	static struct rows r5, r6;
+	struct sl_str lines[ROWS];
+	int rc6[ROWS];
+	char err[1024], err5[1024] = "", err6[1024] = "";
+	CHECK(n <= sizeof(buf) - SL_RECPARSE_PADDING);
+	memcpy(buf, in, n);
+	memset(buf + n, 0, SL_RECPARSE_PADDING); /* the last line's padding */
+	uint32_t nl = 0;
+	for (size_t start = 0; start <= n && nl < ROWS;) {
+		const char *e = memchr(buf + start, '\n', n - start);
+		size_t end = e ? (size_t)(e - buf) : n;
+		lines[nl++] = (struct sl_str){buf + start, (uint32_t)(end - start)};
+		if (e == NULL)
+			break;
+		start = end + 1;
+	}
+	struct sl_recparse *p5 = sl_recparse_create(spec, SL_REC_CSV, err, sizeof(err));
+	struct sl_recparse *p6 = sl_recparse_create(spec, SL_REC_CSV, err, sizeof(err));
+	CHECK(p5 != NULL && p6 != NULL);
+	rp_set_avx2(p5, avx2 && __builtin_cpu_supports("avx2"));
+	rows_init(&r5, cols, ncols);
+	rows_init(&r6, cols, ncols);
+	uint32_t upto = nl; /* the per-line way's lines: up to its first error */
+	for (uint32_t i = 0; i < nl; i++) {
+		rc6[i] = sl_recparse_line_padded(p6, lines[i].ptr, lines[i].len, &r6.chunk, i, err6,
+						 sizeof(err6));
+		if (rc6[i] < 0) {
+			upto = i + 1;
+			break;
+		}
+	}
+	for (uint32_t i = 0; i < upto;) {
+		uint32_t m = sl_recparse_bursts(p5)
+				     ? sl_recparse_burst_padded(p5, lines + i, upto - i, &r5.chunk, i)
+				     : 0;
+		CHECK(m <= upto - i);
+		for (uint32_t t = i; t < i + m; t++) {
+			CHECK(rc6[t] == 1);
+			rows_same(&r5.chunk, &r6.chunk, ncols, t);
+		}
+		i += m;
+		if (i == upto)
+			break;
+		int rc = sl_recparse_line_padded(p5, lines[i].ptr, lines[i].len, &r5.chunk, i, err5,
+						 sizeof(err5));
+		CHECK(rc == rc6[i]);
+		if (rc < 0) {
+			CHECK(strcmp(err5, err6) == 0);
+			break;
+		}
+		if (rc == 1)
+			rows_same(&r5.chunk, &r6.chunk, ncols, i);
+		i++;
+	}
+	CHECK(sl_recparse_malformed(p5) == sl_recparse_malformed(p6));
+	sl_recparse_destroy(p5);
+	sl_recparse_destroy(p6);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -550,6 +623,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		start = end + 1;
 	}
 	verify_kept(s);
+	if (fmt == SL_REC_CSV && !ml)
+		burst_pass(&s->spec, in, n, ncols, s->cols, (data[size - 1] & 1) == 0);
 	sl_recparse_reset(p);
 	sl_recparse_destroy(p);
 	sl_recparse_destroy(p2);
