@@ -94,6 +94,18 @@ void sl_agg_init_state(const struct sl_agg_layout *l, void *state);
 int sl_agg_update(const struct sl_agg_layout *l, void **states, uint32_t n,
 		  const struct sl_vec *args, struct sl_shard *arena_owner);
 
+/* Folds the n rows of the argument vectors into the one state every row
+ * belongs to (a global aggregate): what sl_agg_update gives with states[i]
+ * == state for every i, bit for bit (doubles are added row by row in the
+ * same order; of equal min/max values the first stays), and the same
+ * -EINVAL when a string must be kept and arena_owner is NULL. It differs
+ * only in work: each aggregate's column is reduced in a local and the state
+ * written once, a string min/max copies just the final winner (so its
+ * block may be smaller than sl_agg_update's), and on -ENOMEM for that copy
+ * the string's state is left as it was before the call. */
+int sl_agg_update_one(const struct sl_agg_layout *l, void *state, uint32_t n,
+		      const struct sl_vec *args, struct sl_shard *arena_owner);
+
 /* Folds the partial state src into dst (same layout); strings are copied
  * into arena_owner's arena. 0, -ENOMEM or -EINVAL as sl_agg_update. */
 int sl_agg_merge(const struct sl_agg_layout *l, void *dst, const void *src,

@@ -580,6 +580,19 @@ static int fold(struct sl_aggregator *a, const struct sl_block *b)
 		return fold_partials(a, b);
 	const struct sl_plan *plan = a->plan;
 	block_args(a, b);
+	if (plan->nkeys == 0) {
+		/* no GROUP BY: every row has the empty key and its hash
+		 * (route_agg), so one state takes the whole block */
+		if (b->nrows == 0)
+			return 0;
+		const struct sl_str *key = &b->cols[0].v.str[0];
+		struct sl_shard *sh = shard_of(a, b->hash[0]);
+		bool is_new;
+		void *st = sl_shard_upsert(sh, b->hash[0], key->ptr, key->len, &is_new);
+		if (st == NULL)
+			return -ENOMEM;
+		return sl_agg_update_one(a->layout, st, b->nrows, a->args, sh);
+	}
 	int rc = find_states(a, b);
 	if (rc < 0)
 		return rc;

@@ -1124,3 +1124,342 @@ Test(aggregate, hll_release_resets)
 	cr_expect_eq(hll_result(&h, h.state), 0);
 	hll_free(&h);
 }
+
+/* ---- sl_agg_update_one against sl_agg_update with one state repeated ---- */
+
+#define ONE_MAXN 1000
+#define ONE_MAXAGGS 80
+
+/* Null maps of a case: none (NULL), a map with no null, some rows null
+ * (marked 1, sometimes another non-zero byte), every row null. */
+enum one_nulls { NULLS_NONE, NULLS_ZERO_MAP, NULLS_SOME, NULLS_ALL, NULLS__COUNT };
+
+/* One argument column, every type's array at once. */
+struct one_col {
+	struct sl_vec v;
+	uint8_t nulls[ONE_MAXN];
+	int64_t i64[ONE_MAXN];
+	double f64[ONE_MAXN];
+	uint8_t b[ONE_MAXN];
+	struct sl_str str[ONE_MAXN];
+	struct sl_window win[ONE_MAXN];
+};
+
+static uint64_t one_rnd(uint64_t *s)
+{
+	/* splitmix64: a fixed sequence per seed, so a failure reruns alike */
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static double dbl_bits(uint64_t u)
+{
+	double d;
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+/* Few distinct values, so that ties are common: -0.0 and 0.0, NaNs whose
+ * payloads tell which one a min/max kept, sums whose rounding depends on
+ * the order of the additions, strings that are prefixes of each other. */
+static double one_dbl(uint64_t *s)
+{
+	const double pool[] = {0.0,     -0.0,      1.0,   -1.0,    0.1,     3.5,
+			       1e16,    -1e16,     1e308, -1e308,  5e-324,  INFINITY,
+			       -INFINITY};
+	uint64_t r = one_rnd(s) % 20;
+	if (r < sizeof(pool) / sizeof(pool[0]))
+		return pool[r];
+	switch (r) {
+	case 13:
+		return dbl_bits(0x7ff8000000000001ull); /* NaN, payload 1 */
+	case 14:
+		return dbl_bits(0xfff8000000000002ull); /* -NaN, payload 2 */
+	case 15:
+		return dbl_bits(0x7ff8000000000003ull);
+	default:
+		return (double)(int64_t)(one_rnd(s) % 2001 - 1000) / 8.0;
+	}
+}
+
+static int64_t one_i64(uint64_t *s, bool is_int)
+{
+	uint64_t r = one_rnd(s);
+	switch (r % 8) {
+	case 0:
+		return is_int ? INT32_MAX : INT64_MAX;
+	case 1:
+		return is_int ? INT32_MIN : INT64_MIN;
+	case 2:
+		return 0;
+	case 3:
+		return -1;
+	case 4:
+		return is_int ? (int32_t)(r >> 32) : (int64_t)(r >> 3) * ((r & 4) ? -1 : 1);
+	default:
+		return (int64_t)((r >> 8) % 7) - 3;
+	}
+}
+
+static struct sl_str one_str(uint64_t *s)
+{
+	static const char *pool[] = {"", "a", "ab", "abc", "abcd", "b", "\xff", "\x80z",
+				     "abcdefghijklmnopqrstuvwxyz0123456789",
+				     "abcdefghijklmnopqrstuvwxyz0123456788",
+				     "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"};
+	static const char nul[2] = {'a', '\0'}; /* "a" with a zero byte after it */
+	uint64_t r = one_rnd(s) % 12;
+	if (r == 11)
+		return (struct sl_str){nul, 2};
+	return (struct sl_str){pool[r], (uint32_t)strlen(pool[r])};
+}
+
+static void one_fill(struct one_col *c, enum sl_type t, uint32_t n, enum one_nulls nm,
+		     uint64_t *s)
+{
+	memset(&c->v, 0, sizeof(c->v));
+	c->v.type = t;
+	c->v.nulls = nm == NULLS_NONE ? NULL : c->nulls;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t r = one_rnd(s);
+		c->nulls[i] = nm == NULLS_ALL ? (r % 3 ? 1 : 0xff)
+			      : nm == NULLS_SOME && r % 3 == 0 ? (r & 8 ? 1 : 2)
+							       : 0;
+		c->i64[i] = one_i64(s, t == SL_TYPE_INT);
+		c->f64[i] = one_dbl(s);
+		c->b[i] = (uint8_t)(r >> 8) % 4 == 3 ? 0xff : (uint8_t)((r >> 8) % 3);
+		c->str[i] = one_str(s);
+		c->win[i] = (struct sl_window){c->i64[i], (int64_t)((uint64_t)c->i64[i] + 60)};
+	}
+	switch (t) {
+	case SL_TYPE_NULL:
+		c->v.nulls = NULL;
+		break;
+	case SL_TYPE_BOOLEAN:
+		c->v.v.b = c->b;
+		break;
+	case SL_TYPE_DOUBLE:
+		c->v.v.f64 = c->f64;
+		break;
+	case SL_TYPE_STRING:
+	case SL_TYPE_BINARY:
+		c->v.v.str = c->str;
+		break;
+	case SL_TYPE_WINDOW:
+		c->v.v.win = c->win;
+		break;
+	default:
+		c->v.v.i64 = c->i64;
+		break;
+	}
+}
+
+/* Spark's result type of fn over arg, found by asking the layout; false
+ * when the pair has none (sum of STRING, ...). */
+static bool one_result_type(enum sl_agg_fn fn, enum sl_type arg, enum sl_type *res)
+{
+	for (int t = 0; t < SL_TYPE__COUNT; t++) {
+		struct sl_agg_spec sp = spec(0, fn, arg, (enum sl_type)t);
+		struct sl_agg_layout *l = sl_agg_layout_create(&sp, 1);
+		if (l != NULL) {
+			sl_agg_layout_destroy(l);
+			*res = (enum sl_type)t;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool one_is_str_slot(const struct sl_agg_slot *sl)
+{
+	return (sl->fn == SL_AGG_MIN || sl->fn == SL_AGG_MAX) && sl_type_is_bytes(sl->arg_type);
+}
+
+/* The two states agree: every byte but a string min/max's pointer and block
+ * size (the one-state update copies only the final winner, so its block
+ * may be smaller), and every result, doubles by their bits. */
+static void one_expect_same(const struct sl_agg_layout *l, const void *one, const void *rep,
+			    const char *what)
+{
+	static uint8_t a[16384], b[16384];
+	cr_assert_leq(l->state_size, sizeof(a));
+	memcpy(a, one, l->state_size);
+	memcpy(b, rep, l->state_size);
+	for (uint32_t j = 0; j < l->naggs; j++) {
+		if (!one_is_str_slot(&l->slots[j]))
+			continue;
+		/* the length stays: bytes 8..12 */
+		memset(a + l->slots[j].off, 0, 8);
+		memset(b + l->slots[j].off, 0, 8);
+		memset(a + l->slots[j].off + 12, 0, 4);
+		memset(b + l->slots[j].off + 12, 0, 4);
+	}
+	for (uint32_t k = 0; k < l->state_size; k++)
+		cr_assert_eq(a[k], b[k], "%s: state byte %u: %#x, not %#x", what, k, a[k], b[k]);
+	for (uint32_t j = 0; j < l->naggs; j++) {
+		union {
+			int64_t i;
+			double d;
+			uint8_t b;
+			struct sl_str s;
+		} va, vb;
+		uint8_t na = 7, nb = 7;
+		memset(&va, 0, sizeof(va));
+		memset(&vb, 0, sizeof(vb));
+		enum sl_type rt = l->slots[j].result_type;
+		struct sl_vec oa = {.type = rt, .nulls = &na, .v.b = (uint8_t *)&va};
+		struct sl_vec ob = {.type = rt, .nulls = &nb, .v.b = (uint8_t *)&vb};
+		int ra = sl_agg_result(l, one, j, &oa, 0);
+		int rb = sl_agg_result(l, rep, j, &ob, 0);
+		cr_assert_eq(ra, rb, "%s: aggregate %u result rc", what, j);
+		cr_assert_eq(na, nb, "%s: aggregate %u null flag %u, not %u", what, j, na, nb);
+		if (na == 1 || ra < 0)
+			continue;
+		if (sl_type_is_bytes(oa.type)) {
+			cr_assert_eq(va.s.len, vb.s.len, "%s: aggregate %u length", what, j);
+			cr_assert_eq(memcmp(va.s.ptr, vb.s.ptr, va.s.len), 0, "%s: aggregate %u",
+				     what, j);
+		} else {
+			cr_assert_eq(memcmp(&va, &vb, sizeof(va.i)), 0,
+				     "%s: aggregate %u value %#" PRIx64 ", not %#" PRIx64, what, j,
+				     (uint64_t)va.i, (uint64_t)vb.i);
+		}
+	}
+}
+
+/* How the no-arena cases ended: both ways, or the data missed a case. */
+static int one_no_arena_ok, one_no_arena_einval;
+
+/* One case: both states start alike (initial, or warmed with the same rows
+ * through sl_agg_update), then take the same n rows, one through
+ * sl_agg_update_one and one through sl_agg_update with the state repeated. */
+static void one_case(const struct sl_agg_layout *l, struct one_col *cols, uint32_t n,
+		     enum one_nulls nm, bool warm, bool no_arena, uint64_t seed, const char *name)
+{
+	static void *rep[ONE_MAXN];
+	char what[256];
+	snprintf(what, sizeof(what), "%s, n %u, nulls %d, %s, %s, seed %" PRIu64, name, n, nm,
+		 warm ? "warm state" : "initial state", no_arena ? "no arena" : "arena", seed);
+	struct sl_shard *arena = sl_shard_create(l->state_size, 16);
+	void *one = calloc(1, l->state_size + 8), *st = calloc(1, l->state_size + 8);
+	struct sl_vec args[ONE_MAXAGGS];
+	uint64_t s = seed;
+	cr_assert(arena && one && st);
+	if (warm) {
+		uint32_t w = 1 + (uint32_t)(one_rnd(&s) % 40);
+		for (uint32_t j = 0; j < l->naggs; j++) {
+			one_fill(&cols[j], l->slots[j].arg_type, w, NULLS_SOME, &s);
+			args[j] = cols[j].v;
+		}
+		for (uint32_t i = 0; i < w; i++)
+			rep[i] = one;
+		int ra = sl_agg_update(l, rep, w, args, arena);
+		for (uint32_t i = 0; i < w; i++)
+			rep[i] = st;
+		int rb = sl_agg_update(l, rep, w, args, arena);
+		cr_assert_eq(ra, rb, "%s: warm-up", what);
+	}
+	for (uint32_t j = 0; j < l->naggs; j++) {
+		one_fill(&cols[j], l->slots[j].arg_type, n, nm, &s);
+		args[j] = cols[j].v;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		rep[i] = st;
+	int ra = sl_agg_update_one(l, one, n, args, no_arena ? NULL : arena);
+	int rb = sl_agg_update(l, rep, n, args, no_arena ? NULL : arena);
+	cr_assert_eq(ra, rb, "%s: rc %d, not %d", what, ra, rb);
+	if (no_arena && ra == 0)
+		one_no_arena_ok++;
+	else if (no_arena && ra == -EINVAL)
+		one_no_arena_einval++;
+	one_expect_same(l, one, st, what);
+	sl_agg_release_state(l, one, arena);
+	sl_agg_release_state(l, st, arena);
+	free(one);
+	free(st);
+	sl_shard_destroy(arena);
+}
+
+static const enum sl_agg_fn one_fns[] = {SL_AGG_COUNT_STAR, SL_AGG_COUNT, SL_AGG_SUM, SL_AGG_AVG,
+					 SL_AGG_MIN, SL_AGG_MAX, SL_AGG_APPROX_COUNT_DISTINCT};
+static const enum sl_type one_types[] = {SL_TYPE_NULL,   SL_TYPE_BOOLEAN,   SL_TYPE_INT,
+					 SL_TYPE_BIGINT, SL_TYPE_DOUBLE,    SL_TYPE_STRING,
+					 SL_TYPE_BINARY, SL_TYPE_TIMESTAMP, SL_TYPE_INTERVAL,
+					 SL_TYPE_WINDOW};
+static const uint32_t one_ns[] = {0, 1, 3, ONE_MAXN};
+static const char *const one_fn_names[] = {
+	[SL_AGG_COUNT_STAR] = "count*", [SL_AGG_COUNT] = "count", [SL_AGG_SUM] = "sum",
+	[SL_AGG_MIN] = "min",		[SL_AGG_MAX] = "max",	  [SL_AGG_AVG] = "avg",
+	[SL_AGG_APPROX_COUNT_DISTINCT] = "approx_count_distinct"};
+
+/* Every case of one layout: null maps x row counts x start states x arena. */
+static void one_cases(const struct sl_agg_layout *l, struct one_col *cols, const char *name,
+		      uint64_t *seed)
+{
+	bool strings = false;
+	for (uint32_t j = 0; j < l->naggs; j++)
+		strings |= one_is_str_slot(&l->slots[j]);
+	for (int nm = 0; nm < NULLS__COUNT; nm++)
+		for (size_t k = 0; k < sizeof(one_ns) / sizeof(one_ns[0]); k++)
+			for (int warm = 0; warm < 2; warm++)
+				for (int no_arena = 0; no_arena <= (int)strings; no_arena++)
+					for (int rep = 0; rep < 3; rep++)
+						one_case(l, cols, one_ns[k], (enum one_nulls)nm,
+							 warm, no_arena, (*seed)++, name);
+}
+
+Test(aggregate, update_one_equals_update_with_the_state_repeated)
+{
+	struct one_col *cols = calloc(ONE_MAXAGGS, sizeof(*cols));
+	struct sl_agg_spec all[ONE_MAXAGGS];
+	uint32_t nall = 0;
+	uint64_t seed = 1;
+	int tried = 0;
+	cr_assert_not_null(cols);
+	/* each function over each type alone */
+	for (size_t f = 0; f < sizeof(one_fns) / sizeof(one_fns[0]); f++) {
+		for (size_t t = 0; t < sizeof(one_types) / sizeof(one_types[0]); t++) {
+			enum sl_agg_fn fn = one_fns[f];
+			enum sl_type arg = one_types[t], res;
+			if (fn == SL_AGG_COUNT_STAR && arg != SL_TYPE_NULL)
+				continue;
+			if (!one_result_type(fn, arg, &res))
+				continue;
+			struct sl_agg_spec sp = spec(0, fn, arg, res);
+			struct sl_agg_layout *l = sl_agg_layout_create(&sp, 1);
+			char name[64];
+			snprintf(name, sizeof(name), "%s(%s)", one_fn_names[fn], sl_type_name(arg));
+			one_cases(l, cols, name, &seed);
+			sl_agg_layout_destroy(l);
+			tried++;
+			/* min/max of WINDOW has a layout but no update: both
+			 * refuse it (-EINVAL), and it would stop the rest */
+			if ((fn == SL_AGG_MIN || fn == SL_AGG_MAX) && arg == SL_TYPE_WINDOW)
+				continue;
+			cr_assert_lt(nall, ONE_MAXAGGS - 1);
+			all[nall] = spec(nall % 8, fn, arg, res);
+			/* spec() points at arg_exprs[slot]: give each its own */
+			static struct sl_expr exprs[ONE_MAXAGGS];
+			if (all[nall].arg != NULL) {
+				exprs[nall] = *all[nall].arg;
+				all[nall].arg = &exprs[nall];
+			}
+			nall++;
+		}
+	}
+	/* every pair that has a result type was tried: count(*), then count,
+	 * min, max and approx_count_distinct of the 10 types, sum and avg of
+	 * INT, BIGINT, DOUBLE and NULL */
+	cr_assert_eq(tried, 1 + 4 * 10 + 2 * 4, "%d pairs", tried);
+	/* all of them in one state: offsets, seen bits sharing bytes */
+	struct sl_agg_layout *l = sl_agg_layout_create(all, nall);
+	cr_assert_not_null(l);
+	one_cases(l, cols, "every aggregate in one state", &seed);
+	sl_agg_layout_destroy(l);
+	free(cols);
+	/* a string min/max without an arena fits its block or fails alike */
+	cr_assert(one_no_arena_ok > 0 && one_no_arena_einval > 0, "%d ok, %d -EINVAL",
+		  one_no_arena_ok, one_no_arena_einval);
+}
