@@ -907,17 +907,14 @@ static uint32_t burst_split(const struct sl_recparse *p, const struct sl_str *li
 	return m;
 }
 
-/* Column k of lines [0, m), of type t, converted into rows row..: how many
- * leading lines it took (a field it does not take stops it). Inlined with
- * t a constant, so that csv_fast_value's switch folds away. */
-static inline __attribute__((always_inline)) uint32_t
-burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
-	   const struct sl_str *lines, uint32_t m, uint32_t k,
-	   const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v, uint32_t row)
+/* Column k's vector from row `row` on, its first m null flags cleared
+ * (not null, all at once: a row past a field that stops the column is
+ * written again, whole, by the per-line way or the next burst). A copy
+ * that no store into the rows can alias: its arrays stay in registers. */
+static inline __attribute__((always_inline)) struct sl_vec burst_vec(const struct sl_vec *v,
+								     enum sl_type t, uint32_t row,
+								     uint32_t m)
 {
-	/* copies that no store into the rows can alias: the parser's
-	 * settings and the column's arrays (from row on) stay in registers */
-	const struct csv_fast fc = *f;
 	struct sl_vec vc = *v;
 	vc.nulls += row;
 	if (t == SL_TYPE_STRING)
@@ -926,116 +923,261 @@ burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 		vc.v.f64 += row;
 	else
 		vc.v.i64 += row;
-	/* not null, all m at once: a row past a field that stops the loop is
-	 * written again, whole, by the per-line way or the next burst */
 	memset(vc.nulls, 0, m);
-	uint32_t j;
-	for (j = 0; j < m; j++) {
+	return vc;
+}
+
+/* Column k's fields of lines [from, to), of type t, one at a time into
+ * vc (burst_vec's): the first line whose field is not taken, or `to`. */
+static inline __attribute__((always_inline)) uint32_t
+burst_fields(struct sl_recparse *p, const struct csv_fast *fc, enum sl_type t,
+	     const struct sl_str *lines, const int16_t (*pos)[CSV_BURST_POS], uint32_t k,
+	     struct sl_vec *vc, uint32_t from, uint32_t to)
+{
+	for (uint32_t j = from; j < to; j++) {
 		const int32_t a = pos[j][k] + 1;
 		const char *s = lines[j].ptr + a;
 		/* padded lines: SL_RECPARSE_PADDING readable bytes after each,
 		 * so at least that many after any field's start */
-		if (!csv_fast_value(p, &fc, t, s, (uint32_t)(pos[j][k + 1] - a),
-				    s + SL_RECPARSE_PADDING, &vc, j))
-			break;
+		if (!csv_fast_value(p, fc, t, s, (uint32_t)(pos[j][k + 1] - a),
+				    s + SL_RECPARSE_PADDING, vc, j))
+			return j;
 	}
-	return j;
+	return to;
+}
+
+/* Column k of lines [0, m), of type t, converted into rows row..: how many
+ * leading lines it took (a field it does not take stops it). Inlined with
+ * t a constant, so that csv_fast_value's switch folds away. */
+static inline __attribute__((always_inline)) uint32_t
+burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
+	   const struct sl_str *lines, uint32_t m, uint32_t k,
+	   const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v, uint32_t row)
+{
+	/* the parser's settings in a copy, as the column's vector */
+	const struct csv_fast fc = *f;
+	struct sl_vec vc = burst_vec(v, t, row, m);
+	return burst_fields(p, &fc, t, lines, pos, k, &vc, 0, m);
 }
 
 #if CSV_AVX2
 /*
- * burst_loop for an INT or BIGINT column, four fields at a time (AVX2) when
- * all four are plain: 1 to 8 digits, no sign, not null_value's length,
- * within max_chars_per_column. Each field's 8 bytes are loaded (a padded
- * line has them), shifted so that its digits end the word with '0's
- * before them (the lanes' own shift counts), checked to be digits and
- * turned into their value by two multiply-adds over digit pairs and
- * quads; 8 digits always fit an INT. A group with another field goes one
- * field at a time, as burst_loop does, and the first field that does not
- * convert stops the column there. Scalar, a field cost about 60
- * instructions of a sales row; four in a group cost about as much as one.
+ * Four fields at a time (AVX2): a column's fields of four lines, one in
+ * each 64-bit lane of a vector, checked and converted at once when all
+ * four are of the plain form a function below takes; a group with another
+ * field goes one field at a time (burst_fields), and the first field that
+ * does not convert stops the column there. Each lane is read with 8-byte
+ * loads from its field's start (a padded line has SL_RECPARSE_PADDING
+ * bytes after it) and compared as rp_fast_* compare, so the values are
+ * theirs exactly. Scalar, an INT field cost about 60 instructions of a
+ * sales row, a DOUBLE about 95 and a TIMESTAMP about 110; a group of four
+ * costs about as much as one of them did.
  */
+
+/* Lines j..j+3's field k: where each starts (s) and its length (the lanes
+ * of the result). */
+__attribute__((target("avx2"))) static inline __m256i
+lanes_fields(const struct sl_str *lines, const int16_t (*pos)[CSV_BURST_POS], uint32_t j,
+	     uint32_t k, const char **s)
+{
+	int64_t n[4];
+	for (uint32_t r = 0; r < 4; r++) {
+		s[r] = lines[j + r].ptr + pos[j + r][k] + 1;
+		n[r] = pos[j + r][k + 1] - pos[j + r][k] - 1;
+	}
+	return _mm256_set_epi64x(n[3], n[2], n[1], n[0]);
+}
+
+/* The 8 bytes at s[r] + off, lane r. */
+__attribute__((target("avx2"))) static inline __m256i lanes_load(const char *const *s, uint32_t off)
+{
+	return _mm256_set_epi64x((long long)rp_load64(s[3] + off), (long long)rp_load64(s[2] + off),
+				 (long long)rp_load64(s[1] + off), (long long)rp_load64(s[0] + off));
+}
+
+/* A lane's first n bytes (n <= 8) moved to its top, '0's below them: a
+ * number's digits then end the lane. n = 0 leaves all '0's (the callers
+ * refuse that length). */
+__attribute__((target("avx2"))) static inline __m256i lanes_top(__m256i w, __m256i n)
+{
+	const __m256i v64 = _mm256_set1_epi64x(64);
+	const __m256i sh = _mm256_sub_epi64(v64, _mm256_slli_epi64(n, 3));
+	return _mm256_or_si256(_mm256_sllv_epi64(w, sh),
+			       _mm256_srlv_epi64(_mm256_set1_epi8('0'), _mm256_sub_epi64(v64, sh)));
+}
+
+/* 0xFF in each byte that is '0'..'9': its high nibble 3, and still 3 after
+ * adding 6 (bytewise: no carry into the next byte). */
+__attribute__((target("avx2"))) static inline __m256i lanes_digits(__m256i w)
+{
+	const __m256i c0 = _mm256_set1_epi8('0'), chi = _mm256_set1_epi8((char)0xF0);
+	return _mm256_and_si256(
+		_mm256_cmpeq_epi8(_mm256_and_si256(w, chi), c0),
+		_mm256_cmpeq_epi8(_mm256_and_si256(_mm256_add_epi8(w, _mm256_set1_epi8(6)), chi), c0));
+}
+
+/* Each lane's 8 digit bytes as a number (the first byte the most
+ * significant): digit pairs times (10, 1), pairs of pairs times (100, 1),
+ * the two halves times (10000, 1). */
+__attribute__((target("avx2"))) static inline __m256i lanes_value8(__m256i w)
+{
+	__m256i q = _mm256_maddubs_epi16(_mm256_sub_epi8(w, _mm256_set1_epi8('0')),
+					 _mm256_set1_epi16(0x010A));
+	q = _mm256_madd_epi16(q, _mm256_set1_epi32(0x00010064));
+	return _mm256_add_epi64(_mm256_mul_epu32(q, _mm256_set1_epi64x(10000)),
+				_mm256_srli_epi64(q, 32));
+}
+
+/* True when every byte of every lane of ok is 0xFF. */
+__attribute__((target("avx2"))) static inline bool lanes_all(__m256i ok)
+{
+	return _mm256_movemask_epi8(ok) == -1;
+}
+
+/* INT or BIGINT: 1 to 8 digits, no sign, not null_value's length, within
+ * max_chars_per_column (8 digits always fit an INT). */
 __attribute__((target("avx2"))) static uint32_t
 burst_ints_avx2(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 		const struct sl_str *lines, uint32_t m, uint32_t k,
 		const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v, uint32_t row)
 {
 	const struct csv_fast fc = *f;
-	struct sl_vec vc = *v;
-	vc.nulls += row;
-	vc.v.i64 += row;
-	memset(vc.nulls, 0, m); /* as burst_loop */
+	struct sl_vec vc = burst_vec(v, t, row, m);
 	/* the plain lengths: 1 to lmax, and not null_value's */
 	const int64_t lmax = fc.max_chars < 8 ? (int64_t)fc.max_chars : 8;
 	const __m256i vmax = _mm256_set1_epi64x(lmax + 1), vzero = _mm256_setzero_si256(),
-		      vnull = _mm256_set1_epi64x(fc.null_len), v64 = _mm256_set1_epi64x(64),
-		      c0 = _mm256_set1_epi8('0'), chi = _mm256_set1_epi8((char)0xF0),
-		      c6 = _mm256_set1_epi8(6), w10 = _mm256_set1_epi16(0x010A),
-		      w100 = _mm256_set1_epi32(0x00010064), w1e4 = _mm256_set1_epi64x(10000);
+		      vnull = _mm256_set1_epi64x(fc.null_len);
 	uint32_t j = 0;
 	for (; j + 4 <= m; j += 4) {
-		const char *s0 = lines[j].ptr + pos[j][k] + 1, *s1 = lines[j + 1].ptr + pos[j + 1][k] + 1,
-			   *s2 = lines[j + 2].ptr + pos[j + 2][k] + 1,
-			   *s3 = lines[j + 3].ptr + pos[j + 3][k] + 1;
-		const __m256i n = _mm256_set_epi64x(pos[j + 3][k + 1] - pos[j + 3][k] - 1,
-						    pos[j + 2][k + 1] - pos[j + 2][k] - 1,
-						    pos[j + 1][k + 1] - pos[j + 1][k] - 1,
-						    pos[j][k + 1] - pos[j][k] - 1);
-		__m256i w = _mm256_set_epi64x((long long)rp_load64(s3), (long long)rp_load64(s2),
-					      (long long)rp_load64(s1), (long long)rp_load64(s0));
-		/* the n digits to the top bytes, '0' below: shifts of 64
-		 * (n = 0) give 0 and the length test refuses the lane */
-		const __m256i sh = _mm256_sub_epi64(v64, _mm256_slli_epi64(n, 3));
-		w = _mm256_or_si256(_mm256_sllv_epi64(w, sh),
-				    _mm256_srlv_epi64(c0, _mm256_sub_epi64(v64, sh)));
+		const char *s[4];
+		const __m256i n = lanes_fields(lines, pos, j, k, s);
+		const __m256i w = lanes_top(lanes_load(s, 0), n);
 		const __m256i ok = _mm256_and_si256(
 			_mm256_andnot_si256(_mm256_cmpeq_epi64(n, vnull),
 					    _mm256_and_si256(_mm256_cmpgt_epi64(n, vzero),
 							     _mm256_cmpgt_epi64(vmax, n))),
-			/* every byte 0x30..0x39: the high nibble 3 before and after + 6 */
-			_mm256_and_si256(
-				_mm256_cmpeq_epi64(_mm256_and_si256(w, chi), c0),
-				_mm256_cmpeq_epi64(_mm256_and_si256(_mm256_add_epi8(w, c6), chi), c0)));
-		if (_mm256_movemask_epi8(ok) == -1) {
-			__m256i d = _mm256_maddubs_epi16(_mm256_sub_epi8(w, c0), w10); /* pairs */
-			d = _mm256_madd_epi16(d, w100);                                   /* quads */
-			d = _mm256_add_epi64(_mm256_mul_epu32(d, w1e4), _mm256_srli_epi64(d, 32));
-			_mm256_storeu_si256((__m256i *)(void *)(vc.v.i64 + j), d);
+			lanes_digits(w));
+		if (lanes_all(ok)) {
+			_mm256_storeu_si256((__m256i *)(void *)(vc.v.i64 + j), lanes_value8(w));
+			p->lane_fields += 4;
 			continue;
 		}
-		for (uint32_t r = j; r < j + 4; r++) {
-			const int32_t a = pos[r][k] + 1;
-			const char *s = lines[r].ptr + a;
-			if (!csv_fast_value(p, &fc, t, s, (uint32_t)(pos[r][k + 1] - a),
-					    s + SL_RECPARSE_PADDING, &vc, r))
-				return r;
-		}
+		const uint32_t r = burst_fields(p, &fc, t, lines, pos, k, &vc, j, j + 4);
+		if (r < j + 4)
+			return r;
 	}
-	for (; j < m; j++) {
-		const int32_t a = pos[j][k] + 1;
-		const char *s = lines[j].ptr + a;
-		if (!csv_fast_value(p, &fc, t, s, (uint32_t)(pos[j][k + 1] - a),
-				    s + SL_RECPARSE_PADDING, &vc, j))
-			break;
-	}
-	return j;
+	return burst_fields(p, &fc, t, lines, pos, k, &vc, j, m);
 }
-#endif
+
+/* w[0..n) as text a plain DOUBLE lane could hold (digits and '.'): its
+ * length; else 0 (no plain field can equal it). For null_value, nan_value
+ * and the infinities, which a plain field must be told apart from. */
+static uint32_t digits_len(const char *w, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!(w[i] == '.' || (w[i] >= '0' && w[i] <= '9')))
+			return 0;
+	return n;
+}
 
 /*
- * burst_loop for a TIMESTAMP column (no timestamp_format), four fields at
- * a time (AVX2) when all four are plain and of the date in the parser's
- * cache (rp_fast_timestamp_cached's hit): 19 or 21 to 26 bytes, not
- * null_value's length, within max_chars_per_column; the date's 10 bytes
- * equal to the cached ones, then ' ' or 'T'; "HH:mm:ss" digits and colons
- * with HH <= 23, mm and ss <= 59; with a fraction, '.' and 1 to 6 digits.
- * The same checks and arithmetic as rp_fast_timestamp_cached, on four
- * lanes: "HH:mm:ss" less its '0's and ':'s is (H H 0 m m 0 s s), whose
- * bytes times (10 1 0 10 1 0 10 1), in pairs, are (HH, 10 m, m, ss) and
- * those times (3600, 60, 60, 1) add up to the second of the day; the fraction is
- * shifted into place as the scalar way does and turned into microseconds
- * as an 8-digit integer. A group with another field (a new date, most
- * often) goes one field at a time, which fills the cache for the next.
+ * DOUBLE: 1 to 8 bytes of digits with at most one '.', which has a digit
+ * before and after it; no sign; within max_chars_per_column; not of the
+ * length of null_value, nan_value or an infinity that is itself digits and
+ * '.'. rp_fast_double's value: the digits m over 10^frac, correctly rounded
+ * by one division. With the '.' read as a '0', a lane's 8 digits are V =
+ * I * 10^(frac + 1) + F (I the integer part, F the fraction's digits):
+ * V + 9 F = 10 m, and (V + 9 F) / 10^(frac + 1) is the same quotient,
+ * rounded the same. 10^frac is read the same way, from a '1' where the '.'
+ * is.
+ */
+__attribute__((target("avx2"))) static uint32_t
+burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_str *lines,
+		   uint32_t m, uint32_t k, const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v,
+		   uint32_t row)
+{
+	const struct csv_fast fc = *f;
+	struct sl_vec vc = burst_vec(v, SL_TYPE_DOUBLE, row, m);
+	const int64_t lmax = fc.max_chars < 8 ? (int64_t)fc.max_chars : 8;
+	const __m256i vmax = _mm256_set1_epi64x(lmax + 1), vzero = _mm256_setzero_si256(),
+		      x1 = _mm256_set1_epi64x(digits_len(fc.null_value, fc.null_len)),
+		      x2 = _mm256_set1_epi64x(digits_len(fc.nan_value, fc.nan_len)),
+		      x3 = _mm256_set1_epi64x(digits_len(fc.pos_inf, fc.pos_inf_len)),
+		      x4 = _mm256_set1_epi64x(digits_len(fc.neg_inf, fc.neg_inf_len)),
+		      one = _mm256_set1_epi64x(1), c0 = _mm256_set1_epi8('0'),
+		      cdot = _mm256_set1_epi8('.'), b1 = _mm256_set1_epi8(1),
+		      top = _mm256_set1_epi64x((long long)0xFF00000000000000ull),
+		      /* 2^52's bits: an integer below 2^52 ORed in is a double
+		       * 2^52 above its value */
+		      magic = _mm256_set1_epi64x(0x4330000000000000ll);
+	const __m256d dmagic = _mm256_castsi256_pd(magic), d10 = _mm256_set1_pd(10.0),
+		      d1 = _mm256_set1_pd(1.0);
+	uint32_t j = 0;
+	for (; j + 4 <= m; j += 4) {
+		const char *s[4];
+		const __m256i n = lanes_fields(lines, pos, j, k, s);
+		const __m256i w = lanes_top(lanes_load(s, 0), n);
+		/* the '.': d its byte (0xFF), dots one bit a '.' */
+		const __m256i d = _mm256_cmpeq_epi8(w, cdot);
+		const __m256i dots = _mm256_and_si256(d, b1);
+		/* lengths 1..lmax, none of the special values' */
+		__m256i ok = _mm256_and_si256(_mm256_cmpgt_epi64(n, vzero), _mm256_cmpgt_epi64(vmax, n));
+		ok = _mm256_andnot_si256(
+			_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi64(n, x1), _mm256_cmpeq_epi64(n, x2)),
+					_mm256_or_si256(_mm256_cmpeq_epi64(n, x3), _mm256_cmpeq_epi64(n, x4))),
+			ok);
+		/* at most one '.', not the last byte, not the text's first
+		 * (at byte 8 - n: 0xFF shifted as lanes_top shifts) */
+		ok = _mm256_and_si256(
+			ok, _mm256_cmpeq_epi64(_mm256_and_si256(dots, _mm256_sub_epi64(dots, one)), vzero));
+		ok = _mm256_and_si256(ok, _mm256_cmpeq_epi64(_mm256_and_si256(d, top), vzero));
+		const __m256i first = _mm256_sllv_epi64(
+			_mm256_set1_epi64x(0xFF), _mm256_sub_epi64(_mm256_set1_epi64x(64), _mm256_slli_epi64(n, 3)));
+		ok = _mm256_and_si256(ok, _mm256_cmpeq_epi64(_mm256_and_si256(d, first), vzero));
+		/* every other byte a digit, the '.' read as '0' */
+		const __m256i wd = _mm256_blendv_epi8(w, c0, d);
+		ok = _mm256_and_si256(ok, lanes_digits(wd));
+		if (lanes_all(ok)) {
+			/* the bytes past the '.' (none without one): d | (L - 1),
+			 * L d's lowest bit, covers the '.' and all below it */
+			const __m256i low = _mm256_and_si256(d, _mm256_sub_epi64(vzero, d));
+			const __m256i upto = _mm256_or_si256(d, _mm256_sub_epi64(low, one));
+			const __m256i fw = _mm256_or_si256(_mm256_andnot_si256(upto, wd),
+							   _mm256_and_si256(upto, c0));
+			const __m256i vv = lanes_value8(wd), fv = lanes_value8(fw),
+				      pv = lanes_value8(_mm256_add_epi8(c0, dots)); /* 10^frac */
+			/* V + 9 F and 10 * 10^frac (1 without a '.'), both below
+			 * 2^52: exact doubles */
+			const __m256i num = _mm256_add_epi64(vv, _mm256_add_epi64(_mm256_slli_epi64(fv, 3), fv));
+			const __m256d nd = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(num, magic)),
+							 dmagic);
+			__m256d den = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(pv, magic)), dmagic);
+			den = _mm256_blendv_pd(_mm256_mul_pd(den, d10), d1,
+					       _mm256_castsi256_pd(_mm256_cmpeq_epi64(dots, vzero)));
+			_mm256_storeu_pd(vc.v.f64 + j, _mm256_div_pd(nd, den));
+			p->lane_fields += 4;
+			continue;
+		}
+		const uint32_t r = burst_fields(p, &fc, SL_TYPE_DOUBLE, lines, pos, k, &vc, j, j + 4);
+		if (r < j + 4)
+			return r;
+	}
+	return burst_fields(p, &fc, SL_TYPE_DOUBLE, lines, pos, k, &vc, j, m);
+}
+
+/*
+ * TIMESTAMP (no timestamp_format) of the date in the parser's cache
+ * (rp_fast_timestamp_cached's hit): 19 or 21 to 26 bytes, not null_value's
+ * length, within max_chars_per_column; the date's 10 bytes equal to the
+ * cached ones, then ' ' or 'T'; "HH:mm:ss" digits and colons with HH <= 23,
+ * mm and ss <= 59; with a fraction, '.' and 1 to 6 digits. The same checks
+ * and arithmetic as rp_fast_timestamp_cached: "HH:mm:ss" less its '0's and
+ * ':'s is (H H 0 m m 0 s s), whose bytes times (10 1 0 10 1 0 10 1), in
+ * pairs, are (HH, 10 m, m, ss) and those times (3600, 60, 60, 1) add up to
+ * the second of the day; the fraction is shifted into place as the scalar
+ * way does and read as an 8-digit number of microseconds. A group with
+ * another field (a new date, most often) goes one field at a time, which
+ * fills the cache for the next.
  */
 __attribute__((target("avx2"))) static uint32_t
 burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_str *lines,
@@ -1043,10 +1185,7 @@ burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_s
 	      uint32_t row)
 {
 	const struct csv_fast fc = *f;
-	struct sl_vec vc = *v;
-	vc.nulls += row;
-	vc.v.i64 += row;
-	memset(vc.nulls, 0, m); /* as burst_loop */
+	struct sl_vec vc = burst_vec(v, SL_TYPE_TIMESTAMP, row, m);
 	const int64_t lmax = fc.max_chars < 26 ? (int64_t)fc.max_chars : 26;
 	/* "HH:mm:ss": digit bytes and ':' bytes (rp_fast_timestamp_cached's) */
 	const uint64_t tdig = 0xFFFF00FFFF00FFFFull, tsep = 0x00003A00003A0000ull,
@@ -1060,13 +1199,10 @@ burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_s
 		      tsix = _mm256_set1_epi64x((long long)(0x0606060606060606ull & tdig)),
 		      thi = _mm256_set1_epi64x((long long)(hi & tdig)),
 		      tz = _mm256_set1_epi64x((long long)(z & tdig)),
-		      tsub = _mm256_set1_epi64x((long long)((z & tdig) | tsep)),
-		      c0 = _mm256_set1_epi8('0'), chi = _mm256_set1_epi8((char)0xF0),
-		      c6 = _mm256_set1_epi8(6), lo16 = _mm256_set1_epi64x(0xFFFF),
+		      c0 = _mm256_set1_epi8('0'), lo16 = _mm256_set1_epi64x(0xFFFF),
 		      fill16 = _mm256_set1_epi64x(0x3030), dot = _mm256_set1_epi64x('.' << 8),
 		      dotmask = _mm256_set1_epi64x(0xFF00), d3 = _mm256_set1_epi64x(0xFFFFFF),
-		      w10 = _mm256_set1_epi16(0x010A), w100 = _mm256_set1_epi32(0x00010064),
-		      w1e4 = _mm256_set1_epi64x(10000), w1e6 = _mm256_set1_epi64x(1000000),
+		      w1e6 = _mm256_set1_epi64x(1000000),
 		      /* (H H 0 m m 0 s s) times these bytes, pairs added: (HH, 10 m, m, ss) */
 		      wt = _mm256_set1_epi64x((long long)0x010A00010A00010Aull),
 		      /* those pairs' weights and limits */
@@ -1074,97 +1210,76 @@ burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_s
 							    1ull << 48)),
 		      tlim = _mm256_set1_epi64x((long long)(23ull | 50ull << 16 | 9ull << 32 |
 							    59ull << 48));
-	__m256i date8 = _mm256_set1_epi64x((long long)p->ts_cache.date8),
-		date_sp = _mm256_set1_epi64x((long long)(p->ts_cache.date2 | (uint64_t)' ' << 16)),
-		date_t = _mm256_set1_epi64x((long long)(p->ts_cache.date2 | (uint64_t)'T' << 16)),
-		base = _mm256_set1_epi64x(p->ts_cache.days * 86400 * 1000000);
-	uint32_t j = 0;
-	for (; j + 4 <= m; j += 4) {
-		const char *s[4];
-		int64_t n[4];
-		for (uint32_t r = 0; r < 4; r++) {
-			s[r] = lines[j + r].ptr + pos[j + r][k] + 1;
-			n[r] = pos[j + r][k + 1] - pos[j + r][k] - 1;
-		}
-		const __m256i vn = _mm256_set_epi64x(n[3], n[2], n[1], n[0]);
-		/* the date and the byte after it; "HH:mm:ss"; the 8 bytes that
-		 * end the text (a shorter one is refused: any 8 in the line) */
-		const __m256i a = _mm256_set_epi64x(
-			(long long)rp_load64(s[3]), (long long)rp_load64(s[2]),
-			(long long)rp_load64(s[1]), (long long)rp_load64(s[0]));
-		const __m256i b = _mm256_and_si256(
-			_mm256_set_epi64x((long long)rp_load64(s[3] + 8), (long long)rp_load64(s[2] + 8),
-					  (long long)rp_load64(s[1] + 8), (long long)rp_load64(s[0] + 8)),
-			d3);
-		const __m256i t = _mm256_set_epi64x(
-			(long long)rp_load64(s[3] + 11), (long long)rp_load64(s[2] + 11),
-			(long long)rp_load64(s[1] + 11), (long long)rp_load64(s[0] + 11));
-		__m256i fr = _mm256_set_epi64x(
-			(long long)rp_load64(s[3] + (n[3] < 19 ? 11 : n[3] - 8)),
-			(long long)rp_load64(s[2] + (n[2] < 19 ? 11 : n[2] - 8)),
-			(long long)rp_load64(s[1] + (n[1] < 19 ? 11 : n[1] - 8)),
-			(long long)rp_load64(s[0] + (n[0] < 19 ? 11 : n[0] - 8)));
-		/* lengths: 19 or 21..26, within max_chars, not null_value's */
-		__m256i ok = _mm256_and_si256(
-			_mm256_and_si256(_mm256_cmpgt_epi64(vn, v18), _mm256_cmpgt_epi64(vmax, vn)),
-			_mm256_andnot_si256(_mm256_or_si256(_mm256_cmpeq_epi64(vn, v20),
-							    _mm256_cmpeq_epi64(vn, vnull)),
-					    ones));
-		/* the cached date, then ' ' or 'T' */
-		ok = _mm256_and_si256(ok, _mm256_cmpeq_epi64(a, date8));
-		ok = _mm256_and_si256(ok, _mm256_or_si256(_mm256_cmpeq_epi64(b, date_sp),
-							  _mm256_cmpeq_epi64(b, date_t)));
-		/* "HH:mm:ss" */
-		ok = _mm256_and_si256(ok, _mm256_cmpeq_epi64(_mm256_and_si256(t, tkeep), tform));
-		ok = _mm256_and_si256(
-			ok, _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_add_epi8(t, tsix), thi), tz));
-		__m256i tp = _mm256_maddubs_epi16(_mm256_sub_epi8(t, tsub), wt);
-		ok = _mm256_andnot_si256(_mm256_cmpgt_epi16(tp, tlim), ok);
-		/* the fraction: byte i is s[18 + i] once shifted by 26 - n
-		 * bytes; s[19] the '.' when n > 19; bytes 0, 1 and those past
-		 * the text made '0' */
-		const __m256i r8 = _mm256_slli_epi64(_mm256_sub_epi64(v26, vn), 3);
-		fr = _mm256_srlv_epi64(fr, r8);
-		ok = _mm256_and_si256(ok, _mm256_or_si256(_mm256_cmpeq_epi64(vn, v19),
-							  _mm256_cmpeq_epi64(_mm256_and_si256(fr, dotmask),
-									     dot)));
-		fr = _mm256_or_si256(
-			_mm256_or_si256(_mm256_andnot_si256(lo16, fr), fill16),
-			_mm256_and_si256(c0, _mm256_sllv_epi64(ones, _mm256_sub_epi64(v64, r8))));
-		ok = _mm256_and_si256(ok, _mm256_cmpeq_epi8(_mm256_and_si256(fr, chi), c0));
-		ok = _mm256_and_si256(
-			ok, _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_add_epi8(fr, c6), chi), c0));
-		if (_mm256_movemask_epi8(ok) == -1) {
-			__m256i sod = _mm256_madd_epi16(tp, wsod);
-			sod = _mm256_add_epi32(sod, _mm256_srli_epi64(sod, 32));
-			__m256i us = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sub_epi8(fr, c0), w10),
-						       w100);
-			us = _mm256_add_epi64(_mm256_mul_epu32(us, w1e4), _mm256_srli_epi64(us, 32));
-			__m256i ts = _mm256_add_epi64(_mm256_add_epi64(base, us),
-						      _mm256_mul_epu32(sod, w1e6));
-			_mm256_storeu_si256((__m256i *)(void *)(vc.v.i64 + j), ts);
-			continue;
-		}
-		for (uint32_t r = j; r < j + 4; r++) {
-			if (!csv_fast_value(p, &fc, SL_TYPE_TIMESTAMP, s[r - j], (uint32_t)n[r - j],
-					    s[r - j] + SL_RECPARSE_PADDING, &vc, r))
-				return r;
-		}
-		/* the cache may hold another date now */
+	__m256i date8, date_sp, date_t, base;
+	for (uint32_t j = 0;; j += 4) {
+		/* the cached date (again after a group one field at a time,
+		 * which may have cached another) */
 		date8 = _mm256_set1_epi64x((long long)p->ts_cache.date8);
 		date_sp = _mm256_set1_epi64x((long long)(p->ts_cache.date2 | (uint64_t)' ' << 16));
 		date_t = _mm256_set1_epi64x((long long)(p->ts_cache.date2 | (uint64_t)'T' << 16));
 		base = _mm256_set1_epi64x(p->ts_cache.days * 86400 * 1000000);
+		for (; j + 4 <= m; j += 4) {
+			const char *s[4];
+			const __m256i vn = lanes_fields(lines, pos, j, k, s);
+			/* the date and the byte after it; "HH:mm:ss"; the 8
+			 * bytes that end the text (a text under 19 bytes is
+			 * refused: any 8 of the line) */
+			const __m256i a = lanes_load(s, 0),
+				      b = _mm256_and_si256(lanes_load(s, 8), d3),
+				      t = lanes_load(s, 11);
+			int64_t n[4];
+			_mm256_storeu_si256((__m256i *)(void *)n, vn);
+			const char *const e[4] = {s[0] + (n[0] < 19 ? 11 : n[0] - 8),
+						  s[1] + (n[1] < 19 ? 11 : n[1] - 8),
+						  s[2] + (n[2] < 19 ? 11 : n[2] - 8),
+						  s[3] + (n[3] < 19 ? 11 : n[3] - 8)};
+			__m256i fr = lanes_load(e, 0);
+			/* lengths: 19 or 21..26, within max_chars, not null_value's */
+			__m256i ok = _mm256_and_si256(
+				_mm256_and_si256(_mm256_cmpgt_epi64(vn, v18), _mm256_cmpgt_epi64(vmax, vn)),
+				_mm256_andnot_si256(_mm256_or_si256(_mm256_cmpeq_epi64(vn, v20),
+								    _mm256_cmpeq_epi64(vn, vnull)),
+						    ones));
+			/* the cached date, then ' ' or 'T' */
+			ok = _mm256_and_si256(ok, _mm256_cmpeq_epi64(a, date8));
+			ok = _mm256_and_si256(ok, _mm256_or_si256(_mm256_cmpeq_epi64(b, date_sp),
+								  _mm256_cmpeq_epi64(b, date_t)));
+			/* "HH:mm:ss" */
+			ok = _mm256_and_si256(ok, _mm256_cmpeq_epi64(_mm256_and_si256(t, tkeep), tform));
+			ok = _mm256_and_si256(
+				ok, _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_add_epi8(t, tsix), thi), tz));
+			const __m256i tp = _mm256_maddubs_epi16(_mm256_sub_epi8(t, tform), wt);
+			ok = _mm256_andnot_si256(_mm256_cmpgt_epi16(tp, tlim), ok);
+			/* the fraction: byte i is s[18 + i] once shifted by
+			 * 26 - n bytes; s[19] the '.' when n > 19; bytes 0, 1
+			 * and those past the text made '0' */
+			const __m256i r8 = _mm256_slli_epi64(_mm256_sub_epi64(v26, vn), 3);
+			fr = _mm256_srlv_epi64(fr, r8);
+			ok = _mm256_and_si256(
+				ok, _mm256_or_si256(_mm256_cmpeq_epi64(vn, v19),
+						    _mm256_cmpeq_epi64(_mm256_and_si256(fr, dotmask), dot)));
+			fr = _mm256_or_si256(
+				_mm256_or_si256(_mm256_andnot_si256(lo16, fr), fill16),
+				_mm256_and_si256(c0, _mm256_sllv_epi64(ones, _mm256_sub_epi64(v64, r8))));
+			ok = _mm256_and_si256(ok, lanes_digits(fr));
+			if (!lanes_all(ok))
+				break;
+			__m256i sod = _mm256_madd_epi16(tp, wsod);
+			sod = _mm256_add_epi32(sod, _mm256_srli_epi64(sod, 32));
+			const __m256i ts = _mm256_add_epi64(_mm256_add_epi64(base, lanes_value8(fr)),
+							    _mm256_mul_epu32(sod, w1e6));
+			_mm256_storeu_si256((__m256i *)(void *)(vc.v.i64 + j), ts);
+			p->lane_fields += 4;
+		}
+		if (j + 4 > m)
+			return burst_fields(p, &fc, SL_TYPE_TIMESTAMP, lines, pos, k, &vc, j, m);
+		const uint32_t r =
+			burst_fields(p, &fc, SL_TYPE_TIMESTAMP, lines, pos, k, &vc, j, j + 4);
+		if (r < j + 4)
+			return r;
 	}
-	for (; j < m; j++) {
-		const int32_t a = pos[j][k] + 1;
-		const char *s = lines[j].ptr + a;
-		if (!csv_fast_value(p, &fc, SL_TYPE_TIMESTAMP, s, (uint32_t)(pos[j][k + 1] - a),
-				    s + SL_RECPARSE_PADDING, &vc, j))
-			break;
-	}
-	return j;
 }
+#endif
 
 /* Phase 2: column k converted, one loop per type. */
 static uint32_t burst_column(struct sl_recparse *p, const struct csv_fast *f,
@@ -1188,6 +1303,10 @@ static uint32_t burst_column(struct sl_recparse *p, const struct csv_fast *f,
 #endif
 		return burst_loop(p, f, SL_TYPE_BIGINT, lines, m, k, pos, v, row);
 	case SL_TYPE_DOUBLE:
+#if CSV_AVX2
+		if (p->avx2)
+			return burst_doubles_avx2(p, f, lines, m, k, pos, v, row);
+#endif
 		return burst_loop(p, f, SL_TYPE_DOUBLE, lines, m, k, pos, v, row);
 	default: /* TIMESTAMP without timestamp_format: sl_recparse_bursts */
 #if CSV_AVX2

@@ -2550,6 +2550,56 @@ Test(recparse, csv_burst_integers_four_at_a_time)
 	cr_assert_gt(took, 1000u, "the burst took only %u lines", took);
 }
 
+Test(recparse, csv_burst_doubles_four_at_a_time)
+{
+	/* a DOUBLE column, converted four fields at a time where the CPU has
+	 * AVX2: digits with and without a '.' at every place of 1 to 8 bytes,
+	 * and at each place of a group of four a field the group does not
+	 * take (a sign, no digit before or after the '.', two of them, over 8
+	 * bytes, a byte that is not a digit, the special values and their
+	 * lengths, over max_chars_per_column, empty) */
+	static const char *const odd[] = {
+		"-1.5",   "+1",      ".5",       "5.",        "1..2",     "1.2.3",    "123456.78",
+		"12345678", "1.234567", "0.0",     "00.10",     "1e5",      "NaN",      "Inf",
+		"-Inf",   "1 5",     "1/5",      "1:5",       "1*5",      "1-5",      "\x80" "1",
+		"",       "3",       "9.5",      "1.5",       ".",        "..",       "0",
+		"99999999", "0.000001", "1234.5678", "7.0"};
+	const uint32_t nodd = sizeof(odd) / sizeof(odd[0]);
+	static char text[ROWS][80];
+	const char *lines[ROWS];
+	static const char *const opts[][3] = {
+		{NULL},
+		{"nan_value=3", "positiveInf=9.5", NULL},
+		{"null_value=1.5", NULL},
+		{"max_chars_per_column=4", NULL},
+		{"mode=DROPMALFORMED", NULL},
+	};
+	uint32_t took = 0;
+	for (uint32_t round = 0; round < 3; round++) {
+		uint64_t x = 3 + round;
+		for (uint32_t r = 0; r < ROWS; r++) {
+			char d[32];
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			uint32_t id = 1 + (uint32_t)(x % 5), fd = (uint32_t)(x >> 5) % 4;
+			snprintf(d, sizeof(d), "%0*llu", (int)id, (unsigned long long)(x >> 10) % 100000ull);
+			d[id] = '\0';
+			if (fd > 0)
+				snprintf(d + id, sizeof(d) - id, ".%0*llu", (int)fd,
+					 (unsigned long long)(x >> 30) % 1000ull);
+			d[id + (fd ? 1 + fd : 0)] = '\0';
+			if (r % 13 == (r / 26) % 13)
+				snprintf(d, sizeof(d), "%s", odd[(r / 13 + round * 13) % nodd]);
+			snprintf(text[r], sizeof(text[r]), "%u,%s,x", r, d);
+			lines[r] = text[r];
+		}
+		for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++)
+			for (uint32_t first = 0; first < 8; first++)
+				took += burst_same("a INT, d DOUBLE, s STRING", opts[o], lines + first * 9,
+						   ROWS - first * 9, "");
+	}
+	cr_assert_gt(took, 5000u, "the burst took only %u lines", took);
+}
+
 Test(recparse, csv_burst_timestamps_four_at_a_time)
 {
 	/* a TIMESTAMP column, converted four fields at a time where the CPU
@@ -2609,6 +2659,45 @@ Test(recparse, csv_burst_timestamps_four_at_a_time)
 						   ROWS - first * 9, "");
 	}
 	cr_assert_gt(took, 5000u, "the burst took only %u lines", took);
+}
+
+Test(recparse, csv_burst_lanes_take_plain_columns)
+{
+	/* plain sales rows: with AVX2 the INT, BIGINT, DOUBLE and TIMESTAMP
+	 * columns go four fields at a time, all but the first group of
+	 * timestamps (which caches the date); without it (or with rp_set_avx2 false) none do. A lane
+	 * check that refuses plain fields (a wrong constant) only makes the
+	 * burst slower, which no comparison of rows would see. */
+	static char text[ROWS][80];
+	const char *lines[ROWS];
+	for (uint32_t r = 0; r < ROWS; r++) {
+		snprintf(text[r], sizeof(text[r]), "%u,%u,%u.%02u,2024-03-01 %s:%02u:%02u.%0*u", r % 100,
+			 r * 7919 % 500000, r * 37 % 1000, r % 100, r % 3 ? "09" : "13", r / 4 % 60, r % 60,
+			 (int)(1 + r % 6), r % 10);
+		lines[r] = text[r];
+	}
+	for (int avx2 = 0; avx2 < 2; avx2++) {
+		if (avx2 && !__builtin_cpu_supports("avx2"))
+			continue;
+		struct fx *f = fx_new(SL_REC_CSV, "a INT, b BIGINT, d DOUBLE, t TIMESTAMP", NULL);
+		rp_set_avx2(f->p, avx2 != 0);
+		struct burst_in in;
+		burst_in_make(&in, lines, ROWS, "");
+		uint32_t taken;
+		int rc;
+		cr_assert_eq(burst_run(f, &in, true, &taken, &rc), ROWS);
+		cr_assert_eq(taken, ROWS);
+		/* sub-bursts of 64, 64 and 32 lines: whole groups; every
+		 * field but the first group's timestamps */
+		_Static_assert(ROWS % 64 % 4 == 0, "whole groups");
+		if (avx2)
+			cr_assert_eq(f->p->lane_fields, 4 * ROWS - 4, "%llu fields four at a time",
+				     (unsigned long long)f->p->lane_fields);
+		else
+			cr_assert_eq(f->p->lane_fields, 0);
+		free(in.buf);
+		fx_free(f);
+	}
 }
 
 Test(recparse, csv_burst_lines_over_one_block_and_many_fields)
