@@ -795,9 +795,10 @@ bool sl_recparse_bursts(const struct sl_recparse *p)
 /* Lines a burst splits before it converts them, column by column. */
 #define CSV_BURST_LINES 64
 
-/* A burst line's field k runs from pos[k] + 1 to pos[k + 1]: pos[0] is -1,
- * pos[nd] the line's length (at most CSV_FAST_WORDS * 64), the others its
- * separators; 4 slots more for burst_split's unconditional stores. */
+/* Line j's field k runs from pos[k][j] + 1 to pos[k + 1][j]: pos[0][j] is
+ * -1, pos[nd][j] the line's length (at most CSV_FAST_WORDS * 64), the
+ * others its separators; 4 rows more for burst_split's unconditional
+ * stores. A field's bounds for four lines side by side: one load each. */
 #define CSV_BURST_POS (CSV_BURST_FIELDS + 1 + 4)
 
 /* Phase 1a: the separator bits of lines [0, m), a word per 64 bytes (bits
@@ -859,10 +860,10 @@ __attribute__((target("avx2"))) static uint32_t burst_masks_avx2(const struct sl
 #endif
 
 /* Phase 1b: how many leading lines of [0, m) (their masks made) are plain
- * and have nd fields; their field bounds into pos[line]. */
+ * and have nd fields; their field bounds into pos[][line]. */
 static uint32_t burst_split(const struct sl_recparse *p, const struct sl_str *lines, uint32_t m,
 			    uint32_t nd, const uint64_t (*seps)[CSV_FAST_WORDS],
-			    int16_t (*pos)[CSV_BURST_POS])
+			    int16_t (*pos)[CSV_BURST_LINES])
 {
 	const int comment = p->comment;
 	for (uint32_t j = 0; j < m; j++) {
@@ -880,27 +881,30 @@ static uint32_t burst_split(const struct sl_recparse *p, const struct sl_str *li
 		}
 		if (nsep != nd - 1)
 			return j;
-		int16_t *o = pos[j];
-		*o++ = -1;
+		/* down column j of pos, a field a row */
+		int16_t *o = &pos[0][j];
+		*o = -1;
+		o += CSV_BURST_LINES;
 		for (uint32_t w = 0; w < nw; w++) {
 			uint64_t bits = seps[j][w];
 			const int16_t base = (int16_t)(w * 64);
 			/* four at a time, whether the word has them or not:
 			 * with its top bit set a word's lowest bit is at most
 			 * 63, and a store past the word's separators lands
-			 * where the next word's, pos[nd] or the spare slots go
+			 * where the next word's, pos[nd] or the spare rows go
 			 * (a loop per separator cost a third of the split) */
 			for (uint32_t c = 0; c < cnt[w]; c += 4) {
-				o[c] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
+				int16_t *q = o + c * CSV_BURST_LINES;
+				q[0] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
 				bits &= bits - 1;
-				o[c + 1] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
+				q[CSV_BURST_LINES] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
 				bits &= bits - 1;
-				o[c + 2] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
+				q[2 * CSV_BURST_LINES] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
 				bits &= bits - 1;
-				o[c + 3] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
+				q[3 * CSV_BURST_LINES] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
 				bits &= bits - 1;
 			}
-			o += cnt[w];
+			o += cnt[w] * CSV_BURST_LINES;
 		}
 		*o = (int16_t)len;
 	}
@@ -931,15 +935,15 @@ static inline __attribute__((always_inline)) struct sl_vec burst_vec(const struc
  * vc (burst_vec's): the first line whose field is not taken, or `to`. */
 static inline __attribute__((always_inline)) uint32_t
 burst_fields(struct sl_recparse *p, const struct csv_fast *fc, enum sl_type t,
-	     const struct sl_str *lines, const int16_t (*pos)[CSV_BURST_POS], uint32_t k,
+	     const struct sl_str *lines, const int16_t (*pos)[CSV_BURST_LINES], uint32_t k,
 	     struct sl_vec *vc, uint32_t from, uint32_t to)
 {
 	for (uint32_t j = from; j < to; j++) {
-		const int32_t a = pos[j][k] + 1;
+		const int32_t a = pos[k][j] + 1;
 		const char *s = lines[j].ptr + a;
 		/* padded lines: SL_RECPARSE_PADDING readable bytes after each,
 		 * so at least that many after any field's start */
-		if (!csv_fast_value(p, fc, t, s, (uint32_t)(pos[j][k + 1] - a),
+		if (!csv_fast_value(p, fc, t, s, (uint32_t)(pos[k + 1][j] - a),
 				    s + SL_RECPARSE_PADDING, vc, j))
 			return j;
 	}
@@ -952,7 +956,7 @@ burst_fields(struct sl_recparse *p, const struct csv_fast *fc, enum sl_type t,
 static inline __attribute__((always_inline)) uint32_t
 burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 	   const struct sl_str *lines, uint32_t m, uint32_t k,
-	   const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v, uint32_t row)
+	   const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v, uint32_t row)
 {
 	/* the parser's settings in a copy, as the column's vector */
 	const struct csv_fast fc = *f;
@@ -977,15 +981,15 @@ burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 /* Lines j..j+3's field k: where each starts (s) and its length (the lanes
  * of the result). */
 __attribute__((target("avx2"))) static inline __m256i
-lanes_fields(const struct sl_str *lines, const int16_t (*pos)[CSV_BURST_POS], uint32_t j,
+lanes_fields(const struct sl_str *lines, const int16_t (*pos)[CSV_BURST_LINES], uint32_t j,
 	     uint32_t k, const char **s)
 {
-	int64_t n[4];
-	for (uint32_t r = 0; r < 4; r++) {
-		s[r] = lines[j + r].ptr + pos[j + r][k] + 1;
-		n[r] = pos[j + r][k + 1] - pos[j + r][k] - 1;
-	}
-	return _mm256_set_epi64x(n[3], n[2], n[1], n[0]);
+	for (uint32_t r = 0; r < 4; r++)
+		s[r] = lines[j + r].ptr + pos[k][j + r] + 1;
+	const __m256i a = _mm256_cvtepi16_epi64(_mm_loadl_epi64((const __m128i *)(const void *)&pos[k][j])),
+		      b = _mm256_cvtepi16_epi64(
+			      _mm_loadl_epi64((const __m128i *)(const void *)&pos[k + 1][j]));
+	return _mm256_sub_epi64(_mm256_sub_epi64(b, a), _mm256_set1_epi64x(1));
 }
 
 /* The 8 bytes at s[r] + off, lane r. */
@@ -1039,7 +1043,7 @@ __attribute__((target("avx2"))) static inline bool lanes_all(__m256i ok)
 __attribute__((target("avx2"))) static uint32_t
 burst_ints_avx2(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 		const struct sl_str *lines, uint32_t m, uint32_t k,
-		const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v, uint32_t row)
+		const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v, uint32_t row)
 {
 	const struct csv_fast fc = *f;
 	struct sl_vec vc = burst_vec(v, t, row, m);
@@ -1093,7 +1097,7 @@ static uint32_t digits_len(const char *w, uint32_t n)
  */
 __attribute__((target("avx2"))) static uint32_t
 burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_str *lines,
-		   uint32_t m, uint32_t k, const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v,
+		   uint32_t m, uint32_t k, const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v,
 		   uint32_t row)
 {
 	const struct csv_fast fc = *f;
@@ -1181,7 +1185,7 @@ burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct
  */
 __attribute__((target("avx2"))) static uint32_t
 burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_str *lines,
-	      uint32_t m, uint32_t k, const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v,
+	      uint32_t m, uint32_t k, const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v,
 	      uint32_t row)
 {
 	const struct csv_fast fc = *f;
@@ -1284,7 +1288,7 @@ burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_s
 /* Phase 2: column k converted, one loop per type. */
 static uint32_t burst_column(struct sl_recparse *p, const struct csv_fast *f,
 			     const struct sl_str *lines, uint32_t m, uint32_t k,
-			     const int16_t (*pos)[CSV_BURST_POS], struct sl_vec *v, enum sl_type t,
+			     const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v, enum sl_type t,
 			     uint32_t row)
 {
 	switch (t) {
@@ -1325,7 +1329,7 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 	if (p->want_header || !sl_recparse_bursts(p))
 		return 0;
 	uint64_t seps[CSV_BURST_LINES][CSV_FAST_WORDS];
-	int16_t pos[CSV_BURST_LINES][CSV_BURST_POS];
+	int16_t pos[CSV_BURST_POS][CSV_BURST_LINES];
 	const struct csv_fast f = csv_fast_init(p);
 	uint32_t done = 0;
 	while (done < n) {
@@ -1342,7 +1346,7 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 		for (uint32_t k = 0; k < nd && m > 0; k++) {
 			const uint32_t c = p->data[k];
 			m = burst_column(p, &f, lines + done, m, k,
-					 (const int16_t(*)[CSV_BURST_POS])pos, &out->cols[c],
+					 (const int16_t(*)[CSV_BURST_LINES])pos, &out->cols[c],
 					 p->cols[c].type, row + done);
 		}
 		for (uint32_t j = 0; p->corrupt >= 0 && j < m; j++)
