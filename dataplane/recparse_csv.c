@@ -52,6 +52,7 @@
  * a padded line's (sl_recparse_line_padded).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -1038,6 +1039,53 @@ __attribute__((target("avx2"))) static inline bool lanes_all(__m256i ok)
 	return _mm256_movemask_epi8(ok) == -1;
 }
 
+/* STRING: 1 byte or more, within max_chars_per_column, not null_value's
+ * length: the field as it is, its start and length written for four
+ * rows at once. */
+__attribute__((target("avx2"))) static uint32_t
+burst_strs_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_str *lines,
+		uint32_t m, uint32_t k, const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v,
+		uint32_t row)
+{
+	_Static_assert(sizeof(struct sl_str) == 16 && offsetof(struct sl_str, len) == 8,
+		       "a string is its pointer, then its length in the next 8 bytes");
+	const struct csv_fast fc = *f;
+	struct sl_vec vc = burst_vec(v, SL_TYPE_STRING, row, m);
+	const int64_t lmax = fc.max_chars < INT64_MAX ? (int64_t)fc.max_chars : INT64_MAX - 1;
+	const __m256i vmax = _mm256_set1_epi64x(lmax + 1), vzero = _mm256_setzero_si256(),
+		      vnull = _mm256_set1_epi64x(fc.null_len), one = _mm256_set1_epi64x(1);
+	uint32_t j = 0;
+	for (; j + 4 <= m; j += 4) {
+		const __m256i a = _mm256_cvtepi16_epi64(
+				      _mm_loadl_epi64((const __m128i *)(const void *)&pos[k][j])),
+			      b = _mm256_cvtepi16_epi64(
+				      _mm_loadl_epi64((const __m128i *)(const void *)&pos[k + 1][j]));
+		const __m256i n = _mm256_sub_epi64(_mm256_sub_epi64(b, a), one);
+		const __m256i ok = _mm256_andnot_si256(
+			_mm256_cmpeq_epi64(n, vnull),
+			_mm256_and_si256(_mm256_cmpgt_epi64(n, vzero), _mm256_cmpgt_epi64(vmax, n)));
+		if (lanes_all(ok)) {
+			/* lines j..j+3's pointers: (p0 l0 p1 l1), (p2 l2 p3 l3) */
+			const __m256i l01 = _mm256_loadu_si256((const __m256i *)(const void *)&lines[j]),
+				      l23 = _mm256_loadu_si256((const __m256i *)(const void *)&lines[j + 2]);
+			const __m256i ptr = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(l01, l23),
+								     0xD8);
+			const __m256i st = _mm256_add_epi64(ptr, _mm256_add_epi64(a, one));
+			/* (s0 n0 s2 n2), (s1 n1 s3 n3): rows j, j+1 and j+2, j+3 */
+			const __m256i lo = _mm256_unpacklo_epi64(st, n), hi = _mm256_unpackhi_epi64(st, n);
+			__m256i *out = (__m256i *)(void *)(vc.v.str + j);
+			_mm256_storeu_si256(out, _mm256_permute2x128_si256(lo, hi, 0x20));
+			_mm256_storeu_si256(out + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
+			p->lane_fields += 4;
+			continue;
+		}
+		const uint32_t r = burst_fields(p, &fc, SL_TYPE_STRING, lines, pos, k, &vc, j, j + 4);
+		if (r < j + 4)
+			return r;
+	}
+	return burst_fields(p, &fc, SL_TYPE_STRING, lines, pos, k, &vc, j, m);
+}
+
 /* INT or BIGINT: 1 to 8 digits, no sign, not null_value's length, within
  * max_chars_per_column (8 digits always fit an INT). */
 __attribute__((target("avx2"))) static uint32_t
@@ -1293,6 +1341,10 @@ static uint32_t burst_column(struct sl_recparse *p, const struct csv_fast *f,
 {
 	switch (t) {
 	case SL_TYPE_STRING:
+#if CSV_AVX2
+		if (p->avx2)
+			return burst_strs_avx2(p, f, lines, m, k, pos, v, row);
+#endif
 		return burst_loop(p, f, SL_TYPE_STRING, lines, m, k, pos, v, row);
 	case SL_TYPE_INT:
 #if CSV_AVX2
