@@ -860,8 +860,23 @@ __attribute__((target("avx2"))) static uint32_t burst_masks_avx2(const struct sl
 }
 #endif
 
+/* The next four separators of *bits (a word at byte `base` of the line)
+ * into q[0], q[S], q[2S], q[3S] (S = CSV_BURST_LINES: down a column of
+ * pos), whether the word has them or not: with its top bit set a word's
+ * lowest bit is at most 63, and a store past its separators lands where
+ * the next word's, pos[nd] or the spare rows go (a loop per separator
+ * cost a third of the split). */
+static inline __attribute__((always_inline)) void put4(int16_t *q, int16_t base, uint64_t *bits)
+{
+	for (uint32_t i = 0; i < 4; i++) {
+		q[i * CSV_BURST_LINES] = (int16_t)(base + __builtin_ctzll(*bits | 1ull << 63));
+		*bits &= *bits - 1;
+	}
+}
+
 /* Phase 1b: how many leading lines of [0, m) (their masks made) are plain
- * and have nd fields; their field bounds into pos[][line]. */
+ * and have nd fields; their field bounds into pos[1..nd][line] (pos[0] is
+ * the caller's: -1). */
 static uint32_t burst_split(const struct sl_recparse *p, const struct sl_str *lines, uint32_t m,
 			    uint32_t nd, const uint64_t (*seps)[CSV_FAST_WORDS],
 			    int16_t (*pos)[CSV_BURST_LINES])
@@ -874,38 +889,32 @@ static uint32_t burst_split(const struct sl_recparse *p, const struct sl_str *li
 		 * whose first byte is white space takes that way) */
 		if (is_ws(line[0]) || (comment >= 0 && (unsigned char)line[0] == comment))
 			return j;
-		const uint32_t nw = (len + 63) / 64;
-		uint32_t cnt[CSV_FAST_WORDS], nsep = 0;
-		for (uint32_t w = 0; w < nw; w++) {
-			cnt[w] = (uint32_t)__builtin_popcountll(seps[j][w]);
-			nsep += cnt[w];
-		}
-		if (nsep != nd - 1)
-			return j;
 		/* down column j of pos, a field a row */
-		int16_t *o = &pos[0][j];
-		*o = -1;
-		o += CSV_BURST_LINES;
-		for (uint32_t w = 0; w < nw; w++) {
-			uint64_t bits = seps[j][w];
-			const int16_t base = (int16_t)(w * 64);
-			/* four at a time, whether the word has them or not:
-			 * with its top bit set a word's lowest bit is at most
-			 * 63, and a store past the word's separators lands
-			 * where the next word's, pos[nd] or the spare rows go
-			 * (a loop per separator cost a third of the split) */
-			for (uint32_t c = 0; c < cnt[w]; c += 4) {
-				int16_t *q = o + c * CSV_BURST_LINES;
-				q[0] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
-				bits &= bits - 1;
-				q[CSV_BURST_LINES] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
-				bits &= bits - 1;
-				q[2 * CSV_BURST_LINES] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
-				bits &= bits - 1;
-				q[3 * CSV_BURST_LINES] = (int16_t)(base + __builtin_ctzll(bits | 1ull << 63));
-				bits &= bits - 1;
+		int16_t *o = &pos[1][j];
+		if (len <= 64) {
+			/* one word (most lines): no loops over words */
+			uint64_t bits = seps[j][0];
+			const uint32_t cnt = (uint32_t)__builtin_popcountll(bits);
+			if (cnt != nd - 1)
+				return j;
+			for (uint32_t c = 0; c < cnt; c += 4)
+				put4(o + c * CSV_BURST_LINES, 0, &bits);
+			o += cnt * CSV_BURST_LINES;
+		} else {
+			const uint32_t nw = (len + 63) / 64;
+			uint32_t cnt[CSV_FAST_WORDS], nsep = 0;
+			for (uint32_t w = 0; w < nw; w++) {
+				cnt[w] = (uint32_t)__builtin_popcountll(seps[j][w]);
+				nsep += cnt[w];
 			}
-			o += cnt[w] * CSV_BURST_LINES;
+			if (nsep != nd - 1)
+				return j;
+			for (uint32_t w = 0; w < nw; w++) {
+				uint64_t bits = seps[j][w];
+				for (uint32_t c = 0; c < cnt[w]; c += 4)
+					put4(o + c * CSV_BURST_LINES, (int16_t)(w * 64), &bits);
+				o += cnt[w] * CSV_BURST_LINES;
+			}
 		}
 		*o = (int16_t)len;
 	}
@@ -1382,6 +1391,7 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 		return 0;
 	uint64_t seps[CSV_BURST_LINES][CSV_FAST_WORDS];
 	int16_t pos[CSV_BURST_POS][CSV_BURST_LINES];
+	memset(pos[0], 0xFF, sizeof(pos[0])); /* every line's field 0 starts after -1 */
 	const struct csv_fast f = csv_fast_init(p);
 	uint32_t done = 0;
 	while (done < n) {
