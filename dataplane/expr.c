@@ -1253,6 +1253,12 @@ static int eval_length(const struct sl_vec *a, uint32_t n, struct sl_eval_ctx *c
 			out->v.i64[i] = is_null_at(a, i) ? 0 : a->v.str[i].len;
 		return 0;
 	}
+	if (a->ascii != NULL && a->ascii == a->v.str) {
+		/* every string ASCII (sl_vec.ascii): a character a byte */
+		for (uint32_t i = 0; i < n; i++)
+			out->v.i64[i] = is_null_at(a, i) ? 0 : a->v.str[i].len;
+		return 0;
+	}
 	for (uint32_t i = 0; i < n; i++)
 		out->v.i64[i] = is_null_at(a, i) ? 0 : num_chars(a->v.str[i].ptr, a->v.str[i].len);
 	return 0;

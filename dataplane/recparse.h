@@ -174,6 +174,12 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
  * (false: it always returns 0; a caller need not ask it). */
 bool sl_recparse_bursts(const struct sl_recparse *p);
 
+/* True when every byte of the lines the last sl_recparse_burst_padded
+ * call took is ASCII (below 0x80), so that each string it wrote is; false
+ * when one is not, or where the burst does not look (its SSE2 scan, a CPU
+ * without AVX2): a caller may then trust only what it checks itself. */
+bool sl_recparse_burst_ascii(const struct sl_recparse *p);
+
 /* Whether records may span lines (csv with multi_line = true). */
 bool sl_recparse_multi_line(const struct sl_recparse *p);
 

@@ -793,6 +793,11 @@ bool sl_recparse_bursts(const struct sl_recparse *p)
 #endif
 }
 
+bool sl_recparse_burst_ascii(const struct sl_recparse *p)
+{
+	return p->burst_ascii;
+}
+
 /* Lines a burst splits before it converts them, column by column. */
 #define CSV_BURST_LINES 64
 
@@ -805,10 +810,12 @@ bool sl_recparse_bursts(const struct sl_recparse *p)
 /* Phase 1a: the separator bits of lines [0, m), a word per 64 bytes (bits
  * past the line 0), up to the first line that is empty, over
  * CSV_FAST_WORDS * 64 bytes or holds the quote byte: how many lines come
- * before it. Padded lines: a block may read into the padding. */
+ * before it. Padded lines: a block may read into the padding. *ascii:
+ * false (this scan does not look). */
 static uint32_t burst_masks_sse2(const struct sl_recparse *p, const struct sl_str *lines,
-				 uint32_t m, uint64_t (*seps)[CSV_FAST_WORDS])
+				 uint32_t m, uint64_t (*seps)[CSV_FAST_WORDS], bool *ascii)
 {
+	*ascii = false;
 	for (uint32_t j = 0; j < m; j++) {
 		const uint32_t len = lines[j].len;
 		if (len == 0 || len > CSV_FAST_WORDS * 64 ||
@@ -820,25 +827,31 @@ static uint32_t burst_masks_sse2(const struct sl_recparse *p, const struct sl_st
 
 #if CSV_AVX2
 /* The same with 32-byte compares (the CPU has AVX2 and no test said
- * rp_set_avx2 false): a 64-byte block is two loads, not four. */
+ * rp_set_avx2 false): a 64-byte block is two loads, not four. *ascii: no
+ * byte of the blocks read (the lines it returns, and maybe more: the
+ * padding, the line it stops at) is 0x80 or over. */
 __attribute__((target("avx2"))) static uint32_t burst_masks_avx2(const struct sl_recparse *p,
 								  const struct sl_str *lines,
 								  uint32_t m,
-								  uint64_t (*seps)[CSV_FAST_WORDS])
+								  uint64_t (*seps)[CSV_FAST_WORDS],
+								  bool *ascii)
 {
+	__m256i any = _mm256_setzero_si256(); /* the blocks ORed: bit 7 of a byte 0x80 or over */
 	_Static_assert(SL_RECPARSE_PADDING >= 63, "a block may reach 63 bytes past the line");
 	const __m256i vs = _mm256_set1_epi8(p->sep[0]);
 	/* no quote: compare with the sep again, which adds no bit */
 	const __m256i vq = _mm256_set1_epi8(p->quote >= 0 ? (char)p->quote : p->sep[0]);
-	for (uint32_t j = 0; j < m; j++) {
+	uint32_t j;
+	for (j = 0; j < m; j++) {
 		const char *s = lines[j].ptr;
 		const uint32_t len = lines[j].len;
 		if (len == 0 || len > CSV_FAST_WORDS * 64)
-			return j;
+			break;
 		uint64_t qs = 0;
 		for (uint32_t o = 0; o < len; o += 64) {
 			const __m256i *x = (const __m256i *)(const void *)(s + o);
 			__m256i v0 = _mm256_loadu_si256(x), v1 = _mm256_loadu_si256(x + 1);
+			any = _mm256_or_si256(any, _mm256_or_si256(v0, v1));
 			uint64_t sm = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, vs)) |
 				      (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, vs))
 					      << 32;
@@ -854,9 +867,10 @@ __attribute__((target("avx2"))) static uint32_t burst_masks_avx2(const struct sl
 			qs |= qm & ~sm;
 		}
 		if (qs != 0)
-			return j;
+			break;
 	}
-	return m;
+	*ascii = _mm256_movemask_epi8(any) == 0;
+	return j;
 }
 #endif
 
@@ -1387,8 +1401,10 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 {
 #if defined(__SSE2__)
 	const uint32_t nd = p->ndata;
+	p->burst_ascii = false;
 	if (p->want_header || !sl_recparse_bursts(p))
 		return 0;
+	bool ascii = true; /* every sub-burst's lines */
 	uint64_t seps[CSV_BURST_LINES][CSV_FAST_WORDS];
 	int16_t pos[CSV_BURST_POS][CSV_BURST_LINES];
 	memset(pos[0], 0xFF, sizeof(pos[0])); /* every line's field 0 starts after -1 */
@@ -1398,12 +1414,14 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 		const uint32_t want = n - done < CSV_BURST_LINES ? n - done : CSV_BURST_LINES;
 		/* phase 1: split; phase 2: each column over the lines split,
 		 * up to the first field any column does not take */
+		bool a;
 #if CSV_AVX2
-		uint32_t m = p->avx2 ? burst_masks_avx2(p, lines + done, want, seps)
-				     : burst_masks_sse2(p, lines + done, want, seps);
+		uint32_t m = p->avx2 ? burst_masks_avx2(p, lines + done, want, seps, &a)
+				     : burst_masks_sse2(p, lines + done, want, seps, &a);
 #else
-		uint32_t m = burst_masks_sse2(p, lines + done, want, seps);
+		uint32_t m = burst_masks_sse2(p, lines + done, want, seps, &a);
 #endif
+		ascii = ascii && a;
 		m = burst_split(p, lines + done, m, nd, (const uint64_t(*)[CSV_FAST_WORDS])seps, pos);
 		for (uint32_t k = 0; k < nd && m > 0; k++) {
 			const uint32_t c = p->data[k];
@@ -1417,6 +1435,7 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 		if (m < want)
 			break;
 	}
+	p->burst_ascii = ascii;
 	return done;
 #else
 	(void)p, (void)lines, (void)n, (void)out, (void)row;

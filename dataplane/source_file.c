@@ -1554,6 +1554,8 @@ struct fthread {
 	char *arena;                   /* pinned strings, FILE_ARENA bytes, owned */
 	size_t arena_used;
 	uint32_t pinned;               /* rows [0, pinned) of the batch are pinned */
+	bool ascii;                    /* every row of the batch from a CSV burst that saw
+					* only ASCII bytes (sl_recparse_burst_ascii) */
 	uint32_t unreported;           /* items read, reported once committed */
 	uint64_t said;                 /* announcements answered (sl_ingest_epoch_done) */
 	int work_fd;                   /* eventfd: work was added, or the source is finished */
@@ -3595,6 +3597,22 @@ static void count_malformed(struct fthread *t)
 }
 
 /* Hand the batch to the engine. 0, or -ECANCELED when it is stopping. */
+/* The batch's data STRING columns: all ASCII (sl_vec.ascii) when `on`,
+ * else unknown. */
+static void mark_ascii(struct fthread *t, bool on)
+{
+	const struct sl_source *s = t->s;
+	struct sl_chunk *c = t->batch;
+	/* without partition columns every column is a data column (and
+	 * data_col may not be made) */
+	const uint32_t n = s->npart > 0 ? s->ndata : s->ncols;
+	for (uint32_t k = 0; k < n; k++) {
+		struct sl_vec *v = &c->cols[s->npart > 0 ? s->data_col[k] : k];
+		if (v->type == SL_TYPE_STRING)
+			v->ascii = on ? v->v.str : NULL;
+	}
+}
+
 static int commit(struct fthread *t)
 {
 	struct sl_chunk *c = t->batch;
@@ -3602,7 +3620,11 @@ static int commit(struct fthread *t)
 		return 0;
 	batch_note_epoch(&t->s->batch, sl_ingest_epoch(t->in)); /* the rows' epoch */
 	t->st->rows += c->nrows;
+	/* length() counts the characters of ASCII strings by their bytes */
+	mark_ascii(t, t->ascii);
 	int rc = sl_ingest_commit(t->in);
+	mark_ascii(t, false);
+	t->ascii = false;
 	t->arena_used = 0;
 	t->pinned = 0;
 	if (t->parser != NULL)
@@ -3740,11 +3762,14 @@ static int take_parsed(struct fthread *t, const struct fclaim *cl, const struct 
 			/* plain CSV lines a burst at a time, straight into rows;
 			 * the line a burst stops at takes the per-line way */
 			uint32_t room = SL_INGEST_BATCH_ROWS - c->nrows;
+			if (c->nrows == 0)
+				t->ascii = burst; /* until a row says otherwise */
 			uint32_t m = burst ? sl_recparse_burst_padded(t->parser, t->lines + i,
 								      k - i < room ? k - i : room,
 								      into, c->nrows)
 					   : 0;
 			if (m > 0) {
+				t->ascii = t->ascii && sl_recparse_burst_ascii(t->parser);
 				for (uint32_t j = 0; t->s->npart > 0 && j < m; j++)
 					put_parts(t, cl, c->nrows + j);
 				c->nrows += m;
@@ -3763,6 +3788,7 @@ static int take_parsed(struct fthread *t, const struct fclaim *cl, const struct 
 							 t->lines[i].len, into, c->nrows, t->err,
 							 sizeof(t->err));
 			if (rc == 1) {
+				t->ascii = false; /* the per-line way does not look */
 				if (t->s->npart > 0)
 					put_parts(t, cl, c->nrows);
 				if (++c->nrows == SL_INGEST_BATCH_ROWS && (rc = commit(t)) < 0)

@@ -795,6 +795,32 @@ Test(expr, length_counts_characters)
 	sl_expr_free(e);
 }
 
+Test(expr, length_trusts_the_ascii_mark_only_of_its_own_vector)
+{
+	/* sl_vec.ascii: a vector whose maker says every string is ASCII
+	 * (ascii == v.str) has length() its byte length, without looking; a
+	 * mark of another array (a slice's, stale memory) says nothing and
+	 * the characters are counted. The mark is a promise: here a maker
+	 * that breaks it gets bytes, which shows the mark is what is read. */
+	struct tchunk t;
+	const char *rows[3] = { "héllo", "ascii", NULL };
+	tc_init(&t, 3, 1);
+	tc_str(&t, 0, rows);
+	struct sl_expr *e = call(SL_FN_LENGTH, SL_TYPE_INT, 1, col(0, SL_TYPE_STRING));
+	struct sl_vec v = eval_ok(e, &t.chunk);
+	cr_assert_eq(v.v.i64[0], 5);
+	t.v[0].ascii = t.v[0].v.str + 1; /* not this vector's array */
+	v = eval_ok(e, &t.chunk);
+	cr_assert_eq(v.v.i64[0], 5);
+	cr_assert_eq(v.v.i64[1], 5);
+	t.v[0].ascii = t.v[0].v.str;
+	v = eval_ok(e, &t.chunk);
+	cr_assert_eq(v.v.i64[0], 6, "the mark is not read");
+	cr_assert_eq(v.v.i64[1], 5);
+	cr_assert(sl_vec_is_null(&v, 2));
+	sl_expr_free(e);
+}
+
 struct substr_case {
 	const char *in;
 	int64_t pos;

@@ -2742,6 +2742,48 @@ Test(recparse, csv_burst_lanes_take_plain_columns)
 	}
 }
 
+Test(recparse, csv_burst_says_when_its_lines_are_ascii)
+{
+	/* sl_recparse_burst_ascii after each burst: true when every byte of
+	 * the lines it took is below 0x80 (the AVX2 scan looks), false when a
+	 * byte of 0x80 or over is in any of them, anywhere; false always
+	 * with the SSE2 scan, which does not look */
+	static char text[ROWS][96];
+	const char *lines[ROWS];
+	for (uint32_t r = 0; r < 100; r++) {
+		snprintf(text[r], sizeof(text[r]), "%u,name-%u-%.*s,2.5", r, r * 7, (int)(r % 70),
+			 "0123456789012345678901234567890123456789012345678901234567890123456789");
+		lines[r] = text[r];
+	}
+	for (int avx2 = 0; avx2 < 2; avx2++) {
+		if (avx2 && !__builtin_cpu_supports("avx2"))
+			continue;
+		for (int bad = -1; bad < 100; bad += 7) {
+			/* line `bad` gets a byte 0x80 or over at a place of its own */
+			char keep[96];
+			if (bad >= 0) {
+				memcpy(keep, text[bad], sizeof(keep));
+				size_t at = 3 + (size_t)bad % (strlen(text[bad]) - 3);
+				if (text[bad][at] == ',')
+					at++;
+				text[bad][at] = (char)(0x80 + bad);
+			}
+			struct fx *f = fx_new(SL_REC_CSV, "i INT, s STRING, d DOUBLE", NULL);
+			rp_set_avx2(f->p, avx2 != 0);
+			struct burst_in in;
+			burst_in_make(&in, lines, 100, "");
+			uint32_t m = sl_recparse_burst_padded(f->p, in.lines, 100, &f->chunk, 0);
+			cr_assert_eq(m, 100u);
+			cr_assert_eq(sl_recparse_burst_ascii(f->p), avx2 && bad < 0,
+				     "AVX2 %d, a high byte in line %d", avx2, bad);
+			free(in.buf);
+			fx_free(f);
+			if (bad >= 0)
+				memcpy(text[bad], keep, sizeof(keep));
+		}
+	}
+}
+
 Test(recparse, csv_burst_lines_over_one_block_and_many_fields)
 {
 	/* 30 fields, lines of 60 to 600 bytes: separators in several 64-byte blocks */

@@ -224,4 +224,31 @@ expect_rows nested "$IT_TMP/nested.out" $'1\tu1\t1.5' $'2\tNULL\tNULL' $'3\tNULL
 	$'4\tliteral\tNULL' $'5\tNULL\tNULL'
 stat_is nested rows_malformed 1
 it_log "json: nested fields a.b, the literal name wins: ok"
+
+# --- length() of CSV strings: characters, whether or not they are ASCII ----
+# Plain lines go through the CSV burst, which marks a batch's strings ASCII
+# when it saw no byte of 0x80 or over (length() then takes their bytes).
+# Every name is 5 characters: ASCII (5 bytes), with an e-acute (6 bytes) in
+# the middle of a file, in a file's first line, in its last one.
+d=$IT_TMP/chars
+mkdir -p "$d"
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "%d,abcde,%d\n", i, i % 7 }' >"$d/.a.part"
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "%d,%s,%d\n", i, i == 1500 ? "abcd\303\251" : "abcde", i % 7 }' >"$d/.b.part"
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "%d,%s,%d\n", i, i == 0 || i == 2999 ? "\303\251bcde" : "abcde", i % 7 }' >"$d/.c.part"
+t=0
+for f in a b c; do
+	touch -d "@$((1704067200 + t))" "$d/.$f.part"
+	mv "$d/.$f.part" "$d/$f.csv"
+	t=$((t + 60))
+done
+cat >"$IT_TMP/chars.sql" <<EOF
+CREATE SOURCE c (i INT, s STRING, k INT)
+  WITH (connector = 'file', path = '$d', format = 'csv', max_files_per_trigger = 1);
+CREATE SINK out WITH (connector = 'console', output_mode = 'complete', trigger = 'available_now')
+AS SELECT count(*) AS n, sum(length(s)) AS chars, sum(length(CAST(s AS BINARY))) AS bytes FROM c;
+EOF
+run_now chars
+grep -Eq '^\| *9000 *\| *45000 *\| *45003 *\|$' "$IT_TMP/chars.out" ||
+	it_fail "csv length(): not 45000 characters in 45003 bytes: $(tail -4 "$IT_TMP/chars.out")"
+it_log "csv: length() counts characters, ASCII or not: ok"
 exit 0
