@@ -633,7 +633,9 @@ static inline __attribute__((always_inline)) bool csv_fast_value(struct sl_recpa
 		break;
 	case SL_TYPE_DOUBLE:
 		if (eq(s, n, f->nan_value, f->nan_len) || eq(s, n, f->neg_inf, f->neg_inf_len) ||
-		    eq(s, n, f->pos_inf, f->pos_inf_len) || !rp_fast_double(s, n, &v->v.f64[row]))
+		    eq(s, n, f->pos_inf, f->pos_inf_len) ||
+		    !(lim - s >= 16 ? rp_fast_double_ahead(s, n, &v->v.f64[row])
+				    : rp_fast_double(s, n, &v->v.f64[row])))
 			return false;
 		break;
 	case SL_TYPE_TIMESTAMP:

@@ -20,6 +20,10 @@
 
 #include "recparse.h"
 
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 struct sl_simdjson;
 
 enum rp_mode {
@@ -110,6 +114,17 @@ struct sl_recparse {
  * on every input), or 0: not that form, ask CAST.
  */
 
+/* 8 bytes at s, byte i of the word s[i] (the SWAR code below reads so). */
+static inline uint64_t rp_load64(const char *s)
+{
+	uint64_t v;
+	memcpy(&v, s, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
 /* [+-]digits, at most 18 digits, within INT's range when is_int. */
 static inline int rp_fast_integral(const char *s, uint32_t n, bool is_int, int64_t *out)
 {
@@ -137,40 +152,61 @@ static inline int rp_fast_integral(const char *s, uint32_t n, bool is_int, int64
 	return 1;
 }
 
+/* The number that 8 digit values make, the first in byte 0 (the highest
+ * digit) and the last in byte 7: pairs, then the pairs of bytes 0 and 4
+ * and of 2 and 6 multiplied into place and added. */
+static inline uint64_t rp_swar_value8(uint64_t v)
+{
+	v = v * 10 + (v >> 8); /* pairs */
+	return (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+		(((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+	       32;
+}
+
+/*
+ * The value of the n (1 to 8) digits at s, with s[0..8) readable (the bytes
+ * past n may be anything), or false: one of them is not '0'..'9'. One load:
+ * the digit values moved to the high bytes (zeros below them, leading zeros
+ * of the number) and checked at once.
+ */
+static inline bool rp_swar_digits8(const char *s, uint32_t n, uint64_t *out)
+{
+	/* (64 - 8n) & 63, 0 for 8 digits: a byte below '0' past n borrows
+	 * only from the bytes above it, and they are shifted out */
+	uint64_t v = (rp_load64(s) - 0x3030303030303030ull) << ((0u - 8 * n) & 63);
+	/* each byte 0..9: neither its top bit set nor set by adding 0x76
+	 * (the lowest byte that is not a digit is flagged exactly: nothing
+	 * below it carries) */
+	if (((v + 0x7676767676767676ull) | v) & 0x8080808080808080ull)
+		return false;
+	*out = rp_swar_value8(v);
+	return true;
+}
+
 /*
  * rp_fast_integral for a text with 8 readable bytes after its sign (the
  * bytes past n may be anything): up to 8 digits are checked and converted
  * at once (one 8-byte load, no loop whose length varies from row to row);
- * longer texts take the loop. The same answers as rp_fast_integral.
+ * longer texts take the loop. The same answers as rp_fast_integral. Up to 8
+ * digits are below 10^8, inside INT's range, so there is nothing to check:
+ * the unsigned case (most fields) costs one branch on the first byte.
  */
 static inline int rp_fast_integral_ahead(const char *s, uint32_t n, bool is_int, int64_t *out)
 {
-	if (n == 0)
-		return 0;
-	uint32_t i = s[0] == '-' || s[0] == '+';
-	uint32_t d = n - i;
-	if (d == 0 || d > 8)
-		return rp_fast_integral(s, n, is_int, out);
 	uint64_t v;
-	memcpy(&v, s + i, sizeof(v));
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	/* the d digits to the high bytes, '0' below them */
-	v = (v << (8 * (8 - d))) | (0x3030303030303030ull & ~(~0ull << (8 * (8 - d))));
-	if ((v & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull ||
-	    ((v + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull)
-		return 0;
-	v -= 0x3030303030303030ull;
-	v = v * 10 + (v >> 8); /* pairs */
-	v = (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
-	     (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
-	    32;
-	int64_t r = s[0] == '-' ? -(int64_t)v : (int64_t)v;
-	if (is_int && (r < INT32_MIN || r > INT32_MAX))
-		return 0;
-	*out = r;
-	return 1;
+	if (n - 1 < 8 && s[0] >= '0') {
+		if (!rp_swar_digits8(s, n, &v))
+			return 0;
+		*out = (int64_t)v;
+		return 1;
+	}
+	if (n - 2 < 8 && (s[0] == '-' || s[0] == '+')) {
+		if (!rp_swar_digits8(s + 1, n - 1, &v))
+			return 0;
+		*out = s[0] == '-' ? -(int64_t)v : (int64_t)v;
+		return 1;
+	}
+	return rp_fast_integral(s, n, is_int, out);
 }
 
 /* [+-]digits[.digits] with at most 15 digits in all: the digits make an
@@ -208,6 +244,139 @@ static inline int rp_fast_double(const char *s, uint32_t n, double *out)
 	return 1;
 }
 
+/*
+ * rp_fast_double for a text with s[0..16) readable (the bytes past n may be
+ * anything): the same answers, bit for bit, without a loop per byte.
+ *
+ * Up to 8 bytes after the sign (most numbers) take one 8-byte load
+ * (rp_double8); longer texts up to 16 bytes one 16-byte load (SSE2,
+ * rp_double16); the rest, and 16 digits with no dot, take rp_fast_double.
+ * Both check every byte at once: past the sign, all are digits but for at
+ * most one '.' with a digit on each side. Then the digits before the dot
+ * move up one byte, onto it, so that all of them stand in a row, and the
+ * row is converted as one number.
+ */
+
+/* [digits][.digits] in s[0..n), n 1 to 8, s[0] >= '0' (not the dot),
+ * s[0..8) readable. */
+static inline __attribute__((always_inline)) int rp_double8(const char *s, uint32_t n, bool neg,
+							     double *out)
+{
+	/* by the dot's byte k in the word (the text's last byte is byte 7):
+	 * the bytes up to k, and 10^(7 - k) */
+	static const uint64_t upto[] = {0xFFull, 0xFFFFull, 0xFFFFFFull, 0xFFFFFFFFull,
+					0xFFFFFFFFFFull, 0xFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFull};
+	static const double p10[] = {1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1};
+	/* digit values, the last at byte 7; XOR, not a subtraction, so that
+	 * the dot ('.' ^ '0' = 0x1E) borrows nothing from the byte above */
+	uint64_t x = (rp_load64(s) ^ 0x3030303030303030ull) << ((0u - 8 * n) & 63);
+	/* bytes over 9, exact up to and including the lowest of them (nothing
+	 * below it carries), and above it too when it is the dot (0x1E + 0x76
+	 * carries nothing either) */
+	const uint64_t f = ((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
+	double v;
+	if (f == 0) {
+		v = (double)rp_swar_value8(x);
+	} else {
+		/* one non-digit, not the last byte (nor the first: s[0] is
+		 * not the dot), and it is the dot */
+		const uint32_t k = (uint32_t)__builtin_ctzll(f) / 8;
+		if ((f & ((f - 1) | 0x8000000000000000ull)) != 0 || s[k + n - 8] != '.')
+			return 0;
+		/* the bytes up to the dot one byte up: a 0 moves in below; at
+		 * most 7 digits are exact, and so is the power of ten, so the
+		 * one division is rp_fast_double's */
+		x ^= (x ^ (x << 8)) & upto[k];
+		v = (double)rp_swar_value8(x) / p10[k];
+	}
+	*out = neg ? -v : v;
+	return 1;
+}
+
+#if defined(__SSE2__) && defined(__x86_64__)
+/* 0xFF in bytes 0..k-1 (k 0 to 16), 0 above: one load from a window. */
+static inline __m128i rp_bytes_below(uint32_t k)
+{
+	static const uint8_t ones[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+					 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+	return _mm_loadu_si128((const __m128i *)(const void *)(ones + 16 - k));
+}
+
+/*
+ * [digits][.digits] in s[st..n) after a sign (st 1) or none (st 0), n 1 to
+ * 16, s[0..16) readable. The 16 digits in a row are converted as one number
+ * M (pairs, fours, eights); the units digit then stands at byte p, the
+ * dot's place (or n without one), so M = m * 10^(15 - p - frac) and
+ * M / 10^(15 - p) is m / 10^frac: the same quotient of exact operands (byte
+ * 0 is never a digit after the move, so M < 10^15 < 2^53), hence the same
+ * correctly rounded double.
+ */
+static inline __attribute__((always_inline)) int rp_double16(const char *s, uint32_t n,
+							      uint32_t st, bool neg, double *out)
+{
+	/* 10^(15 - p) */
+	static const double p10r[] = {1e15, 1e14, 1e13, 1e12, 1e11, 1e10, 1e9, 1e8,
+				      1e7,  1e6,  1e5,  1e4,  1e3,  1e2,  1e1, 1e0};
+	const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+	const __m128i dig =
+		_mm_cmpeq_epi8(_mm_subs_epu8(d, _mm_set1_epi8(9)), _mm_setzero_si128());
+	/* the non-digits of s[st..n) */
+	const uint32_t nd = ~(uint32_t)_mm_movemask_epi8(dig) & ((1u << n) - 1) & ~st;
+	if (nd & (nd - 1))
+		return 0;
+	const uint32_t p = (uint32_t)__builtin_ctz(nd | 1u << n); /* the dot, or n */
+	if (p < n) {
+		if (s[p] != '.' || p == st || p + 1 == n)
+			return 0;
+	} else if (n == st) {
+		return 0; /* the sign alone */
+	} else if (n == 16) {
+		return rp_fast_double(s, n, out); /* 15 digits after a sign, or 16 */
+	}
+	const __m128i keep = _mm_and_si128(_mm_and_si128(d, dig), rp_bytes_below(n));
+	const __m128i lo = _mm_and_si128(keep, rp_bytes_below(p));
+	__m128i y = _mm_or_si128(_mm_slli_si128(lo, 1), _mm_xor_si128(keep, lo));
+	/* 16-bit lanes: pairs (byte 2i is the higher digit), then 32-bit
+	 * lanes of 4 digits, then 64-bit lanes of 8, then both */
+	y = _mm_add_epi16(
+		_mm_mullo_epi16(_mm_and_si128(y, _mm_set1_epi16(0xFF)), _mm_set1_epi16(10)),
+		_mm_srli_epi16(y, 8));
+	y = _mm_madd_epi16(y, _mm_set1_epi32(100 + (1 << 16)));
+	y = _mm_add_epi64(_mm_mul_epu32(y, _mm_set1_epi32(10000)), _mm_srli_epi64(y, 32));
+	y = _mm_add_epi64(_mm_mul_epu32(y, _mm_set1_epi32(100000000)), _mm_srli_si128(y, 8));
+	const double v = (double)_mm_cvtsi128_si64(y) / p10r[p];
+	*out = neg ? -v : v;
+	return 1;
+}
+#endif
+
+/* rp_fast_double_ahead's rarer texts: not inlined, so that the common
+ * ones inline into the CSV burst's loop whole. */
+static __attribute__((noinline, unused)) int rp_fast_double_rest(const char *s, uint32_t n,
+								 double *out)
+{
+#if defined(__SSE2__) && defined(__x86_64__)
+	if (n - 1 < 16) {
+		if (s[0] >= '0')
+			return rp_double16(s, n, 0, false, out);
+		if (s[0] == '-' || s[0] == '+')
+			return rp_double16(s, n, 1, s[0] == '-', out);
+		return 0;
+	}
+#endif
+	return rp_fast_double(s, n, out);
+}
+
+static inline int rp_fast_double_ahead(const char *s, uint32_t n, double *out)
+{
+	if (n - 1 < 8 && s[0] >= '0')
+		return rp_double8(s, n, false, out);
+	if (n - 2 < 8 && (s[0] == '-' || s[0] == '+') && s[1] >= '0')
+		return rp_double8(s + 1, n - 1, s[0] == '-', out);
+	return rp_fast_double_rest(s, n, out);
+}
+
 static inline int64_t rp_days_from_civil(int64_t y, uint32_t m, uint32_t d)
 {
 	y -= m <= 2;
@@ -229,16 +398,6 @@ static inline int64_t rp_days_from_civil(int64_t y, uint32_t m, uint32_t d)
  * its day number is reused and the date is neither checked nor converted
  * again (it was, when it was cached). Only the time is.
  */
-
-static inline uint64_t rp_load64(const char *s)
-{
-	uint64_t v;
-	memcpy(&v, s, sizeof(v));
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
 
 static inline uint16_t rp_load16(const char *s)
 {
@@ -268,35 +427,39 @@ static inline uint64_t rp_swar_pairs(uint64_t d)
 static inline int rp_fast_timestamp_cached(struct rp_ts_cache *c, const char *s, uint32_t n,
 					   int64_t *out)
 {
-	/* "HH:mm:ss" at s + 11, s[10] is ' ' or 'T' */
-	const uint64_t tdig = 0xFFFF00FFFF00FFFFull, tsep = 0x00003A00003A0000ull;
 	/* "yyyy-MM-" and "dd" */
 	const uint64_t ddig = 0x00FFFF00FFFFFFFFull, dsep = 0x2D00002D00000000ull;
 	static const uint8_t dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	if (n < 19 || n > 26 || n == 20 || (s[10] != ' ' && s[10] != 'T'))
 		return 0;
-	uint64_t t = rp_load64(s + 11);
-	if (!rp_swar_match(t, tdig, tsep))
+	/* "HH:mm:ss" at s + 11 (s[10] is ' ' or 'T'), XORed with "00:00:00":
+	 * digit values, and 0 for the colons; adding 0x76 to a digit byte
+	 * and 0x7F to a colon's sets the top bit of one that is over 9, or
+	 * not 0 (exact for the lowest bad byte: nothing below it carries) */
+	uint64_t t = rp_load64(s + 11) ^ 0x30303A30303A3030ull;
+	if (((t + 0x76767F76767F7676ull) | t) & 0x8080808080808080ull)
 		return 0;
-	t = rp_swar_pairs(t - ((0x3030303030303030ull & tdig) | tsep));
-	uint32_t h = (uint32_t)(t & 0xFF), mi = (uint32_t)(t >> 24 & 0xFF),
-		 se = (uint32_t)(t >> 48 & 0xFF);
-	if (h > 23 || mi > 59 || se > 59)
+	t = rp_swar_pairs(t);
+	/* hours in byte 0, minutes in byte 3, seconds in byte 6, each 0..99
+	 * and the bytes between them too: adding 128 - 24, 128 - 60 and
+	 * 128 - 60 sets a top bit where one is over 23, 59 or 59, and
+	 * carries into no other byte */
+	if ((t + 0x0044000044000068ull) & 0x0080000080000080ull)
 		return 0;
+	const int64_t sec = (int64_t)((t & 0xFF) * 3600 + (t >> 24 & 0xFF) * 60 + (t >> 48 & 0xFF));
 	int64_t us = 0;
 	if (n > 19) {
-		/* the 8 bytes that end the text, shifted so that the 1 to 6
-		 * fraction digits start at byte 2; bytes 0, 1 and the missing
-		 * digits are made '0': "00ffffff" */
-		uint32_t r = 26 - n;
-		uint64_t f = rp_load64(s + n - 8) >> (8 * r);
-		f = (f & ~0xFFFFull) | 0x3030 | (0x3030303030303030ull & ~(~0ull >> (8 * r)));
-		if (s[19] != '.' || !rp_swar_match(f, ~0ull, 0))
+		/* the 8 bytes that end the text, XORed with '0's and moved
+		 * down so that they stand as s[18..26) would: the seconds'
+		 * last digit (checked above, cleared), the dot (0x1E, made 0),
+		 * then the 1 to 6 digits, and zeros for those missing; read
+		 * as 6 digits, the microseconds */
+		uint64_t f = (((rp_load64(s + n - 8) ^ 0x3030303030303030ull) >> (8 * (26 - n))) ^
+			      ('.' ^ '0') << 8) &
+			     ~0xFFull;
+		if (((f + 0x7676767676767F00ull) | f) & 0x8080808080808080ull)
 			return 0;
-		f -= 0x3030303030303030ull;
-		f = rp_swar_pairs(f) & 0x00FF00FF00FF00FFull; /* 4 pairs, 0..99 */
-		f = (f * (1 + (100ull << 16))) >> 16 & 0x0000FFFF0000FFFFull; /* 2 quads */
-		us = (int64_t)((f & 0xFFFF) * 10000 + (f >> 32));
+		us = (int64_t)rp_swar_value8(f);
 	}
 	uint64_t d8 = rp_load64(s);
 	uint16_t d2 = rp_load16(s + 8);
@@ -321,7 +484,7 @@ static inline int rp_fast_timestamp_cached(struct rp_ts_cache *c, const char *s,
 			c->days = days;
 		}
 	}
-	*out = ((days * 86400 + h * 3600 + mi * 60 + se) * 1000000) + us;
+	*out = ((days * 86400 + sec) * 1000000) + us;
 	return 1;
 }
 

@@ -1486,6 +1486,174 @@ Test(recparse, fast_integral_ahead_same_as_loop)
 	}
 }
 
+/* rp_fast_double_ahead (16 bytes at a time, bytes after the text readable)
+ * answers as rp_fast_double does, bit for bit, whatever follows the text;
+ * and what it accepts, CAST gives the same double for. */
+static void double_ahead_same(const char *s, uint32_t n)
+{
+	static const char after[][24] = {"", "0000000000000000", "9999999999999999",
+					 "................", ",,,,,,,,,,,,,,,,",
+					 "\xff\x80/:;\n\r\t\0-+e.9abcdefghi"};
+	char buf[64];
+	cr_assert(n + sizeof(after[0]) <= sizeof(buf));
+	for (size_t k = 0; k < sizeof(after) / sizeof(after[0]); k++) {
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, s, n);
+		memcpy(buf + n, after[k], sizeof(after[k]));
+		double a = 11, b = 11, c = 0;
+		int ra = rp_fast_double(buf, n, &a);
+		int rb = rp_fast_double_ahead(buf, n, &b);
+		cr_assert_eq(rb, ra, "'%.*s' (after %zu): %d, loop %d", (int)n, s, k, rb, ra);
+		cr_assert(memcmp(&a, &b, sizeof(a)) == 0, "'%.*s' (after %zu): %.17g, loop %.17g",
+			  (int)n, s, k, b, a);
+		if (rb) {
+			cr_assert(sl_text_to_double(buf, n, &c), "'%.*s': CAST refuses it", (int)n,
+				  s);
+			cr_assert(memcmp(&b, &c, sizeof(b)) == 0, "'%.*s': %.17g, CAST %.17g",
+				  (int)n, s, b, c);
+		}
+	}
+}
+
+Test(recparse, fast_double_ahead_same_as_loop)
+{
+	static const char *const cases[] = {
+		/* fast_paths_equal_cast's */
+		"0", "-0", "+0", "7", "-7", "+7", "2147483647", "2147483648", "-2147483648",
+		"-2147483649", "999999999999999999", "-999999999999999999", "1234567890123456789",
+		"", "-", "+", "1a", " 1", "1 ", "1.5", "0.1", "-0.0", "123456789012345",
+		"1234567890.12345", "12345678901234.5", "0.000000000000001", "9007199254740993",
+		"1.", ".5", "1e5", "00012.50",
+		/* dots, signs, 15 and 16 significant digits, leading zeros */
+		"21.35", "8.97", "-21.35", "+21.35", "1..5", "1.5.", ".", "-.", "-.5", "+.5", "-5.",
+		"1.2.3", "--1", "+-1", "-+1", "1-", "1+", "-1.-5", "0.0", "-0", "+0.0",
+		"123456789012345.", "12345678.1234567", "1234567.12345678", "-1234567.12345678",
+		"+1234567.12345678", "1234567.123456789", "123456789012345", "1234567890123456",
+		"-123456789012345", "+123456789012345", "-1234567890123456", ".123456789012345",
+		"0.12345678901234", "0.123456789012345", "0.1234567890123456", "-0.12345678901234",
+		"000000000000001", "0000000000000001", "-000000000000001", "0000000000000.1",
+		"000000000000000.1", "00000000000000.01", "9999999999999.99", "999999999999999",
+		"-999999999999.999", "0.000000000000001", "1.000000000000001", "17976931348623157",
+		"4.9406564584124654", "9007199254740992", "900719925474099.2",
+		"0.30000000000000004", "1e5", "1E5", "1.5e3", "inf", "nan", "0x10", " 1.5", "1.5 ",
+		"1,5", "1/5", "1:5"};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		double_ahead_same(cases[i], (uint32_t)strlen(cases[i]));
+	/* each length, each position holding each kind of byte */
+	static const char bytes[] = {'0', '9', '.', '-', '+', 'e', 'E', ' ', ',', '\0',
+				     '\x80', '\xff', '/', ':', '\x39' + 6, '\x30' - 16};
+	char t[24];
+	for (uint32_t n = 1; n <= 20; n++) {
+		for (uint32_t at = 0; at < n; at++) {
+			for (size_t b = 0; b < sizeof(bytes); b++) {
+				for (uint32_t i = 0; i < n; i++)
+					t[i] = (char)('1' + (i * 7 + n) % 9);
+				t[at] = bytes[b];
+				double_ahead_same(t, n);
+				/* and with a dot elsewhere, and a sign in front */
+				for (uint32_t dot = 0; dot < n; dot++) {
+					if (dot == at)
+						continue;
+					char u[24];
+					memcpy(u, t, n);
+					u[dot] = '.';
+					double_ahead_same(u, n);
+					u[0] = at == 0 ? u[0] : '-';
+					double_ahead_same(u, n);
+				}
+			}
+		}
+	}
+	/* random numbers of 1 to 17 digits, the dot anywhere */
+	uint64_t r = 0x2545F4914F6CDD1Dull;
+	for (int k = 0; k < 200000; k++) {
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		uint32_t nd = 1 + (uint32_t)(r % 17), n = 0;
+		if (r >> 60 < 3)
+			t[n++] = r >> 60 == 0 ? '-' : '+';
+		uint32_t dot = (uint32_t)(r >> 8) % (nd + 2);
+		for (uint32_t i = 0; i < nd; i++) {
+			if (i == dot)
+				t[n++] = '.';
+			t[n++] = (char)('0' + (r >> (16 + 2 * i % 40)) % 10);
+		}
+		if ((r >> 56 & 7) == 0) /* many leading zeros */
+			for (uint32_t i = r >> 60 < 3; i < n && i < 12 && t[i] != '.'; i++)
+				t[i] = '0';
+		double_ahead_same(t, n);
+	}
+}
+
+/* What rp_fast_timestamp takes, byte by byte: yyyy-MM-dd HH:mm:ss[.S{1,6}]
+ * (' ' or 'T'), a real date, hours to 23, minutes and seconds to 59. */
+static bool ts_plain(const char *s, uint32_t n)
+{
+	static const char pat[] = "dddd-dd-dd?dd:dd:dd.dddddd";
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (n < 19 || n > 26 || n == 20)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		const char c = s[i];
+		if (pat[i] == 'd' ? c < '0' || c > '9'
+				  : pat[i] == '?' ? c != ' ' && c != 'T' : c != pat[i])
+			return false;
+	}
+#define TWO(i) ((s[i] - '0') * 10 + (s[(i) + 1] - '0'))
+	const int y = TWO(0) * 100 + TWO(2), mo = TWO(5), d = TWO(8);
+	const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > (mo == 2 && leap ? 29 : mdays[mo - 1]))
+		return false;
+	return TWO(11) <= 23 && TWO(14) <= 59 && TWO(17) <= 59;
+#undef TWO
+}
+
+/* s[0..n): taken exactly when ts_plain says so, with CAST's value, whether
+ * the cache holds another date, this one, or there is none. */
+static void ts_same_as_plain(const char *s, uint32_t n, const char *time)
+{
+	const bool want = ts_plain(s, n);
+	int64_t cast = 0, w;
+	if (want)
+		cr_assert(sl_text_to_timestamp(s, n, &cast), "'%.*s': CAST refuses it", (int)n, s);
+	struct rp_ts_cache other = {0}, same = {0};
+	cr_assert(rp_fast_timestamp_cached(&other, "1999-09-09 00:00:00", 19, &w));
+	char t[19]; /* this text's date, a good time */
+	memcpy(t, s, 10);
+	memcpy(t + 10, time, 9);
+	(void)rp_fast_timestamp_cached(&same, t, 19, &w);
+	struct rp_ts_cache *caches[] = {NULL, &other, &same};
+	for (int k = 0; k < 3; k++) {
+		int64_t v = 12345;
+		const int r = rp_fast_timestamp_cached(caches[k], s, n, &v);
+		cr_assert_eq(r, want, "'%.*s' (cache %d): %d, not %d", (int)n, s, k, r, want);
+		cr_assert_eq(v, want ? cast : 12345, "'%.*s' (cache %d): %lld, CAST %lld", (int)n,
+			     s, k, (long long)v, (long long)cast);
+	}
+}
+
+/* Every byte value in every place of timestamps of each length. Catches a
+ * separator or digit check that lets a neighbouring byte through (';' for
+ * ':', ':' for a digit), which the table above may not try. */
+Test(recparse, fast_timestamp_each_byte_in_each_place)
+{
+	static const char *const base[] = {"2024-02-29 23:59:58.123456",
+					   "1999-12-31T19:49:39.000001"};
+	char s[32];
+	for (size_t bi = 0; bi < sizeof(base) / sizeof(base[0]); bi++) {
+		for (uint32_t n = 19; n <= 26; n++) {
+			for (uint32_t at = 0; n != 20 && at < n; at++) {
+				for (int b = 0; b < 256; b++) {
+					memcpy(s, base[bi], n);
+					s[at] = (char)b;
+					ts_same_as_plain(s, n, base[bi] + 10);
+				}
+			}
+		}
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* the timestamp fast path: SWAR digits and the per-parser date cache   */
 /* ------------------------------------------------------------------ */

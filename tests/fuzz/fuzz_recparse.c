@@ -31,7 +31,9 @@
  *
  * Checked, beyond no crash, leak or undefined behaviour:
  *  - the fast paths in front of CAST (recparse_int.h) give what CAST gives,
- *    on every piece of every line between , ; " and tabs;
+ *    on every piece of every line between , ; " and tabs; and the ones
+ *    that read ahead (rp_fast_integral_ahead, rp_fast_double_ahead) what
+ *    their loops give, the rest of the line after the piece;
  *  - validate and create agree; a refusal is "line L, column C: ...";
  *  - sl_recparse_line returns 1 or 0, -EINVAL only under FAILFAST (or a
  *    CSV header check), with a message; under PERMISSIVE a non-blank JSON
@@ -208,10 +210,11 @@ static void keep(struct state *s, const char *p, uint32_t n)
 }
 
 /* The parsers' fast paths give what CAST gives, on every piece of text. */
-static void same_as_cast(const char *s, uint32_t n)
+/* s[0..n) a piece of a line that ends at `end`. */
+static void same_as_cast(const char *s, uint32_t n, const char *end)
 {
-	int64_t a, b;
-	double x, y;
+	int64_t a = 0, b = 0;
+	double x = 0, y = 0;
 	for (int is_int = 0; is_int < 2; is_int++)
 		if (rp_fast_integral(s, n, is_int, &a))
 			CHECK(sl_text_to_integral(s, n, is_int, &b) && a == b);
@@ -219,6 +222,23 @@ static void same_as_cast(const char *s, uint32_t n)
 		CHECK(sl_text_to_double(s, n, &y) && memcmp(&x, &y, sizeof(x)) == 0);
 	if (rp_fast_timestamp(s, n, &a))
 		CHECK(sl_text_to_timestamp(s, n, &b) && a == b);
+
+	/* the versions that read ahead (16 bytes, and 8 after a sign): the
+	 * piece, the rest of its line, then zeros, in a buffer that ends
+	 * there (ASan: no byte further is read) */
+	char *t = malloc((size_t)n + 17);
+	CHECK(t != NULL);
+	const size_t more = (size_t)(end - (s + n)) < 17 ? (size_t)(end - (s + n)) : 17;
+	memcpy(t, s, n);
+	memcpy(t + n, s + n, more);
+	memset(t + n + more, 0, 17 - more);
+	for (int is_int = 0; is_int < 2; is_int++) {
+		int ra = rp_fast_integral(t, n, is_int, &a);
+		CHECK(rp_fast_integral_ahead(t, n, is_int, &b) == ra && (!ra || a == b));
+	}
+	int rx = rp_fast_double(t, n, &x);
+	CHECK(rp_fast_double_ahead(t, n, &y) == rx && (!rx || memcmp(&x, &y, sizeof(x)) == 0));
+	free(t);
 }
 
 static void pieces_same_as_cast(const char *l, uint32_t n)
@@ -226,7 +246,7 @@ static void pieces_same_as_cast(const char *l, uint32_t n)
 	uint32_t start = 0;
 	for (uint32_t i = 0; i <= n; i++) {
 		if (i == n || l[i] == ',' || l[i] == '"' || l[i] == ';' || l[i] == '\t') {
-			same_as_cast(l + start, i - start);
+			same_as_cast(l + start, i - start, l + n);
 			start = i + 1;
 		}
 	}
