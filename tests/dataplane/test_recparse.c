@@ -2669,6 +2669,19 @@ Test(recparse, csv_burst_same_as_line_by_line)
 		     3u);
 }
 
+/* burst_same over lines[9 f ..] for f = 0..7, so that the burst's groups
+ * of four start at every place, under each of the nopts option sets: how
+ * many lines the bursts took. */
+static uint32_t burst_same_shifted(const char *cols, const char *const (*opts)[3], size_t nopts,
+				   const char *const *lines)
+{
+	uint32_t took = 0;
+	for (size_t o = 0; o < nopts; o++)
+		for (uint32_t first = 0; first < 8; first++)
+			took += burst_same(cols, opts[o], lines + first * 9, ROWS - first * 9, "");
+	return took;
+}
+
 Test(recparse, csv_burst_integers_four_at_a_time)
 {
 	/* INT and BIGINT columns, converted four fields at a time where the
@@ -2699,7 +2712,7 @@ Test(recparse, csv_burst_integers_four_at_a_time)
 		snprintf(text[r], sizeof(text[r]), "%s,%s,%u", a, b, r);
 		lines[r] = text[r];
 	}
-	static const char *const opts[][2] = {
+	static const char *const opts[][3] = {
 		{NULL},
 		{"null_value=7", NULL},
 		{"null_value=12345678", NULL},
@@ -2707,14 +2720,7 @@ Test(recparse, csv_burst_integers_four_at_a_time)
 		{"max_chars_per_column=8", NULL},
 		{"mode=DROPMALFORMED", NULL},
 	};
-	uint32_t took = 0;
-	for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++) {
-		for (uint32_t first = 0; first < 8; first++) {
-			/* and from each line on, so that groups start everywhere */
-			took += burst_same("a INT, b BIGINT, c INT", opts[o], lines + first * 9,
-					   ROWS - first * 9, "");
-		}
-	}
+	uint32_t took = burst_same_shifted("a INT, b BIGINT, c INT", opts, sizeof(opts) / sizeof(opts[0]), lines);
 	cr_assert_gt(took, 1000u, "the burst took only %u lines", took);
 }
 
@@ -2760,10 +2766,7 @@ Test(recparse, csv_burst_doubles_four_at_a_time)
 			snprintf(text[r], sizeof(text[r]), "%u,%s,x", r, d);
 			lines[r] = text[r];
 		}
-		for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++)
-			for (uint32_t first = 0; first < 8; first++)
-				took += burst_same("a INT, d DOUBLE, s STRING", opts[o], lines + first * 9,
-						   ROWS - first * 9, "");
+		took += burst_same_shifted("a INT, d DOUBLE, s STRING", opts, sizeof(opts) / sizeof(opts[0]), lines);
 	}
 	cr_assert_gt(took, 5000u, "the burst took only %u lines", took);
 }
@@ -2790,7 +2793,7 @@ Test(recparse, csv_burst_timestamps_four_at_a_time)
 	const uint32_t nodd = sizeof(odd) / sizeof(odd[0]);
 	static char text[ROWS][80];
 	const char *lines[ROWS];
-	static const char *const opts[][2] = {
+	static const char *const opts[][3] = {
 		{NULL},
 		{"null_value=2024-03-01 00:00:00", NULL},
 		{"max_chars_per_column=19", NULL},
@@ -2821,10 +2824,7 @@ Test(recparse, csv_burst_timestamps_four_at_a_time)
 			snprintf(text[r], sizeof(text[r]), "%u,%s,x", r, t);
 			lines[r] = text[r];
 		}
-		for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++)
-			for (uint32_t first = 0; first < 8; first++)
-				took += burst_same("a INT, t TIMESTAMP, s STRING", opts[o], lines + first * 9,
-						   ROWS - first * 9, "");
+		took += burst_same_shifted("a INT, t TIMESTAMP, s STRING", opts, sizeof(opts) / sizeof(opts[0]), lines);
 	}
 	cr_assert_gt(took, 5000u, "the burst took only %u lines", took);
 }
@@ -2840,7 +2840,7 @@ Test(recparse, csv_burst_strings_four_at_a_time)
 	const uint32_t nodd = sizeof(odd) / sizeof(odd[0]);
 	static char text[ROWS][96];
 	const char *lines[ROWS];
-	static const char *const opts[][2] = {
+	static const char *const opts[][3] = {
 		{NULL},
 		{"null_value=NULL", NULL},
 		{"max_chars_per_column=10", NULL},
@@ -2861,10 +2861,7 @@ Test(recparse, csv_burst_strings_four_at_a_time)
 			snprintf(text[r], sizeof(text[r]), "%u,%s,%s", r, a, b);
 			lines[r] = text[r];
 		}
-		for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++)
-			for (uint32_t first = 0; first < 8; first++)
-				took += burst_same("i INT, a STRING, b STRING", opts[o], lines + first * 9,
-						   ROWS - first * 9, "");
+		took += burst_same_shifted("i INT, a STRING, b STRING", opts, sizeof(opts) / sizeof(opts[0]), lines);
 	}
 	cr_assert_gt(took, 2000u, "the burst took only %u lines", took);
 }
