@@ -45,6 +45,8 @@ struct sl_lines {
 	uint64_t malformed;
 	bool skipping;
 	bool eof;
+	bool hi_pending;   /* a byte 0x80 or over may be in [start, scan) */
+	bool ascii;        /* sl_lines_ascii */
 	sl_lines_scan_fn *find; /* where a record ends; NULL: at '\n' */
 	void *find_ctx;
 };
@@ -133,6 +135,8 @@ void sl_lines_reset(struct sl_lines *l)
 	l->start = l->scan = l->end = 0;
 	l->skipping = false;
 	l->eof = false;
+	l->hi_pending = false;
+	l->ascii = false;
 }
 
 /* Hand out [start, start + len) with one trailing '\r' removed, or count it
@@ -188,20 +192,28 @@ static inline uint64_t nl_bits(const char *p)
  * written to out[0..max); when fewer than max, every '\n' is taken and
  * scan == end.
  */
-static uint32_t burst_plain(struct sl_lines *l, struct sl_str *out, uint32_t max)
+static uint32_t burst_plain(struct sl_lines *l, struct sl_str *out, uint32_t max, bool *hi)
 {
 	char *const buf = l->buf;
 	const size_t end = l->end;
 	const uint64_t max_line = l->max_line;
 	size_t start = l->start, scan = l->scan;
 	uint32_t n = 0;
+	/* the blocks ORed: bit 7 set where a byte is 0x80 or over (the
+	 * padding past `end` too, which can only say so wrongly) */
+	__m128i any = _mm_setzero_si128();
 	while (scan < end) {
+		const __m128i *x = (const __m128i *)(const void *)(buf + scan);
+		any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(_mm_loadu_si128(x), _mm_loadu_si128(x + 1)),
+						     _mm_or_si128(_mm_loadu_si128(x + 2),
+								  _mm_loadu_si128(x + 3))));
 		uint64_t m = nl_bits(buf + scan);
 		if (end - scan < 64)
 			m &= (1ull << (end - scan)) - 1;
 		while (m != 0) {
 			if (n == max) {
 				l->start = l->scan = start;
+				*hi = *hi || _mm_movemask_epi8(any) != 0;
 				return n;
 			}
 			size_t at = scan + (size_t)__builtin_ctzll(m);
@@ -222,17 +234,29 @@ static uint32_t burst_plain(struct sl_lines *l, struct sl_str *out, uint32_t max
 	}
 	l->start = start;
 	l->scan = end;
+	*hi = *hi || _mm_movemask_epi8(any) != 0;
 	return n;
 }
 #endif
 
-uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t max)
+/* Whether s[0..n) holds a byte of 0x80 or over. */
+static bool has_high(const char *s, size_t n)
+{
+	unsigned char any = 0;
+	for (size_t i = 0; i < n; i++)
+		any |= (unsigned char)s[i];
+	return (any & 0x80) != 0;
+}
+
+/* The lines of one sl_lines_next_burst call. */
+static uint32_t next_burst(struct sl_lines *l, struct sl_str *out, uint32_t max, bool *hi,
+			   bool *looked)
 {
 	uint32_t n = 0;
 	while (n < max) {
 #if defined(__SSE2__)
 		if (l->find == NULL && !l->skipping) {
-			n += burst_plain(l, out + n, max - n);
+			n += burst_plain(l, out + n, max - n, hi);
 			if (n == max)
 				break;
 		}
@@ -249,6 +273,8 @@ uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t ma
 		}
 		if (nl != NULL) {
 			size_t at = (size_t)(nl - l->buf);
+			/* a line cut here, not by the block scan: unknown bytes */
+			*looked = false;
 			n += emit(l, at - l->start, &out[n]);
 			l->start = l->scan = at + 1;
 			continue;
@@ -257,6 +283,8 @@ uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t ma
 		size_t tail = l->end - l->start;
 		if (l->eof) {
 			if (tail > 0) {
+				/* the last line: scanned by blocks only without a scanner */
+				*looked = *looked && l->find == NULL;
 				n += emit(l, tail, &out[n]);
 				l->start = l->scan = l->end;
 			}
@@ -272,6 +300,36 @@ uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t ma
 		return n;
 	}
 	return n;
+}
+
+uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t max)
+{
+	const size_t start0 = l->start, scan0 = l->scan;
+	const bool hi0 = l->hi_pending;
+#if defined(__SSE2__)
+	bool hi = hi0, looked = true;
+#else
+	bool hi = hi0, looked = false; /* no block scan */
+#endif
+	uint32_t n = next_burst(l, out, max, &hi, &looked);
+	/* ASCII: the part of the first line scanned before (hi0) and every
+	 * block scanned now; a line the block scan did not cut, unknown */
+	l->ascii = n > 0 && looked && !hi;
+	/* what the next call will not scan again: [start, scan) of the
+	 * unfinished line, the bytes of it scanned now checked once more
+	 * (a line begun in this call: all of it; else those past scan0) */
+	if (l->scan <= l->start)
+		l->hi_pending = false;
+	else if (l->start >= scan0 || l->start != start0)
+		l->hi_pending = has_high(l->buf + l->start, l->scan - l->start);
+	else
+		l->hi_pending = hi0 || has_high(l->buf + scan0, l->scan - scan0);
+	return n;
+}
+
+bool sl_lines_ascii(const struct sl_lines *l)
+{
+	return l->ascii;
 }
 
 int sl_lines_next(struct sl_lines *l, struct sl_str *line)

@@ -38,6 +38,7 @@
 #ifndef SL_LINES_H
 #define SL_LINES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,6 +84,11 @@ void sl_lines_reset(struct sl_lines *l);
 uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t max);
 /* One line: 1 and *line set, or 0 as above. */
 int sl_lines_next(struct sl_lines *l, struct sl_str *line);
+/* True when every byte of the lines the last sl_lines_next_burst (or
+ * sl_lines_next) call returned is below 0x80 (ASCII): the block scan that
+ * found them looked; false when one is not, or where nothing looked (a
+ * scanner, a build without SSE2, a line cut another way). */
+bool sl_lines_ascii(const struct sl_lines *l);
 
 /* Records that are not cut at every '\n' (CSV with quoted line ends):
  * find(ctx, s, n) is handed every received byte once, in order (the bytes

@@ -797,6 +797,11 @@ uint32_t sl_file_reader_lines(struct sl_file_reader *r, struct sl_str *out, uint
 	return k;
 }
 
+bool sl_file_reader_lines_ascii(const struct sl_file_reader *r)
+{
+	return sl_lines_ascii(r->lines);
+}
+
 bool sl_file_reader_done(const struct sl_file_reader *r)
 {
 	return r->done;
@@ -3712,6 +3717,8 @@ static int take_text(struct fthread *t)
 		uint32_t k = sl_file_reader_lines(t->reader, &col->v.str[at], SL_INGEST_BATCH_ROWS - at);
 		if (k == 0)
 			return 0;
+		/* ASCII while every call's lines were (length() by bytes) */
+		t->ascii = (at == 0 || t->ascii) && sl_file_reader_lines_ascii(t->reader);
 		memset(col->nulls + at, 0, k);
 		c->nrows = at + k;
 		if (c->nrows == SL_INGEST_BATCH_ROWS) {

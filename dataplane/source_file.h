@@ -155,6 +155,9 @@ int sl_file_reader_open_input(struct sl_file_reader *r, const struct sl_file_inp
 /* Up to max complete lines; SL_LINES_PADDING bytes after each are
  * readable (sl_recparse_line_padded may take them). */
 uint32_t sl_file_reader_lines(struct sl_file_reader *r, struct sl_str *out, uint32_t max);
+/* Whether the last sl_file_reader_lines call's lines are all ASCII, as
+ * the splitter's scan saw (sl_lines_ascii; false: unknown). */
+bool sl_file_reader_lines_ascii(const struct sl_file_reader *r);
 bool sl_file_reader_done(const struct sl_file_reader *r);
 /* Read the next bytes of the part. 1 when bytes came, 0 at the part's end,
  * -errno on a read error (sl_file_reader_offset() says where). */

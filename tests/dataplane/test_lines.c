@@ -459,3 +459,85 @@ Test(lines, blocks_and_bursts_same_as_reference)
 	}
 	free(text);
 }
+
+/* Whether s[0..n) holds a byte of 0x80 or over. */
+static bool any_high(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return true;
+	return false;
+}
+
+Test(lines, ascii_says_only_what_it_saw)
+{
+	/* sl_lines_ascii after each burst: never true when a line it returned
+	 * holds a byte of 0x80 or over, wherever that byte is (in the part of
+	 * a line received, and scanned, by an earlier call too); true for
+	 * every burst of a text without such bytes (the block scan cut every
+	 * line) */
+	const size_t n = 40000;
+	char *text = malloc(n);
+	cr_assert(text != NULL);
+	for (int high = 0; high < 2; high++) {
+		uint64_t s = 777 + (uint64_t)high;
+		for (size_t i = 0; i < n;) {
+			uint64_t r = rnd(&s);
+			size_t len = r % 7 == 0 ? (r >> 8) % 300 : 30 + (r >> 8) % 40;
+			for (size_t k = 0; k < len && i < n; k++, i++)
+				text[i] = (char)('a' + (rnd(&s) >> 20) % 26);
+			if (high && len > 0 && (r >> 50) % 9 == 0)
+				text[i - 1 - (r >> 30) % len] = (char)(0x80 + (r >> 12) % 128);
+			if (i < n)
+				text[i++] = '\n';
+		}
+		static const size_t pieces[] = {1, 7, 64, 65, 1000, 40000};
+		for (size_t p = 0; p < sizeof(pieces) / sizeof(pieces[0]); p++) {
+			for (uint32_t burst = 1; burst <= 64; burst *= 4) {
+				struct sl_lines *l = sl_lines_create(1000, 4096);
+				cr_assert(l != NULL);
+				size_t off = 0, calls = 0, said = 0;
+				struct sl_str out[64];
+				uint32_t k;
+				for (int last = 0; last < 2; last++) {
+					while (last == 0 && off < n) {
+						size_t w = n - off < pieces[p] ? n - off : pieces[p];
+						off += sl_lines_feed(l, text + off, w);
+						while ((k = sl_lines_next_burst(l, out, burst)) > 0) {
+							bool hi = false;
+							for (uint32_t i = 0; i < k; i++)
+								hi = hi || any_high(out[i].ptr, out[i].len);
+							cr_assert(!(hi && sl_lines_ascii(l)),
+								  "pieces %zu, burst %u: a high byte, yet ASCII",
+								  pieces[p], burst);
+							calls++;
+							said += sl_lines_ascii(l);
+						}
+					}
+					if (last == 1) {
+						sl_lines_eof(l);
+						while ((k = sl_lines_next_burst(l, out, burst)) > 0) {
+							bool hi = false;
+							for (uint32_t i = 0; i < k; i++)
+								hi = hi || any_high(out[i].ptr, out[i].len);
+							cr_assert(!(hi && sl_lines_ascii(l)));
+							calls++;
+							said += sl_lines_ascii(l);
+						}
+					}
+				}
+#if defined(__SSE2__)
+				if (!high)
+					cr_assert_eq(said, calls, "pieces %zu, burst %u: %zu of %zu bursts ASCII",
+						     pieces[p], burst, said, calls);
+				else
+					cr_assert(said > 0 && said < calls);
+#endif
+				sl_lines_reset(l);
+				cr_assert(!sl_lines_ascii(l));
+				sl_lines_destroy(l);
+			}
+		}
+	}
+	free(text);
+}

@@ -21,7 +21,8 @@
  * removed) and the exact count of malformed (over-long) lines; room of at
  * least `space` whenever every line has been taken; nothing buffered at the
  * end. Every line is copied out as soon as it is returned, so a view that
- * points outside the buffer trips ASan.
+ * points outside the buffer trips ASan. When sl_lines_ascii says a burst is
+ * ASCII, none of its lines holds a byte of 0x80 or over.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -96,9 +97,13 @@ static bool take(struct run *r, bool drain)
 			k = sl_lines_next_burst(r->l, out, r->burst);
 			CHECK(k <= r->burst);
 		}
+		const bool ascii = sl_lines_ascii(r->l);
 		for (uint32_t i = 0; i < k; i++) {
 			CHECK(out[i].len <= r->max_line);
 			CHECK(out[i].len == 0 || memchr(out[i].ptr, '\n', out[i].len) == NULL);
+			/* sl_lines_ascii: no line of the burst holds a byte >= 0x80 */
+			for (uint32_t j = 0; ascii && j < out[i].len; j++)
+				CHECK((unsigned char)out[i].ptr[j] < 0x80);
 			log_add(&r->got, out[i].ptr, out[i].len, r->cap_bytes, r->cap_lines);
 		}
 		if (k == 0)

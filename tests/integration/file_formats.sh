@@ -251,4 +251,19 @@ run_now chars
 grep -Eq '^\| *9000 *\| *45000 *\| *45003 *\|$' "$IT_TMP/chars.out" ||
 	it_fail "csv length(): not 45000 characters in 45003 bytes: $(tail -4 "$IT_TMP/chars.out")"
 it_log "csv: length() counts characters, ASCII or not: ok"
+# the same for format text: the line splitter's scan marks ASCII batches
+d=$IT_TMP/tchars
+mkdir -p "$d"
+awk 'BEGIN { for (i = 0; i < 3000; i++) print "abcde" }' >"$d/a.txt"
+awk 'BEGIN { for (i = 0; i < 3000; i++) print (i == 1500 ? "abcd\303\251" : "abcde") }' >"$d/b.txt"
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "%s%s", (i == 0 || i == 2999 ? "\303\251bcde" : "abcde"), (i == 2999 ? "" : "\n") }' >"$d/c.txt"
+cat >"$IT_TMP/tchars.sql" <<EOF
+CREATE SOURCE t WITH (connector = 'file', path = '$d', format = 'text', max_files_per_trigger = 1);
+CREATE SINK out WITH (connector = 'console', output_mode = 'complete', trigger = 'available_now')
+AS SELECT count(*) AS n, sum(length(value)) AS chars, sum(length(CAST(value AS BINARY))) AS bytes FROM t;
+EOF
+run_now tchars
+grep -Eq '^\| *9000 *\| *45000 *\| *45003 *\|$' "$IT_TMP/tchars.out" ||
+	it_fail "text length(): not 45000 characters in 45003 bytes: $(tail -4 "$IT_TMP/tchars.out")"
+it_log "text: length() counts characters, ASCII or not (a last line without its newline too): ok"
 exit 0
