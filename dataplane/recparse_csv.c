@@ -49,7 +49,10 @@
  * is copied (to the scratch) only when it holds an escape or a doubled
  * quote. Integers with readable bytes after them convert 8 digits at once
  * (rp_fast_integral_ahead): the fields before the line's end, and all of
- * a padded line's (sl_recparse_line_padded).
+ * a padded line's (sl_recparse_line_padded). The file source hands plain
+ * lines over in bursts (sl_recparse_burst_padded, at the end of this file):
+ * 64 lines split at once, then converted a column at a time, four fields
+ * of a column at once where the CPU has AVX2.
  */
 #include <errno.h>
 #include <stddef.h>
