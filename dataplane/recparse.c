@@ -912,6 +912,7 @@ void rp_quote_text(char *buf, size_t len, const char *s, uint32_t n, bool quotes
 static inline int parse_line(struct sl_recparse *p, const char *line, uint32_t len, bool padded,
 			     struct sl_chunk *out, uint32_t row, char *err, size_t errlen)
 {
+	p->line_ascii = false; /* unless the JSON flat walk takes the line */
 	switch (p->f) {
 	case SL_REC_TEXT:
 		if (out->ncols > 0)
@@ -936,6 +937,11 @@ void sl_recparse_format_spec(const struct sl_source_spec *spec, enum sl_rec_form
 	for (uint32_t i = 0; i < spec->options.n; i++)
 		if (!own(spec->options.v[i].key) && sl_recparse_has_option(f, spec->options.v[i].key))
 			opts[out->options.n++] = spec->options.v[i];
+}
+
+bool sl_recparse_line_ascii(const struct sl_recparse *p)
+{
+	return p->line_ascii;
 }
 
 int sl_recparse_line(struct sl_recparse *p, const char *line, uint32_t len, struct sl_chunk *out,

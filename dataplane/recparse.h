@@ -180,6 +180,11 @@ bool sl_recparse_bursts(const struct sl_recparse *p);
  * without AVX2): a caller may then trust only what it checks itself. */
 bool sl_recparse_burst_ascii(const struct sl_recparse *p);
 
+/* True when the row the last sl_recparse_line(_padded) call made holds
+ * only ASCII strings, as the parser saw (a JSON line its flat walk took:
+ * printable ASCII without escapes); false: unknown. */
+bool sl_recparse_line_ascii(const struct sl_recparse *p);
+
 /* Whether records may span lines (csv with multi_line = true). */
 bool sl_recparse_multi_line(const struct sl_recparse *p);
 

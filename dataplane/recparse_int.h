@@ -99,6 +99,7 @@ struct sl_recparse {
 	uint64_t fast_rows; /* lines the JSON flat walk took (for the tests) */
 	uint64_t lane_fields; /* fields the CSV burst converted four at a time (for the tests) */
 	bool burst_ascii;     /* sl_recparse_burst_ascii */
+	bool line_ascii;      /* sl_recparse_line_ascii */
 	bool avx2;          /* the CPU has AVX2 (json_flat's scan), unless a test says no */
 
 	/* per input and line */

@@ -771,6 +771,7 @@ int rp_json_line(struct sl_recparse *p, const char *line, uint32_t len, bool pad
 	if (p->fast_paths && !p->nested) {
 		if (json_flat(p, line, len, out, row)) {
 			p->fast_rows++;
+			p->line_ascii = true; /* printable ASCII, no escape: its strings too */
 			return rp_finish(p, line, len, out, row, false);
 		}
 		rp_null_data(p, out, row); /* what it wrote, the general way writes again */

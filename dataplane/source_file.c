@@ -1559,8 +1559,9 @@ struct fthread {
 	char *arena;                   /* pinned strings, FILE_ARENA bytes, owned */
 	size_t arena_used;
 	uint32_t pinned;               /* rows [0, pinned) of the batch are pinned */
-	bool ascii;                    /* every row of the batch from a CSV burst that saw
-					* only ASCII bytes (sl_recparse_burst_ascii) */
+	bool ascii;                    /* every string of the batch's rows ASCII, as the
+					* parser or the splitter saw (sl_recparse_burst_ascii,
+					* sl_recparse_line_ascii, sl_file_reader_lines_ascii) */
 	uint32_t unreported;           /* items read, reported once committed */
 	uint64_t said;                 /* announcements answered (sl_ingest_epoch_done) */
 	int work_fd;                   /* eventfd: work was added, or the source is finished */
@@ -3770,7 +3771,7 @@ static int take_parsed(struct fthread *t, const struct fclaim *cl, const struct 
 			 * the line a burst stops at takes the per-line way */
 			uint32_t room = SL_INGEST_BATCH_ROWS - c->nrows;
 			if (c->nrows == 0)
-				t->ascii = burst; /* until a row says otherwise */
+				t->ascii = true; /* until a row says otherwise */
 			uint32_t m = burst ? sl_recparse_burst_padded(t->parser, t->lines + i,
 								      k - i < room ? k - i : room,
 								      into, c->nrows)
@@ -3795,7 +3796,8 @@ static int take_parsed(struct fthread *t, const struct fclaim *cl, const struct 
 							 t->lines[i].len, into, c->nrows, t->err,
 							 sizeof(t->err));
 			if (rc == 1) {
-				t->ascii = false; /* the per-line way does not look */
+				/* the per-line way looks only in the JSON flat walk */
+				t->ascii = t->ascii && sl_recparse_line_ascii(t->parser);
 				if (t->s->npart > 0)
 					put_parts(t, cl, c->nrows);
 				if (++c->nrows == SL_INGEST_BATCH_ROWS && (rc = commit(t)) < 0)

@@ -2949,6 +2949,37 @@ Test(recparse, csv_burst_says_when_its_lines_are_ascii)
 	}
 }
 
+Test(recparse, line_ascii_only_where_the_json_walk_looked)
+{
+	/* sl_recparse_line_ascii after each line: true for a JSON line the
+	 * flat walk took (printable ASCII, no escape), false for one with a
+	 * byte of 0x80 or over, an escape (which may make one), a nested
+	 * value, or any CSV or text line (the per-line way does not look) */
+	static const struct {
+		enum sl_rec_format f;
+		const char *line;
+		bool ascii;
+	} cases[] = {
+		{SL_REC_JSON, "{\"s\": \"abc\", \"n\": 1}", true},
+		{SL_REC_JSON, "{\"s\": \"ab\xc3\xa9\", \"n\": 1}", false},
+		{SL_REC_JSON, "{\"s\": \"ab\\u00e9\", \"n\": 1}", false},
+		{SL_REC_JSON, "{\"s\": {\"x\": 1}, \"n\": 1}", false},
+		{SL_REC_JSON, "{\"s\": \"abc\", \"n\": 1}", true},
+		{SL_REC_CSV, "abc,1", false},
+		{SL_REC_TEXT, "abc", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fx *f = fx_new(cases[i].f, cases[i].f == SL_REC_TEXT ? "value STRING" : "s STRING, n INT",
+				      NULL);
+		int rc = sl_recparse_line(f->p, cases[i].line, (uint32_t)strlen(cases[i].line), &f->chunk,
+					  0, f->err, sizeof(f->err));
+		cr_assert_eq(rc, 1, "case %zu: %s", i, f->err);
+		cr_assert_eq(sl_recparse_line_ascii(f->p), cases[i].ascii, "case %zu: '%s'", i,
+			     cases[i].line);
+		fx_free(f);
+	}
+}
+
 Test(recparse, csv_burst_lines_over_one_block_and_many_fields)
 {
 	/* 30 fields, lines of 60 to 600 bytes: separators in several 64-byte blocks */

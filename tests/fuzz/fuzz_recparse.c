@@ -61,7 +61,9 @@
  *    the same row;
  *  - CSV (not multi_line): its first ROWS lines handed to a parser the
  *    file source's way, bursts of many lines (burst_pass), against the
- *    per-line way: the same returns, rows, malformed count and message.
+ *    per-line way: the same returns, rows, malformed count and message;
+ *  - every string of a row sl_recparse_line_ascii, or of a burst
+ *    sl_recparse_burst_ascii, calls ASCII is.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -310,9 +312,18 @@ static void burst_pass(const struct sl_source_spec *spec, const char *in, size_t
 				     ? sl_recparse_burst_padded(p5, lines + i, upto - i, &r5.chunk, i)
 				     : 0;
 		CHECK(m <= upto - i);
+		const bool ascii = m > 0 && sl_recparse_burst_ascii(p5);
 		for (uint32_t t = i; t < i + m; t++) {
 			CHECK(rc6[t] == 1);
 			rows_same(&r5.chunk, &r6.chunk, ncols, t);
+			/* sl_recparse_burst_ascii: every string the burst wrote ASCII */
+			for (uint32_t c = 0; ascii && c < ncols; c++) {
+				const struct sl_vec *v = &r5.chunk.cols[c];
+				if (v->type != SL_TYPE_STRING || v->nulls[t])
+					continue;
+				for (uint32_t b = 0; b < v->v.str[t].len; b++)
+					CHECK((unsigned char)v->v.str[t].ptr[b] < 0x80);
+			}
 		}
 		i += m;
 		if (i == upto)
@@ -529,6 +540,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			s->r.nulls[c][row] = 0xAA;
 		err[0] = '\0';
 		int rc = sl_recparse_line(p, line, len, &s->r.chunk, row, err, sizeof(err));
+		const bool line_ascii = sl_recparse_line_ascii(p);
 		{
 			char err2[1024] = "", err3[1024] = "";
 			int rc2 = sl_recparse_line(p2, line, len, &r2.chunk, row, err2, sizeof(err2));
@@ -606,6 +618,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						CHECK(x.len <= (size_t)(line + len - x.ptr));
 					else if (x.len > 0)
 						CHECK(x.ptr != NULL);
+					/* sl_recparse_line_ascii: every string of the row ASCII */
+					for (uint32_t k = 0; line_ascii && k < x.len; k++)
+						CHECK((unsigned char)x.ptr[k] < 0x80);
 					for (uint32_t k = 0; k < x.len; k++)
 						s->sink[k % sizeof(s->sink)] ^= x.ptr[k];
 					keep(s, x.ptr, x.len);

@@ -266,4 +266,18 @@ run_now tchars
 grep -Eq '^\| *9000 *\| *45000 *\| *45003 *\|$' "$IT_TMP/tchars.out" ||
 	it_fail "text length(): not 45000 characters in 45003 bytes: $(tail -4 "$IT_TMP/tchars.out")"
 it_log "text: length() counts characters, ASCII or not (a last line without its newline too): ok"
+# and JSON: a line its flat walk took is ASCII; one with an e-acute (raw
+# or escaped) is not
+d=$IT_TMP/jchars
+mkdir -p "$d"
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"s\": \"%s\", \"i\": %d}\n", i == 1500 ? "abcd\303\251" : i == 2000 ? "abcd\\u00e9" : "abcde", i }' >"$d/a.json"
+cat >"$IT_TMP/jchars.sql" <<EOF
+CREATE SOURCE j (s STRING, i INT) WITH (connector = 'file', path = '$d', format = 'json');
+CREATE SINK out WITH (connector = 'console', output_mode = 'complete', trigger = 'available_now')
+AS SELECT count(*) AS n, sum(length(s)) AS chars, sum(length(CAST(s AS BINARY))) AS bytes FROM j;
+EOF
+run_now jchars
+grep -Eq '^\| *3000 *\| *15000 *\| *15002 *\|$' "$IT_TMP/jchars.out" ||
+	it_fail "json length(): not 15000 characters in 15002 bytes: $(tail -4 "$IT_TMP/jchars.out")"
+it_log "json: length() counts characters, ASCII or not: ok"
 exit 0
