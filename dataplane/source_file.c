@@ -3602,7 +3602,6 @@ static void count_malformed(struct fthread *t)
 	}
 }
 
-/* Hand the batch to the engine. 0, or -ECANCELED when it is stopping. */
 /* The batch's data STRING columns: all ASCII (sl_vec.ascii) when `on`,
  * else unknown. */
 static void mark_ascii(struct fthread *t, bool on)
@@ -3619,6 +3618,7 @@ static void mark_ascii(struct fthread *t, bool on)
 	}
 }
 
+/* Hand the batch to the engine. 0, or -ECANCELED when it is stopping. */
 static int commit(struct fthread *t)
 {
 	struct sl_chunk *c = t->batch;
