@@ -111,9 +111,9 @@ struct sl_vec {
 	/* STRING: equal to v.str when every non-null value is ASCII (bytes
 	 * below 0x80), which the vector's maker checked (the file source:
 	 * what its CSV bursts, line splitter and JSON walk saw): length() is
-	 * then the byte length. Any other
-	 * value (NULL, a vector's slice, memory that was never set) says
-	 * nothing, so only a maker that knows sets it. */
+	 * then the byte length. Any other value (NULL, a vector's slice,
+	 * memory that was never set) says nothing, so only a maker that
+	 * knows sets it. */
 	const struct sl_str *ascii;
 };
 
