@@ -226,6 +226,13 @@ stat_is nested rows_malformed 1
 it_log "json: nested fields a.b, the literal name wins: ok"
 
 # --- length() of CSV strings: characters, whether or not they are ASCII ----
+# chars_are NAME ROWS CHARS BYTES: run NAME.sql, whose one row is count(*),
+# sum(length(s)) and the bytes.
+chars_are() {
+	run_now "$1"
+	grep -Eq "^\\| *$2 *\\| *$3 *\\| *$4 *\\|\$" "$IT_TMP/$1.out" ||
+		it_fail "$1: length() is not $3 characters in $4 bytes: $(tail -4 "$IT_TMP/$1.out")"
+}
 # Plain lines go through the CSV burst, which marks a batch's strings ASCII
 # when it saw no byte of 0x80 or over (length() then takes their bytes).
 # Every name is 5 characters: ASCII (5 bytes), with an e-acute (6 bytes) in
@@ -247,9 +254,7 @@ CREATE SOURCE c (i INT, s STRING, k INT)
 CREATE SINK out WITH (connector = 'console', output_mode = 'complete', trigger = 'available_now')
 AS SELECT count(*) AS n, sum(length(s)) AS chars, sum(length(CAST(s AS BINARY))) AS bytes FROM c;
 EOF
-run_now chars
-grep -Eq '^\| *9000 *\| *45000 *\| *45003 *\|$' "$IT_TMP/chars.out" ||
-	it_fail "csv length(): not 45000 characters in 45003 bytes: $(tail -4 "$IT_TMP/chars.out")"
+chars_are chars 9000 45000 45003
 it_log "csv: length() counts characters, ASCII or not: ok"
 # the same for format text: the line splitter's scan marks ASCII batches
 d=$IT_TMP/tchars
@@ -262,9 +267,7 @@ CREATE SOURCE t WITH (connector = 'file', path = '$d', format = 'text', max_file
 CREATE SINK out WITH (connector = 'console', output_mode = 'complete', trigger = 'available_now')
 AS SELECT count(*) AS n, sum(length(value)) AS chars, sum(length(CAST(value AS BINARY))) AS bytes FROM t;
 EOF
-run_now tchars
-grep -Eq '^\| *9000 *\| *45000 *\| *45003 *\|$' "$IT_TMP/tchars.out" ||
-	it_fail "text length(): not 45000 characters in 45003 bytes: $(tail -4 "$IT_TMP/tchars.out")"
+chars_are tchars 9000 45000 45003
 it_log "text: length() counts characters, ASCII or not (a last line without its newline too): ok"
 # and JSON: a line its flat walk took is ASCII; one with an e-acute (raw
 # or escaped) is not
@@ -276,8 +279,6 @@ CREATE SOURCE j (s STRING, i INT) WITH (connector = 'file', path = '$d', format 
 CREATE SINK out WITH (connector = 'console', output_mode = 'complete', trigger = 'available_now')
 AS SELECT count(*) AS n, sum(length(s)) AS chars, sum(length(CAST(s AS BINARY))) AS bytes FROM j;
 EOF
-run_now jchars
-grep -Eq '^\| *3000 *\| *15000 *\| *15002 *\|$' "$IT_TMP/jchars.out" ||
-	it_fail "json length(): not 15000 characters in 15002 bytes: $(tail -4 "$IT_TMP/jchars.out")"
+chars_are jchars 3000 15000 15002
 it_log "json: length() counts characters, ASCII or not: ok"
 exit 0
