@@ -171,15 +171,19 @@ static inline const char *line_end(struct sl_lines *l)
 }
 
 #if defined(__SSE2__)
-/* Bit i: p[i] == '\n', for the 64 bytes at p. */
-static inline uint64_t nl_bits(const char *p)
+/* Bit i: p[i] == '\n', for the 64 bytes at p; the bytes ORed into *any
+ * (bit 7 of a byte set where one is 0x80 or over). */
+static inline uint64_t nl_bits(const char *p, __m128i *any)
 {
 	const __m128i nl = _mm_set1_epi8('\n');
 	const __m128i *x = (const __m128i *)(const void *)p;
-	uint64_t a = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x), nl));
-	uint64_t b = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x + 1), nl));
-	uint64_t c = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x + 2), nl));
-	uint64_t d = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(x + 3), nl));
+	const __m128i v0 = _mm_loadu_si128(x), v1 = _mm_loadu_si128(x + 1),
+		      v2 = _mm_loadu_si128(x + 2), v3 = _mm_loadu_si128(x + 3);
+	*any = _mm_or_si128(*any, _mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3)));
+	uint64_t a = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, nl));
+	uint64_t b = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, nl));
+	uint64_t c = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, nl));
+	uint64_t d = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, nl));
 	return a | b << 16 | c << 32 | d << 48;
 }
 
@@ -203,11 +207,7 @@ static uint32_t burst_plain(struct sl_lines *l, struct sl_str *out, uint32_t max
 	 * padding past `end` too, which can only say so wrongly) */
 	__m128i any = _mm_setzero_si128();
 	while (scan < end) {
-		const __m128i *x = (const __m128i *)(const void *)(buf + scan);
-		any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(_mm_loadu_si128(x), _mm_loadu_si128(x + 1)),
-						     _mm_or_si128(_mm_loadu_si128(x + 2),
-								  _mm_loadu_si128(x + 3))));
-		uint64_t m = nl_bits(buf + scan);
+		uint64_t m = nl_bits(buf + scan, &any);
 		if (end - scan < 64)
 			m &= (1ull << (end - scan)) - 1;
 		while (m != 0) {
