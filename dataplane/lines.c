@@ -327,6 +327,32 @@ uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t ma
 	return n;
 }
 
+size_t sl_lines_peek(const struct sl_lines *l, const char **p)
+{
+	*p = l->buf + l->start;
+	if (l->skipping || (l->find != NULL && l->scan != l->start))
+		return 0;
+	return l->end - l->start;
+}
+
+void sl_lines_take(struct sl_lines *l, size_t n)
+{
+	if (n > l->end - l->start)
+		n = l->end - l->start;
+	l->start += n;
+	if (l->scan <= l->start) {
+		/* the search for '\n' had not gone past the lines taken */
+		l->scan = l->start;
+		l->hi_pending = false;
+	}
+	l->ascii = false;
+}
+
+uint64_t sl_lines_max_line(const struct sl_lines *l)
+{
+	return l->max_line;
+}
+
 bool sl_lines_ascii(const struct sl_lines *l)
 {
 	return l->ascii;

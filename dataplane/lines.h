@@ -82,6 +82,21 @@ void sl_lines_reset(struct sl_lines *l);
  * until more bytes (or sl_lines_eof) arrive. Over-long lines met on the way
  * are counted and skipped. */
 uint32_t sl_lines_next_burst(struct sl_lines *l, struct sl_str *out, uint32_t max);
+/*
+ * The buffered bytes from the current line's start on, for a caller that
+ * cuts lines itself (the CSV parser's spans): *p and their count; complete
+ * lines first, an unfinished one may end them; SL_LINES_PADDING readable
+ * bytes follow. 0 while an over-long line is being dropped, and with a
+ * scanner once it has been handed bytes of the current record.
+ */
+size_t sl_lines_peek(const struct sl_lines *l, const char **p);
+/* The first n bytes of sl_lines_peek's (n ends just after a '\n', and
+ * none of those lines is over max_line bytes) taken as lines, as if
+ * sl_lines_next_burst had returned them. */
+void sl_lines_take(struct sl_lines *l, size_t n);
+/* The longest line the splitter takes. */
+uint64_t sl_lines_max_line(const struct sl_lines *l);
+
 /* One line: 1 and *line set, or 0 as above. */
 int sl_lines_next(struct sl_lines *l, struct sl_str *line);
 /* True when every byte of the lines the last sl_lines_next_burst (or

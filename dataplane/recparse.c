@@ -400,7 +400,9 @@ static void free_opts(struct sl_recparse *p)
 	free(p->cols);
 	free(p->data);
 	free(p->jstate);
+	free(p->span_cut);
 	p->jstate = NULL;
+	p->span_cut = NULL;
 	p->ts_format = p->null_value = p->empty_value = p->nan_value = p->pos_inf = p->neg_inf =
 		NULL;
 	p->cols = NULL;
@@ -749,7 +751,7 @@ struct sl_recparse *sl_recparse_create(const struct sl_source_spec *spec, enum s
 	p->want_header = p->header;
 	p->fast_paths = true;
 #if defined(__x86_64__) && defined(__GNUC__)
-	p->avx2 = __builtin_cpu_supports("avx2");
+	p->avx2 = rp_cpu_avx2();
 #endif
 	return p;
 }

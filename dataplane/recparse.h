@@ -154,30 +154,36 @@ int sl_recparse_line_padded(struct sl_recparse *p, const char *line, uint32_t le
 			    struct sl_chunk *out, uint32_t row, char *err, size_t errlen);
 
 /*
- * Rows straight from a burst of padded lines (as sl_recparse_line_padded),
- * lines[0..n) into rows row, row + 1, ... of out: how many leading lines
- * it took, each exactly the row sl_recparse_line_padded makes of it (it
- * returns 1 for them). It stops at the first line it does not take (any
- * line but a plain one: a quote, another number of fields, a field that is
- * empty, null_value, over max_chars_per_column or that its fast
- * conversions do not take, a blank or comment line, a header still to
- * come) and leaves that line to sl_recparse_line_padded; 0 for every line
- * of a parser it does not serve (not CSV, a column of another type than
- * STRING, INT, BIGINT, DOUBLE or TIMESTAMP without timestamp_format, a
- * multi-byte sep, ignore_*_white_space). A line it stops at may have had
- * some of its row's columns written: the per-line call writes them all.
+ * Rows straight from a span of lines: s[0..n) is a line splitter's
+ * buffered bytes from a line's start on (lines.h sl_lines_peek), with
+ * SL_RECPARSE_PADDING readable bytes after s[n); its leading complete
+ * lines (each ended by '\n', by "\r\n" as well) go into rows row, row + 1,
+ * ... of out, at most max of them. Returns how many it took and sets *used
+ * to the bytes they fill (up to and with the last one's '\n'); each row is
+ * exactly the one sl_recparse_line_padded makes of its line ('\r' removed,
+ * as the splitter removes it), for which it returns 1. It stops at the
+ * first line it does not take (any line but a plain one: a quote, a '\r'
+ * other than one before the '\n', another number of fields, a field that
+ * is empty, null_value, over max_chars_per_column or that its fast
+ * conversions do not take, a blank or comment line, one over max_line
+ * bytes, a header still to come, an unfinished last line) and leaves that
+ * line to the splitter and sl_recparse_line_padded; 0 for every span of a
+ * parser it does not serve (not CSV, a column of another type than STRING,
+ * INT, BIGINT, DOUBLE or TIMESTAMP without timestamp_format, a multi-byte
+ * sep, ignore_*_white_space; a multi_line record half scanned). The row it
+ * stops at may have had some of its columns written: the per-line call
+ * writes them all.
  */
-uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *lines, uint32_t n,
-				  struct sl_chunk *out, uint32_t row);
+uint32_t sl_recparse_burst_span(struct sl_recparse *p, const char *s, size_t n, uint64_t max_line,
+				uint32_t max, struct sl_chunk *out, uint32_t row, size_t *used);
 
-/* Whether sl_recparse_burst_padded may take lines of this parser at all
+/* Whether sl_recparse_burst_span may take lines of this parser at all
  * (false: it always returns 0; a caller need not ask it). */
 bool sl_recparse_bursts(const struct sl_recparse *p);
 
-/* True when every byte of the lines the last sl_recparse_burst_padded
- * call took is ASCII (below 0x80), so that each string it wrote is; false
- * when one is not, or where the burst does not look (its SSE2 scan, a CPU
- * without AVX2): a caller may then trust only what it checks itself. */
+/* True when every byte the last sl_recparse_burst_span call took is ASCII
+ * (below 0x80), so that each string it wrote is; false when one is not,
+ * or when it took none. */
 bool sl_recparse_burst_ascii(const struct sl_recparse *p);
 
 /* True when the row the last sl_recparse_line(_padded) call made holds

@@ -49,10 +49,11 @@
  * is copied (to the scratch) only when it holds an escape or a doubled
  * quote. Integers with readable bytes after them convert 8 digits at once
  * (rp_fast_integral_ahead): the fields before the line's end, and all of
- * a padded line's (sl_recparse_line_padded). The file source hands plain
- * lines over in bursts (sl_recparse_burst_padded, at the end of this file):
- * 64 lines split at once, then converted a column at a time, four fields
- * of a column at once where the CPU has AVX2.
+ * a padded line's (sl_recparse_line_padded). The file source hands its
+ * buffered bytes over whole (sl_recparse_burst_span, at the end of this
+ * file): up to 128 lines cut at once in one pass over their bytes, then
+ * converted a column at a time, four fields of a column at once where the
+ * CPU has AVX2.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -770,11 +771,23 @@ fields_done:
 	return rp_finish(p, line, len, out, row, bad);
 }
 
+/* sl_recparse_scan's states: where the byte to come stands. */
+enum {
+	SC_RECORD = 0, /* a record's first byte (a comment line?) */
+	SC_FIELD,      /* a field's first byte (a quote opens it?) */
+	SC_PLAIN,      /* inside an unquoted field, or after a closing quote */
+	SC_QUOTED,     /* inside a quoted field */
+	SC_QUOTE,      /* after a quote inside a quoted field: doubled or closing */
+	SC_ESCAPE,     /* after the escape inside a quoted field */
+	SC_ESC_ESC,    /* after char_to_escape_quote_escaping inside one */
+	SC_COMMENT,    /* a comment line */
+};
+
 /* ------------------------------------------------------------------ */
-/* bursts of plain lines (sl_recparse_burst_padded)                     */
+/* spans of plain lines (sl_recparse_burst_span)                        */
 /* ------------------------------------------------------------------ */
 
-/* The most fields a burst line may have (more: the per-line way). */
+/* The most fields a span's line may have (more: the per-line way). */
 #define CSV_BURST_FIELDS 32
 
 bool sl_recparse_bursts(const struct sl_recparse *p)
@@ -803,141 +816,308 @@ bool sl_recparse_burst_ascii(const struct sl_recparse *p)
 	return p->burst_ascii;
 }
 
-/* Lines a burst splits before it converts them, column by column. */
-#define CSV_BURST_LINES 64
+/*
+ * A span is cut a group of lines at a time: its bytes scanned once, 64 at
+ * a time, for '\n', the sep, the quote and '\r', and every sep and '\n'
+ * written down in order (a "cut": the offset of the byte after it). A
+ * line of nd fields is then nd cuts, the last after its '\n', so that in a
+ * group of plain lines field k of line j runs from cut[j nd + k] to
+ * cut[j nd + k + 1] - 1, with cut[0] = 0 the group's start: no per-line
+ * table to build. A line with another number of fields is found by the
+ * byte before its nd-th cut, which is not a '\n', or, where the lines
+ * before it made up for it, by the count of '\n's up to there. The lines
+ * are the splitter's too (lines.h): the bytes are read once, not once for
+ * '\n' and again for the fields.
+ */
+#define SPAN_LINES 128   /* a group's lines, at most */
+#define SPAN_BYTES 16384 /* the bytes scanned for them, at most (a multiple of 64) */
+/* the cuts of SPAN_BYTES bytes, cut[0], and span_flatten's spare stores */
+#define SPAN_CUTS (1 + SPAN_BYTES + 8)
 
-/* Line j's field k runs from pos[k][j] + 1 to pos[k + 1][j]: pos[0][j] is
- * -1, pos[nd][j] the line's length (at most CSV_FAST_WORDS * 64), the
- * others its separators; 4 rows more for burst_split's unconditional
- * stores. A field's bounds for four lines side by side: one load each. */
-#define CSV_BURST_POS (CSV_BURST_FIELDS + 1 + 4)
+/* One group: its cuts, '\n's, and the first byte that makes its line
+ * other than plain (a quote, a '\r' out of place), all offsets from the
+ * group's start. */
+struct span_group {
+	uint32_t *cut; /* cut[0] = 0, then each sep's and '\n''s offset + 1 */
+	uint32_t ncut;
+	uint32_t nls;  /* '\n's in the blocks scanned */
+	uint32_t bad;  /* UINT32_MAX: none seen */
+	bool ascii;    /* no byte scanned is 0x80 or over */
+	uint64_t nl[SPAN_BYTES / 64 + 1];  /* block b's '\n' bits */
+	uint32_t nlc[SPAN_BYTES / 64 + 1]; /* '\n's before block b */
+};
 
-/* Phase 1a: the separator bits of lines [0, m), a word per 64 bytes (bits
- * past the line 0), up to the first line that is empty, over
- * CSV_FAST_WORDS * 64 bytes or holds the quote byte: how many lines come
- * before it. Padded lines: a block may read into the padding. *ascii:
- * false (this scan does not look). */
-static uint32_t burst_masks_sse2(const struct sl_recparse *p, const struct sl_str *lines,
-				 uint32_t m, uint64_t (*seps)[CSV_FAST_WORDS], bool *ascii)
+_Static_assert(SPAN_BYTES % 64 == 0, "a group's blocks end at SPAN_BYTES");
+_Static_assert(SL_RECPARSE_PADDING >= 63, "a block may reach 63 bytes past the span");
+
+/* bits's set bits' offsets + base into out[n..]: the new n. Four stores
+ * whatever the count, eight above four (a store past the count writes
+ * base + 63 where a later one goes, or into the spare room). */
+static inline __attribute__((always_inline)) uint32_t span_flatten(uint32_t *out, uint32_t n,
+								   uint32_t base, uint64_t bits)
 {
-	*ascii = false;
-	for (uint32_t j = 0; j < m; j++) {
-		const uint32_t len = lines[j].len;
-		if (len == 0 || len > CSV_FAST_WORDS * 64 ||
-		    !csv_sep_mask_padded(p, lines[j].ptr, len, seps[j]))
-			return j;
+	const uint32_t cnt = (uint32_t)__builtin_popcountll(bits);
+	uint32_t *o = out + n;
+	for (uint32_t i = 0; i < 4; i++) {
+		o[i] = base + (uint32_t)__builtin_ctzll(bits | 1ull << 63);
+		bits &= bits - 1;
 	}
-	return m;
+	if (cnt > 4) {
+		for (uint32_t i = 4; i < 8; i++) {
+			o[i] = base + (uint32_t)__builtin_ctzll(bits | 1ull << 63);
+			bits &= bits - 1;
+		}
+		for (uint32_t i = 8; i < cnt; i++) {
+			o[i] = base + (uint32_t)__builtin_ctzll(bits);
+			bits &= bits - 1;
+		}
+	}
+	return n + cnt;
 }
 
 #if CSV_AVX2
-/* The same with 32-byte compares (the CPU has AVX2 and no test said
- * rp_set_avx2 false): a 64-byte block is two loads, not four. *ascii: no
- * byte of the blocks read (the lines it returns, and maybe more: the
- * padding, the line it stops at) is 0x80 or over. */
-__attribute__((target("avx2"))) static uint32_t burst_masks_avx2(const struct sl_recparse *p,
-								  const struct sl_str *lines,
-								  uint32_t m,
-								  uint64_t (*seps)[CSV_FAST_WORDS],
-								  bool *ascii)
+/* span_flatten with BMI's tzcnt and blsr (every CPU with AVX2 has them,
+ * and rp_cpu_avx2 asks for both). */
+__attribute__((target("avx2,bmi,bmi2"))) static inline __attribute__((always_inline)) uint32_t
+span_flatten_bmi(uint32_t *out, uint32_t n, uint32_t base, uint64_t bits)
 {
-	__m256i any = _mm256_setzero_si256(); /* the blocks ORed: bit 7 of a byte 0x80 or over */
-	_Static_assert(SL_RECPARSE_PADDING >= 63, "a block may reach 63 bytes past the line");
-	const __m256i vs = _mm256_set1_epi8(p->sep[0]);
-	/* no quote: compare with the sep again, which adds no bit */
-	const __m256i vq = _mm256_set1_epi8(p->quote >= 0 ? (char)p->quote : p->sep[0]);
-	uint32_t j;
-	for (j = 0; j < m; j++) {
-		const char *s = lines[j].ptr;
-		const uint32_t len = lines[j].len;
-		if (len == 0 || len > CSV_FAST_WORDS * 64)
-			break;
-		uint64_t qs = 0;
-		for (uint32_t o = 0; o < len; o += 64) {
-			const __m256i *x = (const __m256i *)(const void *)(s + o);
-			__m256i v0 = _mm256_loadu_si256(x), v1 = _mm256_loadu_si256(x + 1);
-			any = _mm256_or_si256(any, _mm256_or_si256(v0, v1));
-			uint64_t sm = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, vs)) |
-				      (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, vs))
-					      << 32;
-			uint64_t qm = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, vq)) |
-				      (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, vq))
-					      << 32;
-			if (len - o < 64) {
-				const uint64_t in = (1ull << (len - o)) - 1;
-				sm &= in;
-				qm &= in;
-			}
-			seps[j][o / 64] = sm;
-			qs |= qm & ~sm;
+	const uint32_t cnt = (uint32_t)_mm_popcnt_u64(bits);
+	uint32_t *o = out + n;
+	o[0] = base + (uint32_t)_tzcnt_u64(bits);
+	bits = _blsr_u64(bits);
+	o[1] = base + (uint32_t)_tzcnt_u64(bits);
+	bits = _blsr_u64(bits);
+	o[2] = base + (uint32_t)_tzcnt_u64(bits);
+	bits = _blsr_u64(bits);
+	o[3] = base + (uint32_t)_tzcnt_u64(bits);
+	if (cnt > 4) {
+		bits = _blsr_u64(bits);
+		o[4] = base + (uint32_t)_tzcnt_u64(bits);
+		bits = _blsr_u64(bits);
+		o[5] = base + (uint32_t)_tzcnt_u64(bits);
+		bits = _blsr_u64(bits);
+		o[6] = base + (uint32_t)_tzcnt_u64(bits);
+		bits = _blsr_u64(bits);
+		o[7] = base + (uint32_t)_tzcnt_u64(bits);
+		for (uint32_t i = 8; i < cnt; i++) {
+			bits = _blsr_u64(bits);
+			o[i] = base + (uint32_t)_tzcnt_u64(bits);
 		}
-		if (qs != 0)
-			break;
 	}
-	*ascii = _mm256_movemask_epi8(any) == 0;
-	return j;
+	return n + cnt;
 }
 #endif
 
-/* The next four separators of *bits (a word at byte `base` of the line)
- * into q[0], q[S], q[2S], q[3S] (S = CSV_BURST_LINES: down a column of
- * pos), whether the word has them or not: with its top bit set a word's
- * lowest bit is at most 63, and a store past its separators lands where
- * the next word's, pos[nd] or the spare rows go (a loop per separator
- * cost a third of the split). */
-static inline __attribute__((always_inline)) void put4(int16_t *q, int16_t base, uint64_t *bits)
+/* Block b of the group (the bits of its bytes; none past the span), its
+ * cuts written down (span_flatten): its '\n's counted. bad: its bytes that
+ * make their line other than plain. False: stop the scan here (a bad
+ * byte, or want '\n's). */
+static inline __attribute__((always_inline)) bool span_block(struct span_group *g, uint32_t b,
+							     uint64_t nl, uint64_t bad,
+							     uint32_t want)
 {
-	for (uint32_t i = 0; i < 4; i++) {
-		q[i * CSV_BURST_LINES] = (int16_t)(base + __builtin_ctzll(*bits | 1ull << 63));
-		*bits &= *bits - 1;
+	g->nl[b] = nl;
+	g->nlc[b] = g->nls;
+	g->nls += (uint32_t)__builtin_popcountll(nl);
+	if (bad != 0) {
+		g->bad = b * 64 + (uint32_t)__builtin_ctzll(bad);
+		return false;
 	}
+	return g->nls < want;
 }
 
-/* Phase 1b: how many leading lines of [0, m) (their masks made) are plain
- * and have nd fields; their field bounds into pos[1..nd][line] (pos[0] is
- * the caller's: -1). */
-static uint32_t burst_split(const struct sl_recparse *p, const struct sl_str *lines, uint32_t m,
-			    uint32_t nd, const uint64_t (*seps)[CSV_FAST_WORDS],
-			    int16_t (*pos)[CSV_BURST_LINES])
+static inline void span_start(struct span_group *g)
 {
-	const int comment = p->comment;
-	for (uint32_t j = 0; j < m; j++) {
-		const char *line = lines[j].ptr;
-		const uint32_t len = lines[j].len;
-		/* what rp_csv_line does first: blank and comment lines (a line
-		 * whose first byte is white space takes that way) */
-		if (is_ws(line[0]) || (comment >= 0 && (unsigned char)line[0] == comment))
-			return j;
-		/* down column j of pos, a field a row */
-		int16_t *o = &pos[1][j];
-		if (len <= 64) {
-			/* one word (most lines): no loops over words */
-			uint64_t bits = seps[j][0];
-			const uint32_t cnt = (uint32_t)__builtin_popcountll(bits);
-			if (cnt != nd - 1)
-				return j;
-			for (uint32_t c = 0; c < cnt; c += 4)
-				put4(o + c * CSV_BURST_LINES, 0, &bits);
-			o += cnt * CSV_BURST_LINES;
-		} else {
-			const uint32_t nw = (len + 63) / 64;
-			uint32_t cnt[CSV_FAST_WORDS], nsep = 0;
-			for (uint32_t w = 0; w < nw; w++) {
-				cnt[w] = (uint32_t)__builtin_popcountll(seps[j][w]);
-				nsep += cnt[w];
-			}
-			if (nsep != nd - 1)
-				return j;
-			for (uint32_t w = 0; w < nw; w++) {
-				uint64_t bits = seps[j][w];
-				for (uint32_t c = 0; c < cnt[w]; c += 4)
-					put4(o + c * CSV_BURST_LINES, (int16_t)(w * 64), &bits);
-				o += cnt[w] * CSV_BURST_LINES;
-			}
+	g->cut[0] = 0;
+	g->ncut = 1;
+	g->nls = 0;
+	g->bad = UINT32_MAX;
+}
+
+/* After the last block b: the counts' end. */
+static inline void span_end(struct span_group *g, uint32_t b)
+{
+	g->nl[b] = 0;
+	g->nlc[b] = g->nls;
+}
+
+/* The bits that make a line other than plain: the quote's;
+ * a '\r' (crlf: a '\r' not right before a '\n', a '\n' without one; carry
+ * the '\r' bit of the byte before the block). */
+static inline uint64_t span_bad(uint64_t quote, uint64_t cr, uint64_t nl, bool crlf,
+				uint64_t *carry)
+{
+	if (!crlf)
+		return quote | cr;
+	const uint64_t bad = quote | ((cr << 1 | *carry) ^ nl);
+	*carry = cr >> 63;
+	return bad;
+}
+
+#if defined(__SSE2__)
+/* The group at s (n bytes from there to the span's end, a block may read
+ * into the padding after them), scanned 16 bytes a compare. */
+static void span_scan_sse2(const struct sl_recparse *p, const char *s, size_t n, uint32_t want,
+			   bool crlf, struct span_group *g)
+{
+	/* no quote: compare with '\r' again, which adds no bit */
+	const __m128i vn = _mm_set1_epi8('\n'), vs = _mm_set1_epi8(p->sep[0]),
+		      vq = _mm_set1_epi8(p->quote >= 0 ? (char)p->quote : '\r'),
+		      vr = _mm_set1_epi8('\r');
+	const uint64_t qkeep = p->quote >= 0 ? ~0ull : 0; /* no quote: its bits are '\r''s */
+	__m128i any = _mm_setzero_si128();
+	uint64_t carry = 0;
+	span_start(g);
+	const size_t lim = n < SPAN_BYTES ? n : SPAN_BYTES;
+	uint32_t b = 0;
+	for (size_t o = 0; o < lim; o += 64, b++) {
+		const __m128i *x = (const __m128i *)(const void *)(s + o);
+		uint64_t nl = 0, sep = 0, quote = 0, cr = 0;
+		for (uint32_t i = 0; i < 4; i++) {
+			const __m128i v = _mm_loadu_si128(x + i);
+			any = _mm_or_si128(any, v);
+			nl |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn)) << 16 * i;
+			sep |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vs)) << 16 * i;
+			quote |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq)) << 16 * i;
+			cr |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vr)) << 16 * i;
 		}
-		*o = (int16_t)len;
+		if (n - o < 64) {
+			const uint64_t in = (1ull << (n - o)) - 1;
+			nl &= in, sep &= in, quote &= in, cr &= in;
+		}
+		g->ncut = span_flatten(g->cut, g->ncut, b * 64 + 1, nl | sep);
+		if (!span_block(g, b, nl, span_bad(quote & qkeep, cr, nl, crlf, &carry), want)) {
+			b++;
+			break;
+		}
 	}
-	return m;
+	span_end(g, b);
+	g->ascii = _mm_movemask_epi8(any) == 0;
+}
+#endif
+
+#if CSV_AVX2
+/* The same with 32-byte compares (the CPU has AVX2 and no test said
+ * rp_set_avx2 false); lines ended by '\n' alone (crlf false: inlined with
+ * it a constant) look for the quote and '\r' with one mask. */
+__attribute__((target("avx2,bmi,bmi2"))) static inline uint64_t span_bits(__m256i v0, __m256i v1)
+{
+	return (uint64_t)(uint32_t)_mm256_movemask_epi8(v0) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(v1) << 32;
+}
+
+__attribute__((target("avx2,bmi,bmi2"))) static inline __attribute__((always_inline)) void
+span_scan_avx2(const struct sl_recparse *p, const char *s, size_t n, uint32_t want, bool crlf,
+	       struct span_group *g)
+{
+	const __m256i vn = _mm256_set1_epi8('\n'), vs = _mm256_set1_epi8(p->sep[0]),
+		      vq = _mm256_set1_epi8(p->quote >= 0 ? (char)p->quote : '\r'),
+		      vr = _mm256_set1_epi8('\r');
+	const uint64_t qkeep = p->quote >= 0 ? ~0ull : 0; /* no quote: its bits are '\r''s */
+	__m256i any = _mm256_setzero_si256();
+	uint64_t carry = 0;
+	span_start(g);
+	const size_t lim = n < SPAN_BYTES ? n : SPAN_BYTES;
+	uint32_t b = 0;
+	for (size_t o = 0; o < lim; o += 64, b++) {
+		const __m256i *x = (const __m256i *)(const void *)(s + o);
+		const __m256i v0 = _mm256_loadu_si256(x), v1 = _mm256_loadu_si256(x + 1);
+		any = _mm256_or_si256(any, _mm256_or_si256(v0, v1));
+		uint64_t nl = span_bits(_mm256_cmpeq_epi8(v0, vn), _mm256_cmpeq_epi8(v1, vn)),
+			 sep = span_bits(_mm256_cmpeq_epi8(v0, vs), _mm256_cmpeq_epi8(v1, vs)), bad;
+		if (crlf) {
+			bad = span_bits(_mm256_cmpeq_epi8(v0, vq), _mm256_cmpeq_epi8(v1, vq)) & qkeep;
+			uint64_t cr = span_bits(_mm256_cmpeq_epi8(v0, vr), _mm256_cmpeq_epi8(v1, vr));
+			if (n - o < 64)
+				cr &= (1ull << (n - o)) - 1;
+			bad = span_bad(bad, cr, nl, true, &carry);
+		} else {
+			bad = span_bits(_mm256_or_si256(_mm256_cmpeq_epi8(v0, vq), _mm256_cmpeq_epi8(v0, vr)),
+					_mm256_or_si256(_mm256_cmpeq_epi8(v1, vq), _mm256_cmpeq_epi8(v1, vr)));
+		}
+		if (n - o < 64) {
+			const uint64_t in = (1ull << (n - o)) - 1;
+			nl &= in, sep &= in, bad &= in;
+		}
+		g->ncut = span_flatten_bmi(g->cut, g->ncut, b * 64 + 1, nl | sep);
+		if (!span_block(g, b, nl, bad, want)) {
+			b++;
+			break;
+		}
+	}
+	span_end(g, b);
+	g->ascii = _mm256_movemask_epi8(any) == 0;
+}
+
+__attribute__((target("avx2,bmi,bmi2"))) static void span_scan_avx2_lf(const struct sl_recparse *p,
+							      const char *s, size_t n,
+							      uint32_t want, struct span_group *g)
+{
+	span_scan_avx2(p, s, n, want, false, g);
+}
+
+__attribute__((target("avx2,bmi,bmi2"))) static void span_scan_avx2_crlf(const struct sl_recparse *p,
+								const char *s, size_t n,
+								uint32_t want, struct span_group *g)
+{
+	span_scan_avx2(p, s, n, want, true, g);
+}
+#endif
+
+/* The '\n's of the group's bytes [0, x) (x within the blocks scanned). */
+static inline uint32_t span_nls(const struct span_group *g, uint32_t x)
+{
+	const uint32_t b = x / 64, r = x % 64;
+	return g->nlc[b] + (r ? (uint32_t)__builtin_popcountll(g->nl[b] << (64 - r)) : 0);
+}
+
+/* How many leading lines of the scanned group (at most want) are plain:
+ * nd fields, ended before its bad byte, not blank, not a comment, not
+ * begun by white space (what rp_csv_line looks at first), within
+ * max_line ('\r' not counted). s: the group's start. */
+static uint32_t span_check(const struct sl_recparse *p, const char *s, const struct span_group *g,
+			   uint32_t nd, uint32_t want, uint32_t crlf, uint64_t max_line)
+{
+	uint32_t m = g->nls < want ? g->nls : want;
+	if (m > (g->ncut - 1) / nd)
+		m = (g->ncut - 1) / nd; /* the cuts read below were written */
+	const int comment = p->comment;
+	const bool any_len = max_line >= SPAN_BYTES; /* no group's line is longer */
+	uint32_t start = 0, j;
+	for (j = 0; j < m; j++) {
+		/* a line of nd - 1 seps: its nd-th cut follows its '\n' */
+		const uint32_t end = g->cut[(j + 1) * nd];
+		const int c = (unsigned char)s[start];
+		if (s[end - 1] != '\n' || end > g->bad || is_ws(s[start]) || c == comment ||
+		    (!any_len && end - 1 - crlf - start > max_line))
+			break;
+		start = end;
+	}
+	/* and no '\n' among the other cuts: as many '\n's before the last
+	 * line's end as lines (rare: else the first line with fewer) */
+	if (j > 0 && span_nls(g, g->cut[j * nd]) != j) {
+		uint32_t k = 0;
+		while (span_nls(g, g->cut[(k + 1) * nd]) == k + 1)
+			k++;
+		j = k;
+	}
+	return j;
+}
+
+/* Where a converter finds a group's fields (struct span_group's cuts):
+ * offsets from base; trim 1 for lines that end with "\r\n" (the last
+ * field ends before the '\r'). */
+struct span_cuts {
+	const char *base;
+	const uint32_t *cut;
+	uint32_t nd;
+	uint32_t trim;
+};
+
+/* Bytes to take off field k's end besides its sep or '\n'. */
+static inline uint32_t span_trim(const struct span_cuts *c, uint32_t k)
+{
+	return 1 + (k + 1 == c->nd ? c->trim : 0);
 }
 
 /* Column k's vector from row `row` on, its first m null flags cleared
@@ -964,16 +1144,15 @@ static inline __attribute__((always_inline)) struct sl_vec burst_vec(const struc
  * vc (burst_vec's): the first line whose field is not taken, or `to`. */
 static inline __attribute__((always_inline)) uint32_t
 burst_fields(struct sl_recparse *p, const struct csv_fast *fc, enum sl_type t,
-	     const struct sl_str *lines, const int16_t (*pos)[CSV_BURST_LINES], uint32_t k,
-	     struct sl_vec *vc, uint32_t from, uint32_t to)
+	     const struct span_cuts *c, uint32_t k, struct sl_vec *vc, uint32_t from, uint32_t to)
 {
+	const uint32_t nd = c->nd, tk = span_trim(c, k);
 	for (uint32_t j = from; j < to; j++) {
-		const int32_t a = pos[k][j] + 1;
-		const char *s = lines[j].ptr + a;
-		/* padded lines: SL_RECPARSE_PADDING readable bytes after each,
-		 * so at least that many after any field's start */
-		if (!csv_fast_value(p, fc, t, s, (uint32_t)(pos[k + 1][j] - a),
-				    s + SL_RECPARSE_PADDING, vc, j))
+		const uint32_t *q = c->cut + j * nd + k;
+		const char *s = c->base + q[0];
+		/* a span has SL_RECPARSE_PADDING readable bytes after it, so
+		 * at least that many follow any field's start */
+		if (!csv_fast_value(p, fc, t, s, q[1] - q[0] - tk, s + SL_RECPARSE_PADDING, vc, j))
 			return j;
 	}
 	return to;
@@ -984,13 +1163,12 @@ burst_fields(struct sl_recparse *p, const struct csv_fast *fc, enum sl_type t,
  * t a constant, so that csv_fast_value's switch folds away. */
 static inline __attribute__((always_inline)) uint32_t
 burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
-	   const struct sl_str *lines, uint32_t m, uint32_t k,
-	   const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v, uint32_t row)
+	   const struct span_cuts *c, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
 	/* the parser's settings in a copy, as the column's vector */
 	const struct csv_fast fc = *f;
 	struct sl_vec vc = burst_vec(v, t, row, m);
-	return burst_fields(p, &fc, t, lines, pos, k, &vc, 0, m);
+	return burst_fields(p, &fc, t, c, k, &vc, 0, m);
 }
 
 #if CSV_AVX2
@@ -1007,18 +1185,33 @@ burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
  * costs about as much as one of them did.
  */
 
+/* Lines j..j+3's field k: its cut and the next, lane r (line j + r):
+ * the field's start in the low half, its end + 1 (+ 1 more before a
+ * '\r' that ends a line) in the high. */
+__attribute__((target("avx2"))) static inline __m256i lanes_cuts(const struct span_cuts *c,
+								 uint32_t j, uint32_t k)
+{
+	const uint32_t nd = c->nd;
+	const uint32_t *q = c->cut + j * nd + k;
+	long long w[4];
+	for (uint32_t r = 0; r < 4; r++)
+		memcpy(&w[r], q + r * nd, 8);
+	return _mm256_set_epi64x(w[3], w[2], w[1], w[0]);
+}
+
 /* Lines j..j+3's field k: where each starts (s) and its length (the lanes
  * of the result). */
-__attribute__((target("avx2"))) static inline __m256i
-lanes_fields(const struct sl_str *lines, const int16_t (*pos)[CSV_BURST_LINES], uint32_t j,
-	     uint32_t k, const char **s)
+__attribute__((target("avx2"))) static inline __m256i lanes_fields(const struct span_cuts *c,
+								   uint32_t j, uint32_t k,
+								   const char **s)
 {
+	const uint32_t *q = c->cut + j * c->nd + k;
 	for (uint32_t r = 0; r < 4; r++)
-		s[r] = lines[j + r].ptr + pos[k][j + r] + 1;
-	const __m256i a = _mm256_cvtepi16_epi64(_mm_loadl_epi64((const __m128i *)(const void *)&pos[k][j])),
-		      b = _mm256_cvtepi16_epi64(
-			      _mm_loadl_epi64((const __m128i *)(const void *)&pos[k + 1][j]));
-	return _mm256_sub_epi64(_mm256_sub_epi64(b, a), _mm256_set1_epi64x(1));
+		s[r] = c->base + q[r * c->nd];
+	const __m256i w = lanes_cuts(c, j, k);
+	return _mm256_sub_epi64(_mm256_sub_epi64(_mm256_srli_epi64(w, 32),
+						 _mm256_and_si256(w, _mm256_set1_epi64x(0xFFFFFFFF))),
+				_mm256_set1_epi64x(span_trim(c, k)));
 }
 
 /* The 8 bytes at s[r] + off, lane r. */
@@ -1071,9 +1264,7 @@ __attribute__((target("avx2"))) static inline bool lanes_all(__m256i ok)
  * length: the field as it is, its start and length written for four
  * rows at once. */
 __attribute__((target("avx2"))) static uint32_t
-burst_strs_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_str *lines,
-		uint32_t m, uint32_t k, const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v,
-		uint32_t row)
+burst_strs_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *c, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
 	_Static_assert(sizeof(struct sl_str) == 16 && offsetof(struct sl_str, len) == 8,
 		       "a string is its pointer, then its length in the next 8 bytes");
@@ -1081,24 +1272,19 @@ burst_strs_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl
 	struct sl_vec vc = burst_vec(v, SL_TYPE_STRING, row, m);
 	const int64_t lmax = fc.max_chars < INT64_MAX ? (int64_t)fc.max_chars : INT64_MAX - 1;
 	const __m256i vmax = _mm256_set1_epi64x(lmax + 1), vzero = _mm256_setzero_si256(),
-		      vnull = _mm256_set1_epi64x(fc.null_len), one = _mm256_set1_epi64x(1);
+		      vnull = _mm256_set1_epi64x(fc.null_len), trim = _mm256_set1_epi64x(span_trim(c, k)),
+		      low = _mm256_set1_epi64x(0xFFFFFFFF),
+		      base = _mm256_set1_epi64x((long long)(uintptr_t)c->base);
 	uint32_t j = 0;
 	for (; j + 4 <= m; j += 4) {
-		const __m256i a = _mm256_cvtepi16_epi64(
-				      _mm_loadl_epi64((const __m128i *)(const void *)&pos[k][j])),
-			      b = _mm256_cvtepi16_epi64(
-				      _mm_loadl_epi64((const __m128i *)(const void *)&pos[k + 1][j]));
-		const __m256i n = _mm256_sub_epi64(_mm256_sub_epi64(b, a), one);
+		const __m256i w = lanes_cuts(c, j, k);
+		const __m256i a = _mm256_and_si256(w, low);
+		const __m256i n = _mm256_sub_epi64(_mm256_sub_epi64(_mm256_srli_epi64(w, 32), a), trim);
 		const __m256i ok = _mm256_andnot_si256(
 			_mm256_cmpeq_epi64(n, vnull),
 			_mm256_and_si256(_mm256_cmpgt_epi64(n, vzero), _mm256_cmpgt_epi64(vmax, n)));
 		if (lanes_all(ok)) {
-			/* lines j..j+3's pointers: (p0 l0 p1 l1), (p2 l2 p3 l3) */
-			const __m256i l01 = _mm256_loadu_si256((const __m256i *)(const void *)&lines[j]),
-				      l23 = _mm256_loadu_si256((const __m256i *)(const void *)&lines[j + 2]);
-			const __m256i ptr = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(l01, l23),
-								     0xD8);
-			const __m256i st = _mm256_add_epi64(ptr, _mm256_add_epi64(a, one));
+			const __m256i st = _mm256_add_epi64(base, a);
 			/* (s0 n0 s2 n2), (s1 n1 s3 n3): rows j, j+1 and j+2, j+3 */
 			const __m256i lo = _mm256_unpacklo_epi64(st, n), hi = _mm256_unpackhi_epi64(st, n);
 			__m256i *out = (__m256i *)(void *)(vc.v.str + j);
@@ -1107,19 +1293,18 @@ burst_strs_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl
 			p->lane_fields += 4;
 			continue;
 		}
-		const uint32_t r = burst_fields(p, &fc, SL_TYPE_STRING, lines, pos, k, &vc, j, j + 4);
+		const uint32_t r = burst_fields(p, &fc, SL_TYPE_STRING, c, k, &vc, j, j + 4);
 		if (r < j + 4)
 			return r;
 	}
-	return burst_fields(p, &fc, SL_TYPE_STRING, lines, pos, k, &vc, j, m);
+	return burst_fields(p, &fc, SL_TYPE_STRING, c, k, &vc, j, m);
 }
 
 /* INT or BIGINT: 1 to 8 digits, no sign, not null_value's length, within
  * max_chars_per_column (8 digits always fit an INT). */
 __attribute__((target("avx2"))) static uint32_t
 burst_ints_avx2(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
-		const struct sl_str *lines, uint32_t m, uint32_t k,
-		const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v, uint32_t row)
+		const struct span_cuts *c, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
 	const struct csv_fast fc = *f;
 	struct sl_vec vc = burst_vec(v, t, row, m);
@@ -1130,7 +1315,7 @@ burst_ints_avx2(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 	uint32_t j = 0;
 	for (; j + 4 <= m; j += 4) {
 		const char *s[4];
-		const __m256i n = lanes_fields(lines, pos, j, k, s);
+		const __m256i n = lanes_fields(c, j, k, s);
 		const __m256i w = lanes_top(lanes_load(s, 0), n);
 		const __m256i ok = _mm256_and_si256(
 			_mm256_andnot_si256(_mm256_cmpeq_epi64(n, vnull),
@@ -1142,11 +1327,11 @@ burst_ints_avx2(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 			p->lane_fields += 4;
 			continue;
 		}
-		const uint32_t r = burst_fields(p, &fc, t, lines, pos, k, &vc, j, j + 4);
+		const uint32_t r = burst_fields(p, &fc, t, c, k, &vc, j, j + 4);
 		if (r < j + 4)
 			return r;
 	}
-	return burst_fields(p, &fc, t, lines, pos, k, &vc, j, m);
+	return burst_fields(p, &fc, t, c, k, &vc, j, m);
 }
 
 /* w[0..n) as text a plain DOUBLE lane could hold (digits and '.'): its
@@ -1172,9 +1357,7 @@ static uint32_t digits_len(const char *w, uint32_t n)
  * is.
  */
 __attribute__((target("avx2"))) static uint32_t
-burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_str *lines,
-		   uint32_t m, uint32_t k, const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v,
-		   uint32_t row)
+burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *c, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
 	const struct csv_fast fc = *f;
 	struct sl_vec vc = burst_vec(v, SL_TYPE_DOUBLE, row, m);
@@ -1195,7 +1378,7 @@ burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct
 	uint32_t j = 0;
 	for (; j + 4 <= m; j += 4) {
 		const char *s[4];
-		const __m256i n = lanes_fields(lines, pos, j, k, s);
+		const __m256i n = lanes_fields(c, j, k, s);
 		const __m256i w = lanes_top(lanes_load(s, 0), n);
 		/* the '.': d its byte (0xFF), dots one bit a '.' */
 		const __m256i d = _mm256_cmpeq_epi8(w, cdot);
@@ -1238,11 +1421,11 @@ burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct
 			p->lane_fields += 4;
 			continue;
 		}
-		const uint32_t r = burst_fields(p, &fc, SL_TYPE_DOUBLE, lines, pos, k, &vc, j, j + 4);
+		const uint32_t r = burst_fields(p, &fc, SL_TYPE_DOUBLE, c, k, &vc, j, j + 4);
 		if (r < j + 4)
 			return r;
 	}
-	return burst_fields(p, &fc, SL_TYPE_DOUBLE, lines, pos, k, &vc, j, m);
+	return burst_fields(p, &fc, SL_TYPE_DOUBLE, c, k, &vc, j, m);
 }
 
 /*
@@ -1260,9 +1443,7 @@ burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct
  * fills the cache for the next.
  */
 __attribute__((target("avx2"))) static uint32_t
-burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_str *lines,
-	      uint32_t m, uint32_t k, const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v,
-	      uint32_t row)
+burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *c, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
 	const struct csv_fast fc = *f;
 	struct sl_vec vc = burst_vec(v, SL_TYPE_TIMESTAMP, row, m);
@@ -1300,7 +1481,7 @@ burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_s
 		base = _mm256_set1_epi64x(p->ts_cache.days * 86400 * 1000000);
 		for (; j + 4 <= m; j += 4) {
 			const char *s[4];
-			const __m256i vn = lanes_fields(lines, pos, j, k, s);
+			const __m256i vn = lanes_fields(c, j, k, s);
 			/* the date and the byte after it; "HH:mm:ss"; the 8
 			 * bytes that end the text (a text under 19 bytes is
 			 * refused: any 8 of the line) */
@@ -1352,98 +1533,128 @@ burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sl_s
 			p->lane_fields += 4;
 		}
 		if (j + 4 > m)
-			return burst_fields(p, &fc, SL_TYPE_TIMESTAMP, lines, pos, k, &vc, j, m);
+			return burst_fields(p, &fc, SL_TYPE_TIMESTAMP, c, k, &vc, j, m);
 		const uint32_t r =
-			burst_fields(p, &fc, SL_TYPE_TIMESTAMP, lines, pos, k, &vc, j, j + 4);
+			burst_fields(p, &fc, SL_TYPE_TIMESTAMP, c, k, &vc, j, j + 4);
 		if (r < j + 4)
 			return r;
 	}
 }
 #endif
 
-/* Phase 2: column k converted, one loop per type. */
+/* Column k converted, one loop per type. */
 static uint32_t burst_column(struct sl_recparse *p, const struct csv_fast *f,
-			     const struct sl_str *lines, uint32_t m, uint32_t k,
-			     const int16_t (*pos)[CSV_BURST_LINES], struct sl_vec *v, enum sl_type t,
-			     uint32_t row)
+			     const struct span_cuts *c, uint32_t m, uint32_t k, struct sl_vec *v,
+			     enum sl_type t, uint32_t row)
 {
 	switch (t) {
 	case SL_TYPE_STRING:
 #if CSV_AVX2
 		if (p->avx2)
-			return burst_strs_avx2(p, f, lines, m, k, pos, v, row);
+			return burst_strs_avx2(p, f, c, m, k, v, row);
 #endif
-		return burst_loop(p, f, SL_TYPE_STRING, lines, m, k, pos, v, row);
+		return burst_loop(p, f, SL_TYPE_STRING, c, m, k, v, row);
 	case SL_TYPE_INT:
 #if CSV_AVX2
 		if (p->avx2)
-			return burst_ints_avx2(p, f, SL_TYPE_INT, lines, m, k, pos, v, row);
+			return burst_ints_avx2(p, f, SL_TYPE_INT, c, m, k, v, row);
 #endif
-		return burst_loop(p, f, SL_TYPE_INT, lines, m, k, pos, v, row);
+		return burst_loop(p, f, SL_TYPE_INT, c, m, k, v, row);
 	case SL_TYPE_BIGINT:
 #if CSV_AVX2
 		if (p->avx2)
-			return burst_ints_avx2(p, f, SL_TYPE_BIGINT, lines, m, k, pos, v, row);
+			return burst_ints_avx2(p, f, SL_TYPE_BIGINT, c, m, k, v, row);
 #endif
-		return burst_loop(p, f, SL_TYPE_BIGINT, lines, m, k, pos, v, row);
+		return burst_loop(p, f, SL_TYPE_BIGINT, c, m, k, v, row);
 	case SL_TYPE_DOUBLE:
 #if CSV_AVX2
 		if (p->avx2)
-			return burst_doubles_avx2(p, f, lines, m, k, pos, v, row);
+			return burst_doubles_avx2(p, f, c, m, k, v, row);
 #endif
-		return burst_loop(p, f, SL_TYPE_DOUBLE, lines, m, k, pos, v, row);
+		return burst_loop(p, f, SL_TYPE_DOUBLE, c, m, k, v, row);
 	default: /* TIMESTAMP without timestamp_format: sl_recparse_bursts */
 #if CSV_AVX2
 		if (p->avx2)
-			return burst_ts_avx2(p, f, lines, m, k, pos, v, row);
+			return burst_ts_avx2(p, f, c, m, k, v, row);
 #endif
-		return burst_loop(p, f, SL_TYPE_TIMESTAMP, lines, m, k, pos, v, row);
+		return burst_loop(p, f, SL_TYPE_TIMESTAMP, c, m, k, v, row);
 	}
 }
 
-uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *lines, uint32_t n,
-				  struct sl_chunk *out, uint32_t row)
-{
 #if defined(__SSE2__)
-	const uint32_t nd = p->ndata;
-	p->burst_ascii = false;
-	if (p->want_header || !sl_recparse_bursts(p))
-		return 0;
-	bool ascii = true; /* every sub-burst's lines */
-	uint64_t seps[CSV_BURST_LINES][CSV_FAST_WORDS];
-	int16_t pos[CSV_BURST_POS][CSV_BURST_LINES];
-	memset(pos[0], 0xFF, sizeof(pos[0])); /* every line's field 0 starts after -1 */
-	const struct csv_fast f = csv_fast_init(p);
-	uint32_t done = 0;
-	while (done < n) {
-		const uint32_t want = n - done < CSV_BURST_LINES ? n - done : CSV_BURST_LINES;
-		/* phase 1: split; phase 2: each column over the lines split,
-		 * up to the first field any column does not take */
-		bool a;
+/* The group at s (n bytes to the span's end) scanned, crlf or not: how
+ * many of its leading lines are plain (span_check). */
+static uint32_t span_group(struct sl_recparse *p, const char *s, size_t n, uint32_t want,
+			   bool crlf, uint64_t max_line, struct span_group *g)
+{
 #if CSV_AVX2
-		uint32_t m = p->avx2 ? burst_masks_avx2(p, lines + done, want, seps, &a)
-				     : burst_masks_sse2(p, lines + done, want, seps, &a);
+	if (p->avx2 && crlf)
+		span_scan_avx2_crlf(p, s, n, want, g);
+	else if (p->avx2)
+		span_scan_avx2_lf(p, s, n, want, g);
+	else
+		span_scan_sse2(p, s, n, want, crlf, g);
 #else
-		uint32_t m = burst_masks_sse2(p, lines + done, want, seps, &a);
+	span_scan_sse2(p, s, n, want, crlf, g);
 #endif
-		ascii = ascii && a;
-		m = burst_split(p, lines + done, m, nd, (const uint64_t(*)[CSV_FAST_WORDS])seps, pos);
-		for (uint32_t k = 0; k < nd && m > 0; k++) {
-			const uint32_t c = p->data[k];
-			m = burst_column(p, &f, lines + done, m, k,
-					 (const int16_t(*)[CSV_BURST_LINES])pos, &out->cols[c],
-					 p->cols[c].type, row + done);
+	return span_check(p, s, g, p->ndata, want, crlf, max_line);
+}
+#endif
+
+uint32_t sl_recparse_burst_span(struct sl_recparse *p, const char *s, size_t n, uint64_t max_line,
+				uint32_t max, struct sl_chunk *out, uint32_t row, size_t *used)
+{
+	*used = 0;
+	p->burst_ascii = false;
+#if defined(__SSE2__)
+	if (p->want_header || max == 0 || !sl_recparse_bursts(p) ||
+	    (p->multi_line && p->scan_state != SC_RECORD))
+		return 0;
+	if (p->span_cut == NULL && (p->span_cut = malloc(SPAN_CUTS * sizeof(uint32_t))) == NULL)
+		return 0; /* the per-line way needs no more memory */
+	const uint32_t nd = p->ndata;
+	const struct csv_fast f = csv_fast_init(p);
+	struct span_group g;
+	g.cut = p->span_cut;
+	bool ascii = true; /* every group's bytes */
+	size_t at = 0;
+	uint32_t done = 0;
+	while (done < max && at < n) {
+		const uint32_t want = max - done < SPAN_LINES ? max - done : SPAN_LINES;
+		bool crlf = p->span_crlf;
+		uint32_t m = span_group(p, s + at, n - at, want, crlf, max_line, &g);
+		if (m == 0 && g.nls > 0) {
+			/* the first line ends with "\r\n" where the last ended
+			 * with '\n' alone, or the other way round: again, the
+			 * other way (the file's lines end as its first did) */
+			const char *e = memchr(s + at, '\n', n - at);
+			if ((e > s + at && e[-1] == '\r') != crlf) {
+				crlf = p->span_crlf = !crlf;
+				m = span_group(p, s + at, n - at, want, crlf, max_line, &g);
+			}
 		}
+		const uint32_t cut = m;
+		const struct span_cuts c = {s + at, g.cut, nd, crlf};
+		for (uint32_t k = 0; k < nd && m > 0; k++) {
+			const uint32_t col = p->data[k];
+			m = burst_column(p, &f, &c, m, k, &out->cols[col], p->cols[col].type,
+					 row + done);
+		}
+		if (m == 0)
+			break;
 		for (uint32_t j = 0; p->corrupt >= 0 && j < m; j++)
 			rp_set_null(out, (uint32_t)p->corrupt, row + done + j);
+		ascii = ascii && g.ascii;
 		done += m;
-		if (m < want)
+		at += g.cut[m * nd];
+		if (m < cut)
 			break;
 	}
-	p->burst_ascii = ascii;
+	p->burst_ascii = done > 0 && ascii;
+	*used = at;
 	return done;
 #else
-	(void)p, (void)lines, (void)n, (void)out, (void)row;
+	(void)p, (void)s, (void)n, (void)max_line, (void)max, (void)out, (void)row;
 	return 0;
 #endif
 }
@@ -1452,17 +1663,6 @@ uint32_t sl_recparse_burst_padded(struct sl_recparse *p, const struct sl_str *li
 /* records across lines (multi_line = true)                            */
 /* ------------------------------------------------------------------ */
 
-/* sl_recparse_scan's states: where the byte to come stands. */
-enum {
-	SC_RECORD = 0, /* a record's first byte (a comment line?) */
-	SC_FIELD,      /* a field's first byte (a quote opens it?) */
-	SC_PLAIN,      /* inside an unquoted field, or after a closing quote */
-	SC_QUOTED,     /* inside a quoted field */
-	SC_QUOTE,      /* after a quote inside a quoted field: doubled or closing */
-	SC_ESCAPE,     /* after the escape inside a quoted field */
-	SC_ESC_ESC,    /* after char_to_escape_quote_escaping inside one */
-	SC_COMMENT,    /* a comment line */
-};
 
 /* Whether byte c ends a separator (multi-byte ones matched as they come). */
 static inline bool scan_sep(struct sl_recparse *p, unsigned char c)

@@ -99,6 +99,8 @@ struct sl_recparse {
 	uint64_t fast_rows; /* lines the JSON flat walk took (for the tests) */
 	uint64_t lane_fields; /* fields the CSV burst converted four at a time (for the tests) */
 	bool burst_ascii;     /* sl_recparse_burst_ascii */
+	uint32_t *span_cut;   /* sl_recparse_burst_span's cuts (allocated at its first call) */
+	bool span_crlf;       /* its lines end with "\r\n" (as the last group's first did) */
 	bool line_ascii;      /* sl_recparse_line_ascii */
 	bool avx2;          /* the CPU has AVX2 (json_flat's scan), unless a test says no */
 
@@ -556,8 +558,20 @@ static inline void rp_set_fast_paths(struct sl_recparse *p, bool on)
 	p->fast_paths = on;
 }
 
+/* Whether the CPU has AVX2, and BMI1 and BMI2 with it (the CSV span scan
+ * uses tzcnt and blsr beside its 32-byte compares). */
+static inline bool rp_cpu_avx2(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+	       __builtin_cpu_supports("bmi2");
+#else
+	return false;
+#endif
+}
+
 /* Tests only: the SIMD width of the fast paths' scans: false keeps them to
- * SSE2 (the default is AVX2 where the CPU has it). */
+ * SSE2 (the default is AVX2 where the CPU has it: rp_cpu_avx2). */
 static inline void rp_set_avx2(struct sl_recparse *p, bool on)
 {
 	p->avx2 = on;

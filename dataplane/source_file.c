@@ -802,6 +802,21 @@ bool sl_file_reader_lines_ascii(const struct sl_file_reader *r)
 	return sl_lines_ascii(r->lines);
 }
 
+size_t sl_file_reader_peek(const struct sl_file_reader *r, const char **p, uint64_t *max_line)
+{
+	*max_line = sl_lines_max_line(r->lines);
+	if (r->done) {
+		*p = NULL;
+		return 0;
+	}
+	return sl_lines_peek(r->lines, p);
+}
+
+void sl_file_reader_take(struct sl_file_reader *r, size_t n)
+{
+	sl_lines_take(r->lines, n);
+}
+
 bool sl_file_reader_done(const struct sl_file_reader *r)
 {
 	return r->done;
@@ -1566,6 +1581,7 @@ struct fthread {
 	uint64_t said;                 /* announcements answered (sl_ingest_epoch_done) */
 	int work_fd;                   /* eventfd: work was added, or the source is finished */
 	struct sl_str lines[FILE_LINES_BURST];
+	uint32_t span_lines;           /* lines the per-line way takes after a span stops (take_parsed) */
 	char err[512];
 	struct sl_s3 *s3;              /* s3:// paths: this thread's client, owned */
 	/* format parquet: row groups skipped by their statistics (written by
@@ -3763,33 +3779,45 @@ static int take_parsed(struct fthread *t, const struct fclaim *cl, const struct 
 	}
 	const bool burst = sl_recparse_bursts(t->parser);
 	for (;;) {
-		uint32_t k = sl_file_reader_lines(t->reader, t->lines, FILE_LINES_BURST);
+		/* plain CSV lines straight from the reader's bytes, cut and
+		 * converted by the parser (spans), as long as it takes some */
+		while (burst) {
+			const char *s;
+			uint64_t max_line;
+			size_t n = sl_file_reader_peek(t->reader, &s, &max_line), used;
+			if (c->nrows == 0)
+				t->ascii = true; /* until a row says otherwise */
+			uint32_t m = sl_recparse_burst_span(t->parser, s, n, max_line,
+							    SL_INGEST_BATCH_ROWS - c->nrows, into,
+							    c->nrows, &used);
+			if (m == 0)
+				break;
+			sl_file_reader_take(t->reader, used);
+			t->span_lines = 1;
+			t->ascii = t->ascii && sl_recparse_burst_ascii(t->parser);
+			for (uint32_t j = 0; t->s->npart > 0 && j < m; j++)
+				put_parts(t, cl, c->nrows + j);
+			c->nrows += m;
+			if (c->nrows == SL_INGEST_BATCH_ROWS) {
+				int rc = commit(t);
+				if (rc < 0)
+					return rc;
+			}
+		}
+		/* the line a span stops at the per-line way; when spans keep
+		 * stopping at their first line (quotes everywhere, say), twice
+		 * as many lines each time before the next span is tried */
+		uint32_t want = FILE_LINES_BURST;
+		if (burst) {
+			want = t->span_lines > 0 ? t->span_lines : 1;
+			t->span_lines = want < FILE_LINES_BURST ? 2 * want : FILE_LINES_BURST;
+		}
+		uint32_t k = sl_file_reader_lines(t->reader, t->lines, want);
 		if (k == 0)
 			return 0;
 		for (uint32_t i = 0; i < k; i++) {
-			/* plain CSV lines a burst at a time, straight into rows;
-			 * the line a burst stops at takes the per-line way */
-			uint32_t room = SL_INGEST_BATCH_ROWS - c->nrows;
 			if (c->nrows == 0)
 				t->ascii = true; /* until a row says otherwise */
-			uint32_t m = burst ? sl_recparse_burst_padded(t->parser, t->lines + i,
-								      k - i < room ? k - i : room,
-								      into, c->nrows)
-					   : 0;
-			if (m > 0) {
-				t->ascii = t->ascii && sl_recparse_burst_ascii(t->parser);
-				for (uint32_t j = 0; t->s->npart > 0 && j < m; j++)
-					put_parts(t, cl, c->nrows + j);
-				c->nrows += m;
-				i += m;
-				if (c->nrows == SL_INGEST_BATCH_ROWS) {
-					int rc = commit(t);
-					if (rc < 0)
-						return rc;
-				}
-				if (i == k)
-					break;
-			}
 			/* the splitter's lines have SL_LINES_PADDING readable bytes after
 			 * them: JSON is parsed in place */
 			int rc = sl_recparse_line_padded(t->parser, t->lines[i].ptr,

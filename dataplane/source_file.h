@@ -158,6 +158,11 @@ uint32_t sl_file_reader_lines(struct sl_file_reader *r, struct sl_str *out, uint
 /* Whether the last sl_file_reader_lines call's lines are all ASCII, as
  * the splitter's scan saw (sl_lines_ascii; false: unknown). */
 bool sl_file_reader_lines_ascii(const struct sl_file_reader *r);
+/* The part's bytes buffered from the next line on, for a caller that cuts
+ * them itself (lines.h sl_lines_peek: *max_line the longest line the
+ * reader takes), and the first n of them taken as lines (sl_lines_take). */
+size_t sl_file_reader_peek(const struct sl_file_reader *r, const char **p, uint64_t *max_line);
+void sl_file_reader_take(struct sl_file_reader *r, size_t n);
 bool sl_file_reader_done(const struct sl_file_reader *r);
 /* Read the next bytes of the part. 1 when bytes came, 0 at the part's end,
  * -errno on a read error (sl_file_reader_offset() says where). */

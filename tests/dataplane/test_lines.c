@@ -541,3 +541,133 @@ Test(lines, ascii_says_only_what_it_saw)
 	}
 	free(text);
 }
+
+/* Take up to k complete lines of at most max_line bytes ('\r' before the
+ * '\n' not counted) from what sl_lines_peek shows, as a caller that cuts
+ * lines itself does: the lines (as the splitter would hand them) into c. */
+static void take_some(struct sl_lines *l, uint32_t k, uint64_t max_line, struct collected *c)
+{
+	const char *p;
+	size_t n = sl_lines_peek(l, &p), at = 0;
+	for (uint32_t i = 0; i < k; i++) {
+		const char *nl = memchr(p + at, '\n', n - at);
+		if (nl == NULL)
+			break;
+		size_t len = (size_t)(nl - (p + at));
+		if (len > 0 && p[at + len - 1] == '\r')
+			len--;
+		if (len > max_line)
+			break;
+		collect(c, (struct sl_str){p + at, (uint32_t)len});
+		at = (size_t)(nl - p) + 1;
+	}
+	sl_lines_take(l, at);
+}
+
+Test(lines, peek_and_take_between_bursts)
+{
+	/* a caller that takes lines from sl_lines_peek's bytes itself
+	 * (sl_lines_take), a few at a time, and the rest by bursts: the same
+	 * lines, in order, and the same over-long lines dropped, as bursts
+	 * alone, whatever the pieces the bytes come in */
+	const size_t n = 30000;
+	char *text = malloc(n);
+	cr_assert(text != NULL);
+	uint64_t s = 4242;
+	for (size_t i = 0; i < n;) {
+		uint64_t r = rnd(&s);
+		size_t len = r % 11 == 0 ? (r >> 8) % 400 : (r >> 8) % 60;
+		for (size_t k = 0; k < len && i < n; k++, i++)
+			text[i] = (char)('a' + (rnd(&s) >> 20) % 26);
+		if (i < n && r % 5 == 0)
+			text[i++] = '\r';
+		if (i < n)
+			text[i++] = '\n';
+	}
+	const uint64_t max_line = 300;
+	struct sl_lines *ref = sl_lines_create(max_line, 4096);
+	struct collected want = {0};
+	run_pieces(ref, text, n, 1000, true, &want);
+	static const size_t pieces[] = {1, 13, 64, 700, 30000};
+	for (size_t pc = 0; pc < sizeof(pieces) / sizeof(pieces[0]); pc++) {
+		struct sl_lines *l = sl_lines_create(max_line, 4096);
+		struct collected got = {0};
+		size_t off = 0;
+		uint64_t t = 7;
+		for (;;) {
+			if (off < n) {
+				size_t w = n - off < pieces[pc] ? n - off : pieces[pc];
+				off += sl_lines_feed(l, text + off, w);
+				if (off == n)
+					sl_lines_eof(l);
+			}
+			uint32_t before = (uint32_t)got.n;
+			take_some(l, (uint32_t)(rnd(&t) % 9), max_line, &got);
+			struct sl_str out[3];
+			uint32_t k = sl_lines_next_burst(l, out, 1 + (uint32_t)(rnd(&t) % 3));
+			for (uint32_t i = 0; i < k; i++)
+				collect(&got, out[i]);
+			if (off == n && k == 0 && got.n == before && sl_lines_buffered(l) == 0)
+				break;
+		}
+		cr_assert_eq(got.n, want.n, "pieces %zu: %zu lines, not %zu", pieces[pc], got.n, want.n);
+		for (size_t i = 0; i < want.n; i++)
+			cr_assert_str_eq(got.s[i], want.s[i], "pieces %zu, line %zu", pieces[pc], i);
+		cr_assert_eq(sl_lines_malformed(l), sl_lines_malformed(ref));
+		cr_assert_gt(sl_lines_malformed(l), 0u);
+		collected_free(&got);
+		sl_lines_destroy(l);
+	}
+	collected_free(&want);
+	sl_lines_destroy(ref);
+	free(text);
+}
+
+/* A scanner that ends records at '\n' and counts the bytes handed to it. */
+static size_t count_nl(void *ctx, const char *s, size_t n)
+{
+	const char *nl = memchr(s, '\n', n);
+	size_t k = nl ? (size_t)(nl - s) : n;
+	*(size_t *)ctx += nl ? k + 1 : k;
+	return k;
+}
+
+Test(lines, peek_shows_nothing_while_a_line_is_dropped_or_half_scanned)
+{
+	/* while an over-long line is being dropped, its bytes are not lines;
+	 * with a scanner, the bytes of a record it has begun to read are its
+	 * own (it keeps state across them): peek shows none of them */
+	struct sl_lines *l = sl_lines_create(8, 64);
+	const char *p;
+	sl_lines_feed(l, "0123456789abcdef", 16);
+	struct sl_str out[2];
+	cr_assert_eq(sl_lines_next_burst(l, out, 2), 0u);
+	cr_assert_eq(sl_lines_peek(l, &p), 0u, "the over-long line's bytes are being dropped");
+	sl_lines_feed(l, "x\nab\n", 5);
+	cr_assert_eq(sl_lines_peek(l, &p), 0u);
+	cr_assert_eq(sl_lines_next_burst(l, out, 2), 1u);
+	cr_assert_eq(out[0].len, 2u);
+	cr_assert_eq(sl_lines_malformed(l), 1u);
+	sl_lines_feed(l, "cd\nef", 5);
+	cr_assert_eq(sl_lines_peek(l, &p), 5u);
+	cr_assert(memcmp(p, "cd\nef", 5) == 0);
+	sl_lines_take(l, 3);
+	cr_assert_eq(sl_lines_peek(l, &p), 2u);
+	sl_lines_destroy(l);
+
+	size_t seen = 0;
+	l = sl_lines_create(100, 64);
+	sl_lines_set_scanner(l, count_nl, &seen);
+	sl_lines_feed(l, "ab\ncd", 5);
+	cr_assert_eq(sl_lines_peek(l, &p), 5u, "nothing handed to the scanner yet");
+	sl_lines_take(l, 3);
+	cr_assert_eq(sl_lines_next_burst(l, out, 2), 0u); /* "cd" handed to the scanner */
+	cr_assert_eq(seen, 2u);
+	cr_assert_eq(sl_lines_peek(l, &p), 0u, "the scanner has begun the record");
+	sl_lines_feed(l, "e\nf\n", 4);
+	cr_assert_eq(sl_lines_next_burst(l, out, 1), 1u);
+	cr_assert_eq(out[0].len, 3u);
+	cr_assert_eq(seen, 4u, "the scanner was handed each byte once");
+	cr_assert_eq(sl_lines_peek(l, &p), 2u);
+	sl_lines_destroy(l);
+}

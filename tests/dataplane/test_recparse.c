@@ -2493,22 +2493,25 @@ Test(recparse, csv_fast_take_same_as_field_by_field)
 }
 
 /* ------------------------------------------------------------------ */
-/* bursts of plain CSV lines (sl_recparse_burst_padded)                */
+/* spans of plain CSV lines (sl_recparse_burst_span)                   */
 
-/* The lines as the file source hands them over: back to back with their
- * '\n', the last one followed by SL_RECPARSE_PADDING bytes of trailer. */
+/* The lines as the file source's splitter holds them: back to back with
+ * their '\n' ("\r\n" with crlf), then the trailer and SL_RECPARSE_PADDING
+ * bytes more. A line that ends with '\r' itself keeps it in the bytes and
+ * loses it in lines[] (the splitter removes one '\r' before a '\n'). */
 struct burst_in {
 	char *buf;
 	struct sl_str lines[ROWS];
 	uint32_t n;
+	size_t len; /* the lines' bytes, the trailer not counted */
 };
 
-static void burst_in_make(struct burst_in *in, const char *const *lines, uint32_t n,
-			  const char *trailer)
+static void burst_in_make_eol(struct burst_in *in, const char *const *lines, uint32_t n,
+			      const char *trailer, bool crlf)
 {
 	size_t total = SL_RECPARSE_PADDING + strlen(trailer) + 1;
 	for (uint32_t i = 0; i < n; i++)
-		total += strlen(lines[i]) + 1;
+		total += strlen(lines[i]) + 2;
 	in->buf = malloc(total);
 	cr_assert(in->buf != NULL);
 	memset(in->buf, ',', total);
@@ -2516,17 +2519,29 @@ static void burst_in_make(struct burst_in *in, const char *const *lines, uint32_
 	for (uint32_t i = 0; i < n; i++) {
 		size_t l = strlen(lines[i]);
 		memcpy(in->buf + o, lines[i], l);
-		in->lines[i] = (struct sl_str){in->buf + o, (uint32_t)l};
+		if (crlf)
+			in->buf[o + l++] = '\r';
+		const bool cr = l > 0 && in->buf[o + l - 1] == '\r';
+		in->lines[i] = (struct sl_str){in->buf + o, (uint32_t)(cr ? l - 1 : l)};
 		o += l;
 		in->buf[o++] = '\n';
 	}
+	in->len = o;
 	memcpy(in->buf + o, trailer, strlen(trailer));
 	in->n = n;
 }
 
-/* What the file source does with a burst of lines (take_parsed): the
- * burst first when use_burst, the per-line way for the line it stops at.
- * Returns the rows; *err the first error (the run stops there). */
+static void burst_in_make(struct burst_in *in, const char *const *lines, uint32_t n,
+			  const char *trailer)
+{
+	burst_in_make_eol(in, lines, n, trailer, false);
+}
+
+/* What the file source does with its buffered lines (take_parsed): a span
+ * from the next line to the last first when use_burst (at most a few rows
+ * now and then, as a batch's room allows), the per-line way for the line
+ * it stops at. Returns the rows; *err the first error (the run stops
+ * there). */
 static uint32_t burst_run(struct fx *f, const struct burst_in *in, bool use_burst, uint32_t *taken,
 			  int *err_rc)
 {
@@ -2534,15 +2549,24 @@ static uint32_t burst_run(struct fx *f, const struct burst_in *in, bool use_burs
 	*taken = 0;
 	*err_rc = 0;
 	for (uint32_t i = 0; i < in->n; i++) {
-		if (use_burst && sl_recparse_bursts(f->p)) {
-			uint32_t m = sl_recparse_burst_padded(f->p, in->lines + i, in->n - i, &f->chunk,
-							      rows);
+		while (use_burst && sl_recparse_bursts(f->p) && i < in->n) {
+			const char *s = in->lines[i].ptr;
+			const uint32_t max = i % 3 == 1 ? 1 + i % 5 : ROWS;
+			size_t used = 7;
+			uint32_t m = sl_recparse_burst_span(f->p, s, in->len - (size_t)(s - in->buf),
+							    UINT32_MAX, max, &f->chunk, rows, &used);
+			cr_assert_leq(m, max);
+			/* the bytes of the m lines, up to the next one */
+			cr_assert_eq(used, i + m < in->n ? (size_t)(in->lines[i + m].ptr - s)
+							 : in->len - (size_t)(s - in->buf));
 			rows += m;
 			*taken += m;
 			i += m;
-			if (i == in->n)
+			if (m < max)
 				break;
 		}
+		if (i == in->n)
+			break;
 		f->err[0] = '\0';
 		int rc = sl_recparse_line_padded(f->p, in->lines[i].ptr, in->lines[i].len, &f->chunk,
 						 rows, f->err, sizeof(f->err));
@@ -2556,16 +2580,17 @@ static uint32_t burst_run(struct fx *f, const struct burst_in *in, bool use_burs
 	return rows;
 }
 
-/* The burst and the per-line way give the same rows, counts and errors;
- * returns the lines the burst took. avx2: the burst's separator scan with
- * 32-byte compares (false: SSE2's). */
+/* The spans and the per-line way give the same rows, counts and errors;
+ * returns the lines the spans took. avx2: the span scan with 32-byte
+ * compares (false: SSE2's); crlf: every line ended by "\r\n". */
 static uint32_t burst_same_scan(const char *cols, const char *const *opts,
-				const char *const *lines, uint32_t n, const char *trailer, bool avx2)
+				const char *const *lines, uint32_t n, const char *trailer, bool avx2,
+				bool crlf)
 {
 	struct fx *a = fx_new(SL_REC_CSV, cols, opts), *b = fx_new(SL_REC_CSV, cols, opts);
 	rp_set_avx2(a->p, avx2);
 	struct burst_in in;
-	burst_in_make(&in, lines, n, trailer);
+	burst_in_make_eol(&in, lines, n, trailer, crlf);
 	uint32_t ta, tb;
 	int ea, eb;
 	uint32_t ra = burst_run(a, &in, true, &ta, &ea);
@@ -2587,14 +2612,20 @@ static uint32_t burst_same_scan(const char *cols, const char *const *opts,
 	return ta;
 }
 
-/* burst_same_scan with each scan the CPU has: both take the same lines. */
+/* burst_same_scan with each scan the CPU has, lines ended by '\n' and by
+ * "\r\n": all take the same lines. */
 static uint32_t burst_same(const char *cols, const char *const *opts, const char *const *lines,
 			   uint32_t n, const char *trailer)
 {
-	uint32_t t = burst_same_scan(cols, opts, lines, n, trailer, false);
-	if (__builtin_cpu_supports("avx2"))
-		cr_assert_eq(burst_same_scan(cols, opts, lines, n, trailer, true), t,
+	uint32_t t = burst_same_scan(cols, opts, lines, n, trailer, false, false);
+	cr_assert_eq(burst_same_scan(cols, opts, lines, n, trailer, false, true), t,
+		     "the spans took other lines ended by \"\\r\\n\"");
+	if (rp_cpu_avx2()) {
+		cr_assert_eq(burst_same_scan(cols, opts, lines, n, trailer, true, false), t,
 			     "the AVX2 scan took other lines than SSE2's");
+		cr_assert_eq(burst_same_scan(cols, opts, lines, n, trailer, true, true), t,
+			     "the AVX2 scan took other lines ended by \"\\r\\n\"");
+	}
 	return t;
 }
 
@@ -2866,6 +2897,119 @@ Test(recparse, csv_burst_strings_four_at_a_time)
 	cr_assert_gt(took, 2000u, "the burst took only %u lines", took);
 }
 
+Test(recparse, csv_span_lines_of_other_field_counts)
+{
+	/* lines of 1 to 4 one-digit fields where the span wants 2 or 3: a
+	 * line with a field fewer followed by lines that make up for it puts
+	 * a '\n' where the line's last cut should be ("1\n2\n" read as one
+	 * line "1,2" without the count of '\n's); every line must be the
+	 * per-line way's, which refuses or pads it */
+	static char text[ROWS][16];
+	const char *lines[ROWS];
+	static const char *const opts[][3] = {{NULL}, {"mode=DROPMALFORMED", NULL}};
+	uint32_t took = 0;
+	for (uint32_t round = 0; round < 4; round++) {
+		uint64_t x = 21 + round;
+		for (uint32_t r = 0; r < ROWS; r++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* runs of lines of the wanted count, then a few of any */
+			const uint32_t nf = (r / 8) % 3 == 0 ? 1 + (uint32_t)(x % 4) : 2 + round % 2;
+			int o = 0;
+			for (uint32_t k = 0; k < nf; k++)
+				o += snprintf(text[r] + o, sizeof(text[r]) - (size_t)o, "%s%u", k ? "," : "",
+					      (unsigned)(x >> (8 + 4 * k)) % 10);
+			lines[r] = text[r];
+		}
+		const char *cols = round % 2 ? "a INT, b INT, c INT" : "a INT, b STRING";
+		took += burst_same_shifted(cols, opts, sizeof(opts) / sizeof(opts[0]), lines);
+	}
+	cr_assert_gt(took, 2000u, "the spans took only %u lines", took);
+}
+
+Test(recparse, csv_span_lines_ended_each_way)
+{
+	/* lines ended by '\n' and by "\r\n" in one file, in runs and mixed,
+	 * and '\r's elsewhere in a line: the span takes a line ended the way
+	 * the lines before it were (it turns when a group's first line ends
+	 * the other way), and leaves the rest to the per-line way, which
+	 * removes one '\r' before the '\n' and keeps any other */
+	static char text[ROWS][32];
+	const char *lines[ROWS];
+	static const char *const opts[][3] = {{NULL}, {"mode=DROPMALFORMED", NULL}};
+	uint32_t took = 0;
+	for (uint32_t round = 0; round < 3; round++) {
+		uint64_t x = 31 + round;
+		for (uint32_t r = 0; r < ROWS; r++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* "\r\n" in runs of 10 lines (round 0), every other
+			 * line (round 1), now and then (round 2) */
+			const bool cr = round == 0 ? (r / 10) % 2 == 1 : round == 1 ? r % 2 : x % 9 == 0;
+			const char *odd = x % 31 == 0 ? "\r" : x % 37 == 0 ? "a\rb" : x % 41 == 0 ? "\r\r" : "s";
+			snprintf(text[r], sizeof(text[r]), "%u,%u,%s%s", r, (unsigned)(x >> 8) % 1000, odd,
+				 cr ? "\r" : "");
+			lines[r] = text[r];
+		}
+		/* the lines' own ends (burst_same would add a '\r' to each) */
+		for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++)
+			for (uint32_t first = 0; first < 8; first++) {
+				const uint32_t t = burst_same_scan("a INT, b INT, s STRING", opts[o],
+								   lines + first * 9, ROWS - first * 9,
+								   "", false, false);
+				if (rp_cpu_avx2())
+					cr_assert_eq(burst_same_scan("a INT, b INT, s STRING", opts[o],
+								     lines + first * 9,
+								     ROWS - first * 9, "", true, false),
+						     t);
+				took += t;
+			}
+	}
+	cr_assert_gt(took, 1500u, "the spans took only %u lines", took);
+}
+
+Test(recparse, csv_span_takes_only_whole_lines)
+{
+	/* a span's unfinished last line, a line over max_line and a line of
+	 * more than a group's bytes are left to the splitter; max bounds
+	 * the rows; *used always ends just after a '\n' */
+	struct fx *f = fx_new(SL_REC_CSV, "a INT, s STRING", NULL);
+	char buf[64 + 20000 + SL_RECPARSE_PADDING];
+	memset(buf, 'x', sizeof(buf));
+	const char *head = "1,ab\n2,cde\n3,f";
+	memcpy(buf, head, strlen(head));
+	size_t used = 99;
+	cr_assert_eq(sl_recparse_burst_span(f->p, buf, strlen(head), UINT32_MAX, 10, &f->chunk, 0, &used),
+		     2u);
+	cr_assert_eq(used, 11u);
+	cr_assert_str_eq(cell(f, 1, 1), "cde");
+	/* max: one row */
+	cr_assert_eq(sl_recparse_burst_span(f->p, buf, strlen(head), UINT32_MAX, 1, &f->chunk, 0, &used),
+		     1u);
+	cr_assert_eq(used, 5u);
+	/* max_line 3: "1,ab" is 4 bytes, the span stops before it */
+	cr_assert_eq(sl_recparse_burst_span(f->p, buf, strlen(head), 3, 10, &f->chunk, 0, &used), 0u);
+	cr_assert_eq(used, 0u);
+	/* max_line 4, "\r\n": the '\r' is not counted */
+	memcpy(buf, "1,ab\r\n2,c\r\n", 11);
+	cr_assert_eq(sl_recparse_burst_span(f->p, buf, 11, 4, 10, &f->chunk, 0, &used), 2u);
+	cr_assert_eq(used, 11u);
+	cr_assert_str_eq(cell(f, 1, 0), "ab");
+	/* a line longer than a group scans (16 KiB): the per-line way's */
+	memset(buf, 'x', sizeof(buf));
+	memcpy(buf, "5,", 2);
+	buf[20000] = '\n';
+	memcpy(buf + 20001, "6,y\n", 4);
+	cr_assert_eq(sl_recparse_burst_span(f->p, buf, 20005, UINT32_MAX, 10, &f->chunk, 0, &used), 0u);
+	cr_assert_eq(sl_recparse_burst_span(f->p, buf + 20001, 4, UINT32_MAX, 10, &f->chunk, 0, &used),
+		     1u);
+	/* a header still to come: none */
+	struct fx *h = fx_new(SL_REC_CSV, "a INT, s STRING", (const char *const[]){"header=true", NULL});
+	cr_assert_eq(sl_recparse_burst_span(h->p, buf + 20001, 4, UINT32_MAX, 10, &h->chunk, 0, &used),
+		     0u);
+	cr_assert_eq(used, 0u);
+	fx_free(h);
+	fx_free(f);
+}
+
 Test(recparse, csv_burst_lanes_take_plain_columns)
 {
 	/* plain sales rows and a name: with AVX2 the INT, BIGINT, DOUBLE,
@@ -2883,7 +3027,7 @@ Test(recparse, csv_burst_lanes_take_plain_columns)
 		lines[r] = text[r];
 	}
 	for (int avx2 = 0; avx2 < 2; avx2++) {
-		if (avx2 && !__builtin_cpu_supports("avx2"))
+		if (avx2 && !rp_cpu_avx2())
 			continue;
 		struct fx *f =
 			fx_new(SL_REC_CSV, "a INT, b BIGINT, d DOUBLE, t TIMESTAMP, s STRING", NULL);
@@ -2894,8 +3038,8 @@ Test(recparse, csv_burst_lanes_take_plain_columns)
 		int rc;
 		cr_assert_eq(burst_run(f, &in, true, &taken, &rc), ROWS);
 		cr_assert_eq(taken, ROWS);
-		/* sub-bursts of 64, 64 and 32 lines: whole groups; every
-		 * field but the first group's timestamps */
+		/* groups of 128 and 32 lines: whole groups of four; every
+		 * field but the first four timestamps */
 		_Static_assert(ROWS % 64 % 4 == 0, "whole groups");
 		if (avx2)
 			cr_assert_eq(f->p->lane_fields, 5 * ROWS - 4, "%llu fields four at a time",
@@ -2909,10 +3053,9 @@ Test(recparse, csv_burst_lanes_take_plain_columns)
 
 Test(recparse, csv_burst_says_when_its_lines_are_ascii)
 {
-	/* sl_recparse_burst_ascii after each burst: true when every byte of
-	 * the lines it took is below 0x80 (the AVX2 scan looks), false when a
-	 * byte of 0x80 or over is in any of them, anywhere; false always
-	 * with the SSE2 scan, which does not look */
+	/* sl_recparse_burst_ascii after each span: true when every byte of
+	 * the lines it took is below 0x80, false when a byte of 0x80 or over
+	 * is in any of them, anywhere (both scans look) */
 	static char text[ROWS][96];
 	const char *lines[ROWS];
 	for (uint32_t r = 0; r < 100; r++) {
@@ -2921,7 +3064,7 @@ Test(recparse, csv_burst_says_when_its_lines_are_ascii)
 		lines[r] = text[r];
 	}
 	for (int avx2 = 0; avx2 < 2; avx2++) {
-		if (avx2 && !__builtin_cpu_supports("avx2"))
+		if (avx2 && !rp_cpu_avx2())
 			continue;
 		for (int bad = -1; bad < 100; bad += 7) {
 			/* line `bad` gets a byte 0x80 or over at a place of its own */
@@ -2937,9 +3080,12 @@ Test(recparse, csv_burst_says_when_its_lines_are_ascii)
 			rp_set_avx2(f->p, avx2 != 0);
 			struct burst_in in;
 			burst_in_make(&in, lines, 100, "");
-			uint32_t m = sl_recparse_burst_padded(f->p, in.lines, 100, &f->chunk, 0);
+			size_t used;
+			uint32_t m = sl_recparse_burst_span(f->p, in.buf, in.len, UINT32_MAX, 100,
+							    &f->chunk, 0, &used);
 			cr_assert_eq(m, 100u);
-			cr_assert_eq(sl_recparse_burst_ascii(f->p), avx2 && bad < 0,
+			cr_assert_eq(used, in.len);
+			cr_assert_eq(sl_recparse_burst_ascii(f->p), bad < 0,
 				     "AVX2 %d, a high byte in line %d", avx2, bad);
 			free(in.buf);
 			fx_free(f);

@@ -55,14 +55,14 @@
  *    input after it, then zeros) with SSE2 scans only (rp_set_avx2, where
  *    the first has AVX2): the same return, message, malformed
  *    count and row (doubles bit for bit, strings byte for byte) as the
- *    first; and a fourth handed each padded line as a burst of one
- *    (sl_recparse_burst_padded) first, the per-line way when the burst
+ *    first; and a fourth handed each padded line with its '\n' as a span
+ *    (sl_recparse_burst_span) first, the per-line way when the span
  *    does not take it: a line it takes is a row the others make too,
  *    the same row;
  *  - CSV (not multi_line): its first ROWS lines handed to a parser the
- *    file source's way, bursts of many lines (burst_pass), against the
+ *    file source's way, spans of many lines (burst_pass), against the
  *    per-line way: the same returns, rows, malformed count and message;
- *  - every string of a row sl_recparse_line_ascii, or of a burst
+ *  - every string of a row sl_recparse_line_ascii, or of a span
  *    sl_recparse_burst_ascii, calls ASCII is.
  */
 #include <errno.h>
@@ -265,19 +265,21 @@ static bool blank(enum sl_rec_format f, const char *l, uint32_t n)
 	return true;
 }
 
-/* The file source's way with a burst of many lines (take_parsed: the
- * lines that follow as one burst, the per-line way for the line it stops
- * at, and so on) against the per-line way, over the first ROWS lines of
- * the input, a CSV file that is not multi_line: the same return for each
- * line (a line a burst takes is a row), rows, malformed count and message.
- * Bursts of one (the fourth parser) never fill the burst's groups of four
- * fields. */
+/* The file source's way with its buffered lines (take_parsed: the lines
+ * that follow as one span, at most a number of rows the input picks, the
+ * per-line way for the line it stops at, and so on) against the per-line
+ * way, over the first ROWS lines of the input, a CSV file that is not
+ * multi_line, cut as the splitter cuts it (one '\r' before a '\n' or at
+ * the end removed): the same return for each line (a line a span takes is
+ * a row), rows, malformed count and message. Spans of one line (the
+ * fourth parser) never fill the groups of four fields. */
 static void burst_pass(const struct sl_source_spec *spec, const char *in, size_t n,
 		       uint32_t ncols, const struct sl_column_def *cols, bool avx2)
 {
 	static char buf[(1 << 17) + SL_RECPARSE_PADDING];
 	static struct rows r5, r6;
 	struct sl_str lines[ROWS];
+	size_t next[ROWS]; /* where the line after line i starts (n: none) */
 	int rc6[ROWS];
 	char err[1024], err5[1024] = "", err6[1024] = "";
 	CHECK(n <= sizeof(buf) - SL_RECPARSE_PADDING);
@@ -287,7 +289,9 @@ static void burst_pass(const struct sl_source_spec *spec, const char *in, size_t
 	for (size_t start = 0; start <= n && nl < ROWS;) {
 		const char *e = memchr(buf + start, '\n', n - start);
 		size_t end = e ? (size_t)(e - buf) : n;
-		lines[nl++] = (struct sl_str){buf + start, (uint32_t)(end - start)};
+		const bool cr = end > start && buf[end - 1] == '\r';
+		next[nl] = e ? end + 1 : n;
+		lines[nl++] = (struct sl_str){buf + start, (uint32_t)(end - start - cr)};
 		if (e == NULL)
 			break;
 		start = end + 1;
@@ -295,7 +299,7 @@ static void burst_pass(const struct sl_source_spec *spec, const char *in, size_t
 	struct sl_recparse *p5 = sl_recparse_create(spec, SL_REC_CSV, err, sizeof(err));
 	struct sl_recparse *p6 = sl_recparse_create(spec, SL_REC_CSV, err, sizeof(err));
 	CHECK(p5 != NULL && p6 != NULL);
-	rp_set_avx2(p5, avx2 && __builtin_cpu_supports("avx2"));
+	rp_set_avx2(p5, avx2 && rp_cpu_avx2());
 	rows_init(&r5, cols, ncols);
 	rows_init(&r6, cols, ncols);
 	uint32_t upto = nl; /* the per-line way's lines: up to its first error */
@@ -308,10 +312,16 @@ static void burst_pass(const struct sl_source_spec *spec, const char *in, size_t
 		}
 	}
 	for (uint32_t i = 0; i < upto;) {
+		/* the span: lines i..upto - 1, at most max rows */
+		const size_t from = (size_t)(lines[i].ptr - buf);
+		const uint32_t max = 1 + (uint32_t)((i * 131 + n) % 97);
+		size_t used = 0;
 		uint32_t m = sl_recparse_bursts(p5)
-				     ? sl_recparse_burst_padded(p5, lines + i, upto - i, &r5.chunk, i)
+				     ? sl_recparse_burst_span(p5, buf + from, next[upto - 1] - from,
+							      UINT32_MAX, max, &r5.chunk, i, &used)
 				     : 0;
-		CHECK(m <= upto - i);
+		CHECK(m <= upto - i && m <= max);
+		CHECK(m == 0 ? used == 0 : used == next[i + m - 1] - from);
 		const bool ascii = m > 0 && sl_recparse_burst_ascii(p5);
 		for (uint32_t t = i; t < i + m; t++) {
 			CHECK(rc6[t] == 1);
@@ -554,12 +564,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int rc3 = sl_recparse_line_padded(p3, padbuf, len, &r3.chunk, row, err3,
 							  sizeof(err3));
 			CHECK(rc2 == rc && rc3 == rc);
-			/* a burst of one, then the per-line way if it stops there */
+			/* a span of one line, then the per-line way if it stops
+			 * there (a line that ends with '\r' as the splitter would
+			 * not hand it over: the span would take "\r\n" as its end) */
 			char err4[1024] = "";
-			struct sl_str pl = {padbuf, len};
-			int rc4 = sl_recparse_bursts(p4)
-					  ? (int)sl_recparse_burst_padded(p4, &pl, 1, &r4.chunk, row)
+			static char span1[(1 << 17) + 1 + SL_RECPARSE_PADDING];
+			memcpy(span1, line, len);
+			span1[len] = '\n';
+			memset(span1 + len + 1, 0, SL_RECPARSE_PADDING);
+			size_t used4 = 0;
+			int rc4 = sl_recparse_bursts(p4) && !(len > 0 && line[len - 1] == '\r')
+					  ? (int)sl_recparse_burst_span(p4, span1, len + 1, UINT32_MAX, 1,
+									&r4.chunk, row, &used4)
 					  : 0;
+			CHECK(used4 == (rc4 == 1 ? len + 1 : 0));
 			if (rc4 == 1)
 				CHECK(rc == 1);
 			else
