@@ -752,6 +752,7 @@ struct sl_recparse *sl_recparse_create(const struct sl_source_spec *spec, enum s
 	p->fast_paths = true;
 #if defined(__x86_64__) && defined(__GNUC__)
 	p->avx2 = rp_cpu_avx2();
+	p->avx512 = rp_cpu_avx512();
 #endif
 	return p;
 }

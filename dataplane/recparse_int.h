@@ -103,6 +103,7 @@ struct sl_recparse {
 	bool span_crlf;       /* its lines end with "\r\n" (as the last group's first did) */
 	bool line_ascii;      /* sl_recparse_line_ascii */
 	bool avx2;          /* the CPU has AVX2 (json_flat's scan), unless a test says no */
+	bool avx512;        /* and AVX-512 F, BW, VL and VBMI2 (the CSV span scan), unless a test says no */
 
 	/* per input and line */
 	bool want_header;
@@ -570,11 +571,33 @@ static inline bool rp_cpu_avx2(void)
 #endif
 }
 
+/* Whether the CPU has AVX2 (rp_cpu_avx2) and AVX-512 F, BW, VL and VBMI2
+ * (the CSV span scan's 64-byte compares and vpcompressb). */
+static inline bool rp_cpu_avx512(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	return rp_cpu_avx2() && __builtin_cpu_supports("avx512f") &&
+	       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+	       __builtin_cpu_supports("avx512vbmi2");
+#else
+	return false;
+#endif
+}
+
 /* Tests only: the SIMD width of the fast paths' scans: false keeps them to
- * SSE2 (the default is AVX2 where the CPU has it: rp_cpu_avx2). */
+ * SSE2, true to AVX2 (the default is the widest the CPU has: rp_cpu_avx2,
+ * rp_cpu_avx512). */
 static inline void rp_set_avx2(struct sl_recparse *p, bool on)
 {
 	p->avx2 = on;
+	p->avx512 = false;
+}
+
+/* Tests only: AVX-512 for the CSV span scan (on: AVX2 as well). */
+static inline void rp_set_avx512(struct sl_recparse *p, bool on)
+{
+	p->avx512 = on;
+	p->avx2 = p->avx2 || on;
 }
 
 /* padded: line[len..len + SL_RECPARSE_PADDING) is readable. */

@@ -2581,14 +2581,16 @@ static uint32_t burst_run(struct fx *f, const struct burst_in *in, bool use_burs
 }
 
 /* The spans and the per-line way give the same rows, counts and errors;
- * returns the lines the spans took. avx2: the span scan with 32-byte
- * compares (false: SSE2's); crlf: every line ended by "\r\n". */
+ * returns the lines the spans took. simd: the span scan with 16-byte (0),
+ * 32-byte (1) or 64-byte (2, AVX-512) compares; crlf: every line ended by
+ * "\r\n". */
 static uint32_t burst_same_scan(const char *cols, const char *const *opts,
-				const char *const *lines, uint32_t n, const char *trailer, bool avx2,
+				const char *const *lines, uint32_t n, const char *trailer, int simd,
 				bool crlf)
 {
 	struct fx *a = fx_new(SL_REC_CSV, cols, opts), *b = fx_new(SL_REC_CSV, cols, opts);
-	rp_set_avx2(a->p, avx2);
+	rp_set_avx2(a->p, simd >= 1);
+	rp_set_avx512(a->p, simd >= 2);
 	struct burst_in in;
 	burst_in_make_eol(&in, lines, n, trailer, crlf);
 	uint32_t ta, tb;
@@ -2617,14 +2619,16 @@ static uint32_t burst_same_scan(const char *cols, const char *const *opts,
 static uint32_t burst_same(const char *cols, const char *const *opts, const char *const *lines,
 			   uint32_t n, const char *trailer)
 {
-	uint32_t t = burst_same_scan(cols, opts, lines, n, trailer, false, false);
-	cr_assert_eq(burst_same_scan(cols, opts, lines, n, trailer, false, true), t,
+	uint32_t t = burst_same_scan(cols, opts, lines, n, trailer, 0, false);
+	cr_assert_eq(burst_same_scan(cols, opts, lines, n, trailer, 0, true), t,
 		     "the spans took other lines ended by \"\\r\\n\"");
-	if (rp_cpu_avx2()) {
-		cr_assert_eq(burst_same_scan(cols, opts, lines, n, trailer, true, false), t,
-			     "the AVX2 scan took other lines than SSE2's");
-		cr_assert_eq(burst_same_scan(cols, opts, lines, n, trailer, true, true), t,
-			     "the AVX2 scan took other lines ended by \"\\r\\n\"");
+	const int simd = rp_cpu_avx512() ? 2 : rp_cpu_avx2() ? 1 : 0;
+	for (int w = 1; w <= simd; w++) {
+		cr_assert_eq(burst_same_scan(cols, opts, lines, n, trailer, w, false), t,
+			     "the %s scan took other lines than SSE2's", w == 1 ? "AVX2" : "AVX-512");
+		cr_assert_eq(burst_same_scan(cols, opts, lines, n, trailer, w, true), t,
+			     "the %s scan took other lines ended by \"\\r\\n\"",
+			     w == 1 ? "AVX2" : "AVX-512");
 	}
 	return t;
 }
@@ -2954,11 +2958,12 @@ Test(recparse, csv_span_lines_ended_each_way)
 			for (uint32_t first = 0; first < 8; first++) {
 				const uint32_t t = burst_same_scan("a INT, b INT, s STRING", opts[o],
 								   lines + first * 9, ROWS - first * 9,
-								   "", false, false);
-				if (rp_cpu_avx2())
+								   "", 0, false);
+				const int simd = rp_cpu_avx512() ? 2 : rp_cpu_avx2() ? 1 : 0;
+				for (int w = 1; w <= simd; w++)
 					cr_assert_eq(burst_same_scan("a INT, b INT, s STRING", opts[o],
 								     lines + first * 9,
-								     ROWS - first * 9, "", true, false),
+								     ROWS - first * 9, "", w, false),
 						     t);
 				took += t;
 			}
@@ -3063,8 +3068,8 @@ Test(recparse, csv_burst_says_when_its_lines_are_ascii)
 			 "0123456789012345678901234567890123456789012345678901234567890123456789");
 		lines[r] = text[r];
 	}
-	for (int avx2 = 0; avx2 < 2; avx2++) {
-		if (avx2 && !rp_cpu_avx2())
+	for (int simd = 0; simd < 3; simd++) {
+		if ((simd == 1 && !rp_cpu_avx2()) || (simd == 2 && !rp_cpu_avx512()))
 			continue;
 		for (int bad = -1; bad < 100; bad += 7) {
 			/* line `bad` gets a byte 0x80 or over at a place of its own */
@@ -3077,7 +3082,8 @@ Test(recparse, csv_burst_says_when_its_lines_are_ascii)
 				text[bad][at] = (char)(0x80 + bad);
 			}
 			struct fx *f = fx_new(SL_REC_CSV, "i INT, s STRING, d DOUBLE", NULL);
-			rp_set_avx2(f->p, avx2 != 0);
+			rp_set_avx2(f->p, simd >= 1);
+			rp_set_avx512(f->p, simd >= 2);
 			struct burst_in in;
 			burst_in_make(&in, lines, 100, "");
 			size_t used;
@@ -3086,7 +3092,7 @@ Test(recparse, csv_burst_says_when_its_lines_are_ascii)
 			cr_assert_eq(m, 100u);
 			cr_assert_eq(used, in.len);
 			cr_assert_eq(sl_recparse_burst_ascii(f->p), bad < 0,
-				     "AVX2 %d, a high byte in line %d", avx2, bad);
+				     "scan %d, a high byte in line %d", simd, bad);
 			free(in.buf);
 			fx_free(f);
 			if (bad >= 0)
