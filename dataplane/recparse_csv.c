@@ -1282,6 +1282,14 @@ burst_loop(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
  * costs about as much as one of them did.
  */
 
+/* r, once the lanes taken so far are counted (a local count: stores into
+ * the rows may alias the parser's). */
+static inline uint32_t lanes_counted(struct sl_recparse *p, uint64_t lanes, uint32_t r)
+{
+	p->lane_fields += lanes;
+	return r;
+}
+
 /* Lines j..j+3's field k: its cut and the next, lane r (line j + r):
  * the field's start in the low half, its end + 1 (+ 1 more before a
  * '\r' that ends a line) in the high. */
@@ -1360,9 +1368,10 @@ __attribute__((target("avx2"))) static inline bool lanes_all(__m256i ok)
 /* STRING: 1 byte or more, within max_chars_per_column, not null_value's
  * length: the field as it is, its start and length written for four
  * rows at once. */
-__attribute__((target("avx2"))) static uint32_t
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) uint32_t
 burst_strs_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *cuts, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
+	uint64_t lanes = 0; /* fields taken four at a time (p->lane_fields) */
 	/* the cuts' place in a copy: kept in registers across the stores */
 	const struct span_cuts cc = *cuts, *c = &cc;
 	_Static_assert(sizeof(struct sl_str) == 16 && offsetof(struct sl_str, len) == 8,
@@ -1389,22 +1398,23 @@ burst_strs_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sp
 			__m256i *out = (__m256i *)(void *)(vc.v.str + j);
 			_mm256_storeu_si256(out, _mm256_permute2x128_si256(lo, hi, 0x20));
 			_mm256_storeu_si256(out + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
-			p->lane_fields += 4;
+			lanes += 4;
 			continue;
 		}
 		const uint32_t r = burst_fields(p, &fc, SL_TYPE_STRING, c, k, &vc, j, j + 4);
 		if (r < j + 4)
-			return r;
+			return lanes_counted(p, lanes, r);
 	}
-	return burst_fields(p, &fc, SL_TYPE_STRING, c, k, &vc, j, m);
+	return lanes_counted(p, lanes, burst_fields(p, &fc, SL_TYPE_STRING, c, k, &vc, j, m));
 }
 
 /* INT or BIGINT: 1 to 8 digits, no sign, not null_value's length, within
  * max_chars_per_column (8 digits always fit an INT). */
-__attribute__((target("avx2"))) static uint32_t
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) uint32_t
 burst_ints_avx2(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 		const struct span_cuts *cuts, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
+	uint64_t lanes = 0; /* fields taken four at a time (p->lane_fields) */
 	/* the cuts' place in a copy: kept in registers across the stores */
 	const struct span_cuts cc = *cuts, *c = &cc;
 	const struct csv_fast fc = *f;
@@ -1425,14 +1435,14 @@ burst_ints_avx2(struct sl_recparse *p, const struct csv_fast *f, enum sl_type t,
 			lanes_digits(w));
 		if (lanes_all(ok)) {
 			_mm256_storeu_si256((__m256i *)(void *)(vc.v.i64 + j), lanes_value8(w));
-			p->lane_fields += 4;
+			lanes += 4;
 			continue;
 		}
 		const uint32_t r = burst_fields(p, &fc, t, c, k, &vc, j, j + 4);
 		if (r < j + 4)
-			return r;
+			return lanes_counted(p, lanes, r);
 	}
-	return burst_fields(p, &fc, t, c, k, &vc, j, m);
+	return lanes_counted(p, lanes, burst_fields(p, &fc, t, c, k, &vc, j, m));
 }
 
 /* w[0..n) as text a plain DOUBLE lane could hold (digits and '.'): its
@@ -1457,9 +1467,10 @@ static uint32_t digits_len(const char *w, uint32_t n)
  * rounded the same. 10^frac is read the same way, from a '1' where the '.'
  * is.
  */
-__attribute__((target("avx2"))) static uint32_t
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) uint32_t
 burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *cuts, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
+	uint64_t lanes = 0; /* fields taken four at a time (p->lane_fields) */
 	/* the cuts' place in a copy: kept in registers across the stores */
 	const struct span_cuts cc = *cuts, *c = &cc;
 	const struct csv_fast fc = *f;
@@ -1521,14 +1532,14 @@ burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct
 			den = _mm256_blendv_pd(_mm256_mul_pd(den, d10), d1,
 					       _mm256_castsi256_pd(_mm256_cmpeq_epi64(dots, vzero)));
 			_mm256_storeu_pd(vc.v.f64 + j, _mm256_div_pd(nd, den));
-			p->lane_fields += 4;
+			lanes += 4;
 			continue;
 		}
 		const uint32_t r = burst_fields(p, &fc, SL_TYPE_DOUBLE, c, k, &vc, j, j + 4);
 		if (r < j + 4)
-			return r;
+			return lanes_counted(p, lanes, r);
 	}
-	return burst_fields(p, &fc, SL_TYPE_DOUBLE, c, k, &vc, j, m);
+	return lanes_counted(p, lanes, burst_fields(p, &fc, SL_TYPE_DOUBLE, c, k, &vc, j, m));
 }
 
 /*
@@ -1545,9 +1556,10 @@ burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct
  * another field (a new date, most often) goes one field at a time, which
  * fills the cache for the next.
  */
-__attribute__((target("avx2"))) static uint32_t
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) uint32_t
 burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *cuts, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
+	uint64_t lanes = 0; /* fields taken four at a time (p->lane_fields) */
 	/* the cuts' place in a copy: kept in registers across the stores */
 	const struct span_cuts cc = *cuts, *c = &cc;
 	const struct csv_fast fc = *f;
@@ -1635,53 +1647,80 @@ burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span
 			const __m256i ts = _mm256_add_epi64(_mm256_add_epi64(base, lanes_value8(fr)),
 							    _mm256_mul_epu32(sod, w1e6));
 			_mm256_storeu_si256((__m256i *)(void *)(vc.v.i64 + j), ts);
-			p->lane_fields += 4;
+			lanes += 4;
 		}
 		if (j + 4 > m)
-			return burst_fields(p, &fc, SL_TYPE_TIMESTAMP, c, k, &vc, j, m);
+			return lanes_counted(p, lanes, burst_fields(p, &fc, SL_TYPE_TIMESTAMP, c, k, &vc, j, m));
 		const uint32_t r =
 			burst_fields(p, &fc, SL_TYPE_TIMESTAMP, c, k, &vc, j, j + 4);
 		if (r < j + 4)
-			return r;
+			return lanes_counted(p, lanes, r);
 	}
 }
 #endif
 
-/* Column k converted, one loop per type. */
+#if CSV_AVX2
+/* Column k converted four fields at a time (AVX2), one loop per type:
+ * inlined into a function for AVX2 alone and into one that may use the 32
+ * vector registers of AVX-512 VL (fewer constants spilled). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) uint32_t
+burst_column_lanes(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *c,
+		   uint32_t m, uint32_t k, struct sl_vec *v, enum sl_type t, uint32_t row)
+{
+	switch (t) {
+	case SL_TYPE_STRING:
+		return burst_strs_avx2(p, f, c, m, k, v, row);
+	case SL_TYPE_INT:
+		return burst_ints_avx2(p, f, SL_TYPE_INT, c, m, k, v, row);
+	case SL_TYPE_BIGINT:
+		return burst_ints_avx2(p, f, SL_TYPE_BIGINT, c, m, k, v, row);
+	case SL_TYPE_DOUBLE:
+		return burst_doubles_avx2(p, f, c, m, k, v, row);
+	default: /* TIMESTAMP without timestamp_format: sl_recparse_bursts */
+		return burst_ts_avx2(p, f, c, m, k, v, row);
+	}
+}
+
+__attribute__((target("avx2"))) static uint32_t burst_column_avx2(struct sl_recparse *p,
+								  const struct csv_fast *f,
+								  const struct span_cuts *c,
+								  uint32_t m, uint32_t k,
+								  struct sl_vec *v, enum sl_type t,
+								  uint32_t row)
+{
+	return burst_column_lanes(p, f, c, m, k, v, t, row);
+}
+
+__attribute__((target("avx2,avx512f,avx512vl,avx512bw,avx512dq"))) static uint32_t
+burst_column_avx512(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *c,
+		    uint32_t m, uint32_t k, struct sl_vec *v, enum sl_type t, uint32_t row)
+{
+	return burst_column_lanes(p, f, c, m, k, v, t, row);
+}
+#endif
+
+/* Column k converted: four fields at a time where the CPU has AVX2, else
+ * one at a time (one loop per type). */
 static uint32_t burst_column(struct sl_recparse *p, const struct csv_fast *f,
 			     const struct span_cuts *c, uint32_t m, uint32_t k, struct sl_vec *v,
 			     enum sl_type t, uint32_t row)
 {
+#if CSV_AVX2
+	if (p->avx512)
+		return burst_column_avx512(p, f, c, m, k, v, t, row);
+	if (p->avx2)
+		return burst_column_avx2(p, f, c, m, k, v, t, row);
+#endif
 	switch (t) {
 	case SL_TYPE_STRING:
-#if CSV_AVX2
-		if (p->avx2)
-			return burst_strs_avx2(p, f, c, m, k, v, row);
-#endif
 		return burst_loop(p, f, SL_TYPE_STRING, c, m, k, v, row);
 	case SL_TYPE_INT:
-#if CSV_AVX2
-		if (p->avx2)
-			return burst_ints_avx2(p, f, SL_TYPE_INT, c, m, k, v, row);
-#endif
 		return burst_loop(p, f, SL_TYPE_INT, c, m, k, v, row);
 	case SL_TYPE_BIGINT:
-#if CSV_AVX2
-		if (p->avx2)
-			return burst_ints_avx2(p, f, SL_TYPE_BIGINT, c, m, k, v, row);
-#endif
 		return burst_loop(p, f, SL_TYPE_BIGINT, c, m, k, v, row);
 	case SL_TYPE_DOUBLE:
-#if CSV_AVX2
-		if (p->avx2)
-			return burst_doubles_avx2(p, f, c, m, k, v, row);
-#endif
 		return burst_loop(p, f, SL_TYPE_DOUBLE, c, m, k, v, row);
 	default: /* TIMESTAMP without timestamp_format: sl_recparse_bursts */
-#if CSV_AVX2
-		if (p->avx2)
-			return burst_ts_avx2(p, f, c, m, k, v, row);
-#endif
 		return burst_loop(p, f, SL_TYPE_TIMESTAMP, c, m, k, v, row);
 	}
 }
