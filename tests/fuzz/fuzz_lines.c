@@ -13,6 +13,9 @@
  *              bit 5: lazy reader: after each chunk take one burst only,
  *                     so that complete lines pile up in the buffer
  *              bit 6: afterwards sl_lines_reset and run the payload again
+ *              bit 7: before each burst, take a few lines from
+ *                     sl_lines_peek's bytes and sl_lines_take them, as
+ *                     the CSV spans do (those over max_line left)
  *     byte 3   seed of the chunk sizes (1 .. 1 + byte % 97 bytes each)
  *     rest     the byte stream, delivered in those chunks, then EOF
  *
@@ -22,7 +25,9 @@
  * least `space` whenever every line has been taken; nothing buffered at the
  * end. Every line is copied out as soon as it is returned, so a view that
  * points outside the buffer trips ASan. When sl_lines_ascii says a burst is
- * ASCII, none of its lines holds a byte of 0x80 or over.
+ * ASCII, none of its lines holds a byte of 0x80 or over. sl_lines_peek
+ * shows the bytes from the next line on (the lines it starts with are
+ * the next ones the reference has).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -65,7 +70,7 @@ struct run {
 	struct sl_lines *l;
 	uint64_t max_line;
 	size_t space;
-	bool use_feed, one_at_a_time, lazy;
+	bool use_feed, one_at_a_time, lazy, peek;
 	uint32_t burst;
 	uint32_t rng;
 	uint32_t max_chunk;
@@ -83,12 +88,38 @@ static uint32_t next_rand(uint32_t *s)
 	return x;
 }
 
+/* A caller that cuts lines itself: up to 0..3 whole lines of
+ * sl_lines_peek's bytes, each no longer than max_line ('\r' before the
+ * '\n' not counted), logged and handed back with sl_lines_take. */
+static void peek_take(struct run *r)
+{
+	const char *p;
+	const size_t n = sl_lines_peek(r->l, &p);
+	CHECK(n <= sl_lines_buffered(r->l));
+	size_t at = 0;
+	for (uint32_t i = next_rand(&r->rng) % 4; i > 0; i--) {
+		const char *nl = n > at ? memchr(p + at, '\n', n - at) : NULL;
+		if (nl == NULL)
+			break;
+		size_t len = (size_t)(nl - (p + at));
+		if (len > 0 && p[at + len - 1] == '\r')
+			len--;
+		if (len > r->max_line)
+			break;
+		log_add(&r->got, p + at, (uint32_t)len, r->cap_bytes, r->cap_lines);
+		at = (size_t)(nl - p) + 1;
+	}
+	sl_lines_take(r->l, at);
+}
+
 /* Take lines: one burst (lazy) or until the splitter has none. Returns
  * whether it drained (the last call returned 0). */
 static bool take(struct run *r, bool drain)
 {
 	struct sl_str out[8];
 	for (;;) {
+		if (r->peek)
+			peek_take(r);
 		uint32_t k;
 		if (r->one_at_a_time) {
 			k = (uint32_t)sl_lines_next(r->l, &out[0]);
@@ -198,6 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.one_at_a_time = (data[2] & 2) != 0,
 		.burst = 1 + ((data[2] >> 2) & 7),
 		.lazy = (data[2] & 0x20) != 0,
+		.peek = (data[2] & 0x80) != 0,
 		.rng = 0x01000193u * (uint32_t)(data[3] + 1),
 		.max_chunk = 1 + data[3] % 97,
 	};
