@@ -1180,16 +1180,21 @@ static uint32_t span_check(const struct sl_recparse *p, const char *s, const str
 		m = (g->ncut - 1) / nd; /* the cuts read below were written */
 	const int comment = p->comment;
 	const bool any_len = max_line >= SPAN_BYTES; /* no group's line is longer */
+	const uint32_t *last = g->cut + nd;
 	uint32_t start = 0, j;
-	for (j = 0; j < m; j++) {
+	for (j = 0; j < m; j++, last += nd) {
 		/* a line of nd - 1 seps: its nd-th cut follows its '\n' */
-		const uint32_t end = g->cut[(j + 1) * nd];
+		const uint32_t end = *last;
 		const int c = (unsigned char)s[start];
-		if (s[end - 1] != '\n' || end > g->bad || is_ws(s[start]) || c == comment ||
-		    (!any_len && end - 1 - crlf - start > max_line))
+		if (s[end - 1] != '\n' || is_ws((char)c) || c == comment)
+			break;
+		if (!any_len && end - 1 - crlf - start > max_line)
 			break;
 		start = end;
 	}
+	/* the lines that end before the bad byte (they come first) */
+	while (j > 0 && g->cut[j * nd] > g->bad)
+		j--;
 	/* and no '\n' among the other cuts: as many '\n's before the last
 	 * line's end as lines (rare: else the first line with fewer) */
 	if (j > 0 && span_nls(g, g->cut[j * nd]) != j) {

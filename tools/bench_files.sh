@@ -385,3 +385,29 @@ print("all engines agree on every run, both layouts: %s; MB = 10^6 bytes of file
       % "; ".join("%s %s" % (d, ref[d][0]) for d in ref))
 EOF
 say "Markdown table: $BENCH/files.md"
+
+# --- the CSV parser alone ----------------------------------------------------------
+# tools/csv-parse-bench (built next to sluice) over the first 64 MiB of the
+# two CSV files, 15 passes a scan: the parse without reading, query or
+# engine, appended to files.md (docs/performance.md says why: this VM runs
+# at two speeds, and the best pass is the fast one).
+FILES_PARSE=$(dirname "$SLUICE")/tools/csv-parse-bench
+if [[ -x $FILES_PARSE ]]; then
+	{
+		printf '\nThe CSV parser alone (`%s FILE COLUMNS 64 15`: spans, the per-line way where one stops; MB/s of the first 64 MiB):\n\n' \
+			"tools/csv-parse-bench"
+		printf '| data | scan | best MB/s | median MB/s | rows |\n|---|---|---:|---:|---:|\n'
+		for d in sales events_csv; do
+			case $d in
+			sales) cols="store INT, counter INT, amount DOUBLE, ts TIMESTAMP" ;;
+			events_csv) cols="user_id STRING, page_id STRING, ad_id STRING, ad_type STRING, event_type STRING, event_time TIMESTAMP, ip_address STRING" ;;
+			esac
+			"$FILES_PARSE" "$FILES_DIR/$d.csv" "$cols" 64 15 |
+				awk -v d="$d" '{ printf "| %s | %s | %s | %s | %s |\n", d, $1, $2, $5, $7 }' ||
+				die "csv-parse-bench failed on $d.csv"
+		done
+	} >>"$BENCH/files.md"
+	sed -n '/^The CSV parser alone/,$p' "$BENCH/files.md"
+else
+	say "no $FILES_PARSE: the CSV parser alone is not measured (build it: ninja -C $(dirname "$SLUICE") tools/csv-parse-bench)"
+fi
