@@ -754,6 +754,14 @@ struct sl_recparse *sl_recparse_create(const struct sl_source_spec *spec, enum s
 	p->avx2 = rp_cpu_avx2();
 	p->avx512 = rp_cpu_avx512();
 #endif
+	if (sl_recparse_bursts(p) && rp_csv_span_alloc(p) < 0) {
+		/* the spans' cuts: allocated here, not on the hot path */
+		snprintf(err, errlen, "out of memory while setting up the csv parser");
+		free_opts(p);
+		free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
 	return p;
 }
 

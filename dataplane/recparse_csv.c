@@ -835,6 +835,13 @@ bool sl_recparse_burst_ascii(const struct sl_recparse *p)
  * span_flatten (8) and of the AVX-512 scan (16) */
 #define SPAN_CUTS (1 + SPAN_BYTES + 16)
 
+int rp_csv_span_alloc(struct sl_recparse *p)
+{
+	if (p->span_cut == NULL && (p->span_cut = malloc(SPAN_CUTS * sizeof(uint32_t))) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
 /* One group: its cuts, '\n's, and the first byte that makes its line
  * other than plain (a quote, a '\r' out of place), all offsets from the
  * group's start. */
@@ -1763,8 +1770,8 @@ uint32_t sl_recparse_burst_span(struct sl_recparse *p, const char *s, size_t n, 
 	if (p->want_header || max == 0 || !sl_recparse_bursts(p) ||
 	    (p->multi_line && p->scan_state != SC_RECORD))
 		return 0;
-	if (p->span_cut == NULL && (p->span_cut = malloc(SPAN_CUTS * sizeof(uint32_t))) == NULL)
-		return 0; /* the per-line way needs no more memory */
+	if (p->span_cut == NULL)
+		return 0; /* not made by sl_recparse_create (fast paths off then) */
 	const uint32_t nd = p->ndata;
 	const struct csv_fast f = csv_fast_init(p);
 	struct span_group g;

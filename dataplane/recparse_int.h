@@ -559,6 +559,9 @@ static inline void rp_set_fast_paths(struct sl_recparse *p, bool on)
 	p->fast_paths = on;
 }
 
+/* The cuts sl_recparse_burst_span writes (p->span_cut): 0, or -ENOMEM. */
+int rp_csv_span_alloc(struct sl_recparse *p);
+
 /* Whether the CPU has AVX2, and BMI1 and BMI2 with it (the CSV span scan
  * uses tzcnt and blsr beside its 32-byte compares). */
 static inline bool rp_cpu_avx2(void)
