@@ -613,9 +613,9 @@ struct csv_fast {
 };
 
 /* A field s[0..n) into row `row` of v, a column of type t: csv_fast_take
- * once the column is known (the burst calls it with t a constant). The
- * value only: the caller clears the row's null flag (the burst clears a
- * column's 64 at once). */
+ * once the column is known (the spans call it with t a constant). The
+ * value only: the caller clears the row's null flag (a span clears a
+ * column's flags for its group at once). */
 static inline __attribute__((always_inline)) bool csv_fast_value(struct sl_recparse *p,
 								 const struct csv_fast *f,
 								 enum sl_type t, const char *s,
@@ -1062,16 +1062,16 @@ span_scan_avx2(const struct sl_recparse *p, const char *s, size_t n, uint32_t wa
 	g->ascii = _mm256_movemask_epi8(any) == 0;
 }
 
-__attribute__((target("avx2,bmi,bmi2"))) static void span_scan_avx2_lf(const struct sl_recparse *p,
-							      const char *s, size_t n,
-							      uint32_t want, struct span_group *g)
+__attribute__((target("avx2,bmi,bmi2"))) static void
+span_scan_avx2_lf(const struct sl_recparse *p, const char *s, size_t n, uint32_t want,
+		  struct span_group *g)
 {
 	span_scan_avx2(p, s, n, want, false, g);
 }
 
-__attribute__((target("avx2,bmi,bmi2"))) static void span_scan_avx2_crlf(const struct sl_recparse *p,
-								const char *s, size_t n,
-								uint32_t want, struct span_group *g)
+__attribute__((target("avx2,bmi,bmi2"))) static void
+span_scan_avx2_crlf(const struct sl_recparse *p, const char *s, size_t n, uint32_t want,
+		    struct span_group *g)
 {
 	span_scan_avx2(p, s, n, want, true, g);
 }
@@ -1381,7 +1381,8 @@ __attribute__((target("avx2"))) static inline bool lanes_all(__m256i ok)
  * length: the field as it is, its start and length written for four
  * rows at once. */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) uint32_t
-burst_strs_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *cuts, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
+burst_strs_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *cuts,
+		uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
 	uint64_t lanes = 0; /* fields taken four at a time (p->lane_fields) */
 	/* the cuts' place in a copy: kept in registers across the stores */
@@ -1480,7 +1481,8 @@ static uint32_t digits_len(const char *w, uint32_t n)
  * is.
  */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) uint32_t
-burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *cuts, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
+burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *cuts,
+		   uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
 	uint64_t lanes = 0; /* fields taken four at a time (p->lane_fields) */
 	/* the cuts' place in a copy: kept in registers across the stores */
@@ -1569,7 +1571,8 @@ burst_doubles_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct
  * fills the cache for the next.
  */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) uint32_t
-burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *cuts, uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
+burst_ts_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct span_cuts *cuts,
+	      uint32_t m, uint32_t k, struct sl_vec *v, uint32_t row)
 {
 	uint64_t lanes = 0; /* fields taken four at a time (p->lane_fields) */
 	/* the cuts' place in a copy: kept in registers across the stores */
