@@ -952,15 +952,21 @@ static inline void span_end(struct span_group *g, uint32_t b, uint32_t ncut, uin
 	g->nls = nls;
 }
 
-/* The bits that make a line other than plain: the quote's;
- * a '\r' (crlf: a '\r' not right before a '\n', a '\n' without one; carry
- * the '\r' bit of the byte before the block). */
-static inline uint64_t span_bad(uint64_t quote, uint64_t cr, uint64_t nl, bool crlf,
-				uint64_t *carry)
+/* A block's bits with those past the span cleared (left: the span's bytes
+ * from the block on), and the bits that make a line other than plain: the
+ * quote's; a '\r' (crlf: a '\r' not right before a '\n', a '\n' without
+ * one; carry the '\r' bit of the byte before the block). Without crlf the
+ * caller may hand the quote's and the '\r''s bits ORed, cr 0. */
+static inline uint64_t span_bad(uint64_t *nl, uint64_t *sep, uint64_t quote, uint64_t cr,
+				size_t left, bool crlf, uint64_t *carry)
 {
+	if (left < 64) { /* the span's last block only */
+		const uint64_t in = (1ull << left) - 1;
+		*nl &= in, *sep &= in, quote &= in, cr &= in;
+	}
 	if (!crlf)
 		return quote | cr;
-	const uint64_t bad = quote | ((cr << 1 | *carry) ^ nl);
+	const uint64_t bad = quote | ((cr << 1 | *carry) ^ *nl);
 	*carry = cr >> 63;
 	return bad;
 }
@@ -993,12 +999,9 @@ static void span_scan_sse2(const struct sl_recparse *p, const char *s, size_t n,
 			quote |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq)) << 16 * i;
 			cr |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vr)) << 16 * i;
 		}
-		if (n - o < 64) {
-			const uint64_t in = (1ull << (n - o)) - 1;
-			nl &= in, sep &= in, quote &= in, cr &= in;
-		}
+		const uint64_t bad = span_bad(&nl, &sep, quote & qkeep, cr, n - o, crlf, &carry);
 		ncut = span_flatten(cut, ncut, b * 64 + 1, nl | sep);
-		if (!span_block(g, b, nl, span_bad(quote & qkeep, cr, nl, crlf, &carry), want, &nls)) {
+		if (!span_block(g, b, nl, bad, want, &nls)) {
 			b++;
 			break;
 		}
@@ -1037,21 +1040,15 @@ span_scan_avx2(const struct sl_recparse *p, const char *s, size_t n, uint32_t wa
 		const __m256i v0 = _mm256_loadu_si256(x), v1 = _mm256_loadu_si256(x + 1);
 		any = _mm256_or_si256(any, _mm256_or_si256(v0, v1));
 		uint64_t nl = span_bits(_mm256_cmpeq_epi8(v0, vn), _mm256_cmpeq_epi8(v1, vn)),
-			 sep = span_bits(_mm256_cmpeq_epi8(v0, vs), _mm256_cmpeq_epi8(v1, vs)), bad;
+			 sep = span_bits(_mm256_cmpeq_epi8(v0, vs), _mm256_cmpeq_epi8(v1, vs)), quote, cr = 0;
 		if (crlf) {
-			bad = span_bits(_mm256_cmpeq_epi8(v0, vq), _mm256_cmpeq_epi8(v1, vq)) & qkeep;
-			uint64_t cr = span_bits(_mm256_cmpeq_epi8(v0, vr), _mm256_cmpeq_epi8(v1, vr));
-			if (n - o < 64)
-				cr &= (1ull << (n - o)) - 1;
-			bad = span_bad(bad, cr, nl, true, &carry);
+			quote = span_bits(_mm256_cmpeq_epi8(v0, vq), _mm256_cmpeq_epi8(v1, vq)) & qkeep;
+			cr = span_bits(_mm256_cmpeq_epi8(v0, vr), _mm256_cmpeq_epi8(v1, vr));
 		} else {
-			bad = span_bits(_mm256_or_si256(_mm256_cmpeq_epi8(v0, vq), _mm256_cmpeq_epi8(v0, vr)),
-					_mm256_or_si256(_mm256_cmpeq_epi8(v1, vq), _mm256_cmpeq_epi8(v1, vr)));
+			quote = span_bits(_mm256_or_si256(_mm256_cmpeq_epi8(v0, vq), _mm256_cmpeq_epi8(v0, vr)),
+					  _mm256_or_si256(_mm256_cmpeq_epi8(v1, vq), _mm256_cmpeq_epi8(v1, vr)));
 		}
-		if (n - o < 64) {
-			const uint64_t in = (1ull << (n - o)) - 1;
-			nl &= in, sep &= in, bad &= in;
-		}
+		const uint64_t bad = span_bad(&nl, &sep, quote, cr, n - o, crlf, &carry);
 		ncut = span_flatten_bmi(cut, ncut, b * 64 + 1, nl | sep);
 		if (!span_block(g, b, nl, bad, want, &nls)) {
 			b++;
@@ -1106,41 +1103,21 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,bmi,bmi2,popcnt")))
 	for (size_t o = 0; o < lim; o += 64, b++) {
 		const __m512i v = _mm512_loadu_si512(s + o);
 		high |= _mm512_movepi8_mask(v);
-		uint64_t nl = _mm512_cmpeq_epi8_mask(v, vn), sep = _mm512_cmpeq_epi8_mask(v, vs), bad;
-		if (crlf) {
-			uint64_t cr = _mm512_cmpeq_epi8_mask(v, vr);
-			if (n - o < 64)
-				cr &= (1ull << (n - o)) - 1;
-			bad = span_bad(_mm512_cmpeq_epi8_mask(v, vq) & qkeep, cr, nl, true, &carry);
-		} else {
-			bad = _mm512_cmpeq_epi8_mask(v, vq) | _mm512_cmpeq_epi8_mask(v, vr);
-		}
-		if (n - o < 64) {
-			const uint64_t in = (1ull << (n - o)) - 1;
-			nl &= in, sep &= in, bad &= in;
-		}
+		uint64_t nl = _mm512_cmpeq_epi8_mask(v, vn), sep = _mm512_cmpeq_epi8_mask(v, vs),
+			 quote = _mm512_cmpeq_epi8_mask(v, vq), cr = _mm512_cmpeq_epi8_mask(v, vr);
+		/* without crlf the quote's and the '\r''s bits ORed */
+		const uint64_t bad = crlf ? span_bad(&nl, &sep, quote & qkeep, cr, n - o, true, &carry)
+					  : span_bad(&nl, &sep, quote | cr, 0, n - o, false, &carry);
 		const uint64_t ev = nl | sep;
 		const uint32_t cnt = (uint32_t)_mm_popcnt_u64(ev);
-		const __m512i at = _mm512_maskz_compress_epi8(ev, bytes);
 		const __m512i base = _mm512_set1_epi32((int)(b * 64 + 1));
-		_mm512_storeu_si512(cut + ncut,
-				    _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(at)), base));
-		if (cnt > 16) {
-			_mm512_storeu_si512(
-				cut + ncut + 16,
-				_mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(at, 1)), base));
-			if (cnt > 32) {
-				_mm512_storeu_si512(cut + ncut + 32,
-						    _mm512_add_epi32(_mm512_cvtepu8_epi32(
-									     _mm512_extracti32x4_epi32(at, 2)),
-								     base));
-				if (cnt > 48)
-					_mm512_storeu_si512(
-						cut + ncut + 48,
-						_mm512_add_epi32(
-							_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(at, 3)),
-							base));
-			}
+		/* 16 byte numbers a store, the next 16 rotated to the front */
+		__m512i at = _mm512_maskz_compress_epi8(ev, bytes);
+		for (uint32_t i = 0; i < cnt; i += 16) {
+			_mm512_storeu_si512(cut + ncut + i,
+					    _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(at)),
+							     base));
+			at = _mm512_alignr_epi32(at, at, 4);
 		}
 		ncut += cnt;
 		if (!span_block(g, b, nl, bad, want, &nls)) {
@@ -1316,6 +1293,20 @@ __attribute__((target("avx2"))) static inline __m256i lanes_cuts(const struct sp
 	return _mm256_set_epi64x(w[3], w[2], w[1], w[0]);
 }
 
+/* lanes_cuts' field starts (offsets from c->base). */
+__attribute__((target("avx2"))) static inline __m256i lanes_start(__m256i w)
+{
+	return _mm256_and_si256(w, _mm256_set1_epi64x(0xFFFFFFFF));
+}
+
+/* lanes_cuts' field lengths (field k's). */
+__attribute__((target("avx2"))) static inline __m256i lanes_len(const struct span_cuts *c,
+								 uint32_t k, __m256i w)
+{
+	return _mm256_sub_epi64(_mm256_sub_epi64(_mm256_srli_epi64(w, 32), lanes_start(w)),
+				_mm256_set1_epi64x(span_trim(c, k)));
+}
+
 /* Lines j..j+3's field k: where each starts (s) and its length (the lanes
  * of the result). */
 __attribute__((target("avx2"))) static inline __m256i lanes_fields(const struct span_cuts *c,
@@ -1325,10 +1316,7 @@ __attribute__((target("avx2"))) static inline __m256i lanes_fields(const struct 
 	const uint32_t *q = c->cut + j * c->nd + k;
 	for (uint32_t r = 0; r < 4; r++)
 		s[r] = c->base + q[r * c->nd];
-	const __m256i w = lanes_cuts(c, j, k);
-	return _mm256_sub_epi64(_mm256_sub_epi64(_mm256_srli_epi64(w, 32),
-						 _mm256_and_si256(w, _mm256_set1_epi64x(0xFFFFFFFF))),
-				_mm256_set1_epi64x(span_trim(c, k)));
+	return lanes_len(c, k, lanes_cuts(c, j, k));
 }
 
 /* The 8 bytes at s[r] + off, lane r. */
@@ -1393,19 +1381,17 @@ burst_strs_avx2(struct sl_recparse *p, const struct csv_fast *f, const struct sp
 	struct sl_vec vc = burst_vec(v, SL_TYPE_STRING, row, m);
 	const int64_t lmax = fc.max_chars < INT64_MAX ? (int64_t)fc.max_chars : INT64_MAX - 1;
 	const __m256i vmax = _mm256_set1_epi64x(lmax + 1), vzero = _mm256_setzero_si256(),
-		      vnull = _mm256_set1_epi64x(fc.null_len), trim = _mm256_set1_epi64x(span_trim(c, k)),
-		      low = _mm256_set1_epi64x(0xFFFFFFFF),
+		      vnull = _mm256_set1_epi64x(fc.null_len),
 		      base = _mm256_set1_epi64x((long long)(uintptr_t)c->base);
 	uint32_t j = 0;
 	for (; j + 4 <= m; j += 4) {
 		const __m256i w = lanes_cuts(c, j, k);
-		const __m256i a = _mm256_and_si256(w, low);
-		const __m256i n = _mm256_sub_epi64(_mm256_sub_epi64(_mm256_srli_epi64(w, 32), a), trim);
+		const __m256i n = lanes_len(c, k, w);
 		const __m256i ok = _mm256_andnot_si256(
 			_mm256_cmpeq_epi64(n, vnull),
 			_mm256_and_si256(_mm256_cmpgt_epi64(n, vzero), _mm256_cmpgt_epi64(vmax, n)));
 		if (lanes_all(ok)) {
-			const __m256i st = _mm256_add_epi64(base, a);
+			const __m256i st = _mm256_add_epi64(base, lanes_start(w));
 			/* (s0 n0 s2 n2), (s1 n1 s3 n3): rows j, j+1 and j+2, j+3 */
 			const __m256i lo = _mm256_unpacklo_epi64(st, n), hi = _mm256_unpackhi_epi64(st, n);
 			__m256i *out = (__m256i *)(void *)(vc.v.str + j);
